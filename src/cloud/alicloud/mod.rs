@@ -1,0 +1,3 @@
+//! Alibaba Cloud: RPC signatures and the RAM and KMS APIs.
+
+pub mod sign;

@@ -1,0 +1,3 @@
+//! AWS: SigV4 signing and the IAM Query API.
+
+pub mod sign;

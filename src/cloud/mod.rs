@@ -1,0 +1,5 @@
+//! Cloud clients, one folder per cloud. Signing is pure and apart from transport.
+
+pub mod alicloud;
+pub mod aws;
+pub mod oci;

@@ -1,0 +1,3 @@
+//! OCI: HTTP request signatures and the Identity API.
+
+pub mod sign;

@@ -1,0 +1,4 @@
+//! Secret handling: PGP encryption and the SES SMTP password.
+
+pub mod pgp;
+pub mod ses;
