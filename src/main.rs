@@ -1,1 +1,145 @@
-fn main() {}
+//! The `credplane` command: wiring only. See the crate docs for the layout.
+
+use clap::{Parser, Subcommand};
+use credplane::provider::Provider;
+use credplane::{logging, rpc, schema_files};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// An infrastructure-as-code provider for cloud credentials, served over JSON-RPC.
+#[derive(Parser)]
+#[command(name = "credplane", version, about)]
+struct Cli {
+    /// Log as JSON lines instead of human-readable text (levels from RUST_LOG).
+    #[arg(long, global = true, value_enum, default_value = "text", env = "CREDPLANE_LOG_FORMAT")]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve JSON-RPC over stdio, or over HTTP and WebSocket.
+    Serve {
+        /// JSON-RPC over stdin/stdout, one message per line.
+        #[arg(long, conflicts_with = "listen")]
+        stdio: bool,
+        /// Listen for HTTP and WebSocket on this address (loopback unless --allow-remote).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Allow a non-loopback --listen address.
+        #[arg(long)]
+        allow_remote: bool,
+    },
+    /// Write the generated schema files (JSON Schema per resource type, OpenRPC).
+    Schema {
+        /// Output directory.
+        #[arg(long, default_value = "schema")]
+        out: PathBuf,
+        /// Only check that the files in --out are current; exit 1 if not.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Call one method and print its result as JSON.
+    Call {
+        /// The method, such as getSchema or check.
+        method: String,
+        /// The params, a JSON object.
+        #[arg(default_value = "{}")]
+        params: String,
+        /// A running server's URL; without it the provider runs in-process.
+        #[arg(long)]
+        url: Option<String>,
+        /// The server's bearer token.
+        #[arg(long, env = "CREDPLANE_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init(matches!(cli.log_format, LogFormat::Json));
+    match run(cli.command).await {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("credplane: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    match command {
+        Command::Serve { stdio, listen, allow_remote } => {
+            let module = rpc::module(Arc::new(Provider::default()));
+            if stdio || listen.is_none() {
+                let stdin = tokio::io::BufReader::new(tokio::io::stdin());
+                rpc::stdio::serve(module, stdin, tokio::io::stdout()).await?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            let token = match std::env::var("CREDPLANE_TOKEN") {
+                Ok(token) if !token.is_empty() => token,
+                _ => {
+                    let token = rpc::auth::BearerToken::generate();
+                    // Printed once, on purpose: the caller needs it and it is not a cloud secret.
+                    eprintln!("credplane: bearer token: {token}");
+                    token
+                }
+            };
+            let addr = listen.expect("checked above");
+            let (local, handle) = rpc::http::start(module, addr, &token, allow_remote).await?;
+            eprintln!("credplane: listening on http://{local} (HTTP and WebSocket)");
+            rpc::http::run_until_signal(handle).await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schema { out, check } => {
+            let provider = Provider::default();
+            if check {
+                let stale = schema_files::stale(&provider, &out);
+                if !stale.is_empty() {
+                    eprintln!("stale generated files in {}: {}\nregenerate with: {}", out.display(), stale.join(", "), schema_files::REGENERATE);
+                    return Ok(ExitCode::FAILURE);
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            schema_files::write(&provider, &out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Call { method, params, url, token } => {
+            let params: serde_json::Value = serde_json::from_str(&params).map_err(|e| format!("params are not JSON: {e}"))?;
+            let request = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+            let reply: serde_json::Value = match url {
+                Some(url) => {
+                    let mut call = reqwest::Client::new().post(&url).json(&request);
+                    if let Some(token) = token {
+                        call = call.bearer_auth(token);
+                    }
+                    let response = call.send().await?;
+                    let status = response.status();
+                    let text = response.text().await?;
+                    serde_json::from_str(&text).map_err(|_| format!("HTTP {status}: {text}"))?
+                }
+                None => {
+                    let module = rpc::module(Arc::new(Provider::default()));
+                    let text = rpc::stdio::handle_message(&module, &request.to_string()).await.unwrap_or_default();
+                    serde_json::from_str(&text)?
+                }
+            };
+            if let Some(error) = reply.get("error") {
+                eprintln!("{}", serde_json::to_string_pretty(error)?);
+                return Ok(ExitCode::FAILURE);
+            }
+            println!("{}", serde_json::to_string_pretty(&reply["result"])?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

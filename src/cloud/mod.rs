@@ -2,4 +2,5 @@
 
 pub mod alicloud;
 pub mod aws;
+pub mod error;
 pub mod oci;

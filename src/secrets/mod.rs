@@ -1,4 +1,8 @@
-//! Secret handling: PGP encryption and the SES SMTP password.
+//! Secret handling: the `Secret<T>` type, PGP encryption and the SES SMTP password.
 
 pub mod pgp;
+pub mod pgp_form;
+pub mod secret;
 pub mod ses;
+
+pub use secret::Secret;

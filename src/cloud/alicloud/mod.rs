@@ -1,3 +1,4 @@
 //! Alibaba Cloud: RPC signatures and the RAM and KMS APIs.
 
+pub mod settings;
 pub mod sign;

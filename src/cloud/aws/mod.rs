@@ -1,3 +1,4 @@
 //! AWS: SigV4 signing and the IAM Query API.
 
+pub mod settings;
 pub mod sign;

@@ -1,0 +1,110 @@
+//! Error codes and the `data` member of JSON-RPC errors.
+//!
+//! JSON-RPC's own codes cover the envelope (-32700 bad JSON, -32600 bad request, -32601 unknown
+//! method, -32602 bad params). Application errors use -32000..-32099 and always carry [`ErrorData`].
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Every error code the provider returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ErrorCode {
+    /// -32700: the message is not valid JSON.
+    ParseError,
+    /// -32600: valid JSON, but not a JSON-RPC 2.0 request.
+    InvalidRequest,
+    /// -32601: no such method.
+    MethodNotFound,
+    /// -32602: the params are malformed, or fail validation; `data.failures` says where.
+    InvalidParams,
+    /// -32603: a bug in the provider.
+    InternalError,
+    /// -32001: the cloud API answered with an error; `data.cloudCode` is its code.
+    CloudError,
+    /// -32002: the operation was cancelled by `cancel`.
+    Cancelled,
+    /// -32003: the operation did not finish within its timeout.
+    Timeout,
+    /// -32004: the resource was created but a later step failed. `data.id` and `data.outputs` say
+    /// what exists now, so the front-end can record it (Pulumi's ResourceInitFailed).
+    PartiallyCreated,
+    /// -32005: credentials or configuration for a cloud are missing or invalid.
+    Configuration,
+    /// -32006: the operation is not supported for this resource type.
+    Unsupported,
+}
+
+impl ErrorCode {
+    /// The numeric JSON-RPC code.
+    pub fn code(self) -> i32 {
+        match self {
+            ErrorCode::ParseError => -32700,
+            ErrorCode::InvalidRequest => -32600,
+            ErrorCode::MethodNotFound => -32601,
+            ErrorCode::InvalidParams => -32602,
+            ErrorCode::InternalError => -32603,
+            ErrorCode::CloudError => -32001,
+            ErrorCode::Cancelled => -32002,
+            ErrorCode::Timeout => -32003,
+            ErrorCode::PartiallyCreated => -32004,
+            ErrorCode::Configuration => -32005,
+            ErrorCode::Unsupported => -32006,
+        }
+    }
+
+    /// All codes, for documentation.
+    pub const ALL: [ErrorCode; 11] = [
+        ErrorCode::ParseError,
+        ErrorCode::InvalidRequest,
+        ErrorCode::MethodNotFound,
+        ErrorCode::InvalidParams,
+        ErrorCode::InternalError,
+        ErrorCode::CloudError,
+        ErrorCode::Cancelled,
+        ErrorCode::Timeout,
+        ErrorCode::PartiallyCreated,
+        ErrorCode::Configuration,
+        ErrorCode::Unsupported,
+    ];
+}
+
+/// One validation failure: which property, and which rule it breaks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Failure {
+    /// A dotted path into the inputs, such as `tags.env` or `secret_data`; empty for the whole object.
+    pub property: String,
+    /// The rule that failed, in words. Never contains a secret value.
+    pub reason: String,
+}
+
+impl Failure {
+    /// A failure at `property`.
+    pub fn new(property: impl Into<String>, reason: impl Into<String>) -> Self {
+        Failure { property: property.into(), reason: reason.into() }
+    }
+}
+
+/// The `data` member of every provider error.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorData {
+    /// The cloud's own error code (`NoSuchEntity`, `NotAuthorizedOrNotFound`, ...), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloud_code: Option<String>,
+    /// A human-readable message. Never contains a secret value.
+    pub message: String,
+    /// Whether repeating the same call may succeed.
+    pub retryable: bool,
+    /// The cloud's request id, for support tickets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// For -32602: every failed validation rule.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub failures: Vec<Failure>,
+    /// For -32004: the id of the resource that exists although the operation failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// For -32004: the outputs of that resource, secrets wrapped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outputs: Option<serde_json::Value>,
+}

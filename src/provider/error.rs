@@ -1,0 +1,92 @@
+//! `ProviderError`: what a method can fail with, before it becomes a JSON-RPC error.
+
+use crate::cloud::error::CloudError;
+use crate::protocol::{ErrorCode, ErrorData, Failure, PropertyMap};
+use thiserror::Error;
+
+/// A failed provider method. No variant ever carries a secret value.
+#[derive(Debug, Error)]
+pub enum ProviderError {
+    /// The params are malformed or the inputs invalid.
+    #[error("invalid params: {}", summarize(.0))]
+    InvalidParams(Vec<Failure>),
+    /// A cloud call failed.
+    #[error(transparent)]
+    Cloud(#[from] CloudError),
+    /// The resource exists but a later step failed; `id` and `outputs` say what exists.
+    #[error("{type_name} {id} was created, but {reason}")]
+    PartiallyCreated {
+        /// The resource type.
+        type_name: &'static str,
+        /// The id of the resource that exists.
+        id: String,
+        /// Its outputs, secrets wrapped.
+        outputs: PropertyMap,
+        /// What failed after the create.
+        reason: String,
+    },
+    /// A cloud call failed in a way a user must act on; `message` says how, `source` is the cloud's answer.
+    #[error("{message}")]
+    Explained {
+        /// What happened and what to do.
+        message: String,
+        /// The underlying cloud error.
+        #[source]
+        source: CloudError,
+    },
+    /// Credentials or configuration are missing or wrong.
+    #[error("configuration: {0}")]
+    Configuration(String),
+    /// The operation is not supported for this resource type.
+    #[error("{0}")]
+    Unsupported(String),
+    /// A bug.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+fn summarize(failures: &[Failure]) -> String {
+    failures
+        .iter()
+        .map(|f| if f.property.is_empty() { f.reason.clone() } else { format!("{}: {}", f.property, f.reason) })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl ProviderError {
+    /// A single invalid-params failure.
+    pub fn invalid(property: impl Into<String>, reason: impl Into<String>) -> Self {
+        ProviderError::InvalidParams(vec![Failure::new(property, reason)])
+    }
+
+    /// The JSON-RPC code and data of this error.
+    pub fn to_wire(&self) -> (ErrorCode, ErrorData) {
+        let message = self.to_string();
+        let mut data = ErrorData { message, ..Default::default() };
+        let code = match self {
+            ProviderError::InvalidParams(failures) => {
+                data.failures = failures.clone();
+                ErrorCode::InvalidParams
+            }
+            ProviderError::Cloud(err) | ProviderError::Explained { source: err, .. } => {
+                data.cloud_code = err.code().map(str::to_owned);
+                data.request_id = err.request_id().map(str::to_owned);
+                data.retryable = err.is_retryable();
+                match err {
+                    CloudError::Cancelled => ErrorCode::Cancelled,
+                    CloudError::Timeout => ErrorCode::Timeout,
+                    _ => ErrorCode::CloudError,
+                }
+            }
+            ProviderError::PartiallyCreated { id, outputs, .. } => {
+                data.id = Some(id.clone());
+                data.outputs = Some(serde_json::Value::Object(outputs.clone()));
+                ErrorCode::PartiallyCreated
+            }
+            ProviderError::Configuration(_) => ErrorCode::Configuration,
+            ProviderError::Unsupported(_) => ErrorCode::Unsupported,
+            ProviderError::Internal(_) => ErrorCode::InternalError,
+        };
+        (code, data)
+    }
+}

@@ -1,0 +1,57 @@
+//! `diff`: compares the recorded state with new inputs, property by property, using the schema's
+//! ForceNew flags to decide between an in-place update and a replacement.
+
+use super::schema_doc::SchemaDoc;
+use crate::protocol::envelope::{is_unknown, unwrap_all};
+use crate::protocol::{DiffKind, DiffResponse, PropertyDiff, PropertyMap};
+use std::collections::BTreeSet;
+
+/// Computes the diff. `olds` are the current outputs (which hold every input), `news` the new inputs.
+pub fn diff(
+    doc: &SchemaDoc,
+    olds: PropertyMap,
+    news: PropertyMap,
+    ignore_changes: &[String],
+    delete_before_replace: impl FnOnce(&PropertyMap, &PropertyMap) -> bool,
+) -> DiffResponse {
+    let (olds, _) = unwrap_all(olds);
+    let (news, _) = unwrap_all(news);
+    let mut response = DiffResponse::default();
+    for (name, meta) in &doc.inputs {
+        if ignore_changes.iter().any(|ignored| ignored == name) {
+            continue;
+        }
+        let old = olds.get(name).filter(|v| !v.is_null());
+        let new = news.get(name).filter(|v| !v.is_null());
+        let kind = match (old, new) {
+            (None, None) => continue,
+            (None, Some(_)) => DiffKind::Add,
+            (Some(_), None) if meta.computed => continue, // the provider keeps what it computed
+            (Some(_), None) => DiffKind::Delete,
+            (Some(o), Some(n)) if o == n && !is_unknown(n) => continue,
+            (Some(_), Some(_)) => DiffKind::Update,
+        };
+        let kind = if meta.force_new { replacing(kind) } else { kind };
+        if meta.force_new {
+            response.replaces.push(name.clone());
+        }
+        response.detailed_diff.insert(name.clone(), PropertyDiff { kind });
+    }
+    response.changes = !response.detailed_diff.is_empty();
+    if response.replaces.is_empty() {
+        let changed: BTreeSet<&String> = response.detailed_diff.keys().collect();
+        response.stables = doc.outputs.keys().filter(|name| !changed.contains(name)).cloned().collect();
+    } else {
+        response.delete_before_replace = delete_before_replace(&olds, &news);
+    }
+    response
+}
+
+fn replacing(kind: DiffKind) -> DiffKind {
+    match kind {
+        DiffKind::Add => DiffKind::AddReplace,
+        DiffKind::Update => DiffKind::UpdateReplace,
+        DiffKind::Delete => DiffKind::DeleteReplace,
+        other => other,
+    }
+}

@@ -1,0 +1,125 @@
+//! Resource types. A resource is one file holding its `Inputs`, its `Outputs`, its validation rule
+//! table and its CRUD (the `infer` model of pulumi-go-provider); everything generic (check, diff,
+//! secrets, preview) is derived here from the JSON Schema of those types.
+//!
+//! Adding a type: write `src/resources/<type>.rs` implementing [`Resource`], add one line to
+//! [`registry::all`].
+
+pub mod alicloud_kms_secret;
+pub mod alicloud_ram_access_key;
+pub mod aws_iam_access_key;
+mod check;
+pub mod context;
+mod diff;
+pub mod oci_shared;
+pub mod oci_identity_auth_token;
+pub mod oci_identity_customer_secret_key;
+pub mod registry;
+pub mod rules;
+pub mod schema_doc;
+mod typed;
+
+pub use context::Context;
+pub use registry::Registry;
+pub use rules::Rule;
+pub use typed::DynResource;
+
+use crate::protocol::PropertyMap;
+use crate::provider::error::ProviderError;
+use async_trait::async_trait;
+use schemars::JsonSchema;
+use serde::{de::DeserializeOwned, Serialize};
+
+/// Static facts about a resource type that its Rust types cannot say.
+#[derive(Debug, Clone, Copy)]
+pub struct ResourceInfo {
+    /// The cloud: `aws`, `oci` or `alicloud`.
+    pub cloud: &'static str,
+    /// How to import: the id form `read` accepts with no prior state.
+    pub import: &'static str,
+    /// Default timeouts in seconds for create, update and delete.
+    pub timeouts: Timeouts,
+}
+
+/// Default operation timeouts, in seconds.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// For `create`.
+    pub create: u64,
+    /// For `update`.
+    pub update: u64,
+    /// For `delete`.
+    pub delete: u64,
+}
+
+impl Timeouts {
+    /// Five minutes for everything: the Terraform providers' usual default.
+    pub const FIVE_MINUTES: Timeouts = Timeouts { create: 300, update: 300, delete: 300 };
+}
+
+/// What `read` finds.
+#[derive(Debug)]
+pub struct Found<I, O> {
+    /// The canonical id.
+    pub id: String,
+    /// Inputs that would produce the resource.
+    pub inputs: I,
+    /// Its outputs.
+    pub outputs: O,
+}
+
+/// One resource type: its types and its lifecycle against the cloud.
+#[async_trait]
+pub trait Resource: Send + Sync + 'static {
+    /// The Terraform type name.
+    const TYPE: &'static str;
+    /// The arguments. Its doc comment is the resource's description; field doc comments and
+    /// `x-*` schema keywords describe each argument.
+    type Inputs: Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'static;
+    /// The state: every input plus the computed attributes.
+    type Outputs: Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'static;
+
+    /// Static facts.
+    fn info() -> ResourceInfo;
+
+    /// Cross-field and format rules that JSON Schema cannot state, one row each.
+    fn rules() -> &'static [Rule] {
+        &[]
+    }
+
+    /// Whether a replacement must delete the old resource first (a unique name would collide).
+    fn delete_before_replace(_olds: &PropertyMap, _news: &PropertyMap) -> bool {
+        false
+    }
+
+    /// Creates the resource and returns its id and outputs.
+    async fn create(&self, ctx: &Context, inputs: Self::Inputs) -> Result<(String, Self::Outputs), ProviderError>;
+
+    /// Reads the resource; `None` when it is gone. With no prior state this is an import.
+    async fn read(
+        &self,
+        ctx: &Context,
+        id: &str,
+        inputs: Option<Self::Inputs>,
+        outputs: Option<Self::Outputs>,
+    ) -> Result<Option<Found<Self::Inputs, Self::Outputs>>, ProviderError>;
+
+    /// Applies changed updatable inputs in place.
+    async fn update(
+        &self,
+        ctx: &Context,
+        id: &str,
+        olds: Self::Outputs,
+        news: Self::Inputs,
+    ) -> Result<Self::Outputs, ProviderError>;
+
+    /// Deletes the resource; one already gone counts as deleted.
+    async fn delete(&self, ctx: &Context, id: &str, outputs: Self::Outputs) -> Result<(), ProviderError>;
+}
+
+/// The error of a lifecycle method whose cloud client has not landed yet.
+pub(crate) fn pending(type_name: &str) -> ProviderError {
+    ProviderError::Unsupported(format!(
+        "{type_name}: this build of credplane cannot call the cloud for this type yet (check and diff work)"
+    ))
+}

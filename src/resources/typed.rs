@@ -1,0 +1,219 @@
+//! `DynResource`: the JSON face of a typed [`Resource`], the only place that converts between
+//! wire property maps and Rust types.
+
+use super::check::check;
+use super::diff::diff;
+use super::schema_doc::{self, SchemaDoc};
+use super::{Context, Resource};
+use crate::protocol::envelope::{unknown, unwrap_all, wrap_secret};
+use crate::protocol::{CheckResponse, CreateResponse, DiffResponse, Failure, PropertyMap, ReadResponse};
+use crate::provider::error::ProviderError;
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// A resource type behind JSON: what the provider dispatches to.
+#[async_trait]
+pub trait DynResource: Send + Sync {
+    /// The Terraform type name.
+    fn type_name(&self) -> &'static str;
+    /// The schema document and the flags read from it.
+    fn schema(&self) -> &SchemaDoc;
+    /// Default timeouts.
+    fn info(&self) -> super::ResourceInfo;
+    /// Validates and normalizes inputs.
+    fn check(&self, olds: Option<PropertyMap>, news: PropertyMap) -> CheckResponse;
+    /// What an update from `olds` (outputs) to `news` (inputs) does.
+    fn diff(&self, olds: PropertyMap, news: PropertyMap, ignore_changes: &[String]) -> DiffResponse;
+    /// Creates, or previews a create.
+    async fn create(&self, ctx: &Context, inputs: PropertyMap, preview: bool) -> Result<CreateResponse, ProviderError>;
+    /// Reads or imports.
+    async fn read(
+        &self,
+        ctx: &Context,
+        id: &str,
+        inputs: Option<PropertyMap>,
+        outputs: Option<PropertyMap>,
+    ) -> Result<Option<ReadResponse>, ProviderError>;
+    /// Updates, or previews an update.
+    async fn update(
+        &self,
+        ctx: &Context,
+        id: &str,
+        olds: PropertyMap,
+        news: PropertyMap,
+        preview: bool,
+    ) -> Result<PropertyMap, ProviderError>;
+    /// Deletes.
+    async fn delete(&self, ctx: &Context, id: &str, outputs: PropertyMap) -> Result<(), ProviderError>;
+}
+
+/// A [`Resource`] with its schema built and its validator compiled once.
+pub struct Typed<R: Resource> {
+    resource: R,
+    doc: SchemaDoc,
+    validator: jsonschema::Validator,
+}
+
+impl<R: Resource> Typed<R> {
+    /// Builds the schema and validator of `R`.
+    pub fn new(resource: R) -> Self {
+        let doc = schema_doc::build::<R>();
+        let validator = jsonschema::validator_for(&schema_doc::inputs_validation_schema(&doc.document))
+            .unwrap_or_else(|e| panic!("the generated schema of {} is invalid: {e}", R::TYPE));
+        Typed { resource, doc, validator }
+    }
+
+    /// Checks the inputs again (never trust the caller to have) and converts them to `R::Inputs`.
+    fn typed_inputs(&self, inputs: PropertyMap) -> Result<(R::Inputs, Vec<String>), ProviderError> {
+        let wrapped = unwrap_all(inputs.clone()).1;
+        let checked = check(&self.doc, &self.validator, R::rules(), inputs);
+        if !checked.failures.is_empty() {
+            return Err(ProviderError::InvalidParams(checked.failures));
+        }
+        Ok((from_map(checked.inputs, "inputs")?, wrapped))
+    }
+
+    /// Outputs to the wire: secret properties wrapped, plus any the caller sent wrapped.
+    fn wire_outputs(&self, outputs: &R::Outputs, also_secret: &[String]) -> Result<PropertyMap, ProviderError> {
+        let Value::Object(map) = serde_json::to_value(outputs).map_err(internal)? else {
+            return Err(ProviderError::Internal(format!("{} outputs are not an object", R::TYPE)));
+        };
+        Ok(map
+            .into_iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(name, value)| {
+                let secret = also_secret.contains(&name) || self.doc.outputs.get(&name).is_some_and(|m| m.secret);
+                let value = if secret { wrap_secret(value) } else { value };
+                (name, value)
+            })
+            .collect())
+    }
+
+    fn wire_inputs(&self, inputs: &R::Inputs) -> Result<PropertyMap, ProviderError> {
+        let Value::Object(map) = serde_json::to_value(inputs).map_err(internal)? else {
+            return Err(ProviderError::Internal(format!("{} inputs are not an object", R::TYPE)));
+        };
+        Ok(map
+            .into_iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(name, value)| {
+                let secret = self.doc.inputs.get(&name).is_some_and(|m| m.secret);
+                (name, if secret { wrap_secret(value) } else { value })
+            })
+            .collect())
+    }
+}
+
+fn internal(err: serde_json::Error) -> ProviderError {
+    ProviderError::Internal(err.to_string())
+}
+
+/// Converts a wire map (envelopes allowed) into a typed value; failures name the field, not the value.
+fn from_map<T: DeserializeOwned>(map: PropertyMap, what: &str) -> Result<T, ProviderError> {
+    let (plain, _) = unwrap_all(map);
+    serde_path_to_error::deserialize(Value::Object(plain)).map_err(|err| {
+        let path = err.path().to_string();
+        let path = if path == "." { String::new() } else { path };
+        // serde's own message can quote the offending value; report only its category.
+        ProviderError::InvalidParams(vec![Failure::new(path, format!("{what}: {}", serde_category(err.inner())))])
+    })
+}
+
+fn serde_category(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    if text.starts_with("missing field") || text.starts_with("unknown field") || text.starts_with("unknown variant") {
+        // These name a field or the allowed variants, not the value.
+        text.split(" at line").next().unwrap_or(&text).to_string()
+    } else {
+        "has a value of the wrong type or shape".to_string()
+    }
+}
+
+#[async_trait]
+impl<R: Resource> DynResource for Typed<R> {
+    fn type_name(&self) -> &'static str {
+        R::TYPE
+    }
+
+    fn schema(&self) -> &SchemaDoc {
+        &self.doc
+    }
+
+    fn info(&self) -> super::ResourceInfo {
+        R::info()
+    }
+
+    fn check(&self, _olds: Option<PropertyMap>, news: PropertyMap) -> CheckResponse {
+        check(&self.doc, &self.validator, R::rules(), news)
+    }
+
+    fn diff(&self, olds: PropertyMap, news: PropertyMap, ignore_changes: &[String]) -> DiffResponse {
+        diff(&self.doc, olds, news, ignore_changes, R::delete_before_replace)
+    }
+
+    async fn create(&self, ctx: &Context, inputs: PropertyMap, preview: bool) -> Result<CreateResponse, ProviderError> {
+        if preview {
+            let checked = check(&self.doc, &self.validator, R::rules(), inputs);
+            if !checked.failures.is_empty() {
+                return Err(ProviderError::InvalidParams(checked.failures));
+            }
+            let mut outputs = checked.inputs;
+            for name in self.doc.outputs.keys() {
+                outputs.entry(name.clone()).or_insert_with(unknown);
+            }
+            return Ok(CreateResponse { id: String::new(), outputs });
+        }
+        let (typed, wrapped) = self.typed_inputs(inputs)?;
+        let (id, outputs) = self.resource.create(ctx, typed).await?;
+        Ok(CreateResponse { id, outputs: self.wire_outputs(&outputs, &wrapped)? })
+    }
+
+    async fn read(
+        &self,
+        ctx: &Context,
+        id: &str,
+        inputs: Option<PropertyMap>,
+        outputs: Option<PropertyMap>,
+    ) -> Result<Option<ReadResponse>, ProviderError> {
+        let wrapped = outputs.clone().map(|o| unwrap_all(o).1).unwrap_or_default();
+        let inputs = inputs.map(|m| from_map::<R::Inputs>(m, "inputs")).transpose()?;
+        let outputs = outputs.map(|m| from_map::<R::Outputs>(m, "outputs")).transpose()?;
+        let Some(found) = self.resource.read(ctx, id, inputs, outputs).await? else { return Ok(None) };
+        Ok(Some(ReadResponse {
+            id: found.id,
+            inputs: self.wire_inputs(&found.inputs)?,
+            outputs: self.wire_outputs(&found.outputs, &wrapped)?,
+        }))
+    }
+
+    async fn update(
+        &self,
+        ctx: &Context,
+        id: &str,
+        olds: PropertyMap,
+        news: PropertyMap,
+        preview: bool,
+    ) -> Result<PropertyMap, ProviderError> {
+        if preview {
+            let checked = check(&self.doc, &self.validator, R::rules(), news);
+            if !checked.failures.is_empty() {
+                return Err(ProviderError::InvalidParams(checked.failures));
+            }
+            let mut outputs = olds;
+            outputs.extend(checked.inputs);
+            return Ok(outputs);
+        }
+        let wrapped_olds = unwrap_all(olds.clone()).1;
+        let (typed_news, mut wrapped) = self.typed_inputs(news)?;
+        wrapped.extend(wrapped_olds);
+        let typed_olds = from_map::<R::Outputs>(olds, "olds")?;
+        let outputs = self.resource.update(ctx, id, typed_olds, typed_news).await?;
+        self.wire_outputs(&outputs, &wrapped)
+    }
+
+    async fn delete(&self, ctx: &Context, id: &str, outputs: PropertyMap) -> Result<(), ProviderError> {
+        let typed = from_map::<R::Outputs>(outputs, "outputs")?;
+        self.resource.delete(ctx, id, typed).await
+    }
+}
