@@ -43,7 +43,12 @@ struct Request {
 
 impl Request {
     fn signable(&self) -> SignableRequest<'_> {
-        SignableRequest { method: &self.method, uri: &self.uri, headers: &self.headers, body: &self.body }
+        SignableRequest {
+            method: &self.method,
+            uri: &self.uri,
+            headers: &self.headers,
+            body: &self.body,
+        }
     }
 }
 
@@ -51,7 +56,9 @@ impl Request {
 /// space of the request line, and a line starting with whitespace continues the previous
 /// header (kept with its newline, for the signer to collapse).
 fn parse_request(text: &str) -> Option<Request> {
-    let (head, body) = text.split_once("\n\n").unwrap_or((text.trim_end_matches('\n'), ""));
+    let (head, body) = text
+        .split_once("\n\n")
+        .unwrap_or((text.trim_end_matches('\n'), ""));
     let mut lines = head.lines();
     let (method, rest) = lines.next()?.split_once(' ')?;
     let (uri, version) = rest.rsplit_once(' ')?;
@@ -69,23 +76,40 @@ fn parse_request(text: &str) -> Option<Request> {
             headers.push((name.to_owned(), value.to_owned()));
         }
     }
-    Some(Request { method: method.to_owned(), uri: uri.to_owned(), headers, body: body.as_bytes().to_vec() })
+    Some(Request {
+        method: method.to_owned(),
+        uri: uri.to_owned(),
+        headers,
+        body: body.as_bytes().to_vec(),
+    })
 }
 
 /// The request's headers with the signer's output set on them, as an HTTP client would.
 fn apply(headers: &[(String, String)], output: &SigningOutput) -> Vec<(String, String)> {
     let mut signed: Vec<(String, String)> = headers
         .iter()
-        .filter(|(name, _)| !output.headers.iter().any(|(added, _)| added.eq_ignore_ascii_case(name)))
+        .filter(|(name, _)| {
+            !output
+                .headers
+                .iter()
+                .any(|(added, _)| added.eq_ignore_ascii_case(name))
+        })
         .cloned()
         .collect();
-    signed.extend(output.headers.iter().map(|(name, value)| (name.to_string(), value.clone())));
+    signed.extend(
+        output
+            .headers
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.clone())),
+    );
     signed
 }
 
 fn output_header<'a>(output: &'a SigningOutput, name: &str) -> &'a str {
     let found = output.headers.iter().find(|(n, _)| *n == name);
-    &found.unwrap_or_else(|| panic!("no {name} in the signing output")).1
+    &found
+        .unwrap_or_else(|| panic!("no {name} in the signing output"))
+        .1
 }
 
 /// Signs `case` step by step and compares each step with the suite's expected file.
@@ -95,7 +119,8 @@ fn check(case: &str, session_token: Option<&str>, mode: SessionTokenMode) {
         let path = dir.join(format!("{case}.{ext}"));
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     };
-    let request = parse_request(&read("req")).unwrap_or_else(|| panic!("{case}: .req does not parse"));
+    let request =
+        parse_request(&read("req")).unwrap_or_else(|| panic!("{case}: .req does not parse"));
     let mut credentials = Credentials::new(ACCESS_KEY_ID, SECRET);
     credentials.session_token = session_token.map(str::to_owned);
     let mut params = SigningParams::new(&credentials, "us-east-1", "service", vector_time());
@@ -103,23 +128,46 @@ fn check(case: &str, session_token: Option<&str>, mode: SessionTokenMode) {
     let signable = request.signable();
 
     let creq = canonical_request(&signable, &params).expect("canonical request");
-    assert_eq!(creq, read("creq"), "{case}: canonical request (.creq) differs");
+    assert_eq!(
+        creq,
+        read("creq"),
+        "{case}: canonical request (.creq) differs"
+    );
     let sts = string_to_sign(&creq, &params);
     assert_eq!(sts, read("sts"), "{case}: string to sign (.sts) differs");
     let output = sign(&signable, &params).expect("sign");
-    assert_eq!(output.signature, signature(&signing_key(&params), &sts), "{case}: sign() disagrees with the steps");
-    assert_eq!(output_header(&output, "Authorization"), read("authz"), "{case}: Authorization header (.authz) differs");
+    assert_eq!(
+        output.signature,
+        signature(&signing_key(&params), &sts),
+        "{case}: sign() disagrees with the steps"
+    );
+    assert_eq!(
+        output_header(&output, "Authorization"),
+        read("authz"),
+        "{case}: Authorization header (.authz) differs"
+    );
     // The other headers the signer adds are those of the signed request.
     let sreq = read("sreq");
     for (name, value) in output.headers.iter().filter(|(n, _)| *n != "Authorization") {
         let line = format!("{name}:{value}");
-        assert!(sreq.lines().any(|l| l == line), "{case}: signed request (.sreq) lacks {name}");
+        assert!(
+            sreq.lines().any(|l| l == line),
+            "{case}: signed request (.sreq) lacks {name}"
+        );
     }
 
     let signed = apply(&request.headers, &output);
-    let incoming = SignableRequest { headers: &signed, ..signable };
-    let verified = verify(&incoming, vector_time(), |akid| (akid == ACCESS_KEY_ID).then(|| SECRET.to_owned()));
-    assert!(verified.is_ok(), "{case}: verifier rejects the signed request: {verified:?}");
+    let incoming = SignableRequest {
+        headers: &signed,
+        ..signable
+    };
+    let verified = verify(&incoming, vector_time(), |akid| {
+        (akid == ACCESS_KEY_ID).then(|| SECRET.to_owned())
+    });
+    assert!(
+        verified.is_ok(),
+        "{case}: verifier rejects the signed request: {verified:?}"
+    );
 }
 
 /// One `#[test]` per case, named like its directory with `_` for `-`; optionally with a
@@ -185,19 +233,28 @@ fn every_case_is_tested() {
     let mut missing = Vec::new();
     for entry in std::fs::read_dir(vectors_dir()).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
-        let has_req = vectors_dir().join(&name).join(format!("{name}.req")).is_file();
+        let has_req = vectors_dir()
+            .join(&name)
+            .join(format!("{name}.req"))
+            .is_file();
         let covered = TESTED.contains(&name.replace('-', "_").as_str())
             || SKIPPED.iter().any(|(skipped, _)| *skipped == name);
         if has_req && !covered {
             missing.push(name);
         }
     }
-    assert!(missing.is_empty(), "vector cases without a test: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "vector cases without a test: {missing:?}"
+    );
 }
 
 fn iam_headers() -> Vec<(String, String)> {
     [
-        ("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"),
+        (
+            "Content-Type",
+            "application/x-www-form-urlencoded; charset=utf-8",
+        ),
         ("Host", "iam.amazonaws.com"),
         ("X-Amz-Date", "20150830T123600Z"),
     ]
@@ -228,16 +285,28 @@ fn iam_list_users_example() {
         "canonical request differs"
     );
     let expected = "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7";
-    assert_eq!(sign(&request, &params).unwrap().signature, expected, "signature differs");
+    assert_eq!(
+        sign(&request, &params).unwrap().signature,
+        expected,
+        "signature differs"
+    );
 
     // The same request as an absolute URL, with the Host header left to the URL.
-    let without_host: Vec<_> = headers.iter().filter(|(n, _)| n != "Host").cloned().collect();
+    let without_host: Vec<_> = headers
+        .iter()
+        .filter(|(n, _)| n != "Host")
+        .cloned()
+        .collect();
     let absolute = SignableRequest {
         uri: "https://iam.amazonaws.com/?Action=ListUsers&Version=2010-05-08",
         headers: &without_host,
         ..request
     };
-    assert_eq!(sign(&absolute, &params).unwrap().signature, expected, "absolute-URL signature differs");
+    assert_eq!(
+        sign(&absolute, &params).unwrap().signature,
+        expected,
+        "absolute-URL signature differs"
+    );
 }
 
 mod verifier {
@@ -255,12 +324,30 @@ mod verifier {
         let credentials = Credentials::new(ACCESS_KEY_ID, secret);
         let params = SigningParams::new(&credentials, "us-east-1", "iam", vector_time());
         let headers = iam_headers();
-        let request = SignableRequest { method: "POST", uri: "/", headers: &headers, body: BODY };
+        let request = SignableRequest {
+            method: "POST",
+            uri: "/",
+            headers: &headers,
+            body: BODY,
+        };
         apply(&headers, &sign(&request, &params).unwrap())
     }
 
-    fn check(headers: &[(String, String)], body: &[u8], now: DateTime<Utc>) -> Result<Verified, VerifyError> {
-        verify(&SignableRequest { method: "POST", uri: "/", headers, body }, now, lookup)
+    fn check(
+        headers: &[(String, String)],
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Verified, VerifyError> {
+        verify(
+            &SignableRequest {
+                method: "POST",
+                uri: "/",
+                headers,
+                body,
+            },
+            now,
+            lookup,
+        )
     }
 
     #[test]
@@ -292,20 +379,35 @@ mod verifier {
     fn changed_signed_header_is_a_mismatch() {
         let mut headers = signed_headers(SECRET);
         headers.iter_mut().find(|(n, _)| n == "Host").unwrap().1 = "sts.amazonaws.com".to_owned();
-        assert_eq!(check(&headers, BODY, vector_time()), Err(VerifyError::SignatureMismatch));
+        assert_eq!(
+            check(&headers, BODY, vector_time()),
+            Err(VerifyError::SignatureMismatch)
+        );
     }
 
     #[test]
     fn wrong_secret_is_a_mismatch() {
         let headers = signed_headers("not-the-secret");
-        assert_eq!(check(&headers, BODY, vector_time()), Err(VerifyError::SignatureMismatch));
+        assert_eq!(
+            check(&headers, BODY, vector_time()),
+            Err(VerifyError::SignatureMismatch)
+        );
     }
 
     #[test]
     fn unknown_access_key() {
         let headers = signed_headers(SECRET);
-        let err = verify(&SignableRequest { method: "POST", uri: "/", headers: &headers, body: BODY }, vector_time(), |_| None)
-            .unwrap_err();
+        let err = verify(
+            &SignableRequest {
+                method: "POST",
+                uri: "/",
+                headers: &headers,
+                body: BODY,
+            },
+            vector_time(),
+            |_| None,
+        )
+        .unwrap_err();
         assert_eq!(err, VerifyError::UnknownAccessKey);
         assert_eq!(err.aws_error_code(), "InvalidClientTokenId");
     }
@@ -313,13 +415,22 @@ mod verifier {
     #[test]
     fn stale_date() {
         let skew = TimeDelta::minutes(16);
-        assert_eq!(check(&signed_headers(SECRET), BODY, vector_time() + skew), Err(VerifyError::StaleRequest));
-        assert_eq!(check(&signed_headers(SECRET), BODY, vector_time() - skew), Err(VerifyError::StaleRequest));
+        assert_eq!(
+            check(&signed_headers(SECRET), BODY, vector_time() + skew),
+            Err(VerifyError::StaleRequest)
+        );
+        assert_eq!(
+            check(&signed_headers(SECRET), BODY, vector_time() - skew),
+            Err(VerifyError::StaleRequest)
+        );
     }
 
     #[test]
     fn missing_authorization_header() {
-        let headers: Vec<_> = signed_headers(SECRET).into_iter().filter(|(n, _)| n != "Authorization").collect();
+        let headers: Vec<_> = signed_headers(SECRET)
+            .into_iter()
+            .filter(|(n, _)| n != "Authorization")
+            .collect();
         let err = check(&headers, BODY, vector_time()).unwrap_err();
         assert_eq!(err, VerifyError::MissingAuthorization);
         assert_eq!(err.aws_error_code(), "MissingAuthenticationToken");
@@ -327,14 +438,24 @@ mod verifier {
 
     #[test]
     fn missing_date_header() {
-        let headers: Vec<_> = signed_headers(SECRET).into_iter().filter(|(n, _)| n != "X-Amz-Date").collect();
-        assert_eq!(check(&headers, BODY, vector_time()), Err(VerifyError::InvalidDate));
+        let headers: Vec<_> = signed_headers(SECRET)
+            .into_iter()
+            .filter(|(n, _)| n != "X-Amz-Date")
+            .collect();
+        assert_eq!(
+            check(&headers, BODY, vector_time()),
+            Err(VerifyError::InvalidDate)
+        );
     }
 
     #[test]
     fn malformed_authorization_header() {
         let mut headers = signed_headers(SECRET);
-        let auth = &mut headers.iter_mut().find(|(n, _)| n == "Authorization").unwrap().1;
+        let auth = &mut headers
+            .iter_mut()
+            .find(|(n, _)| n == "Authorization")
+            .unwrap()
+            .1;
         *auth = auth.replace("Signature=", "Sig=");
         let err = check(&headers, BODY, vector_time()).unwrap_err();
         assert_eq!(err, VerifyError::MalformedAuthorization);
@@ -343,7 +464,13 @@ mod verifier {
 
     #[test]
     fn signed_header_absent_from_request() {
-        let headers: Vec<_> = signed_headers(SECRET).into_iter().filter(|(n, _)| n != "Content-Type").collect();
-        assert_eq!(check(&headers, BODY, vector_time()), Err(VerifyError::MalformedAuthorization));
+        let headers: Vec<_> = signed_headers(SECRET)
+            .into_iter()
+            .filter(|(n, _)| n != "Content-Type")
+            .collect();
+        assert_eq!(
+            check(&headers, BODY, vector_time()),
+            Err(VerifyError::MalformedAuthorization)
+        );
     }
 }

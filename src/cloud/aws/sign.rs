@@ -76,7 +76,10 @@ impl fmt::Debug for Credentials {
         f.debug_struct("Credentials")
             .field("access_key_id", &self.access_key_id)
             .field("secret_access_key", &"[secret]")
-            .field("session_token", &self.session_token.as_ref().map(|_| "[secret]"))
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "[secret]"),
+            )
             .finish()
     }
 }
@@ -123,12 +126,23 @@ impl<'a> SigningParams<'a> {
         service: &'a str,
         time: DateTime<Utc>,
     ) -> Self {
-        Self { credentials, region, service, time, settings: SigningSettings::default() }
+        Self {
+            credentials,
+            region,
+            service,
+            time,
+            settings: SigningSettings::default(),
+        }
     }
 
     /// `20150830/us-east-1/iam/aws4_request`.
     fn scope(&self) -> String {
-        format!("{}/{}/{}/{TERMINATOR}", self.time.format(DATE_FORMAT), self.region, self.service)
+        format!(
+            "{}/{}/{}/{TERMINATOR}",
+            self.time.format(DATE_FORMAT),
+            self.region,
+            self.service
+        )
     }
 }
 
@@ -236,7 +250,12 @@ pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
 }
 
 /// The SigV4 key derivation; `date` is `YYYYMMDD` (SES passes a fixed placeholder).
-pub(crate) fn derive_signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
+pub(crate) fn derive_signing_key(
+    secret: &str,
+    date: &str,
+    region: &str,
+    service: &str,
+) -> [u8; 32] {
     let k_date = hmac_sha256(format!("AWS4{secret}").as_bytes(), date.as_bytes());
     let k_region = hmac_sha256(&k_date, region.as_bytes());
     let k_service = hmac_sha256(&k_region, service.as_bytes());
@@ -281,7 +300,11 @@ pub fn signature(key: &SigningKey, string_to_sign: &str) -> String {
 }
 
 /// Step 5: the `Authorization` header value; `signed_headers` is the `;`-joined list.
-pub fn authorization_header(params: &SigningParams<'_>, signed_headers: &str, signature: &str) -> String {
+pub fn authorization_header(
+    params: &SigningParams<'_>,
+    signed_headers: &str,
+    signature: &str,
+) -> String {
     format!(
         "{ALGORITHM} Credential={}/{}, SignedHeaders={signed_headers}, Signature={signature}",
         params.credentials.access_key_id,
@@ -301,7 +324,11 @@ pub fn sign(
         "Authorization",
         authorization_header(params, &canonical.signed_headers, &signature),
     )];
-    headers.extend(added.into_iter().map(|(name, value, _signed)| (name, value)));
+    headers.extend(
+        added
+            .into_iter()
+            .map(|(name, value, _signed)| (name, value)),
+    );
     Ok(SigningOutput { headers, signature })
 }
 
@@ -322,8 +349,11 @@ fn prepare(
     let uri = split_uri(request.uri)?;
     let payload_hash = hex::encode(Sha256::digest(request.body));
 
-    let mut added: Vec<AddedHeader> =
-        vec![("X-Amz-Date", params.time.format(DATE_TIME_FORMAT).to_string(), true)];
+    let mut added: Vec<AddedHeader> = vec![(
+        "X-Amz-Date",
+        params.time.format(DATE_TIME_FORMAT).to_string(),
+        true,
+    )];
     if params.settings.content_sha256_header {
         added.push(("X-Amz-Content-Sha256", payload_hash.clone(), true));
     }
@@ -338,13 +368,22 @@ fn prepare(
         if name.is_empty() {
             return Err(SigningErrorKind::EmptyHeaderName.into());
         }
-        let ours = added.iter().any(|(added_name, ..)| added_name.eq_ignore_ascii_case(name));
-        let unsigned = UNSIGNED_HEADERS.iter().any(|u| u.eq_ignore_ascii_case(name));
+        let ours = added
+            .iter()
+            .any(|(added_name, ..)| added_name.eq_ignore_ascii_case(name));
+        let unsigned = UNSIGNED_HEADERS
+            .iter()
+            .any(|u| u.eq_ignore_ascii_case(name));
         if !ours && !unsigned {
             selected.push((name, value));
         }
     }
-    selected.extend(added.iter().filter(|h| h.2).map(|(name, value, _)| (*name, value.as_str())));
+    selected.extend(
+        added
+            .iter()
+            .filter(|h| h.2)
+            .map(|(name, value, _)| (*name, value.as_str())),
+    );
     let mut headers = canonical_headers(selected);
     if !headers.contains_key("host") {
         let host = uri.host.ok_or(SigningErrorKind::MissingHost)?;
@@ -377,7 +416,9 @@ fn split_uri(uri: &str) -> Result<SplitUri<'_>, SigningError> {
         };
         if let Some(default_port) = default_port {
             let end = after.find(['/', '?']).unwrap_or(after.len());
-            let authority = after[..end].rsplit_once('@').map_or(&after[..end], |(_, h)| h);
+            let authority = after[..end]
+                .rsplit_once('@')
+                .map_or(&after[..end], |(_, h)| h);
             // HTTP clients leave the default port out of the Host header, so the signature must too.
             let authority = authority.strip_suffix(default_port).unwrap_or(authority);
             if authority.is_empty() {
@@ -388,7 +429,11 @@ fn split_uri(uri: &str) -> Result<SplitUri<'_>, SigningError> {
         }
     }
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    let path = if path.is_empty() && host.is_some() { "/" } else { path };
+    let path = if path.is_empty() && host.is_some() {
+        "/"
+    } else {
+        path
+    };
     if !path.starts_with('/') {
         return Err(SigningErrorKind::InvalidUri.into());
     }
@@ -402,19 +447,30 @@ fn build_canonical(
     headers: &BTreeMap<String, String>,
     payload_hash: &str,
 ) -> Canonical {
-    let mut text = format!("{method}\n{}\n{}\n", canonical_path(uri.path), canonical_query(uri.query));
+    let mut text = format!(
+        "{method}\n{}\n{}\n",
+        canonical_path(uri.path),
+        canonical_query(uri.query)
+    );
     for (name, value) in headers {
         text.push_str(name);
         text.push(':');
         text.push_str(value);
         text.push('\n');
     }
-    let signed_headers = headers.keys().map(String::as_str).collect::<Vec<_>>().join(";");
+    let signed_headers = headers
+        .keys()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(";");
     text.push('\n');
     text.push_str(&signed_headers);
     text.push('\n');
     text.push_str(payload_hash);
-    Canonical { text, signed_headers }
+    Canonical {
+        text,
+        signed_headers,
+    }
 }
 
 /// Removes empty and dot segments (keeping a trailing slash), then URI-encodes each segment.
@@ -429,8 +485,10 @@ fn canonical_path(path: &str) -> String {
             _ => segments.push(segment),
         }
     }
-    let encoded: Vec<String> =
-        segments.iter().map(|s| percent_encode(s.as_bytes(), URI_ENCODE).to_string()).collect();
+    let encoded: Vec<String> = segments
+        .iter()
+        .map(|s| percent_encode(s.as_bytes(), URI_ENCODE).to_string())
+        .collect();
     let mut out = format!("/{}", encoded.join("/"));
     // As in RFC 3986 dot-segment removal, `/a/b/..` names the directory `/a/`.
     let last = path.rsplit('/').next().unwrap_or_default();
@@ -456,12 +514,18 @@ fn canonical_query(query: &str) -> String {
         })
         .collect();
     pairs.sort();
-    pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// Lower-cases names, trims values and collapses inner whitespace (including folded lines),
 /// and joins repeated headers with `,` in their original order.
-fn canonical_headers<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> BTreeMap<String, String> {
+fn canonical_headers<'a>(
+    headers: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> BTreeMap<String, String> {
     let mut map: BTreeMap<String, String> = BTreeMap::new();
     for (name, value) in headers {
         let value = value.split_ascii_whitespace().collect::<Vec<_>>().join(" ");
@@ -536,7 +600,8 @@ pub fn verify(
     now: DateTime<Utc>,
     secret_for: impl FnOnce(&str) -> Option<String>,
 ) -> Result<Verified, VerifyError> {
-    let authorization = find_header(request.headers, "authorization").ok_or(VerifyError::MissingAuthorization)?;
+    let authorization =
+        find_header(request.headers, "authorization").ok_or(VerifyError::MissingAuthorization)?;
     let auth = parse_authorization(authorization).ok_or(VerifyError::MalformedAuthorization)?;
 
     let amz_date = find_header(request.headers, "x-amz-date").ok_or(VerifyError::InvalidDate)?;
@@ -571,14 +636,20 @@ pub fn verify(
     // The path comes from the server's own HTTP stack; one it cannot split was not what the client signed.
     let uri = split_uri(request.uri).map_err(|_| VerifyError::SignatureMismatch)?;
     let payload_hash = hex::encode(Sha256::digest(request.body));
-    let canonical = build_canonical(request.method, &uri, &canonical_headers(selected), &payload_hash);
+    let canonical = build_canonical(
+        request.method,
+        &uri,
+        &canonical_headers(selected),
+        &payload_hash,
+    );
 
     let sts = string_to_sign(&canonical.text, &params);
     let claimed = hex::decode(auth.signature).map_err(|_| VerifyError::MalformedAuthorization)?;
     let mut mac = HmacSha256::new_from_slice(signing_key(&params).as_bytes())
         .expect("HMAC takes keys of any length");
     mac.update(sts.as_bytes());
-    mac.verify_slice(&claimed).map_err(|_| VerifyError::SignatureMismatch)?;
+    mac.verify_slice(&claimed)
+        .map_err(|_| VerifyError::SignatureMismatch)?;
 
     Ok(Verified {
         access_key_id: auth.access_key_id.to_owned(),
@@ -590,7 +661,10 @@ pub fn verify(
 
 /// The first value of a header, by case-insensitive name.
 fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers.iter().find(|(n, _)| n.trim().eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    headers
+        .iter()
+        .find(|(n, _)| n.trim().eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }
 
 /// The fields of `AWS4-HMAC-SHA256 Credential=AKID/date/region/service/aws4_request,
@@ -635,7 +709,13 @@ fn parse_authorization(value: &str) -> Option<AuthorizationParts<'_>> {
         signed_headers: signed_headers?,
         signature: signature?,
     };
-    let fields = [parts.access_key_id, parts.date, parts.region, parts.service, parts.signature];
+    let fields = [
+        parts.access_key_id,
+        parts.date,
+        parts.region,
+        parts.service,
+        parts.signature,
+    ];
     let has_host = parts.signed_headers.split(';').any(|h| h == "host");
     (fields.iter().all(|f| !f.is_empty()) && has_host).then_some(parts)
 }
@@ -682,9 +762,15 @@ mod tests {
     #[test]
     fn uri_forms() {
         let u = split_uri("https://user@iam.amazonaws.com:443?Action=X#frag").unwrap();
-        assert_eq!((u.host, u.path, u.query), (Some("iam.amazonaws.com"), "/", "Action=X"));
+        assert_eq!(
+            (u.host, u.path, u.query),
+            (Some("iam.amazonaws.com"), "/", "Action=X")
+        );
         let u = split_uri("http://localhost:8080/a?b").unwrap();
-        assert_eq!((u.host, u.path, u.query), (Some("localhost:8080"), "/a", "b"));
+        assert_eq!(
+            (u.host, u.path, u.query),
+            (Some("localhost:8080"), "/a", "b")
+        );
         let u = split_uri("/p?x=http://y").unwrap();
         assert_eq!((u.host, u.path, u.query), (None, "/p", "x=http://y"));
         assert!(split_uri("relative/path").is_err());
@@ -706,37 +792,70 @@ mod tests {
     fn missing_host_is_an_error() {
         let credentials = Credentials::new("AKIDEXAMPLE", SECRET);
         let params = SigningParams::new(&credentials, "us-east-1", "iam", time());
-        let request = SignableRequest { method: "GET", uri: "/", headers: &[], body: b"" };
+        let request = SignableRequest {
+            method: "GET",
+            uri: "/",
+            headers: &[],
+            body: b"",
+        };
         let err = sign(&request, &params).unwrap_err();
-        assert_eq!(err.to_string(), "cannot sign request: no Host header and no host in the URI");
+        assert_eq!(
+            err.to_string(),
+            "cannot sign request: no Host header and no host in the URI"
+        );
     }
 
     #[test]
     fn content_sha256_and_unsigned_token_settings() {
         let credentials = Credentials::new("AKIDEXAMPLE", SECRET).with_session_token("TOKEN");
         let mut params = SigningParams::new(&credentials, "us-east-1", "s3", time());
-        params.settings =
-            SigningSettings { session_token_mode: SessionTokenMode::Exclude, content_sha256_header: true };
-        let request =
-            SignableRequest { method: "PUT", uri: "https://bucket.s3.amazonaws.com/k", headers: &[], body: b"" };
+        params.settings = SigningSettings {
+            session_token_mode: SessionTokenMode::Exclude,
+            content_sha256_header: true,
+        };
+        let request = SignableRequest {
+            method: "PUT",
+            uri: "https://bucket.s3.amazonaws.com/k",
+            headers: &[],
+            body: b"",
+        };
         let creq = canonical_request(&request, &params).unwrap();
-        assert!(creq.contains("\nhost;x-amz-content-sha256;x-amz-date\n"), "{creq}");
+        assert!(
+            creq.contains("\nhost;x-amz-content-sha256;x-amz-date\n"),
+            "{creq}"
+        );
         let out = sign(&request, &params).unwrap();
         let names: Vec<&str> = out.headers.iter().map(|(n, _)| *n).collect();
-        assert_eq!(names, ["Authorization", "X-Amz-Date", "X-Amz-Content-Sha256", "X-Amz-Security-Token"]);
+        assert_eq!(
+            names,
+            [
+                "Authorization",
+                "X-Amz-Date",
+                "X-Amz-Content-Sha256",
+                "X-Amz-Security-Token"
+            ]
+        );
     }
 
     #[test]
     fn secrets_are_never_printed() {
         let credentials = Credentials::new("AKIDEXAMPLE", SECRET).with_session_token("TOKEN");
         let params = SigningParams::new(&credentials, "us-east-1", "iam", time());
-        let request = SignableRequest { method: "GET", uri: "https://iam.amazonaws.com/", headers: &[], body: b"" };
+        let request = SignableRequest {
+            method: "GET",
+            uri: "https://iam.amazonaws.com/",
+            headers: &[],
+            body: b"",
+        };
         let printed = format!(
             "{credentials:?} {params:?} {:?} {:?}",
             signing_key(&params),
             sign(&request, &params).unwrap()
         );
-        assert!(!printed.contains(SECRET) && !printed.contains("TOKEN"), "{printed}");
+        assert!(
+            !printed.contains(SECRET) && !printed.contains("TOKEN"),
+            "{printed}"
+        );
         assert!(printed.contains("[secret]"));
     }
 
