@@ -67,7 +67,10 @@ pub struct PgpError {
 impl PgpError {
     /// Builds an error of `kind` with a human-readable `message`.
     pub fn new(kind: PgpErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into() }
+        Self {
+            kind,
+            message: message.into(),
+        }
     }
 
     /// The category of the error.
@@ -90,7 +93,9 @@ pub struct PgpRecipient {
 
 impl fmt::Debug for PgpRecipient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PgpRecipient").field("fingerprint", &self.fingerprint).finish()
+        f.debug_struct("PgpRecipient")
+            .field("fingerprint", &self.fingerprint)
+            .finish()
     }
 }
 
@@ -125,7 +130,10 @@ pub fn parse_public_key(input: &str) -> Result<PgpRecipient, PgpError> {
 /// Parses a public key from bytes: binary OpenPGP or ASCII armor.
 pub fn parse_public_key_bytes(bytes: &[u8]) -> Result<PgpRecipient, PgpError> {
     let cert = Cert::from_bytes(bytes).map_err(|e| {
-        PgpError::new(PgpErrorKind::Malformed, format!("not a single OpenPGP public key: {e}"))
+        PgpError::new(
+            PgpErrorKind::Malformed,
+            format!("not a single OpenPGP public key: {e}"),
+        )
     })?;
     PgpRecipient::from_cert(cert)
 }
@@ -165,7 +173,10 @@ impl PgpRecipient {
             )
         })?;
         if let RevocationStatus::Revoked(_) = valid.revocation_status() {
-            return Err(PgpError::new(PgpErrorKind::Revoked, format!("PGP key {fingerprint} is revoked")));
+            return Err(PgpError::new(
+                PgpErrorKind::Revoked,
+                format!("PGP key {fingerprint} is revoked"),
+            ));
         }
         if let Err(e) = valid.alive() {
             return Err(PgpError::new(
@@ -176,7 +187,8 @@ impl PgpRecipient {
 
         let mut usable = 0;
         for ka in valid.keys().key_flags(encryption_flags()) {
-            if ka.alive().is_err() || matches!(ka.revocation_status(), RevocationStatus::Revoked(_)) {
+            if ka.alive().is_err() || matches!(ka.revocation_status(), RevocationStatus::Revoked(_))
+            {
                 continue;
             }
             if !algorithm_supported(ka.key()) {
@@ -202,10 +214,16 @@ impl PgpRecipient {
         let fail = |what: &str, e: &dyn fmt::Display| {
             PgpError::new(
                 PgpErrorKind::Encrypt,
-                format!("PGP encryption to {} failed ({what}): {e}", self.fingerprint),
+                format!(
+                    "PGP encryption to {} failed ({what}): {e}",
+                    self.fingerprint
+                ),
             )
         };
-        let valid = self.cert.with_policy(&policy, None).map_err(|e| fail("key validation", &e))?;
+        let valid = self
+            .cert
+            .with_policy(&policy, None)
+            .map_err(|e| fail("key validation", &e))?;
         let recipients: Vec<Recipient> = valid
             .keys()
             .key_flags(encryption_flags())
@@ -227,7 +245,10 @@ impl PgpRecipient {
         if recipients.is_empty() {
             return Err(PgpError::new(
                 PgpErrorKind::NoEncryptionKey,
-                format!("PGP key {} has no encryption-capable subkey valid now", self.fingerprint),
+                format!(
+                    "PGP key {} has no encryption-capable subkey valid now",
+                    self.fingerprint
+                ),
             ));
         }
 
@@ -236,23 +257,35 @@ impl PgpRecipient {
         let message = Encryptor::for_recipients(message, recipients)
             .build()
             .map_err(|e| fail("encryptor", &e))?;
-        let mut literal = LiteralWriter::new(message).build().map_err(|e| fail("literal", &e))?;
-        literal.write_all(plaintext).map_err(|e| fail("write", &e))?;
+        let mut literal = LiteralWriter::new(message)
+            .build()
+            .map_err(|e| fail("literal", &e))?;
+        literal
+            .write_all(plaintext)
+            .map_err(|e| fail("write", &e))?;
         literal.finalize().map_err(|e| fail("finalize", &e))?;
         Ok(STANDARD.encode(out))
     }
 }
 
 fn encryption_flags() -> KeyFlags {
-    KeyFlags::empty().set_transport_encryption().set_storage_encryption()
+    KeyFlags::empty()
+        .set_transport_encryption()
+        .set_storage_encryption()
 }
 
 /// Our rule: RSA >= 2048 bits, or Curve25519 (Ed25519 / Cv25519, legacy or RFC 9580).
 fn algorithm_supported<P: KeyParts, R: KeyRole>(key: &Key<P, R>) -> bool {
     match key.mpis() {
         PublicKey::RSA { n, .. } => n.bits() >= MIN_RSA_BITS,
-        PublicKey::EdDSA { curve: Curve::Ed25519, .. } => true,
-        PublicKey::ECDH { curve: Curve::Cv25519, .. } => true,
+        PublicKey::EdDSA {
+            curve: Curve::Ed25519,
+            ..
+        } => true,
+        PublicKey::ECDH {
+            curve: Curve::Cv25519,
+            ..
+        } => true,
         PublicKey::X25519 { .. } | PublicKey::Ed25519 { .. } => true,
         _ => false,
     }
@@ -262,17 +295,25 @@ fn algorithm_supported<P: KeyParts, R: KeyRole>(key: &Key<P, R>) -> bool {
 fn describe_algorithm<P: KeyParts, R: KeyRole>(key: &Key<P, R>) -> String {
     match key.mpis() {
         PublicKey::RSA { n, .. } => format!("RSA-{}", n.bits()),
-        PublicKey::EdDSA { curve, .. } | PublicKey::ECDSA { curve, .. } | PublicKey::ECDH { curve, .. } => {
+        PublicKey::EdDSA { curve, .. }
+        | PublicKey::ECDSA { curve, .. }
+        | PublicKey::ECDH { curve, .. } => {
             format!("{} on {curve}", key.pk_algo())
         }
         _ => match key.pk_algo() {
-            PublicKeyAlgorithm::Unknown(n) | PublicKeyAlgorithm::Private(n) => format!("algorithm {n}"),
+            PublicKeyAlgorithm::Unknown(n) | PublicKeyAlgorithm::Private(n) => {
+                format!("algorithm {n}")
+            }
             other => other.to_string(),
         },
     }
 }
 
-fn unsupported<P: KeyParts, R: KeyRole>(key: &Key<P, R>, which: &str, fingerprint: &str) -> PgpError {
+fn unsupported<P: KeyParts, R: KeyRole>(
+    key: &Key<P, R>,
+    which: &str,
+    fingerprint: &str,
+) -> PgpError {
     PgpError::new(
         PgpErrorKind::UnsupportedAlgorithm,
         format!(
@@ -293,7 +334,10 @@ fn no_encryption_key(cert: &Cert, fingerprint: &str) -> PgpError {
         .collect();
     let mut message = format!("PGP key {fingerprint} has no encryption-capable subkey valid now");
     if !ignored.is_empty() {
-        message.push_str(&format!(" (unsupported subkeys ignored: {})", ignored.join(", ")));
+        message.push_str(&format!(
+            " (unsupported subkeys ignored: {})",
+            ignored.join(", ")
+        ));
     }
     PgpError::new(PgpErrorKind::NoEncryptionKey, message)
 }
@@ -306,7 +350,9 @@ mod tests {
     use openpgp::serialize::Serialize;
 
     fn generate(suite: CipherSuite, encryption: bool) -> Cert {
-        let mut builder = CertBuilder::new().set_cipher_suite(suite).add_userid("t@example.com");
+        let mut builder = CertBuilder::new()
+            .set_cipher_suite(suite)
+            .add_userid("t@example.com");
         if encryption {
             builder = builder.add_transport_encryption_subkey();
         }
@@ -321,7 +367,13 @@ mod tests {
 
     #[test]
     fn garbage_is_malformed() {
-        for input in ["", "   ", "not base64 !!!", "aGVsbG8gd29ybGQ=", "-----BEGIN FOO-----"] {
+        for input in [
+            "",
+            "   ",
+            "not base64 !!!",
+            "aGVsbG8gd29ybGQ=",
+            "-----BEGIN FOO-----",
+        ] {
             let err = parse_public_key(input).unwrap_err();
             assert_eq!(err.kind(), PgpErrorKind::Malformed, "{input:?}: {err}");
         }
@@ -337,7 +389,10 @@ mod tests {
             .map(|c| format!("  {}\r\n", std::str::from_utf8(c).unwrap()))
             .collect();
         let recipient = parse_public_key(&wrapped).unwrap();
-        assert_eq!(recipient.fingerprint(), cert.fingerprint().to_hex().to_lowercase());
+        assert_eq!(
+            recipient.fingerprint(),
+            cert.fingerprint().to_hex().to_lowercase()
+        );
         assert!(!recipient.encrypt(b"x").unwrap().is_empty());
     }
 
