@@ -107,7 +107,7 @@ const RULES: &[Rule] = &[Rule { name: "pgp_key form", property: "pgp_key", check
 
 /// The `pgp_key` argument must be one of the accepted forms.
 pub fn pgp_key_form(inputs: &crate::protocol::PropertyMap) -> Option<String> {
-    crate::secrets::pgp_form::check_form(str_prop(inputs, "pgp_key")?).err()
+    crate::secrets::pgp_source::classify(str_prop(inputs, "pgp_key")?).err()
 }
 
 #[async_trait]

@@ -1,7 +1,7 @@
-//! Secret handling: the `Secret<T>` type, PGP encryption and the SES SMTP password.
+//! Secret handling: the `Secret<T>` type, PGP encryption, and the SES SMTP password.
 
 pub mod pgp;
-pub mod pgp_form;
+pub mod pgp_source;
 pub mod secret;
 pub mod ses;
 
