@@ -5,15 +5,17 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use credplane::cloud::oci::sign::{
-    self, KeyError, OciSigner, SignableRequest, VerifiableRequest, VerifyError, fingerprint, load_private_key_pem,
-    verify_request,
+    self, KeyError, OciSigner, SignableRequest, VerifiableRequest, VerifyError, fingerprint,
+    load_private_key_pem, verify_request,
 };
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde_json::Value;
 
 fn vector_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/oci-signing").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/vectors/oci-signing")
+        .join(name)
 }
 
 fn read_vector(name: &str) -> String {
@@ -25,7 +27,9 @@ fn cases() -> Value {
 }
 
 fn s<'a>(v: &'a Value, path: &str) -> &'a str {
-    v.pointer(path).and_then(Value::as_str).unwrap_or_else(|| panic!("cases.json has no string at {path}"))
+    v.pointer(path)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("cases.json has no string at {path}"))
 }
 
 fn docs_key() -> RsaPrivateKey {
@@ -46,14 +50,25 @@ fn post_body() -> Vec<u8> {
 fn get_signing_string_matches_vector() {
     let c = cases();
     let uri: Uri = s(&c, "/get/url").parse().unwrap();
-    let req = SignableRequest { method: &Method::GET, uri: &uri, date: s(&c, "/date"), content_type: None, body: b"" };
-    assert_eq!(sign::signing_string(&req).unwrap(), s(&c, "/get/signing_string"));
+    let req = SignableRequest {
+        method: &Method::GET,
+        uri: &uri,
+        date: s(&c, "/date"),
+        content_type: None,
+        body: b"",
+    };
+    assert_eq!(
+        sign::signing_string(&req).unwrap(),
+        s(&c, "/get/signing_string")
+    );
 }
 
 #[test]
 fn get_signature_matches_vector() {
     let c = cases();
-    let sig = docs_signer().compute_signature(s(&c, "/get/signing_string")).unwrap();
+    let sig = docs_signer()
+        .compute_signature(s(&c, "/get/signing_string"))
+        .unwrap();
     assert_eq!(sig, s(&c, "/get/signature"));
 }
 
@@ -61,13 +76,22 @@ fn get_signature_matches_vector() {
 fn get_authorization_header_matches_vector() {
     let c = cases();
     let uri: Uri = s(&c, "/get/url").parse().unwrap();
-    let req = SignableRequest { method: &Method::GET, uri: &uri, date: s(&c, "/date"), content_type: None, body: b"" };
+    let req = SignableRequest {
+        method: &Method::GET,
+        uri: &uri,
+        date: s(&c, "/date"),
+        content_type: None,
+        body: b"",
+    };
     let headers = docs_signer().sign(&req).unwrap();
     assert_eq!(
         headers,
         vec![
             ("date".to_owned(), s(&c, "/date").to_owned()),
-            ("authorization".to_owned(), s(&c, "/get/authorization").to_owned()),
+            (
+                "authorization".to_owned(),
+                s(&c, "/get/authorization").to_owned()
+            ),
         ]
     );
 }
@@ -76,7 +100,10 @@ fn get_authorization_header_matches_vector() {
 fn post_body_is_316_bytes_with_published_hash() {
     let c = cases();
     let body = post_body();
-    assert_eq!(body.len() as u64, c["post"]["content_length"].as_u64().unwrap());
+    assert_eq!(
+        body.len() as u64,
+        c["post"]["content_length"].as_u64().unwrap()
+    );
     assert_eq!(sign::content_sha256(&body), s(&c, "/post/x_content_sha256"));
 }
 
@@ -92,13 +119,18 @@ fn post_signing_string_matches_vector() {
         content_type: Some(s(&c, "/post/content_type")),
         body: &body,
     };
-    assert_eq!(sign::signing_string(&req).unwrap(), s(&c, "/post/signing_string"));
+    assert_eq!(
+        sign::signing_string(&req).unwrap(),
+        s(&c, "/post/signing_string")
+    );
 }
 
 #[test]
 fn post_signature_matches_vector() {
     let c = cases();
-    let sig = docs_signer().compute_signature(s(&c, "/post/signing_string")).unwrap();
+    let sig = docs_signer()
+        .compute_signature(s(&c, "/post/signing_string"))
+        .unwrap();
     assert_eq!(sig, s(&c, "/post/signature"));
 }
 
@@ -108,7 +140,13 @@ fn post_authorization_header_matches_vector() {
     let uri: Uri = s(&c, "/post/url").parse().unwrap();
     let body = post_body();
     // content_type None: the default must be the JSON type of the vector.
-    let req = SignableRequest { method: &Method::POST, uri: &uri, date: s(&c, "/date"), content_type: None, body: &body };
+    let req = SignableRequest {
+        method: &Method::POST,
+        uri: &uri,
+        date: s(&c, "/date"),
+        content_type: None,
+        body: &body,
+    };
     let headers = docs_signer().sign(&req).unwrap();
     let expected = [
         ("date", s(&c, "/date")),
@@ -117,7 +155,10 @@ fn post_authorization_header_matches_vector() {
         ("x-content-sha256", s(&c, "/post/x_content_sha256")),
         ("authorization", s(&c, "/post/authorization")),
     ];
-    let expected: Vec<(String, String)> = expected.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     assert_eq!(headers, expected);
 }
 
@@ -133,7 +174,10 @@ fn for_user_builds_key_id_from_parts() {
 fn signer_debug_hides_the_key() {
     let shown = format!("{:?}", docs_signer());
     assert!(shown.contains("redacted"), "{shown}");
-    assert!(!shown.contains("BigUint") && !shown.contains("primes"), "{shown}");
+    assert!(
+        !shown.contains("BigUint") && !shown.contains("primes"),
+        "{shown}"
+    );
 }
 
 // ---- keys and fingerprints ----
@@ -142,7 +186,10 @@ fn signer_debug_hides_the_key() {
 fn fingerprint_matches_openssl() {
     let c = cases();
     let public = RsaPublicKey::from(&docs_key());
-    assert_eq!(fingerprint(&public), s(&c, "/key_fingerprint_computed_by_openssl"));
+    assert_eq!(
+        fingerprint(&public),
+        s(&c, "/key_fingerprint_computed_by_openssl")
+    );
 }
 
 #[test]
@@ -156,8 +203,15 @@ fn pkcs8_unencrypted_loads_same_key_as_pkcs1() {
 
 #[test]
 fn encrypted_pkcs8_loads_with_the_right_passphrase() {
-    let key = load_private_key_pem(&read_vector("encrypted_pkcs8_key.pem"), Some("credplane-test")).unwrap();
-    assert_eq!(fingerprint(&RsaPublicKey::from(&key)), "f4:af:01:c4:8c:9d:28:48:23:de:2f:8c:66:e8:09:87");
+    let key = load_private_key_pem(
+        &read_vector("encrypted_pkcs8_key.pem"),
+        Some("credplane-test"),
+    )
+    .unwrap();
+    assert_eq!(
+        fingerprint(&RsaPublicKey::from(&key)),
+        "f4:af:01:c4:8c:9d:28:48:23:de:2f:8c:66:e8:09:87"
+    );
 }
 
 #[test]
@@ -169,14 +223,19 @@ fn encrypted_pkcs8_without_passphrase_says_so() {
 
 #[test]
 fn encrypted_pkcs8_with_wrong_passphrase_fails() {
-    let err = load_private_key_pem(&read_vector("encrypted_pkcs8_key.pem"), Some("wrong")).unwrap_err();
+    let err =
+        load_private_key_pem(&read_vector("encrypted_pkcs8_key.pem"), Some("wrong")).unwrap_err();
     assert_eq!(err, KeyError::Decrypt);
     assert!(err.to_string().contains("wrong pass phrase"), "{err}");
 }
 
 #[test]
 fn legacy_encrypted_pkcs1_points_to_openssl_pkcs8() {
-    let err = load_private_key_pem(&read_vector("legacy_encrypted_pkcs1_key.pem"), Some("credplane-test")).unwrap_err();
+    let err = load_private_key_pem(
+        &read_vector("legacy_encrypted_pkcs1_key.pem"),
+        Some("credplane-test"),
+    )
+    .unwrap_err();
     assert_eq!(err, KeyError::LegacyEncryptedPem);
     assert!(err.to_string().contains("openssl pkcs8 -topk8"), "{err}");
 }
@@ -198,21 +257,40 @@ struct Received {
 
 impl Received {
     fn verify(&self) -> Result<sign::VerifiedRequest, VerifyError> {
-        let req = VerifiableRequest { method: &self.method, uri: &self.uri, headers: &self.headers, body: &self.body };
+        let req = VerifiableRequest {
+            method: &self.method,
+            uri: &self.uri,
+            headers: &self.headers,
+            body: &self.body,
+        };
         let key_id = s(&cases(), "/key_id").to_owned();
         let public = RsaPublicKey::from(&docs_key());
-        verify_request(&req, test_now(), move |id| (id == key_id).then(|| public.clone()))
+        verify_request(&req, test_now(), move |id| {
+            (id == key_id).then(|| public.clone())
+        })
     }
 
     fn set(&mut self, name: &str, value: &str) {
-        self.headers.insert(HeaderName::from_bytes(name.as_bytes()).unwrap(), HeaderValue::from_str(value).unwrap());
+        self.headers.insert(
+            HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            HeaderValue::from_str(value).unwrap(),
+        );
     }
 }
 
 fn signed_request(signer: &OciSigner, method: Method, date: SystemTime, body: &[u8]) -> Received {
-    let uri: Uri = "https://identity.sandbox.test/20160918/users?compartmentId=ocid1.tenancy.oc1..x".parse().unwrap();
+    let uri: Uri =
+        "https://identity.sandbox.test/20160918/users?compartmentId=ocid1.tenancy.oc1..x"
+            .parse()
+            .unwrap();
     let date = httpdate::fmt_http_date(date);
-    let req = SignableRequest { method: &method, uri: &uri, date: &date, content_type: None, body };
+    let req = SignableRequest {
+        method: &method,
+        uri: &uri,
+        date: &date,
+        content_type: None,
+        body,
+    };
     let mut received = Received {
         method: method.clone(),
         uri: uri.path_and_query().unwrap().as_str().parse().unwrap(),
@@ -232,7 +310,12 @@ fn verifier_accepts_valid_post_and_get() {
     let ok = post.verify().unwrap();
     assert_eq!(ok.key_id, s(&cases(), "/key_id"));
     assert_eq!(ok.signed_headers.len(), 6);
-    let get = signed_request(&docs_signer(), Method::GET, test_now() - Duration::from_secs(299), b"");
+    let get = signed_request(
+        &docs_signer(),
+        Method::GET,
+        test_now() - Duration::from_secs(299),
+        b"",
+    );
     assert!(get.verify().is_ok());
 }
 
@@ -249,14 +332,22 @@ fn verifier_accepts_published_get_signature_but_not_its_weekday() {
     r.set("host", url.host().unwrap());
     r.set("date", s(&c, "/date"));
     r.set("authorization", s(&c, "/get/authorization"));
-    let req = VerifiableRequest { method: &r.method, uri: &r.uri, headers: &r.headers, body: &r.body };
+    let req = VerifiableRequest {
+        method: &r.method,
+        uri: &r.uri,
+        headers: &r.headers,
+        body: &r.body,
+    };
     let public = RsaPublicKey::from(&docs_key());
     let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_388_957_500); // 2014-01-05 21:31:40 UTC
     // The published date says "Thu" but 5 Jan 2014 was a Sunday, so it is not a valid
     // HTTP-date. The date is checked after the signature, so this error proves the
     // published signature verified; then the strict date check rejects the bad weekday.
     let err = verify_request(&req, at, |_| Some(public.clone())).unwrap_err();
-    assert_eq!(err, VerifyError::Malformed("date is not an HTTP date".into()));
+    assert_eq!(
+        err,
+        VerifyError::Malformed("date is not an HTTP date".into())
+    );
 }
 
 #[test]
@@ -279,19 +370,37 @@ fn verifier_rejects_wrong_key() {
 fn verifier_rejects_unknown_key_id() {
     let signer = OciSigner::new("ocid1.tenancy.oc1..t/ocid1.user.oc1..u/00:11", docs_key());
     let r = signed_request(&signer, Method::GET, test_now(), b"");
-    assert!(matches!(r.verify().unwrap_err(), VerifyError::UnknownKeyId(id) if id.ends_with("/00:11")));
+    assert!(
+        matches!(r.verify().unwrap_err(), VerifyError::UnknownKeyId(id) if id.ends_with("/00:11"))
+    );
 }
 
 #[test]
 fn verifier_rejects_date_six_minutes_old() {
-    let r = signed_request(&docs_signer(), Method::GET, test_now() - Duration::from_secs(6 * 60), b"");
-    assert_eq!(r.verify().unwrap_err(), VerifyError::StaleDate { skew_secs: 360 });
+    let r = signed_request(
+        &docs_signer(),
+        Method::GET,
+        test_now() - Duration::from_secs(6 * 60),
+        b"",
+    );
+    assert_eq!(
+        r.verify().unwrap_err(),
+        VerifyError::StaleDate { skew_secs: 360 }
+    );
 }
 
 #[test]
 fn verifier_rejects_date_six_minutes_ahead() {
-    let r = signed_request(&docs_signer(), Method::GET, test_now() + Duration::from_secs(6 * 60), b"");
-    assert_eq!(r.verify().unwrap_err(), VerifyError::StaleDate { skew_secs: 360 });
+    let r = signed_request(
+        &docs_signer(),
+        Method::GET,
+        test_now() + Duration::from_secs(6 * 60),
+        b"",
+    );
+    assert_eq!(
+        r.verify().unwrap_err(),
+        VerifyError::StaleDate { skew_secs: 360 }
+    );
 }
 
 #[test]
@@ -305,7 +414,10 @@ fn verifier_rejects_missing_authorization() {
 fn verifier_rejects_missing_signed_header() {
     let mut r = signed_request(&docs_signer(), Method::POST, test_now(), &post_body());
     r.headers.remove("x-content-sha256");
-    assert_eq!(r.verify().unwrap_err(), VerifyError::MissingHeader("x-content-sha256".into()));
+    assert_eq!(
+        r.verify().unwrap_err(),
+        VerifyError::MissingHeader("x-content-sha256".into())
+    );
 }
 
 #[test]
@@ -319,8 +431,14 @@ fn verifier_rejects_post_without_signed_body_headers() {
         r.uri.path_and_query().unwrap()
     );
     let sig = signer.compute_signature(&signing).unwrap();
-    r.set("authorization", &sign::authorization_header(&sign::GENERIC_HEADERS, signer.key_id(), &sig));
-    assert_eq!(r.verify().unwrap_err(), VerifyError::UnsignedRequiredHeader("content-length".into()));
+    r.set(
+        "authorization",
+        &sign::authorization_header(&sign::GENERIC_HEADERS, signer.key_id(), &sig),
+    );
+    assert_eq!(
+        r.verify().unwrap_err(),
+        VerifyError::UnsignedRequiredHeader("content-length".into())
+    );
 }
 
 #[test]
@@ -333,6 +451,8 @@ fn verifier_rejects_malformed_authorization() {
 #[test]
 fn verifier_rejects_changed_target() {
     let mut r = signed_request(&docs_signer(), Method::GET, test_now(), b"");
-    r.uri = "/20160918/users?compartmentId=ocid1.tenancy.oc1..other".parse().unwrap();
+    r.uri = "/20160918/users?compartmentId=ocid1.tenancy.oc1..other"
+        .parse()
+        .unwrap();
     assert_eq!(r.verify().unwrap_err(), VerifyError::BadSignature);
 }

@@ -1,3 +1,4 @@
 //! OCI: HTTP request signatures and the Identity API.
 
+pub mod config;
 pub mod sign;

@@ -94,7 +94,9 @@ pub fn request_target(method: &Method, uri: &Uri) -> String {
 /// The `host` value: the URI's authority without user info and without the scheme's default
 /// port, because that is what HTTP clients put in the `Host` header they send.
 fn host_of(uri: &Uri) -> Result<String, SigningError> {
-    let authority = uri.authority().ok_or(SigningError::new(ErrorKind::NoHost))?;
+    let authority = uri
+        .authority()
+        .ok_or(SigningError::new(ErrorKind::NoHost))?;
     let host = authority.host();
     let default_port = match uri.scheme_str() {
         Some("https") => Some(443),
@@ -122,7 +124,9 @@ pub(crate) fn join_signing_lines<'n>(lines: impl IntoIterator<Item = (&'n str, S
 pub fn signing_string(req: &SignableRequest<'_>) -> Result<String, SigningError> {
     let mut lines = Vec::new();
     for name in headers_to_sign(req.method) {
-        let value = req.header_value(name)?.expect("every name in headers_to_sign has a value");
+        let value = req
+            .header_value(name)?
+            .expect("every name in headers_to_sign has a value");
         lines.push((name, value));
     }
     Ok(join_signing_lines(lines))
@@ -145,11 +149,19 @@ pub struct OciSigner {
 impl OciSigner {
     /// A signer for an explicit keyId (`tenancy/user/fingerprint`).
     pub fn new(key_id: impl Into<String>, private_key: RsaPrivateKey) -> Self {
-        Self { key_id: key_id.into(), private_key }
+        Self {
+            key_id: key_id.into(),
+            private_key,
+        }
     }
 
     /// A signer for a user's API key: keyId is `tenancy/user/fingerprint`.
-    pub fn for_user(tenancy: &str, user: &str, fingerprint: &str, private_key: RsaPrivateKey) -> Self {
+    pub fn for_user(
+        tenancy: &str,
+        user: &str,
+        fingerprint: &str,
+        private_key: RsaPrivateKey,
+    ) -> Self {
         Self::new(format!("{tenancy}/{user}/{fingerprint}"), private_key)
     }
 
@@ -179,11 +191,17 @@ impl OciSigner {
         let names = headers_to_sign(req.method);
         let signature = self.compute_signature(&signing_string(req)?)?;
         let mut out = Vec::with_capacity(5);
-        for name in names.iter().filter(|n| !matches!(**n, "host" | "(request-target)")) {
+        for name in names
+            .iter()
+            .filter(|n| !matches!(**n, "host" | "(request-target)"))
+        {
             let value = req.header_value(name)?.expect("signed header has a value");
             out.push(((*name).to_owned(), value));
         }
-        out.push(("authorization".to_owned(), authorization_header(&names, &self.key_id, &signature)));
+        out.push((
+            "authorization".to_owned(),
+            authorization_header(&names, &self.key_id, &signature),
+        ));
         Ok(out)
     }
 }
@@ -222,8 +240,12 @@ impl SigningError {
 impl fmt::Display for SigningError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {
-            ErrorKind::NoHost => f.write_str("cannot sign OCI request: the URI has no host (it must be absolute)"),
-            ErrorKind::Rsa => f.write_str("cannot sign OCI request: the RSA signature operation failed"),
+            ErrorKind::NoHost => {
+                f.write_str("cannot sign OCI request: the URI has no host (it must be absolute)")
+            }
+            ErrorKind::Rsa => {
+                f.write_str("cannot sign OCI request: the RSA signature operation failed")
+            }
         }
     }
 }
@@ -236,9 +258,18 @@ mod tests {
 
     #[test]
     fn headers_by_method() {
-        assert_eq!(headers_to_sign(&Method::GET), ["date", "(request-target)", "host"]);
-        assert_eq!(headers_to_sign(&Method::DELETE), ["date", "(request-target)", "host"]);
-        assert_eq!(headers_to_sign(&Method::HEAD), ["date", "(request-target)", "host"]);
+        assert_eq!(
+            headers_to_sign(&Method::GET),
+            ["date", "(request-target)", "host"]
+        );
+        assert_eq!(
+            headers_to_sign(&Method::DELETE),
+            ["date", "(request-target)", "host"]
+        );
+        assert_eq!(
+            headers_to_sign(&Method::HEAD),
+            ["date", "(request-target)", "host"]
+        );
         assert_eq!(headers_to_sign(&Method::PUT).len(), 6);
         assert_eq!(headers_to_sign(&Method::POST)[5], "x-content-sha256");
     }
@@ -262,6 +293,9 @@ mod tests {
     #[test]
     fn empty_body_hash() {
         // SHA-256 of the empty string.
-        assert_eq!(content_sha256(b""), "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+        assert_eq!(
+            content_sha256(b""),
+            "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+        );
     }
 }

@@ -88,8 +88,13 @@ pub fn verify_request(
     now: SystemTime,
     lookup: impl Fn(&str) -> Option<RsaPublicKey>,
 ) -> Result<VerifiedRequest, VerifyError> {
-    let auth = req.headers.get(http::header::AUTHORIZATION).ok_or(VerifyError::MissingAuthorization)?;
-    let auth = auth.to_str().map_err(|_| malformed("Authorization is not ASCII"))?;
+    let auth = req
+        .headers
+        .get(http::header::AUTHORIZATION)
+        .ok_or(VerifyError::MissingAuthorization)?;
+    let auth = auth
+        .to_str()
+        .map_err(|_| malformed("Authorization is not ASCII"))?;
     let params = parse_authorization(auth)?;
 
     if let Some(alg) = params.get("algorithm").filter(|a| **a != "rsa-sha256") {
@@ -99,9 +104,15 @@ pub fn verify_request(
         return Err(VerifyError::Unsupported(format!("version {v:?}")));
     }
     let key_id = *params.get("keyId").ok_or_else(|| malformed("no keyId"))?;
-    let signature = params.get("signature").ok_or_else(|| malformed("no signature"))?;
+    let signature = params
+        .get("signature")
+        .ok_or_else(|| malformed("no signature"))?;
     // The draft's default when `headers` is absent is just `date`; that fails the check below.
-    let signed: Vec<&str> = params.get("headers").unwrap_or(&"date").split_ascii_whitespace().collect();
+    let signed: Vec<&str> = params
+        .get("headers")
+        .unwrap_or(&"date")
+        .split_ascii_whitespace()
+        .collect();
     check_required_signed(req.method, &signed)?;
 
     let mut lines = Vec::with_capacity(signed.len());
@@ -111,15 +122,24 @@ pub fn verify_request(
     let signing_string = join_signing_lines(lines);
 
     let public_key = lookup(key_id).ok_or_else(|| VerifyError::UnknownKeyId(key_id.to_owned()))?;
-    let raw_sig = BASE64.decode(signature).map_err(|_| malformed("signature is not base64"))?;
+    let raw_sig = BASE64
+        .decode(signature)
+        .map_err(|_| malformed("signature is not base64"))?;
     public_key
-        .verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(signing_string.as_bytes()), &raw_sig)
+        .verify(
+            Pkcs1v15Sign::new::<Sha256>(),
+            &Sha256::digest(signing_string.as_bytes()),
+            &raw_sig,
+        )
         .map_err(|_| VerifyError::BadSignature)?;
 
     check_body(req, &signed)?;
     check_date(req, &signed, now)?;
 
-    Ok(VerifiedRequest { key_id: key_id.to_owned(), signed_headers: signed.iter().map(|s| s.to_string()).collect() })
+    Ok(VerifiedRequest {
+        key_id: key_id.to_owned(),
+        signed_headers: signed.iter().map(|s| s.to_string()).collect(),
+    })
 }
 
 fn malformed(reason: &str) -> VerifyError {
@@ -128,7 +148,10 @@ fn malformed(reason: &str) -> VerifyError {
 
 /// Parses `Signature k="v",k="v",...` into its parameters.
 fn parse_authorization(value: &str) -> Result<HashMap<&str, &str>, VerifyError> {
-    let (scheme, mut rest) = value.trim().split_once(' ').ok_or_else(|| malformed("no parameters"))?;
+    let (scheme, mut rest) = value
+        .trim()
+        .split_once(' ')
+        .ok_or_else(|| malformed("no parameters"))?;
     if !scheme.eq_ignore_ascii_case("Signature") {
         return Err(malformed("scheme is not Signature"));
     }
@@ -138,8 +161,12 @@ fn parse_authorization(value: &str) -> Result<HashMap<&str, &str>, VerifyError> 
         if rest.is_empty() {
             return Ok(params);
         }
-        let (key, after) = rest.split_once("=\"").ok_or_else(|| malformed("parameter is not key=\"value\""))?;
-        let (val, after) = after.split_once('"').ok_or_else(|| malformed("unterminated quoted value"))?;
+        let (key, after) = rest
+            .split_once("=\"")
+            .ok_or_else(|| malformed("parameter is not key=\"value\""))?;
+        let (val, after) = after
+            .split_once('"')
+            .ok_or_else(|| malformed("unterminated quoted value"))?;
         if params.insert(key.trim(), val).is_some() {
             return Err(malformed("repeated parameter"));
         }
@@ -186,16 +213,22 @@ fn signed_value(req: &VerifiableRequest<'_>, name: &str) -> Result<String, Verif
 }
 
 fn header_str<'r>(req: &VerifiableRequest<'r>, name: &str) -> Option<&'r str> {
-    req.headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
+    req.headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
 }
 
 /// The signature covers the headers only; these checks tie the body to them.
 fn check_body(req: &VerifiableRequest<'_>, signed: &[&str]) -> Result<(), VerifyError> {
-    if signed.contains(&"x-content-sha256") && header_str(req, "x-content-sha256") != Some(&content_sha256(req.body)) {
+    if signed.contains(&"x-content-sha256")
+        && header_str(req, "x-content-sha256") != Some(&content_sha256(req.body))
+    {
         return Err(VerifyError::BodyHashMismatch);
     }
     if signed.contains(&"content-length") {
-        let declared: Option<usize> = header_str(req, "content-length").and_then(|v| v.parse().ok());
+        let declared: Option<usize> =
+            header_str(req, "content-length").and_then(|v| v.parse().ok());
         if declared != Some(req.body.len()) {
             return Err(VerifyError::ContentLengthMismatch);
         }
@@ -204,13 +237,24 @@ fn check_body(req: &VerifiableRequest<'_>, signed: &[&str]) -> Result<(), Verify
 }
 
 /// `x-date` takes the place of `date` when signed (browsers cannot set `date`).
-fn check_date(req: &VerifiableRequest<'_>, signed: &[&str], now: SystemTime) -> Result<(), VerifyError> {
-    let name = if signed.contains(&"x-date") { "x-date" } else { "date" };
+fn check_date(
+    req: &VerifiableRequest<'_>,
+    signed: &[&str],
+    now: SystemTime,
+) -> Result<(), VerifyError> {
+    let name = if signed.contains(&"x-date") {
+        "x-date"
+    } else {
+        "date"
+    };
     let value = header_str(req, name).ok_or_else(|| VerifyError::MissingHeader(name.to_owned()))?;
-    let date = httpdate::parse_http_date(value).map_err(|_| VerifyError::Malformed(format!("{name} is not an HTTP date")))?;
+    let date = httpdate::parse_http_date(value)
+        .map_err(|_| VerifyError::Malformed(format!("{name} is not an HTTP date")))?;
     let skew = now.duration_since(date).unwrap_or_else(|e| e.duration());
     if skew > MAX_CLOCK_SKEW {
-        return Err(VerifyError::StaleDate { skew_secs: skew.as_secs() });
+        return Err(VerifyError::StaleDate {
+            skew_secs: skew.as_secs(),
+        });
     }
     Ok(())
 }
@@ -230,17 +274,39 @@ mod tests {
 
     #[test]
     fn rejects_malformed_authorization() {
-        for bad in ["Basic abc", "Signature", r#"Signature keyId="a"x="b""#, r#"Signature keyId="a"#, r#"Signature a="1",a="2""#] {
-            assert!(matches!(parse_authorization(bad), Err(VerifyError::Malformed(_))), "{bad}");
+        for bad in [
+            "Basic abc",
+            "Signature",
+            r#"Signature keyId="a"x="b""#,
+            r#"Signature keyId="a"#,
+            r#"Signature a="1",a="2""#,
+        ] {
+            assert!(
+                matches!(parse_authorization(bad), Err(VerifyError::Malformed(_))),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn required_headers_by_method() {
-        assert!(check_required_signed(&Method::GET, &["x-date", "(request-target)", "host"]).is_ok());
+        assert!(
+            check_required_signed(&Method::GET, &["x-date", "(request-target)", "host"]).is_ok()
+        );
         assert_eq!(
-            check_required_signed(&Method::PUT, &["date", "(request-target)", "host", "content-length", "content-type"]),
-            Err(VerifyError::UnsignedRequiredHeader("x-content-sha256".into()))
+            check_required_signed(
+                &Method::PUT,
+                &[
+                    "date",
+                    "(request-target)",
+                    "host",
+                    "content-length",
+                    "content-type"
+                ]
+            ),
+            Err(VerifyError::UnsignedRequiredHeader(
+                "x-content-sha256".into()
+            ))
         );
         assert_eq!(
             check_required_signed(&Method::GET, &["(request-target)", "host"]),
