@@ -1,4 +1,5 @@
-//! OCI: HTTP request signatures and the Identity API.
+//! OCI: HTTP request signatures, the config file, and the Identity API.
 
+pub mod config;
 pub mod settings;
 pub mod sign;
