@@ -117,15 +117,27 @@ fn time(s: &str) -> DateTime<Utc> {
 }
 
 fn value<'a>(pairs: &'a Pairs, key: &str) -> &'a str {
-    &pairs.iter().find(|(k, _)| k == key).unwrap_or_else(|| panic!("no {key}")).1
+    &pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .unwrap_or_else(|| panic!("no {key}"))
+        .1
 }
 
 /// The caller's side of replay protection: a nonce may pass only once.
 fn check_nonce(seen: &mut HashSet<String>, verified: Verified) -> Result<Verified, VerifyError> {
-    if seen.insert(verified.nonce.clone()) { Ok(verified) } else { Err(VerifyError::NonceUsed(verified.nonce)) }
+    if seen.insert(verified.nonce.clone()) {
+        Ok(verified)
+    } else {
+        Err(VerifyError::NonceUsed(verified.nonce))
+    }
 }
 
-fn assert_outcome(result: Result<Verified, VerifyError>, expected_code: Option<&str>, secrets: &[&str]) {
+fn assert_outcome(
+    result: Result<Verified, VerifyError>,
+    expected_code: Option<&str>,
+    secrets: &[&str],
+) {
     match (result, expected_code) {
         (Ok(_), None) => {}
         (Ok(v), Some(code)) => panic!("expected {code}, but verified {v:?}"),
@@ -142,15 +154,24 @@ fn assert_outcome(result: Result<Verified, VerifyError>, expected_code: Option<&
 fn rpc(c: RpcCase) {
     let params: Pairs = c.query.iter().chain(&c.form).cloned().collect();
     assert_eq!(canonical_query(&params), c.expected.canonical_query);
-    assert_eq!(string_to_sign(&c.method, &params), c.expected.string_to_sign);
-    assert_eq!(sign_rpc(&c.method, &params, &c.secret), c.expected.signature);
+    assert_eq!(
+        string_to_sign(&c.method, &params),
+        c.expected.string_to_sign
+    );
+    assert_eq!(
+        sign_rpc(&c.method, &params, &c.secret),
+        c.expected.signature
+    );
 
     // Round trip through the verifier, at the request's own time.
     let mut signed = params.clone();
     signed.push(("Signature".into(), c.expected.signature.clone()));
     let now = time(value(&params, "Timestamp"));
     let key = value(&params, "AccessKeyId");
-    let ok = verify_rpc(&c.method, &signed, now, |id| (id == key).then_some(c.secret.as_str())).unwrap();
+    let ok = verify_rpc(&c.method, &signed, now, |id| {
+        (id == key).then_some(c.secret.as_str())
+    })
+    .unwrap();
     assert_eq!(ok.nonce, value(&params, "SignatureNonce"));
     assert_eq!(ok.access_key_id, key);
 }
@@ -171,11 +192,20 @@ fn rpc_verify(c: RpcVerifyCase) {
         check_nonce(&mut seen, verify().unwrap()).unwrap();
     }
     let result = verify().and_then(|v| check_nonce(&mut seen, v));
-    if let Err(VerifyError::SignatureMismatch { string_to_sign: server, .. }) = &result {
+    if let Err(VerifyError::SignatureMismatch {
+        string_to_sign: server,
+        ..
+    }) = &result
+    {
         // Alibaba echoes its string to sign so the client can diff it.
         assert_eq!(server, &string_to_sign(&c.method, &params));
     }
-    let secrets: Vec<&str> = c.server_keys.values().map(String::as_str).chain([c.client_secret.as_str()]).collect();
+    let secrets: Vec<&str> = c
+        .server_keys
+        .values()
+        .map(String::as_str)
+        .chain([c.client_secret.as_str()])
+        .collect();
     assert_outcome(result, c.expected_code.as_deref(), &secrets);
 }
 
@@ -196,7 +226,13 @@ fn acs3_headers_of(r: &Acs3Input) -> Pairs {
 fn acs3(c: Acs3Case) {
     let r = &c.request;
     let mut headers = acs3_headers_of(r);
-    let req = Acs3Request { method: &r.method, path: &r.path, query: &r.query, headers: &headers, body: r.body.as_bytes() };
+    let req = Acs3Request {
+        method: &r.method,
+        path: &r.path,
+        query: &r.query,
+        headers: &headers,
+        body: r.body.as_bytes(),
+    };
     let (canonical, _) = acs3_canonical_request(&req);
     assert_eq!(canonical, c.expected.canonical_request);
     assert_eq!(acs3_string_to_sign(&canonical), c.expected.string_to_sign);
@@ -206,8 +242,17 @@ fn acs3(c: Acs3Case) {
 
     // Round trip through the verifier, at the request's own time.
     headers.push(("Authorization".into(), signed.authorization));
-    let req = Acs3Request { headers: &headers, ..req };
-    let ok = verify_acs3(&req, time(&r.date), |id| (id == r.access_key_id).then_some(r.secret.as_str())).unwrap();
+    let req = Acs3Request {
+        method: &r.method,
+        path: &r.path,
+        query: &r.query,
+        headers: &headers,
+        body: r.body.as_bytes(),
+    };
+    let ok = verify_acs3(&req, time(&r.date), |id| {
+        (id == r.access_key_id).then_some(r.secret.as_str())
+    })
+    .unwrap();
     assert_eq!(ok.nonce, r.nonce);
     assert_eq!(ok.access_key_id, r.access_key_id);
 }
@@ -215,7 +260,13 @@ fn acs3(c: Acs3Case) {
 fn acs3_verify(c: Acs3VerifyCase) {
     let r = &c.request;
     let mut headers = acs3_headers_of(r);
-    let req = Acs3Request { method: &r.method, path: &r.path, query: &r.query, headers: &headers, body: r.body.as_bytes() };
+    let req = Acs3Request {
+        method: &r.method,
+        path: &r.path,
+        query: &r.query,
+        headers: &headers,
+        body: r.body.as_bytes(),
+    };
     let authorization = sign_acs3(&req, &r.access_key_id, &r.secret).authorization;
     headers.push(("Authorization".into(), authorization));
 
@@ -228,14 +279,29 @@ fn acs3_verify(c: Acs3VerifyCase) {
     headers.retain(|(k, _)| !c.remove_headers.iter().any(|h| h.eq_ignore_ascii_case(k)));
     let body = c.body.as_deref().unwrap_or(&r.body);
 
-    let req = Acs3Request { method: &r.method, path: &r.path, query: &query, headers: &headers, body: body.as_bytes() };
+    let req = Acs3Request {
+        method: &r.method,
+        path: &r.path,
+        query: &query,
+        headers: &headers,
+        body: body.as_bytes(),
+    };
     let result = verify_acs3(&req, time(&c.now), |id| c.server_keys.get(id));
-    if let Err(VerifyError::SignatureMismatch { string_to_sign: server, canonical_request }) = &result {
+    if let Err(VerifyError::SignatureMismatch {
+        string_to_sign: server,
+        canonical_request,
+    }) = &result
+    {
         let (canonical, _) = acs3_canonical_request(&req);
         assert_eq!(canonical_request.as_deref(), Some(canonical.as_str()));
         assert_eq!(server, &acs3_string_to_sign(&canonical));
     }
-    let secrets: Vec<&str> = c.server_keys.values().map(String::as_str).chain([r.secret.as_str()]).collect();
+    let secrets: Vec<&str> = c
+        .server_keys
+        .values()
+        .map(String::as_str)
+        .chain([r.secret.as_str()])
+        .collect();
     assert_outcome(result, c.expected_code.as_deref(), &secrets);
 }
 

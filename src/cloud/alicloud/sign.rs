@@ -24,7 +24,7 @@ pub use acs3::{
 pub use encode::percent_encode;
 pub use error::VerifyError;
 pub use rpc::{
-    SIGNATURE_METHOD, SIGNATURE_VERSION, canonical_query, common_params, sign_rpc,
-    string_to_sign, verify_rpc,
+    SIGNATURE_METHOD, SIGNATURE_VERSION, canonical_query, common_params, sign_rpc, string_to_sign,
+    verify_rpc,
 };
 pub use time::{MAX_CLOCK_SKEW, Verified, format_timestamp, parse_timestamp};

@@ -90,7 +90,10 @@ pub fn canonical_uri(path: &str) -> String {
     if path.is_empty() {
         return "/".to_owned();
     }
-    path.split('/').map(percent_encode).collect::<Vec<_>>().join("/")
+    path.split('/')
+        .map(percent_encode)
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// `(canonical headers, signed headers)`: the `host`, `content-type` and `x-acs-*`
@@ -104,7 +107,10 @@ pub fn canonical_headers(headers: &[(String, String)]) -> (String, String) {
             signed.entry(name).or_default().push(value.trim());
         }
     }
-    let canonical = signed.iter().map(|(n, v)| format!("{n}:{}\n", v.join(","))).collect();
+    let canonical = signed
+        .iter()
+        .map(|(n, v)| format!("{n}:{}\n", v.join(",")))
+        .collect();
     let names = signed.into_keys().collect::<Vec<_>>().join(";");
     (canonical, names)
 }
@@ -125,20 +131,33 @@ pub fn acs3_canonical_request(req: &Acs3Request<'_>) -> (String, String) {
 
 /// `ACS3-HMAC-SHA256\n` + lowercase hex SHA-256 of the canonical request.
 pub fn acs3_string_to_sign(canonical_request: &str) -> String {
-    format!("{ACS3_ALGORITHM}\n{}", hex::encode(Sha256::digest(canonical_request.as_bytes())))
+    format!(
+        "{ACS3_ALGORITHM}\n{}",
+        hex::encode(Sha256::digest(canonical_request.as_bytes()))
+    )
 }
 
 /// Signs `req`, whose headers must already include those of [`acs3_headers`].
 pub fn sign_acs3(req: &Acs3Request<'_>, access_key_id: &str, secret: &str) -> Acs3Signature {
     let (canonical, signed_headers) = acs3_canonical_request(req);
-    let signature = hex::encode(mac(secret, &acs3_string_to_sign(&canonical)).finalize().into_bytes());
-    let authorization =
-        format!("{ACS3_ALGORITHM} Credential={access_key_id},SignedHeaders={signed_headers},Signature={signature}");
-    Acs3Signature { signed_headers, signature, authorization }
+    let signature = hex::encode(
+        mac(secret, &acs3_string_to_sign(&canonical))
+            .finalize()
+            .into_bytes(),
+    );
+    let authorization = format!(
+        "{ACS3_ALGORITHM} Credential={access_key_id},SignedHeaders={signed_headers},Signature={signature}"
+    );
+    Acs3Signature {
+        signed_headers,
+        signature,
+        authorization,
+    }
 }
 
 fn mac(secret: &str, string_to_sign: &str) -> Hmac<Sha256> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
     mac.update(string_to_sign.as_bytes());
     mac
 }
@@ -148,13 +167,17 @@ fn mac(secret: &str, string_to_sign: &str) -> Hmac<Sha256> {
 /// Every `host`, `content-type` and `x-acs-*` header present must be signed, so
 /// an unsigned one cannot be slipped in. The nonce comes back for the caller's
 /// replay check ([`VerifyError::NonceUsed`]).
-pub fn verify_acs3<F, S>(req: &Acs3Request<'_>, now: DateTime<Utc>, secret_for: F) -> Result<Verified, VerifyError>
+pub fn verify_acs3<F, S>(
+    req: &Acs3Request<'_>,
+    now: DateTime<Utc>,
+    secret_for: F,
+) -> Result<Verified, VerifyError>
 where
     F: FnOnce(&str) -> Option<S>,
     S: AsRef<str>,
 {
-    let authorization =
-        header(req.headers, "authorization")?.ok_or(VerifyError::MissingSignature("Authorization"))?;
+    let authorization = header(req.headers, "authorization")?
+        .ok_or(VerifyError::MissingSignature("Authorization"))?;
     let auth = parse_authorization(authorization)?;
     for name in REQUIRED_HEADERS {
         header(req.headers, name)?.ok_or_else(|| VerifyError::MissingParameter(name.to_owned()))?;
@@ -170,17 +193,27 @@ where
             auth.signed_headers
         )));
     }
-    let secret =
-        secret_for(auth.credential).ok_or_else(|| VerifyError::UnknownAccessKey(auth.credential.to_owned()))?;
+    let secret = secret_for(auth.credential)
+        .ok_or_else(|| VerifyError::UnknownAccessKey(auth.credential.to_owned()))?;
 
     let string_to_sign = acs3_string_to_sign(&canonical);
     // verify_slice compares in constant time; bad hex is simply a mismatch.
-    let matches = hex::decode(auth.signature)
-        .is_ok_and(|given| mac(secret.as_ref(), &string_to_sign).verify_slice(&given).is_ok());
+    let matches = hex::decode(auth.signature).is_ok_and(|given| {
+        mac(secret.as_ref(), &string_to_sign)
+            .verify_slice(&given)
+            .is_ok()
+    });
     if !matches {
-        return Err(VerifyError::SignatureMismatch { string_to_sign, canonical_request: Some(canonical) });
+        return Err(VerifyError::SignatureMismatch {
+            string_to_sign,
+            canonical_request: Some(canonical),
+        });
     }
-    Ok(Verified { access_key_id: auth.credential.to_owned(), nonce: nonce.to_owned(), timestamp })
+    Ok(Verified {
+        access_key_id: auth.credential.to_owned(),
+        nonce: nonce.to_owned(),
+        timestamp,
+    })
 }
 
 /// The parts of `ACS3-HMAC-SHA256 Credential=..,SignedHeaders=..,Signature=..`.
@@ -194,7 +227,9 @@ fn parse_authorization(value: &str) -> Result<Authorization<'_>, VerifyError> {
     let incomplete = || VerifyError::IncompleteSignature("Authorization is malformed".to_owned());
     let (algorithm, rest) = value.trim().split_once(' ').ok_or_else(incomplete)?;
     if algorithm != ACS3_ALGORITHM {
-        return Err(VerifyError::UnsupportedSignatureMethod(algorithm.to_owned()));
+        return Err(VerifyError::UnsupportedSignatureMethod(
+            algorithm.to_owned(),
+        ));
     }
     let (mut credential, mut signed_headers, mut signature) = (None, None, None);
     for part in rest.split(',') {
@@ -211,7 +246,11 @@ fn parse_authorization(value: &str) -> Result<Authorization<'_>, VerifyError> {
     }
     match (credential, signed_headers, signature) {
         (Some(credential), Some(signed_headers), Some(signature)) if !credential.is_empty() => {
-            Ok(Authorization { credential, signed_headers, signature })
+            Ok(Authorization {
+                credential,
+                signed_headers,
+                signature,
+            })
         }
         _ => Err(incomplete()),
     }
@@ -219,7 +258,10 @@ fn parse_authorization(value: &str) -> Result<Authorization<'_>, VerifyError> {
 
 /// The value of header `name` (case-insensitive) if present once; an error if repeated.
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Result<Option<&'a str>, VerifyError> {
-    let mut found = headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim());
+    let mut found = headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.trim());
     match (found.next(), found.next()) {
         (Some(_), Some(_)) => Err(VerifyError::DuplicateParameter(name.to_owned())),
         (value, _) => Ok(value),
@@ -234,7 +276,10 @@ mod tests {
     fn canonical_uri_encodes_each_segment() {
         assert_eq!(canonical_uri(""), "/");
         assert_eq!(canonical_uri("/"), "/");
-        assert_eq!(canonical_uri("/api/v1/a b/中*"), "/api/v1/a%20b/%E4%B8%AD%2A");
+        assert_eq!(
+            canonical_uri("/api/v1/a b/中*"),
+            "/api/v1/a%20b/%E4%B8%AD%2A"
+        );
     }
 
     #[test]
@@ -248,21 +293,36 @@ mod tests {
             h("Host", "ecs.aliyuncs.com"),
         ];
         let (canonical, signed) = canonical_headers(&headers);
-        assert_eq!(canonical, "content-type:application/json\nhost:ecs.aliyuncs.com\nx-acs-version:2014-05-26\n");
+        assert_eq!(
+            canonical,
+            "content-type:application/json\nhost:ecs.aliyuncs.com\nx-acs-version:2014-05-26\n"
+        );
         assert_eq!(signed, "content-type;host;x-acs-version");
     }
 
     #[test]
     fn empty_body_hash_is_the_documented_constant() {
-        assert_eq!(content_sha256(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(
+            content_sha256(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
     }
 
     #[test]
     fn malformed_authorization_is_incomplete() {
-        for bad in ["ACS3-HMAC-SHA256", "ACS3-HMAC-SHA256 Credential=a,SignedHeaders=host", "ACS3-HMAC-SHA256 x"] {
-            assert_eq!(parse_authorization(bad).err().unwrap().code(), "IncompleteSignature", "{bad}");
+        for bad in [
+            "ACS3-HMAC-SHA256",
+            "ACS3-HMAC-SHA256 Credential=a,SignedHeaders=host",
+            "ACS3-HMAC-SHA256 x",
+        ] {
+            assert_eq!(
+                parse_authorization(bad).err().unwrap().code(),
+                "IncompleteSignature",
+                "{bad}"
+            );
         }
-        let other = parse_authorization("ACS3-HMAC-SM3 Credential=a,SignedHeaders=host,Signature=00");
+        let other =
+            parse_authorization("ACS3-HMAC-SM3 Credential=a,SignedHeaders=host,Signature=00");
         assert_eq!(other.err().unwrap().code(), "InvalidSignatureMethod");
     }
 }

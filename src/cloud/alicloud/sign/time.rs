@@ -53,8 +53,15 @@ mod tests {
     fn round_trips_and_rejects_other_formats() {
         let t = parse_timestamp("2016-02-23T12:46:24Z").unwrap();
         assert_eq!(format_timestamp(t), "2016-02-23T12:46:24Z");
-        for bad in ["2016-02-23 12:46:24", "2016-02-23T12:46:24.000Z", "2016-02-23T12:46:24+08:00"] {
-            assert_eq!(parse_timestamp(bad).unwrap_err().code(), "InvalidTimeStamp.Format");
+        for bad in [
+            "2016-02-23 12:46:24",
+            "2016-02-23T12:46:24.000Z",
+            "2016-02-23T12:46:24+08:00",
+        ] {
+            assert_eq!(
+                parse_timestamp(bad).unwrap_err().code(),
+                "InvalidTimeStamp.Format"
+            );
         }
     }
 
@@ -63,7 +70,13 @@ mod tests {
         let now = parse_timestamp("2016-02-23T12:46:24Z").unwrap();
         assert!(check_fresh("2016-02-23T12:31:24Z", now).is_ok());
         assert!(check_fresh("2016-02-23T13:01:24Z", now).is_ok());
-        assert_eq!(check_fresh("2016-02-23T12:31:23Z", now).unwrap_err().code(), "InvalidTimeStamp.Expired");
-        assert_eq!(check_fresh("2016-02-23T13:01:25Z", now).unwrap_err().code(), "InvalidTimeStamp.Expired");
+        assert_eq!(
+            check_fresh("2016-02-23T12:31:23Z", now).unwrap_err().code(),
+            "InvalidTimeStamp.Expired"
+        );
+        assert_eq!(
+            check_fresh("2016-02-23T13:01:25Z", now).unwrap_err().code(),
+            "InvalidTimeStamp.Expired"
+        );
     }
 }
