@@ -7,6 +7,7 @@
 //! - [`resources`]: the `Resource` trait, the registry, and one file per resource type.
 //! - [`cloud`]: one folder per cloud: a pure signer, a reqwest client with retries, and a credential chain.
 //! - [`secrets`]: `Secret<T>`, PGP encryption, the SES SMTP password, and `secret_file` writing.
+//! - [`sandbox`]: emulated cloud APIs for tests and first runs, one module per cloud, with fault knobs.
 //! - [`schema_files`]: the generated files under `schema/`.
 //! - [`logging`]: tracing set-up that keeps secrets out of every log line.
 
@@ -18,5 +19,6 @@ pub mod protocol;
 pub mod provider;
 pub mod resources;
 pub mod rpc;
+pub mod sandbox;
 pub mod schema_files;
 pub mod secrets;

@@ -38,6 +38,30 @@ enum Command {
         /// Allow a non-loopback --listen address.
         #[arg(long)]
         allow_remote: bool,
+        /// Start the cloud sandbox in-process and point every cloud at it (no cloud account needed).
+        #[arg(long)]
+        sandbox: bool,
+    },
+    /// Serve the emulated cloud APIs (AWS IAM, OCI Identity, Alibaba Cloud RAM and KMS).
+    Sandbox {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8990")]
+        listen: SocketAddr,
+        /// Persist the emulated state to this file (mode 0600) and load it at start.
+        #[arg(long)]
+        state_file: Option<PathBuf>,
+        /// Probability that a request is throttled.
+        #[arg(long, default_value_t = 0.0)]
+        throttle_rate: f64,
+        /// Probability that a request fails with a 5xx.
+        #[arg(long, default_value_t = 0.0)]
+        error_rate: f64,
+        /// Probability that a request takes effect but its reply is lost.
+        #[arg(long, default_value_t = 0.0)]
+        drop_rate: f64,
+        /// Added latency per request, in milliseconds.
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
     },
     /// Write the generated schema files (JSON Schema per resource type, OpenRPC).
     Schema {
@@ -79,8 +103,18 @@ async fn main() -> ExitCode {
 
 async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
     match command {
-        Command::Serve { stdio, listen, allow_remote } => {
-            let module = rpc::module(Arc::new(Provider::default()));
+        Command::Serve { stdio, listen, allow_remote, sandbox } => {
+            let mut _sandbox = None;
+            let provider = if sandbox {
+                let handle = credplane::sandbox::start(([127, 0, 0, 1], 0).into(), Default::default()).await?;
+                let settings = serde_json::from_value(serde_json::Value::Object(handle.provider_settings()))?;
+                tracing::info!(url = %handle.url, "cloud sandbox started in-process");
+                _sandbox = Some(handle);
+                Provider::new(settings)
+            } else {
+                Provider::default()
+            };
+            let module = rpc::module(Arc::new(provider));
             if stdio || listen.is_none() {
                 let stdin = tokio::io::BufReader::new(tokio::io::stdin());
                 rpc::stdio::serve(module, stdin, tokio::io::stdout()).await?;
@@ -99,6 +133,16 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             let (local, handle) = rpc::http::start(module, addr, &token, allow_remote).await?;
             eprintln!("credplane: listening on http://{local} (HTTP and WebSocket)");
             rpc::http::run_until_signal(handle).await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sandbox { listen, state_file, throttle_rate, error_rate, drop_rate, latency_ms } => {
+            let faults = credplane::sandbox::faults::Faults { throttle_rate, error_rate, drop_rate, latency_ms, ..Default::default() };
+            let handle = credplane::sandbox::start(listen, credplane::sandbox::SandboxOptions { state_file, faults }).await?;
+            eprintln!("credplane sandbox: listening on {}", handle.url);
+            // The seeded identities and their credentials: printed on purpose, they exist only here.
+            eprintln!("fixtures: {}", serde_json::to_string_pretty(&handle.fixtures())?);
+            eprintln!("provider settings: {}", serde_json::to_string(&handle.provider_settings())?);
+            tokio::signal::ctrl_c().await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Schema { out, check } => {

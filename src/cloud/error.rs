@@ -20,6 +20,8 @@ pub enum CloudError {
         status: u16,
         /// Whether the same call may succeed later (throttling, 5xx).
         retryable: bool,
+        /// How long the cloud asked us to wait (`Retry-After`), if it did.
+        retry_after: Option<std::time::Duration>,
     },
     /// The request could not be completed: connection refused or reset, timeout, a broken body.
     /// When `ambiguous`, the request may have reached the cloud and taken effect.
@@ -77,6 +79,11 @@ impl CloudError {
     /// Whether this is an API error with exactly this code.
     pub fn has_code(&self, wanted: &str) -> bool {
         self.code() == Some(wanted)
+    }
+
+    /// Whether the request may have taken effect although no answer came back.
+    pub fn is_ambiguous(&self) -> bool {
+        matches!(self, CloudError::Transport { ambiguous: true, .. })
     }
 
     /// The cloud's request id, if any.

@@ -3,6 +3,7 @@
 pub mod pgp;
 pub mod pgp_source;
 pub mod secret;
+pub mod secret_file;
 pub mod ses;
 
 pub use secret::Secret;
