@@ -1,0 +1,156 @@
+//! `diff`: every ForceNew and every Updatable field of every type, plus the cases in between.
+
+use credplane::protocol::{DiffKind, DiffRequest, DiffResponse};
+use credplane::provider::Provider;
+use serde_json::{json, Map, Value};
+
+fn diff(type_name: &str, olds: Value, news: Value) -> DiffResponse {
+    Provider::default()
+        .diff(DiffRequest {
+            type_name: type_name.into(),
+            id: "id-1".into(),
+            olds: olds.as_object().unwrap().clone(),
+            news: news.as_object().unwrap().clone(),
+            ignore_changes: vec![],
+        })
+        .unwrap()
+}
+
+fn with(base: &Value, field: &str, value: Value) -> Value {
+    let mut map: Map<String, Value> = base.as_object().unwrap().clone();
+    if value.is_null() {
+        map.remove(field);
+    } else {
+        map.insert(field.into(), value);
+    }
+    Value::Object(map)
+}
+
+/// (type, field, old value (null = absent), new value (null = absent), expected kind).
+const ALICE: &str = "ocid1.user.oc1..aaaaaaaaalice";
+
+fn rows() -> Vec<(&'static str, Value, &'static str, Value, Value, DiffKind)> {
+    let aws = json!({"user": "alice", "status": "Active"});
+    let token = json!({"description": "d", "user_id": ALICE});
+    let key = json!({"display_name": "n", "user_id": ALICE});
+    let ram = json!({"user_name": "alice"});
+    let kms = json!({"secret_name": "db", "secret_data": "s1", "version_id": "v1", "secret_type": "Rds", "secret_data_type": "text", "policy_name": "default", "recovery_window_in_days": 30, "enable_automatic_rotation": true});
+    use DiffKind::*;
+    vec![
+        ("aws_iam_access_key", aws.clone(), "user", json!("alice"), json!("bob"), UpdateReplace),
+        ("aws_iam_access_key", aws.clone(), "pgp_key", Value::Null, json!("keybase:bob"), AddReplace),
+        ("aws_iam_access_key", aws.clone(), "status", json!("Active"), json!("Inactive"), Update),
+        ("oci_identity_auth_token", token.clone(), "description", json!("d"), json!("e"), Update),
+        ("oci_identity_auth_token", token.clone(), "user_id", json!(ALICE), json!("ocid1.user.oc1..aaaaaaaabob"), UpdateReplace),
+        ("oci_identity_customer_secret_key", key.clone(), "display_name", json!("n"), json!("m"), Update),
+        ("oci_identity_customer_secret_key", key.clone(), "user_id", json!(ALICE), json!("ocid1.user.oc1..aaaaaaaabob"), UpdateReplace),
+        ("alicloud_ram_access_key", ram.clone(), "user_name", json!("alice"), json!("bob"), UpdateReplace),
+        ("alicloud_ram_access_key", ram.clone(), "secret_file", Value::Null, json!("/tmp/k.json"), AddReplace),
+        ("alicloud_ram_access_key", ram.clone(), "pgp_key", json!("keybase:a"), Value::Null, DeleteReplace),
+        ("alicloud_ram_access_key", ram.clone(), "status", json!("Active"), json!("Inactive"), Update),
+        ("alicloud_kms_secret", kms.clone(), "secret_name", json!("db"), json!("db2"), UpdateReplace),
+        ("alicloud_kms_secret", kms.clone(), "secret_type", json!("Rds"), json!("Generic"), UpdateReplace),
+        ("alicloud_kms_secret", kms.clone(), "secret_data_type", json!("text"), json!("binary"), UpdateReplace),
+        ("alicloud_kms_secret", kms.clone(), "encryption_key_id", Value::Null, json!("key-1"), AddReplace),
+        ("alicloud_kms_secret", kms.clone(), "dkms_instance_id", json!("kst-1"), json!("kst-2"), UpdateReplace),
+        ("alicloud_kms_secret", kms.clone(), "extended_config", Value::Null, json!("{}"), AddReplace),
+        // Updatable here although ForceNew in Terraform: see the field descriptions.
+        ("alicloud_kms_secret", kms.clone(), "secret_data", json!("s1"), json!("s2"), Update),
+        ("alicloud_kms_secret", kms.clone(), "version_id", json!("v1"), json!("v2"), Update),
+        ("alicloud_kms_secret", kms.clone(), "rotation_interval", Value::Null, json!("604800s"), Add),
+        ("alicloud_kms_secret", kms.clone(), "tags", json!({"a": "1"}), json!({"a": "2"}), Update),
+        ("alicloud_kms_secret", kms.clone(), "description", json!("x"), Value::Null, Delete),
+        ("alicloud_kms_secret", kms.clone(), "extended_config_custom_data", Value::Null, json!({"k": "v"}), Add),
+        ("alicloud_kms_secret", kms.clone(), "custom_data", Value::Null, json!({"k": "v"}), Add),
+        ("alicloud_kms_secret", kms.clone(), "enable_automatic_rotation", json!(true), json!(false), Update),
+        ("alicloud_kms_secret", kms.clone(), "policy", Value::Null, json!("{}"), Add),
+        ("alicloud_kms_secret", kms.clone(), "policy_name", json!("default"), json!("p2"), Update),
+        ("alicloud_kms_secret", kms.clone(), "recovery_window_in_days", json!(30), json!(7), Update),
+        ("alicloud_kms_secret", kms.clone(), "move_to_version", Value::Null, json!("v1"), Add),
+        ("alicloud_kms_secret", kms.clone(), "remove_from_version", Value::Null, json!("v0"), Add),
+    ]
+}
+
+#[test]
+fn every_force_new_and_updatable_field() {
+    for (type_name, base, field, old, new, kind) in rows() {
+        let olds = with(&with(&base, field, old), "id", json!("id-1"));
+        let news = with(&base, field, new);
+        let d = diff(type_name, olds, news);
+        let what = format!("{type_name}.{field}: {d:?}");
+        assert!(d.changes, "{what}");
+        assert_eq!(d.detailed_diff.len(), 1, "{what}");
+        assert_eq!(d.detailed_diff[field].kind, kind, "{what}");
+        let replaces = matches!(kind, DiffKind::AddReplace | DiffKind::UpdateReplace | DiffKind::DeleteReplace);
+        assert_eq!(d.replaces, if replaces { vec![field.to_string()] } else { vec![] }, "{what}");
+        assert_eq!(d.stables.is_empty(), replaces, "{what}");
+        if !replaces {
+            assert!(d.stables.contains(&"id".to_string()) && !d.stables.contains(&field.to_string()), "{what}");
+        }
+    }
+}
+
+#[test]
+fn the_schema_agrees_with_the_table() {
+    // Every input flagged ForceNew or Updatable in the schema has a row above.
+    let provider = Provider::default();
+    let rows = rows();
+    for resource in provider.registry().iter() {
+        for (name, meta) in &resource.schema().inputs {
+            if meta.force_new || meta.updatable {
+                assert!(
+                    rows.iter().any(|(t, _, f, ..)| *t == resource.type_name() && f == name),
+                    "{}.{name} has no diff row", resource.type_name()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn no_change_no_diff_and_secrets_compare_by_value() {
+    let olds = json!({"id": "db", "secret_name": "db", "secret_data": {"$credplane": "secret", "value": "s"}, "version_id": "v1"});
+    let news = json!({"secret_name": "db", "secret_data": "s", "version_id": "v1"});
+    let d = diff("alicloud_kms_secret", olds, news);
+    assert!(!d.changes, "{d:?}");
+}
+
+#[test]
+fn unknown_new_values_are_changes() {
+    let olds = json!({"id": "k", "user": "alice", "status": "Active"});
+    let news = json!({"user": {"$credplane": "unknown"}, "status": "Active"});
+    let d = diff("aws_iam_access_key", olds, news);
+    assert_eq!(d.detailed_diff["user"].kind, DiffKind::UpdateReplace);
+}
+
+#[test]
+fn ignore_changes_skips_properties() {
+    let d = Provider::default()
+        .diff(DiffRequest {
+            type_name: "aws_iam_access_key".into(),
+            id: "k".into(),
+            olds: json!({"user": "alice", "status": "Active"}).as_object().unwrap().clone(),
+            news: json!({"user": "bob", "status": "Active"}).as_object().unwrap().clone(),
+            ignore_changes: vec!["user".into()],
+        })
+        .unwrap();
+    assert!(!d.changes);
+}
+
+#[test]
+fn computed_inputs_left_out_keep_their_value() {
+    // RAM status is Optional+Computed: omitting it keeps what the cloud has.
+    let d = diff("alicloud_ram_access_key", json!({"id": "k", "user_name": "alice", "status": "Inactive"}), json!({"user_name": "alice"}));
+    assert!(!d.changes, "{d:?}");
+}
+
+#[test]
+fn kms_replacement_under_the_same_name_deletes_first() {
+    let base = json!({"secret_name": "db", "secret_data": "s", "version_id": "v1", "secret_type": "Generic"});
+    let same_name = diff("alicloud_kms_secret", base.clone(), with(&base, "secret_type", json!("Rds")));
+    assert!(same_name.delete_before_replace);
+    let new_name = diff("alicloud_kms_secret", base.clone(), with(&base, "secret_name", json!("db2")));
+    assert!(!new_name.delete_before_replace);
+    let key = diff("aws_iam_access_key", json!({"user": "a"}), json!({"user": "b"}));
+    assert!(!key.delete_before_replace, "a new key is made before the old one goes");
+}
