@@ -23,9 +23,15 @@ struct Kind {
     action: &'static str,
 }
 
-const AUTH_KIND: Kind = Kind { ty: AUTH, label: "description", secret: "token", segment: "authTokens", action: "CreateAuthToken" };
-const CSK_KIND: Kind =
-    Kind { ty: CSK, label: "display_name", secret: "key", segment: "customerSecretKeys", action: "CreateCustomerSecretKey" };
+const AUTH_KIND: Kind =
+    Kind { ty: AUTH, label: "description", secret: "token", segment: "authTokens", action: "CreateAuthToken" };
+const CSK_KIND: Kind = Kind {
+    ty: CSK,
+    label: "display_name",
+    secret: "key",
+    segment: "customerSecretKeys",
+    action: "CreateCustomerSecretKey",
+};
 
 async fn sandbox() -> SandboxHandle {
     credplane::sandbox::start(([127, 0, 0, 1], 0).into(), SandboxOptions::default()).await.unwrap()
@@ -68,7 +74,8 @@ async fn state(handle: &SandboxHandle) -> Value {
 }
 
 async fn set_faults(handle: &SandboxHandle, faults: Value) {
-    let resp = reqwest::Client::new().put(format!("{}/_sandbox/faults", handle.url)).json(&faults).send().await.unwrap();
+    let resp =
+        reqwest::Client::new().put(format!("{}/_sandbox/faults", handle.url)).json(&faults).send().await.unwrap();
     assert!(resp.status().is_success());
 }
 
@@ -124,7 +131,9 @@ async fn lifecycle(kind: Kind) {
 
     // update in place
     let updated = p
-        .update(from(json!({"type": kind.ty, "id": id, "olds": outputs, "news": {kind.label: "renamed", "user_id": ALICE}})))
+        .update(from(
+            json!({"type": kind.ty, "id": id, "olds": outputs, "news": {kind.label: "renamed", "user_id": ALICE}}),
+        ))
         .await
         .unwrap()
         .outputs;
@@ -291,7 +300,8 @@ async fn bad_signatures_are_not_authenticated() {
     check(signed_get(&OciSigner::new(key_id, other), SystemTime::now()).send().await.unwrap()).await;
 
     // the right key, but a date more than 5 minutes old
-    let admin = OciSigner::new(key_id, load_private_key_pem(fx["admin"]["private_key"].as_str().unwrap(), None).unwrap());
+    let admin =
+        OciSigner::new(key_id, load_private_key_pem(fx["admin"]["private_key"].as_str().unwrap(), None).unwrap());
     check(signed_get(&admin, SystemTime::now() - Duration::from_secs(6 * 60)).send().await.unwrap()).await;
     // and the same request, fresh, passes
     let resp = signed_get(&admin, SystemTime::now()).send().await.unwrap();
@@ -345,4 +355,23 @@ async fn config_file_with_encrypted_pkcs8_key() {
     assert_eq!(wire(&err).0, ErrorCode::Configuration);
     assert!(!err.to_string().contains("Xyzzy"), "{err}");
     assert!(err.to_string().contains("pass phrase"), "{err}");
+}
+
+#[tokio::test]
+async fn settings_key_file_instead_of_inline_key() {
+    let handle = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("key.pem");
+    let fixtures = handle.fixtures();
+    std::fs::write(&key_file, fixtures["oci-identity"]["admin"]["private_key"].as_str().unwrap()).unwrap();
+    let mut settings = handle.provider_settings();
+    let oci = settings["oci"].as_object_mut().unwrap();
+    oci.remove("private_key");
+    oci.insert("key_file".into(), json!(key_file.to_str().unwrap()));
+    // Complete settings: no config file is consulted, even a broken one.
+    oci.insert("config_file".into(), json!("/nonexistent/oci/config"));
+    let p = provider_with(settings);
+    let (id, outputs) = create(&p, AUTH, json!({"description": "kf", "user_id": ALICE})).await.unwrap();
+    delete(&p, AUTH, &id, &outputs).await;
+    assert!(live(&handle, ALICE, "authTokens").await.is_empty());
 }

@@ -5,8 +5,8 @@
 //! read), the per-user limit of 2 credentials of each kind, and `opc-retry-token` replays.
 
 use super::{CloudApi, SandboxRequest};
-use crate::cloud::oci::config::{write_config_file, OciConfigParts};
-use crate::cloud::oci::sign::{fingerprint, verify_request, VerifiableRequest};
+use crate::cloud::oci::config::{OciConfigParts, write_config_file};
+use crate::cloud::oci::sign::{VerifiableRequest, fingerprint, verify_request};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration as ChronoDuration, SecondsFormat, Utc};
 use rsa::pkcs8::{DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -104,12 +104,24 @@ impl OciIdentity {
         let public_pem = public.to_public_key_pem(LineEnding::LF).expect("SPKI encoding");
         let created = now_text(Utc::now());
         let user = |id: &str, name: &str, description: &str| {
-            (id.to_string(), User { id: id.into(), name: name.into(), description: description.into(), time_created: created.clone() })
+            (
+                id.to_string(),
+                User {
+                    id: id.into(),
+                    name: name.into(),
+                    description: description.into(),
+                    time_created: created.clone(),
+                },
+            )
         };
         let state = State {
             admin_private_key_pem: pem,
             admin_fingerprint: fp.clone(),
-            users: [user(ADMIN_USER, "admin", "sandbox administrator"), user(ALICE, "alice", "a user with no credentials")].into(),
+            users: [
+                user(ADMIN_USER, "admin", "sandbox administrator"),
+                user(ALICE, "alice", "a user with no credentials"),
+            ]
+            .into(),
             api_keys: [(format!("{TENANCY}/{ADMIN_USER}/{fp}"), public_pem)].into(),
             credentials: BTreeMap::new(),
             retry_tokens: BTreeMap::new(),
@@ -220,7 +232,8 @@ impl State {
         self.counter += 1;
         let (id, secret) = if kind == AUTH_TOKENS {
             // Auth tokens are 20 printable characters, ids are credential OCIDs.
-            let token: String = base64::engine::general_purpose::STANDARD.encode(random_bytes(15)).replace(['/', '+'], "x");
+            let token: String =
+                base64::engine::general_purpose::STANDARD.encode(random_bytes(15)).replace(['/', '+'], "x");
             (format!("ocid1.credential.oc1..aaaaaaaasbx{:06}{}", self.counter, hex::encode(random_bytes(8))), token)
         } else {
             // The id of a customer secret key is its S3 access key id (40 hex digits); the key is 44 base64 chars.
@@ -239,7 +252,10 @@ impl State {
     }
 
     fn live_count(&self, user_id: &str, kind: &str) -> usize {
-        self.credentials.values().filter(|c| c.user_id == user_id && c.kind == kind && c.lifecycle_state != "DELETED").count()
+        self.credentials
+            .values()
+            .filter(|c| c.user_id == user_id && c.kind == kind && c.lifecycle_state != "DELETED")
+            .count()
     }
 }
 
@@ -260,9 +276,9 @@ fn read_label(req: &SandboxRequest, kind: &str) -> Result<String, Response> {
 impl OciIdentity {
     fn verify(&self, req: &SandboxRequest) -> Result<(), Response> {
         let target = if req.query.is_empty() { req.path.clone() } else { format!("{}?{}", req.path, req.query) };
-        let uri: http::Uri = target
-            .parse()
-            .map_err(|_| error(StatusCode::BAD_REQUEST, "CannotParseRequest", "The request target cannot be parsed."))?;
+        let uri: http::Uri = target.parse().map_err(|_| {
+            error(StatusCode::BAD_REQUEST, "CannotParseRequest", "The request target cannot be parsed.")
+        })?;
         let keys = self.state.lock().expect("oci state").api_keys.clone();
         let verifiable = VerifiableRequest { method: &req.method, uri: &uri, headers: &req.headers, body: &req.body };
         verify_request(&verifiable, req.now.into(), |key_id| {
@@ -303,17 +319,16 @@ impl OciIdentity {
                 let request = format!("{} {}", req.method, req.path.trim_end_matches('/'));
                 let body_sha256 = hex::encode(Sha256::digest(&req.body));
                 st.retry_tokens.retain(|_, r| req.now - r.at < ChronoDuration::hours(24));
-                if let Some(token) = &retry_token {
-                    if let Some(rec) = st.retry_tokens.get(token) {
-                        if rec.request == request && rec.body_sha256 == body_sha256 {
-                            return ok(StatusCode::OK, rec.response.clone());
-                        }
-                        return error(
-                            StatusCode::CONFLICT,
-                            "InvalidatedRetryToken",
-                            "The retry token was already used for a different request; use a new retry token.",
-                        );
+                if let Some(rec) = retry_token.as_ref().and_then(|t| st.retry_tokens.get(t)) {
+                    // The same request again: the same answer, and no second credential.
+                    if rec.request == request && rec.body_sha256 == body_sha256 {
+                        return ok(StatusCode::OK, rec.response.clone());
                     }
+                    return error(
+                        StatusCode::CONFLICT,
+                        "InvalidatedRetryToken",
+                        "The retry token was already used for a different request; use a new retry token.",
+                    );
                 }
                 if st.live_count(&user, kind) >= PER_USER_LIMIT {
                     let what = if kind == AUTH_TOKENS { "auth tokens" } else { "customer secret keys" };
@@ -327,7 +342,8 @@ impl OciIdentity {
                 let body = cred.to_json(true);
                 st.credentials.insert(cred.id.clone(), cred);
                 if let Some(token) = retry_token {
-                    st.retry_tokens.insert(token, RetryRecord { request, body_sha256, at: req.now, response: body.clone() });
+                    st.retry_tokens
+                        .insert(token, RetryRecord { request, body_sha256, at: req.now, response: body.clone() });
                 }
                 ok(StatusCode::OK, body)
             }
@@ -388,7 +404,11 @@ impl CloudApi for OciIdentity {
         }
         match route(&req.method, &req.path) {
             Some(r) => self.apply(req, r),
-            None => error(StatusCode::NOT_FOUND, "NotFound", "There is no operation supported at the URI path and HTTP method you specified."),
+            None => error(
+                StatusCode::NOT_FOUND,
+                "NotFound",
+                "There is no operation supported at the URI path and HTTP method you specified.",
+            ),
         }
     }
 
@@ -442,13 +462,16 @@ impl CloudApi for OciIdentity {
 /// sandbox, from the `oci-identity` fixtures. With a pass phrase the key is written as encrypted
 /// PKCS#8 and the pass phrase goes into the config. Returns the config file path.
 pub fn write_client_config(fixtures: &Value, dir: &Path, pass_phrase: Option<&str>) -> Result<PathBuf, String> {
-    let get = |ptr: &str| fixtures.pointer(ptr).and_then(Value::as_str).ok_or_else(|| format!("fixtures have no {ptr}"));
+    let get =
+        |ptr: &str| fixtures.pointer(ptr).and_then(Value::as_str).ok_or_else(|| format!("fixtures have no {ptr}"));
     let pem = get("/admin/private_key")?;
     let key_pem = match pass_phrase {
         None => pem.to_string(),
         Some(pass) => {
             let key = crate::cloud::oci::sign::load_private_key_pem(pem, None).map_err(|e| e.to_string())?;
-            key.to_pkcs8_encrypted_pem(&mut rsa::rand_core::OsRng, pass, LineEnding::LF).map_err(|e| e.to_string())?.to_string()
+            key.to_pkcs8_encrypted_pem(&mut rsa::rand_core::OsRng, pass, LineEnding::LF)
+                .map_err(|e| e.to_string())?
+                .to_string()
         }
     };
     let key_file = dir.join("oci_api_key.pem");

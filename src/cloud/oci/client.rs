@@ -7,7 +7,7 @@
 
 use super::config::{self, ConfigSource};
 use super::settings::OciSettings;
-use super::sign::{load_private_key_pem, OciSigner, SignableRequest};
+use super::sign::{OciSigner, SignableRequest, load_private_key_pem};
 use crate::cloud::error::CloudError;
 use crate::cloud::retry::parse_retry_after;
 use crate::provider::clouds::Clouds;
@@ -15,7 +15,7 @@ use crate::provider::error::ProviderError;
 use http::{Method, Uri};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -140,16 +140,16 @@ fn settings_complete(s: &OciSettings) -> bool {
         && (s.region.is_some() || s.endpoint.is_some())
 }
 
-fn resolve(s: &OciSettings, env: &dyn Fn(&str) -> Option<String>, home: Option<&Path>) -> Result<Resolved, ProviderError> {
+fn resolve(
+    s: &OciSettings,
+    env: &dyn Fn(&str) -> Option<String>,
+    home: Option<&Path>,
+) -> Result<Resolved, ProviderError> {
     let file = if settings_complete(s) {
         None
     } else {
-        let src = ConfigSource {
-            path: s.config_file.as_deref().map(Path::new),
-            profile: s.profile.as_deref(),
-            home,
-            env,
-        };
+        let src =
+            ConfigSource { path: s.config_file.as_deref().map(Path::new), profile: s.profile.as_deref(), home, env };
         Some(config::load(&src).map_err(|e| {
             ProviderError::Configuration(format!(
                 "OCI credentials are incomplete in the provider settings and the OCI config could not fill them in: {e}"
@@ -164,18 +164,19 @@ fn resolve(s: &OciSettings, env: &dyn Fn(&str) -> Option<String>, home: Option<&
     let user = pick(&s.user, |f| &f.user).ok_or_else(|| missing("user"))?;
     let fingerprint = pick(&s.fingerprint, |f| &f.fingerprint).ok_or_else(|| missing("fingerprint"))?;
     let region = pick(&s.region, |f| &f.region);
-    let pem = if let Some(key) = &s.private_key {
-        zeroize::Zeroizing::new(key.expose().clone())
-    } else if let Some(path) = &s.key_file {
-        let path = config::expand_tilde(path, home).map_err(|e| ProviderError::Configuration(e.to_string()))?;
-        zeroize::Zeroizing::new(std::fs::read_to_string(&path).map_err(|e| {
-            ProviderError::Configuration(format!("cannot read OCI key_file {}: {e}", path.display()))
-        })?)
-    } else if let Some(f) = &file {
-        f.private_key_pem.clone()
-    } else {
-        return Err(missing("private_key or key_file"));
-    };
+    let pem =
+        if let Some(key) = &s.private_key {
+            zeroize::Zeroizing::new(key.expose().clone())
+        } else if let Some(path) = &s.key_file {
+            let path = config::expand_tilde(path, home).map_err(|e| ProviderError::Configuration(e.to_string()))?;
+            zeroize::Zeroizing::new(std::fs::read_to_string(&path).map_err(|e| {
+                ProviderError::Configuration(format!("cannot read OCI key_file {}: {e}", path.display()))
+            })?)
+        } else if let Some(f) = &file {
+            f.private_key_pem.clone()
+        } else {
+            return Err(missing("private_key or key_file"));
+        };
     let pass_phrase = s
         .pass_phrase
         .as_ref()
@@ -223,9 +224,12 @@ impl IdentityClient {
         retry_token: Option<&str>,
     ) -> Result<Option<T>, CloudError> {
         let url = format!("{}{API_PREFIX}{path}", self.endpoint);
-        let uri: Uri = url.parse().map_err(|e| CloudError::Signing { service: SERVICE, detail: format!("bad URL {url}: {e}") })?;
+        let uri: Uri =
+            url.parse().map_err(|e| CloudError::Signing { service: SERVICE, detail: format!("bad URL {url}: {e}") })?;
         let body_bytes = match body {
-            Some(b) => serde_json::to_vec(b).map_err(|e| CloudError::Decode { service: SERVICE, detail: e.to_string() })?,
+            Some(b) => {
+                serde_json::to_vec(b).map_err(|e| CloudError::Decode { service: SERVICE, detail: e.to_string() })?
+            }
             None => Vec::new(),
         };
         let date = httpdate::fmt_http_date(SystemTime::now());
@@ -265,7 +269,11 @@ impl IdentityClient {
                 .map_err(|e| CloudError::Decode { service: SERVICE, detail: format!("{method} {path}: {e}") });
         }
         let doc: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        let code = doc.get("code").and_then(Value::as_str).unwrap_or(status.canonical_reason().unwrap_or("Unknown")).to_string();
+        let code = doc
+            .get("code")
+            .and_then(Value::as_str)
+            .unwrap_or(status.canonical_reason().unwrap_or("Unknown"))
+            .to_string();
         let message = doc.get("message").and_then(Value::as_str).unwrap_or("").to_string();
         let status = status.as_u16();
         Err(CloudError::Api {
@@ -293,31 +301,68 @@ impl IdentityClient {
     }
 
     /// `POST /users/{userId}/{kind}/` with `opc-retry-token`.
-    async fn create<T: DeserializeOwned>(&self, kind: CredentialKind, user_id: &str, label: &str, retry_token: &str) -> Result<T, CloudError> {
+    async fn create<T: DeserializeOwned>(
+        &self,
+        kind: CredentialKind,
+        user_id: &str,
+        label: &str,
+        retry_token: &str,
+    ) -> Result<T, CloudError> {
         let body = json!({ kind.label_field(): label });
-        self.call_some(Method::POST, &format!("/users/{}/{}/", seg(user_id), kind.segment()), Some(&body), Some(retry_token)).await
+        self.call_some(
+            Method::POST,
+            &format!("/users/{}/{}/", seg(user_id), kind.segment()),
+            Some(&body),
+            Some(retry_token),
+        )
+        .await
     }
 
     async fn list<T: DeserializeOwned>(&self, kind: CredentialKind, user_id: &str) -> Result<Vec<T>, CloudError> {
         self.call_some(Method::GET, &format!("/users/{}/{}/", seg(user_id), kind.segment()), None, None).await
     }
 
-    async fn update<T: DeserializeOwned>(&self, kind: CredentialKind, user_id: &str, id: &str, label: &str) -> Result<T, CloudError> {
+    async fn update<T: DeserializeOwned>(
+        &self,
+        kind: CredentialKind,
+        user_id: &str,
+        id: &str,
+        label: &str,
+    ) -> Result<T, CloudError> {
         let body = json!({ kind.label_field(): label });
-        self.call_some(Method::PUT, &format!("/users/{}/{}/{}", seg(user_id), kind.segment(), seg(id)), Some(&body), None).await
+        self.call_some(
+            Method::PUT,
+            &format!("/users/{}/{}/{}", seg(user_id), kind.segment(), seg(id)),
+            Some(&body),
+            None,
+        )
+        .await
     }
 
     /// DELETE; a 404 is success (already gone).
     pub async fn delete_credential(&self, kind: CredentialKind, user_id: &str, id: &str) -> Result<(), CloudError> {
-        match self.call::<Value>(Method::DELETE, &format!("/users/{}/{}/{}", seg(user_id), kind.segment(), seg(id)), None, None).await {
+        match self
+            .call::<Value>(
+                Method::DELETE,
+                &format!("/users/{}/{}/{}", seg(user_id), kind.segment(), seg(id)),
+                None,
+                None,
+            )
+            .await
+        {
             Ok(_) => Ok(()),
-            Err(e) if matches!(e, CloudError::Api { status: 404, .. }) => Ok(()),
+            Err(CloudError::Api { status: 404, .. }) => Ok(()),
             Err(e) => Err(e),
         }
     }
 
     /// CreateAuthToken.
-    pub async fn create_auth_token(&self, user_id: &str, description: &str, retry_token: &str) -> Result<AuthToken, CloudError> {
+    pub async fn create_auth_token(
+        &self,
+        user_id: &str,
+        description: &str,
+        retry_token: &str,
+    ) -> Result<AuthToken, CloudError> {
         self.create(CredentialKind::AuthToken, user_id, description, retry_token).await
     }
 
@@ -332,7 +377,12 @@ impl IdentityClient {
     }
 
     /// CreateCustomerSecretKey.
-    pub async fn create_customer_secret_key(&self, user_id: &str, display_name: &str, retry_token: &str) -> Result<CustomerSecretKey, CloudError> {
+    pub async fn create_customer_secret_key(
+        &self,
+        user_id: &str,
+        display_name: &str,
+        retry_token: &str,
+    ) -> Result<CustomerSecretKey, CloudError> {
         self.create(CredentialKind::CustomerSecretKey, user_id, display_name, retry_token).await
     }
 
@@ -342,7 +392,12 @@ impl IdentityClient {
     }
 
     /// UpdateCustomerSecretKey.
-    pub async fn update_customer_secret_key(&self, user_id: &str, id: &str, display_name: &str) -> Result<CustomerSecretKey, CloudError> {
+    pub async fn update_customer_secret_key(
+        &self,
+        user_id: &str,
+        id: &str,
+        display_name: &str,
+    ) -> Result<CustomerSecretKey, CloudError> {
         self.update(CredentialKind::CustomerSecretKey, user_id, id, display_name).await
     }
 }
