@@ -505,4 +505,22 @@ mod tests {
         assert_eq!(route(&Method::PATCH, "/20160918/users/u"), None);
         assert_eq!(route(&Method::GET, "/20160918/groups/g"), None);
     }
+
+    #[test]
+    fn snapshot_restores_keys_users_and_credentials() {
+        let a = OciIdentity::new();
+        {
+            let mut st = a.state.lock().unwrap();
+            let cred = st.new_credential(AUTH_TOKENS, ALICE, "kept".into(), Utc::now());
+            st.credentials.insert(cred.id.clone(), cred);
+        }
+        let snap = a.snapshot();
+        let b = OciIdentity::new();
+        assert_ne!(b.fixtures(), a.fixtures(), "each sandbox generates its own admin key");
+        b.restore(&snap).unwrap();
+        assert_eq!(b.fixtures(), a.fixtures());
+        assert_eq!(b.snapshot(), snap);
+        assert_eq!(b.state.lock().unwrap().live_count(ALICE, AUTH_TOKENS), 1);
+        assert!(b.restore(&json!({"users": 1})).is_err());
+    }
 }
