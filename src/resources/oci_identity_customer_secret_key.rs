@@ -1,7 +1,11 @@
 //! `oci_identity_customer_secret_key`: an OCI customer secret key, the credential of Object
 //! Storage's Amazon S3 compatible API.
 
-use super::oci_shared::{OciLifecycle, USER_ID_RULE};
+use super::oci_shared::{
+    explain_create_error, is_gone, lifecycle, list_or_none, partial_outputs, read_target, wait_active, OciLifecycle, USER_ID_RULE,
+};
+use crate::cloud::oci::client::{CredentialKind, CustomerSecretKey};
+use crate::cloud::retry::{with_retries, Idempotency};
 use super::rules::Rule;
 use super::{Context, Found, Resource, ResourceInfo, Timeouts};
 use crate::provider::error::ProviderError;
@@ -69,25 +73,89 @@ impl Resource for OciIdentityCustomerSecretKey {
         RULES
     }
 
-    async fn create(&self, _ctx: &Context, _inputs: Self::Inputs) -> Result<(String, Self::Outputs), ProviderError> {
-        Err(super::pending(Self::TYPE))
+    async fn create(&self, ctx: &Context, inputs: Self::Inputs) -> Result<(String, Self::Outputs), ProviderError> {
+        let client = ctx.clouds.oci_identity()?;
+        let user = inputs.user_id.clone();
+        // One retry token per create: a retry after a lost answer gets the same token back.
+        let retry_token = uuid::Uuid::new_v4().to_string();
+        let created = match with_retries(ctx, Idempotency::Idempotent, || {
+            client.create_customer_secret_key(&user, &inputs.display_name, &retry_token)
+        })
+        .await
+        {
+            Ok(created) => created,
+            Err(err) => return Err(explain_create_error(ctx, &client, KIND, &user, err).await),
+        };
+        let id = created.id.clone();
+        let mut outputs = outputs_of(inputs, &created, created.key.clone().map(Secret::new));
+        let waited = wait_active(
+            ctx,
+            || async { Ok(client.list_customer_secret_keys(&user).await?.into_iter().find(|t| t.id == id)) },
+            |t: &CustomerSecretKey| t.lifecycle_state.as_deref(),
+        )
+        .await;
+        match waited {
+            Ok(active) => {
+                outputs.lifecycle = lifecycle_of(&active);
+                Ok((id, outputs))
+            }
+            Err(err) => Err(ProviderError::PartiallyCreated {
+                type_name: Self::TYPE,
+                id,
+                outputs: partial_outputs(&outputs, "key"),
+                reason: format!("it did not become ACTIVE: {err}"),
+            }),
+        }
     }
 
     async fn read(
         &self,
-        _ctx: &Context,
-        _id: &str,
-        _inputs: Option<Self::Inputs>,
-        _outputs: Option<Self::Outputs>,
+        ctx: &Context,
+        id: &str,
+        inputs: Option<Self::Inputs>,
+        outputs: Option<Self::Outputs>,
     ) -> Result<Option<Found<Self::Inputs, Self::Outputs>>, ProviderError> {
-        Err(super::pending(Self::TYPE))
+        let known_user = outputs.as_ref().map(|o| o.inputs.user_id.clone()).or_else(|| inputs.as_ref().map(|i| i.user_id.clone()));
+        let (user, key_id) = read_target(id, KIND, known_user.as_deref())?;
+        let client = ctx.clouds.oci_identity()?;
+        let Some(list) = list_or_none(ctx, || client.list_customer_secret_keys(&user)).await? else {
+            return Ok(None);
+        };
+        let Some(found) = list.into_iter().find(|t| t.id == key_id) else { return Ok(None) };
+        if is_gone(found.lifecycle_state.as_deref()) {
+            return Ok(None);
+        }
+        let found_inputs = OciIdentityCustomerSecretKeyInputs {
+            display_name: found.display_name.clone().unwrap_or_default(),
+            user_id: found.user_id.clone(),
+        };
+        // The cloud never shows the key again: keep the one from the state.
+        let key = outputs.and_then(|o| o.key);
+        let found_outputs = outputs_of(found_inputs.clone(), &found, key);
+        Ok(Some(Found { id: key_id, inputs: found_inputs, outputs: found_outputs }))
     }
 
-    async fn update(&self, _ctx: &Context, _id: &str, _olds: Self::Outputs, _news: Self::Inputs) -> Result<Self::Outputs, ProviderError> {
-        Err(super::pending(Self::TYPE))
+    async fn update(&self, ctx: &Context, id: &str, olds: Self::Outputs, news: Self::Inputs) -> Result<Self::Outputs, ProviderError> {
+        let client = ctx.clouds.oci_identity()?;
+        let user = olds.inputs.user_id.clone();
+        let updated = with_retries(ctx, Idempotency::Idempotent, || client.update_customer_secret_key(&user, id, &news.display_name)).await?;
+        Ok(outputs_of(news, &updated, olds.key))
     }
 
-    async fn delete(&self, _ctx: &Context, _id: &str, _outputs: Self::Outputs) -> Result<(), ProviderError> {
-        Err(super::pending(Self::TYPE))
+    async fn delete(&self, ctx: &Context, id: &str, outputs: Self::Outputs) -> Result<(), ProviderError> {
+        let client = ctx.clouds.oci_identity()?;
+        let user = outputs.inputs.user_id;
+        with_retries(ctx, Idempotency::Idempotent, || client.delete_credential(KIND, &user, id)).await?;
+        Ok(())
     }
+}
+
+const KIND: CredentialKind = CredentialKind::CustomerSecretKey;
+
+fn lifecycle_of(t: &CustomerSecretKey) -> OciLifecycle {
+    lifecycle(t.lifecycle_state.as_deref(), t.inactive_status, t.time_created.as_deref(), t.time_expires.as_deref())
+}
+
+fn outputs_of(inputs: OciIdentityCustomerSecretKeyInputs, t: &CustomerSecretKey, key: Option<Secret<String>>) -> OciIdentityCustomerSecretKeyOutputs {
+    OciIdentityCustomerSecretKeyOutputs { inputs, id: t.id.clone(), lifecycle: lifecycle_of(t), key }
 }

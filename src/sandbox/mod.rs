@@ -9,6 +9,7 @@
 //! `GET /_sandbox/state`.
 
 pub mod faults;
+pub mod oci;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -145,7 +146,9 @@ impl SandboxHandle {
 
 /// Every emulated API: one line per cloud module.
 fn all_apis() -> Vec<Arc<dyn CloudApi>> {
-    vec![]
+    vec![
+        Arc::new(oci::OciIdentity::new()),
+    ]
 }
 
 fn fixtures(shared: &Shared) -> Value {

@@ -2,4 +2,5 @@
 
 pub mod config;
 pub mod settings;
+pub mod client;
 pub mod sign;
