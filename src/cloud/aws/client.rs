@@ -219,12 +219,7 @@ impl IamClient {
 
     /// One attempt of one action: returns the XML body of a 2xx answer.
     async fn send(&self, action: &str, params: &[(&str, &str)]) -> Result<String, CloudError> {
-        let mut form = url::form_urlencoded::Serializer::new(String::new());
-        form.append_pair("Action", action).append_pair("Version", API_VERSION);
-        for (k, v) in params {
-            form.append_pair(k, v);
-        }
-        let body = form.finish().into_bytes();
+        let body = form_body(action, params);
         // Every header reqwest would send (but the user agent) is signed, so any verifier that
         // recomputes over what it received agrees.
         let headers = vec![
@@ -327,6 +322,16 @@ impl IamClient {
         let r: GetUserResponse = self.call(ctx, Idempotency::Idempotent, "GetUser", &params).await?;
         Ok(r.result.user)
     }
+}
+
+/// `Action=...&Version=2010-05-08&...`, form-encoded.
+fn form_body(action: &str, params: &[(&str, &str)]) -> Vec<u8> {
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.append_pair("Action", action).append_pair("Version", API_VERSION);
+    for (k, v) in params {
+        form.append_pair(k, v);
+    }
+    form.finish().into_bytes()
 }
 
 fn decode<T: DeserializeOwned>(action: &str, body: &str) -> Result<T, CloudError> {
