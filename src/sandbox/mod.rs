@@ -8,6 +8,7 @@
 //! Admin endpoints (never faulted): `GET|PUT /_sandbox/faults`, `GET /_sandbox/fixtures`,
 //! `GET /_sandbox/state`.
 
+pub mod aws;
 pub mod faults;
 
 use axum::body::{Body, Bytes};
@@ -145,7 +146,7 @@ impl SandboxHandle {
 
 /// Every emulated API: one line per cloud module.
 fn all_apis() -> Vec<Arc<dyn CloudApi>> {
-    vec![]
+    vec![Arc::new(aws::AwsIam::new())]
 }
 
 fn fixtures(shared: &Shared) -> Value {
