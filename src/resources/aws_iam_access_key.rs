@@ -1,7 +1,7 @@
 //! `aws_iam_access_key`: an IAM access key, a set of credentials that allow API requests to be made
 //! as an IAM user.
 
-use super::rules::{str_prop, Rule};
+use super::rules::{Rule, str_prop};
 use super::{Context, Found, Resource, ResourceInfo, Timeouts};
 use crate::cloud::aws::client::{AccessKeyMetadata, IamClient, NewAccessKey};
 use crate::cloud::error::CloudError;
@@ -12,12 +12,12 @@ use crate::secrets::Secret;
 use crate::secrets::pgp::PgpRecipient;
 use crate::secrets::pgp_source::resolve_pgp_key;
 use crate::secrets::ses::ses_smtp_password_v4;
-use serde_json::Value;
-use std::time::Duration;
-use tokio::time::Instant;
 use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// Status of an access key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
@@ -113,7 +113,11 @@ fn yes() -> bool {
 /// The `aws_iam_access_key` resource.
 pub struct AwsIamAccessKey;
 
-const RULES: &[Rule] = &[Rule { name: "pgp_key form", property: "pgp_key", check: pgp_key_form }];
+const RULES: &[Rule] = &[Rule {
+    name: "pgp_key form",
+    property: "pgp_key",
+    check: pgp_key_form,
+}];
 
 /// The `pgp_key` argument must be one of the accepted forms.
 pub fn pgp_key_form(inputs: &crate::protocol::PropertyMap) -> Option<String> {
@@ -138,7 +142,11 @@ impl Resource for AwsIamAccessKey {
         RULES
     }
 
-    async fn create(&self, ctx: &Context, inputs: Self::Inputs) -> Result<(String, Self::Outputs), ProviderError> {
+    async fn create(
+        &self,
+        ctx: &Context,
+        inputs: Self::Inputs,
+    ) -> Result<(String, Self::Outputs), ProviderError> {
         // A bad pgp_key must fail before a key is minted: its secret could never be shown again.
         let recipient = match &inputs.pgp_key {
             Some(arg) => Some(
@@ -159,13 +167,20 @@ impl Resource for AwsIamAccessKey {
                 let cleanup = iam.delete_access_key(ctx, &user, &id).await;
                 let what = match cleanup {
                     Ok(()) => format!("the new key {id} was deleted"),
-                    Err(e) => format!("deleting the new key {id} also failed ({e}): delete it by hand"),
+                    Err(e) => {
+                        format!("deleting the new key {id} also failed ({e}): delete it by hand")
+                    }
                 };
-                return Err(ProviderError::Internal(format!("could not encrypt the secret of access key {id}: {err}; {what}")));
+                return Err(ProviderError::Internal(format!(
+                    "could not encrypt the secret of access key {id}: {err}; {what}"
+                )));
             }
         };
         if inputs.status == KeyStatus::Inactive {
-            if let Err(err) = iam.update_access_key(ctx, &user, &id, status_name(KeyStatus::Inactive)).await {
+            if let Err(err) = iam
+                .update_access_key(ctx, &user, &id, status_name(KeyStatus::Inactive))
+                .await
+            {
                 outputs.inputs.status = KeyStatus::Active;
                 return Err(ProviderError::PartiallyCreated {
                     type_name: Self::TYPE,
@@ -186,7 +201,10 @@ impl Resource for AwsIamAccessKey {
         outputs: Option<Self::Outputs>,
     ) -> Result<Option<Found<Self::Inputs, Self::Outputs>>, ProviderError> {
         let iam = ctx.clouds.iam()?;
-        let known_user = outputs.as_ref().map(|o| o.inputs.user.clone()).or_else(|| inputs.as_ref().map(|i| i.user.clone()));
+        let known_user = outputs
+            .as_ref()
+            .map(|o| o.inputs.user.clone())
+            .or_else(|| inputs.as_ref().map(|i| i.user.clone()));
         let user = match known_user {
             Some(user) => user,
             // An import: the key id alone names its user through GetAccessKeyLastUsed.
@@ -202,7 +220,9 @@ impl Resource for AwsIamAccessKey {
             Err(e) if e.has_code(NO_SUCH_ENTITY) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        let Some(meta) = keys.into_iter().find(|k| k.access_key_id == id) else { return Ok(None) };
+        let Some(meta) = keys.into_iter().find(|k| k.access_key_id == id) else {
+            return Ok(None);
+        };
         let status = parse_status(&meta.status)?;
         let create_date = meta.create_date.as_deref().map(rfc3339);
         let outputs = match outputs {
@@ -213,7 +233,11 @@ impl Resource for AwsIamAccessKey {
                 prior
             }
             None => AwsIamAccessKeyOutputs {
-                inputs: AwsIamAccessKeyInputs { user, status, pgp_key: inputs.and_then(|i| i.pgp_key) },
+                inputs: AwsIamAccessKeyInputs {
+                    user,
+                    status,
+                    pgp_key: inputs.and_then(|i| i.pgp_key),
+                },
                 id: id.to_string(),
                 create_date,
                 secret: None,
@@ -224,20 +248,36 @@ impl Resource for AwsIamAccessKey {
                 secrets_available: false,
             },
         };
-        Ok(Some(Found { id: id.to_string(), inputs: outputs.inputs.clone(), outputs }))
+        Ok(Some(Found {
+            id: id.to_string(),
+            inputs: outputs.inputs.clone(),
+            outputs,
+        }))
     }
 
-    async fn update(&self, ctx: &Context, id: &str, olds: Self::Outputs, news: Self::Inputs) -> Result<Self::Outputs, ProviderError> {
+    async fn update(
+        &self,
+        ctx: &Context,
+        id: &str,
+        olds: Self::Outputs,
+        news: Self::Inputs,
+    ) -> Result<Self::Outputs, ProviderError> {
         if news.status != olds.inputs.status {
             let iam = ctx.clouds.iam()?;
-            iam.update_access_key(ctx, &olds.inputs.user, id, status_name(news.status)).await?;
+            iam.update_access_key(ctx, &olds.inputs.user, id, status_name(news.status))
+                .await?;
         }
         let mut outputs = olds;
         outputs.inputs = news;
         Ok(outputs)
     }
 
-    async fn delete(&self, ctx: &Context, id: &str, outputs: Self::Outputs) -> Result<(), ProviderError> {
+    async fn delete(
+        &self,
+        ctx: &Context,
+        id: &str,
+        outputs: Self::Outputs,
+    ) -> Result<(), ProviderError> {
         let iam = ctx.clouds.iam()?;
         match iam.delete_access_key(ctx, &outputs.inputs.user, id).await {
             Ok(()) => Ok(()),
@@ -262,20 +302,38 @@ fn parse_status(text: &str) -> Result<KeyStatus, ProviderError> {
     match text {
         "Active" => Ok(KeyStatus::Active),
         "Inactive" => Ok(KeyStatus::Inactive),
-        other => Err(CloudError::Decode { service: "IAM", detail: format!("unknown access key status {other:?}") }.into()),
+        other => Err(CloudError::Decode {
+            service: "IAM",
+            detail: format!("unknown access key status {other:?}"),
+        }
+        .into()),
     }
 }
 
 /// IAM's ISO 8601 time as RFC 3339 in UTC with whole seconds (`2015-03-09T18:39:23Z`).
 fn rfc3339(text: &str) -> String {
-    let parsed = chrono::DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&chrono::Utc)).ok().or_else(|| {
-        chrono::NaiveDateTime::parse_from_str(text.trim_end_matches('Z'), "%Y-%m-%dT%H:%M:%S%.f").ok().map(|t| t.and_utc())
-    });
-    parsed.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_else(|| text.to_string())
+    let parsed = chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .ok()
+        .or_else(|| {
+            chrono::NaiveDateTime::parse_from_str(
+                text.trim_end_matches('Z'),
+                "%Y-%m-%dT%H:%M:%S%.f",
+            )
+            .ok()
+            .map(|t| t.and_utc())
+        });
+    parsed
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_else(|| text.to_string())
 }
 
 /// CreateAccessKey, waiting a bounded time for a user IAM does not see yet.
-async fn create_key(ctx: &Context, iam: &IamClient, user: &str) -> Result<NewAccessKey, ProviderError> {
+async fn create_key(
+    ctx: &Context,
+    iam: &IamClient,
+    user: &str,
+) -> Result<NewAccessKey, ProviderError> {
     let started = Instant::now();
     let budget = USER_VISIBILITY_WAIT.min(ctx.deadline.saturating_duration_since(started) / 2);
     let mut wait = Duration::from_secs(1);
@@ -283,7 +341,11 @@ async fn create_key(ctx: &Context, iam: &IamClient, user: &str) -> Result<NewAcc
         match create_reconciled(ctx, iam, user).await {
             Err(ProviderError::Cloud(err)) if err.has_code(NO_SUCH_ENTITY) => {
                 if started.elapsed() + wait <= budget {
-                    tracing::info!(user, wait_ms = wait.as_millis() as u64, "IAM does not see the user yet; waiting");
+                    tracing::info!(
+                        user,
+                        wait_ms = wait.as_millis() as u64,
+                        "IAM does not see the user yet; waiting"
+                    );
                     ctx.sleep(wait).await?;
                     wait = (wait * 2).min(Duration::from_secs(5));
                     continue;
@@ -302,7 +364,11 @@ async fn create_key(ctx: &Context, iam: &IamClient, user: &str) -> Result<NewAcc
 }
 
 /// One CreateAccessKey with its limit error explained and a lost reply reconciled.
-async fn create_reconciled(ctx: &Context, iam: &IamClient, user: &str) -> Result<NewAccessKey, ProviderError> {
+async fn create_reconciled(
+    ctx: &Context,
+    iam: &IamClient,
+    user: &str,
+) -> Result<NewAccessKey, ProviderError> {
     let before = iam.list_access_keys(ctx, user).await?;
     let first = match iam.create_access_key(ctx, user).await {
         Ok(key) => return Ok(key),
@@ -315,7 +381,10 @@ async fn create_reconciled(ctx: &Context, iam: &IamClient, user: &str) -> Result
     let done = if removed.is_empty() {
         "no key had been created".to_string()
     } else {
-        format!("deleted the key(s) it had created, whose secret was lost: {}", removed.join(", "))
+        format!(
+            "deleted the key(s) it had created, whose secret was lost: {}",
+            removed.join(", ")
+        )
     };
     tracing::warn!(user, error = %first, removed = ?removed, "CreateAccessKey lost its reply; {done}; retrying once");
     match iam.create_access_key(ctx, user).await {
@@ -325,7 +394,10 @@ async fn create_reconciled(ctx: &Context, iam: &IamClient, user: &str) -> Result
             if second.is_ambiguous() {
                 let again = remove_orphans(ctx, iam, user, &before, &second).await?;
                 if !again.is_empty() {
-                    done.push_str(&format!("; the retry lost its reply too and its key(s) were deleted: {}", again.join(", ")));
+                    done.push_str(&format!(
+                        "; the retry lost its reply too and its key(s) were deleted: {}",
+                        again.join(", ")
+                    ));
                 }
             }
             let message = match &second {
@@ -333,7 +405,9 @@ async fn create_reconciled(ctx: &Context, iam: &IamClient, user: &str) -> Result
                 e => e.to_string(),
             };
             Err(ProviderError::Explained {
-                message: format!("CreateAccessKey for IAM user {user:?} lost its reply ({first}); {done}; the retry failed: {message}"),
+                message: format!(
+                    "CreateAccessKey for IAM user {user:?} lost its reply ({first}); {done}; the retry failed: {message}"
+                ),
                 source: second,
             })
         }
@@ -356,7 +430,10 @@ async fn remove_orphans(
         source: err,
     })?;
     let mut removed = Vec::new();
-    for key in after.iter().filter(|k| !before.iter().any(|b| b.access_key_id == k.access_key_id)) {
+    for key in after
+        .iter()
+        .filter(|k| !before.iter().any(|b| b.access_key_id == k.access_key_id))
+    {
         tracing::warn!(user, access_key_id = %key.access_key_id, "deleting an access key created by a CreateAccessKey whose reply was lost");
         match iam.delete_access_key(ctx, user, &key.access_key_id).await {
             Ok(()) => removed.push(key.access_key_id.clone()),
@@ -376,15 +453,25 @@ async fn remove_orphans(
 }
 
 fn limit_error(user: &str, keys: &[AccessKeyMetadata], source: CloudError) -> ProviderError {
-    ProviderError::Explained { message: limit_message(user, keys), source }
+    ProviderError::Explained {
+        message: limit_message(user, keys),
+        source,
+    }
 }
 
 fn limit_message(user: &str, keys: &[AccessKeyMetadata]) -> String {
-    let ids: Vec<String> = keys.iter().map(|k| format!("{} ({})", k.access_key_id, k.status)).collect();
+    let ids: Vec<String> = keys
+        .iter()
+        .map(|k| format!("{} ({})", k.access_key_id, k.status))
+        .collect();
     format!(
         "IAM user {user:?} already has the maximum number of access keys ({}): {}. Delete or import one of them before creating another",
         keys.len(),
-        if ids.is_empty() { "none listed".to_string() } else { ids.join(", ") }
+        if ids.is_empty() {
+            "none listed".to_string()
+        } else {
+            ids.join(", ")
+        }
     )
 }
 
@@ -424,16 +511,67 @@ fn new_key_outputs(
 
 /// Outputs as wire properties, secrets wrapped (for `PartiallyCreated`).
 fn wire_outputs(outputs: &AwsIamAccessKeyOutputs) -> Result<PropertyMap, ProviderError> {
-    const SECRET: &[&str] = &["secret", "ses_smtp_password_v4", "encrypted_secret", "encrypted_ses_smtp_password_v4"];
-    let Value::Object(map) = serde_json::to_value(outputs).map_err(|e| ProviderError::Internal(e.to_string()))? else {
+    const SECRET: &[&str] = &[
+        "secret",
+        "ses_smtp_password_v4",
+        "encrypted_secret",
+        "encrypted_ses_smtp_password_v4",
+    ];
+    let Value::Object(map) =
+        serde_json::to_value(outputs).map_err(|e| ProviderError::Internal(e.to_string()))?
+    else {
         return Err(ProviderError::Internal("outputs are not an object".into()));
     };
     Ok(map
         .into_iter()
         .filter(|(_, v)| !v.is_null())
         .map(|(k, v)| {
-            let v = if SECRET.contains(&k.as_str()) { wrap_secret(v) } else { v };
+            let v = if SECRET.contains(&k.as_str()) {
+                wrap_secret(v)
+            } else {
+                v
+            };
             (k, v)
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_become_rfc3339_utc_seconds() {
+        assert_eq!(rfc3339("2015-03-09T18:39:23Z"), "2015-03-09T18:39:23Z");
+        assert_eq!(
+            rfc3339("2015-03-09T18:39:23.123+00:00"),
+            "2015-03-09T18:39:23Z"
+        );
+        assert_eq!(rfc3339("2015-03-09T20:39:23+02:00"), "2015-03-09T18:39:23Z");
+        assert_eq!(rfc3339("2015-03-09T18:39:23.5"), "2015-03-09T18:39:23Z");
+        assert_eq!(rfc3339("garbage"), "garbage");
+    }
+
+    #[test]
+    fn limit_message_names_user_and_keys() {
+        let keys = vec![
+            AccessKeyMetadata {
+                user_name: "bob".into(),
+                access_key_id: "AKIA1".into(),
+                status: "Active".into(),
+                create_date: None,
+            },
+            AccessKeyMetadata {
+                user_name: "bob".into(),
+                access_key_id: "AKIA2".into(),
+                status: "Inactive".into(),
+                create_date: None,
+            },
+        ];
+        let m = limit_message("bob", &keys);
+        assert!(
+            m.contains("\"bob\"") && m.contains("AKIA1 (Active)") && m.contains("AKIA2 (Inactive)"),
+            "{m}"
+        );
+    }
 }

@@ -56,7 +56,12 @@ struct IamError {
 
 impl IamError {
     fn sender(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        IamError { status, kind: "Sender", code: code.into(), message: message.into() }
+        IamError {
+            status,
+            kind: "Sender",
+            code: code.into(),
+            message: message.into(),
+        }
     }
     fn no_such_entity(message: impl Into<String>) -> Self {
         Self::sender(StatusCode::NOT_FOUND, "NoSuchEntity", message)
@@ -86,7 +91,11 @@ fn error_response(err: IamError) -> Response {
 }
 
 fn ok_response(action: &str, result: &str) -> Response {
-    let result = if result.is_empty() { String::new() } else { format!("  <{action}Result>\n{result}  </{action}Result>\n") };
+    let result = if result.is_empty() {
+        String::new()
+    } else {
+        format!("  <{action}Result>\n{result}  </{action}Result>\n")
+    };
     let body = format!(
         "<{action}Response xmlns=\"{NAMESPACE}\">\n{result}  <ResponseMetadata>\n    <RequestId>{}</RequestId>\n  </ResponseMetadata>\n</{action}Response>\n",
         request_id()
@@ -123,7 +132,12 @@ fn new_key(now: &chrono::DateTime<chrono::Utc>) -> Key {
 }
 
 fn new_user(now: &chrono::DateTime<chrono::Utc>, path: &str) -> User {
-    User { user_id: format!("AIDA{}", random_chars(UPPER_ALNUM, 17)), path: path.into(), create_date: iso(now), keys: Vec::new() }
+    User {
+        user_id: format!("AIDA{}", random_chars(UPPER_ALNUM, 17)),
+        path: path.into(),
+        create_date: iso(now),
+        keys: Vec::new(),
+    }
 }
 
 fn iso(t: &chrono::DateTime<chrono::Utc>) -> String {
@@ -158,11 +172,18 @@ impl AwsIam {
         let mut users = BTreeMap::new();
         users.insert(ADMIN.to_string(), admin);
         users.insert("alice".to_string(), new_user(&now, "/"));
-        AwsIam { state: Mutex::new(State { users }) }
+        AwsIam {
+            state: Mutex::new(State { users }),
+        }
     }
 
     fn admin_key(&self) -> Option<Key> {
-        self.state.lock().expect("iam lock").users.get(ADMIN).and_then(|u| u.keys.first().cloned())
+        self.state
+            .lock()
+            .expect("iam lock")
+            .users
+            .get(ADMIN)
+            .and_then(|u| u.keys.first().cloned())
     }
 
     /// Verifies the signature; returns the calling user's name.
@@ -170,13 +191,31 @@ impl AwsIam {
         let headers: Vec<(String, String)> = req
             .headers
             .iter()
-            .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str().to_string(), v.to_string())))
+            .filter_map(|(n, v)| {
+                v.to_str()
+                    .ok()
+                    .map(|v| (n.as_str().to_string(), v.to_string()))
+            })
             .collect();
-        let uri = if req.query.is_empty() { req.path.clone() } else { format!("{}?{}", req.path, req.query) };
-        let signable = SignableRequest { method: req.method.as_str(), uri: &uri, headers: &headers, body: &req.body };
+        let uri = if req.query.is_empty() {
+            req.path.clone()
+        } else {
+            format!("{}?{}", req.path, req.query)
+        };
+        let signable = SignableRequest {
+            method: req.method.as_str(),
+            uri: &uri,
+            headers: &headers,
+            body: &req.body,
+        };
         let state = self.state.lock().expect("iam lock");
         let lookup = |id: &str| {
-            state.users.values().flat_map(|u| u.keys.iter()).find(|k| k.access_key_id == id && k.status == "Active").map(|k| k.secret_access_key.clone())
+            state
+                .users
+                .values()
+                .flat_map(|u| u.keys.iter())
+                .find(|k| k.access_key_id == id && k.status == "Active")
+                .map(|k| k.secret_access_key.clone())
         };
         let verified = sign::verify(&signable, req.now, lookup).map_err(|e| {
             let code = e.aws_error_code();
@@ -195,18 +234,35 @@ impl AwsIam {
             return Err(IamError::sender(
                 StatusCode::FORBIDDEN,
                 "SignatureDoesNotMatch",
-                format!("Credential should be scoped to correct service: 'iam'. (got '{}')", verified.service),
+                format!(
+                    "Credential should be scoped to correct service: 'iam'. (got '{}')",
+                    verified.service
+                ),
             ));
         }
         let caller = state
             .users
             .iter()
-            .find(|(_, u)| u.keys.iter().any(|k| k.access_key_id == verified.access_key_id))
+            .find(|(_, u)| {
+                u.keys
+                    .iter()
+                    .any(|k| k.access_key_id == verified.access_key_id)
+            })
             .map(|(name, _)| name.clone())
-            .ok_or_else(|| IamError::sender(StatusCode::FORBIDDEN, "InvalidClientTokenId", "The security token included in the request is invalid."))?;
+            .ok_or_else(|| {
+                IamError::sender(
+                    StatusCode::FORBIDDEN,
+                    "InvalidClientTokenId",
+                    "The security token included in the request is invalid.",
+                )
+            })?;
         drop(state);
         let mut state = self.state.lock().expect("iam lock");
-        if let Some(key) = state.users.get_mut(&caller).and_then(|u| u.keys.iter_mut().find(|k| k.access_key_id == verified.access_key_id)) {
+        if let Some(key) = state.users.get_mut(&caller).and_then(|u| {
+            u.keys
+                .iter_mut()
+                .find(|k| k.access_key_id == verified.access_key_id)
+        }) {
             key.last_used = Some(iso(&req.now));
         }
         Ok(caller)
@@ -214,7 +270,12 @@ impl AwsIam {
 
     fn apply(&self, req: &SandboxRequest, caller: &str) -> Result<Response, IamError> {
         let params = req.params();
-        let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let get = |name: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
         let required = |name: &str| {
             get(name).filter(|v| !v.is_empty()).ok_or_else(|| {
                 IamError::validation(format!("1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null", lower_first(name)))
@@ -223,11 +284,15 @@ impl AwsIam {
         let action = get("Action").unwrap_or_default();
         let mut state = self.state.lock().expect("iam lock");
         let user_param = |state: &State| -> Result<String, IamError> {
-            let name = get("UserName").filter(|v| !v.is_empty()).unwrap_or_else(|| caller.to_string());
+            let name = get("UserName")
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| caller.to_string());
             if state.users.contains_key(&name) {
                 Ok(name)
             } else {
-                Err(IamError::no_such_entity(format!("The user with name {name} cannot be found.")))
+                Err(IamError::no_such_entity(format!(
+                    "The user with name {name} cannot be found."
+                )))
             }
         };
         match action.as_str() {
@@ -235,24 +300,40 @@ impl AwsIam {
                 let name = required("UserName")?;
                 validate_user_name(&name)?;
                 if state.users.contains_key(&name) {
-                    return Err(IamError::sender(StatusCode::CONFLICT, "EntityAlreadyExists", format!("User with name {name} already exists.")));
+                    return Err(IamError::sender(
+                        StatusCode::CONFLICT,
+                        "EntityAlreadyExists",
+                        format!("User with name {name} already exists."),
+                    ));
                 }
                 let path = get("Path").unwrap_or_else(|| "/".into());
                 let user = new_user(&req.now, &path);
-                let xml = format!("    <User>\n{}    </User>\n", user_xml(&name, &user, "      "));
+                let xml = format!(
+                    "    <User>\n{}    </User>\n",
+                    user_xml(&name, &user, "      ")
+                );
                 state.users.insert(name, user);
                 Ok(ok_response("CreateUser", &xml))
             }
             "GetUser" => {
                 let name = user_param(&state)?;
-                let xml = format!("    <User>\n{}    </User>\n", user_xml(&name, &state.users[&name], "      "));
+                let xml = format!(
+                    "    <User>\n{}    </User>\n",
+                    user_xml(&name, &state.users[&name], "      ")
+                );
                 Ok(ok_response("GetUser", &xml))
             }
             "DeleteUser" => {
                 let name = required("UserName")?;
-                let user = state.users.get(&name).ok_or_else(|| IamError::no_such_entity(format!("The user with name {name} cannot be found.")))?;
+                let user = state.users.get(&name).ok_or_else(|| {
+                    IamError::no_such_entity(format!("The user with name {name} cannot be found."))
+                })?;
                 if !user.keys.is_empty() {
-                    return Err(IamError::sender(StatusCode::CONFLICT, "DeleteConflict", "Cannot delete entity, must delete access keys first."));
+                    return Err(IamError::sender(
+                        StatusCode::CONFLICT,
+                        "DeleteConflict",
+                        "Cannot delete entity, must delete access keys first.",
+                    ));
                 }
                 state.users.remove(&name);
                 Ok(ok_response("DeleteUser", ""))
@@ -261,9 +342,19 @@ impl AwsIam {
                 let members: String = state
                     .users
                     .iter()
-                    .map(|(name, user)| format!("      <member>\n{}      </member>\n", user_xml(name, user, "        ")))
+                    .map(|(name, user)| {
+                        format!(
+                            "      <member>\n{}      </member>\n",
+                            user_xml(name, user, "        ")
+                        )
+                    })
                     .collect();
-                Ok(ok_response("ListUsers", &format!("    <Users>\n{members}    </Users>\n    <IsTruncated>false</IsTruncated>\n")))
+                Ok(ok_response(
+                    "ListUsers",
+                    &format!(
+                        "    <Users>\n{members}    </Users>\n    <IsTruncated>false</IsTruncated>\n"
+                    ),
+                ))
             }
             "CreateAccessKey" => {
                 let name = user_param(&state)?;
@@ -302,8 +393,16 @@ impl AwsIam {
                 };
                 let name = user_param(&state)?;
                 let user = state.users.get_mut(&name).expect("checked");
-                let not_found = || IamError::no_such_entity(format!("The Access Key with id {id} cannot be found."));
-                let index = user.keys.iter().position(|k| k.access_key_id == id).ok_or_else(not_found)?;
+                let not_found = || {
+                    IamError::no_such_entity(format!(
+                        "The Access Key with id {id} cannot be found."
+                    ))
+                };
+                let index = user
+                    .keys
+                    .iter()
+                    .position(|k| k.access_key_id == id)
+                    .ok_or_else(not_found)?;
                 match status {
                     Some(status) => user.keys[index].status = status,
                     None => {
@@ -316,11 +415,21 @@ impl AwsIam {
                 let name = user_param(&state)?;
                 let keys = &state.users[&name].keys;
                 let max_items: usize = match get("MaxItems") {
-                    Some(v) => v.parse().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| IamError::validation("MaxItems must be between 1 and 1000"))?,
+                    Some(v) => v
+                        .parse()
+                        .ok()
+                        .filter(|n| (1..=1000).contains(n))
+                        .ok_or_else(|| {
+                            IamError::validation("MaxItems must be between 1 and 1000")
+                        })?,
                     None => 100,
                 };
                 let start: usize = match get("Marker") {
-                    Some(m) => m.strip_prefix("m").and_then(|n| n.parse().ok()).filter(|n| *n <= keys.len()).ok_or_else(|| IamError::validation("Invalid Marker"))?,
+                    Some(m) => m
+                        .strip_prefix("m")
+                        .and_then(|n| n.parse().ok())
+                        .filter(|n| *n <= keys.len())
+                        .ok_or_else(|| IamError::validation("Invalid Marker"))?,
                     None => 0,
                 };
                 let end = (start + max_items).min(keys.len());
@@ -337,7 +446,11 @@ impl AwsIam {
                     })
                     .collect();
                 let truncated = end < keys.len();
-                let marker = if truncated { format!("    <Marker>m{end}</Marker>\n") } else { String::new() };
+                let marker = if truncated {
+                    format!("    <Marker>m{end}</Marker>\n")
+                } else {
+                    String::new()
+                };
                 Ok(ok_response(
                     "ListAccessKeys",
                     &format!(
@@ -351,29 +464,54 @@ impl AwsIam {
                 let (name, key) = state
                     .users
                     .iter()
-                    .find_map(|(n, u)| u.keys.iter().find(|k| k.access_key_id == id).map(|k| (n.clone(), k.clone())))
-                    .ok_or_else(|| IamError::no_such_entity(format!("The Access Key with id {id} cannot be found.")))?;
+                    .find_map(|(n, u)| {
+                        u.keys
+                            .iter()
+                            .find(|k| k.access_key_id == id)
+                            .map(|k| (n.clone(), k.clone()))
+                    })
+                    .ok_or_else(|| {
+                        IamError::no_such_entity(format!(
+                            "The Access Key with id {id} cannot be found."
+                        ))
+                    })?;
                 let used = match &key.last_used {
-                    Some(t) => format!("      <LastUsedDate>{t}</LastUsedDate>\n      <ServiceName>iam</ServiceName>\n      <Region>us-east-1</Region>\n"),
-                    None => "      <ServiceName>N/A</ServiceName>\n      <Region>N/A</Region>\n".to_string(),
+                    Some(t) => format!(
+                        "      <LastUsedDate>{t}</LastUsedDate>\n      <ServiceName>iam</ServiceName>\n      <Region>us-east-1</Region>\n"
+                    ),
+                    None => "      <ServiceName>N/A</ServiceName>\n      <Region>N/A</Region>\n"
+                        .to_string(),
                 };
                 Ok(ok_response(
                     "GetAccessKeyLastUsed",
-                    &format!("    <UserName>{}</UserName>\n    <AccessKeyLastUsed>\n{used}    </AccessKeyLastUsed>\n", escape(&name)),
+                    &format!(
+                        "    <UserName>{}</UserName>\n    <AccessKeyLastUsed>\n{used}    </AccessKeyLastUsed>\n",
+                        escape(&name)
+                    ),
                 ))
             }
-            other => Err(IamError::sender(StatusCode::BAD_REQUEST, "InvalidAction", format!("Could not find operation {other} for version {VERSION}"))),
+            other => Err(IamError::sender(
+                StatusCode::BAD_REQUEST,
+                "InvalidAction",
+                format!("Could not find operation {other} for version {VERSION}"),
+            )),
         }
     }
 }
 
 fn lower_first(name: &str) -> String {
     let mut chars = name.chars();
-    chars.next().map(|c| c.to_lowercase().collect::<String>() + chars.as_str()).unwrap_or_default()
+    chars
+        .next()
+        .map(|c| c.to_lowercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default()
 }
 
 fn validate_user_name(name: &str) -> Result<(), IamError> {
-    let ok = (1..=64).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+    let ok = (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
     if ok {
         Ok(())
     } else {
@@ -408,7 +546,11 @@ impl CloudApi for AwsIam {
     }
 
     fn throttled(&self, _req: &SandboxRequest) -> Response {
-        error_response(IamError::sender(StatusCode::BAD_REQUEST, "Throttling", "Rate exceeded"))
+        error_response(IamError::sender(
+            StatusCode::BAD_REQUEST,
+            "Throttling",
+            "Rate exceeded",
+        ))
     }
 
     fn server_error(&self, _req: &SandboxRequest) -> Response {
@@ -449,7 +591,8 @@ impl CloudApi for AwsIam {
     }
 
     fn restore(&self, state: &Value) -> Result<(), String> {
-        let state: State = serde_json::from_value(state.clone()).map_err(|e| format!("aws-iam state: {e}"))?;
+        let state: State =
+            serde_json::from_value(state.clone()).map_err(|e| format!("aws-iam state: {e}"))?;
         *self.state.lock().expect("iam lock") = state;
         Ok(())
     }
@@ -463,7 +606,11 @@ mod tests {
     fn generated_ids_have_the_real_shapes() {
         let key = new_key(&chrono::Utc::now());
         assert!(key.access_key_id.starts_with("AKIA") && key.access_key_id.len() == 20);
-        assert!(key.access_key_id[4..].chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
+        assert!(
+            key.access_key_id[4..]
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        );
         assert_eq!(key.secret_access_key.len(), 40);
     }
 }

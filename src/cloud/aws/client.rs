@@ -17,7 +17,8 @@ const API_VERSION: &str = "2010-05-08";
 impl Clouds {
     /// An IAM client with the resolved AWS credentials.
     pub fn iam(&self) -> Result<IamClient, ProviderError> {
-        let resolved = config::resolve(self.settings.aws.as_ref()).map_err(ProviderError::Configuration)?;
+        let resolved =
+            config::resolve(self.settings.aws.as_ref()).map_err(ProviderError::Configuration)?;
         Ok(IamClient::new(self.http.clone(), resolved))
     }
 }
@@ -179,11 +180,23 @@ struct ErrorBody {
 
 /// Error codes after which the same call may succeed.
 fn retryable_code(code: &str) -> bool {
-    matches!(code, "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "ServiceFailure" | "ServiceUnavailable" | "InternalFailure")
+    matches!(
+        code,
+        "Throttling"
+            | "ThrottlingException"
+            | "RequestLimitExceeded"
+            | "ServiceFailure"
+            | "ServiceUnavailable"
+            | "InternalFailure"
+    )
 }
 
 /// Parses an IAM error document into a [`CloudError::Api`].
-pub fn parse_error(status: u16, body: &str, retry_after: Option<std::time::Duration>) -> CloudError {
+pub fn parse_error(
+    status: u16,
+    body: &str,
+    retry_after: Option<std::time::Duration>,
+) -> CloudError {
     let parsed: ErrorResponse = quick_xml::de::from_str(body).unwrap_or_default();
     let nested = parsed.errors.and_then(|e| e.error);
     let ErrorBody { code, message } = parsed.error.or(nested).unwrap_or_else(|| ErrorBody {
@@ -204,7 +217,12 @@ pub fn parse_error(status: u16, body: &str, retry_after: Option<std::time::Durat
 impl IamClient {
     /// A client with explicit credentials and endpoint.
     pub fn new(http: reqwest::Client, resolved: ResolvedAws) -> Self {
-        IamClient { http, credentials: resolved.credentials, endpoint: resolved.endpoint, region: resolved.region }
+        IamClient {
+            http,
+            credentials: resolved.credentials,
+            endpoint: resolved.endpoint,
+            region: resolved.region,
+        }
     }
 
     /// The configured region (not the signing region, which is always `us-east-1`).
@@ -223,13 +241,29 @@ impl IamClient {
         // Every header reqwest would send (but the user agent) is signed, so any verifier that
         // recomputes over what it received agrees.
         let headers = vec![
-            ("content-type".to_string(), "application/x-www-form-urlencoded; charset=utf-8".to_string()),
+            (
+                "content-type".to_string(),
+                "application/x-www-form-urlencoded; charset=utf-8".to_string(),
+            ),
             ("content-length".to_string(), body.len().to_string()),
             ("accept".to_string(), "*/*".to_string()),
         ];
-        let signable = SignableRequest { method: "POST", uri: &self.endpoint, headers: &headers, body: &body };
-        let params = SigningParams::new(&self.credentials, IAM_SIGNING_REGION, "iam", chrono::Utc::now());
-        let signed = sign::sign(&signable, &params).map_err(|e| CloudError::Signing { service: SERVICE, detail: e.to_string() })?;
+        let signable = SignableRequest {
+            method: "POST",
+            uri: &self.endpoint,
+            headers: &headers,
+            body: &body,
+        };
+        let params = SigningParams::new(
+            &self.credentials,
+            IAM_SIGNING_REGION,
+            "iam",
+            chrono::Utc::now(),
+        );
+        let signed = sign::sign(&signable, &params).map_err(|e| CloudError::Signing {
+            service: SERVICE,
+            detail: e.to_string(),
+        })?;
         let mut request = self.http.post(&self.endpoint);
         for (name, value) in headers.iter() {
             request = request.header(name.as_str(), value.as_str());
@@ -237,11 +271,15 @@ impl IamClient {
         for (name, value) in signed.headers {
             request = request.header(name, value);
         }
-        let response = request.body(body).send().await.map_err(|e| CloudError::Transport {
-            service: SERVICE,
-            detail: transport_detail(&e),
-            ambiguous: !e.is_connect(),
-        })?;
+        let response = request
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| CloudError::Transport {
+                service: SERVICE,
+                detail: transport_detail(&e),
+                ambiguous: !e.is_connect(),
+            })?;
         let status = response.status().as_u16();
         let retry_after = parse_retry_after(response.headers().get(reqwest::header::RETRY_AFTER));
         let text = response.text().await.map_err(|e| CloudError::Transport {
@@ -256,14 +294,31 @@ impl IamClient {
         }
     }
 
-    async fn call<T: DeserializeOwned>(&self, ctx: &Context, idempotency: Idempotency, action: &str, params: &[(&str, &str)]) -> Result<T, CloudError> {
+    async fn call<T: DeserializeOwned>(
+        &self,
+        ctx: &Context,
+        idempotency: Idempotency,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> Result<T, CloudError> {
         let body = with_retries(ctx, idempotency, || self.send(action, params)).await?;
         decode(action, &body)
     }
 
     /// `CreateAccessKey`. Not idempotent: an ambiguous failure is returned, never retried.
-    pub async fn create_access_key(&self, ctx: &Context, user: &str) -> Result<NewAccessKey, CloudError> {
-        let r: CreateAccessKeyResponse = self.call(ctx, Idempotency::NotIdempotent, "CreateAccessKey", &[("UserName", user)]).await?;
+    pub async fn create_access_key(
+        &self,
+        ctx: &Context,
+        user: &str,
+    ) -> Result<NewAccessKey, CloudError> {
+        let r: CreateAccessKeyResponse = self
+            .call(
+                ctx,
+                Idempotency::NotIdempotent,
+                "CreateAccessKey",
+                &[("UserName", user)],
+            )
+            .await?;
         let k = r.result.access_key;
         Ok(NewAccessKey {
             user_name: k.user_name,
@@ -275,19 +330,46 @@ impl IamClient {
     }
 
     /// `UpdateAccessKey`: sets `Active` or `Inactive`.
-    pub async fn update_access_key(&self, ctx: &Context, user: &str, access_key_id: &str, status: &str) -> Result<(), CloudError> {
-        let params = [("UserName", user), ("AccessKeyId", access_key_id), ("Status", status)];
-        with_retries(ctx, Idempotency::Idempotent, || self.send("UpdateAccessKey", &params)).await.map(drop)
+    pub async fn update_access_key(
+        &self,
+        ctx: &Context,
+        user: &str,
+        access_key_id: &str,
+        status: &str,
+    ) -> Result<(), CloudError> {
+        let params = [
+            ("UserName", user),
+            ("AccessKeyId", access_key_id),
+            ("Status", status),
+        ];
+        with_retries(ctx, Idempotency::Idempotent, || {
+            self.send("UpdateAccessKey", &params)
+        })
+        .await
+        .map(drop)
     }
 
     /// `DeleteAccessKey`.
-    pub async fn delete_access_key(&self, ctx: &Context, user: &str, access_key_id: &str) -> Result<(), CloudError> {
+    pub async fn delete_access_key(
+        &self,
+        ctx: &Context,
+        user: &str,
+        access_key_id: &str,
+    ) -> Result<(), CloudError> {
         let params = [("UserName", user), ("AccessKeyId", access_key_id)];
-        with_retries(ctx, Idempotency::Idempotent, || self.send("DeleteAccessKey", &params)).await.map(drop)
+        with_retries(ctx, Idempotency::Idempotent, || {
+            self.send("DeleteAccessKey", &params)
+        })
+        .await
+        .map(drop)
     }
 
     /// `ListAccessKeys`, every page.
-    pub async fn list_access_keys(&self, ctx: &Context, user: &str) -> Result<Vec<AccessKeyMetadata>, CloudError> {
+    pub async fn list_access_keys(
+        &self,
+        ctx: &Context,
+        user: &str,
+    ) -> Result<Vec<AccessKeyMetadata>, CloudError> {
         let mut keys = Vec::new();
         let mut marker: Option<String> = None;
         loop {
@@ -295,7 +377,9 @@ impl IamClient {
             if let Some(m) = &marker {
                 params.push(("Marker", m.as_str()));
             }
-            let r: ListAccessKeysResponse = self.call(ctx, Idempotency::Idempotent, "ListAccessKeys", &params).await?;
+            let r: ListAccessKeysResponse = self
+                .call(ctx, Idempotency::Idempotent, "ListAccessKeys", &params)
+                .await?;
             keys.extend(r.result.metadata.member.into_iter().map(|mut k| {
                 if k.user_name.is_empty() {
                     k.user_name = user.to_string();
@@ -303,23 +387,37 @@ impl IamClient {
                 k
             }));
             match (r.result.is_truncated, r.result.marker) {
-                (true, Some(next)) if !next.is_empty() && Some(&next) != marker.as_ref() => marker = Some(next),
+                (true, Some(next)) if !next.is_empty() && Some(&next) != marker.as_ref() => {
+                    marker = Some(next)
+                }
                 _ => return Ok(keys),
             }
         }
     }
 
     /// `GetAccessKeyLastUsed`: the user owning a key (`None` when IAM does not say).
-    pub async fn access_key_user(&self, ctx: &Context, access_key_id: &str) -> Result<Option<String>, CloudError> {
-        let r: GetAccessKeyLastUsedResponse =
-            self.call(ctx, Idempotency::Idempotent, "GetAccessKeyLastUsed", &[("AccessKeyId", access_key_id)]).await?;
+    pub async fn access_key_user(
+        &self,
+        ctx: &Context,
+        access_key_id: &str,
+    ) -> Result<Option<String>, CloudError> {
+        let r: GetAccessKeyLastUsedResponse = self
+            .call(
+                ctx,
+                Idempotency::Idempotent,
+                "GetAccessKeyLastUsed",
+                &[("AccessKeyId", access_key_id)],
+            )
+            .await?;
         Ok(r.result.user_name.filter(|u| !u.is_empty()))
     }
 
     /// `GetUser` of the caller (no user name) or of a named user.
     pub async fn get_user(&self, ctx: &Context, user: Option<&str>) -> Result<IamUser, CloudError> {
         let params: Vec<(&str, &str)> = user.map(|u| vec![("UserName", u)]).unwrap_or_default();
-        let r: GetUserResponse = self.call(ctx, Idempotency::Idempotent, "GetUser", &params).await?;
+        let r: GetUserResponse = self
+            .call(ctx, Idempotency::Idempotent, "GetUser", &params)
+            .await?;
         Ok(r.result.user)
     }
 }
@@ -327,7 +425,8 @@ impl IamClient {
 /// `Action=...&Version=2010-05-08&...`, form-encoded.
 fn form_body(action: &str, params: &[(&str, &str)]) -> Vec<u8> {
     let mut form = url::form_urlencoded::Serializer::new(String::new());
-    form.append_pair("Action", action).append_pair("Version", API_VERSION);
+    form.append_pair("Action", action)
+        .append_pair("Version", API_VERSION);
     for (k, v) in params {
         form.append_pair(k, v);
     }
@@ -335,7 +434,10 @@ fn form_body(action: &str, params: &[(&str, &str)]) -> Vec<u8> {
 }
 
 fn decode<T: DeserializeOwned>(action: &str, body: &str) -> Result<T, CloudError> {
-    quick_xml::de::from_str(body).map_err(|e| CloudError::Decode { service: SERVICE, detail: format!("{action}: {e}") })
+    quick_xml::de::from_str(body).map_err(|e| CloudError::Decode {
+        service: SERVICE,
+        detail: format!("{action}: {e}"),
+    })
 }
 
 /// A transport error's description, with its causes (reqwest's own message is terse).

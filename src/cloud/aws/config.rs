@@ -31,7 +31,11 @@ pub struct ResolvedAws {
 
 /// Resolves with the process environment and home directory.
 pub fn resolve(settings: Option<&AwsSettings>) -> Result<ResolvedAws, String> {
-    resolve_with(settings, &|name| std::env::var(name).ok().filter(|v| !v.is_empty()), dirs::home_dir().as_deref())
+    resolve_with(
+        settings,
+        &|name| std::env::var(name).ok().filter(|v| !v.is_empty()),
+        dirs::home_dir().as_deref(),
+    )
 }
 
 /// Resolves with an injected environment lookup and home directory.
@@ -42,7 +46,11 @@ pub fn resolve_with(
 ) -> Result<ResolvedAws, String> {
     let default = AwsSettings::default();
     let s = settings.unwrap_or(&default);
-    let profile = s.profile.clone().or_else(|| env("AWS_PROFILE")).unwrap_or_else(|| "default".to_string());
+    let profile = s
+        .profile
+        .clone()
+        .or_else(|| env("AWS_PROFILE"))
+        .unwrap_or_else(|| "default".to_string());
     let files = SharedFiles::load(env, home, &profile)?;
 
     let (credentials, source) = match (&s.access_key_id, &s.secret_access_key) {
@@ -54,7 +62,9 @@ pub fn resolve_with(
             (c, "settings".to_string())
         }
         (Some(_), None) | (None, Some(_)) => {
-            return Err("aws: access_key_id and secret_access_key must be set together".to_string());
+            return Err(
+                "aws: access_key_id and secret_access_key must be set together".to_string(),
+            );
         }
         (None, None) => match (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
             (Some(id), Some(secret)) => {
@@ -64,7 +74,10 @@ pub fn resolve_with(
                 }
                 (c, "environment".to_string())
             }
-            _ => match (files.credential("aws_access_key_id"), files.credential("aws_secret_access_key")) {
+            _ => match (
+                files.credential("aws_access_key_id"),
+                files.credential("aws_secret_access_key"),
+            ) {
                 (Some(id), Some(secret)) => {
                     let mut c = Credentials::new(id, secret);
                     if let Some(token) = files.credential("aws_session_token") {
@@ -76,7 +89,11 @@ pub fn resolve_with(
                     return Err(format!(
                         "no AWS credentials: set aws.access_key_id and aws.secret_access_key with configure, or \
                          AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or profile {profile} in {}",
-                        files.credentials_path.as_deref().map(|p| p.display().to_string()).unwrap_or_else(|| "~/.aws/credentials".into())
+                        files
+                            .credentials_path
+                            .as_deref()
+                            .map(|p| p.display().to_string())
+                            .unwrap_or_else(|| "~/.aws/credentials".into())
                     ));
                 }
             },
@@ -95,8 +112,14 @@ pub fn resolve_with(
         .or_else(|| env("AWS_ENDPOINT_URL_IAM"))
         .or_else(|| env("AWS_ENDPOINT_URL"))
         .unwrap_or_else(|| DEFAULT_IAM_ENDPOINT.to_string());
-    url::Url::parse(&endpoint).map_err(|e| format!("aws: the IAM endpoint {endpoint:?} is not a URL: {e}"))?;
-    Ok(ResolvedAws { credentials, region, endpoint, source })
+    url::Url::parse(&endpoint)
+        .map_err(|e| format!("aws: the IAM endpoint {endpoint:?} is not a URL: {e}"))?;
+    Ok(ResolvedAws {
+        credentials,
+        region,
+        endpoint,
+        source,
+    })
 }
 
 /// The sections of one profile in the shared files.
@@ -107,8 +130,16 @@ struct SharedFiles {
 }
 
 impl SharedFiles {
-    fn load(env: &dyn Fn(&str) -> Option<String>, home: Option<&Path>, profile: &str) -> Result<Self, String> {
-        let path = |var: &str, file: &str| env(var).map(PathBuf::from).or_else(|| home.map(|h| h.join(".aws").join(file)));
+    fn load(
+        env: &dyn Fn(&str) -> Option<String>,
+        home: Option<&Path>,
+        profile: &str,
+    ) -> Result<Self, String> {
+        let path = |var: &str, file: &str| {
+            env(var)
+                .map(PathBuf::from)
+                .or_else(|| home.map(|h| h.join(".aws").join(file)))
+        };
         let credentials_path = path("AWS_SHARED_CREDENTIALS_FILE", "credentials");
         let config_path = path("AWS_CONFIG_FILE", "config");
         let credentials = match &credentials_path {
@@ -117,12 +148,24 @@ impl SharedFiles {
         };
         let config = match &config_path {
             Some(p) => read(p)?.and_then(|ini| {
-                let named = if profile == "default" { None } else { ini.section(Some(format!("profile {profile}"))).cloned() };
-                named.or_else(|| ini.section(Some(profile)).cloned().filter(|_| profile == "default"))
+                let named = if profile == "default" {
+                    None
+                } else {
+                    ini.section(Some(format!("profile {profile}"))).cloned()
+                };
+                named.or_else(|| {
+                    ini.section(Some(profile))
+                        .cloned()
+                        .filter(|_| profile == "default")
+                })
             }),
             None => None,
         };
-        Ok(SharedFiles { credentials_path, credentials, config })
+        Ok(SharedFiles {
+            credentials_path,
+            credentials,
+            config,
+        })
     }
 
     fn credential(&self, key: &str) -> Option<String> {
@@ -136,12 +179,18 @@ impl SharedFiles {
 }
 
 fn get(section: &Option<ini::Properties>, key: &str) -> Option<String> {
-    section.as_ref()?.get(key).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    section
+        .as_ref()?
+        .get(key)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 fn read(path: &Path) -> Result<Option<Ini>, String> {
     match std::fs::read_to_string(path) {
-        Ok(text) => Ini::load_from_str(&text).map(Some).map_err(|e| format!("cannot parse {}: {e}", path.display())),
+        Ok(text) => Ini::load_from_str(&text)
+            .map(Some)
+            .map_err(|e| format!("cannot parse {}: {e}", path.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(format!("cannot read {}: {e}", path.display())),
     }
@@ -161,7 +210,10 @@ mod tests {
     }
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| map.get(k).cloned()
     }
 
@@ -175,7 +227,12 @@ mod tests {
             "access_key_id": "AKIASETTINGS", "secret_access_key": "s", "region": "us-west-2", "endpoint": "http://127.0.0.1:1/"
         }))
         .unwrap();
-        let env = env_of(&[("AWS_ACCESS_KEY_ID", "AKIAENV"), ("AWS_SECRET_ACCESS_KEY", "e"), ("AWS_REGION", "eu-central-1"), ("AWS_ENDPOINT_URL_IAM", "http://x/")]);
+        let env = env_of(&[
+            ("AWS_ACCESS_KEY_ID", "AKIAENV"),
+            ("AWS_SECRET_ACCESS_KEY", "e"),
+            ("AWS_REGION", "eu-central-1"),
+            ("AWS_ENDPOINT_URL_IAM", "http://x/"),
+        ]);
         let r = resolve_with(Some(&settings), &env, Some(home.path())).unwrap();
         assert_eq!(r.credentials.access_key_id, "AKIASETTINGS");
         assert_eq!(r.region, "us-west-2");
@@ -199,7 +256,12 @@ mod tests {
         assert_eq!(r.region, "eu-central-1");
         assert_eq!(r.endpoint, "http://generic/");
         // AWS_REGION beats AWS_DEFAULT_REGION, the IAM endpoint beats the generic one.
-        let env = env_of(&[("AWS_REGION", "us-west-1"), ("AWS_DEFAULT_REGION", "eu-central-1"), ("AWS_ENDPOINT_URL", "http://generic/"), ("AWS_ENDPOINT_URL_IAM", "http://iam/")]);
+        let env = env_of(&[
+            ("AWS_REGION", "us-west-1"),
+            ("AWS_DEFAULT_REGION", "eu-central-1"),
+            ("AWS_ENDPOINT_URL", "http://generic/"),
+            ("AWS_ENDPOINT_URL_IAM", "http://iam/"),
+        ]);
         let r = resolve_with(None, &env, Some(home.path())).unwrap();
         assert_eq!(r.credentials.access_key_id, "AKIAFILEDEFAULT");
         assert_eq!(r.region, "us-west-1");
@@ -210,34 +272,65 @@ mod tests {
     fn files_by_profile() {
         let home = home_with(CREDS, CONFIG);
         let r = resolve_with(None, &env_of(&[]), Some(home.path())).unwrap();
-        assert_eq!((r.credentials.access_key_id.as_str(), r.region.as_str()), ("AKIAFILEDEFAULT", "eu-west-1"));
+        assert_eq!(
+            (r.credentials.access_key_id.as_str(), r.region.as_str()),
+            ("AKIAFILEDEFAULT", "eu-west-1")
+        );
         assert_eq!(r.endpoint, DEFAULT_IAM_ENDPOINT);
         let r = resolve_with(None, &env_of(&[("AWS_PROFILE", "work")]), Some(home.path())).unwrap();
-        assert_eq!((r.credentials.access_key_id.as_str(), r.region.as_str()), ("AKIAFILEWORK", "ap-south-1"));
+        assert_eq!(
+            (r.credentials.access_key_id.as_str(), r.region.as_str()),
+            ("AKIAFILEWORK", "ap-south-1")
+        );
         assert_eq!(r.credentials.session_token.as_deref(), Some("worktoken"));
         assert_eq!(r.source, "shared files (profile work)");
         // The settings' profile beats AWS_PROFILE.
-        let settings = AwsSettings { profile: Some("default".into()), ..Default::default() };
-        let r = resolve_with(Some(&settings), &env_of(&[("AWS_PROFILE", "work")]), Some(home.path())).unwrap();
+        let settings = AwsSettings {
+            profile: Some("default".into()),
+            ..Default::default()
+        };
+        let r = resolve_with(
+            Some(&settings),
+            &env_of(&[("AWS_PROFILE", "work")]),
+            Some(home.path()),
+        )
+        .unwrap();
         assert_eq!(r.credentials.access_key_id, "AKIAFILEDEFAULT");
     }
 
     #[test]
     fn file_locations_from_env() {
-        let elsewhere = home_with("[p]\naws_access_key_id = AKIAELSEWHERE\naws_secret_access_key = x\n", "[profile p]\nregion = sa-east-1\n");
+        let elsewhere = home_with(
+            "[p]\naws_access_key_id = AKIAELSEWHERE\naws_secret_access_key = x\n",
+            "[profile p]\nregion = sa-east-1\n",
+        );
         let home = home_with(CREDS, CONFIG);
         let creds = elsewhere.path().join(".aws/credentials");
         let config = elsewhere.path().join(".aws/config");
-        let env = env_of(&[("AWS_SHARED_CREDENTIALS_FILE", creds.to_str().unwrap()), ("AWS_CONFIG_FILE", config.to_str().unwrap()), ("AWS_PROFILE", "p")]);
+        let env = env_of(&[
+            ("AWS_SHARED_CREDENTIALS_FILE", creds.to_str().unwrap()),
+            ("AWS_CONFIG_FILE", config.to_str().unwrap()),
+            ("AWS_PROFILE", "p"),
+        ]);
         let r = resolve_with(None, &env, Some(home.path())).unwrap();
-        assert_eq!((r.credentials.access_key_id.as_str(), r.region.as_str()), ("AKIAELSEWHERE", "sa-east-1"));
+        assert_eq!(
+            (r.credentials.access_key_id.as_str(), r.region.as_str()),
+            ("AKIAELSEWHERE", "sa-east-1")
+        );
     }
 
     #[test]
     fn nothing_is_a_clear_error() {
         let err = resolve_with(None, &env_of(&[]), None).unwrap_err();
         assert!(err.contains("no AWS credentials"), "{err}");
-        let settings = AwsSettings { access_key_id: Some("AKIA".into()), ..Default::default() };
-        assert!(resolve_with(Some(&settings), &env_of(&[]), None).unwrap_err().contains("together"));
+        let settings = AwsSettings {
+            access_key_id: Some("AKIA".into()),
+            ..Default::default()
+        };
+        assert!(
+            resolve_with(Some(&settings), &env_of(&[]), None)
+                .unwrap_err()
+                .contains("together")
+        );
     }
 }
