@@ -8,6 +8,7 @@
 //! Admin endpoints (never faulted): `GET|PUT /_sandbox/faults`, `GET /_sandbox/fixtures`,
 //! `GET /_sandbox/state`.
 
+pub mod aws;
 pub mod faults;
 pub mod oci;
 
@@ -147,6 +148,7 @@ impl SandboxHandle {
 /// Every emulated API: one line per cloud module.
 fn all_apis() -> Vec<Arc<dyn CloudApi>> {
     vec![
+        Arc::new(aws::AwsIam::new()),
         Arc::new(oci::OciIdentity::new()),
     ]
 }

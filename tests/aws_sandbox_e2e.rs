@@ -1,0 +1,388 @@
+//! `aws_iam_access_key` end to end against the in-process IAM sandbox.
+
+mod aws_common;
+
+use aws_common::*;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use credplane::sandbox::{SandboxHandle, SandboxOptions, start};
+use serde_json::{Value, json};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+async fn sandbox() -> (SandboxHandle, Admin) {
+    let handle = start(([127, 0, 0, 1], 0).into(), SandboxOptions::default())
+        .await
+        .expect("sandbox starts");
+    let fixtures: Value = reqwest::get(format!("{}/_sandbox/fixtures", handle.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let admin = &fixtures["aws-iam"]["admin"];
+    let admin = Admin {
+        endpoint: format!("{}/", handle.url),
+        access_key_id: admin["access_key_id"]
+            .as_str()
+            .expect("fixture admin key")
+            .to_string(),
+        secret: admin["secret_access_key"]
+            .as_str()
+            .expect("fixture admin secret")
+            .to_string(),
+    };
+    // The provider settings the sandbox hands out are the fixture admin's.
+    let settings = Value::Object(handle.provider_settings());
+    assert_eq!(
+        settings["aws"]["access_key_id"],
+        admin.access_key_id.as_str()
+    );
+    (handle, admin)
+}
+
+async fn put_faults(url: &str, faults: Value) {
+    let resp = reqwest::Client::new()
+        .put(format!("{url}/_sandbox/faults"))
+        .json(&faults)
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success());
+}
+
+/// The access key ids of `user` in the sandbox state.
+async fn state_keys(url: &str, user: &str) -> Vec<String> {
+    let state: Value = reqwest::get(format!("{url}/_sandbox/state"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    state["aws-iam"]["users"][user]["keys"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no user {user} in {state}"))
+        .iter()
+        .map(|k| k["access_key_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn lifecycle_third_key_and_missing_user() {
+    let (_handle, admin) = sandbox().await;
+    lifecycle_scenario(&admin, "bob").await;
+}
+
+#[tokio::test]
+async fn wrong_secret_gets_signature_does_not_match() {
+    let (handle, admin) = sandbox().await;
+    wrong_secret_scenario(&admin, "alice").await;
+    // Unknown key id: InvalidClientTokenId, as IAM answers.
+    let (status, body) = iam_call(
+        &admin.endpoint,
+        "AKIAAAAAAAAAAAAAAAAA",
+        "x",
+        "ListUsers",
+        &[],
+    )
+    .await;
+    assert_eq!(
+        (status, xml_text(&body, "Code").as_deref()),
+        (403, Some("InvalidClientTokenId")),
+        "{body}"
+    );
+    assert!(state_keys(&handle.url, "alice").await.is_empty());
+}
+
+#[tokio::test]
+async fn throttling_is_retried_to_success() {
+    let (handle, admin) = sandbox().await;
+    put_faults(
+        &handle.url,
+        json!({"next_throttles": 2, "actions": ["CreateAccessKey"]}),
+    )
+    .await;
+    let p = provider(admin.settings());
+    let created = create(&p, json!({"user": "alice"}), None)
+        .await
+        .expect("create succeeds after two throttles");
+    let faults: Value = reqwest::get(format!("{}/_sandbox/faults", handle.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(faults["next_throttles"], 0, "both throttles were consumed");
+    assert_eq!(state_keys(&handle.url, "alice").await, vec![created.id]);
+}
+
+#[tokio::test]
+async fn server_errors_on_a_raw_call_have_the_iam_shape() {
+    let (handle, admin) = sandbox().await;
+    put_faults(
+        &handle.url,
+        json!({"next_errors": 1, "next_throttles": 1, "actions": ["ListUsers"]}),
+    )
+    .await;
+    let (status, body) = admin.call("ListUsers", &[]).await;
+    assert_eq!(
+        (status, xml_text(&body, "Code").as_deref()),
+        (400, Some("Throttling")),
+        "{body}"
+    );
+    let (status, body) = admin.call("ListUsers", &[]).await;
+    assert_eq!(
+        (status, xml_text(&body, "Code").as_deref()),
+        (500, Some("ServiceFailure")),
+        "{body}"
+    );
+    let (status, body) = admin.call("ListUsers", &[]).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("<UserName>alice</UserName>"));
+}
+
+#[tokio::test]
+async fn lost_reply_ends_with_exactly_the_reported_key() {
+    let (handle, admin) = sandbox().await;
+    put_faults(
+        &handle.url,
+        json!({"next_drops": 1, "actions": ["CreateAccessKey"]}),
+    )
+    .await;
+    let p = provider(admin.settings());
+    let created = create(&p, json!({"user": "alice"}), None)
+        .await
+        .expect("create recovers from the lost reply");
+    // The key minted by the lost call was deleted; only the one whose secret we hold remains.
+    assert_eq!(
+        state_keys(&handle.url, "alice").await,
+        vec![created.id.clone()]
+    );
+    let secret = secret_value(&created.outputs["secret"]);
+    assert_key_authenticates(&admin.endpoint, &created.id, &secret, "alice").await;
+}
+
+#[tokio::test]
+async fn lost_replies_twice_report_what_was_done() {
+    let (handle, admin) = sandbox().await;
+    put_faults(
+        &handle.url,
+        json!({"next_drops": 2, "actions": ["CreateAccessKey"]}),
+    )
+    .await;
+    let p = provider(admin.settings());
+    let err = create(&p, json!({"user": "alice"}), None)
+        .await
+        .expect_err("both replies lost");
+    let message = err.to_string();
+    assert!(
+        message.contains("lost its reply")
+            && message.contains("deleted")
+            && message.contains("alice"),
+        "{message}"
+    );
+    assert!(
+        state_keys(&handle.url, "alice").await.is_empty(),
+        "no orphaned key"
+    );
+}
+
+#[tokio::test]
+async fn inactive_at_create() {
+    let (handle, admin) = sandbox().await;
+    let p = provider(admin.settings());
+    let created = create(&p, json!({"user": "alice", "status": "Inactive"}), None)
+        .await
+        .expect("create");
+    assert_eq!(created.outputs["status"], "Inactive");
+    let state: Value = reqwest::get(format!("{}/_sandbox/state", handle.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        state["aws-iam"]["users"]["alice"]["keys"][0]["status"],
+        "Inactive"
+    );
+}
+
+#[tokio::test]
+async fn bad_pgp_key_fails_before_a_key_is_minted() {
+    let (handle, admin) = sandbox().await;
+    let p = provider(admin.settings());
+    let err = create(
+        &p,
+        json!({"user": "alice", "pgp_key": "bm90IGEga2V5"}),
+        None,
+    )
+    .await
+    .expect_err("bad key");
+    assert!(
+        matches!(
+            err,
+            credplane::provider::error::ProviderError::InvalidParams(_)
+        ),
+        "{err:?}"
+    );
+    assert!(state_keys(&handle.url, "alice").await.is_empty());
+}
+
+// ---- pgp_key with a gpg-generated Curve25519 key ----
+
+struct GpgHome {
+    dir: tempfile::TempDir,
+    fingerprint: String,
+}
+
+impl GpgHome {
+    fn new() -> Self {
+        let gpg_ok = Command::new("gpg")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        assert!(
+            gpg_ok,
+            "gpg not found on PATH: install gnupg to run the pgp_key test"
+        );
+        let dir = tempfile::Builder::new()
+            .prefix("cpaws")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let mut home = GpgHome {
+            dir,
+            fingerprint: String::new(),
+        };
+        // future-default: Ed25519 primary + Cv25519 encryption subkey.
+        home.run(
+            &[
+                "--passphrase",
+                "",
+                "--quick-gen-key",
+                "Test <t@example.com>",
+                "future-default",
+                "default",
+                "never",
+            ],
+            b"",
+        );
+        let listing = String::from_utf8(home.run(&["--with-colons", "--list-keys"], b"")).unwrap();
+        home.fingerprint = listing
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("fpr:")
+                    .map(|r| r.trim_matches(':').to_lowercase())
+            })
+            .expect("fingerprint");
+        home
+    }
+
+    fn run(&self, args: &[&str], stdin: &[u8]) -> Vec<u8> {
+        let mut child = Command::new("gpg")
+            .env("GNUPGHOME", self.dir.path())
+            .args(["--batch", "--no-tty", "--pinentry-mode", "loopback"])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn gpg");
+        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "gpg {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+
+    fn path(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+}
+
+impl Drop for GpgHome {
+    fn drop(&mut self) {
+        let _ = Command::new("gpgconf")
+            .env("GNUPGHOME", self.path())
+            .args(["--kill", "gpg-agent"])
+            .output();
+    }
+}
+
+#[tokio::test]
+async fn pgp_key_encrypts_a_working_secret() {
+    let gpg = GpgHome::new();
+    let public = STANDARD.encode(gpg.run(&["--export", &gpg.fingerprint], b""));
+    let (handle, admin) = sandbox().await;
+    let p = provider(admin.settings());
+    let created = create(&p, json!({"user": "alice", "pgp_key": public}), None)
+        .await
+        .expect("create with pgp_key");
+    let outputs = &created.outputs;
+    for absent in ["secret", "ses_smtp_password_v4"] {
+        assert!(
+            outputs.get(absent).is_none(),
+            "no plaintext {absent} with pgp_key"
+        );
+    }
+    assert_eq!(outputs["key_fingerprint"], gpg.fingerprint.as_str());
+    let encrypted = secret_value(&outputs["encrypted_secret"]);
+    let secret =
+        String::from_utf8(gpg.run(&["--decrypt"], &STANDARD.decode(encrypted).unwrap())).unwrap();
+    assert_eq!(secret.len(), 40);
+    let ses = String::from_utf8(
+        gpg.run(
+            &["--decrypt"],
+            &STANDARD
+                .decode(secret_value(&outputs["encrypted_ses_smtp_password_v4"]))
+                .unwrap(),
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        ses,
+        credplane::secrets::ses::ses_smtp_password_v4(&secret, "us-east-1")
+    );
+    // The decrypted secret signs requests the sandbox accepts, as alice.
+    let (status, body) = iam_call(&admin.endpoint, &created.id, &secret, "GetUser", &[]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(xml_text(&body, "UserName").as_deref(), Some("alice"));
+    assert_eq!(state_keys(&handle.url, "alice").await, vec![created.id]);
+}
+
+#[tokio::test]
+async fn failed_deactivation_is_partially_created() {
+    let (handle, admin) = sandbox().await;
+    let mut settings = admin.settings();
+    settings["common"] = json!({"max_attempts": 1});
+    let p = provider(settings);
+    put_faults(
+        &handle.url,
+        json!({"next_errors": 1, "actions": ["UpdateAccessKey"]}),
+    )
+    .await;
+    let err = create(&p, json!({"user": "alice", "status": "Inactive"}), None)
+        .await
+        .expect_err("UpdateAccessKey fails");
+    let (code, data) = err.to_wire();
+    assert_eq!(
+        code,
+        credplane::protocol::ErrorCode::PartiallyCreated,
+        "{err:?}"
+    );
+    let keys = state_keys(&handle.url, "alice").await;
+    assert_eq!(data.id.as_deref(), Some(keys[0].as_str()));
+    let outputs = data.outputs.expect("outputs of the key that exists");
+    assert_eq!(
+        outputs["status"], "Active",
+        "the key is Active: a later update must deactivate it"
+    );
+    assert_eq!(secret_value(&outputs["secret"]).len(), 40);
+    assert!(
+        !err.to_string().contains(&secret_value(&outputs["secret"])),
+        "no secret in the message"
+    );
+}
