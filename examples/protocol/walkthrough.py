@@ -16,7 +16,10 @@ BIN = os.environ.get("CREDPLANE_BIN", "credplane")
 
 class Provider:
     def __init__(self) -> None:
-        self.proc = subprocess.Popen([BIN, "serve", "--stdio", "--sandbox"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        env = {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")}
+        self.proc = subprocess.Popen(
+            [BIN, "serve", "--stdio", "--sandbox"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+        )
         self.ids = itertools.count(1)
 
     def call(self, method: str, params: dict) -> object:
