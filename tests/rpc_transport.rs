@@ -272,3 +272,79 @@ fn call_subcommand_in_process_and_errors() {
     let error: Value = serde_json::from_slice(&out.stderr).unwrap();
     assert_eq!(error["code"], -32602);
 }
+
+/// A minimal WebSocket client over a raw socket (RFC 6455): enough to prove the upgrade, the
+/// token check and one call on the same port as HTTP.
+mod websocket {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
+    pub fn handshake(addr: &str, token: Option<&str>) -> (TcpStream, String) {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+        write!(
+            stream,
+            "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{auth}\r\n"
+        )
+        .unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            stream.read_exact(&mut byte).unwrap();
+            head.push(byte[0]);
+        }
+        (stream, String::from_utf8_lossy(&head).into_owned())
+    }
+
+    pub fn send_text(stream: &mut TcpStream, text: &str) {
+        let payload = text.as_bytes();
+        let mask = [1u8, 2, 3, 4];
+        let mut frame = vec![0x81u8];
+        match payload.len() {
+            n if n < 126 => frame.push(0x80 | n as u8),
+            n => {
+                frame.push(0x80 | 126);
+                frame.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+        }
+        frame.extend_from_slice(&mask);
+        frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+        stream.write_all(&frame).unwrap();
+    }
+
+    pub fn read_text(stream: &mut TcpStream) -> String {
+        let mut head = [0u8; 2];
+        stream.read_exact(&mut head).unwrap();
+        let len = match head[1] & 0x7f {
+            126 => {
+                let mut ext = [0u8; 2];
+                stream.read_exact(&mut ext).unwrap();
+                u16::from_be_bytes(ext) as usize
+            }
+            127 => {
+                let mut ext = [0u8; 8];
+                stream.read_exact(&mut ext).unwrap();
+                u64::from_be_bytes(ext) as usize
+            }
+            n => n as usize,
+        };
+        let mut payload = vec![0u8; len];
+        stream.read_exact(&mut payload).unwrap();
+        String::from_utf8(payload).unwrap()
+    }
+}
+
+#[test]
+fn websocket_on_the_same_port_needs_the_token() {
+    let server = Http::start("wstoken");
+    let addr = server.url.trim_start_matches("http://").trim_end_matches('/').to_string();
+
+    let (_, refused) = websocket::handshake(&addr, None);
+    assert!(refused.starts_with("HTTP/1.1 401"), "{refused}");
+
+    let (mut stream, accepted) = websocket::handshake(&addr, Some("wstoken"));
+    assert!(accepted.starts_with("HTTP/1.1 101"), "{accepted}");
+    websocket::send_text(&mut stream, &json!({"jsonrpc": "2.0", "id": 9, "method": "cancel", "params": {}}).to_string());
+    let reply: Value = serde_json::from_str(&websocket::read_text(&mut stream)).unwrap();
+    assert_eq!(reply, json!({"jsonrpc": "2.0", "id": 9, "result": {"cancelled": 0}}));
+}
