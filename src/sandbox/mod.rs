@@ -8,6 +8,7 @@
 //! Admin endpoints (never faulted): `GET|PUT /_sandbox/faults`, `GET /_sandbox/fixtures`,
 //! `GET /_sandbox/state`.
 
+pub mod alicloud;
 pub mod faults;
 
 use axum::body::{Body, Bytes};
@@ -145,7 +146,9 @@ impl SandboxHandle {
 
 /// Every emulated API: one line per cloud module.
 fn all_apis() -> Vec<Arc<dyn CloudApi>> {
-    vec![]
+    let mut apis: Vec<Arc<dyn CloudApi>> = vec![];
+    apis.extend(alicloud::apis()); // RAM and KMS, sharing one account
+    apis
 }
 
 fn fixtures(shared: &Shared) -> Value {
