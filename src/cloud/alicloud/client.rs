@@ -5,7 +5,7 @@
 use super::config::{self, AlicloudCredentials};
 use super::sign::{common_params, sign_rpc};
 use crate::cloud::error::CloudError;
-use crate::cloud::retry::{parse_retry_after, with_retries, Idempotency};
+use crate::cloud::retry::{Idempotency, parse_retry_after, with_retries};
 use crate::provider::clouds::Clouds;
 use crate::provider::error::ProviderError;
 use crate::resources::Context;
@@ -38,7 +38,13 @@ impl RpcClient {
         credentials: Arc<AlicloudCredentials>,
         http: reqwest::Client,
     ) -> Self {
-        RpcClient { service, version, endpoint, credentials, http }
+        RpcClient {
+            service,
+            version,
+            endpoint,
+            credentials,
+            http,
+        }
     }
 
     /// The credentials in use (the access key id names the caller's own keys).
@@ -55,8 +61,10 @@ impl RpcClient {
         params: &Params,
     ) -> Result<T, CloudError> {
         let value = with_retries(ctx, idempotency, || self.call_once(action, params)).await?;
-        serde_json::from_value(value)
-            .map_err(|e| CloudError::Decode { service: self.service, detail: format!("{action}: {e}") })
+        serde_json::from_value(value).map_err(|e| CloudError::Decode {
+            service: self.service,
+            detail: format!("{action}: {e}"),
+        })
     }
 
     /// One signed attempt.
@@ -73,13 +81,18 @@ impl RpcClient {
         all.extend(params.iter().cloned());
         let signature = sign_rpc("POST", &all, self.credentials.access_key_secret.expose());
         all.push(("Signature".into(), signature));
-        let body = serde_urlencoded::to_string(&all)
-            .map_err(|e| CloudError::Signing { service: self.service, detail: e.to_string() })?;
+        let body = serde_urlencoded::to_string(&all).map_err(|e| CloudError::Signing {
+            service: self.service,
+            detail: e.to_string(),
+        })?;
         let url = format!("{}/", self.endpoint.trim_end_matches('/'));
         let response = self
             .http
             .post(url)
-            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
             .header(reqwest::header::ACCEPT, "application/json")
             .body(body)
             .send()
@@ -88,7 +101,10 @@ impl RpcClient {
         let status = response.status().as_u16();
         let retry_after = parse_retry_after(response.headers().get(reqwest::header::RETRY_AFTER));
         // A body that breaks after the headers may follow an applied action: ambiguous.
-        let bytes = response.bytes().await.map_err(|e| self.transport(action, &e, true))?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport(action, &e, true))?;
         let value: Value = serde_json::from_slice(&bytes).map_err(|e| CloudError::Decode {
             service: self.service,
             detail: format!("{action}: HTTP {status}, body is not JSON: {e}"),
@@ -100,12 +116,21 @@ impl RpcClient {
     }
 
     fn transport(&self, action: &str, err: &reqwest::Error, ambiguous: bool) -> CloudError {
-        CloudError::Transport { service: self.service, detail: format!("{action}: {err}"), ambiguous }
+        CloudError::Transport {
+            service: self.service,
+            detail: format!("{action}: {err}"),
+            ambiguous,
+        }
     }
 }
 
 /// The error document `{RequestId, Code, Message}` as a [`CloudError::Api`].
-pub fn api_error(service: &'static str, status: u16, body: &Value, retry_after: Option<std::time::Duration>) -> CloudError {
+pub fn api_error(
+    service: &'static str,
+    status: u16,
+    body: &Value,
+    retry_after: Option<std::time::Duration>,
+) -> CloudError {
     let text = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned);
     let code = text("Code").unwrap_or_else(|| format!("HTTP{status}"));
     CloudError::Api {
@@ -121,7 +146,10 @@ pub fn api_error(service: &'static str, status: u16, body: &Value, retry_after: 
 
 /// Throttling and server-side failures may succeed later.
 pub fn is_retryable(code: &str, status: u16) -> bool {
-    code.starts_with("Throttling") || code == "Rejected.Throttling" || code == "ServiceUnavailable" || status >= 500
+    code.starts_with("Throttling")
+        || code == "Rejected.Throttling"
+        || code == "ServiceUnavailable"
+        || status >= 500
 }
 
 impl Clouds {
@@ -143,7 +171,13 @@ impl Clouds {
             .as_ref()
             .and_then(|s| s.ram_endpoint.clone())
             .unwrap_or_else(|| "https://ram.aliyuncs.com".into());
-        Ok(super::ram::RamClient::new(RpcClient::new("RAM", "2015-05-01", endpoint, credentials, self.http.clone())))
+        Ok(super::ram::RamClient::new(RpcClient::new(
+            "RAM",
+            "2015-05-01",
+            endpoint,
+            credentials,
+            self.http.clone(),
+        )))
     }
 
     /// The KMS client (`https://kms.<region>.aliyuncs.com`, or the `kms_endpoint` setting).
@@ -155,7 +189,13 @@ impl Clouds {
             .as_ref()
             .and_then(|s| s.kms_endpoint.clone())
             .unwrap_or_else(|| format!("https://kms.{}.aliyuncs.com", credentials.region));
-        Ok(super::kms::KmsClient::new(RpcClient::new("KMS", "2016-01-20", endpoint, credentials, self.http.clone())))
+        Ok(super::kms::KmsClient::new(RpcClient::new(
+            "KMS",
+            "2016-01-20",
+            endpoint,
+            credentials,
+            self.http.clone(),
+        )))
     }
 }
 
@@ -168,10 +208,23 @@ mod tests {
     fn error_documents_map_to_api_errors() {
         let body = json!({"RequestId": "r-1", "HostId": "ram.aliyuncs.com", "Code": "EntityNotExist.User", "Message": "The user does not exist."});
         let err = api_error("RAM", 404, &body, None);
-        assert_eq!((err.code(), err.request_id(), err.is_retryable()), (Some("EntityNotExist.User"), Some("r-1"), false));
-        for (code, status) in [("Throttling.User", 400), ("Rejected.Throttling", 400), ("ServiceUnavailable", 503), ("InternalError", 500)] {
-            assert!(api_error("KMS", status, &json!({"Code": code}), None).is_retryable(), "{code}");
+        assert_eq!(
+            (err.code(), err.request_id(), err.is_retryable()),
+            (Some("EntityNotExist.User"), Some("r-1"), false)
+        );
+        for (code, status) in [
+            ("Throttling.User", 400),
+            ("Rejected.Throttling", 400),
+            ("ServiceUnavailable", 503),
+            ("InternalError", 500),
+        ] {
+            assert!(
+                api_error("KMS", status, &json!({"Code": code}), None).is_retryable(),
+                "{code}"
+            );
         }
-        assert!(!api_error("KMS", 400, &json!({"Code": "Rejected.ResourceExist"}), None).is_retryable());
+        assert!(
+            !api_error("KMS", 400, &json!({"Code": "Rejected.ResourceExist"}), None).is_retryable()
+        );
     }
 }

@@ -6,7 +6,7 @@ use crate::cloud::retry::Idempotency;
 use crate::resources::Context;
 use crate::secrets::Secret;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 /// The KMS API.
@@ -42,7 +42,9 @@ pub struct SecretDescription {
 impl SecretDescription {
     /// Whether the secret is scheduled for deletion.
     pub fn is_pending_deletion(&self) -> bool {
-        self.planned_delete_time.as_deref().is_some_and(|t| !t.is_empty())
+        self.planned_delete_time
+            .as_deref()
+            .is_some_and(|t| !t.is_empty())
     }
 }
 
@@ -137,7 +139,12 @@ fn p(k: &str, v: impl Into<String>) -> (String, String) {
 
 /// Tags as KMS takes them: a JSON array of `{TagKey, TagValue}`.
 pub fn tags_json(tags: &BTreeMap<String, String>) -> String {
-    Value::Array(tags.iter().map(|(k, v)| json!({"TagKey": k, "TagValue": v})).collect()).to_string()
+    Value::Array(
+        tags.iter()
+            .map(|(k, v)| json!({"TagKey": k, "TagValue": v}))
+            .collect(),
+    )
+    .to_string()
 }
 
 impl KmsClient {
@@ -147,19 +154,29 @@ impl KmsClient {
     }
 
     async fn ok(&self, ctx: &Context, action: &str, params: Params) -> Result<(), CloudError> {
-        self.rpc.call::<Ignored>(ctx, Idempotency::Idempotent, action, &params).await.map(drop)
+        self.rpc
+            .call::<Ignored>(ctx, Idempotency::Idempotent, action, &params)
+            .await
+            .map(drop)
     }
 
     /// CreateSecret; returns the ARN. Not retried after an ambiguous failure (the caller checks
     /// with DescribeSecret).
-    pub async fn create_secret(&self, ctx: &Context, new: &NewSecret<'_>) -> Result<Option<String>, CloudError> {
+    pub async fn create_secret(
+        &self,
+        ctx: &Context,
+        new: &NewSecret<'_>,
+    ) -> Result<Option<String>, CloudError> {
         let mut params = vec![
             p("SecretName", new.secret_name),
             p("SecretData", new.secret_data),
             p("VersionId", new.version_id),
             p("SecretType", new.secret_type),
             p("SecretDataType", new.secret_data_type),
-            p("EnableAutomaticRotation", new.enable_automatic_rotation.to_string()),
+            p(
+                "EnableAutomaticRotation",
+                new.enable_automatic_rotation.to_string(),
+            ),
         ];
         let optional = [
             ("EncryptionKeyId", new.encryption_key_id.map(str::to_owned)),
@@ -171,20 +188,35 @@ impl KmsClient {
             ("Tags", new.tags.filter(|t| !t.is_empty()).map(tags_json)),
         ];
         params.extend(optional.into_iter().filter_map(|(k, v)| Some(p(k, v?))));
-        let out: CreateSecretResponse = self.rpc.call(ctx, Idempotency::NotIdempotent, "CreateSecret", &params).await?;
+        let out: CreateSecretResponse = self
+            .rpc
+            .call(ctx, Idempotency::NotIdempotent, "CreateSecret", &params)
+            .await?;
         Ok(out.arn)
     }
 
     /// DescribeSecret with its tags.
-    pub async fn describe_secret(&self, ctx: &Context, name: &str) -> Result<SecretDescription, CloudError> {
+    pub async fn describe_secret(
+        &self,
+        ctx: &Context,
+        name: &str,
+    ) -> Result<SecretDescription, CloudError> {
         let params = vec![p("SecretName", name), p("FetchTags", "true")];
-        self.rpc.call(ctx, Idempotency::Idempotent, "DescribeSecret", &params).await
+        self.rpc
+            .call(ctx, Idempotency::Idempotent, "DescribeSecret", &params)
+            .await
     }
 
     /// GetSecretValue of the `ACSCurrent` version.
-    pub async fn get_secret_value(&self, ctx: &Context, name: &str) -> Result<SecretValue, CloudError> {
+    pub async fn get_secret_value(
+        &self,
+        ctx: &Context,
+        name: &str,
+    ) -> Result<SecretValue, CloudError> {
         let params = vec![p("SecretName", name), p("VersionStage", "ACSCurrent")];
-        self.rpc.call(ctx, Idempotency::Idempotent, "GetSecretValue", &params).await
+        self.rpc
+            .call(ctx, Idempotency::Idempotent, "GetSecretValue", &params)
+            .await
     }
 
     /// PutSecretValue: a new version, which becomes `ACSCurrent`. Retrying is safe: the same
@@ -219,7 +251,10 @@ impl KmsClient {
             params.push(p("Description", description));
         }
         if let Some(data) = custom_data {
-            params.push(p("ExtendedConfig.CustomData", serde_json::to_string(data).unwrap_or_default()));
+            params.push(p(
+                "ExtendedConfig.CustomData",
+                serde_json::to_string(data).unwrap_or_default(),
+            ));
         }
         self.ok(ctx, "UpdateSecret", params).await
     }
@@ -232,7 +267,10 @@ impl KmsClient {
         enabled: bool,
         interval: Option<&str>,
     ) -> Result<(), CloudError> {
-        let mut params = vec![p("SecretName", name), p("EnableAutomaticRotation", enabled.to_string())];
+        let mut params = vec![
+            p("SecretName", name),
+            p("EnableAutomaticRotation", enabled.to_string()),
+        ];
         if let Some(interval) = interval {
             params.push(p("RotationInterval", interval));
         }
@@ -240,15 +278,33 @@ impl KmsClient {
     }
 
     /// SetSecretPolicy.
-    pub async fn set_secret_policy(&self, ctx: &Context, name: &str, policy: &str, policy_name: &str) -> Result<(), CloudError> {
-        let params = vec![p("SecretName", name), p("Policy", policy), p("PolicyName", policy_name)];
+    pub async fn set_secret_policy(
+        &self,
+        ctx: &Context,
+        name: &str,
+        policy: &str,
+        policy_name: &str,
+    ) -> Result<(), CloudError> {
+        let params = vec![
+            p("SecretName", name),
+            p("Policy", policy),
+            p("PolicyName", policy_name),
+        ];
         self.ok(ctx, "SetSecretPolicy", params).await
     }
 
     /// GetSecretPolicy.
-    pub async fn get_secret_policy(&self, ctx: &Context, name: &str, policy_name: &str) -> Result<Option<String>, CloudError> {
+    pub async fn get_secret_policy(
+        &self,
+        ctx: &Context,
+        name: &str,
+        policy_name: &str,
+    ) -> Result<Option<String>, CloudError> {
         let params = vec![p("SecretName", name), p("PolicyName", policy_name)];
-        let out: PolicyResponse = self.rpc.call(ctx, Idempotency::Idempotent, "GetSecretPolicy", &params).await?;
+        let out: PolicyResponse = self
+            .rpc
+            .call(ctx, Idempotency::Idempotent, "GetSecretPolicy", &params)
+            .await?;
         Ok(out.policy)
     }
 
@@ -271,18 +327,42 @@ impl KmsClient {
     }
 
     /// TagResource, addressing the secret by name.
-    pub async fn tag_resource(&self, ctx: &Context, name: &str, tags: &BTreeMap<String, String>) -> Result<(), CloudError> {
-        self.ok(ctx, "TagResource", vec![p("SecretName", name), p("Tags", tags_json(tags))]).await
+    pub async fn tag_resource(
+        &self,
+        ctx: &Context,
+        name: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), CloudError> {
+        self.ok(
+            ctx,
+            "TagResource",
+            vec![p("SecretName", name), p("Tags", tags_json(tags))],
+        )
+        .await
     }
 
     /// UntagResource, addressing the secret by name.
-    pub async fn untag_resource(&self, ctx: &Context, name: &str, keys: &[&String]) -> Result<(), CloudError> {
+    pub async fn untag_resource(
+        &self,
+        ctx: &Context,
+        name: &str,
+        keys: &[&String],
+    ) -> Result<(), CloudError> {
         let keys = serde_json::to_string(keys).unwrap_or_default();
-        self.ok(ctx, "UntagResource", vec![p("SecretName", name), p("TagKeys", keys)]).await
+        self.ok(
+            ctx,
+            "UntagResource",
+            vec![p("SecretName", name), p("TagKeys", keys)],
+        )
+        .await
     }
 
     /// ListTagResources of one secret, every page.
-    pub async fn list_tags(&self, ctx: &Context, name: &str) -> Result<BTreeMap<String, String>, CloudError> {
+    pub async fn list_tags(
+        &self,
+        ctx: &Context,
+        name: &str,
+    ) -> Result<BTreeMap<String, String>, CloudError> {
         let mut tags = BTreeMap::new();
         let mut token: Option<String> = None;
         loop {
@@ -290,9 +370,16 @@ impl KmsClient {
             if let Some(t) = &token {
                 params.push(p("NextToken", t.clone()));
             }
-            let out: TagResourcesResponse =
-                self.rpc.call(ctx, Idempotency::Idempotent, "ListTagResources", &params).await?;
-            tags.extend(out.tag_resources.into_iter().flat_map(|l| l.tag_resource).map(|t| (t.tag_key, t.tag_value)));
+            let out: TagResourcesResponse = self
+                .rpc
+                .call(ctx, Idempotency::Idempotent, "ListTagResources", &params)
+                .await?;
+            tags.extend(
+                out.tag_resources
+                    .into_iter()
+                    .flat_map(|l| l.tag_resource)
+                    .map(|t| (t.tag_key, t.tag_value)),
+            );
             match out.next_token.filter(|t| !t.is_empty()) {
                 Some(next) => token = Some(next),
                 None => return Ok(tags),
@@ -301,8 +388,16 @@ impl KmsClient {
     }
 
     /// DeleteSecret with a recovery window.
-    pub async fn delete_secret(&self, ctx: &Context, name: &str, recovery_window_in_days: u32) -> Result<(), CloudError> {
-        let params = vec![p("SecretName", name), p("RecoveryWindowInDays", recovery_window_in_days.to_string())];
+    pub async fn delete_secret(
+        &self,
+        ctx: &Context,
+        name: &str,
+        recovery_window_in_days: u32,
+    ) -> Result<(), CloudError> {
+        let params = vec![
+            p("SecretName", name),
+            p("RecoveryWindowInDays", recovery_window_in_days.to_string()),
+        ];
         self.ok(ctx, "DeleteSecret", params).await
     }
 }

@@ -67,10 +67,16 @@ impl RamClient {
 
     /// CreateAccessKey for `user_name`, or for the caller when `None`. Not retried after an
     /// ambiguous failure: the caller reconciles by listing.
-    pub async fn create_access_key(&self, ctx: &Context, user_name: Option<&str>) -> Result<AccessKey, CloudError> {
+    pub async fn create_access_key(
+        &self,
+        ctx: &Context,
+        user_name: Option<&str>,
+    ) -> Result<AccessKey, CloudError> {
         let params = with_user(user_name, Vec::new());
-        let out: CreateAccessKeyResponse =
-            self.rpc.call(ctx, Idempotency::NotIdempotent, "CreateAccessKey", &params).await?;
+        let out: CreateAccessKeyResponse = self
+            .rpc
+            .call(ctx, Idempotency::NotIdempotent, "CreateAccessKey", &params)
+            .await?;
         Ok(out.access_key)
     }
 
@@ -84,21 +90,45 @@ impl RamClient {
     ) -> Result<(), CloudError> {
         let params = with_user(
             user_name,
-            vec![("UserAccessKeyId".into(), access_key_id.into()), ("Status".into(), status.into())],
+            vec![
+                ("UserAccessKeyId".into(), access_key_id.into()),
+                ("Status".into(), status.into()),
+            ],
         );
-        self.rpc.call::<Ignored>(ctx, Idempotency::Idempotent, "UpdateAccessKey", &params).await.map(drop)
+        self.rpc
+            .call::<Ignored>(ctx, Idempotency::Idempotent, "UpdateAccessKey", &params)
+            .await
+            .map(drop)
     }
 
     /// ListAccessKeys of `user_name`, or of the caller.
-    pub async fn list_access_keys(&self, ctx: &Context, user_name: Option<&str>) -> Result<Vec<AccessKey>, CloudError> {
+    pub async fn list_access_keys(
+        &self,
+        ctx: &Context,
+        user_name: Option<&str>,
+    ) -> Result<Vec<AccessKey>, CloudError> {
         let params = with_user(user_name, Vec::new());
-        let out: ListAccessKeysResponse = self.rpc.call(ctx, Idempotency::Idempotent, "ListAccessKeys", &params).await?;
+        let out: ListAccessKeysResponse = self
+            .rpc
+            .call(ctx, Idempotency::Idempotent, "ListAccessKeys", &params)
+            .await?;
         Ok(out.access_keys.access_key)
     }
 
     /// DeleteAccessKey.
-    pub async fn delete_access_key(&self, ctx: &Context, user_name: Option<&str>, access_key_id: &str) -> Result<(), CloudError> {
-        let params = with_user(user_name, vec![("UserAccessKeyId".into(), access_key_id.into())]);
-        self.rpc.call::<Ignored>(ctx, Idempotency::Idempotent, "DeleteAccessKey", &params).await.map(drop)
+    pub async fn delete_access_key(
+        &self,
+        ctx: &Context,
+        user_name: Option<&str>,
+        access_key_id: &str,
+    ) -> Result<(), CloudError> {
+        let params = with_user(
+            user_name,
+            vec![("UserAccessKeyId".into(), access_key_id.into())],
+        );
+        self.rpc
+            .call::<Ignored>(ctx, Idempotency::Idempotent, "DeleteAccessKey", &params)
+            .await
+            .map(drop)
     }
 }

@@ -12,12 +12,14 @@ pub use kms::Kms;
 pub use ram::Ram;
 
 use super::{CloudApi, SandboxRequest};
-use crate::cloud::alicloud::sign::{verify_acs3, verify_rpc, Acs3Request, VerifyError, MAX_CLOCK_SKEW};
+use crate::cloud::alicloud::sign::{
+    Acs3Request, MAX_CLOCK_SKEW, VerifyError, verify_acs3, verify_rpc,
+};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
@@ -37,7 +39,10 @@ pub const MAX_KEYS_PER_USER: usize = 2;
 /// Both emulated APIs, sharing one account.
 pub fn apis() -> Vec<Arc<dyn CloudApi>> {
     let account = Arc::new(Mutex::new(Account::seeded()));
-    vec![Arc::new(Ram::new(account.clone())), Arc::new(Kms::new(account))]
+    vec![
+        Arc::new(Ram::new(account.clone())),
+        Arc::new(Kms::new(account)),
+    ]
 }
 
 /// A RAM AccessKey.
@@ -71,13 +76,26 @@ impl Account {
             create_date: "2024-01-01T00:00:00Z".into(),
         };
         let mut users = BTreeMap::new();
-        users.insert(ADMIN_USER.to_string(), User { keys: vec![admin_key] });
+        users.insert(
+            ADMIN_USER.to_string(),
+            User {
+                keys: vec![admin_key],
+            },
+        );
         users.insert("alice".to_string(), User::default());
-        Account { users, nonces: HashMap::new() }
+        Account {
+            users,
+            nonces: HashMap::new(),
+        }
     }
 
     fn key(&self, id: &str) -> Option<(&str, &Key)> {
-        self.users.iter().find_map(|(name, u)| u.keys.iter().find(|k| k.id == id).map(|k| (name.as_str(), k)))
+        self.users.iter().find_map(|(name, u)| {
+            u.keys
+                .iter()
+                .find(|k| k.id == id)
+                .map(|k| (name.as_str(), k))
+        })
     }
 }
 
@@ -91,7 +109,11 @@ pub(crate) struct ApiError {
 
 impl ApiError {
     pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
-        ApiError { status, code: code.into(), message: message.into() }
+        ApiError {
+            status,
+            code: code.into(),
+            message: message.into(),
+        }
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -99,7 +121,13 @@ impl ApiError {
     }
 
     pub fn missing(name: &str) -> Self {
-        Self::new(400, "MissingParameter", format!("The input parameter \"{name}\" that is mandatory for processing this request is not supplied."))
+        Self::new(
+            400,
+            "MissingParameter",
+            format!(
+                "The input parameter \"{name}\" that is mandatory for processing this request is not supplied."
+            ),
+        )
     }
 }
 
@@ -116,7 +144,12 @@ pub(crate) fn error_response(host: &str, err: &ApiError) -> Response {
         "Recommend": format!("https://api.aliyun.com/troubleshoot?q={}", err.code),
     });
     let status = StatusCode::from_u16(err.status).unwrap_or(StatusCode::BAD_REQUEST);
-    (status, [("content-type", "application/json;charset=utf-8")], body.to_string()).into_response()
+    (
+        status,
+        [("content-type", "application/json;charset=utf-8")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// A success answer with its `RequestId`.
@@ -126,7 +159,12 @@ pub(crate) fn answer(host: &str, result: Answer) -> Response {
             if let Value::Object(map) = &mut body {
                 map.insert("RequestId".into(), Value::String(request_id()));
             }
-            (StatusCode::OK, [("content-type", "application/json;charset=utf-8")], body.to_string()).into_response()
+            (
+                StatusCode::OK,
+                [("content-type", "application/json;charset=utf-8")],
+                body.to_string(),
+            )
+                .into_response()
         }
         Err(err) => error_response(host, &err),
     }
@@ -147,7 +185,11 @@ pub(crate) struct Call {
 
 impl Call {
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
     }
 
     pub fn required(&self, name: &str) -> Result<&str, ApiError> {
@@ -159,7 +201,9 @@ impl Call {
             None => Ok(None),
             Some(v) if v.eq_ignore_ascii_case("true") => Ok(Some(true)),
             Some(v) if v.eq_ignore_ascii_case("false") => Ok(Some(false)),
-            Some(v) => Err(ApiError::invalid(format!("{name} must be true or false, not {v:?}"))),
+            Some(v) => Err(ApiError::invalid(format!(
+                "{name} must be true or false, not {v:?}"
+            ))),
         }
     }
 }
@@ -171,41 +215,70 @@ pub(crate) fn is_version(req: &SandboxRequest, version: &str) -> bool {
 
 /// The action (RPC `Action` parameter, or the V3 `x-acs-action` header).
 pub(crate) fn action_of(req: &SandboxRequest) -> Option<String> {
-    req.header("x-acs-action").map(str::to_owned).or_else(|| req.param("Action"))
+    req.header("x-acs-action")
+        .map(str::to_owned)
+        .or_else(|| req.param("Action"))
 }
 
 /// Verifies the request's signature (V1 or V3), its timestamp, its nonce and its key's status.
-pub(crate) fn authenticate(account: &Mutex<Account>, req: &SandboxRequest) -> Result<Call, ApiError> {
+pub(crate) fn authenticate(
+    account: &Mutex<Account>,
+    req: &SandboxRequest,
+) -> Result<Call, ApiError> {
     let mut account = account.lock().expect("account lock");
     let params = req.params();
     let secret_for = |id: &str| account.key(id).map(|(_, k)| k.secret.clone());
-    let is_v3 = req.header("authorization").is_some_and(|a| a.starts_with("ACS3-HMAC-SHA256"));
+    let is_v3 = req
+        .header("authorization")
+        .is_some_and(|a| a.starts_with("ACS3-HMAC-SHA256"));
     let verified = if is_v3 {
-        let query: Vec<(String, String)> = url::form_urlencoded::parse(req.query.as_bytes()).into_owned().collect();
+        let query: Vec<(String, String)> = url::form_urlencoded::parse(req.query.as_bytes())
+            .into_owned()
+            .collect();
         let headers: Vec<(String, String)> = req
             .headers
             .iter()
             .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
             .collect();
-        let path = percent_encoding::percent_decode_str(&req.path).decode_utf8_lossy().into_owned();
-        let signed = Acs3Request { method: req.method.as_str(), path: &path, query: &query, headers: &headers, body: &req.body };
+        let path = percent_encoding::percent_decode_str(&req.path)
+            .decode_utf8_lossy()
+            .into_owned();
+        let signed = Acs3Request {
+            method: req.method.as_str(),
+            path: &path,
+            query: &query,
+            headers: &headers,
+            body: &req.body,
+        };
         verify_acs3(&signed, req.now, secret_for)
     } else {
         verify_rpc(req.method.as_str(), &params, req.now, secret_for)
     }
     .map_err(|e| ApiError::new(e.http_status(), e.code(), e.to_string()))?;
 
-    account.nonces.retain(|_, seen| req.now - *seen <= MAX_CLOCK_SKEW * 2);
+    account
+        .nonces
+        .retain(|_, seen| req.now - *seen <= MAX_CLOCK_SKEW * 2);
     if account.nonces.contains_key(&verified.nonce) {
         let e = VerifyError::NonceUsed(verified.nonce);
         return Err(ApiError::new(e.http_status(), e.code(), e.to_string()));
     }
     account.nonces.insert(verified.nonce, req.now);
-    let (user, key) = account.key(&verified.access_key_id).expect("the verifier found this key");
+    let (user, key) = account
+        .key(&verified.access_key_id)
+        .expect("the verifier found this key");
     if key.status != "Active" {
-        return Err(ApiError::new(400, "InvalidAccessKeyId.Inactive", "Specified access key is disabled."));
+        return Err(ApiError::new(
+            400,
+            "InvalidAccessKeyId.Inactive",
+            "Specified access key is disabled.",
+        ));
     }
-    Ok(Call { params, caller: user.to_string(), now: req.now })
+    Ok(Call {
+        params,
+        caller: user.to_string(),
+        now: req.now,
+    })
 }
 
 /// `YYYY-MM-DDThh:mm:ssZ`.
@@ -216,7 +289,9 @@ pub(crate) fn timestamp(t: DateTime<Utc>) -> String {
 /// `n` random characters from `alphabet`.
 pub(crate) fn random_chars(n: usize, alphabet: &[u8]) -> String {
     (0..n)
-        .map(|_| alphabet[(uuid::Uuid::new_v4().as_u128() % alphabet.len() as u128) as usize] as char)
+        .map(|_| {
+            alphabet[(uuid::Uuid::new_v4().as_u128() % alphabet.len() as u128) as usize] as char
+        })
         .collect()
 }
 

@@ -1,9 +1,12 @@
 //! RAM (2015-05-01): users' AccessKeys, with the limit of two per user.
 
-use super::{action_of, answer, authenticate, error_response, is_version, random_chars, timestamp, Account, Answer, ApiError, Call, Key, User, MAX_KEYS_PER_USER};
+use super::{
+    Account, Answer, ApiError, Call, Key, MAX_KEYS_PER_USER, User, action_of, answer, authenticate,
+    error_response, is_version, random_chars, timestamp,
+};
 use crate::sandbox::{CloudApi, SandboxRequest};
 use axum::response::Response;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
@@ -26,12 +29,16 @@ impl Ram {
         // Without UserName, RAM acts on the caller's own keys.
         let user_name = call.get("UserName").unwrap_or(&call.caller).to_string();
         fn user<'a>(account: &'a mut Account, user_name: &str) -> Result<&'a mut User, ApiError> {
-            account
-                .users
-                .get_mut(user_name)
-                .ok_or_else(|| ApiError::new(404, "EntityNotExist.User", format!("The user does not exist: {user_name}.")))
+            account.users.get_mut(user_name).ok_or_else(|| {
+                ApiError::new(
+                    404,
+                    "EntityNotExist.User",
+                    format!("The user does not exist: {user_name}."),
+                )
+            })
         }
-        let key_view = |k: &Key| json!({"AccessKeyId": k.id, "Status": k.status, "CreateDate": k.create_date});
+        let key_view =
+            |k: &Key| json!({"AccessKeyId": k.id, "Status": k.status, "CreateDate": k.create_date});
         match action {
             "CreateAccessKey" => {
                 let user = user(&mut account, &user_name)?;
@@ -39,7 +46,9 @@ impl Ram {
                     return Err(ApiError::new(
                         409,
                         "LimitExceeded.User.AccessKey",
-                        format!("The count of access key exceeds the limit {MAX_KEYS_PER_USER} for user {user_name}."),
+                        format!(
+                            "The count of access key exceeds the limit {MAX_KEYS_PER_USER} for user {user_name}."
+                        ),
                     ));
                 }
                 let key = Key {
@@ -56,30 +65,46 @@ impl Ram {
             }
             "ListAccessKeys" => {
                 let user = user(&mut account, &user_name)?;
-                Ok(json!({"AccessKeys": {"AccessKey": user.keys.iter().map(key_view).collect::<Vec<_>>()}}))
+                Ok(
+                    json!({"AccessKeys": {"AccessKey": user.keys.iter().map(key_view).collect::<Vec<_>>()}}),
+                )
             }
             "UpdateAccessKey" | "DeleteAccessKey" | "GetAccessKeyLastUsed" => {
                 let id = call.required("UserAccessKeyId")?.to_string();
                 let user = user(&mut account, &user_name)?;
                 let index = user.keys.iter().position(|k| k.id == id).ok_or_else(|| {
-                    ApiError::new(404, "EntityNotExist.User.AccessKey", format!("The access key does not exist: {id}."))
+                    ApiError::new(
+                        404,
+                        "EntityNotExist.User.AccessKey",
+                        format!("The access key does not exist: {id}."),
+                    )
                 })?;
                 match action {
                     "UpdateAccessKey" => {
                         let status = call.required("Status")?;
                         if status != "Active" && status != "Inactive" {
-                            return Err(ApiError::invalid(format!("The parameter Status must be Active or Inactive, not {status}.")));
+                            return Err(ApiError::invalid(format!(
+                                "The parameter Status must be Active or Inactive, not {status}."
+                            )));
                         }
                         user.keys[index].status = status.to_string();
                     }
                     "DeleteAccessKey" => {
                         user.keys.remove(index);
                     }
-                    _ => return Ok(json!({"AccessKeyLastUsed": {"LastUsedDate": timestamp(call.now)}})),
+                    _ => {
+                        return Ok(
+                            json!({"AccessKeyLastUsed": {"LastUsedDate": timestamp(call.now)}}),
+                        );
+                    }
                 }
                 Ok(json!({}))
             }
-            other => Err(ApiError::new(404, "InvalidAction.NotFound", format!("Specified api is not found, please check your url and method: {other}"))),
+            other => Err(ApiError::new(
+                404,
+                "InvalidAction.NotFound",
+                format!("Specified api is not found, please check your url and method: {other}"),
+            )),
         }
     }
 }
@@ -106,11 +131,25 @@ impl CloudApi for Ram {
     }
 
     fn throttled(&self, _req: &SandboxRequest) -> Response {
-        error_response(HOST, &ApiError::new(400, "Throttling.User", "Request was denied due to user flow control."))
+        error_response(
+            HOST,
+            &ApiError::new(
+                400,
+                "Throttling.User",
+                "Request was denied due to user flow control.",
+            ),
+        )
     }
 
     fn server_error(&self, _req: &SandboxRequest) -> Response {
-        error_response(HOST, &ApiError::new(503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server."))
+        error_response(
+            HOST,
+            &ApiError::new(
+                503,
+                "ServiceUnavailable",
+                "The request has failed due to a temporary failure of the server.",
+            ),
+        )
     }
 
     fn fixtures(&self) -> Value {
@@ -128,7 +167,8 @@ impl CloudApi for Ram {
 
     fn restore(&self, state: &Value) -> Result<(), String> {
         let users: BTreeMap<String, User> =
-            serde_json::from_value(state.get("users").cloned().unwrap_or_default()).map_err(|e| e.to_string())?;
+            serde_json::from_value(state.get("users").cloned().unwrap_or_default())
+                .map_err(|e| e.to_string())?;
         self.account.lock().expect("account lock").users = users;
         Ok(())
     }

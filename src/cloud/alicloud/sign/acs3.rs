@@ -109,7 +109,10 @@ fn must_sign(name: &str) -> bool {
 }
 
 /// Canonical headers over the (lowercased) header names that `signed` picks.
-fn canonical_headers_where(headers: &[(String, String)], signed_if: impl Fn(&str) -> bool) -> (String, String) {
+fn canonical_headers_where(
+    headers: &[(String, String)],
+    signed_if: impl Fn(&str) -> bool,
+) -> (String, String) {
     let mut signed: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for (name, value) in headers {
         let name = name.to_ascii_lowercase();
@@ -131,7 +134,10 @@ pub fn acs3_canonical_request(req: &Acs3Request<'_>) -> (String, String) {
     canonical_request_with(req, canonical_headers(req.headers))
 }
 
-fn canonical_request_with(req: &Acs3Request<'_>, (headers, signed): (String, String)) -> (String, String) {
+fn canonical_request_with(
+    req: &Acs3Request<'_>,
+    (headers, signed): (String, String),
+) -> (String, String) {
     let canonical = format!(
         "{}\n{}\n{}\n{headers}\n{signed}\n{}",
         req.method.to_ascii_uppercase(),
@@ -203,8 +209,14 @@ where
     // `user-agent` too), but never fewer, and every header it names must be present.
     let declared: Vec<&str> = auth.signed_headers.split(';').collect();
     let (_, required) = canonical_headers(req.headers);
-    let present = |name: &str| req.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
-    let unsigned = required.split(';').find(|name| !name.is_empty() && !declared.contains(name));
+    let present = |name: &str| {
+        req.headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+    };
+    let unsigned = required
+        .split(';')
+        .find(|name| !name.is_empty() && !declared.contains(name));
     let absent = declared.iter().find(|name| !present(name));
     if let Some(name) = unsigned.or(absent.copied()) {
         return Err(VerifyError::IncompleteSignature(format!(
@@ -338,17 +350,36 @@ mod tests {
             h("user-agent", "AlibabaCloud (Linux) Python/3.11"),
         ];
         fn req(headers: &[(String, String)]) -> Acs3Request<'_> {
-            Acs3Request { method: "POST", path: "/", query: &[], headers, body: b"" }
+            Acs3Request {
+                method: "POST",
+                path: "/",
+                query: &[],
+                headers,
+                body: b"",
+            }
         }
         // Sign as the official SDKs do: every header, user-agent included.
-        let (canonical, signed) =
-            canonical_request_with(&req(&headers), canonical_headers_where(&headers, |n| n != "authorization"));
-        let signature = hex::encode(mac("secret", &acs3_string_to_sign(&canonical)).finalize().into_bytes());
-        headers.push(h("authorization", &format!("{ACS3_ALGORITHM} Credential=id,SignedHeaders={signed},Signature={signature}")));
+        let (canonical, signed) = canonical_request_with(
+            &req(&headers),
+            canonical_headers_where(&headers, |n| n != "authorization"),
+        );
+        let signature = hex::encode(
+            mac("secret", &acs3_string_to_sign(&canonical))
+                .finalize()
+                .into_bytes(),
+        );
+        headers.push(h(
+            "authorization",
+            &format!("{ACS3_ALGORITHM} Credential=id,SignedHeaders={signed},Signature={signature}"),
+        ));
         let ok = verify_acs3(&req(&headers), now, |_| Some("secret")).unwrap();
         assert_eq!(ok.nonce, "n-1");
 
-        let without_agent: Vec<_> = headers.iter().filter(|(n, _)| n != "user-agent").cloned().collect();
+        let without_agent: Vec<_> = headers
+            .iter()
+            .filter(|(n, _)| n != "user-agent")
+            .cloned()
+            .collect();
         let err = verify_acs3(&req(&without_agent), now, |_| Some("secret")).unwrap_err();
         assert_eq!(err.code(), "IncompleteSignature", "{err}");
     }
