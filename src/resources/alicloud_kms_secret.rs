@@ -10,6 +10,9 @@ use super::rules::{bool_prop, is_set, is_unknown_prop, str_prop, Rule};
 use super::{Context, Found, Resource, ResourceInfo, Timeouts};
 use crate::protocol::PropertyMap;
 use crate::provider::error::ProviderError;
+use crate::cloud::alicloud::kms::{KmsClient, NewSecret, SecretValue};
+use crate::cloud::error::CloudError;
+use crate::protocol::envelope::wrap_secret;
 use crate::secrets::Secret;
 use async_trait::async_trait;
 use base64::Engine;
@@ -374,25 +377,289 @@ impl Resource for AlicloudKmsSecret {
         olds.get("secret_name") == news.get("secret_name")
     }
 
-    async fn create(&self, _ctx: &Context, _inputs: Self::Inputs) -> Result<(String, Self::Outputs), ProviderError> {
-        Err(super::pending(Self::TYPE))
+    async fn create(&self, ctx: &Context, inputs: Self::Inputs) -> Result<(String, Self::Outputs), ProviderError> {
+        let kms = ctx.clouds.alicloud_kms()?;
+        let name = inputs.secret_name.as_str();
+        let new = NewSecret {
+            secret_name: name,
+            secret_data: inputs.secret_data.expose(),
+            version_id: &inputs.version_id,
+            secret_type: type_name(inputs.secret_type),
+            secret_data_type: data_type_name(inputs.secret_data_type),
+            encryption_key_id: inputs.encryption_key_id.as_deref(),
+            dkms_instance_id: inputs.dkms_instance_id.as_deref(),
+            extended_config: extended_config_with_custom_data(&inputs),
+            enable_automatic_rotation: inputs.enable_automatic_rotation,
+            rotation_interval: inputs.rotation_interval.as_deref(),
+            policy: inputs.policy.as_deref(),
+            description: inputs.description.as_deref(),
+            tags: inputs.tags.as_ref(),
+        };
+        let arn = match kms.create_secret(ctx, &new).await {
+            Ok(arn) => arn,
+            Err(e) if e.has_code("Rejected.ResourceExist") || e.has_code("Rejected.ResourceInDeleteWindow") => {
+                return Err(name_taken(ctx, &kms, name, e).await);
+            }
+            // A lost reply: the secret exists now if the call took effect. It is ours when it holds
+            // our version (a name is unique, and CreateSecret refuses an existing one).
+            Err(e) if e.is_ambiguous() => match kms.get_secret_value(ctx, name).await {
+                Ok(value) if value.version_id == inputs.version_id => None,
+                _ => return Err(e.into()),
+            },
+            Err(e) => return Err(e.into()),
+        };
+        let mut outputs = AlicloudKmsSecretOutputs { inputs: inputs.clone(), id: name.to_string(), create_time: None, arn };
+        let after_create = async {
+            if let Some(policy) = &inputs.policy {
+                kms.set_secret_policy(ctx, name, policy, &inputs.policy_name).await?;
+            }
+            if inputs.move_to_version.is_some() || inputs.remove_from_version.is_some() {
+                kms.update_version_stage(ctx, name, inputs.move_to_version.as_deref(), inputs.remove_from_version.as_deref())
+                    .await?;
+            }
+            kms.describe_secret(ctx, name).await
+        };
+        match after_create.await {
+            Ok(described) => {
+                outputs.create_time = described.create_time;
+                outputs.arn = described.arn.or(outputs.arn);
+                Ok((name.to_string(), outputs))
+            }
+            Err(e) => Err(ProviderError::PartiallyCreated {
+                type_name: Self::TYPE,
+                id: name.to_string(),
+                outputs: wire(&outputs),
+                reason: e.to_string(),
+            }),
+        }
     }
 
     async fn read(
         &self,
-        _ctx: &Context,
-        _id: &str,
-        _inputs: Option<Self::Inputs>,
-        _outputs: Option<Self::Outputs>,
+        ctx: &Context,
+        id: &str,
+        inputs: Option<Self::Inputs>,
+        outputs: Option<Self::Outputs>,
     ) -> Result<Option<Found<Self::Inputs, Self::Outputs>>, ProviderError> {
-        Err(super::pending(Self::TYPE))
+        let kms = ctx.clouds.alicloud_kms()?;
+        let described = match kms.describe_secret(ctx, id).await {
+            Ok(d) if d.is_pending_deletion() => return Ok(None),
+            Ok(d) => d,
+            Err(e) if is_gone(&e) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let value = match kms.get_secret_value(ctx, id).await {
+            Ok(v) => v,
+            Err(e) if is_gone(&e) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let importing = outputs.is_none();
+        let prior = outputs.map(|o| o.inputs).or(inputs);
+        let mut state = prior.clone().unwrap_or_else(|| AlicloudKmsSecretInputs::imported(id, &value));
+        // The cloud's current value wins: a value changed behind our back shows up as a diff.
+        state.secret_name = described.secret_name.clone();
+        state.secret_data = value.secret_data.clone();
+        state.version_id = value.version_id.clone();
+        if let Some(t) = value.secret_data_type.as_deref() {
+            state.secret_data_type = if t == "binary" { SecretDataType::Binary } else { SecretDataType::Text };
+        }
+        if let Some(t) = described.secret_type.as_deref().and_then(|t| serde_json::from_value(Value::String(t.into())).ok()) {
+            state.secret_type = t;
+        }
+        state.description = described.description.clone().filter(|d| !d.is_empty());
+        state.enable_automatic_rotation = described.automatic_rotation.as_deref() == Some("Enabled");
+        state.rotation_interval = described.rotation_interval.clone().filter(|i| !i.is_empty() && state.enable_automatic_rotation);
+        if importing {
+            state.extended_config = described.extended_config.clone().filter(|c| !c.is_empty());
+        }
+        if state.extended_config_custom_data.is_some() || state.custom_data.is_some() {
+            let custom = custom_data_of(described.extended_config.as_deref());
+            if state.extended_config_custom_data.is_some() {
+                state.extended_config_custom_data = custom.clone();
+            }
+            if state.custom_data.is_some() {
+                state.custom_data = custom;
+            }
+        }
+        // The default policy exists on every secret: report it only where the inputs manage one.
+        if importing || state.policy.is_some() {
+            state.policy = match kms.get_secret_policy(ctx, id, &state.policy_name).await {
+                Ok(p) => p.filter(|p| !p.is_empty()).map(|cloud| same_json_or(cloud, state.policy.as_deref())),
+                Err(e) if e.has_code("Forbidden.ResourceNotFound") => None,
+                Err(e) => return Err(e.into()),
+            };
+        }
+        let tags = kms.list_tags(ctx, id).await?;
+        state.tags = (!tags.is_empty() || state.tags.is_some()).then_some(tags);
+        let outputs = AlicloudKmsSecretOutputs {
+            inputs: state.clone(),
+            id: described.secret_name.clone(),
+            create_time: described.create_time,
+            arn: described.arn,
+        };
+        Ok(Some(Found { id: described.secret_name, inputs: state, outputs }))
     }
 
-    async fn update(&self, _ctx: &Context, _id: &str, _olds: Self::Outputs, _news: Self::Inputs) -> Result<Self::Outputs, ProviderError> {
-        Err(super::pending(Self::TYPE))
+    async fn update(&self, ctx: &Context, id: &str, olds: Self::Outputs, news: Self::Inputs) -> Result<Self::Outputs, ProviderError> {
+        let kms = ctx.clouds.alicloud_kms()?;
+        let old = &olds.inputs;
+        let data_changed = old.secret_data.expose() != news.secret_data.expose();
+        if data_changed && old.version_id == news.version_id {
+            return Err(ProviderError::invalid(
+                "version_id",
+                "a new secret_data needs a new version_id: KMS stores each value as a version, and version ids are never reused",
+            ));
+        }
+        if data_changed || old.version_id != news.version_id {
+            let data_type = data_type_name(news.secret_data_type);
+            kms.put_secret_value(ctx, id, &news.version_id, news.secret_data.expose(), data_type).await?;
+        }
+        let custom = news.extended_config_custom_data.as_ref().or(news.custom_data.as_ref());
+        let old_custom = old.extended_config_custom_data.as_ref().or(old.custom_data.as_ref());
+        let description_changed = old.description != news.description;
+        if description_changed || custom != old_custom {
+            let description = description_changed.then(|| news.description.as_deref().unwrap_or(""));
+            let custom = if custom != old_custom { Some(custom.cloned().unwrap_or_default()) } else { None };
+            kms.update_secret(ctx, id, description, custom.as_ref()).await?;
+        }
+        if old.enable_automatic_rotation != news.enable_automatic_rotation || old.rotation_interval != news.rotation_interval {
+            kms.update_rotation_policy(ctx, id, news.enable_automatic_rotation, news.rotation_interval.as_deref()).await?;
+        }
+        if let Some(policy) = &news.policy {
+            if old.policy.as_ref() != Some(policy) || old.policy_name != news.policy_name {
+                kms.set_secret_policy(ctx, id, policy, &news.policy_name).await?;
+            }
+        }
+        let stage_changed = old.move_to_version != news.move_to_version || old.remove_from_version != news.remove_from_version;
+        if stage_changed && (news.move_to_version.is_some() || news.remove_from_version.is_some()) {
+            kms.update_version_stage(ctx, id, news.move_to_version.as_deref(), news.remove_from_version.as_deref()).await?;
+        }
+        let (old_tags, new_tags) = (old.tags.clone().unwrap_or_default(), news.tags.clone().unwrap_or_default());
+        let removed: Vec<&String> = old_tags.keys().filter(|k| !new_tags.contains_key(*k)).collect();
+        if !removed.is_empty() {
+            kms.untag_resource(ctx, id, &removed).await?;
+        }
+        let added: BTreeMap<String, String> =
+            new_tags.iter().filter(|(k, v)| old_tags.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        if !added.is_empty() {
+            kms.tag_resource(ctx, id, &added).await?;
+        }
+        Ok(AlicloudKmsSecretOutputs { inputs: news, ..olds })
     }
 
-    async fn delete(&self, _ctx: &Context, _id: &str, _outputs: Self::Outputs) -> Result<(), ProviderError> {
-        Err(super::pending(Self::TYPE))
+    /// Deletes with the recovery window of `recovery_window_in_days`. The delete-before-replace of
+    /// a secret that keeps its name would need ForceDeleteWithoutRecovery, but `delete` is not
+    /// told that a replacement follows, so it always schedules a recoverable deletion; the create
+    /// that follows then fails with the explained deletion-window error (restore, wait, or rename).
+    async fn delete(&self, ctx: &Context, id: &str, outputs: Self::Outputs) -> Result<(), ProviderError> {
+        let kms = ctx.clouds.alicloud_kms()?;
+        match kms.delete_secret(ctx, id, outputs.inputs.recovery_window_in_days).await {
+            Err(e) if is_gone(&e) => Ok(()),
+            other => Ok(other?),
+        }
     }
+}
+
+impl AlicloudKmsSecretInputs {
+    /// The inputs of an imported secret, before the cloud's values fill them.
+    fn imported(name: &str, value: &SecretValue) -> Self {
+        AlicloudKmsSecretInputs {
+            secret_name: name.to_string(),
+            secret_data: value.secret_data.clone(),
+            version_id: value.version_id.clone(),
+            secret_type: SecretType::Generic,
+            secret_data_type: SecretDataType::Text,
+            description: None,
+            encryption_key_id: None,
+            dkms_instance_id: None,
+            extended_config: None,
+            extended_config_custom_data: None,
+            custom_data: None,
+            enable_automatic_rotation: false,
+            rotation_interval: None,
+            policy: None,
+            policy_name: default_policy_name(),
+            recovery_window_in_days: default_recovery_window(),
+            move_to_version: None,
+            remove_from_version: None,
+            tags: None,
+            key_id: None,
+            certificate_id: None,
+        }
+    }
+}
+
+fn type_name(t: SecretType) -> &'static str {
+    match t {
+        SecretType::Generic => "Generic",
+        SecretType::Rds => "Rds",
+        SecretType::RamCredentials => "RAMCredentials",
+        SecretType::Ecs => "ECS",
+    }
+}
+
+fn data_type_name(t: SecretDataType) -> &'static str {
+    match t {
+        SecretDataType::Text => "text",
+        SecretDataType::Binary => "binary",
+    }
+}
+
+/// `extended_config` with the custom data merged in as its `CustomData`, as CreateSecret takes it.
+fn extended_config_with_custom_data(inputs: &AlicloudKmsSecretInputs) -> Option<String> {
+    let custom = inputs.extended_config_custom_data.as_ref().or(inputs.custom_data.as_ref());
+    let Some(custom) = custom else { return inputs.extended_config.clone() };
+    let mut config: serde_json::Map<String, Value> =
+        inputs.extended_config.as_deref().and_then(|c| serde_json::from_str(c).ok()).unwrap_or_default();
+    config.insert("CustomData".into(), serde_json::to_value(custom).unwrap_or_default());
+    Some(Value::Object(config).to_string())
+}
+
+/// The `CustomData` object of an extended configuration.
+fn custom_data_of(extended_config: Option<&str>) -> Option<BTreeMap<String, String>> {
+    let config: Value = serde_json::from_str(extended_config?).ok()?;
+    serde_json::from_value(config.get("CustomData")?.clone()).ok()
+}
+
+/// The cloud's JSON text, unless it means the same JSON as `ours` (the cloud may reformat it).
+fn same_json_or(cloud: String, ours: Option<&str>) -> String {
+    let parse = |s: &str| serde_json::from_str::<Value>(s).ok();
+    match ours {
+        Some(ours) if parse(ours).is_some() && parse(ours) == parse(&cloud) => ours.to_string(),
+        _ => cloud,
+    }
+}
+
+/// A secret that is gone, or in its deletion window, which counts as gone.
+fn is_gone(e: &CloudError) -> bool {
+    e.has_code("Forbidden.ResourceNotFound") || e.has_code("Rejected.ResourceInDeleteWindow")
+}
+
+/// The explained error of a CreateSecret whose name is taken, by a live secret or by one in its
+/// deletion window.
+async fn name_taken(ctx: &Context, kms: &KmsClient, name: &str, source: CloudError) -> ProviderError {
+    let message = match kms.describe_secret(ctx, name).await {
+        Ok(d) if d.is_pending_deletion() => format!(
+            "secret {name} is scheduled for deletion; restore it with RestoreSecret, wait until {}, or choose another secret_name",
+            d.planned_delete_time.unwrap_or_default()
+        ),
+        Err(e) if e.has_code("Rejected.ResourceInDeleteWindow") => format!(
+            "secret {name} is scheduled for deletion; restore it with RestoreSecret, wait until its deletion window ends, or choose another secret_name"
+        ),
+        _ => format!("secret {name} already exists; import it (id {name}) or choose another secret_name"),
+    };
+    ProviderError::Explained { message, source }
+}
+
+/// Outputs as a wire map, the secret value wrapped, for a partial-create error.
+fn wire(outputs: &AlicloudKmsSecretOutputs) -> PropertyMap {
+    let mut map = match serde_json::to_value(outputs) {
+        Ok(Value::Object(map)) => map,
+        _ => PropertyMap::new(),
+    };
+    if let Some(data) = map.remove("secret_data") {
+        map.insert("secret_data".into(), wrap_secret(data));
+    }
+    map.retain(|_, v| !v.is_null());
+    map
 }

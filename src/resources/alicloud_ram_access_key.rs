@@ -5,8 +5,14 @@ use super::rules::{str_prop, Rule};
 use super::{Context, Found, Resource, ResourceInfo, Timeouts};
 use crate::protocol::PropertyMap;
 use crate::provider::error::ProviderError;
+use crate::cloud::alicloud::ram::{AccessKey, RamClient};
+use crate::cloud::error::CloudError;
+use crate::protocol::envelope::wrap_secret;
+use crate::secrets::pgp_source::resolve_pgp_key;
+use crate::secrets::secret_file::{check_writable, write_private};
 use crate::secrets::Secret;
 use async_trait::async_trait;
+use std::path::Path;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -103,25 +109,203 @@ impl Resource for AlicloudRamAccessKey {
         RULES
     }
 
-    async fn create(&self, _ctx: &Context, _inputs: Self::Inputs) -> Result<(String, Self::Outputs), ProviderError> {
-        Err(super::pending(Self::TYPE))
+    async fn create(&self, ctx: &Context, inputs: Self::Inputs) -> Result<(String, Self::Outputs), ProviderError> {
+        // Everything that can fail without the cloud fails before a key exists.
+        if let Some(path) = &inputs.secret_file {
+            check_writable(Path::new(path))
+                .map_err(|e| ProviderError::invalid("secret_file", format!("cannot write {path}: {e}")))?;
+        }
+        let recipient = match &inputs.pgp_key {
+            Some(arg) => Some(
+                resolve_pgp_key(arg, &ctx.clouds.http, ctx.clouds.keybase_base_url())
+                    .await
+                    .map_err(|e| ProviderError::invalid("pgp_key", e.message().to_string()))?,
+            ),
+            None => None,
+        };
+        let ram = ctx.clouds.alicloud_ram()?;
+        let user = inputs.user_name.as_deref();
+        let key = create_reconciled(ctx, &ram, user).await?;
+        let secret = key.access_key_secret.clone().ok_or_else(|| {
+            ProviderError::Internal(format!("CreateAccessKey returned no secret for {}", key.access_key_id))
+        })?;
+
+        let mut outputs = AlicloudRamAccessKeyOutputs {
+            inputs: inputs.clone(),
+            id: key.access_key_id.clone(),
+            create_time: key.create_date.clone(),
+            secret: None,
+            key_fingerprint: None,
+            encrypted_secret: None,
+        };
+        match &recipient {
+            Some(recipient) => {
+                let encrypted = recipient.encrypt(secret.expose().as_bytes()).map_err(|e| {
+                    partially(&outputs, &Some(secret.clone()), format!("encrypting the secret failed: {}", e.message()))
+                })?;
+                outputs.key_fingerprint = Some(recipient.fingerprint().to_string());
+                outputs.encrypted_secret = Some(encrypted);
+            }
+            None => outputs.secret = Some(secret.clone()),
+        }
+        outputs.inputs.status = Some(parse_status(&key.status));
+
+        if let Some(path) = &inputs.secret_file {
+            let contents = serde_json::json!({"AccessKeyId": key.access_key_id, "AccessKeySecret": secret.expose()});
+            write_private(Path::new(path), contents.to_string().as_bytes())
+                .map_err(|e| partially(&outputs, &Some(secret.clone()), format!("writing secret_file {path} failed: {e}")))?;
+        }
+        if inputs.status == Some(KeyStatus::Inactive) {
+            ram.update_access_key(ctx, user, &key.access_key_id, "Inactive")
+                .await
+                .map_err(|e| partially(&outputs, &Some(secret.clone()), format!("setting its status to Inactive failed: {e}")))?;
+            outputs.inputs.status = Some(KeyStatus::Inactive);
+        }
+        Ok((key.access_key_id, outputs))
     }
 
     async fn read(
         &self,
-        _ctx: &Context,
-        _id: &str,
-        _inputs: Option<Self::Inputs>,
-        _outputs: Option<Self::Outputs>,
+        ctx: &Context,
+        id: &str,
+        inputs: Option<Self::Inputs>,
+        outputs: Option<Self::Outputs>,
     ) -> Result<Option<Found<Self::Inputs, Self::Outputs>>, ProviderError> {
-        Err(super::pending(Self::TYPE))
+        let (user_from_id, key_id) = match id.split_once(':') {
+            Some((user, key)) => (Some(user.to_string()), key.to_string()),
+            None => (None, id.to_string()),
+        };
+        let mut base = outputs.map(|o| o.with_inputs(inputs.clone())).unwrap_or_else(|| {
+            AlicloudRamAccessKeyOutputs::imported(inputs.unwrap_or_else(empty_inputs), key_id.clone())
+        });
+        if user_from_id.is_some() {
+            base.inputs.user_name = user_from_id;
+        }
+        let ram = ctx.clouds.alicloud_ram()?;
+        let keys = match ram.list_access_keys(ctx, base.inputs.user_name.as_deref()).await {
+            Ok(keys) => keys,
+            Err(e) if e.has_code("EntityNotExist.User") => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let Some(key) = keys.into_iter().find(|k| k.access_key_id == key_id) else { return Ok(None) };
+        base.id = key.access_key_id.clone();
+        base.inputs.status = Some(parse_status(&key.status));
+        base.create_time = key.create_date.or(base.create_time);
+        Ok(Some(Found { id: key.access_key_id, inputs: base.inputs.clone(), outputs: base }))
     }
 
-    async fn update(&self, _ctx: &Context, _id: &str, _olds: Self::Outputs, _news: Self::Inputs) -> Result<Self::Outputs, ProviderError> {
-        Err(super::pending(Self::TYPE))
+    async fn update(&self, ctx: &Context, id: &str, olds: Self::Outputs, news: Self::Inputs) -> Result<Self::Outputs, ProviderError> {
+        let mut outputs = olds.clone();
+        outputs.inputs = news.clone();
+        match news.status {
+            Some(status) if olds.inputs.status != Some(status) => {
+                let ram = ctx.clouds.alicloud_ram()?;
+                ram.update_access_key(ctx, news.user_name.as_deref(), id, status_name(status)).await?;
+            }
+            // Unset status keeps the cloud's value (it is computed).
+            None => outputs.inputs.status = olds.inputs.status,
+            _ => {}
+        }
+        Ok(outputs)
     }
 
-    async fn delete(&self, _ctx: &Context, _id: &str, _outputs: Self::Outputs) -> Result<(), ProviderError> {
-        Err(super::pending(Self::TYPE))
+    async fn delete(&self, ctx: &Context, id: &str, outputs: Self::Outputs) -> Result<(), ProviderError> {
+        let ram = ctx.clouds.alicloud_ram()?;
+        match ram.delete_access_key(ctx, outputs.inputs.user_name.as_deref(), id).await {
+            Err(e) if e.has_code("EntityNotExist.User.AccessKey") || e.has_code("EntityNotExist.User") => Ok(()),
+            other => Ok(other?),
+        }
     }
+}
+
+impl AlicloudRamAccessKeyOutputs {
+    /// These outputs with the inputs replaced, when the caller sent inputs.
+    fn with_inputs(mut self, inputs: Option<AlicloudRamAccessKeyInputs>) -> Self {
+        if let Some(inputs) = inputs {
+            self.inputs = inputs;
+        }
+        self
+    }
+
+    /// The state of an imported key: no secret, no file.
+    fn imported(inputs: AlicloudRamAccessKeyInputs, id: String) -> Self {
+        AlicloudRamAccessKeyOutputs { inputs, id, create_time: None, secret: None, key_fingerprint: None, encrypted_secret: None }
+    }
+}
+
+fn empty_inputs() -> AlicloudRamAccessKeyInputs {
+    AlicloudRamAccessKeyInputs { user_name: None, status: None, secret_file: None, pgp_key: None }
+}
+
+fn parse_status(status: &str) -> KeyStatus {
+    if status == "Inactive" { KeyStatus::Inactive } else { KeyStatus::Active }
+}
+
+fn status_name(status: KeyStatus) -> &'static str {
+    match status {
+        KeyStatus::Active => "Active",
+        KeyStatus::Inactive => "Inactive",
+    }
+}
+
+/// CreateAccessKey, reconciled: the limit error names the user's keys, and a lost reply is
+/// settled by listing the keys before and after. A key minted by the lost call is deleted (its
+/// secret can never be learned) and the create is tried once more.
+async fn create_reconciled(ctx: &Context, ram: &RamClient, user: Option<&str>) -> Result<AccessKey, ProviderError> {
+    let before = ram.list_access_keys(ctx, user).await?;
+    let who = user.map(|u| format!("RAM user {u}")).unwrap_or_else(|| "the provider's own identity".into());
+    let limit = |source: CloudError, keys: &[AccessKey]| {
+        let ids: Vec<&str> = keys.iter().map(|k| k.access_key_id.as_str()).collect();
+        ProviderError::Explained {
+            message: format!(
+                "{who} already has the most AccessKeys RAM allows (2): {}; delete or import one of them before creating another",
+                ids.join(", ")
+            ),
+            source,
+        }
+    };
+    match ram.create_access_key(ctx, user).await {
+        Ok(key) => Ok(key),
+        Err(e) if e.has_code("LimitExceeded.User.AccessKey") => Err(limit(e, &before)),
+        Err(e) if e.is_ambiguous() => {
+            let after = ram.list_access_keys(ctx, user).await?;
+            let orphans: Vec<&AccessKey> =
+                after.iter().filter(|k| !before.iter().any(|b| b.access_key_id == k.access_key_id)).collect();
+            for orphan in &orphans {
+                tracing::warn!(access_key_id = %orphan.access_key_id, error = %e,
+                    "CreateAccessKey lost its reply but minted a key; deleting it, since its secret cannot be recovered");
+                ram.delete_access_key(ctx, user, &orphan.access_key_id).await?;
+            }
+            match ram.create_access_key(ctx, user).await {
+                Ok(key) => Ok(key),
+                Err(again) if again.has_code("LimitExceeded.User.AccessKey") => Err(limit(again, &before)),
+                Err(again) => Err(ProviderError::Explained {
+                    message: format!(
+                        "CreateAccessKey for {who} lost its reply ({e}); {} orphaned key(s) were deleted, and the retry failed too",
+                        orphans.len()
+                    ),
+                    source: again,
+                }),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The error for a key that exists although a later step failed, with its outputs on the wire.
+fn partially(outputs: &AlicloudRamAccessKeyOutputs, secret: &Option<Secret<String>>, reason: String) -> ProviderError {
+    let mut state = outputs.clone();
+    if state.encrypted_secret.is_none() && state.inputs.pgp_key.is_none() {
+        state.secret = secret.clone();
+    }
+    let mut map = match serde_json::to_value(&state) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => PropertyMap::new(),
+    };
+    for name in ["secret", "encrypted_secret"] {
+        if let Some(value) = map.remove(name) {
+            map.insert(name.to_string(), wrap_secret(value));
+        }
+    }
+    ProviderError::PartiallyCreated { type_name: AlicloudRamAccessKey::TYPE, id: state.id.clone(), outputs: map, reason }
 }

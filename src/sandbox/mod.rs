@@ -8,6 +8,7 @@
 //! Admin endpoints (never faulted): `GET|PUT /_sandbox/faults`, `GET /_sandbox/fixtures`,
 //! `GET /_sandbox/state`.
 
+pub mod alicloud;
 pub mod aws;
 pub mod faults;
 pub mod oci;
@@ -147,10 +148,9 @@ impl SandboxHandle {
 
 /// Every emulated API: one line per cloud module.
 fn all_apis() -> Vec<Arc<dyn CloudApi>> {
-    vec![
-        Arc::new(aws::AwsIam::new()),
-        Arc::new(oci::OciIdentity::new()),
-    ]
+    let mut apis: Vec<Arc<dyn CloudApi>> = vec![Arc::new(aws::AwsIam::new()), Arc::new(oci::OciIdentity::new())];
+    apis.extend(alicloud::apis()); // RAM and KMS, sharing one account
+    apis
 }
 
 fn fixtures(shared: &Shared) -> Value {

@@ -100,10 +100,23 @@ pub fn canonical_uri(path: &str) -> String {
 /// headers, names lowercased, values trimmed, sorted by name, each line ending
 /// in `\n`; a repeated header's values are joined with `,` in order.
 pub fn canonical_headers(headers: &[(String, String)]) -> (String, String) {
+    canonical_headers_where(headers, must_sign)
+}
+
+/// Whether a header must be signed: `host`, `content-type` and every `x-acs-*`.
+fn must_sign(name: &str) -> bool {
+    name == "host" || name == "content-type" || name.starts_with("x-acs-")
+}
+
+/// Canonical headers over the (lowercased) header names that `signed` picks.
+fn canonical_headers_where(
+    headers: &[(String, String)],
+    signed_if: impl Fn(&str) -> bool,
+) -> (String, String) {
     let mut signed: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for (name, value) in headers {
         let name = name.to_ascii_lowercase();
-        if name == "host" || name == "content-type" || name.starts_with("x-acs-") {
+        if signed_if(&name) {
             signed.entry(name).or_default().push(value.trim());
         }
     }
@@ -118,7 +131,13 @@ pub fn canonical_headers(headers: &[(String, String)]) -> (String, String) {
 /// `(canonical request, signed headers)` for `req`:
 /// method, URI, query, headers, signed header names and body hash, one per line.
 pub fn acs3_canonical_request(req: &Acs3Request<'_>) -> (String, String) {
-    let (headers, signed) = canonical_headers(req.headers);
+    canonical_request_with(req, canonical_headers(req.headers))
+}
+
+fn canonical_request_with(
+    req: &Acs3Request<'_>,
+    (headers, signed): (String, String),
+) -> (String, String) {
     let canonical = format!(
         "{}\n{}\n{}\n{headers}\n{signed}\n{}",
         req.method.to_ascii_uppercase(),
@@ -186,13 +205,30 @@ where
     let timestamp = check_fresh(date, now)?;
     let nonce = header(req.headers, "x-acs-signature-nonce")?.unwrap_or_default();
 
-    let (canonical, signed_headers) = acs3_canonical_request(req);
-    if auth.signed_headers != signed_headers {
+    // A client may sign more headers than it must (the official SDKs sign `accept` and
+    // `user-agent` too), but never fewer, and every header it names must be present.
+    let declared: Vec<&str> = auth.signed_headers.split(';').collect();
+    let (_, required) = canonical_headers(req.headers);
+    let present = |name: &str| {
+        req.headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+    };
+    let unsigned = required
+        .split(';')
+        .find(|name| !name.is_empty() && !declared.contains(name));
+    let absent = declared.iter().find(|name| !present(name));
+    if let Some(name) = unsigned.or(absent.copied()) {
         return Err(VerifyError::IncompleteSignature(format!(
-            "SignedHeaders is \"{}\" but must be \"{signed_headers}\"",
+            "SignedHeaders is \"{}\" but must name every host, content-type and x-acs-* header \
+             present, and only headers present (\"{name}\" breaks this; at least \"{required}\")",
             auth.signed_headers
         )));
     }
+    let (canonical, _) = canonical_request_with(
+        req,
+        canonical_headers_where(req.headers, |name| declared.contains(&name)),
+    );
     let secret = secret_for(auth.credential)
         .ok_or_else(|| VerifyError::UnknownAccessKey(auth.credential.to_owned()))?;
 
@@ -298,6 +334,54 @@ mod tests {
             "content-type:application/json\nhost:ecs.aliyuncs.com\nx-acs-version:2014-05-26\n"
         );
         assert_eq!(signed, "content-type;host;x-acs-version");
+    }
+
+    #[test]
+    fn verifier_accepts_extra_signed_headers_but_not_absent_ones() {
+        let h = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        let now = crate::cloud::alicloud::sign::parse_timestamp("2024-01-01T00:00:00Z").unwrap();
+        let mut headers = vec![
+            h("host", "kms.cn-hangzhou.aliyuncs.com"),
+            h("x-acs-action", "ListSecrets"),
+            h("x-acs-version", "2016-01-20"),
+            h("x-acs-date", "2024-01-01T00:00:00Z"),
+            h("x-acs-signature-nonce", "n-1"),
+            h("x-acs-content-sha256", &content_sha256(b"")),
+            h("user-agent", "AlibabaCloud (Linux) Python/3.11"),
+        ];
+        fn req(headers: &[(String, String)]) -> Acs3Request<'_> {
+            Acs3Request {
+                method: "POST",
+                path: "/",
+                query: &[],
+                headers,
+                body: b"",
+            }
+        }
+        // Sign as the official SDKs do: every header, user-agent included.
+        let (canonical, signed) = canonical_request_with(
+            &req(&headers),
+            canonical_headers_where(&headers, |n| n != "authorization"),
+        );
+        let signature = hex::encode(
+            mac("secret", &acs3_string_to_sign(&canonical))
+                .finalize()
+                .into_bytes(),
+        );
+        headers.push(h(
+            "authorization",
+            &format!("{ACS3_ALGORITHM} Credential=id,SignedHeaders={signed},Signature={signature}"),
+        ));
+        let ok = verify_acs3(&req(&headers), now, |_| Some("secret")).unwrap();
+        assert_eq!(ok.nonce, "n-1");
+
+        let without_agent: Vec<_> = headers
+            .iter()
+            .filter(|(n, _)| n != "user-agent")
+            .cloned()
+            .collect();
+        let err = verify_acs3(&req(&without_agent), now, |_| Some("secret")).unwrap_err();
+        assert_eq!(err.code(), "IncompleteSignature", "{err}");
     }
 
     #[test]

@@ -1,0 +1,828 @@
+//! alicloud_ram_access_key and alicloud_kms_secret end to end: the provider against the
+//! in-process sandbox, driven with wire JSON, checked against the sandbox's own state.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use credplane::cloud::alicloud::sign::{common_params, sign_rpc};
+use credplane::protocol::{CreateResponse, ErrorCode, ReadResponse};
+use credplane::provider::Provider;
+use credplane::provider::error::ProviderError;
+use credplane::sandbox::alicloud::{ADMIN_KEY_ID, ADMIN_KEY_SECRET};
+use credplane::sandbox::{SandboxHandle, SandboxOptions};
+use serde_json::{Value, json};
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Command, Stdio};
+
+struct Env {
+    sandbox: SandboxHandle,
+    provider: Provider,
+    http: reqwest::Client,
+}
+
+async fn env() -> Env {
+    let sandbox =
+        credplane::sandbox::start("127.0.0.1:0".parse().unwrap(), SandboxOptions::default())
+            .await
+            .unwrap();
+    let settings = serde_json::from_value(Value::Object(sandbox.provider_settings())).unwrap();
+    Env {
+        sandbox,
+        provider: Provider::new(settings),
+        http: reqwest::Client::new(),
+    }
+}
+
+fn secret(value: &str) -> Value {
+    json!({"$credplane": "secret", "value": value})
+}
+
+impl Env {
+    async fn create(
+        &self,
+        type_name: &str,
+        inputs: Value,
+    ) -> Result<CreateResponse, ProviderError> {
+        let req = json!({"type": type_name, "inputs": inputs});
+        self.provider
+            .create(serde_json::from_value(req).unwrap())
+            .await
+    }
+
+    async fn read(
+        &self,
+        type_name: &str,
+        id: &str,
+        inputs: Option<&Value>,
+        outputs: Option<&Value>,
+    ) -> Option<ReadResponse> {
+        let req = json!({"type": type_name, "id": id, "inputs": inputs, "outputs": outputs});
+        self.provider
+            .read(serde_json::from_value(req).unwrap())
+            .await
+            .unwrap()
+    }
+
+    async fn update(&self, type_name: &str, id: &str, olds: &Value, news: Value) -> Value {
+        let req = json!({"type": type_name, "id": id, "olds": olds, "news": news});
+        Value::Object(
+            self.provider
+                .update(serde_json::from_value(req).unwrap())
+                .await
+                .unwrap()
+                .outputs,
+        )
+    }
+
+    async fn delete(&self, type_name: &str, id: &str, outputs: &Value) {
+        let req = json!({"type": type_name, "id": id, "outputs": outputs});
+        self.provider
+            .delete(serde_json::from_value(req).unwrap())
+            .await
+            .unwrap();
+    }
+
+    async fn state(&self) -> Value {
+        self.http
+            .get(format!("{}/_sandbox/state", self.sandbox.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn keys_of(&self, user: &str) -> Vec<String> {
+        let state = self.state().await;
+        state["alicloud-ram"]["users"][user]["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["id"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    async fn pending_drops(&self) -> u64 {
+        let faults: Value = self
+            .http
+            .get(format!("{}/_sandbox/faults", self.sandbox.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        faults["next_drops"].as_u64().unwrap()
+    }
+
+    async fn faults(&self, faults: Value) {
+        self.http
+            .put(format!("{}/_sandbox/faults", self.sandbox.url))
+            .json(&faults)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// A raw V1-signed call as the admin, behind the provider's back.
+    async fn raw(
+        &self,
+        version: &str,
+        action: &str,
+        params: &[(&str, &str)],
+        skew_minutes: i64,
+        nonce: &str,
+    ) -> (u16, Value) {
+        let when = chrono::Utc::now() - chrono::TimeDelta::minutes(skew_minutes);
+        let mut all = common_params(
+            ADMIN_KEY_ID,
+            action,
+            version,
+            when,
+            nonce,
+            Some("cn-hangzhou"),
+        );
+        all.extend(params.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let signature = sign_rpc("POST", &all, ADMIN_KEY_SECRET);
+        all.push(("Signature".into(), signature));
+        let response = self
+            .http
+            .post(format!("{}/", self.sandbox.url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(&all).unwrap())
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.json().await.unwrap())
+    }
+
+    async fn kms(&self, action: &str, params: &[(&str, &str)]) -> Value {
+        let (status, body) = self
+            .raw(
+                "2016-01-20",
+                action,
+                params,
+                0,
+                &uuid::Uuid::new_v4().to_string(),
+            )
+            .await;
+        assert_eq!(status, 200, "{action}: {body}");
+        body
+    }
+}
+
+fn wire_error(err: &ProviderError) -> (ErrorCode, Option<String>, String) {
+    let (code, data) = err.to_wire();
+    (code, data.cloud_code, data.message)
+}
+
+const RAM: &str = "alicloud_ram_access_key";
+const KMS: &str = "alicloud_kms_secret";
+
+#[tokio::test]
+async fn ram_key_lifecycle_with_secret_file_update_import_and_delete() {
+    let env = env().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("alice.json");
+    let inputs = json!({"user_name": "alice", "secret_file": file.to_str().unwrap()});
+    let created = env.create(RAM, inputs.clone()).await.unwrap();
+    let id = created.id.clone();
+    assert!(id.starts_with("LTAI5t") && id.len() == 24, "{id}");
+    let outputs = Value::Object(created.outputs);
+    assert_eq!(outputs["id"], json!(id));
+    assert_eq!(outputs["status"], json!("Active"));
+    assert!(outputs["create_time"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(
+        outputs["secret"]["$credplane"],
+        json!("secret"),
+        "the secret travels enveloped"
+    );
+    assert!(outputs.get("encrypted_secret").is_none() && outputs.get("key_fingerprint").is_none());
+    let secret_value = outputs["secret"]["value"].as_str().unwrap().to_string();
+
+    let meta = std::fs::metadata(&file).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    let saved: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(
+        saved,
+        json!({"AccessKeyId": id, "AccessKeySecret": secret_value})
+    );
+    assert_eq!(env.keys_of("alice").await, vec![id.clone()]);
+
+    let read = env
+        .read(RAM, &id, Some(&inputs), Some(&outputs))
+        .await
+        .unwrap();
+    assert_eq!(read.id, id);
+    assert_eq!(
+        read.outputs["secret"], outputs["secret"],
+        "the create-only secret is carried forward"
+    );
+    assert_eq!(read.outputs["status"], json!("Active"));
+
+    let news =
+        json!({"user_name": "alice", "secret_file": file.to_str().unwrap(), "status": "Inactive"});
+    let updated = env.update(RAM, &id, &outputs, news.clone()).await;
+    assert_eq!(updated["status"], json!("Inactive"));
+    let state = env.state().await;
+    assert_eq!(
+        state["alicloud-ram"]["users"]["alice"]["keys"][0]["status"],
+        json!("Inactive")
+    );
+    let read = env
+        .read(RAM, &id, Some(&news), Some(&updated))
+        .await
+        .unwrap();
+    assert_eq!(read.outputs["status"], json!("Inactive"));
+
+    let imported = env
+        .read(RAM, &format!("alice:{id}"), None, None)
+        .await
+        .unwrap();
+    assert_eq!(imported.id, id);
+    assert_eq!(imported.inputs["user_name"], json!("alice"));
+    assert_eq!(imported.outputs["status"], json!("Inactive"));
+    assert!(
+        imported.outputs.get("secret").is_none(),
+        "an import never learns the secret"
+    );
+
+    env.delete(RAM, &id, &updated).await;
+    assert!(env.keys_of("alice").await.is_empty());
+    assert!(
+        env.read(RAM, &id, Some(&news), Some(&updated))
+            .await
+            .is_none()
+    );
+    env.delete(RAM, &id, &updated).await; // already gone counts as deleted
+}
+
+#[tokio::test]
+async fn ram_key_created_inactive_and_own_keys_without_user_name() {
+    let env = env().await;
+    let created = env
+        .create(RAM, json!({"user_name": "alice", "status": "Inactive"}))
+        .await
+        .unwrap();
+    assert_eq!(created.outputs["status"], json!("Inactive"));
+    assert_eq!(
+        env.state().await["alicloud-ram"]["users"]["alice"]["keys"][0]["status"],
+        json!("Inactive")
+    );
+
+    // No user_name: the key belongs to the provider's own identity; import by key id alone.
+    let own = env.create(RAM, json!({})).await.unwrap();
+    assert!(env.keys_of("sandbox-admin").await.contains(&own.id));
+    let imported = env.read(RAM, &own.id, None, None).await.unwrap();
+    assert_eq!(imported.outputs["status"], json!("Active"));
+    env.delete(RAM, &own.id, &Value::Object(own.outputs)).await;
+    assert_eq!(
+        env.keys_of("sandbox-admin").await,
+        vec![ADMIN_KEY_ID.to_string()]
+    );
+}
+
+#[tokio::test]
+async fn ram_two_key_limit_is_explained_with_the_users_keys() {
+    let env = env().await;
+    let first = env
+        .create(RAM, json!({"user_name": "alice"}))
+        .await
+        .unwrap()
+        .id;
+    let second = env
+        .create(RAM, json!({"user_name": "alice"}))
+        .await
+        .unwrap()
+        .id;
+    let err = env
+        .create(RAM, json!({"user_name": "alice"}))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProviderError::Explained { .. }), "{err:?}");
+    let (code, cloud_code, message) = wire_error(&err);
+    assert_eq!(
+        (code, cloud_code.as_deref()),
+        (ErrorCode::CloudError, Some("LimitExceeded.User.AccessKey"))
+    );
+    assert!(
+        message.contains("alice") && message.contains(&first) && message.contains(&second),
+        "{message}"
+    );
+    assert_eq!(env.keys_of("alice").await.len(), 2);
+
+    let err = env
+        .create(RAM, json!({"user_name": "bob"}))
+        .await
+        .unwrap_err();
+    assert_eq!(wire_error(&err).1.as_deref(), Some("EntityNotExist.User"));
+}
+
+#[tokio::test]
+async fn ram_unwritable_secret_file_fails_before_minting() {
+    let env = env().await;
+    let err = env
+        .create(
+            RAM,
+            json!({"user_name": "alice", "secret_file": "/nonexistent-credplane-dir/alice.json"}),
+        )
+        .await
+        .unwrap_err();
+    let (code, _, message) = wire_error(&err);
+    assert_eq!(code, ErrorCode::InvalidParams, "{message}");
+    assert!(message.contains("secret_file"), "{message}");
+    assert!(
+        env.keys_of("alice").await.is_empty(),
+        "no key may be minted when the file cannot be written"
+    );
+
+    let err = env
+        .create(RAM, json!({"user_name": "alice", "pgp_key": "not a key"}))
+        .await
+        .unwrap_err();
+    assert_eq!(wire_error(&err).0, ErrorCode::InvalidParams);
+    assert!(env.keys_of("alice").await.is_empty());
+}
+
+#[tokio::test]
+async fn ram_lost_reply_leaves_no_orphan() {
+    let env = env().await;
+    env.faults(json!({"next_drops": 1, "actions": ["CreateAccessKey"]}))
+        .await;
+    let created = env
+        .create(RAM, json!({"user_name": "alice"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        env.pending_drops().await,
+        0,
+        "the reply of the first CreateAccessKey was dropped"
+    );
+    assert!(
+        created.outputs["secret"]["value"]
+            .as_str()
+            .is_some_and(|s| s.len() == 30)
+    );
+    assert_eq!(
+        env.keys_of("alice").await,
+        vec![created.id],
+        "the orphan of the lost reply is deleted"
+    );
+}
+
+#[tokio::test]
+async fn ram_throttling_is_retried_and_a_failed_status_update_is_partially_created() {
+    let env = env().await;
+    env.faults(json!({"next_throttles": 2, "actions": ["ListAccessKeys"]})).await;
+    let created = env.create(RAM, json!({"user_name": "alice"})).await.unwrap();
+    assert_eq!(env.keys_of("alice").await, vec![created.id.clone()]);
+
+    // One attempt per call, so the injected 5xx is final.
+    let mut settings = env.sandbox.provider_settings();
+    settings.insert("common".into(), json!({"max_attempts": 1}));
+    let provider = Provider::new(serde_json::from_value(Value::Object(settings)).unwrap());
+    env.faults(json!({"next_errors": 1, "actions": ["UpdateAccessKey"]})).await;
+    let req = json!({"type": RAM, "inputs": {"user_name": "sandbox-admin", "status": "Inactive"}});
+    let err = provider.create(serde_json::from_value(req).unwrap()).await.unwrap_err();
+    let (code, data) = err.to_wire();
+    assert_eq!(code, ErrorCode::PartiallyCreated, "{err}");
+    let id = data.id.unwrap();
+    let outputs = data.outputs.unwrap();
+    assert_eq!(outputs["id"], json!(id));
+    assert_eq!(outputs["secret"]["$credplane"], json!("secret"), "the secret of the existing key is kept, enveloped");
+    assert!(env.keys_of("sandbox-admin").await.contains(&id));
+}
+
+#[tokio::test]
+async fn ram_pgp_round_trip_decrypted_by_gpg() {
+    let gpg = GpgHome::generate();
+    let env = env().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("key.json");
+    let inputs = json!({"user_name": "alice", "pgp_key": gpg.export_base64(), "secret_file": file.to_str().unwrap()});
+    let created = env.create(RAM, inputs).await.unwrap();
+    assert!(
+        created.outputs.get("secret").is_none(),
+        "no plaintext with a pgp_key"
+    );
+    assert_eq!(created.outputs["key_fingerprint"], json!(gpg.fingerprint));
+    let encrypted = created.outputs["encrypted_secret"]["value"]
+        .as_str()
+        .unwrap();
+    let plain = gpg.decrypt(&STANDARD.decode(encrypted).unwrap());
+    let saved: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(
+        String::from_utf8(plain).unwrap(),
+        saved["AccessKeySecret"].as_str().unwrap()
+    );
+}
+
+#[tokio::test]
+async fn replayed_nonce_and_stale_timestamp_are_rejected() {
+    let env = env().await;
+    let nonce = uuid::Uuid::new_v4().to_string();
+    let (status, body) = env
+        .raw(
+            "2015-05-01",
+            "ListAccessKeys",
+            &[("UserName", "alice")],
+            0,
+            &nonce,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["AccessKeys"], json!({"AccessKey": []}));
+    assert!(body["RequestId"].is_string());
+    let (status, body) = env
+        .raw(
+            "2015-05-01",
+            "ListAccessKeys",
+            &[("UserName", "alice")],
+            0,
+            &nonce,
+        )
+        .await;
+    assert_eq!(
+        (status, body["Code"].as_str()),
+        (400, Some("SignatureNonceUsed")),
+        "{body}"
+    );
+    let (status, body) = env
+        .raw(
+            "2016-01-20",
+            "ListSecrets",
+            &[],
+            20,
+            &uuid::Uuid::new_v4().to_string(),
+        )
+        .await;
+    assert_eq!(
+        (status, body["Code"].as_str()),
+        (400, Some("InvalidTimeStamp.Expired")),
+        "{body}"
+    );
+}
+
+const POLICY_1: &str = r#"{"Version":"1","Statement":[{"Action":["kms:*"],"Resource":["*"],"Effect":"Allow","Principal":{"RAM":["acs:ram::1234567890123456:*"]},"Sid":"kms default secret policy"}]}"#;
+const POLICY_2: &str = r#"{"Version":"1","Statement":[{"Action":["kms:GetSecretValue"],"Resource":["*"],"Effect":"Allow","Principal":{"RAM":["acs:ram::1234567890123456:user/alice"]},"Sid":"alice reads"}]}"#;
+
+fn ecs_inputs() -> Value {
+    json!({
+        "secret_name": "db-login",
+        "secret_data": secret(r#"{"UserName":"ecs-user","Password":"pw-1"}"#),
+        "version_id": "v1",
+        "secret_type": "ECS",
+        "secret_data_type": "text",
+        "description": "ecs login",
+        "encryption_key_id": "key-hzz661646aeygbqrfqg5j",
+        "dkms_instance_id": "kst-hzz61dbabacquz826y29f",
+        "extended_config": r#"{"SecretSubType":"Password","InstanceId":"i-bp1fr0a100hd0yf6ksq3","CommandId":"cmd-ACS-KMS-RotateECSSecret-For-Linux.sh","RegionId":"cn-hangzhou"}"#,
+        "extended_config_custom_data": {"team": "db"},
+        "enable_automatic_rotation": true,
+        "rotation_interval": "604800s",
+        "policy": POLICY_1,
+        "policy_name": "default",
+        "recovery_window_in_days": 7,
+        "tags": {"env": "test", "owner": "alice"},
+    })
+}
+
+#[tokio::test]
+async fn kms_secret_every_argument_create_read_update_import_drift_delete() {
+    let env = env().await;
+    let inputs = ecs_inputs();
+    let created = env.create(KMS, inputs.clone()).await.unwrap();
+    assert_eq!(created.id, "db-login");
+    let outputs = Value::Object(created.outputs);
+    assert_eq!(
+        outputs["arn"],
+        json!("acs:kms:cn-hangzhou:1234567890123456:secret/db-login")
+    );
+    assert!(outputs["create_time"].is_string());
+    assert_eq!(outputs["secret_data"]["$credplane"], json!("secret"));
+
+    let cloud = &env.state().await["alicloud-kms"]["secrets"]["db-login"];
+    assert_eq!(cloud["secret_type"], json!("ECS"));
+    assert_eq!(
+        cloud["encryption_key_id"],
+        json!("key-hzz661646aeygbqrfqg5j")
+    );
+    assert_eq!(
+        cloud["dkms_instance_id"],
+        json!("kst-hzz61dbabacquz826y29f")
+    );
+    assert_eq!(cloud["extended_config"]["SecretSubType"], json!("Password"));
+    assert_eq!(
+        cloud["extended_config"]["CustomData"],
+        json!({"team": "db"})
+    );
+    assert_eq!(
+        (
+            cloud["rotation"].clone(),
+            cloud["rotation_interval"].clone()
+        ),
+        (json!(true), json!("604800s"))
+    );
+    assert_eq!(cloud["policies"]["default"], json!(POLICY_1));
+    assert_eq!(cloud["description"], json!("ecs login"));
+    assert_eq!(cloud["tags"], json!({"env": "test", "owner": "alice"}));
+    assert_eq!(cloud["versions"][0]["stages"], json!(["ACSCurrent"]));
+
+    let read = env
+        .read(KMS, "db-login", Some(&inputs), Some(&outputs))
+        .await
+        .unwrap();
+    for field in [
+        "secret_data",
+        "version_id",
+        "description",
+        "tags",
+        "policy",
+        "rotation_interval",
+        "extended_config_custom_data",
+    ] {
+        assert_eq!(read.outputs[field], outputs[field], "{field}");
+    }
+
+    // Each updatable field, in place.
+    let mut news = inputs.clone();
+    news["secret_data"] = secret(r#"{"UserName":"ecs-user","Password":"pw-2"}"#);
+    news["version_id"] = json!("v2");
+    news["description"] = json!("rotated by hand");
+    news["extended_config_custom_data"] = json!({"team": "platform"});
+    news["rotation_interval"] = json!("1209600s");
+    news["policy"] = json!(POLICY_2);
+    news["tags"] = json!({"env": "prod", "cost": "42"});
+    news["recovery_window_in_days"] = json!(10);
+    let updated = env.update(KMS, "db-login", &outputs, news.clone()).await;
+    assert_eq!(updated["version_id"], json!("v2"));
+    let cloud = &env.state().await["alicloud-kms"]["secrets"]["db-login"];
+    assert_eq!(cloud["versions"][1]["id"], json!("v2"));
+    assert_eq!(cloud["versions"][1]["stages"], json!(["ACSCurrent"]));
+    assert_eq!(cloud["versions"][0]["stages"], json!(["ACSPrevious"]));
+    assert_eq!(cloud["description"], json!("rotated by hand"));
+    assert_eq!(
+        cloud["extended_config"]["CustomData"],
+        json!({"team": "platform"})
+    );
+    assert_eq!(cloud["rotation_interval"], json!("1209600s"));
+    assert_eq!(cloud["policies"]["default"], json!(POLICY_2));
+    assert_eq!(cloud["tags"], json!({"env": "prod", "cost": "42"}));
+    let read = env
+        .read(KMS, "db-login", Some(&news), Some(&updated))
+        .await
+        .unwrap();
+    assert_eq!(read.outputs["secret_data"], news["secret_data"]);
+    assert_eq!(read.outputs["tags"], news["tags"]);
+
+    // Rotation off; ACSCurrent moved back to v1 with move_to_version/remove_from_version.
+    let mut news2 = news.clone();
+    news2["enable_automatic_rotation"] = json!(false);
+    news2.as_object_mut().unwrap().remove("rotation_interval");
+    news2["move_to_version"] = json!("v1");
+    news2["remove_from_version"] = json!("v2");
+    let updated2 = env.update(KMS, "db-login", &updated, news2.clone()).await;
+    let cloud = &env.state().await["alicloud-kms"]["secrets"]["db-login"];
+    assert_eq!(cloud["rotation"], json!(false));
+    assert_eq!(cloud["versions"][0]["stages"], json!(["ACSCurrent"]));
+    assert_eq!(cloud["versions"][1]["stages"], json!(["ACSPrevious"]));
+    let read = env
+        .read(KMS, "db-login", Some(&news2), Some(&updated2))
+        .await
+        .unwrap();
+    assert_eq!(
+        read.outputs["version_id"],
+        json!("v1"),
+        "the current version is what the cloud says"
+    );
+    assert_eq!(read.outputs["secret_data"], inputs["secret_data"]);
+    assert_eq!(read.outputs["enable_automatic_rotation"], json!(false));
+
+    // Import by name.
+    let imported = env.read(KMS, "db-login", None, None).await.unwrap();
+    assert_eq!(imported.id, "db-login");
+    assert_eq!(imported.inputs["secret_type"], json!("ECS"));
+    assert_eq!(imported.inputs["description"], json!("rotated by hand"));
+    assert_eq!(imported.inputs["policy"], json!(POLICY_2));
+    assert_eq!(
+        imported.inputs["tags"],
+        json!({"cost": "42", "env": "prod"})
+    );
+    assert_eq!(
+        imported.inputs["secret_data"]["$credplane"],
+        json!("secret")
+    );
+
+    // Drift: a new value stored behind the provider's back is noticed.
+    env.kms(
+        "PutSecretValue",
+        &[
+            ("SecretName", "db-login"),
+            ("VersionId", "v9"),
+            ("SecretData", r#"{"UserName":"x","Password":"changed"}"#),
+        ],
+    )
+    .await;
+    let drifted = env
+        .read(KMS, "db-login", Some(&news2), Some(&updated2))
+        .await
+        .unwrap();
+    assert_eq!(drifted.outputs["version_id"], json!("v9"));
+    assert_eq!(
+        drifted.outputs["secret_data"],
+        secret(r#"{"UserName":"x","Password":"changed"}"#)
+    );
+
+    // Delete: a recovery window of recovery_window_in_days, then gone for read.
+    env.delete(KMS, "db-login", &updated2).await;
+    let cloud = &env.state().await["alicloud-kms"]["secrets"]["db-login"];
+    let planned =
+        chrono::DateTime::parse_from_rfc3339(cloud["planned_delete_time"].as_str().unwrap())
+            .unwrap();
+    let days = (planned.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_hours();
+    assert!(
+        (9 * 24..=10 * 24).contains(&days),
+        "{days} hours: recovery_window_in_days = 10"
+    );
+    assert!(
+        env.read(KMS, "db-login", Some(&news2), Some(&updated2))
+            .await
+            .is_none()
+    );
+    env.delete(KMS, "db-login", &updated2).await; // in its window already: deleted
+
+    // The name is taken while in its window: explained; RestoreSecret brings it back.
+    let err = env.create(KMS, inputs.clone()).await.unwrap_err();
+    assert!(matches!(err, ProviderError::Explained { .. }), "{err:?}");
+    let (_, cloud_code, message) = wire_error(&err);
+    assert_eq!(cloud_code.as_deref(), Some("Rejected.ResourceExist"));
+    assert!(message.starts_with("secret db-login is scheduled for deletion; restore it with RestoreSecret, wait until 20"), "{message}");
+    assert!(
+        message.ends_with("or choose another secret_name"),
+        "{message}"
+    );
+    env.kms("RestoreSecret", &[("SecretName", "db-login")])
+        .await;
+    assert!(env.read(KMS, "db-login", None, None).await.is_some());
+}
+
+#[tokio::test]
+async fn kms_legacy_custom_data_binary_data_and_lost_create_reply() {
+    let env = env().await;
+    let inputs = json!({
+        "secret_name": "rds-admin",
+        "secret_data": r#"{"Accounts":[{"AccountName":"root","AccountPassword":"pw"}]}"#,
+        "version_id": "v1",
+        "secret_type": "Rds",
+        "extended_config": r#"{"SecretSubType":"SingleUser","DBInstanceId":"rm-1","CustomData":{}}"#,
+        "custom_data": {"legacy": "yes"},
+    });
+    env.faults(json!({"next_drops": 1, "actions": ["CreateSecret"]}))
+        .await;
+    let created = env.create(KMS, inputs.clone()).await.unwrap();
+    assert_eq!(
+        env.pending_drops().await,
+        0,
+        "the reply of CreateSecret was dropped"
+    );
+    let cloud = &env.state().await["alicloud-kms"]["secrets"];
+    assert_eq!(
+        cloud.as_object().unwrap().len(),
+        1,
+        "the lost reply did not create twice"
+    );
+    assert_eq!(
+        cloud["rds-admin"]["extended_config"]["CustomData"],
+        json!({"legacy": "yes"})
+    );
+    let mut news = inputs.clone();
+    news["custom_data"] = json!({"legacy": "no"});
+    env.update(KMS, "rds-admin", &Value::Object(created.outputs), news)
+        .await;
+    assert_eq!(
+        env.state().await["alicloud-kms"]["secrets"]["rds-admin"]["extended_config"]["CustomData"],
+        json!({"legacy": "no"})
+    );
+
+    let binary = STANDARD.encode([0u8, 1, 2, 255]);
+    let created = env
+        .create(KMS, json!({"secret_name": "blob", "secret_data": binary, "version_id": "b1", "secret_data_type": "binary"}))
+        .await
+        .unwrap();
+    let read = env
+        .read(KMS, "blob", None, Some(&Value::Object(created.outputs)))
+        .await
+        .unwrap();
+    assert_eq!(read.outputs["secret_data_type"], json!("binary"));
+    assert_eq!(read.outputs["secret_data"], secret(&binary));
+}
+
+#[tokio::test]
+async fn kms_check_refuses_key_id_and_certificate_id_and_same_version_updates() {
+    let env = env().await;
+    for field in ["key_id", "certificate_id"] {
+        let mut inputs = json!({"secret_name": "n", "secret_data": "d", "version_id": "v1"});
+        inputs[field] = json!("x");
+        let err = env.create(KMS, inputs).await.unwrap_err();
+        let (code, _, message) = wire_error(&err);
+        assert_eq!(code, ErrorCode::InvalidParams);
+        assert!(
+            message.contains("exactly one of key_id, secret_name and certificate_id"),
+            "{message}"
+        );
+    }
+    let inputs = json!({"secret_name": "n", "secret_data": "d", "version_id": "v1"});
+    let created = env.create(KMS, inputs).await.unwrap();
+    let req = json!({"type": KMS, "id": "n", "olds": created.outputs, "news": {"secret_name": "n", "secret_data": "e", "version_id": "v1"}});
+    let err = env
+        .provider
+        .update(serde_json::from_value(req).unwrap())
+        .await
+        .unwrap_err();
+    assert!(wire_error(&err).2.contains("needs a new version_id"));
+}
+
+/// A throwaway gpg home with one generated key (as in tests/pgp_roundtrip.rs).
+struct GpgHome {
+    dir: tempfile::TempDir,
+    fingerprint: String,
+}
+
+impl GpgHome {
+    fn generate() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("cpali")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let mut home = GpgHome {
+            dir,
+            fingerprint: String::new(),
+        };
+        home.ok(&[
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            "Ali Test <ali@example.com>",
+            "default",
+            "default",
+            "never",
+        ]);
+        let listing = String::from_utf8(home.ok(&["--with-colons", "--list-keys"]).stdout).unwrap();
+        home.fingerprint = listing
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("fpr:")
+                    .map(|r| r.trim_matches(':').to_lowercase())
+            })
+            .expect("a fingerprint");
+        home
+    }
+
+    fn run(&self, args: &[&str], stdin: &[u8]) -> std::process::Output {
+        let mut child = Command::new("gpg")
+            .env("GNUPGHOME", self.dir.path())
+            .args(["--batch", "--no-tty", "--pinentry-mode", "loopback"])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("gpg must be installed (apt-get install gnupg)");
+        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> std::process::Output {
+        let out = self.run(args, b"");
+        assert!(
+            out.status.success(),
+            "gpg {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    fn export_base64(&self) -> String {
+        STANDARD.encode(self.ok(&["--export", &self.fingerprint]).stdout)
+    }
+
+    fn decrypt(&self, message: &[u8]) -> Vec<u8> {
+        let out = self.run(&["--decrypt"], message);
+        assert!(
+            out.status.success(),
+            "gpg --decrypt: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+}
+
+impl Drop for GpgHome {
+    fn drop(&mut self) {
+        let _ = Command::new("gpgconf")
+            .env("GNUPGHOME", self.dir.path())
+            .args(["--kill", "gpg-agent"])
+            .output();
+    }
+}
