@@ -145,12 +145,27 @@ fn computed_inputs_left_out_keep_their_value() {
 }
 
 #[test]
-fn kms_replacement_under_the_same_name_deletes_first() {
+fn kms_replacement_must_rename_and_never_deletes_first() {
+    use credplane::protocol::CheckRequest;
     let base = json!({"secret_name": "db", "secret_data": "s", "version_id": "v1", "secret_type": "Generic"});
-    let same_name = diff("alicloud_kms_secret", base.clone(), with(&base, "secret_type", json!("Rds")));
-    assert!(same_name.delete_before_replace);
-    let new_name = diff("alicloud_kms_secret", base.clone(), with(&base, "secret_name", json!("db2")));
-    assert!(!new_name.delete_before_replace);
+    let check = |news: Value| {
+        Provider::default()
+            .check(CheckRequest {
+                type_name: "alicloud_kms_secret".into(),
+                olds: Some(base.as_object().unwrap().clone()),
+                news: news.as_object().unwrap().clone(),
+            })
+            .unwrap()
+            .failures
+    };
+    let same_name = check(with(&base, "encryption_key_id", json!("key-2")));
+    assert_eq!(same_name.len(), 1, "{same_name:?}");
+    assert_eq!(same_name[0].property, "encryption_key_id");
+    assert!(same_name[0].reason.contains("choose a new secret_name"));
+    let renamed = check(with(&with(&base, "encryption_key_id", json!("key-2")), "secret_name", json!("db2")));
+    assert!(renamed.is_empty(), "{renamed:?}");
+    let d = diff("alicloud_kms_secret", base.clone(), with(&base, "secret_name", json!("db2")));
+    assert!(!d.delete_before_replace);
     let key = diff("aws_iam_access_key", json!({"user": "a"}), json!({"user": "b"}));
     assert!(!key.delete_before_replace, "a new key is made before the old one goes");
 }

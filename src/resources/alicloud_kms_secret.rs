@@ -4,11 +4,12 @@
 //! each field's description says so: `secret_data` and `version_id` change in place through
 //! PutSecretValue (a replacement would collide with the old secret, which sits in its recovery
 //! window under the same name); `tags`, `rotation_interval` change in place through
-//! TagResource/UntagResource and UpdateSecretRotationPolicy.
+//! TagResource/UntagResource and UpdateSecretRotationPolicy. The other replacing arguments change
+//! only together with `secret_name`, for the same reason (see `check_change`).
 
 use super::rules::{bool_prop, is_set, is_unknown_prop, str_prop, Rule};
 use super::{Context, Found, Resource, ResourceInfo, Timeouts};
-use crate::protocol::PropertyMap;
+use crate::protocol::{Failure, PropertyMap};
 use crate::provider::error::ProviderError;
 use crate::cloud::alicloud::kms::{KmsClient, NewSecret, SecretValue};
 use crate::cloud::error::CloudError;
@@ -53,7 +54,10 @@ pub enum SecretDataType {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlicloudKmsSecretInputs {
-    /// The credential name.
+    /// The credential name. Changing it replaces the secret. The other replacing arguments
+    /// (`secret_type`, `secret_data_type`, `encryption_key_id`, `dkms_instance_id`,
+    /// `extended_config`) can only change together with a new name: the old secret stays in its
+    /// recovery window under its name, so KMS refuses a replacement of the same name.
     #[schemars(extend("x-forceNew" = true), length(min = 1, max = 192))]
     pub secret_name: String,
     /// The credential value. The length does not exceed 30720 bytes (30KB). KMS uses the specified
@@ -186,6 +190,9 @@ pub struct AlicloudKmsSecretOutputs {
 
 /// The `alicloud_kms_secret` resource.
 pub struct AlicloudKmsSecret;
+
+/// The arguments whose change replaces the secret (besides its name).
+const REPLACING_FIELDS: [&str; 5] = ["secret_type", "secret_data_type", "encryption_key_id", "dkms_instance_id", "extended_config"];
 
 /// The secret types whose value has a fixed JSON layout and which KMS rotates itself.
 const MANAGED: [&str; 3] = ["Rds", "RAMCredentials", "ECS"];
@@ -371,10 +378,22 @@ impl Resource for AlicloudKmsSecret {
         RULES
     }
 
-    /// A replacement that keeps the name must delete first (without a recovery window), because
-    /// KMS refuses a second secret of the same name while the old one can still be recovered.
-    fn delete_before_replace(olds: &PropertyMap, news: &PropertyMap) -> bool {
-        olds.get("secret_name") == news.get("secret_name")
+    /// KMS keeps a deleted secret's name through its recovery window, so a replacement under the
+    /// same name would be refused: the ForceNew arguments change only together with the name.
+    fn check_change(olds: &PropertyMap, news: &PropertyMap) -> Vec<Failure> {
+        if olds.get("secret_name") != news.get("secret_name") {
+            return vec![];
+        }
+        REPLACING_FIELDS
+            .iter()
+            .filter(|field| olds.get(**field).filter(|v| !v.is_null()) != news.get(**field).filter(|v| !v.is_null()))
+            .map(|field| {
+                Failure::new(
+                    *field,
+                    "can only change together with secret_name: replacing the secret under the same name fails while the old one is in its recovery window; choose a new secret_name",
+                )
+            })
+            .collect()
     }
 
     async fn create(&self, ctx: &Context, inputs: Self::Inputs) -> Result<(String, Self::Outputs), ProviderError> {
@@ -547,10 +566,9 @@ impl Resource for AlicloudKmsSecret {
         Ok(AlicloudKmsSecretOutputs { inputs: news, ..olds })
     }
 
-    /// Deletes with the recovery window of `recovery_window_in_days`. The delete-before-replace of
-    /// a secret that keeps its name would need ForceDeleteWithoutRecovery, but `delete` is not
-    /// told that a replacement follows, so it always schedules a recoverable deletion; the create
-    /// that follows then fails with the explained deletion-window error (restore, wait, or rename).
+    /// Deletes with the recovery window of `recovery_window_in_days`. A replacement always has a
+    /// new name (`check_change` refuses one that keeps it), so the recoverable deletion never
+    /// blocks the create of its replacement.
     async fn delete(&self, ctx: &Context, id: &str, outputs: Self::Outputs) -> Result<(), ProviderError> {
         let kms = ctx.clouds.alicloud_kms()?;
         match kms.delete_secret(ctx, id, outputs.inputs.recovery_window_in_days).await {

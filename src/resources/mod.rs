@@ -87,6 +87,12 @@ pub trait Resource: Send + Sync + 'static {
         &[]
     }
 
+    /// Failures of a change from the previous inputs `olds` to `news` that the cloud cannot make
+    /// (`check` with `olds`). Both maps are plain: envelopes removed.
+    fn check_change(_olds: &PropertyMap, _news: &PropertyMap) -> Vec<crate::protocol::Failure> {
+        vec![]
+    }
+
     /// Whether a replacement must delete the old resource first (a unique name would collide).
     fn delete_before_replace(_olds: &PropertyMap, _news: &PropertyMap) -> bool {
         false
@@ -117,9 +123,3 @@ pub trait Resource: Send + Sync + 'static {
     async fn delete(&self, ctx: &Context, id: &str, outputs: Self::Outputs) -> Result<(), ProviderError>;
 }
 
-/// The error of a lifecycle method whose cloud client has not landed yet.
-pub(crate) fn pending(type_name: &str) -> ProviderError {
-    ProviderError::Unsupported(format!(
-        "{type_name}: this build of credplane cannot call the cloud for this type yet (check and diff work)"
-    ))
-}

@@ -144,8 +144,15 @@ impl<R: Resource> DynResource for Typed<R> {
         R::info()
     }
 
-    fn check(&self, _olds: Option<PropertyMap>, news: PropertyMap) -> CheckResponse {
-        check(&self.doc, &self.validator, R::rules(), news)
+    fn check(&self, olds: Option<PropertyMap>, news: PropertyMap) -> CheckResponse {
+        let mut response = check(&self.doc, &self.validator, R::rules(), news);
+        if let Some(olds) = olds {
+            // Normalized like the news, so that a default is not mistaken for a change.
+            let (olds, _) = unwrap_all(check(&self.doc, &self.validator, &[], olds).inputs);
+            let (news, _) = unwrap_all(response.inputs.clone());
+            response.failures.extend(R::check_change(&olds, &news));
+        }
+        response
     }
 
     fn diff(&self, olds: PropertyMap, news: PropertyMap, ignore_changes: &[String]) -> DiffResponse {
