@@ -1,0 +1,137 @@
+"""Plans: what a preview will do (or what an up, refresh or destroy did), and how it is printed.
+
+Symbols: ``+`` create, ``~`` update, ``-`` delete, ``+-`` replace; per property ``+`` added,
+``~`` changed, ``-`` removed. Secrets print as ``[secret]``, unknown values as ``(unknown)``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .secret import MASK, UNKNOWN_TEXT, Secret, Unknown, mask
+
+OPS = ("create", "update", "replace", "delete", "same")
+OP_SYMBOL = {"create": "+", "update": "~", "replace": "+-", "delete": "-", "same": " "}
+KIND_SYMBOL = {"add": "+", "update": "~", "delete": "-"}
+
+
+def render_value(value: Any) -> str:
+    """A one-line rendering of a value with secrets masked and unknowns marked."""
+    if isinstance(value, Secret):
+        return MASK
+    if isinstance(value, Unknown):
+        return UNKNOWN_TEXT
+    if value is None:
+        return "null"
+    return json.dumps(mask(value), sort_keys=True, ensure_ascii=False)
+
+
+@dataclass
+class PropertyChange:
+    name: str
+    kind: str
+    """``add``, ``update`` or ``delete``."""
+    old: Any = None
+    new: Any = None
+    replace: bool = False
+    """The change forces a replacement."""
+
+    def render(self) -> str:
+        sym = KIND_SYMBOL.get(self.kind, "~")
+        if self.kind == "add":
+            text = f"{sym} {self.name}: {render_value(self.new)}"
+        elif self.kind == "delete":
+            text = f"{sym} {self.name}: {render_value(self.old)}"
+        else:
+            text = f"{sym} {self.name}: {render_value(self.old)} => {render_value(self.new)}"
+        return text + (" (forces replacement)" if self.replace else "")
+
+
+@dataclass
+class Step:
+    op: str
+    """One of :data:`OPS`."""
+    type: str
+    name: str
+    id: str | None = None
+    changes: list[PropertyChange] = field(default_factory=list)
+    delete_before_replace: bool = False
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """Planned outputs (preview: may hold unknowns) or, after an apply, the actual outputs."""
+    note: str = ""
+
+    @property
+    def changed(self) -> list[str]:
+        return sorted(c.name for c in self.changes)
+
+    def render(self, verbose: bool = True) -> str:
+        head = f"{OP_SYMBOL.get(self.op, '?'):>2} {self.type} {self.name}"
+        if self.id:
+            head += f" (id {self.id})"
+        if self.op == "replace" and self.delete_before_replace:
+            head += " [delete before replace]"
+        if self.note:
+            head += f" [{self.note}]"
+        lines = [head]
+        if verbose and self.op != "delete":
+            lines += [f"       {c.render()}" for c in self.changes]
+        return "\n".join(lines)
+
+
+@dataclass
+class Plan:
+    stack: str
+    action: str
+    """``preview``, ``up``, ``refresh`` or ``destroy``."""
+    steps: list[Step] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def step(self, name: str) -> Step | None:
+        """The last step for the resource ``name``."""
+        for s in reversed(self.steps):
+            if s.name == name:
+                return s
+        return None
+
+    def ops(self) -> dict[str, str]:
+        """Resource name -> op (the last step per resource)."""
+        return {s.name: s.op for s in self.steps}
+
+    def counts(self) -> dict[str, int]:
+        out = {op: 0 for op in OPS}
+        for s in self.steps:
+            out[s.op] = out.get(s.op, 0) + 1
+        return out
+
+    @property
+    def has_changes(self) -> bool:
+        return any(s.op != "same" for s in self.steps)
+
+    def render(self) -> str:
+        title = {
+            "preview": "Previewing",
+            "up": "Applied",
+            "refresh": "Refreshed",
+            "destroy": "Destroyed",
+        }.get(self.action, self.action)
+        lines = [f"{title} stack {self.stack}:"]
+        lines += [f"  warning: {w}" for w in self.warnings]
+        for s in self.steps:
+            if s.op == "same":
+                continue
+            lines.append(s.render())
+        c = self.counts()
+        words = {"create": "to create", "update": "to update", "replace": "to replace", "delete": "to delete"}
+        if self.action != "preview":
+            words = {"create": "created", "update": "updated", "replace": "replaced", "delete": "deleted"}
+            if self.action == "refresh":
+                words = {"create": "created", "update": "drifted", "replace": "replaced", "delete": "gone"}
+        parts = [f"{c[op]} {words[op]}" for op in ("create", "update", "replace", "delete") if c[op]]
+        parts.append(f"{c['same']} unchanged")
+        lines.append("Resources: " + ", ".join(parts))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.render()
