@@ -36,7 +36,10 @@ def provider_command(binary: str | None = None, *, sandbox: bool | None = None) 
     argv = shlex.split(spec)
     if not argv:
         raise TransportError("empty provider command")
-    if os.sep not in argv[0] and not os.path.exists(argv[0]):
+    if os.sep in argv[0]:
+        if not os.path.exists(argv[0]):
+            raise TransportError(f"provider binary {argv[0]!r} does not exist; build it or set CREDPLANE_BIN")
+    elif not os.path.exists(argv[0]):
         found = shutil.which(argv[0])
         if found is None:
             raise TransportError(
