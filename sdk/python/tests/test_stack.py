@@ -294,3 +294,21 @@ def test_interrupted_replace_deletes_old_later(make_stack: MakeStack, cloud_file
     s.after_operation = None
     assert s.up().ops() == {"k": "same"}
     assert list(cloud(cloud_file)["aws_iam_access_key"]) == [s.outputs("k")["id"]]
+
+
+def test_generated_style_wire_envelopes_in_inputs(make_stack: MakeStack, cloud_file: Path, tmp_path: Path) -> None:
+    """Generated classes pass inputs already enveloped: {"$credplane": "secret", "value": ...}."""
+    out = io.StringIO()
+
+    def program() -> None:
+        key = Resource("alicloud_ram_access_key", "ram", {"user_name": "alice"})
+        Resource("alicloud_kms_secret", "lit", {"secret_name": "a", "secret_data": {"$credplane": "secret", "value": "lit-PLAINTEXT"}, "version_id": "v1"})
+        kms = Resource("alicloud_kms_secret", "ref", {"secret_name": "b", "secret_data": key._output("secret"), "version_id": key._output("id")})
+        assert kms.inputs["version_id"].resource is key
+
+    s = make_stack(program, out=out)
+    s.preview()
+    s.up()
+    assert "lit-PLAINTEXT" not in out.getvalue() and "lit-PLAINTEXT" not in (tmp_path / "state.json").read_text()
+    assert s.outputs("lit")["secret_data"] == Secret("lit-PLAINTEXT")
+    assert s.outputs("ref")["version_id"] == s.outputs("ram")["id"]

@@ -7,6 +7,7 @@ import threading
 from typing import Any, Iterator, Mapping, Sequence
 
 from .output import Output, collect_outputs
+from .secret import unwrap
 
 _local = threading.local()
 
@@ -56,7 +57,10 @@ class Resource:
             raise ValueError("name must be a non-empty string")
         self._type_name = type_name
         self._name = name
-        self._inputs: dict[str, Any] = {k: v for k, v in dict(inputs).items() if v is not None}
+        given = {k: v for k, v in dict(inputs).items() if v is not None}
+        self._given_inputs = given
+        # Wire envelopes (as produced by generated code) become Secret / UNKNOWN; Outputs stay.
+        self._inputs: dict[str, Any] = unwrap(given)
         self._depends_on: list[Resource] = list(depends_on)
         self._ignore_changes: list[str] = list(ignore_changes)
         # Filled in by the stack engine as it runs.
@@ -73,6 +77,15 @@ class Resource:
     @property
     def name(self) -> str:
         return self._name
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        """The inputs as given (``None`` values dropped), Outputs and secrets in place."""
+        return dict(self._given_inputs)
+
+    @property
+    def depends_on(self) -> list["Resource"]:
+        return list(self._depends_on)
 
     def _output(self, prop: str) -> Output[Any]:
         """A reference to the output property ``prop`` of this resource."""
