@@ -312,3 +312,20 @@ def test_generated_style_wire_envelopes_in_inputs(make_stack: MakeStack, cloud_f
     assert "lit-PLAINTEXT" not in out.getvalue() and "lit-PLAINTEXT" not in (tmp_path / "state.json").read_text()
     assert s.outputs("lit")["secret_data"] == Secret("lit-PLAINTEXT")
     assert s.outputs("ref")["version_id"] == s.outputs("ram")["id"]
+
+
+def test_refresh_keeps_secrets_the_cloud_does_not_return(make_stack: MakeStack, cloud_file: Path) -> None:
+    s = make_stack(lambda: Resource("aws_iam_access_key", "k", {"user": "alice"}) and None)
+    s.up()
+    secret = s.outputs("k")["secret"]
+    doc = json.loads(cloud_file.read_text())
+    key_id = s.outputs("k")["id"]
+    doc["cloud"]["aws_iam_access_key"][key_id]["secret"] = None  # read no longer returns it
+    cloud_file.write_text(json.dumps(doc))
+    from conftest import provider_argv
+    from credplane.runtime import Client
+
+    s._client.close()  # type: ignore[union-attr]
+    s._client = Client.stdio(argv=provider_argv())
+    assert s.refresh().ops() == {"k": "same"}
+    assert s.outputs("k")["secret"] == secret

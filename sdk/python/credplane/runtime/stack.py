@@ -389,8 +389,10 @@ class Stack:
                     continue
                 outputs = dict(found.outputs)
                 for k, v in s.outputs.items():
-                    if k not in outputs and isinstance(v, Secret):
+                    if outputs.get(k) is None and isinstance(v, Secret):
                         outputs[k] = v  # secrets the cloud only returns at creation
+                # Write-only inputs (secrets) are not read back: keep the applied ones.
+                inputs = {**s.inputs, **{k: v for k, v in found.inputs.items() if v is not None}}
                 changes = []
                 for k in sorted(set(s.outputs) | set(outputs)):
                     a, b = s.outputs.get(k), outputs.get(k)
@@ -398,7 +400,7 @@ class Stack:
                         kind = "add" if a is None else "delete" if b is None else "update"
                         changes.append(PropertyChange(k, kind, a, b))
                 plan.steps.append(Step("update" if changes else "same", s.type, s.name, found.id or s.id, changes, outputs=outputs))
-                state.put(ResourceState(s.type, s.name, found.id or s.id, dict(found.inputs) or s.inputs, outputs, s.dependencies))
+                state.put(ResourceState(s.type, s.name, found.id or s.id, inputs, outputs, s.dependencies, s.partial))
                 self._save(state, "refresh", s.name)
             self._print(plan.render())
             return plan
