@@ -292,7 +292,9 @@ def test_interrupted_replace_deletes_old_later(make_stack: MakeStack, cloud_file
     st = s.state()
     assert [r.id for r in st.pending_deletes] == [old] and st.get("k") is not None
     s.after_operation = None
-    assert s.up().ops() == {"k": "same"}
+    plan = s.up()
+    assert [(x.name, x.op, x.note) for x in plan.steps] == [("k", "same", ""), ("k", "delete", "replaced")]
+    assert plan.ops() == {"k": "same"}
     assert list(cloud(cloud_file)["aws_iam_access_key"]) == [s.outputs("k")["id"]]
 
 

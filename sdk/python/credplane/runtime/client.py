@@ -291,12 +291,28 @@ class Client:
         with self._id_lock:
             request_id = next(self._ids)
         message = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": wrap(dict(params or {}))}
-        reply = self._transport.request(message, timeout if timeout is not None else self.timeout)
+        try:
+            reply = self._transport.request(message, timeout if timeout is not None else self.timeout)
+        except KeyboardInterrupt:
+            if method != "cancel":
+                self._cancel_in_background()
+            raise
         if "error" in reply and reply["error"] is not None:
             raise error_from_reply(reply["error"])
         if "result" not in reply:
             raise TransportError(f"reply to {method} has neither result nor error")
         return unwrap(reply["result"])
+
+    def _cancel_in_background(self) -> None:
+        """Asks the provider to cancel what is in flight (best effort, does not wait)."""
+
+        def send() -> None:
+            try:
+                self.call("cancel", {}, timeout=5)
+            except Exception:
+                pass
+
+        threading.Thread(target=send, daemon=True).start()
 
     # --- typed protocol methods -------------------------------------------------------------
 

@@ -89,15 +89,15 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
 
     def step(self, name: str) -> Step | None:
-        """The last step for the resource ``name``."""
-        for s in reversed(self.steps):
-            if s.name == name:
-                return s
-        return None
+        """The step for the resource ``name`` (not counting the deletion of a replaced predecessor)."""
+        found = [s for s in self.steps if s.name == name]
+        main = [s for s in found if s.note != "replaced"]
+        chosen = main or found
+        return chosen[-1] if chosen else None
 
     def ops(self) -> dict[str, str]:
-        """Resource name -> op (the last step per resource)."""
-        return {s.name: s.op for s in self.steps}
+        """Resource name -> op (deletions of replaced predecessors left out)."""
+        return {s.name: s.op for s in self.steps if s.note != "replaced"}
 
     def counts(self) -> dict[str, int]:
         out = {op: 0 for op in OPS}

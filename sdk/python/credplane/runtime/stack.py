@@ -256,6 +256,8 @@ class Stack:
                     self.client.delete(s.type, s.id, s.outputs)
                     state.remove(s.name)
                     self._save(state, "delete", s.name)
+            for old in state.pending_deletes:
+                plan.steps.append(Step("delete", old.type, old.name, old.id, outputs=old.outputs, note="replaced"))
             if apply:
                 self._finish_pending_deletes(state)
             return plan
