@@ -11,11 +11,39 @@ from typing import Any, Callable
 
 import pytest
 
-from conftest import REPO, provider_argv
+from conftest import REPO, USE_SANDBOX, provider_argv
 from credplane.runtime import Client, Plan, Resource, RpcError, Secret, Stack, Unknown
 from credplane.runtime.secret import is_secret_envelope, reveal
 
-SCENARIOS = sorted((REPO / "tests" / "conformance" / "scenarios").glob("*.json"))
+import os
+
+SCENARIO_DIR = Path(os.environ.get("CREDPLANE_CONFORMANCE_DIR") or REPO / "tests" / "conformance" / "scenarios")
+SCENARIOS = sorted(SCENARIO_DIR.glob("*.json"))
+
+SCENARIO_KEYS = {"name", "description", "steps"}
+STEP_KEYS = {"action", "program", "expect"}
+ACTIONS = {"preview", "up", "refresh", "destroy"}
+RESOURCE_KEYS = {"type", "name", "inputs", "dependsOn"}
+EXPECT_KEYS = {"plan", "order", "unknown", "masked", "outputs", "equal", "sameId", "newId", "state", "error"}
+PLAN_KEYS = {"op", "changed", "unchanged", "replaceBy"}
+OUTPUT_KEYS = {"present", "secret", "values"}
+OPS = {"create", "update", "replace", "delete"}
+
+
+def validate(doc: Any) -> None:
+    """Rejects anything the format (tests/conformance/README.md) does not define, typos included."""
+    assert isinstance(doc, dict) and set(doc) <= SCENARIO_KEYS and {"name", "steps"} <= set(doc), sorted(doc)
+    assert isinstance(doc["steps"], list) and doc["steps"]
+    for step in doc["steps"]:
+        assert set(step) <= STEP_KEYS and step.get("action") in ACTIONS, step
+        for r in step.get("program", []):
+            assert set(r) <= RESOURCE_KEYS and {"type", "name"} <= set(r), r
+        expect = step.get("expect", {})
+        assert set(expect) <= EXPECT_KEYS, sorted(set(expect) - EXPECT_KEYS)
+        for e in expect.get("plan", {}).values():
+            assert set(e) <= PLAN_KEYS and e.get("op") in OPS, e
+        for e in expect.get("outputs", {}).values():
+            assert set(e) <= OUTPUT_KEYS, e
 
 
 def build_program(spec: list[dict[str, Any]], literals: list[str]) -> Callable[[], None]:
@@ -104,16 +132,16 @@ def check_expect(expect: dict[str, Any], plan: Plan, text: str, stack: Stack, id
         va, vb = lookup(stack, a), lookup(stack, b)
         assert va is not None and reveal(va) == reveal(vb), f"{where}: {a} != {b}"
     for name in expect.get("sameId", []):
-        assert state.get(name) is not None and state.get(name).id == ids_before[name], f"{where}: {name} id changed"  # type: ignore[union-attr]
+        assert state.get(name) is not None and state.get(name).id == ids_before.get(name), f"{where}: {name} id changed"  # type: ignore[union-attr]
     for name in expect.get("newId", []):
-        assert state.get(name) is not None and state.get(name).id != ids_before[name], f"{where}: {name} id unchanged"  # type: ignore[union-attr]
+        assert state.get(name) is not None and state.get(name).id != ids_before.get(name), f"{where}: {name} id unchanged"  # type: ignore[union-attr]
     if "state" in expect:
         assert sorted(r.name for r in state.resources) == sorted(expect["state"]), f"{where}: state {[r.name for r in state.resources]}"
 
 
-@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
-def test_scenario(path: Path, tmp_path: Path, cloud_file: Path, passphrase: str) -> None:
-    scenario = json.loads(path.read_text())
+def run_scenario(scenario: dict[str, Any], tmp_path: Path) -> None:
+    """Runs one scenario on a fresh provider process and an empty state in ``tmp_path``."""
+    validate(scenario)
     literals: list[str] = []
     program: list[dict[str, Any]] = []
     client = Client.stdio(argv=provider_argv(), timeout=120)
@@ -141,8 +169,47 @@ def test_scenario(path: Path, tmp_path: Path, cloud_file: Path, passphrase: str)
         client.close()
 
 
-def test_scenarios_exist() -> None:
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_scenario(path: Path, tmp_path: Path, cloud_file: Path, passphrase: str) -> None:
+    run_scenario(json.loads(path.read_text()), tmp_path)
+
+
+def test_scenarios_are_valid() -> None:
     assert len(SCENARIOS) >= 4
+    names = set()
     for p in SCENARIOS:
         doc = json.loads(p.read_text())
-        assert {"name", "steps"} <= set(doc) and doc["steps"][-1]["action"] == "destroy"
+        validate(doc)
+        assert doc["steps"][-1]["action"] == "destroy", f"{p.name} must end with destroy"
+        assert doc["name"] not in names
+        names.add(doc["name"])
+
+
+BASE = {"type": "alicloud_kms_secret", "name": "kms", "inputs": {"secret_name": "neg", "secret_data": {"$credplane": "secret", "value": "NEG-PLAIN"}, "version_id": "v1"}}
+
+
+@pytest.mark.parametrize("expect", [
+    {"plan": {"kms": {"op": "update"}}},
+    {"plan": {}},
+    {"plan": {"kms": {"op": "create", "changed": ["description"]}}},
+    {"outputs": {"kms": {"values": {"secret_name": "other"}}}},
+    {"outputs": {"kms": {"secret": ["secret_name"]}}},
+    {"state": []},
+    {"error": {"code": -32001}},
+    {"masked": {"kms": ["secret_name"]}},
+    {"unknown": {"kms": ["id"]}},
+    {"equal": [["kms.secret_name", "kms.version_id"]]},
+    {"sameId": ["kms"]},
+])
+@pytest.mark.skipif(USE_SANDBOX, reason="runner self-test")
+def test_runner_detects_wrong_expectations(expect: dict[str, Any], tmp_path: Path, cloud_file: Path, passphrase: str) -> None:
+    doc = {"name": "negative", "steps": [{"action": "up", "program": [BASE], "expect": expect}]}
+    with pytest.raises((AssertionError, pytest.fail.Exception)):
+        run_scenario(doc, tmp_path)
+
+
+def test_validation_rejects_typos() -> None:
+    with pytest.raises(AssertionError):
+        validate({"name": "x", "steps": [{"action": "up", "expect": {"plan": {"a": {"op": "create", "chnaged": []}}}}]})
+    with pytest.raises(AssertionError):
+        validate({"name": "x", "steps": [{"action": "apply"}]})

@@ -57,3 +57,28 @@ def test_stack_preview_against_real_binary(real: Client, tmp_path: Path, monkeyp
     assert plan.ops() == {"ram": "create", "kms": "create", "lit": "create"}
     text = out.getvalue()
     assert "secret_data: (unknown)" in text and "secret_data: [secret]" in text and "PLAINTEXT-LIT" not in text
+
+
+def test_http_transport_against_real_binary() -> None:
+    import re
+    import subprocess
+
+    proc = subprocess.Popen([*BIN.split(), "serve", "--listen", "127.0.0.1:0"], env={**os.environ, "CREDPLANE_TOKEN": "tok-test-123"},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert proc.stdout is not None
+        url = None
+        for _ in range(20):
+            line = proc.stdout.readline()
+            m = re.search(r"listening on (http://\S+)", line)
+            if m:
+                url = m.group(1)
+                break
+        assert url, "no listening line"
+        c = Client.http(url, "tok-test-123", timeout=30)
+        assert c.check("aws_iam_access_key", {"user": "alice"}).inputs["status"] == "Active"
+        with pytest.raises(Exception, match="bearer"):
+            Client.http(url, "wrong", timeout=30).check("aws_iam_access_key", {"user": "alice"})
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
