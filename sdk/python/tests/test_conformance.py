@@ -79,7 +79,7 @@ def lookup(stack: Stack, dotted: str) -> Any:
 
 def check_expect(expect: dict[str, Any], plan: Plan, text: str, stack: Stack, ids_before: dict[str, str], literals: list[str], where: str) -> None:
     if "plan" in expect:
-        got = {s.name: s.op for s in plan.steps if s.op != "same"}
+        got = {n: op for n, op in plan.ops().items() if op != "same"}
         want = {n: e["op"] for n, e in expect["plan"].items()}
         assert got == want, f"{where}: plan ops {got} != {want}\n{text}"
         for name, e in expect["plan"].items():

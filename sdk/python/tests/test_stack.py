@@ -331,3 +331,24 @@ def test_refresh_keeps_secrets_the_cloud_does_not_return(make_stack: MakeStack, 
     s._client = Client.stdio(argv=provider_argv())
     assert s.refresh().ops() == {"k": "same"}
     assert s.outputs("k")["secret"] == secret
+
+
+def test_replaced_key_is_deleted_after_dependents_are_updated(make_stack: MakeStack, cloud_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / "calls.jsonl"
+    monkeypatch.setenv("FAKE_PROVIDER_LOG", str(log))
+
+    def program(pgp: str | None) -> Callable[[], None]:
+        def p() -> None:
+            key = Resource("aws_iam_access_key", "key", {"user": "alice", "pgp_key": pgp})
+            Resource("alicloud_kms_secret", "kms", {"secret_name": "k", "secret_data": key._output("id"), "version_id": "v1"})
+        return p
+
+    s = make_stack(program(None))
+    s.up()
+    log.write_text("")
+    s._program = program("keybase:alice")
+    plan = s.up()
+    assert plan.ops() == {"key": "replace", "kms": "update"}
+    calls = [(c["method"], c["type"]) for c in map(json.loads, log.read_text().splitlines()) if c["method"] in ("create", "update", "delete") and not c["preview"]]
+    assert calls == [("create", "aws_iam_access_key"), ("update", "alicloud_kms_secret"), ("delete", "aws_iam_access_key")]
+    assert s.outputs("kms")["secret_data"] == Secret(s.outputs("key")["id"])

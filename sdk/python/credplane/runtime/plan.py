@@ -102,7 +102,8 @@ class Plan:
     def counts(self) -> dict[str, int]:
         out = {op: 0 for op in OPS}
         for s in self.steps:
-            out[s.op] = out.get(s.op, 0) + 1
+            if s.note != "replaced":
+                out[s.op] = out.get(s.op, 0) + 1
         return out
 
     @property

@@ -4,7 +4,8 @@ Crash safety: the state is written after every single operation. Before a ``crea
 marker is recorded; when the create's outcome is known the marker is replaced by the resource
 (or dropped). A later run reconciles any marker left by an interrupted run (see
 :meth:`Stack.resolve_pending`). A replaced resource is moved to ``pendingDeletes`` before its
-successor is created and deleted afterwards, so an interruption never loses track of it.
+successor is created and deleted at the end of the run, after its dependents were updated to the
+successor (create-before-delete), so an interruption never loses track of it.
 """
 
 from __future__ import annotations
@@ -317,7 +318,6 @@ class Stack:
                 self._save(state, "replace-begin", r.name)
                 rs = self._create(state, r, news, deps)
                 step.id, step.outputs = rs.id, rs.outputs
-                self._finish_pending_deletes(state)
             else:
                 step.outputs = self.client.create(r.type_name, news, preview=True).outputs
             return step
@@ -357,8 +357,7 @@ class Stack:
                 state.remove(old.name)
                 state.pending_deletes.append(old)
                 self._save(state, "replace-begin", r.name)
-                rs = self._create(state, r, news, deps)
-                self._finish_pending_deletes(state)
+                rs = self._create(state, r, news, deps)  # the old one is deleted at the end of the run
             step.id, step.outputs = rs.id, rs.outputs
             return step
         step = Step("update", r.type_name, r.name, old.id, changes)
