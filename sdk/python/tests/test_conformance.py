@@ -213,3 +213,13 @@ def test_validation_rejects_typos() -> None:
         validate({"name": "x", "steps": [{"action": "up", "expect": {"plan": {"a": {"op": "create", "chnaged": []}}}}]})
     with pytest.raises(AssertionError):
         validate({"name": "x", "steps": [{"action": "apply"}]})
+
+
+def test_scenarios_match_the_json_schema() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((REPO / "tests" / "conformance" / "scenario.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    for p in SCENARIOS:
+        jsonschema.validate(json.loads(p.read_text()), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"name": "x", "steps": [{"action": "up", "expect": {"plan": {"a": {"op": "create", "chnaged": []}}}}]}, schema)
