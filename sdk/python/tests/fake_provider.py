@@ -270,7 +270,7 @@ class Fake:
         log = os.environ.get("FAKE_PROVIDER_LOG")
         if log:
             with open(log, "a") as f:
-                f.write(json.dumps({"method": msg["method"], "type": (msg.get("params") or {}).get("type"), "preview": bool((msg.get("params") or {}).get("preview"))}) + "\n")
+                f.write(json.dumps({"method": msg["method"], "type": (msg.get("params") or {}).get("type"), "preview": bool((msg.get("params") or {}).get("preview")), "timeoutSeconds": (msg.get("params") or {}).get("timeoutSeconds")}) + "\n")
         if fn is None:
             return {"jsonrpc": "2.0", "id": mid, "error": {"code": -32601, "message": f"no method {msg['method']}"}}
         try:

@@ -352,3 +352,12 @@ def test_replaced_key_is_deleted_after_dependents_are_updated(make_stack: MakeSt
     calls = [(c["method"], c["type"]) for c in map(json.loads, log.read_text().splitlines()) if c["method"] in ("create", "update", "delete") and not c["preview"]]
     assert calls == [("create", "aws_iam_access_key"), ("update", "alicloud_kms_secret"), ("delete", "aws_iam_access_key")]
     assert s.outputs("kms")["secret_data"] == Secret(s.outputs("key")["id"])
+
+
+def test_timeouts_are_sent(make_stack: MakeStack, cloud_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / "calls.jsonl"
+    monkeypatch.setenv("FAKE_PROVIDER_LOG", str(log))
+    s = make_stack(lambda: Resource("aws_iam_access_key", "k", {"user": "alice"}, timeouts={"create": 7}) and None)
+    s.up()
+    creates = [c for c in map(json.loads, log.read_text().splitlines()) if c["method"] == "create" and not c["preview"]]
+    assert [c["timeoutSeconds"] for c in creates] == [7]

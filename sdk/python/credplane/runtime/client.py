@@ -252,7 +252,9 @@ def _as_dict(value: Any) -> dict[str, Any]:
 class Client:
     """A connection to a credplane provider. Thread-safe: calls may be made from several threads."""
 
-    def __init__(self, transport: Transport, *, timeout: float | None = 600.0) -> None:
+    def __init__(self, transport: Transport, *, timeout: float | None = None) -> None:
+        """``timeout``: seconds to wait for any reply (``None``: wait as long as the provider works;
+        it enforces each resource type's create/update/delete timeouts itself)."""
         self._transport = transport
         self._ids = itertools.count(1)
         self._id_lock = threading.Lock()
@@ -266,14 +268,14 @@ class Client:
         sandbox: bool | None = None,
         argv: Sequence[str] | None = None,
         env: Mapping[str, str] | None = None,
-        timeout: float | None = 600.0,
+        timeout: float | None = None,
     ) -> "Client":
         """Spawns ``credplane serve --stdio`` (see :func:`provider_command`), or ``argv`` verbatim."""
         command = list(argv) if argv is not None else provider_command(binary, sandbox=sandbox)
         return cls(StdioTransport(command, env=env), timeout=timeout)
 
     @classmethod
-    def http(cls, url: str, token: str | None = None, *, timeout: float | None = 600.0) -> "Client":
+    def http(cls, url: str, token: str | None = None, *, timeout: float | None = None) -> "Client":
         """Connects to ``credplane serve --listen``; ``token`` defaults to ``$CREDPLANE_TOKEN``."""
         return cls(HttpTransport(url, token or os.environ.get("CREDPLANE_TOKEN")), timeout=timeout)
 
@@ -302,6 +304,13 @@ class Client:
         if "result" not in reply:
             raise TransportError(f"reply to {method} has neither result nor error")
         return unwrap(reply["result"])
+
+    def _wait_for(self, timeout_seconds: float | None) -> float | None:
+        """How long to wait for a reply: the provider enforces ``timeoutSeconds`` itself (error
+        -32003), so the client waits a minute longer than that, and at least ``self.timeout``."""
+        if timeout_seconds is None or self.timeout is None:
+            return self.timeout
+        return max(self.timeout, timeout_seconds + 60)
 
     def _cancel_in_background(self) -> None:
         """Asks the provider to cancel what is in flight (best effort, does not wait)."""
@@ -372,7 +381,7 @@ class Client:
             params["preview"] = True
         if timeout_seconds is not None:
             params["timeoutSeconds"] = timeout_seconds
-        r = _as_dict(self.call("create", params))
+        r = _as_dict(self.call("create", params, timeout=self._wait_for(timeout_seconds)))
         return CreateResult(str(r.get("id") or ""), _as_dict(r.get("outputs")))
 
     def read(
@@ -408,7 +417,7 @@ class Client:
             params["preview"] = True
         if timeout_seconds is not None:
             params["timeoutSeconds"] = timeout_seconds
-        return _as_dict(_as_dict(self.call("update", params)).get("outputs"))
+        return _as_dict(_as_dict(self.call("update", params, timeout=self._wait_for(timeout_seconds))).get("outputs"))
 
     def delete(
         self, type: str, id: str, outputs: Mapping[str, Any], *, timeout_seconds: float | None = None
@@ -416,7 +425,7 @@ class Client:
         params: dict[str, Any] = {"type": type, "id": id, "outputs": dict(outputs)}
         if timeout_seconds is not None:
             params["timeoutSeconds"] = timeout_seconds
-        self.call("delete", params)
+        self.call("delete", params, timeout=self._wait_for(timeout_seconds))
 
     def cancel(self) -> None:
         self.call("cancel", {})

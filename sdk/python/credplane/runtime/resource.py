@@ -50,6 +50,7 @@ class Resource:
         *,
         depends_on: Sequence["Resource"] = (),
         ignore_changes: Sequence[str] = (),
+        timeouts: Mapping[str, float] | None = None,
     ) -> None:
         if not isinstance(type_name, str) or not type_name:
             raise ValueError("type_name must be a non-empty string")
@@ -63,6 +64,8 @@ class Resource:
         self._inputs: dict[str, Any] = unwrap(given)
         self._depends_on: list[Resource] = list(depends_on)
         self._ignore_changes: list[str] = list(ignore_changes)
+        self._timeouts: dict[str, float] = dict(timeouts or {})
+        """``create`` / ``update`` / ``delete`` -> seconds, sent as ``timeoutSeconds``."""
         # Filled in by the stack engine as it runs.
         self._id: str | None = None
         self._outputs: dict[str, Any] | None = None

@@ -286,7 +286,7 @@ class Stack:
         self._save(state, "pending-create", r.name)
         marker = state.pending[-1]
         try:
-            created = self.client.create(r.type_name, inputs)
+            created = self.client.create(r.type_name, inputs, timeout_seconds=r._timeouts.get("create"))
         except PartiallyCreated as exc:
             state.pending.remove(marker)
             state.put(ResourceState(r.type_name, r.name, exc.id, inputs, exc.outputs, deps, partial=True))
@@ -349,7 +349,7 @@ class Stack:
                 step.outputs = self.client.create(r.type_name, news, preview=True).outputs
                 return step
             if diff.delete_before_replace:
-                self.client.delete(old.type, old.id, old.outputs)
+                self.client.delete(old.type, old.id, old.outputs, timeout_seconds=r._timeouts.get("delete"))
                 state.remove(old.name)
                 self._save(state, "delete-for-replace", r.name)
                 rs = self._create(state, r, news, deps)
@@ -367,7 +367,7 @@ class Stack:
             except Unsupported:
                 step.outputs = {**old.outputs, **news}
             return step
-        outputs = self.client.update(r.type_name, old.id, old.outputs, news)
+        outputs = self.client.update(r.type_name, old.id, old.outputs, news, timeout_seconds=r._timeouts.get("update"))
         state.put(ResourceState(r.type_name, r.name, old.id, news, outputs, deps))
         self._save(state, "update", r.name)
         step.outputs = outputs
