@@ -13,7 +13,11 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
-"$VENV/bin/python" -m pip install --quiet -e "$ROOT/sdk/python[test]"
+echo "== pip install -e sdk/python[test] (into $VENV)"
+if ! "$VENV/bin/python" -m pip install --quiet -e "$ROOT/sdk/python[test]" >"$VENV/pip-install.log" 2>&1; then
+  cat "$VENV/pip-install.log" >&2
+  exit 1
+fi
 
 cd "$ROOT/sdk/python"
 echo "== mypy --strict"

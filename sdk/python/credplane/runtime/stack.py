@@ -125,6 +125,7 @@ class Stack:
         if self._collecting:
             _collectors().pop()
             self._collecting = False
+        self.close()  # an owned provider process; it is started again if the stack is used later
 
     def _print(self, text: str) -> None:
         if self._out is not None:
