@@ -10,7 +10,7 @@ two access keys / tokens / customer secret keys per user.
 Environment:
   FAKE_PROVIDER_CLOUD   JSON file holding the clouds, so they outlive the process (crash tests).
   FAKE_PROVIDER_FAULTS  JSON: {"partial_create": [type...], "die_after_create": [type...],
-                         "fail_create": [type...]}. die_after_create performs the create, saves
+                         "fail_create": [type...], "delete_before_replace": [type...]}. die_after_create performs the create, saves
                          the cloud and exits without replying (a crash mid-call).
   FAKE_PROVIDER_LOG     append every request (method and type) as a JSON line to this file.
 """
@@ -169,7 +169,8 @@ class Fake:
                 kind += "-replace"
                 replaces.append(k)
             detailed[k] = {"kind": kind}
-        return {"changes": bool(detailed), "replaces": replaces, "stables": stables, "deleteBeforeReplace": False, "detailedDiff": detailed}
+        dbr = bool(replaces) and p.get("type") in self.faults.get("delete_before_replace", [])
+        return {"changes": bool(detailed), "replaces": replaces, "stables": stables, "deleteBeforeReplace": dbr, "detailedDiff": detailed}
 
     def _computed(self, t: str, inputs: dict[str, Any], rid: str) -> dict[str, Any]:
         now = "2026-01-01T00:00:00Z"

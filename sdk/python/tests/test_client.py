@@ -163,3 +163,32 @@ def test_http_transport(http_server: str) -> None:
     with pytest.raises(Exception) as e:
         bad.check("aws_iam_access_key", {"user": "alice"})
     assert "bearer" in str(e.value)
+
+
+REVERSER = r"""
+import json, sys
+pending = []
+for line in sys.stdin:
+    pending.append(json.loads(line))
+    if len(pending) == 3:
+        for msg in reversed(pending):
+            sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": msg["id"], "result": {"inputs": msg["params"]["news"], "failures": []}}) + "\n")
+        sys.stdout.flush()
+        pending = []
+"""
+
+
+def test_out_of_order_replies_are_matched() -> None:
+    c = Client.stdio(argv=[sys.executable, "-c", REVERSER], timeout=20)
+    results: dict[int, Any] = {}
+
+    def worker(i: int) -> None:
+        results[i] = c.check("aws_iam_access_key", {"user": f"u{i}"}).inputs["user"]
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    c.close()
+    assert results == {0: "u0", 1: "u1", 2: "u2"}

@@ -361,3 +361,21 @@ def test_timeouts_are_sent(make_stack: MakeStack, cloud_file: Path, tmp_path: Pa
     s.up()
     creates = [c for c in map(json.loads, log.read_text().splitlines()) if c["method"] == "create" and not c["preview"]]
     assert [c["timeoutSeconds"] for c in creates] == [7]
+
+
+def test_delete_before_replace(make_stack: MakeStack, cloud_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / "calls.jsonl"
+    monkeypatch.setenv("FAKE_PROVIDER_LOG", str(log))
+    monkeypatch.setenv("FAKE_PROVIDER_FAULTS", json.dumps({"delete_before_replace": ["alicloud_kms_secret"]}))
+    prog = lambda name: (lambda: Resource("alicloud_kms_secret", "kms", {"secret_name": name, "secret_data": Secret("x"), "version_id": "v1"}) and None)  # noqa: E731
+    s = make_stack(prog("one"))
+    s.up()
+    log.write_text("")
+    s._program = prog("two")
+    plan = s.preview()
+    assert plan.ops() == {"kms": "replace"} and plan.step("kms").delete_before_replace  # type: ignore[union-attr]
+    assert "[delete before replace]" in plan.render()
+    s.up()
+    calls = [(c["method"]) for c in map(json.loads, log.read_text().splitlines()) if c["method"] in ("create", "delete") and not c["preview"]]
+    assert calls == ["delete", "create"]
+    assert list(cloud(cloud_file)["alicloud_kms_secret"]) == ["two"]
