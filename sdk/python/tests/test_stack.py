@@ -379,3 +379,19 @@ def test_delete_before_replace(make_stack: MakeStack, cloud_file: Path, tmp_path
     calls = [(c["method"]) for c in map(json.loads, log.read_text().splitlines()) if c["method"] in ("create", "delete") and not c["preview"]]
     assert calls == ["delete", "create"]
     assert list(cloud(cloud_file)["alicloud_kms_secret"]) == ["two"]
+
+
+def test_failed_up_prints_what_was_done(make_stack: MakeStack, cloud_file: Path) -> None:
+    out = io.StringIO()
+
+    def program() -> None:
+        Resource("aws_iam_access_key", "good", {"user": "alice"})
+        Resource("aws_iam_access_key", "bad", {"user": "mallory"})
+
+    s = make_stack(program, out=out)
+    with pytest.raises(CloudError):
+        s.up()
+    text = out.getvalue()
+    assert "+ aws_iam_access_key good" in text and "stopped by CloudError" in text
+    assert "aws_iam_access_key bad" not in text
+    assert [r.name for r in s.state().resources] == ["good"]

@@ -218,16 +218,27 @@ class Stack:
         return plan
 
     def up(self) -> Plan:
-        """Creates, updates, replaces and deletes until the cloud matches the program."""
-        plan = self._run(apply=True)
+        """Creates, updates, replaces and deletes until the cloud matches the program.
+
+        On failure, what was done so far is printed (and recorded in the state) before the
+        exception propagates; running ``up`` again continues from there.
+        """
+        plan = Plan(self.name, "up")
+        try:
+            self._run(apply=True, plan=plan)
+        except BaseException as exc:
+            if plan.steps:
+                plan.warnings.append(f"stopped by {type(exc).__name__}: {exc}; the steps listed were applied")
+                self._print(plan.render())
+            raise
         self._print(plan.render())
         return plan
 
-    def _run(self, apply: bool) -> Plan:
+    def _run(self, apply: bool, plan: Plan | None = None) -> Plan:
         resources = self._declare()
         with self._state_file.locked():
             state = self._load()
-            plan = Plan(self.name, "up" if apply else "preview")
+            plan = plan if plan is not None else Plan(self.name, "up" if apply else "preview")
             if apply:
                 self._state_file.require_passphrase("resources of every type have secret outputs, stored encrypted")
                 self._reconcile(state)
@@ -253,15 +264,16 @@ class Stack:
             declared = {r.name for r in resources}
             gone = [s for s in state.resources if s.name not in declared]
             for s in self._reverse_order(gone):
-                plan.steps.append(Step("delete", s.type, s.name, s.id, outputs=s.outputs))
                 if apply:
                     self.client.delete(s.type, s.id, s.outputs)
                     state.remove(s.name)
                     self._save(state, "delete", s.name)
-            for old in state.pending_deletes:
-                plan.steps.append(Step("delete", old.type, old.name, old.id, outputs=old.outputs, note="replaced"))
+                plan.steps.append(Step("delete", s.type, s.name, s.id, outputs=s.outputs))
             if apply:
-                self._finish_pending_deletes(state)
+                self._finish_pending_deletes(state, plan)
+            else:
+                for old in state.pending_deletes:
+                    plan.steps.append(Step("delete", old.type, old.name, old.id, outputs=old.outputs, note="replaced"))
             return plan
 
     def _reverse_order(self, items: Iterable[ResourceState]) -> list[ResourceState]:
@@ -270,11 +282,13 @@ class Stack:
         order = _topo([s.name for s in items], {s.name: list(s.dependencies) for s in items})
         return [by_name[n] for n in reversed(order)]
 
-    def _finish_pending_deletes(self, state: StackState) -> None:
+    def _finish_pending_deletes(self, state: StackState, plan: Plan | None = None) -> None:
         for old in list(state.pending_deletes):
             self.client.delete(old.type, old.id, old.outputs)
             state.pending_deletes.remove(old)
             self._save(state, "delete-replaced", old.name)
+            if plan is not None:
+                plan.steps.append(Step("delete", old.type, old.name, old.id, outputs=old.outputs, note="replaced"))
 
     def _check(self, r: Resource, news: dict[str, Any], olds: dict[str, Any] | None) -> dict[str, Any]:
         result = self.client.check(r.type_name, news, olds=olds)
@@ -419,8 +433,6 @@ class Stack:
                 state.remove(s.name)
                 plan.steps.append(Step("delete", s.type, s.name, s.id))
                 self._save(state, "delete", s.name)
-            for old in list(state.pending_deletes):
-                plan.steps.append(Step("delete", old.type, old.name, old.id, note="replaced"))
-            self._finish_pending_deletes(state)
+            self._finish_pending_deletes(state, plan)
             self._print(plan.render())
             return plan
