@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Zero-downtime key rotation, within the two-keys-per-user limit.
 
-The stack holds one access key (``key-<n>``) and a KMS secret whose value is that key's secret.
+The stack holds one access key (``key-<n>``) and a KMS secret whose value is that key's id and
+secret as JSON (``{"AccessKeyId": ..., "AccessKeySecret": ...}``).
 A rotation declares ``key-<n+1>`` instead: ``up`` creates the new key (two keys exist for a
 moment), stores its secret in the KMS secret as a new version (an in-place update), then deletes
 the old key, which the program no longer declares. The user is back at one key.
@@ -12,11 +13,12 @@ Needs ``credplane serve --stdio --sandbox`` (CREDPLANE_BIN). See README.md.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import tempfile
 
-from credplane.runtime import Client, Resource, Stack
+from credplane.runtime import Client, Output, Resource, Secret, Stack
 
 KEY = re.compile(r"^key-(\d+)$")
 
@@ -31,7 +33,11 @@ def declare(cloud: str, generation: int) -> None:
         "current-key",
         {
             "secret_name": f"rotation/{cloud}-alice",
-            "secret_data": key._output("secret"),
+            # The id and the secret of the key, as one JSON document; secret because the key's
+            # secret is.
+            "secret_data": Output.all(key._output("id"), key._output("secret")).apply(
+                lambda v: json.dumps({"AccessKeyId": v[0], "AccessKeySecret": v[1]})
+            ),
             "version_id": f"v{generation}",
             "description": key._output("id").apply(lambda key_id: f"access key {key_id}"),
         },
@@ -70,9 +76,11 @@ def main() -> None:
             stack.up()
             keys = [r for r in stack.state().resources if r.type == key_type]
             assert len(keys) == 1, keys
-            kms = stack.outputs("current-key")
-            assert kms["secret_data"] == keys[0].outputs["secret"]
-            print(f"KMS secret now holds {keys[0].name} (id {keys[0].id}), secret {kms['secret_data']}")
+            stored = stack.outputs("current-key")["secret_data"]
+            assert isinstance(stored, Secret)
+            doc = json.loads(stored.value)
+            assert doc["AccessKeyId"] == keys[0].id and Secret(doc["AccessKeySecret"]) == keys[0].outputs["secret"]
+            print(f"KMS secret now holds {keys[0].name} (id {keys[0].id}), value {stored}")
         if not args.keep:
             print("\n### destroy")
             stack.destroy()

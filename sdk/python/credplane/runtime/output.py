@@ -48,7 +48,26 @@ class Output(Generic[T]):
         def composed(value: Any) -> Any:
             return fn(prev(value) if prev is not None else value)
 
-        return Output(self._resource, self._prop, composed)
+        return self._with_fn(composed)
+
+    @staticmethod
+    def all(*outputs: "Output[Any]") -> "Output[list[Any]]":
+        """One output holding the list of the values of ``outputs`` (unknown if any is unknown,
+        secret if any is secret); combine with ``.apply``, e.g.
+        ``Output.all(key._output("id"), key._output("secret")).apply(lambda v: json.dumps(...))``.
+        """
+        if not outputs:
+            raise ValueError("Output.all needs at least one output")
+        return _AllOutput(list(outputs))
+
+    def _with_fn(self, fn: Callable[[Any], Any]) -> "Output[Any]":
+        return Output(self._resource, self._prop, fn)
+
+    def _sources(self) -> list["Output[Any]"]:
+        return [self]
+
+    def _resolve(self, lookup: Callable[["Resource", str], Any]) -> Any:
+        return self._transform(lookup(self._resource, self._prop))
 
     def _transform(self, raw: Any) -> Any:
         if isinstance(raw, Unknown):
@@ -71,6 +90,32 @@ class Output(Generic[T]):
         )
 
 
+class _AllOutput(Output[list[Any]]):
+    __slots__ = ("_parts",)
+
+    def __init__(self, parts: list[Output[Any]], fn: Callable[[Any], Any] | None = None) -> None:
+        super().__init__(parts[0].resource, parts[0].prop, fn)
+        self._parts = parts
+
+    def _with_fn(self, fn: Callable[[Any], Any]) -> Output[Any]:
+        return _AllOutput(self._parts, fn)
+
+    def _sources(self) -> list[Output[Any]]:
+        return [src for part in self._parts for src in part._sources()]
+
+    def _resolve(self, lookup: Callable[["Resource", str], Any]) -> Any:
+        values = [part._resolve(lookup) for part in self._parts]
+        if any(isinstance(v, Unknown) for v in values):
+            return UNKNOWN
+        secret = any(isinstance(v, Secret) for v in values)
+        plain = [v.value if isinstance(v, Secret) else v for v in values]
+        result = self._fn(plain) if self._fn is not None else plain
+        return Secret(result) if secret and not isinstance(result, Secret) else result
+
+    def __repr__(self) -> str:
+        return "Output.all(" + ", ".join(repr(p) for p in self._parts) + ")"
+
+
 Input = Union[T, Output[T]]
 """A plain value or an :class:`Output` of another resource."""
 
@@ -81,7 +126,7 @@ def collect_outputs(value: Any) -> list[Output[Any]]:
 
     def walk(v: Any) -> None:
         if isinstance(v, Output):
-            found.append(v)
+            found.extend(v._sources())
         elif isinstance(v, Secret):
             walk(v.value)
         elif isinstance(v, dict):
@@ -101,7 +146,7 @@ def resolve(value: Any, lookup: Callable[["Resource", str], Any]) -> Any:
     ``lookup`` returns :data:`UNKNOWN` when the value is not known yet.
     """
     if isinstance(value, Output):
-        return value._transform(lookup(value.resource, value.prop))
+        return value._resolve(lookup)
     if isinstance(value, Secret):
         inner = resolve(value.value, lookup)
         return inner if isinstance(inner, (Secret, Unknown)) else Secret(inner)
