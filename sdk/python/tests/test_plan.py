@@ -39,3 +39,12 @@ def test_plan_rendering() -> None:
     assert plan.ops() == {"kms": "create", "kms2": "update", "k1": "replace", "old": "delete", "k9": "same"}
     assert plan.has_changes
     assert str(plan) == text
+
+
+def test_plan_to_dict_is_masked() -> None:
+    import json
+
+    plan = Plan("dev", "preview", [Step("update", "t", "n", "i", [PropertyChange("s", "update", Secret("old-plain"), UNKNOWN)])])
+    d = plan.to_dict()
+    assert d["steps"][0]["changes"][0] == {"name": "s", "kind": "update", "replace": False, "old": "[secret]", "new": "(unknown)"}
+    assert "plain" not in json.dumps(d)

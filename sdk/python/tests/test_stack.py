@@ -395,3 +395,13 @@ def test_failed_up_prints_what_was_done(make_stack: MakeStack, cloud_file: Path)
     assert "+ aws_iam_access_key good" in text and "stopped by CloudError" in text
     assert "aws_iam_access_key bad" not in text
     assert [r.name for r in s.state().resources] == ["good"]
+
+
+def test_config_is_sent_once(make_stack: MakeStack, cloud_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / "calls.jsonl"
+    monkeypatch.setenv("FAKE_PROVIDER_LOG", str(log))
+    s = make_stack(lambda: Resource("aws_iam_access_key", "k", {"user": "alice"}) and None, config={"aws": {"region": "us-east-1"}})
+    s.preview()
+    s.up()
+    methods = [c["method"] for c in map(json.loads, log.read_text().splitlines())]
+    assert methods.count("configure") == 1 and methods[0] == "configure"

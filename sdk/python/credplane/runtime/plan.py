@@ -134,5 +134,28 @@ class Plan:
         lines.append("Resources: " + ", ".join(parts))
         return "\n".join(lines)
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary, secrets masked and unknowns marked as in the printed plan."""
+        return {
+            "stack": self.stack,
+            "action": self.action,
+            "warnings": list(self.warnings),
+            "steps": [
+                {
+                    "op": s.op,
+                    "type": s.type,
+                    "name": s.name,
+                    "id": s.id,
+                    "note": s.note,
+                    "deleteBeforeReplace": s.delete_before_replace,
+                    "changes": [
+                        {"name": c.name, "kind": c.kind, "replace": c.replace, "old": mask(c.old), "new": mask(c.new)}
+                        for c in s.changes
+                    ],
+                }
+                for s in self.steps
+            ],
+        }
+
     def __str__(self) -> str:
         return self.render()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Callable, Iterable, Sequence, TextIO
+from typing import Any, Callable, Iterable, Mapping, Sequence, TextIO
 
 from .client import Client
 from .errors import (
@@ -80,6 +80,7 @@ class Stack:
         sandbox: bool | None = None,
         scrypt_n: int | None = None,
         after_operation: Callable[[str, str], None] | None = None,
+        config: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.name = name
         self._program = program
@@ -95,6 +96,9 @@ class Stack:
         self._out = out
         self._declared: list[Resource] = []
         self._collecting = False
+        self._config = {k: dict(v) for k, v in (config or {}).items()}
+        """Sent with ``configure`` (keys ``aws``, ``oci``, ``alicloud``, ``common``) before the first call."""
+        self._configured = False
         self.after_operation = after_operation
         """Called as ``after_operation(op, name)`` after each operation is recorded (tests use it)."""
 
@@ -104,6 +108,10 @@ class Stack:
     def client(self) -> Client:
         if self._client is None:
             self._client = Client.stdio(self._binary, sandbox=self._sandbox)
+            self._configured = False
+        if self._config and not self._configured:
+            self._configured = True
+            self._client.configure(**self._config)
         return self._client
 
     @property
