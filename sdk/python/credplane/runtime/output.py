@@ -1,0 +1,157 @@
+"""Outputs: references to another resource's output property, resolved at apply time."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar, Union
+
+from .secret import Secret, Unknown, UNKNOWN
+
+if TYPE_CHECKING:
+    from .resource import Resource
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+class Output(Generic[T]):
+    """The value of ``prop`` in the outputs of ``resource``, known once that resource is applied.
+
+    During a preview the value may be unknown (the resource does not exist yet); it is then sent to
+    the provider as the unknown sentinel. A secret output stays a :class:`Secret` when it is fed into
+    another resource's input, so secret-ness flows along references.
+    """
+
+    __slots__ = ("_resource", "_prop", "_fn")
+
+    def __init__(
+        self, resource: "Resource", prop: str, fn: Callable[[Any], Any] | None = None
+    ) -> None:
+        self._resource = resource
+        self._prop = prop
+        self._fn = fn
+
+    @property
+    def resource(self) -> "Resource":
+        return self._resource
+
+    @property
+    def prop(self) -> str:
+        return self._prop
+
+    def apply(self, fn: Callable[[T], U]) -> "Output[U]":
+        """A derived output: ``fn`` is called with the plain value once it is known.
+
+        If the value is a secret, ``fn`` gets the plaintext and the result is a secret again.
+        """
+        prev = self._fn
+
+        def composed(value: Any) -> Any:
+            return fn(prev(value) if prev is not None else value)
+
+        return self._with_fn(composed)
+
+    @staticmethod
+    def all(*outputs: "Output[Any]") -> "Output[list[Any]]":
+        """One output holding the list of the values of ``outputs`` (unknown if any is unknown,
+        secret if any is secret); combine with ``.apply``, e.g.
+        ``Output.all(key._output("id"), key._output("secret")).apply(lambda v: json.dumps(...))``.
+        """
+        if not outputs:
+            raise ValueError("Output.all needs at least one output")
+        return _AllOutput(list(outputs))
+
+    def _with_fn(self, fn: Callable[[Any], Any]) -> "Output[Any]":
+        return Output(self._resource, self._prop, fn)
+
+    def _sources(self) -> list["Output[Any]"]:
+        return [self]
+
+    def _resolve(self, lookup: Callable[["Resource", str], Any]) -> Any:
+        return self._transform(lookup(self._resource, self._prop))
+
+    def _transform(self, raw: Any) -> Any:
+        if isinstance(raw, Unknown):
+            return UNKNOWN
+        if self._fn is None:
+            return raw
+        if isinstance(raw, Secret):
+            result = self._fn(raw.value)
+            return result if isinstance(result, (Secret, Unknown)) else Secret(result)
+        return self._fn(raw)
+
+    def __repr__(self) -> str:
+        suffix = ".apply(...)" if self._fn is not None else ""
+        return f"Output({self._resource.name}.{self._prop}{suffix})"
+
+    def __bool__(self) -> bool:
+        raise TypeError(
+            "an Output has no value while the program runs; pass it as an input of another "
+            "resource, or use .apply()"
+        )
+
+
+class _AllOutput(Output[list[Any]]):
+    __slots__ = ("_parts",)
+
+    def __init__(self, parts: list[Output[Any]], fn: Callable[[Any], Any] | None = None) -> None:
+        super().__init__(parts[0].resource, parts[0].prop, fn)
+        self._parts = parts
+
+    def _with_fn(self, fn: Callable[[Any], Any]) -> Output[Any]:
+        return _AllOutput(self._parts, fn)
+
+    def _sources(self) -> list[Output[Any]]:
+        return [src for part in self._parts for src in part._sources()]
+
+    def _resolve(self, lookup: Callable[["Resource", str], Any]) -> Any:
+        values = [part._resolve(lookup) for part in self._parts]
+        if any(isinstance(v, Unknown) for v in values):
+            return UNKNOWN
+        secret = any(isinstance(v, Secret) for v in values)
+        plain = [v.value if isinstance(v, Secret) else v for v in values]
+        result = self._fn(plain) if self._fn is not None else plain
+        return Secret(result) if secret and not isinstance(result, Secret) else result
+
+    def __repr__(self) -> str:
+        return "Output.all(" + ", ".join(repr(p) for p in self._parts) + ")"
+
+
+Input = Union[T, Output[T]]
+"""A plain value or an :class:`Output` of another resource."""
+
+
+def collect_outputs(value: Any) -> list[Output[Any]]:
+    """Every :class:`Output` nested in ``value``."""
+    found: list[Output[Any]] = []
+
+    def walk(v: Any) -> None:
+        if isinstance(v, Output):
+            found.extend(v._sources())
+        elif isinstance(v, Secret):
+            walk(v.value)
+        elif isinstance(v, dict):
+            for item in v.values():
+                walk(item)
+        elif isinstance(v, (list, tuple)):
+            for item in v:
+                walk(item)
+
+    walk(value)
+    return found
+
+
+def resolve(value: Any, lookup: Callable[["Resource", str], Any]) -> Any:
+    """Replaces every :class:`Output` in ``value`` by ``lookup(resource, prop)`` (transformed).
+
+    ``lookup`` returns :data:`UNKNOWN` when the value is not known yet.
+    """
+    if isinstance(value, Output):
+        return value._resolve(lookup)
+    if isinstance(value, Secret):
+        inner = resolve(value.value, lookup)
+        return inner if isinstance(inner, (Secret, Unknown)) else Secret(inner)
+    if isinstance(value, dict):
+        return {k: resolve(v, lookup) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [resolve(v, lookup) for v in value]
+    return value

@@ -1,0 +1,106 @@
+"""The base class of every resource, and the registration context that collects them."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Any, Iterator, Mapping, Sequence
+
+from .output import Output, collect_outputs
+from .secret import unwrap
+
+_local = threading.local()
+
+
+def _collectors() -> list[list["Resource"]]:
+    stack: list[list[Resource]] | None = getattr(_local, "collectors", None)
+    if stack is None:
+        stack = []
+        _local.collectors = stack
+    return stack
+
+
+@contextlib.contextmanager
+def collecting() -> Iterator[list["Resource"]]:
+    """Every :class:`Resource` constructed inside the block (in this thread) is appended to the list."""
+    into: list[Resource] = []
+    _collectors().append(into)
+    try:
+        yield into
+    finally:
+        _collectors().pop()
+
+
+class Resource:
+    """A declared cloud resource: its type, a name unique in the stack, and its inputs.
+
+    Inputs may hold :class:`Output` references to other resources (``other._output("secret")``);
+    they become implicit dependencies. ``depends_on`` adds explicit ones. Constructing a resource
+    inside a stack's program (or ``with stack:`` block) registers it into that stack.
+
+    Generated subclasses expose typed properties; to leave them every public name, the base class
+    keeps its state in underscore attributes and only adds ``type_name`` and ``name``.
+    """
+
+    def __init__(
+        self,
+        type_name: str,
+        name: str,
+        inputs: Mapping[str, Any],
+        *,
+        depends_on: Sequence["Resource"] = (),
+        ignore_changes: Sequence[str] = (),
+        timeouts: Mapping[str, float] | None = None,
+    ) -> None:
+        if not isinstance(type_name, str) or not type_name:
+            raise ValueError("type_name must be a non-empty string")
+        if not isinstance(name, str) or not name:
+            raise ValueError("name must be a non-empty string")
+        self._type_name = type_name
+        self._name = name
+        given = {k: v for k, v in dict(inputs).items() if v is not None}
+        self._given_inputs = given
+        # Wire envelopes (as produced by generated code) become Secret / UNKNOWN; Outputs stay.
+        self._inputs: dict[str, Any] = unwrap(given)
+        self._depends_on: list[Resource] = list(depends_on)
+        self._ignore_changes: list[str] = list(ignore_changes)
+        self._timeouts: dict[str, float] = dict(timeouts or {})
+        """``create`` / ``update`` / ``delete`` -> seconds, sent as ``timeoutSeconds``."""
+        # Filled in by the stack engine as it runs.
+        self._id: str | None = None
+        self._outputs: dict[str, Any] | None = None
+        collectors = _collectors()
+        if collectors:
+            collectors[-1].append(self)
+
+    @property
+    def type_name(self) -> str:
+        return self._type_name
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        """The inputs as given (``None`` values dropped), Outputs and secrets in place."""
+        return dict(self._given_inputs)
+
+    @property
+    def depends_on(self) -> list["Resource"]:
+        return list(self._depends_on)
+
+    def _output(self, prop: str) -> Output[Any]:
+        """A reference to the output property ``prop`` of this resource."""
+        return Output(self, prop)
+
+    def _dependencies(self) -> list["Resource"]:
+        """Implicit (outputs referenced by the inputs) and explicit dependencies, without repeats."""
+        seen: list[Resource] = []
+        for dep in [o.resource for o in collect_outputs(self._inputs)] + self._depends_on:
+            if dep is not self and all(dep is not s for s in seen):
+                seen.append(dep)
+        return seen
+
+    def __repr__(self) -> str:
+        return f"<{self._type_name} {self._name!r}>"

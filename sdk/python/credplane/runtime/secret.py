@@ -1,0 +1,167 @@
+"""Secret values and the wire envelopes.
+
+On the wire a secret is ``{"$credplane": "secret", "value": <v>}`` and a value unknown during a
+preview is ``{"$credplane": "unknown"}``. In Python a secret is a :class:`Secret` and an unknown
+value is the :data:`UNKNOWN` singleton. :func:`wrap` and :func:`unwrap` convert recursively.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+ENVELOPE_KEY = "$credplane"
+MASK = "[secret]"
+UNKNOWN_TEXT = "(unknown)"
+
+
+class Secret(Generic[T]):
+    """A value that must never be shown: ``repr``/``str``/``format`` give ``[secret]``.
+
+    Equality and hashing use the wrapped value, so two secrets holding the same value compare equal.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: T) -> None:
+        if isinstance(value, Secret):
+            value = value.value
+        self._value: T = value
+
+    @property
+    def value(self) -> T:
+        """The plaintext value."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return MASK
+
+    def __str__(self) -> str:
+        return MASK
+
+    def __format__(self, format_spec: str) -> str:
+        return MASK
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Secret):
+            return bool(self._value == other._value)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        try:
+            return hash(("credplane.Secret", self._value))
+        except TypeError:
+            return hash("credplane.Secret")
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __reduce__(self) -> Any:
+        # Pickling would be a way to leak plaintext into caches or logs; refuse it.
+        raise TypeError("credplane.Secret cannot be pickled")
+
+
+class Unknown:
+    """A value that is not known yet (a preview of a resource that does not exist yet)."""
+
+    _instance: "Unknown | None" = None
+
+    def __new__(cls) -> "Unknown":
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return UNKNOWN_TEXT
+
+    def __str__(self) -> str:
+        return UNKNOWN_TEXT
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __reduce__(self) -> Any:
+        return (Unknown, ())
+
+
+UNKNOWN = Unknown()
+
+
+def is_secret_envelope(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(ENVELOPE_KEY) == "secret" and "value" in value
+
+
+def is_unknown_envelope(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(ENVELOPE_KEY) == "unknown"
+
+
+def wrap(value: Any) -> Any:
+    """Python value -> wire JSON: :class:`Secret` -> secret envelope, :data:`UNKNOWN` -> unknown."""
+    if isinstance(value, Secret):
+        return {ENVELOPE_KEY: "secret", "value": wrap(value.value)}
+    if isinstance(value, Unknown):
+        return {ENVELOPE_KEY: "unknown"}
+    if isinstance(value, dict):
+        return {str(k): wrap(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [wrap(v) for v in value]
+    return value
+
+
+def unwrap(value: Any) -> Any:
+    """Wire JSON -> Python value: secret envelope -> :class:`Secret`, unknown -> :data:`UNKNOWN`."""
+    if isinstance(value, dict):
+        if is_secret_envelope(value):
+            inner = unwrap(value["value"])
+            return inner if isinstance(inner, Secret) else Secret(inner)
+        if is_unknown_envelope(value):
+            return UNKNOWN
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
+
+
+def contains_secret(value: Any) -> bool:
+    if isinstance(value, Secret):
+        return True
+    if isinstance(value, dict):
+        return any(contains_secret(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(contains_secret(v) for v in value)
+    return False
+
+
+def contains_unknown(value: Any) -> bool:
+    if isinstance(value, Unknown):
+        return True
+    if isinstance(value, dict):
+        return any(contains_unknown(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(contains_unknown(v) for v in value)
+    return False
+
+
+def reveal(value: Any) -> Any:
+    """Strips :class:`Secret` wrappers recursively (for comparisons; never for printing)."""
+    if isinstance(value, Secret):
+        return reveal(value.value)
+    if isinstance(value, dict):
+        return {k: reveal(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [reveal(v) for v in value]
+    return value
+
+
+def mask(value: Any) -> Any:
+    """A printable copy: secrets become ``"[secret]"``, unknowns ``"(unknown)"``."""
+    if isinstance(value, Secret):
+        return MASK
+    if isinstance(value, Unknown):
+        return UNKNOWN_TEXT
+    if isinstance(value, dict):
+        return {k: mask(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [mask(v) for v in value]
+    return value
