@@ -1,4 +1,84 @@
-//! stub
-use anyhow::Result; use minijinja::Environment; use crate::{Files, model::Model};
-/// stub
-pub fn emit(_m: &Model, _e: &Environment, _f: &mut Files) -> Result<()> { Ok(()) }
+//! The Go emitter: maps model types to Go types and renders `templates/go/`.
+//! Output: `sdk/go/resources/{enums,<type>}.go` in package `resources`, built on the
+//! hand-written `sdk/go/runtime` package.
+
+use anyhow::Result;
+use minijinja::{Environment, context};
+use serde::Serialize;
+
+use crate::Files;
+use crate::model::{Model, Property, Type};
+
+const DIR: &str = "sdk/go/resources";
+
+/// One field as the templates print it.
+#[derive(Serialize)]
+struct Field {
+    /// Exported Go name (`UserID`).
+    name: String,
+    /// Wire name (json tag).
+    wire: String,
+    /// The Go type.
+    ty: String,
+    required: bool,
+    /// For args: the runtime function storing the input (`Put`, `PutSecret`).
+    convert: &'static str,
+    /// Comment lines.
+    doc: Vec<String>,
+}
+
+fn base(ty: &Type) -> String {
+    match ty {
+        Type::String => "string".into(),
+        Type::Bool => "bool".into(),
+        Type::Integer => "int64".into(),
+        Type::Map => "map[string]string".into(),
+        Type::Enum(name) => name.clone(),
+    }
+}
+
+fn arg_field(p: &Property) -> Field {
+    let b = base(&p.ty);
+    let value = if p.secret { format!("runtime.Secret[{b}]") } else { b };
+    Field {
+        name: p.name.go.clone(),
+        wire: p.name.wire.clone(),
+        ty: format!("runtime.Input[{value}]"),
+        required: p.required,
+        convert: if p.secret { "PutSecret" } else { "Put" },
+        doc: p.doc.clone(),
+    }
+}
+
+fn state_field(p: &Property) -> Field {
+    let b = base(&p.ty);
+    let value = if p.secret { format!("runtime.Secret[{b}]") } else { b };
+    // Optional values are pointers (nil = absent), except maps, whose nil already says it.
+    let ty = if p.required || p.ty == Type::Map { value } else { format!("*{value}") };
+    Field {
+        name: p.name.go.clone(),
+        wire: p.name.wire.clone(),
+        ty,
+        required: p.required,
+        convert: "",
+        doc: p.doc.clone(),
+    }
+}
+
+/// Renders every Go file into `files`.
+pub fn emit(model: &Model, env: &Environment, files: &mut Files) -> Result<()> {
+    for r in &model.resources {
+        let args: Vec<Field> = r.inputs.iter().map(arg_field).collect();
+        let state: Vec<Field> = r.outputs.iter().map(state_field).collect();
+        let text = env.get_template("go/resource.go.j2")?.render(context! {
+            r => context! { name => r.name, doc => r.doc },
+            args, state,
+        })?;
+        files.add(format!("{DIR}/{}.go", r.name.wire), text)?;
+    }
+    files.add(
+        format!("{DIR}/enums.go"),
+        env.get_template("go/enums.go.j2")?.render(context! { enums => model.enums })?,
+    )?;
+    Ok(())
+}
