@@ -56,7 +56,7 @@ impl Files {
 
     /// Adds `sdk/MANIFEST`, listing every other file.
     pub fn add_manifest(&mut self) {
-        let mut text = format!("# {}\n", crate::GENERATED_NOTICE);
+        let mut text = format!("# {}\n# Regenerate: {}\n", crate::GENERATED_NOTICE, crate::REGENERATE);
         for path in self.0.keys() {
             text.push_str(path);
             text.push('\n');

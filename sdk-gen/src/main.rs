@@ -5,8 +5,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// The command that regenerates the committed files; printed by `--check` on failure.
-const REGENERATE: &str = "cargo run -p sdk-gen -- --schema schema --out .";
 
 fn main() -> ExitCode {
     match run() {
@@ -42,7 +40,7 @@ fn run() -> anyhow::Result<ExitCode> {
             println!("sdk-gen: {} generated files are up to date", files.0.len());
             return Ok(ExitCode::SUCCESS);
         }
-        eprintln!("sdk-gen: generated files are out of date:\n{drift}\nRegenerate them with:\n  {REGENERATE}");
+        eprintln!("sdk-gen: generated files are out of date:\n{drift}\nRegenerate them with:\n  {}", sdk_gen::REGENERATE);
         return Ok(ExitCode::FAILURE);
     }
     let changed = files.write(&out)?;
