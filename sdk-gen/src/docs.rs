@@ -39,7 +39,11 @@ fn doc_prop(p: &Property) -> DocProp {
         (p.only_on_create, "Only on create"),
         (p.deprecated, "Deprecated"),
     ];
-    let flags = rows.iter().filter(|(on, _)| *on).map(|(_, s)| s.to_string()).collect();
+    let flags = rows
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, s)| s.to_string())
+        .collect();
     let mut text = p.description_lines.join(" ");
     if let Some(d) = &p.default_value {
         let d = match d {
@@ -52,7 +56,12 @@ fn doc_prop(p: &Property) -> DocProp {
         let values: Vec<String> = p.enum_values.iter().map(|v| format!("`{v}`")).collect();
         text.push_str(&format!(" Valid values: {}.", values.join(", ")));
     }
-    DocProp { name: p.name.clone(), required: p.required, flags, text }
+    DocProp {
+        name: p.name.clone(),
+        required: p.required,
+        flags,
+        text,
+    }
 }
 
 /// JSON text of a value, which is also a valid Python/TS/Go literal for strings and numbers.
@@ -66,8 +75,15 @@ fn python_example(a: &ExampleArg) -> ExampleLine {
         (_, Value::Bool(b)) => if *b { "True" } else { "False" }.to_string(),
         (_, v) => literal(v),
     };
-    let value = if a.secret { format!("Secret({value})") } else { value };
-    ExampleLine { name: a.name.python.clone(), value }
+    let value = if a.secret {
+        format!("Secret({value})")
+    } else {
+        value
+    };
+    ExampleLine {
+        name: a.name.python.clone(),
+        value,
+    }
 }
 
 fn typescript_example(a: &ExampleArg) -> ExampleLine {
@@ -75,8 +91,15 @@ fn typescript_example(a: &ExampleArg) -> ExampleLine {
         Some((e, v)) => format!("{e}.{}", v.pascal),
         None => literal(&a.value),
     };
-    let value = if a.secret { format!("new Secret({value})") } else { value };
-    ExampleLine { name: a.name.camel.clone(), value }
+    let value = if a.secret {
+        format!("new Secret({value})")
+    } else {
+        value
+    };
+    ExampleLine {
+        name: a.name.camel.clone(),
+        value,
+    }
 }
 
 fn go_example(a: &ExampleArg) -> ExampleLine {
@@ -88,8 +111,15 @@ fn go_example(a: &ExampleArg) -> ExampleLine {
         }
         (_, v) => literal(v),
     };
-    let value = if a.secret { format!("runtime.NewSecret({value})") } else { value };
-    ExampleLine { name: a.name.go.clone(), value: format!("runtime.Val({value})") }
+    let value = if a.secret {
+        format!("runtime.NewSecret({value})")
+    } else {
+        value
+    };
+    ExampleLine {
+        name: a.name.go.clone(),
+        value: format!("runtime.Val({value})"),
+    }
 }
 
 /// Renders every doc page into `files`.

@@ -36,7 +36,11 @@ impl Drift {
 
 impl std::fmt::Display for Drift {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (label, list) in [("stale", &self.stale), ("missing", &self.missing), ("extra", &self.extra)] {
+        for (label, list) in [
+            ("stale", &self.stale),
+            ("missing", &self.missing),
+            ("extra", &self.extra),
+        ] {
             for path in list {
                 writeln!(f, "  {label}: {path}")?;
             }
@@ -56,7 +60,11 @@ impl Files {
 
     /// Adds `sdk/MANIFEST`, listing every other file.
     pub fn add_manifest(&mut self) {
-        let mut text = format!("# {}\n# Regenerate: {}\n", crate::GENERATED_NOTICE, crate::REGENERATE);
+        let mut text = format!(
+            "# {}\n# Regenerate: {}\n",
+            crate::GENERATED_NOTICE,
+            crate::REGENERATE
+        );
         for path in self.0.keys() {
             text.push_str(path);
             text.push('\n');
@@ -66,14 +74,19 @@ impl Files {
 
     /// Directories that hold generated files; the generator owns all of their files.
     fn owned_dirs(&self) -> BTreeSet<String> {
-        self.0.keys().filter_map(|p| p.rsplit_once('/').map(|(d, _)| d.to_string())).collect()
+        self.0
+            .keys()
+            .filter_map(|p| p.rsplit_once('/').map(|(d, _)| d.to_string()))
+            .collect()
     }
 
     /// Files on disk under `root` that the generator owns but does not produce now.
     fn extras(&self, root: &Path) -> Result<Vec<String>> {
         let mut found = BTreeSet::new();
         for dir in self.owned_dirs() {
-            let Ok(entries) = std::fs::read_dir(root.join(&dir)) else { continue };
+            let Ok(entries) = std::fs::read_dir(root.join(&dir)) else {
+                continue;
+            };
             for entry in entries {
                 let entry = entry?;
                 if entry.file_type()?.is_file() {
@@ -89,7 +102,10 @@ impl Files {
                     .map(str::to_string),
             );
         }
-        Ok(found.into_iter().filter(|p| !self.0.contains_key(p)).collect())
+        Ok(found
+            .into_iter()
+            .filter(|p| !self.0.contains_key(p))
+            .collect())
     }
 
     /// Compares with the tree under `root`.

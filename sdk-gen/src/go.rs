@@ -39,7 +39,11 @@ fn base(ty: &Type) -> String {
 
 fn arg_field(p: &Property) -> Field {
     let b = base(&p.ty);
-    let value = if p.secret { format!("runtime.Secret[{b}]") } else { b };
+    let value = if p.secret {
+        format!("runtime.Secret[{b}]")
+    } else {
+        b
+    };
     Field {
         name: p.name.go.clone(),
         wire: p.name.wire.clone(),
@@ -52,9 +56,17 @@ fn arg_field(p: &Property) -> Field {
 
 fn state_field(p: &Property) -> Field {
     let b = base(&p.ty);
-    let value = if p.secret { format!("runtime.Secret[{b}]") } else { b };
+    let value = if p.secret {
+        format!("runtime.Secret[{b}]")
+    } else {
+        b
+    };
     // Optional values are pointers (nil = absent), except maps, whose nil already says it.
-    let ty = if p.required || p.ty == Type::Map { value } else { format!("*{value}") };
+    let ty = if p.required || p.ty == Type::Map {
+        value
+    } else {
+        format!("*{value}")
+    };
     Field {
         name: p.name.go.clone(),
         wire: p.name.wire.clone(),
@@ -78,7 +90,8 @@ pub fn emit(model: &Model, env: &Environment, files: &mut Files) -> Result<()> {
     }
     files.add(
         format!("{DIR}/enums.go"),
-        env.get_template("go/enums.go.j2")?.render(context! { enums => model.enums })?,
+        env.get_template("go/enums.go.j2")?
+            .render(context! { enums => model.enums })?,
     )?;
     Ok(())
 }

@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-
 fn main() -> ExitCode {
     match run() {
         Ok(code) => code,
@@ -23,8 +22,18 @@ fn run() -> anyhow::Result<ExitCode> {
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--schema" => schema = args.next().map(PathBuf::from).ok_or_else(|| anyhow::anyhow!("--schema needs a path"))?,
-            "--out" => out = args.next().map(PathBuf::from).ok_or_else(|| anyhow::anyhow!("--out needs a path"))?,
+            "--schema" => {
+                schema = args
+                    .next()
+                    .map(PathBuf::from)
+                    .ok_or_else(|| anyhow::anyhow!("--schema needs a path"))?
+            }
+            "--out" => {
+                out = args
+                    .next()
+                    .map(PathBuf::from)
+                    .ok_or_else(|| anyhow::anyhow!("--out needs a path"))?
+            }
             "--check" => check = true,
             "-h" | "--help" => {
                 println!("usage: sdk-gen [--schema DIR] [--out DIR] [--check]");
@@ -40,7 +49,10 @@ fn run() -> anyhow::Result<ExitCode> {
             println!("sdk-gen: {} generated files are up to date", files.0.len());
             return Ok(ExitCode::SUCCESS);
         }
-        eprintln!("sdk-gen: generated files are out of date:\n{drift}\nRegenerate them with:\n  {}", sdk_gen::REGENERATE);
+        eprintln!(
+            "sdk-gen: generated files are out of date:\n{drift}\nRegenerate them with:\n  {}",
+            sdk_gen::REGENERATE
+        );
         return Ok(ExitCode::FAILURE);
     }
     let changed = files.write(&out)?;

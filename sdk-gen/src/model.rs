@@ -177,10 +177,10 @@ pub struct ExampleArg {
 }
 
 const PYTHON_KEYWORDS: &[&str] = &[
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
-    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if",
-    "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try",
-    "while", "with", "yield",
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield",
 ];
 
 /// Words Go spells in capitals (Effective Go, "Initialisms").
@@ -245,7 +245,10 @@ pub fn build(docs: &[Value]) -> Result<Model> {
         resources.push(res);
     }
     resources.sort_by(|a, b| a.name.wire.cmp(&b.name.wire));
-    Ok(Model { resources, enums: enums.into_values().collect() })
+    Ok(Model {
+        resources,
+        enums: enums.into_values().collect(),
+    })
 }
 
 fn resource(doc: &Value, enums: &mut BTreeMap<String, Enum>) -> Result<Resource> {
@@ -327,12 +330,24 @@ fn enum_def(name: &str, def: &Value) -> Result<Enum> {
     let description = def["description"].as_str().unwrap_or_default().to_string();
     let mut doc = lines(&description);
     doc.push(String::new());
-    doc.extend(variants.iter().map(|v: &Variant| format!("- `{}`: {}", v.value, v.description)));
-    Ok(Enum { name: name.to_string(), description, variants, doc })
+    doc.extend(
+        variants
+            .iter()
+            .map(|v: &Variant| format!("- `{}`: {}", v.value, v.description)),
+    );
+    Ok(Enum {
+        name: name.to_string(),
+        description,
+        variants,
+        doc,
+    })
 }
 
 fn schema_order(obj: &Value) -> Vec<String> {
-    obj["properties"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+    obj["properties"]
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
 }
 
 fn properties(obj: &Value, enums: &BTreeMap<String, Enum>) -> Result<Vec<Property>> {
@@ -384,7 +399,10 @@ fn property(
         deprecated: flag("deprecated"),
         default: default_value.as_ref().map(Value::to_string),
         default_value,
-        description: schema["description"].as_str().unwrap_or_default().to_string(),
+        description: schema["description"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
         description_lines: Vec::new(),
         notes: Vec::new(),
         enum_values,
@@ -405,19 +423,32 @@ fn notes(p: &Property) -> Vec<String> {
         (!p.required, "Optional.".into()),
         (p.force_new, "Changing it replaces the resource.".into()),
         (p.updatable, "Updatable in place.".into()),
-        (p.secret, "Secret: masked in the SDKs and enveloped on the wire.".into()),
+        (
+            p.secret,
+            "Secret: masked in the SDKs and enveloped on the wire.".into(),
+        ),
         (p.computed, "Computed by the provider when not set.".into()),
-        (p.only_on_create, "Known only after create (not on read or import).".into()),
+        (
+            p.only_on_create,
+            "Known only after create (not on read or import).".into(),
+        ),
         (
             p.default.is_some(),
-            format!("Default: `{}`.", p.default_value.as_ref().map(plain).unwrap_or_default()),
+            format!(
+                "Default: `{}`.",
+                p.default_value.as_ref().map(plain).unwrap_or_default()
+            ),
         ),
         (
             !p.enum_values.is_empty(),
             format!("One of: {}.", backticked(&p.enum_values).join(", ")),
         ),
     ];
-    let mut out: Vec<String> = rows.into_iter().filter(|(on, _)| *on).map(|(_, s)| s).collect();
+    let mut out: Vec<String> = rows
+        .into_iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, s)| s)
+        .collect();
     if p.deprecated {
         out.push("Deprecated.".into());
     }
@@ -437,14 +468,18 @@ fn lines(text: &str) -> Vec<String> {
 }
 
 fn str_field<'a>(doc: &'a Value, key: &str) -> Result<&'a str> {
-    doc[key].as_str().with_context(|| format!("missing string `{key}`"))
+    doc[key]
+        .as_str()
+        .with_context(|| format!("missing string `{key}`"))
 }
 
 /// The type of a property schema; nullability (`type: [T, "null"]`, `anyOf [.., null]`) is
 /// dropped here because `required` carries it.
 fn type_of(schema: &Value) -> Result<Type> {
     if let Some(r) = schema["$ref"].as_str() {
-        let name = r.strip_prefix("#/$defs/").with_context(|| format!("unsupported $ref {r}"))?;
+        let name = r
+            .strip_prefix("#/$defs/")
+            .with_context(|| format!("unsupported $ref {r}"))?;
         return Ok(Type::Enum(name.to_string()));
     }
     if let Some(any) = schema["anyOf"].as_array() {
@@ -456,7 +491,11 @@ fn type_of(schema: &Value) -> Result<Type> {
     }
     let names: Vec<&str> = match &schema["type"] {
         Value::String(s) => vec![s.as_str()],
-        Value::Array(a) => a.iter().filter_map(Value::as_str).filter(|t| *t != "null").collect(),
+        Value::Array(a) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|t| *t != "null")
+            .collect(),
         _ => bail!("no type"),
     };
     match names.as_slice() {
@@ -483,7 +522,12 @@ fn example_arg(p: &Property, enums: &BTreeMap<String, Enum>) -> ExampleArg {
         (Type::Map, _) => serde_json::json!({"team": "platform"}),
         _ => Value::String(format!("example-{}", p.name.wire.replace('_', "-"))),
     };
-    ExampleArg { name: p.name.clone(), value, enum_member, secret: p.secret }
+    ExampleArg {
+        name: p.name.clone(),
+        value,
+        enum_member,
+        secret: p.secret,
+    }
 }
 
 #[cfg(test)]
@@ -493,9 +537,15 @@ mod tests {
     #[test]
     fn names_in_every_language() {
         let n = Names::new("user_id");
-        assert_eq!((n.camel.as_str(), n.pascal.as_str(), n.go.as_str()), ("userId", "UserId", "UserID"));
+        assert_eq!(
+            (n.camel.as_str(), n.pascal.as_str(), n.go.as_str()),
+            ("userId", "UserId", "UserID")
+        );
         assert_eq!(Names::new("from").python, "from_");
-        assert_eq!(Names::new("ses_smtp_password_v4").camel, "sesSmtpPasswordV4");
+        assert_eq!(
+            Names::new("ses_smtp_password_v4").camel,
+            "sesSmtpPasswordV4"
+        );
     }
 
     #[test]

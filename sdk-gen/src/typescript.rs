@@ -44,13 +44,21 @@ fn jsdoc(lines: &[String]) -> Vec<String> {
 
 fn arg_field(p: &Property) -> Field {
     let b = base(&p.ty);
-    let value = if p.secret { format!("Secret<{b}> | {b}") } else { b };
+    let value = if p.secret {
+        format!("Secret<{b}> | {b}")
+    } else {
+        b
+    };
     Field {
         name: p.name.camel.clone(),
         wire: p.name.wire.clone(),
         ty: format!("Input<{value}>"),
         required: p.required,
-        convert: if p.secret { "secretToWire" } else { "valueToWire" },
+        convert: if p.secret {
+            "secretToWire"
+        } else {
+            "valueToWire"
+        },
         doc: jsdoc(&p.doc),
     }
 }
@@ -62,7 +70,11 @@ fn state_field(p: &Property) -> Field {
         wire: p.name.wire.clone(),
         ty: if p.secret { format!("Secret<{b}>") } else { b },
         required: p.required,
-        convert: if p.secret { "secretFromWire" } else { "valueFromWire" },
+        convert: if p.secret {
+            "secretFromWire"
+        } else {
+            "valueFromWire"
+        },
         doc: jsdoc(&p.doc),
     }
 }
@@ -72,11 +84,13 @@ pub fn emit(model: &Model, env: &Environment, files: &mut Files) -> Result<()> {
     for r in &model.resources {
         let args: Vec<Field> = r.inputs.iter().map(arg_field).collect();
         let state: Vec<Field> = r.outputs.iter().map(state_field).collect();
-        let text = env.get_template("typescript/resource.ts.j2")?.render(context! {
-            r => context! { name => r.name, enums => r.enums, doc => jsdoc(&r.doc) },
-            uses_secret => r.outputs.iter().any(|p| p.secret),
-            args, state,
-        })?;
+        let text = env
+            .get_template("typescript/resource.ts.j2")?
+            .render(context! {
+                r => context! { name => r.name, enums => r.enums, doc => jsdoc(&r.doc) },
+                uses_secret => r.outputs.iter().any(|p| p.secret),
+                args, state,
+            })?;
         files.add(format!("{DIR}/{}.ts", r.name.wire), text)?;
     }
     let enums: Vec<_> = model
@@ -84,10 +98,15 @@ pub fn emit(model: &Model, env: &Environment, files: &mut Files) -> Result<()> {
         .iter()
         .map(|e| context! { name => e.name, variants => e.variants, doc => jsdoc(&e.doc) })
         .collect();
-    files.add(format!("{DIR}/enums.ts"), env.get_template("typescript/enums.ts.j2")?.render(context! { enums })?)?;
+    files.add(
+        format!("{DIR}/enums.ts"),
+        env.get_template("typescript/enums.ts.j2")?
+            .render(context! { enums })?,
+    )?;
     files.add(
         format!("{DIR}/index.ts"),
-        env.get_template("typescript/index.ts.j2")?.render(context! { resources => model.resources })?,
+        env.get_template("typescript/index.ts.j2")?
+            .render(context! { resources => model.resources })?,
     )?;
     Ok(())
 }

@@ -4,7 +4,10 @@
 use std::path::{Path, PathBuf};
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 #[test]
@@ -14,7 +17,8 @@ fn generated_files_are_fresh() {
     let drift = files.check(&root).expect("check");
     assert!(
         drift.is_clean(),
-        "generated files are out of date:\n{drift}\nRegenerate them with:\n  {}", sdk_gen::REGENERATE
+        "generated files are out of date:\n{drift}\nRegenerate them with:\n  {}",
+        sdk_gen::REGENERATE
     );
 }
 
@@ -23,13 +27,19 @@ fn generated_files_are_fresh() {
 fn seed_names(text: &str) -> Vec<String> {
     let mut section = "";
     let mut names = Vec::new();
+    const SECTIONS: &[&str] = &[
+        "Argument Reference",
+        "Attributes Reference",
+        "Attribute Reference",
+    ];
     for line in text.lines() {
         if let Some(h) = line.strip_prefix("## ") {
             section = h.trim();
-        } else if matches!(section, "Argument Reference" | "Attributes Reference" | "Attribute Reference") {
-            if let Some(name) = line.strip_prefix("* `").and_then(|l| l.split_once("` - ")).map(|(n, _)| n) {
-                names.push(name.to_string());
-            }
+            continue;
+        }
+        let bullet = line.strip_prefix("* `").and_then(|l| l.split_once("` - "));
+        if let (true, Some((name, _))) = (SECTIONS.contains(&section), bullet) {
+            names.push(name.to_string());
         }
     }
     names
@@ -45,19 +55,31 @@ fn docs_cover_every_seed_name() {
         let seed_path = seeds.join(format!("{}.md", r.name.wire));
         let Ok(seed) = std::fs::read_to_string(&seed_path) else {
             // The seeds live outside the repository; without them there is nothing to compare.
-            eprintln!("skipping {}: {} not found", r.name.wire, seed_path.display());
+            eprintln!(
+                "skipping {}: {} not found",
+                r.name.wire,
+                seed_path.display()
+            );
             continue;
         };
-        let doc = std::fs::read_to_string(root.join(format!("docs/resources/{}.md", r.name.wire))).unwrap();
+        let doc = std::fs::read_to_string(root.join(format!("docs/resources/{}.md", r.name.wire)))
+            .unwrap();
         let names = seed_names(&seed);
-        assert!(!names.is_empty(), "{}: no names parsed from the seed", r.name.wire);
+        assert!(
+            !names.is_empty(),
+            "{}: no names parsed from the seed",
+            r.name.wire
+        );
         for name in names {
             if !doc.contains(&format!("`{name}`")) {
                 problems.push(format!("{}: `{name}`", r.name.wire));
             }
         }
     }
-    assert!(problems.is_empty(), "names in the seeds missing from docs/resources: {problems:#?}");
+    assert!(
+        problems.is_empty(),
+        "names in the seeds missing from docs/resources: {problems:#?}"
+    );
 }
 
 #[test]
