@@ -1,12 +1,15 @@
 package runtime_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -141,5 +144,64 @@ func TestCheckAndGetSchemaOverStdio(t *testing.T) {
 	var rpcErr *runtime.Error
 	if !errors.As(err, &rpcErr) || rpcErr.Code != runtime.CodeInvalidParams || rpcErr.Failures()[0].Property != "type" {
 		t.Fatalf("unknown type: %v", err)
+	}
+}
+
+func TestCreatePreviewDecodesUnknowns(t *testing.T) {
+	c, err := runtime.NewStdioClient(binary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	args := resources.AwsIamAccessKeyArgs{User: runtime.Val("alice")}
+	res, err := c.Create(context.Background(), runtime.CreateRequest{Type: resources.AwsIamAccessKeyType, Inputs: args.ToWire(), Preview: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := resources.AwsIamAccessKeyStateFromWire(res.Outputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.User != "alice" || st.Status == nil || *st.Status != resources.KeyStatusActive || st.Secret != nil || st.ID != "" {
+		t.Fatalf("%+v", st)
+	}
+}
+
+func TestCheckOverHTTP(t *testing.T) {
+	bin := binary(t)
+	token := fmt.Sprintf("test-token-%d", os.Getpid())
+	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "CREDPLANE_TOKEN="+token)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	addr := regexp.MustCompile(`listening on (http://\S+)`)
+	sc := bufio.NewScanner(stderr)
+	var url string
+	for url == "" && sc.Scan() {
+		if m := addr.FindStringSubmatch(sc.Text()); m != nil {
+			url = m[1]
+		}
+	}
+	if url == "" {
+		t.Fatal("the server did not print its address")
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	ctx := context.Background()
+	ok, err := runtime.NewHTTPClient(url, token).Check(ctx, runtime.CheckRequest{Type: resources.AwsIamAccessKeyType, News: runtime.Wire{"user": "alice"}})
+	if err != nil || len(ok.Failures) != 0 {
+		t.Fatalf("check: %v %+v", err, ok)
+	}
+	_, err = runtime.NewHTTPClient(url, "wrong").GetSchema(ctx)
+	if !errors.Is(err, runtime.ErrInvalidRequest) {
+		t.Fatalf("wrong token: %v", err)
 	}
 }

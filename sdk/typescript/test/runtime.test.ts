@@ -4,6 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
 import { inspect } from "node:util";
 
 import {
@@ -13,6 +16,7 @@ import {
   AwsIamAccessKeyState,
   Client,
   InvalidParamsError,
+  InvalidRequestError,
   KeyStatus,
   Output,
   Secret,
@@ -102,5 +106,45 @@ test("check and getSchema against the binary over stdio", async () => {
     });
   } finally {
     await client.close();
+  }
+});
+
+test("create with preview decodes unknowns to undefined", async () => {
+  const client = Client.stdio({ binary: BIN });
+  try {
+    const res = await client.create({
+      type: AwsIamAccessKey.TYPE,
+      inputs: AwsIamAccessKeyArgs.toWire({ user: "alice" }),
+      preview: true,
+    });
+    const st = AwsIamAccessKeyState.fromWire(res.outputs);
+    assert.equal(st.user, "alice");
+    assert.equal(st.status, KeyStatus.Active);
+    assert.equal(st.secret, undefined);
+    assert.equal(st.id, undefined);
+  } finally {
+    await client.close();
+  }
+});
+
+test("check over HTTP with a bearer token; a wrong token is refused", async () => {
+  const token = "test-token-" + process.pid;
+  const server = spawn(BIN, ["serve", "--listen", "127.0.0.1:0"], {
+    env: { ...process.env, CREDPLANE_TOKEN: token },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  try {
+    let url: string | undefined;
+    for await (const line of createInterface({ input: server.stderr! })) {
+      url = /listening on (http:\/\/\S+)/.exec(line)?.[1];
+      if (url !== undefined) break;
+    }
+    assert.ok(url !== undefined, "the server printed its address");
+    const ok = await Client.http(url, token).check({ type: AwsIamAccessKey.TYPE, news: { user: "alice" } });
+    assert.deepEqual(ok.failures, []);
+    await assert.rejects(Client.http(url, "wrong").getSchema(), InvalidRequestError);
+  } finally {
+    server.kill();
+    await once(server, "exit");
   }
 });
