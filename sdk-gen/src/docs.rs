@@ -122,6 +122,18 @@ fn go_example(a: &ExampleArg) -> ExampleLine {
     }
 }
 
+/// The Go example's fields, keys padded (with their colon) as gofmt aligns them.
+fn go_examples(args: &[ExampleArg]) -> Vec<ExampleLine> {
+    let width = args.iter().map(|a| a.name.go.len() + 1).max().unwrap_or(0);
+    args.iter()
+        .map(go_example)
+        .map(|l| ExampleLine {
+            name: format!("{:<width$} ", format!("{}:", l.name)),
+            value: l.value,
+        })
+        .collect()
+}
+
 /// Renders every doc page into `files`.
 pub fn emit(model: &Model, env: &Environment, files: &mut Files) -> Result<()> {
     for r in &model.resources {
@@ -152,7 +164,7 @@ pub fn emit(model: &Model, env: &Environment, files: &mut Files) -> Result<()> {
                 imports => ts_imports,
                 args => r.example.iter().map(typescript_example).collect::<Vec<_>>(),
             },
-            go => context! { args => r.example.iter().map(go_example).collect::<Vec<_>>() },
+            go => context! { args => go_examples(&r.example) },
         })?;
         files.add(format!("{DIR}/{}.md", r.name.wire), text)?;
     }

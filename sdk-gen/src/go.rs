@@ -2,30 +2,13 @@
 //! Output: `sdk/go/resources/{enums,<type>}.go` in package `resources`, built on the
 //! hand-written `sdk/go/runtime` package.
 
+use crate::Files;
+use crate::field::Field;
+use crate::model::{Model, Property, Type};
 use anyhow::Result;
 use minijinja::{Environment, context};
-use serde::Serialize;
-
-use crate::Files;
-use crate::model::{Model, Property, Type};
 
 const DIR: &str = "sdk/go/resources";
-
-/// One field as the templates print it.
-#[derive(Serialize)]
-struct Field {
-    /// Exported Go name (`UserID`).
-    name: String,
-    /// Wire name (json tag).
-    wire: String,
-    /// The Go type.
-    ty: String,
-    required: bool,
-    /// For args: the runtime function storing the input (`Put`, `PutSecret`).
-    convert: &'static str,
-    /// Comment lines.
-    doc: Vec<String>,
-}
 
 fn base(ty: &Type) -> String {
     match ty {
@@ -49,7 +32,7 @@ fn arg_field(p: &Property) -> Field {
         wire: p.name.wire.clone(),
         ty: format!("runtime.Input[{value}]"),
         required: p.required,
-        convert: if p.secret { "PutSecret" } else { "Put" },
+        convert: if p.secret { "PutSecret" } else { "Put" }.into(),
         doc: p.doc.clone(),
     }
 }
@@ -72,7 +55,7 @@ fn state_field(p: &Property) -> Field {
         wire: p.name.wire.clone(),
         ty,
         required: p.required,
-        convert: "",
+        convert: String::new(),
         doc: p.doc.clone(),
     }
 }

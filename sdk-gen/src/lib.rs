@@ -5,9 +5,11 @@
 //!   every name, type, flag and doc note.
 //! - [`python`], [`typescript`], [`go`], [`docs`] map the model's types to one language's
 //!   spelling and render the templates in `templates/<lang>/`; templates only print.
+//! - [`field`] is the property shape the three SDK emitters hand their templates.
 //! - [`files`] is the in-memory output tree, its `MANIFEST`, and the write / check modes.
 
 pub mod docs;
+pub mod field;
 pub mod files;
 pub mod go;
 pub mod model;

@@ -3,30 +3,13 @@
 //! Output: `sdk/python/credplane/resources/{__init__,_wire,enums,<type>}.py`, written against
 //! the runtime API `credplane.runtime.{Resource, Input, Output, Secret}`.
 
+use crate::Files;
+use crate::field::Field;
+use crate::model::{Model, Property, Type};
 use anyhow::Result;
 use minijinja::{Environment, context};
-use serde::Serialize;
-
-use crate::Files;
-use crate::model::{Model, Property, Type};
 
 const DIR: &str = "sdk/python/credplane/resources";
-
-/// One field as the templates print it.
-#[derive(Serialize)]
-struct Field {
-    /// Python attribute name.
-    name: String,
-    /// Wire name.
-    wire: String,
-    /// Annotation, e.g. `Input[str] | None`.
-    ty: String,
-    required: bool,
-    /// For args: the `_wire` function to call; for state: the whole decoding expression.
-    convert: String,
-    /// Docstring lines.
-    doc: Vec<String>,
-}
 
 fn base(ty: &Type, state: bool) -> String {
     match ty {

@@ -2,30 +2,13 @@
 //! `templates/typescript/`. Output: `sdk/typescript/src/resources/{index,enums,<type>}.ts`,
 //! written against the hand-written runtime in `sdk/typescript/src/runtime/`.
 
+use crate::Files;
+use crate::field::Field;
+use crate::model::{Model, Property, Type};
 use anyhow::Result;
 use minijinja::{Environment, context};
-use serde::Serialize;
-
-use crate::Files;
-use crate::model::{Model, Property, Type};
 
 const DIR: &str = "sdk/typescript/src/resources";
-
-/// One field as the templates print it.
-#[derive(Serialize)]
-struct Field {
-    /// camelCase name.
-    name: String,
-    /// Wire name.
-    wire: String,
-    /// The type, without `undefined` (optional fields use `?`).
-    ty: String,
-    required: bool,
-    /// The `wire` helper to call.
-    convert: &'static str,
-    /// JSDoc lines.
-    doc: Vec<String>,
-}
 
 fn base(ty: &Type) -> String {
     match ty {
@@ -58,7 +41,8 @@ fn arg_field(p: &Property) -> Field {
             "secretToWire"
         } else {
             "valueToWire"
-        },
+        }
+        .into(),
         doc: jsdoc(&p.doc),
     }
 }
@@ -74,7 +58,8 @@ fn state_field(p: &Property) -> Field {
             "secretFromWire"
         } else {
             "valueFromWire"
-        },
+        }
+        .into(),
         doc: jsdoc(&p.doc),
     }
 }
