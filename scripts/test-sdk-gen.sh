@@ -5,7 +5,8 @@
 #   2. `sdk-gen --check` (stale, missing or extra generated files);
 #   3. compile checks: mypy --strict (Python), tsc --strict (TypeScript), gofmt + go vet (Go),
 #      over the real SDKs and over every golden case's expected output;
-#   4. runtime tests: Python unittest of the generated code, `node --test`, `go test`, the
+#   4. the examples in docs/resources compile (the Python ones also run);
+#   5. runtime tests: Python unittest of the generated code, `node --test`, `go test`, the
 #      latter two calling the built credplane binary over stdio.
 # Needs Rust, Python 3.11, Node 20 and Go. Creates .ci/.venv (gitignored) for mypy.
 set -euo pipefail
@@ -89,5 +90,35 @@ for case_dir in sdk-gen/tests/golden/*/; do
   cp -r "$exp/go/resources" "$gomod/"
   (cd "$gomod" && test -z "$(gofmt -l .)" && go vet ./...)
 done
+
+step "docs examples compile (and the Python ones run)"
+ex="$SCRATCH/examples"
+python3 sdk-gen/tests/extract_examples.py docs/resources "$ex"
+python_tree sdk/python "$ex/py"
+cp "$ex"/python/*.py "$ex/py/"
+(cd "$ex/py" && "$ROOT/.ci/.venv/bin/mypy" --strict --no-incremental . \
+  && for f in example_*.py; do "$ROOT/.ci/.venv/bin/python" "$f" || exit 1; done)
+
+mkdir -p "$ex/ts"
+cp -r sdk/typescript/src "$ex/ts/"
+cp -r "$ex/typescript" "$ex/ts/examples"
+cp sdk/typescript/tsconfig.json "$ex/ts/base.json"
+ln -s "$ROOT/sdk/typescript/node_modules" "$ex/ts/node_modules"
+# The examples import "@credplane/sdk": map it to the sources; an example's `const example`
+# is deliberately unused.
+cat > "$ex/ts/tsconfig.json" <<'JSON'
+{
+  "extends": "./base.json",
+  "compilerOptions": { "baseUrl": ".", "paths": { "@credplane/sdk": ["./src/index.ts"] }, "noUnusedLocals": false },
+  "include": ["src/**/*.ts", "examples/**/*.ts"]
+}
+JSON
+(cd "$ex/ts" && "$ROOT/sdk/typescript/node_modules/.bin/tsc" --strict --noEmit -p .)
+
+mkdir -p "$ex/gomod"
+cp sdk/go/go.mod "$ex/gomod/"
+cp -r sdk/go/runtime sdk/go/resources "$ex/gomod/"
+cp -r "$ex/go" "$ex/gomod/examples"
+(cd "$ex/gomod" && go vet ./...)
 
 step "all SDK checks passed"

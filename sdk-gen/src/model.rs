@@ -116,7 +116,8 @@ pub struct Resource {
     pub attributes: Vec<Property>,
     /// Names of the enums this resource uses, sorted.
     pub enums: Vec<String>,
-    /// An example: the required inputs with placeholder values.
+    /// An example: the required inputs (or the first input, when none is required) with
+    /// placeholder values.
     pub example: Vec<ExampleArg>,
     /// The description on one line.
     pub summary: String,
@@ -278,9 +279,14 @@ fn resource(doc: &Value, enums: &mut BTreeMap<String, Enum>) -> Result<Resource>
         }
     }
     let timeouts = &doc["x-timeouts"];
-    let example = inputs
-        .iter()
-        .filter(|p| p.required)
+    // The required inputs; a resource without any shows its first input instead.
+    let example_props: Vec<&Property> =
+        match inputs.iter().filter(|p| p.required).collect::<Vec<_>>() {
+            none if none.is_empty() => inputs.iter().take(1).collect(),
+            some => some,
+        };
+    let example = example_props
+        .into_iter()
         .map(|p| example_arg(p, enums))
         .collect();
     let description = str_field(doc, "description")?.to_string();
