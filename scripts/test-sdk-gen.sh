@@ -35,6 +35,16 @@ if [[ ! -x .ci/.venv/bin/python ]]; then
   "$PYTHON" -m venv .ci/.venv
 fi
 .ci/.venv/bin/pip install --quiet --disable-pip-version-check -r sdk-gen/tests/python/requirements.txt
+# The real runtime (once merged) brings its own dependencies in sdk/python/pyproject.toml.
+if [[ -f sdk/python/pyproject.toml ]]; then
+  mapfile -t runtime_deps < <(.ci/.venv/bin/python -c \
+    'import tomllib
+for dep in tomllib.load(open("sdk/python/pyproject.toml", "rb"))["project"].get("dependencies", []):
+    print(dep)')
+  if (( ${#runtime_deps[@]} )); then
+    .ci/.venv/bin/pip install --quiet --disable-pip-version-check "${runtime_deps[@]}"
+  fi
+fi
 
 # A scratch copy of a generated Python tree, with the runtime placeholder added only where
 # the real runtime (sdk/python/credplane/runtime) is absent.
