@@ -19,3 +19,23 @@ pub struct Field {
     /// Doc comment lines, already escaped for the language's comment syntax.
     pub doc: Vec<String>,
 }
+
+/// Fails when an output accessor of a generated resource class would hide a member of the
+/// runtime's base class (`reserved`): better a clear error than a silently broken SDK.
+pub fn ensure_not_reserved(
+    lang: &str,
+    resource: &str,
+    fields: &[Field],
+    reserved: &[&str],
+) -> anyhow::Result<()> {
+    for f in fields {
+        anyhow::ensure!(
+            !reserved.contains(&f.name.as_str()),
+            "{resource}: attribute `{}` would be `{}` in {lang}, which the runtime's Resource \
+             base class already uses",
+            f.wire,
+            f.name
+        );
+    }
+    Ok(())
+}

@@ -4,7 +4,7 @@
 //! the runtime API `credplane.runtime.{Resource, Input, Output, Secret}`.
 
 use crate::Files;
-use crate::field::Field;
+use crate::field::{self, Field};
 use crate::model::{Model, Property, Type};
 use anyhow::Result;
 use minijinja::{Environment, context};
@@ -82,11 +82,15 @@ fn docstring(lines: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// Members of the runtime's Resource base class that an output accessor must not hide.
+const RESERVED: &[&str] = &["TYPE", "type_name", "name", "inputs", "depends_on"];
+
 /// Renders every Python file into `files`.
 pub fn emit(model: &Model, env: &Environment, files: &mut Files) -> Result<()> {
     for r in &model.resources {
         let args: Vec<Field> = r.inputs.iter().map(arg_field).collect();
         let state: Vec<Field> = r.outputs.iter().map(state_field).collect();
+        field::ensure_not_reserved("Python", &r.name.wire, &state, RESERVED)?;
         let props = &state;
         let doc = docstring(&r.doc);
         let text = env

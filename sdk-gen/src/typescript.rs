@@ -3,7 +3,7 @@
 //! written against the hand-written runtime in `sdk/typescript/src/runtime/`.
 
 use crate::Files;
-use crate::field::Field;
+use crate::field::{self, Field};
 use crate::model::{Model, Property, Type};
 use anyhow::Result;
 use minijinja::{Environment, context};
@@ -64,11 +64,15 @@ fn state_field(p: &Property) -> Field {
     }
 }
 
+/// Members of the runtime's Resource base class that an output accessor must not hide.
+const RESERVED: &[&str] = &["TYPE", "type", "name", "inputs", "dependsOn", "output"];
+
 /// Renders every TypeScript file into `files`.
 pub fn emit(model: &Model, env: &Environment, files: &mut Files) -> Result<()> {
     for r in &model.resources {
         let args: Vec<Field> = r.inputs.iter().map(arg_field).collect();
         let state: Vec<Field> = r.outputs.iter().map(state_field).collect();
+        field::ensure_not_reserved("TypeScript", &r.name.wire, &state, RESERVED)?;
         let text = env
             .get_template("typescript/resource.ts.j2")?
             .render(context! {

@@ -99,3 +99,18 @@ fn conflicting_enums_are_rejected() {
     let err = sdk_gen::model::build(&[e(&["A"]), e(&["A", "B"])]).unwrap_err();
     assert!(format!("{err:#}").contains("enum S differs"), "{err:#}");
 }
+
+#[test]
+fn an_attribute_hiding_a_runtime_member_is_rejected() {
+    let doc = serde_json::json!({
+        "title": "x", "description": "d", "x-cloud": "c", "x-import": "i",
+        "x-timeouts": {"create": 1, "update": 1, "delete": 1},
+        "$defs": {
+            "inputs": {"type": "object", "properties": {}},
+            "outputs": {"type": "object", "properties": {"name": {"type": "string"}}}
+        }
+    });
+    let model = sdk_gen::model::build(&[doc]).unwrap();
+    let err = sdk_gen::generate_model(&model).unwrap_err();
+    assert!(format!("{err:#}").contains("attribute `name`"), "{err:#}");
+}
