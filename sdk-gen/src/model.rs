@@ -269,8 +269,9 @@ fn resource(doc: &Value, enums: &mut BTreeMap<String, Enum>) -> Result<Resource>
         enums.insert(name.clone(), e);
     }
     local_enums.sort();
-    let inputs = properties(&defs["inputs"], enums)?;
-    let outputs = properties(&defs["outputs"], enums)?;
+    let inputs = properties(&defs["inputs"], enums, None)?;
+    let input_wire_names = schema_order(&defs["inputs"]);
+    let outputs = properties(&defs["outputs"], enums, Some(&input_wire_names))?;
     let input_names: Vec<&str> = inputs.iter().map(|p| p.name.wire.as_str()).collect();
     let mut attributes: Vec<Property> = Vec::new();
     for name in schema_order(&defs["outputs"]) {
@@ -356,7 +357,14 @@ fn schema_order(obj: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn properties(obj: &Value, enums: &BTreeMap<String, Enum>) -> Result<Vec<Property>> {
+/// The properties of `$defs.inputs` or `$defs.outputs`. For outputs, `inputs` names the
+/// properties that are also inputs (`None` for inputs): the others are attributes, documented
+/// as such.
+fn properties(
+    obj: &Value,
+    enums: &BTreeMap<String, Enum>,
+    inputs: Option<&[String]>,
+) -> Result<Vec<Property>> {
     let props: &Map<String, Value> = obj["properties"].as_object().context("no properties")?;
     let required: Vec<&str> = obj["required"]
         .as_array()
@@ -364,8 +372,15 @@ fn properties(obj: &Value, enums: &BTreeMap<String, Enum>) -> Result<Vec<Propert
         .unwrap_or_default();
     let mut out = Vec::new();
     for (name, schema) in props {
-        let p = property(name, schema, required.contains(&name.as_str()), enums)
-            .with_context(|| format!("property {name}"))?;
+        let attribute = inputs.is_some_and(|i| !i.contains(name));
+        let p = property(
+            name,
+            schema,
+            required.contains(&name.as_str()),
+            attribute,
+            enums,
+        )
+        .with_context(|| format!("property {name}"))?;
         out.push(p);
     }
     // Required first: Python dataclasses need fields without defaults before the others,
@@ -378,6 +393,7 @@ fn property(
     name: &str,
     schema: &Value,
     required: bool,
+    attribute: bool,
     enums: &BTreeMap<String, Enum>,
 ) -> Result<Property> {
     let ty = type_of(schema)?;
@@ -415,25 +431,51 @@ fn property(
         doc: Vec::new(),
     };
     p.description_lines = lines(&p.description);
-    p.notes = notes(&p);
+    p.notes = notes(&p, attribute);
     p.doc = p.description_lines.clone();
     p.doc.extend([String::new(), p.notes.join(" ")]);
     Ok(p)
 }
 
 /// The flags as sentences, one row per flag: the docs and every SDK's comments print these.
-fn notes(p: &Property) -> Vec<String> {
+/// `attribute`: an output that is not an input, whose notes say what the reader can rely on
+/// rather than what they must set.
+fn notes(p: &Property, attribute: bool) -> Vec<String> {
     let backticked = |v: &[String]| v.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>();
     let rows: [(bool, String); 9] = [
-        (p.required, "Required.".into()),
-        (!p.required, "Optional.".into()),
+        (
+            p.required,
+            if attribute {
+                "Always set."
+            } else {
+                "Required."
+            }
+            .into(),
+        ),
+        (
+            !p.required,
+            if attribute {
+                "May be absent."
+            } else {
+                "Optional."
+            }
+            .into(),
+        ),
         (p.force_new, "Changing it replaces the resource.".into()),
         (p.updatable, "Updatable in place.".into()),
         (
             p.secret,
             "Secret: masked in the SDKs and enveloped on the wire.".into(),
         ),
-        (p.computed, "Computed by the provider when not set.".into()),
+        (
+            p.computed,
+            if attribute {
+                "Computed by the provider."
+            } else {
+                "Computed by the provider when not set."
+            }
+            .into(),
+        ),
         (
             p.only_on_create,
             "Known only after create (not on read or import).".into(),

@@ -193,7 +193,7 @@ type AlicloudKmsSecretState struct {
 
 	// The ID of the secret: its name.
 	//
-	// Required. Computed by the provider when not set.
+	// Always set. Computed by the provider.
 	ID string `json:"id"`
 
 	// The credential type: `Generic` (normal credentials), `Rds` (managed RDS credentials),
@@ -304,12 +304,12 @@ type AlicloudKmsSecretState struct {
 
 	// The time when the credential was created.
 	//
-	// Optional. Computed by the provider when not set.
+	// May be absent. Computed by the provider.
 	CreateTime *string `json:"create_time,omitempty"`
 
 	// The ARN of the secret.
 	//
-	// Optional. Computed by the provider when not set.
+	// May be absent. Computed by the provider.
 	ARN *string `json:"arn,omitempty"`
 }
 
@@ -368,7 +368,7 @@ func (r *AlicloudKmsSecret) VersionID() runtime.Output[string] {
 
 // ID: The ID of the secret: its name.
 //
-// Required. Computed by the provider when not set.
+// Always set. Computed by the provider.
 func (r *AlicloudKmsSecret) ID() runtime.Output[string] {
 	return runtime.OutputOf[string](&r.Resource, "id")
 }
@@ -517,14 +517,14 @@ func (r *AlicloudKmsSecret) CertificateID() runtime.Output[*string] {
 
 // CreateTime: The time when the credential was created.
 //
-// Optional. Computed by the provider when not set.
+// May be absent. Computed by the provider.
 func (r *AlicloudKmsSecret) CreateTime() runtime.Output[*string] {
 	return runtime.OutputOf[*string](&r.Resource, "create_time")
 }
 
 // ARN: The ARN of the secret.
 //
-// Optional. Computed by the provider when not set.
+// May be absent. Computed by the provider.
 func (r *AlicloudKmsSecret) ARN() runtime.Output[*string] {
 	return runtime.OutputOf[*string](&r.Resource, "arn")
 }

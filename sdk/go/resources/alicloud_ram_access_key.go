@@ -53,7 +53,7 @@ func (a *AlicloudRamAccessKeyArgs) ToWire() map[string]any {
 type AlicloudRamAccessKeyState struct {
 	// The AccessKey id.
 	//
-	// Required. Computed by the provider when not set.
+	// Always set. Computed by the provider.
 	ID string `json:"id"`
 
 	// The RAM user name. When omitted, the key belongs to the identity whose credentials the
@@ -85,7 +85,7 @@ type AlicloudRamAccessKeyState struct {
 
 	// The create time of the AccessKey.
 	//
-	// Optional. Computed by the provider when not set.
+	// May be absent. Computed by the provider.
 	CreateTime *string `json:"create_time,omitempty"`
 
 	// The secret access key, when no `pgp_key` is set. Note that this will be written to the
@@ -93,18 +93,18 @@ type AlicloudRamAccessKeyState struct {
 	// secret from being stored in plaintext, at the cost of preventing the use of the secret key
 	// in automation.
 	//
-	// Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+	// May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
 	Secret *runtime.Secret[string] `json:"secret,omitempty"`
 
 	// The fingerprint (lowercase hex) of the PGP key used to encrypt the secret.
 	//
-	// Optional. Computed by the provider when not set.
+	// May be absent. Computed by the provider.
 	KeyFingerprint *string `json:"key_fingerprint,omitempty"`
 
 	// The encrypted secret, base64 encoded (a binary OpenPGP message). It may be decrypted with
 	// `base64 --decode | gpg --decrypt`.
 	//
-	// Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+	// May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
 	EncryptedSecret *runtime.Secret[string] `json:"encrypted_secret,omitempty"`
 }
 
@@ -135,7 +135,7 @@ func NewAlicloudRamAccessKey(name string, args AlicloudRamAccessKeyArgs, opts ..
 
 // ID: The AccessKey id.
 //
-// Required. Computed by the provider when not set.
+// Always set. Computed by the provider.
 func (r *AlicloudRamAccessKey) ID() runtime.Output[string] {
 	return runtime.OutputOf[string](&r.Resource, "id")
 }
@@ -177,7 +177,7 @@ func (r *AlicloudRamAccessKey) PgpKey() runtime.Output[*string] {
 
 // CreateTime: The create time of the AccessKey.
 //
-// Optional. Computed by the provider when not set.
+// May be absent. Computed by the provider.
 func (r *AlicloudRamAccessKey) CreateTime() runtime.Output[*string] {
 	return runtime.OutputOf[*string](&r.Resource, "create_time")
 }
@@ -187,14 +187,14 @@ func (r *AlicloudRamAccessKey) CreateTime() runtime.Output[*string] {
 // secret from being stored in plaintext, at the cost of preventing the use of the secret key
 // in automation.
 //
-// Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+// May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
 func (r *AlicloudRamAccessKey) Secret() runtime.Output[*runtime.Secret[string]] {
 	return runtime.OutputOf[*runtime.Secret[string]](&r.Resource, "secret")
 }
 
 // KeyFingerprint: The fingerprint (lowercase hex) of the PGP key used to encrypt the secret.
 //
-// Optional. Computed by the provider when not set.
+// May be absent. Computed by the provider.
 func (r *AlicloudRamAccessKey) KeyFingerprint() runtime.Output[*string] {
 	return runtime.OutputOf[*string](&r.Resource, "key_fingerprint")
 }
@@ -202,7 +202,7 @@ func (r *AlicloudRamAccessKey) KeyFingerprint() runtime.Output[*string] {
 // EncryptedSecret: The encrypted secret, base64 encoded (a binary OpenPGP message). It may be decrypted with
 // `base64 --decode | gpg --decrypt`.
 //
-// Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+// May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
 func (r *AlicloudRamAccessKey) EncryptedSecret() runtime.Output[*runtime.Secret[string]] {
 	return runtime.OutputOf[*runtime.Secret[string]](&r.Resource, "encrypted_secret")
 }

@@ -50,7 +50,7 @@ type AwsIamAccessKeyState struct {
 
 	// Access key ID.
 	//
-	// Required. Computed by the provider when not set.
+	// Always set. Computed by the provider.
 	ID string `json:"id"`
 
 	// Access key status to apply. Defaults to `Active`. Valid values are `Active` and `Inactive`.
@@ -70,7 +70,7 @@ type AwsIamAccessKeyState struct {
 
 	// Date and time in RFC3339 format that the access key was created.
 	//
-	// Optional. Computed by the provider when not set.
+	// May be absent. Computed by the provider.
 	CreateDate *string `json:"create_date,omitempty"`
 
 	// Secret access key. This attribute is not available for imported resources, nor when
@@ -79,7 +79,7 @@ type AwsIamAccessKeyState struct {
 	// instead, which will prevent the secret from being stored in plaintext, at the cost of
 	// preventing the use of the secret key in automation.
 	//
-	// Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+	// May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
 	Secret *runtime.Secret[string] `json:"secret,omitempty"`
 
 	// Secret access key converted into an SES SMTP password by applying AWS's documented Sigv4
@@ -89,33 +89,33 @@ type AwsIamAccessKeyState struct {
 	// `us-east-1` and `us-west-2`. This attribute is not available for imported resources, nor
 	// when `pgp_key` is set.
 	//
-	// Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+	// May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
 	SesSmtpPasswordV4 *runtime.Secret[string] `json:"ses_smtp_password_v4,omitempty"`
 
 	// Encrypted secret, base64 encoded (a binary OpenPGP message), if `pgp_key` was specified.
 	// This attribute is not available for imported resources. The encrypted secret may be
 	// decrypted using the command line, for example: `base64 --decode | gpg --decrypt`.
 	//
-	// Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+	// May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
 	EncryptedSecret *runtime.Secret[string] `json:"encrypted_secret,omitempty"`
 
 	// Encrypted SES SMTP password, base64 encoded, if `pgp_key` was specified. This attribute is
 	// not available for imported resources.
 	//
-	// Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+	// May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
 	EncryptedSesSmtpPasswordV4 *runtime.Secret[string] `json:"encrypted_ses_smtp_password_v4,omitempty"`
 
 	// Fingerprint (lowercase hex) of the primary PGP key used to encrypt the secret. This
 	// attribute is not available for imported resources.
 	//
-	// Optional. Computed by the provider when not set.
+	// May be absent. Computed by the provider.
 	KeyFingerprint *string `json:"key_fingerprint,omitempty"`
 
 	// Whether the secret attributes are held in this state. `false` after an import: the IAM API
 	// never returns a secret again, so `secret`, `ses_smtp_password_v4`, `encrypted_secret`,
 	// `encrypted_ses_smtp_password_v4` and `key_fingerprint` are absent.
 	//
-	// Optional. Computed by the provider when not set. Default: `true`.
+	// May be absent. Computed by the provider. Default: `true`.
 	SecretsAvailable *bool `json:"secrets_available,omitempty"`
 }
 
@@ -153,7 +153,7 @@ func (r *AwsIamAccessKey) User() runtime.Output[string] {
 
 // ID: Access key ID.
 //
-// Required. Computed by the provider when not set.
+// Always set. Computed by the provider.
 func (r *AwsIamAccessKey) ID() runtime.Output[string] {
 	return runtime.OutputOf[string](&r.Resource, "id")
 }
@@ -179,7 +179,7 @@ func (r *AwsIamAccessKey) PgpKey() runtime.Output[*string] {
 
 // CreateDate: Date and time in RFC3339 format that the access key was created.
 //
-// Optional. Computed by the provider when not set.
+// May be absent. Computed by the provider.
 func (r *AwsIamAccessKey) CreateDate() runtime.Output[*string] {
 	return runtime.OutputOf[*string](&r.Resource, "create_date")
 }
@@ -190,7 +190,7 @@ func (r *AwsIamAccessKey) CreateDate() runtime.Output[*string] {
 // instead, which will prevent the secret from being stored in plaintext, at the cost of
 // preventing the use of the secret key in automation.
 //
-// Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+// May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
 func (r *AwsIamAccessKey) Secret() runtime.Output[*runtime.Secret[string]] {
 	return runtime.OutputOf[*runtime.Secret[string]](&r.Resource, "secret")
 }
@@ -202,7 +202,7 @@ func (r *AwsIamAccessKey) Secret() runtime.Output[*runtime.Secret[string]] {
 // `us-east-1` and `us-west-2`. This attribute is not available for imported resources, nor
 // when `pgp_key` is set.
 //
-// Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+// May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
 func (r *AwsIamAccessKey) SesSmtpPasswordV4() runtime.Output[*runtime.Secret[string]] {
 	return runtime.OutputOf[*runtime.Secret[string]](&r.Resource, "ses_smtp_password_v4")
 }
@@ -211,7 +211,7 @@ func (r *AwsIamAccessKey) SesSmtpPasswordV4() runtime.Output[*runtime.Secret[str
 // This attribute is not available for imported resources. The encrypted secret may be
 // decrypted using the command line, for example: `base64 --decode | gpg --decrypt`.
 //
-// Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+// May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
 func (r *AwsIamAccessKey) EncryptedSecret() runtime.Output[*runtime.Secret[string]] {
 	return runtime.OutputOf[*runtime.Secret[string]](&r.Resource, "encrypted_secret")
 }
@@ -219,7 +219,7 @@ func (r *AwsIamAccessKey) EncryptedSecret() runtime.Output[*runtime.Secret[strin
 // EncryptedSesSmtpPasswordV4: Encrypted SES SMTP password, base64 encoded, if `pgp_key` was specified. This attribute is
 // not available for imported resources.
 //
-// Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+// May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
 func (r *AwsIamAccessKey) EncryptedSesSmtpPasswordV4() runtime.Output[*runtime.Secret[string]] {
 	return runtime.OutputOf[*runtime.Secret[string]](&r.Resource, "encrypted_ses_smtp_password_v4")
 }
@@ -227,7 +227,7 @@ func (r *AwsIamAccessKey) EncryptedSesSmtpPasswordV4() runtime.Output[*runtime.S
 // KeyFingerprint: Fingerprint (lowercase hex) of the primary PGP key used to encrypt the secret. This
 // attribute is not available for imported resources.
 //
-// Optional. Computed by the provider when not set.
+// May be absent. Computed by the provider.
 func (r *AwsIamAccessKey) KeyFingerprint() runtime.Output[*string] {
 	return runtime.OutputOf[*string](&r.Resource, "key_fingerprint")
 }
@@ -236,7 +236,7 @@ func (r *AwsIamAccessKey) KeyFingerprint() runtime.Output[*string] {
 // never returns a secret again, so `secret`, `ses_smtp_password_v4`, `encrypted_secret`,
 // `encrypted_ses_smtp_password_v4` and `key_fingerprint` are absent.
 //
-// Optional. Computed by the provider when not set. Default: `true`.
+// May be absent. Computed by the provider. Default: `true`.
 func (r *AwsIamAccessKey) SecretsAvailable() runtime.Output[*bool] {
 	return runtime.OutputOf[*bool](&r.Resource, "secrets_available")
 }

@@ -46,35 +46,35 @@ type OciIdentityAuthTokenState struct {
 
 	// The OCID of the auth token.
 	//
-	// Required. Computed by the provider when not set.
+	// Always set. Computed by the provider.
 	ID string `json:"id"`
 
 	// The current state: CREATING, ACTIVE, INACTIVE, DELETING or DELETED (from `lifecycleState`).
 	//
-	// Optional. Computed by the provider when not set.
+	// May be absent. Computed by the provider.
 	State *string `json:"state,omitempty"`
 
 	// The detailed status of INACTIVE lifecycleState (from `inactiveStatus`).
 	//
-	// Optional. Computed by the provider when not set.
+	// May be absent. Computed by the provider.
 	InactiveState *string `json:"inactive_state,omitempty"`
 
 	// Date and time the object was created, in the format defined by RFC3339. Example:
 	// `2016-08-25T21:10:29.600Z`
 	//
-	// Optional. Computed by the provider when not set.
+	// May be absent. Computed by the provider.
 	TimeCreated *string `json:"time_created,omitempty"`
 
 	// Date and time when this credential will expire, in the format defined by RFC3339. Null if
 	// it never expires. Example: `2016-08-25T21:10:29.600Z`
 	//
-	// Optional. Computed by the provider when not set.
+	// May be absent. Computed by the provider.
 	TimeExpires *string `json:"time_expires,omitempty"`
 
 	// The auth token. The value is available only in the response for `CreateAuthToken`, and not
 	// for `ListAuthTokens` or `UpdateAuthToken`: credplane carries it forward in the state.
 	//
-	// Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+	// May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
 	Token *runtime.Secret[string] `json:"token,omitempty"`
 }
 
@@ -122,21 +122,21 @@ func (r *OciIdentityAuthToken) UserID() runtime.Output[string] {
 
 // ID: The OCID of the auth token.
 //
-// Required. Computed by the provider when not set.
+// Always set. Computed by the provider.
 func (r *OciIdentityAuthToken) ID() runtime.Output[string] {
 	return runtime.OutputOf[string](&r.Resource, "id")
 }
 
 // State: The current state: CREATING, ACTIVE, INACTIVE, DELETING or DELETED (from `lifecycleState`).
 //
-// Optional. Computed by the provider when not set.
+// May be absent. Computed by the provider.
 func (r *OciIdentityAuthToken) State() runtime.Output[*string] {
 	return runtime.OutputOf[*string](&r.Resource, "state")
 }
 
 // InactiveState: The detailed status of INACTIVE lifecycleState (from `inactiveStatus`).
 //
-// Optional. Computed by the provider when not set.
+// May be absent. Computed by the provider.
 func (r *OciIdentityAuthToken) InactiveState() runtime.Output[*string] {
 	return runtime.OutputOf[*string](&r.Resource, "inactive_state")
 }
@@ -144,7 +144,7 @@ func (r *OciIdentityAuthToken) InactiveState() runtime.Output[*string] {
 // TimeCreated: Date and time the object was created, in the format defined by RFC3339. Example:
 // `2016-08-25T21:10:29.600Z`
 //
-// Optional. Computed by the provider when not set.
+// May be absent. Computed by the provider.
 func (r *OciIdentityAuthToken) TimeCreated() runtime.Output[*string] {
 	return runtime.OutputOf[*string](&r.Resource, "time_created")
 }
@@ -152,7 +152,7 @@ func (r *OciIdentityAuthToken) TimeCreated() runtime.Output[*string] {
 // TimeExpires: Date and time when this credential will expire, in the format defined by RFC3339. Null if
 // it never expires. Example: `2016-08-25T21:10:29.600Z`
 //
-// Optional. Computed by the provider when not set.
+// May be absent. Computed by the provider.
 func (r *OciIdentityAuthToken) TimeExpires() runtime.Output[*string] {
 	return runtime.OutputOf[*string](&r.Resource, "time_expires")
 }
@@ -160,7 +160,7 @@ func (r *OciIdentityAuthToken) TimeExpires() runtime.Output[*string] {
 // Token: The auth token. The value is available only in the response for `CreateAuthToken`, and not
 // for `ListAuthTokens` or `UpdateAuthToken`: credplane carries it forward in the state.
 //
-// Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+// May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
 func (r *OciIdentityAuthToken) Token() runtime.Output[*runtime.Secret[string]] {
 	return runtime.OutputOf[*runtime.Secret[string]](&r.Resource, "token")
 }

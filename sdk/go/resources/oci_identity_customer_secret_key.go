@@ -47,35 +47,35 @@ type OciIdentityCustomerSecretKeyState struct {
 	// The OCID of the secret key. This is also the **access key id** of the S3-compatible key
 	// pair: use it as `aws_access_key_id`, with `key` as `aws_secret_access_key`.
 	//
-	// Required. Computed by the provider when not set.
+	// Always set. Computed by the provider.
 	ID string `json:"id"`
 
 	// The current state: CREATING, ACTIVE, INACTIVE, DELETING or DELETED (from `lifecycleState`).
 	//
-	// Optional. Computed by the provider when not set.
+	// May be absent. Computed by the provider.
 	State *string `json:"state,omitempty"`
 
 	// The detailed status of INACTIVE lifecycleState (from `inactiveStatus`).
 	//
-	// Optional. Computed by the provider when not set.
+	// May be absent. Computed by the provider.
 	InactiveState *string `json:"inactive_state,omitempty"`
 
 	// Date and time the object was created, in the format defined by RFC3339. Example:
 	// `2016-08-25T21:10:29.600Z`
 	//
-	// Optional. Computed by the provider when not set.
+	// May be absent. Computed by the provider.
 	TimeCreated *string `json:"time_created,omitempty"`
 
 	// Date and time when this credential will expire, in the format defined by RFC3339. Null if
 	// it never expires. Example: `2016-08-25T21:10:29.600Z`
 	//
-	// Optional. Computed by the provider when not set.
+	// May be absent. Computed by the provider.
 	TimeExpires *string `json:"time_expires,omitempty"`
 
 	// The secret key (the S3-compatible secret access key). The value is available only in the
 	// response for `CreateCustomerSecretKey`: credplane carries it forward in the state.
 	//
-	// Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+	// May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
 	Key *runtime.Secret[string] `json:"key,omitempty"`
 }
 
@@ -124,21 +124,21 @@ func (r *OciIdentityCustomerSecretKey) UserID() runtime.Output[string] {
 // ID: The OCID of the secret key. This is also the **access key id** of the S3-compatible key
 // pair: use it as `aws_access_key_id`, with `key` as `aws_secret_access_key`.
 //
-// Required. Computed by the provider when not set.
+// Always set. Computed by the provider.
 func (r *OciIdentityCustomerSecretKey) ID() runtime.Output[string] {
 	return runtime.OutputOf[string](&r.Resource, "id")
 }
 
 // State: The current state: CREATING, ACTIVE, INACTIVE, DELETING or DELETED (from `lifecycleState`).
 //
-// Optional. Computed by the provider when not set.
+// May be absent. Computed by the provider.
 func (r *OciIdentityCustomerSecretKey) State() runtime.Output[*string] {
 	return runtime.OutputOf[*string](&r.Resource, "state")
 }
 
 // InactiveState: The detailed status of INACTIVE lifecycleState (from `inactiveStatus`).
 //
-// Optional. Computed by the provider when not set.
+// May be absent. Computed by the provider.
 func (r *OciIdentityCustomerSecretKey) InactiveState() runtime.Output[*string] {
 	return runtime.OutputOf[*string](&r.Resource, "inactive_state")
 }
@@ -146,7 +146,7 @@ func (r *OciIdentityCustomerSecretKey) InactiveState() runtime.Output[*string] {
 // TimeCreated: Date and time the object was created, in the format defined by RFC3339. Example:
 // `2016-08-25T21:10:29.600Z`
 //
-// Optional. Computed by the provider when not set.
+// May be absent. Computed by the provider.
 func (r *OciIdentityCustomerSecretKey) TimeCreated() runtime.Output[*string] {
 	return runtime.OutputOf[*string](&r.Resource, "time_created")
 }
@@ -154,7 +154,7 @@ func (r *OciIdentityCustomerSecretKey) TimeCreated() runtime.Output[*string] {
 // TimeExpires: Date and time when this credential will expire, in the format defined by RFC3339. Null if
 // it never expires. Example: `2016-08-25T21:10:29.600Z`
 //
-// Optional. Computed by the provider when not set.
+// May be absent. Computed by the provider.
 func (r *OciIdentityCustomerSecretKey) TimeExpires() runtime.Output[*string] {
 	return runtime.OutputOf[*string](&r.Resource, "time_expires")
 }
@@ -162,7 +162,7 @@ func (r *OciIdentityCustomerSecretKey) TimeExpires() runtime.Output[*string] {
 // Key: The secret key (the S3-compatible secret access key). The value is available only in the
 // response for `CreateCustomerSecretKey`: credplane carries it forward in the state.
 //
-// Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+// May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
 func (r *OciIdentityCustomerSecretKey) Key() runtime.Output[*runtime.Secret[string]] {
 	return runtime.OutputOf[*runtime.Secret[string]](&r.Resource, "key")
 }

@@ -247,7 +247,7 @@ class AlicloudKmsSecretState:
     id: str
     """The ID of the secret: its name.
 
-    Required. Computed by the provider when not set.
+    Always set. Computed by the provider.
     """
 
     secret_type: SecretType | None = None
@@ -377,13 +377,13 @@ class AlicloudKmsSecretState:
     create_time: str | None = None
     """The time when the credential was created.
 
-    Optional. Computed by the provider when not set.
+    May be absent. Computed by the provider.
     """
 
     arn: str | None = None
     """The ARN of the secret.
 
-    Optional. Computed by the provider when not set.
+    May be absent. Computed by the provider.
     """
 
     @classmethod
@@ -470,7 +470,7 @@ class AlicloudKmsSecret(Resource):
     def id(self) -> Output[str]:
         """The ID of the secret: its name.
 
-        Required. Computed by the provider when not set.
+        Always set. Computed by the provider.
         """
         return self._output("id")
 
@@ -638,7 +638,7 @@ class AlicloudKmsSecret(Resource):
     def create_time(self) -> Output[str | None]:
         """The time when the credential was created.
 
-        Optional. Computed by the provider when not set.
+        May be absent. Computed by the provider.
         """
         return self._output("create_time")
 
@@ -646,6 +646,6 @@ class AlicloudKmsSecret(Resource):
     def arn(self) -> Output[str | None]:
         """The ARN of the secret.
 
-        Optional. Computed by the provider when not set.
+        May be absent. Computed by the provider.
         """
         return self._output("arn")

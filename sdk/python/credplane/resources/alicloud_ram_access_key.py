@@ -73,7 +73,7 @@ class AlicloudRamAccessKeyState:
     id: str
     """The AccessKey id.
 
-    Required. Computed by the provider when not set.
+    Always set. Computed by the provider.
     """
 
     user_name: str | None = None
@@ -110,7 +110,7 @@ class AlicloudRamAccessKeyState:
     create_time: str | None = None
     """The create time of the AccessKey.
 
-    Optional. Computed by the provider when not set.
+    May be absent. Computed by the provider.
     """
 
     secret: Secret[str] | None = None
@@ -119,20 +119,20 @@ class AlicloudRamAccessKeyState:
     secret from being stored in plaintext, at the cost of preventing the use of the secret key
     in automation.
 
-    Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+    May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
     """
 
     key_fingerprint: str | None = None
     """The fingerprint (lowercase hex) of the PGP key used to encrypt the secret.
 
-    Optional. Computed by the provider when not set.
+    May be absent. Computed by the provider.
     """
 
     encrypted_secret: Secret[str] | None = None
     """The encrypted secret, base64 encoded (a binary OpenPGP message). It may be decrypted with
     `base64 --decode | gpg --decrypt`.
 
-    Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+    May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
     """
 
     @classmethod
@@ -173,7 +173,7 @@ class AlicloudRamAccessKey(Resource):
     def id(self) -> Output[str]:
         """The AccessKey id.
 
-        Required. Computed by the provider when not set.
+        Always set. Computed by the provider.
         """
         return self._output("id")
 
@@ -220,7 +220,7 @@ class AlicloudRamAccessKey(Resource):
     def create_time(self) -> Output[str | None]:
         """The create time of the AccessKey.
 
-        Optional. Computed by the provider when not set.
+        May be absent. Computed by the provider.
         """
         return self._output("create_time")
 
@@ -231,7 +231,7 @@ class AlicloudRamAccessKey(Resource):
         secret from being stored in plaintext, at the cost of preventing the use of the secret key
         in automation.
 
-        Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+        May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
         """
         return self._output("secret")
 
@@ -239,7 +239,7 @@ class AlicloudRamAccessKey(Resource):
     def key_fingerprint(self) -> Output[str | None]:
         """The fingerprint (lowercase hex) of the PGP key used to encrypt the secret.
 
-        Optional. Computed by the provider when not set.
+        May be absent. Computed by the provider.
         """
         return self._output("key_fingerprint")
 
@@ -248,6 +248,6 @@ class AlicloudRamAccessKey(Resource):
         """The encrypted secret, base64 encoded (a binary OpenPGP message). It may be decrypted with
         `base64 --decode | gpg --decrypt`.
 
-        Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+        May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
         """
         return self._output("encrypted_secret")

@@ -68,7 +68,7 @@ class AwsIamAccessKeyState:
     id: str
     """Access key ID.
 
-    Required. Computed by the provider when not set.
+    Always set. Computed by the provider.
     """
 
     status: KeyStatus | None = None
@@ -91,7 +91,7 @@ class AwsIamAccessKeyState:
     create_date: str | None = None
     """Date and time in RFC3339 format that the access key was created.
 
-    Optional. Computed by the provider when not set.
+    May be absent. Computed by the provider.
     """
 
     secret: Secret[str] | None = None
@@ -101,7 +101,7 @@ class AwsIamAccessKeyState:
     instead, which will prevent the secret from being stored in plaintext, at the cost of
     preventing the use of the secret key in automation.
 
-    Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+    May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
     """
 
     ses_smtp_password_v4: Secret[str] | None = None
@@ -112,7 +112,7 @@ class AwsIamAccessKeyState:
     `us-east-1` and `us-west-2`. This attribute is not available for imported resources, nor
     when `pgp_key` is set.
 
-    Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+    May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
     """
 
     encrypted_secret: Secret[str] | None = None
@@ -120,21 +120,21 @@ class AwsIamAccessKeyState:
     This attribute is not available for imported resources. The encrypted secret may be
     decrypted using the command line, for example: `base64 --decode | gpg --decrypt`.
 
-    Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+    May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
     """
 
     encrypted_ses_smtp_password_v4: Secret[str] | None = None
     """Encrypted SES SMTP password, base64 encoded, if `pgp_key` was specified. This attribute is
     not available for imported resources.
 
-    Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+    May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
     """
 
     key_fingerprint: str | None = None
     """Fingerprint (lowercase hex) of the primary PGP key used to encrypt the secret. This
     attribute is not available for imported resources.
 
-    Optional. Computed by the provider when not set.
+    May be absent. Computed by the provider.
     """
 
     secrets_available: bool | None = None
@@ -142,7 +142,7 @@ class AwsIamAccessKeyState:
     never returns a secret again, so `secret`, `ses_smtp_password_v4`, `encrypted_secret`,
     `encrypted_ses_smtp_password_v4` and `key_fingerprint` are absent.
 
-    Optional. Computed by the provider when not set. Default: `true`.
+    May be absent. Computed by the provider. Default: `true`.
     """
 
     @classmethod
@@ -193,7 +193,7 @@ class AwsIamAccessKey(Resource):
     def id(self) -> Output[str]:
         """Access key ID.
 
-        Required. Computed by the provider when not set.
+        Always set. Computed by the provider.
         """
         return self._output("id")
 
@@ -222,7 +222,7 @@ class AwsIamAccessKey(Resource):
     def create_date(self) -> Output[str | None]:
         """Date and time in RFC3339 format that the access key was created.
 
-        Optional. Computed by the provider when not set.
+        May be absent. Computed by the provider.
         """
         return self._output("create_date")
 
@@ -234,7 +234,7 @@ class AwsIamAccessKey(Resource):
         instead, which will prevent the secret from being stored in plaintext, at the cost of
         preventing the use of the secret key in automation.
 
-        Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+        May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
         """
         return self._output("secret")
 
@@ -247,7 +247,7 @@ class AwsIamAccessKey(Resource):
         `us-east-1` and `us-west-2`. This attribute is not available for imported resources, nor
         when `pgp_key` is set.
 
-        Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+        May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
         """
         return self._output("ses_smtp_password_v4")
 
@@ -257,7 +257,7 @@ class AwsIamAccessKey(Resource):
         This attribute is not available for imported resources. The encrypted secret may be
         decrypted using the command line, for example: `base64 --decode | gpg --decrypt`.
 
-        Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+        May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
         """
         return self._output("encrypted_secret")
 
@@ -266,7 +266,7 @@ class AwsIamAccessKey(Resource):
         """Encrypted SES SMTP password, base64 encoded, if `pgp_key` was specified. This attribute is
         not available for imported resources.
 
-        Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+        May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
         """
         return self._output("encrypted_ses_smtp_password_v4")
 
@@ -275,7 +275,7 @@ class AwsIamAccessKey(Resource):
         """Fingerprint (lowercase hex) of the primary PGP key used to encrypt the secret. This
         attribute is not available for imported resources.
 
-        Optional. Computed by the provider when not set.
+        May be absent. Computed by the provider.
         """
         return self._output("key_fingerprint")
 
@@ -285,6 +285,6 @@ class AwsIamAccessKey(Resource):
         never returns a secret again, so `secret`, `ses_smtp_password_v4`, `encrypted_secret`,
         `encrypted_ses_smtp_password_v4` and `key_fingerprint` are absent.
 
-        Optional. Computed by the provider when not set. Default: `true`.
+        May be absent. Computed by the provider. Default: `true`.
         """
         return self._output("secrets_available")

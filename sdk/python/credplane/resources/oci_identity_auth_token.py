@@ -61,40 +61,40 @@ class OciIdentityAuthTokenState:
     id: str
     """The OCID of the auth token.
 
-    Required. Computed by the provider when not set.
+    Always set. Computed by the provider.
     """
 
     state: str | None = None
     """The current state: CREATING, ACTIVE, INACTIVE, DELETING or DELETED (from `lifecycleState`).
 
-    Optional. Computed by the provider when not set.
+    May be absent. Computed by the provider.
     """
 
     inactive_state: str | None = None
     """The detailed status of INACTIVE lifecycleState (from `inactiveStatus`).
 
-    Optional. Computed by the provider when not set.
+    May be absent. Computed by the provider.
     """
 
     time_created: str | None = None
     """Date and time the object was created, in the format defined by RFC3339. Example:
     `2016-08-25T21:10:29.600Z`
 
-    Optional. Computed by the provider when not set.
+    May be absent. Computed by the provider.
     """
 
     time_expires: str | None = None
     """Date and time when this credential will expire, in the format defined by RFC3339. Null if
     it never expires. Example: `2016-08-25T21:10:29.600Z`
 
-    Optional. Computed by the provider when not set.
+    May be absent. Computed by the provider.
     """
 
     token: Secret[str] | None = None
     """The auth token. The value is available only in the response for `CreateAuthToken`, and not
     for `ListAuthTokens` or `UpdateAuthToken`: credplane carries it forward in the state.
 
-    Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+    May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
     """
 
     @classmethod
@@ -153,7 +153,7 @@ class OciIdentityAuthToken(Resource):
     def id(self) -> Output[str]:
         """The OCID of the auth token.
 
-        Required. Computed by the provider when not set.
+        Always set. Computed by the provider.
         """
         return self._output("id")
 
@@ -161,7 +161,7 @@ class OciIdentityAuthToken(Resource):
     def state(self) -> Output[str | None]:
         """The current state: CREATING, ACTIVE, INACTIVE, DELETING or DELETED (from `lifecycleState`).
 
-        Optional. Computed by the provider when not set.
+        May be absent. Computed by the provider.
         """
         return self._output("state")
 
@@ -169,7 +169,7 @@ class OciIdentityAuthToken(Resource):
     def inactive_state(self) -> Output[str | None]:
         """The detailed status of INACTIVE lifecycleState (from `inactiveStatus`).
 
-        Optional. Computed by the provider when not set.
+        May be absent. Computed by the provider.
         """
         return self._output("inactive_state")
 
@@ -178,7 +178,7 @@ class OciIdentityAuthToken(Resource):
         """Date and time the object was created, in the format defined by RFC3339. Example:
         `2016-08-25T21:10:29.600Z`
 
-        Optional. Computed by the provider when not set.
+        May be absent. Computed by the provider.
         """
         return self._output("time_created")
 
@@ -187,7 +187,7 @@ class OciIdentityAuthToken(Resource):
         """Date and time when this credential will expire, in the format defined by RFC3339. Null if
         it never expires. Example: `2016-08-25T21:10:29.600Z`
 
-        Optional. Computed by the provider when not set.
+        May be absent. Computed by the provider.
         """
         return self._output("time_expires")
 
@@ -196,6 +196,6 @@ class OciIdentityAuthToken(Resource):
         """The auth token. The value is available only in the response for `CreateAuthToken`, and not
         for `ListAuthTokens` or `UpdateAuthToken`: credplane carries it forward in the state.
 
-        Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+        May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
         """
         return self._output("token")

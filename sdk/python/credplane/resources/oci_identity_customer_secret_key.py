@@ -62,40 +62,40 @@ class OciIdentityCustomerSecretKeyState:
     """The OCID of the secret key. This is also the **access key id** of the S3-compatible key
     pair: use it as `aws_access_key_id`, with `key` as `aws_secret_access_key`.
 
-    Required. Computed by the provider when not set.
+    Always set. Computed by the provider.
     """
 
     state: str | None = None
     """The current state: CREATING, ACTIVE, INACTIVE, DELETING or DELETED (from `lifecycleState`).
 
-    Optional. Computed by the provider when not set.
+    May be absent. Computed by the provider.
     """
 
     inactive_state: str | None = None
     """The detailed status of INACTIVE lifecycleState (from `inactiveStatus`).
 
-    Optional. Computed by the provider when not set.
+    May be absent. Computed by the provider.
     """
 
     time_created: str | None = None
     """Date and time the object was created, in the format defined by RFC3339. Example:
     `2016-08-25T21:10:29.600Z`
 
-    Optional. Computed by the provider when not set.
+    May be absent. Computed by the provider.
     """
 
     time_expires: str | None = None
     """Date and time when this credential will expire, in the format defined by RFC3339. Null if
     it never expires. Example: `2016-08-25T21:10:29.600Z`
 
-    Optional. Computed by the provider when not set.
+    May be absent. Computed by the provider.
     """
 
     key: Secret[str] | None = None
     """The secret key (the S3-compatible secret access key). The value is available only in the
     response for `CreateCustomerSecretKey`: credplane carries it forward in the state.
 
-    Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+    May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
     """
 
     @classmethod
@@ -155,7 +155,7 @@ class OciIdentityCustomerSecretKey(Resource):
         """The OCID of the secret key. This is also the **access key id** of the S3-compatible key
         pair: use it as `aws_access_key_id`, with `key` as `aws_secret_access_key`.
 
-        Required. Computed by the provider when not set.
+        Always set. Computed by the provider.
         """
         return self._output("id")
 
@@ -163,7 +163,7 @@ class OciIdentityCustomerSecretKey(Resource):
     def state(self) -> Output[str | None]:
         """The current state: CREATING, ACTIVE, INACTIVE, DELETING or DELETED (from `lifecycleState`).
 
-        Optional. Computed by the provider when not set.
+        May be absent. Computed by the provider.
         """
         return self._output("state")
 
@@ -171,7 +171,7 @@ class OciIdentityCustomerSecretKey(Resource):
     def inactive_state(self) -> Output[str | None]:
         """The detailed status of INACTIVE lifecycleState (from `inactiveStatus`).
 
-        Optional. Computed by the provider when not set.
+        May be absent. Computed by the provider.
         """
         return self._output("inactive_state")
 
@@ -180,7 +180,7 @@ class OciIdentityCustomerSecretKey(Resource):
         """Date and time the object was created, in the format defined by RFC3339. Example:
         `2016-08-25T21:10:29.600Z`
 
-        Optional. Computed by the provider when not set.
+        May be absent. Computed by the provider.
         """
         return self._output("time_created")
 
@@ -189,7 +189,7 @@ class OciIdentityCustomerSecretKey(Resource):
         """Date and time when this credential will expire, in the format defined by RFC3339. Null if
         it never expires. Example: `2016-08-25T21:10:29.600Z`
 
-        Optional. Computed by the provider when not set.
+        May be absent. Computed by the provider.
         """
         return self._output("time_expires")
 
@@ -198,6 +198,6 @@ class OciIdentityCustomerSecretKey(Resource):
         """The secret key (the S3-compatible secret access key). The value is available only in the
         response for `CreateCustomerSecretKey`: credplane carries it forward in the state.
 
-        Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+        May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
         """
         return self._output("key")

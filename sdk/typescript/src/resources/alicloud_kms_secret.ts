@@ -217,7 +217,7 @@ export interface AlicloudKmsSecretState {
   /**
    * The ID of the secret: its name.
    *
-   * Required. Computed by the provider when not set.
+   * Always set. Computed by the provider.
    */
   readonly id: string;
   /**
@@ -347,13 +347,13 @@ export interface AlicloudKmsSecretState {
   /**
    * The time when the credential was created.
    *
-   * Optional. Computed by the provider when not set.
+   * May be absent. Computed by the provider.
    */
   readonly createTime?: string;
   /**
    * The ARN of the secret.
    *
-   * Optional. Computed by the provider when not set.
+   * May be absent. Computed by the provider.
    */
   readonly arn?: string;
 }
@@ -440,7 +440,7 @@ export class AlicloudKmsSecret extends Resource {
   /**
    * The ID of the secret: its name.
    *
-   * Required. Computed by the provider when not set.
+   * Always set. Computed by the provider.
    */
   get id(): Output<string> {
     return this.output("id");
@@ -627,7 +627,7 @@ export class AlicloudKmsSecret extends Resource {
   /**
    * The time when the credential was created.
    *
-   * Optional. Computed by the provider when not set.
+   * May be absent. Computed by the provider.
    */
   get createTime(): Output<string | undefined> {
     return this.output("create_time");
@@ -636,7 +636,7 @@ export class AlicloudKmsSecret extends Resource {
   /**
    * The ARN of the secret.
    *
-   * Optional. Computed by the provider when not set.
+   * May be absent. Computed by the provider.
    */
   get arn(): Output<string | undefined> {
     return this.output("arn");

@@ -57,7 +57,7 @@ export interface AlicloudRamAccessKeyState {
   /**
    * The AccessKey id.
    *
-   * Required. Computed by the provider when not set.
+   * Always set. Computed by the provider.
    */
   readonly id: string;
   /**
@@ -94,7 +94,7 @@ export interface AlicloudRamAccessKeyState {
   /**
    * The create time of the AccessKey.
    *
-   * Optional. Computed by the provider when not set.
+   * May be absent. Computed by the provider.
    */
   readonly createTime?: string;
   /**
@@ -103,20 +103,20 @@ export interface AlicloudRamAccessKeyState {
    * secret from being stored in plaintext, at the cost of preventing the use of the secret key
    * in automation.
    *
-   * Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+   * May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
    */
   readonly secret?: Secret<string>;
   /**
    * The fingerprint (lowercase hex) of the PGP key used to encrypt the secret.
    *
-   * Optional. Computed by the provider when not set.
+   * May be absent. Computed by the provider.
    */
   readonly keyFingerprint?: string;
   /**
    * The encrypted secret, base64 encoded (a binary OpenPGP message). It may be decrypted with
    * `base64 --decode | gpg --decrypt`.
    *
-   * Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+   * May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
    */
   readonly encryptedSecret?: Secret<string>;
 }
@@ -154,7 +154,7 @@ export class AlicloudRamAccessKey extends Resource {
   /**
    * The AccessKey id.
    *
-   * Required. Computed by the provider when not set.
+   * Always set. Computed by the provider.
    */
   get id(): Output<string> {
     return this.output("id");
@@ -206,7 +206,7 @@ export class AlicloudRamAccessKey extends Resource {
   /**
    * The create time of the AccessKey.
    *
-   * Optional. Computed by the provider when not set.
+   * May be absent. Computed by the provider.
    */
   get createTime(): Output<string | undefined> {
     return this.output("create_time");
@@ -218,7 +218,7 @@ export class AlicloudRamAccessKey extends Resource {
    * secret from being stored in plaintext, at the cost of preventing the use of the secret key
    * in automation.
    *
-   * Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+   * May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
    */
   get secret(): Output<Secret<string> | undefined> {
     return this.output("secret");
@@ -227,7 +227,7 @@ export class AlicloudRamAccessKey extends Resource {
   /**
    * The fingerprint (lowercase hex) of the PGP key used to encrypt the secret.
    *
-   * Optional. Computed by the provider when not set.
+   * May be absent. Computed by the provider.
    */
   get keyFingerprint(): Output<string | undefined> {
     return this.output("key_fingerprint");
@@ -237,7 +237,7 @@ export class AlicloudRamAccessKey extends Resource {
    * The encrypted secret, base64 encoded (a binary OpenPGP message). It may be decrypted with
    * `base64 --decode | gpg --decrypt`.
    *
-   * Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+   * May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
    */
   get encryptedSecret(): Output<Secret<string> | undefined> {
     return this.output("encrypted_secret");

@@ -54,7 +54,7 @@ export interface AwsIamAccessKeyState {
   /**
    * Access key ID.
    *
-   * Required. Computed by the provider when not set.
+   * Always set. Computed by the provider.
    */
   readonly id: string;
   /**
@@ -77,7 +77,7 @@ export interface AwsIamAccessKeyState {
   /**
    * Date and time in RFC3339 format that the access key was created.
    *
-   * Optional. Computed by the provider when not set.
+   * May be absent. Computed by the provider.
    */
   readonly createDate?: string;
   /**
@@ -87,7 +87,7 @@ export interface AwsIamAccessKeyState {
    * instead, which will prevent the secret from being stored in plaintext, at the cost of
    * preventing the use of the secret key in automation.
    *
-   * Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+   * May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
    */
   readonly secret?: Secret<string>;
   /**
@@ -98,7 +98,7 @@ export interface AwsIamAccessKeyState {
    * `us-east-1` and `us-west-2`. This attribute is not available for imported resources, nor
    * when `pgp_key` is set.
    *
-   * Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+   * May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
    */
   readonly sesSmtpPasswordV4?: Secret<string>;
   /**
@@ -106,21 +106,21 @@ export interface AwsIamAccessKeyState {
    * This attribute is not available for imported resources. The encrypted secret may be
    * decrypted using the command line, for example: `base64 --decode | gpg --decrypt`.
    *
-   * Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+   * May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
    */
   readonly encryptedSecret?: Secret<string>;
   /**
    * Encrypted SES SMTP password, base64 encoded, if `pgp_key` was specified. This attribute is
    * not available for imported resources.
    *
-   * Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+   * May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
    */
   readonly encryptedSesSmtpPasswordV4?: Secret<string>;
   /**
    * Fingerprint (lowercase hex) of the primary PGP key used to encrypt the secret. This
    * attribute is not available for imported resources.
    *
-   * Optional. Computed by the provider when not set.
+   * May be absent. Computed by the provider.
    */
   readonly keyFingerprint?: string;
   /**
@@ -128,7 +128,7 @@ export interface AwsIamAccessKeyState {
    * never returns a secret again, so `secret`, `ses_smtp_password_v4`, `encrypted_secret`,
    * `encrypted_ses_smtp_password_v4` and `key_fingerprint` are absent.
    *
-   * Optional. Computed by the provider when not set. Default: `true`.
+   * May be absent. Computed by the provider. Default: `true`.
    */
   readonly secretsAvailable?: boolean;
 }
@@ -177,7 +177,7 @@ export class AwsIamAccessKey extends Resource {
   /**
    * Access key ID.
    *
-   * Required. Computed by the provider when not set.
+   * Always set. Computed by the provider.
    */
   get id(): Output<string> {
     return this.output("id");
@@ -209,7 +209,7 @@ export class AwsIamAccessKey extends Resource {
   /**
    * Date and time in RFC3339 format that the access key was created.
    *
-   * Optional. Computed by the provider when not set.
+   * May be absent. Computed by the provider.
    */
   get createDate(): Output<string | undefined> {
     return this.output("create_date");
@@ -222,7 +222,7 @@ export class AwsIamAccessKey extends Resource {
    * instead, which will prevent the secret from being stored in plaintext, at the cost of
    * preventing the use of the secret key in automation.
    *
-   * Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+   * May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
    */
   get secret(): Output<Secret<string> | undefined> {
     return this.output("secret");
@@ -236,7 +236,7 @@ export class AwsIamAccessKey extends Resource {
    * `us-east-1` and `us-west-2`. This attribute is not available for imported resources, nor
    * when `pgp_key` is set.
    *
-   * Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+   * May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
    */
   get sesSmtpPasswordV4(): Output<Secret<string> | undefined> {
     return this.output("ses_smtp_password_v4");
@@ -247,7 +247,7 @@ export class AwsIamAccessKey extends Resource {
    * This attribute is not available for imported resources. The encrypted secret may be
    * decrypted using the command line, for example: `base64 --decode | gpg --decrypt`.
    *
-   * Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+   * May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
    */
   get encryptedSecret(): Output<Secret<string> | undefined> {
     return this.output("encrypted_secret");
@@ -257,7 +257,7 @@ export class AwsIamAccessKey extends Resource {
    * Encrypted SES SMTP password, base64 encoded, if `pgp_key` was specified. This attribute is
    * not available for imported resources.
    *
-   * Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+   * May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
    */
   get encryptedSesSmtpPasswordV4(): Output<Secret<string> | undefined> {
     return this.output("encrypted_ses_smtp_password_v4");
@@ -267,7 +267,7 @@ export class AwsIamAccessKey extends Resource {
    * Fingerprint (lowercase hex) of the primary PGP key used to encrypt the secret. This
    * attribute is not available for imported resources.
    *
-   * Optional. Computed by the provider when not set.
+   * May be absent. Computed by the provider.
    */
   get keyFingerprint(): Output<string | undefined> {
     return this.output("key_fingerprint");
@@ -278,7 +278,7 @@ export class AwsIamAccessKey extends Resource {
    * never returns a secret again, so `secret`, `ses_smtp_password_v4`, `encrypted_secret`,
    * `encrypted_ses_smtp_password_v4` and `key_fingerprint` are absent.
    *
-   * Optional. Computed by the provider when not set. Default: `true`.
+   * May be absent. Computed by the provider. Default: `true`.
    */
   get secretsAvailable(): Output<boolean | undefined> {
     return this.output("secrets_available");

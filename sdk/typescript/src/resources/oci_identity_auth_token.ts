@@ -49,40 +49,40 @@ export interface OciIdentityAuthTokenState {
   /**
    * The OCID of the auth token.
    *
-   * Required. Computed by the provider when not set.
+   * Always set. Computed by the provider.
    */
   readonly id: string;
   /**
    * The current state: CREATING, ACTIVE, INACTIVE, DELETING or DELETED (from `lifecycleState`).
    *
-   * Optional. Computed by the provider when not set.
+   * May be absent. Computed by the provider.
    */
   readonly state?: string;
   /**
    * The detailed status of INACTIVE lifecycleState (from `inactiveStatus`).
    *
-   * Optional. Computed by the provider when not set.
+   * May be absent. Computed by the provider.
    */
   readonly inactiveState?: string;
   /**
    * Date and time the object was created, in the format defined by RFC3339. Example:
    * `2016-08-25T21:10:29.600Z`
    *
-   * Optional. Computed by the provider when not set.
+   * May be absent. Computed by the provider.
    */
   readonly timeCreated?: string;
   /**
    * Date and time when this credential will expire, in the format defined by RFC3339. Null if
    * it never expires. Example: `2016-08-25T21:10:29.600Z`
    *
-   * Optional. Computed by the provider when not set.
+   * May be absent. Computed by the provider.
    */
   readonly timeExpires?: string;
   /**
    * The auth token. The value is available only in the response for `CreateAuthToken`, and not
    * for `ListAuthTokens` or `UpdateAuthToken`: credplane carries it forward in the state.
    *
-   * Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+   * May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
    */
   readonly token?: Secret<string>;
 }
@@ -140,7 +140,7 @@ export class OciIdentityAuthToken extends Resource {
   /**
    * The OCID of the auth token.
    *
-   * Required. Computed by the provider when not set.
+   * Always set. Computed by the provider.
    */
   get id(): Output<string> {
     return this.output("id");
@@ -149,7 +149,7 @@ export class OciIdentityAuthToken extends Resource {
   /**
    * The current state: CREATING, ACTIVE, INACTIVE, DELETING or DELETED (from `lifecycleState`).
    *
-   * Optional. Computed by the provider when not set.
+   * May be absent. Computed by the provider.
    */
   get state(): Output<string | undefined> {
     return this.output("state");
@@ -158,7 +158,7 @@ export class OciIdentityAuthToken extends Resource {
   /**
    * The detailed status of INACTIVE lifecycleState (from `inactiveStatus`).
    *
-   * Optional. Computed by the provider when not set.
+   * May be absent. Computed by the provider.
    */
   get inactiveState(): Output<string | undefined> {
     return this.output("inactive_state");
@@ -168,7 +168,7 @@ export class OciIdentityAuthToken extends Resource {
    * Date and time the object was created, in the format defined by RFC3339. Example:
    * `2016-08-25T21:10:29.600Z`
    *
-   * Optional. Computed by the provider when not set.
+   * May be absent. Computed by the provider.
    */
   get timeCreated(): Output<string | undefined> {
     return this.output("time_created");
@@ -178,7 +178,7 @@ export class OciIdentityAuthToken extends Resource {
    * Date and time when this credential will expire, in the format defined by RFC3339. Null if
    * it never expires. Example: `2016-08-25T21:10:29.600Z`
    *
-   * Optional. Computed by the provider when not set.
+   * May be absent. Computed by the provider.
    */
   get timeExpires(): Output<string | undefined> {
     return this.output("time_expires");
@@ -188,7 +188,7 @@ export class OciIdentityAuthToken extends Resource {
    * The auth token. The value is available only in the response for `CreateAuthToken`, and not
    * for `ListAuthTokens` or `UpdateAuthToken`: credplane carries it forward in the state.
    *
-   * Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+   * May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
    */
   get token(): Output<Secret<string> | undefined> {
     return this.output("token");

@@ -50,40 +50,40 @@ export interface OciIdentityCustomerSecretKeyState {
    * The OCID of the secret key. This is also the **access key id** of the S3-compatible key
    * pair: use it as `aws_access_key_id`, with `key` as `aws_secret_access_key`.
    *
-   * Required. Computed by the provider when not set.
+   * Always set. Computed by the provider.
    */
   readonly id: string;
   /**
    * The current state: CREATING, ACTIVE, INACTIVE, DELETING or DELETED (from `lifecycleState`).
    *
-   * Optional. Computed by the provider when not set.
+   * May be absent. Computed by the provider.
    */
   readonly state?: string;
   /**
    * The detailed status of INACTIVE lifecycleState (from `inactiveStatus`).
    *
-   * Optional. Computed by the provider when not set.
+   * May be absent. Computed by the provider.
    */
   readonly inactiveState?: string;
   /**
    * Date and time the object was created, in the format defined by RFC3339. Example:
    * `2016-08-25T21:10:29.600Z`
    *
-   * Optional. Computed by the provider when not set.
+   * May be absent. Computed by the provider.
    */
   readonly timeCreated?: string;
   /**
    * Date and time when this credential will expire, in the format defined by RFC3339. Null if
    * it never expires. Example: `2016-08-25T21:10:29.600Z`
    *
-   * Optional. Computed by the provider when not set.
+   * May be absent. Computed by the provider.
    */
   readonly timeExpires?: string;
   /**
    * The secret key (the S3-compatible secret access key). The value is available only in the
    * response for `CreateCustomerSecretKey`: credplane carries it forward in the state.
    *
-   * Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+   * May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
    */
   readonly key?: Secret<string>;
 }
@@ -142,7 +142,7 @@ export class OciIdentityCustomerSecretKey extends Resource {
    * The OCID of the secret key. This is also the **access key id** of the S3-compatible key
    * pair: use it as `aws_access_key_id`, with `key` as `aws_secret_access_key`.
    *
-   * Required. Computed by the provider when not set.
+   * Always set. Computed by the provider.
    */
   get id(): Output<string> {
     return this.output("id");
@@ -151,7 +151,7 @@ export class OciIdentityCustomerSecretKey extends Resource {
   /**
    * The current state: CREATING, ACTIVE, INACTIVE, DELETING or DELETED (from `lifecycleState`).
    *
-   * Optional. Computed by the provider when not set.
+   * May be absent. Computed by the provider.
    */
   get state(): Output<string | undefined> {
     return this.output("state");
@@ -160,7 +160,7 @@ export class OciIdentityCustomerSecretKey extends Resource {
   /**
    * The detailed status of INACTIVE lifecycleState (from `inactiveStatus`).
    *
-   * Optional. Computed by the provider when not set.
+   * May be absent. Computed by the provider.
    */
   get inactiveState(): Output<string | undefined> {
     return this.output("inactive_state");
@@ -170,7 +170,7 @@ export class OciIdentityCustomerSecretKey extends Resource {
    * Date and time the object was created, in the format defined by RFC3339. Example:
    * `2016-08-25T21:10:29.600Z`
    *
-   * Optional. Computed by the provider when not set.
+   * May be absent. Computed by the provider.
    */
   get timeCreated(): Output<string | undefined> {
     return this.output("time_created");
@@ -180,7 +180,7 @@ export class OciIdentityCustomerSecretKey extends Resource {
    * Date and time when this credential will expire, in the format defined by RFC3339. Null if
    * it never expires. Example: `2016-08-25T21:10:29.600Z`
    *
-   * Optional. Computed by the provider when not set.
+   * May be absent. Computed by the provider.
    */
   get timeExpires(): Output<string | undefined> {
     return this.output("time_expires");
@@ -190,7 +190,7 @@ export class OciIdentityCustomerSecretKey extends Resource {
    * The secret key (the S3-compatible secret access key). The value is available only in the
    * response for `CreateCustomerSecretKey`: credplane carries it forward in the state.
    *
-   * Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+   * May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
    */
   get key(): Output<Secret<string> | undefined> {
     return this.output("key");

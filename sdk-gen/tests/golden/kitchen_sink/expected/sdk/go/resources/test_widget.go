@@ -86,7 +86,7 @@ type TestWidgetState struct {
 
 	// The id.
 	//
-	// Required. Computed by the provider when not set.
+	// Always set. Computed by the provider.
 	ID string `json:"id"`
 
 	// Its color.
@@ -126,7 +126,7 @@ type TestWidgetState struct {
 
 	// Only on create; a "quoted" \ backslash and */ comment end.
 	//
-	// Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+	// May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
 	APIToken *runtime.Secret[string] `json:"api_token,omitempty"`
 }
 
@@ -170,7 +170,7 @@ func (r *TestWidget) Password() runtime.Output[runtime.Secret[string]] {
 
 // ID: The id.
 //
-// Required. Computed by the provider when not set.
+// Always set. Computed by the provider.
 func (r *TestWidget) ID() runtime.Output[string] {
 	return runtime.OutputOf[string](&r.Resource, "id")
 }
@@ -226,7 +226,7 @@ func (r *TestWidget) OldName() runtime.Output[*string] {
 
 // APIToken: Only on create; a "quoted" \ backslash and */ comment end.
 //
-// Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+// May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
 func (r *TestWidget) APIToken() runtime.Output[*runtime.Secret[string]] {
 	return runtime.OutputOf[*runtime.Secret[string]](&r.Resource, "api_token")
 }

@@ -33,7 +33,7 @@ type AlphaKeyState struct {
 
 	// The id.
 	//
-	// Required. Computed by the provider when not set.
+	// Always set. Computed by the provider.
 	ID string `json:"id"`
 }
 
@@ -70,7 +70,7 @@ func (r *AlphaKey) Status() runtime.Output[Status] {
 
 // ID: The id.
 //
-// Required. Computed by the provider when not set.
+// Always set. Computed by the provider.
 func (r *AlphaKey) ID() runtime.Output[string] {
 	return runtime.OutputOf[string](&r.Resource, "id")
 }

@@ -33,7 +33,7 @@ type BetaKeyState struct {
 
 	// The id.
 	//
-	// Required. Computed by the provider when not set.
+	// Always set. Computed by the provider.
 	ID string `json:"id"`
 }
 
@@ -70,7 +70,7 @@ func (r *BetaKey) Status() runtime.Output[Status] {
 
 // ID: The id.
 //
-// Required. Computed by the provider when not set.
+// Always set. Computed by the provider.
 func (r *BetaKey) ID() runtime.Output[string] {
 	return runtime.OutputOf[string](&r.Resource, "id")
 }

@@ -116,7 +116,7 @@ class TestWidgetState:
     id: str
     """The id.
 
-    Required. Computed by the provider when not set.
+    Always set. Computed by the provider.
     """
 
     color: Color | None = None
@@ -164,7 +164,7 @@ class TestWidgetState:
     api_token: Secret[str] | None = None
     """Only on create; a "quoted" \\ backslash and */ comment end.
 
-    Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+    May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
     """
 
     @classmethod
@@ -222,7 +222,7 @@ class TestWidget(Resource):
     def id(self) -> Output[str]:
         """The id.
 
-        Required. Computed by the provider when not set.
+        Always set. Computed by the provider.
         """
         return self._output("id")
 
@@ -286,6 +286,6 @@ class TestWidget(Resource):
     def api_token(self) -> Output[Secret[str] | None]:
         """Only on create; a "quoted" \\ backslash and */ comment end.
 
-        Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+        May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
         """
         return self._output("api_token")

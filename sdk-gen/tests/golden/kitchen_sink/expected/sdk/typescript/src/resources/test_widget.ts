@@ -97,7 +97,7 @@ export interface TestWidgetState {
   /**
    * The id.
    *
-   * Required. Computed by the provider when not set.
+   * Always set. Computed by the provider.
    */
   readonly id: string;
   /**
@@ -145,7 +145,7 @@ export interface TestWidgetState {
   /**
    * Only on create; a "quoted" \ backslash and *\/ comment end.
    *
-   * Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+   * May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
    */
   readonly apiToken?: Secret<string>;
 }
@@ -202,7 +202,7 @@ export class TestWidget extends Resource {
   /**
    * The id.
    *
-   * Required. Computed by the provider when not set.
+   * Always set. Computed by the provider.
    */
   get id(): Output<string> {
     return this.output("id");
@@ -274,7 +274,7 @@ export class TestWidget extends Resource {
   /**
    * Only on create; a "quoted" \ backslash and *\/ comment end.
    *
-   * Optional. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider when not set. Known only after create (not on read or import).
+   * May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
    */
   get apiToken(): Output<Secret<string> | undefined> {
     return this.output("api_token");

@@ -47,7 +47,7 @@ class BetaKeyState:
     id: str
     """The id.
 
-    Required. Computed by the provider when not set.
+    Always set. Computed by the provider.
     """
 
     @classmethod
@@ -88,6 +88,6 @@ class BetaKey(Resource):
     def id(self) -> Output[str]:
         """The id.
 
-        Required. Computed by the provider when not set.
+        Always set. Computed by the provider.
         """
         return self._output("id")

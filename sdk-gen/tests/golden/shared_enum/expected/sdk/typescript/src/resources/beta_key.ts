@@ -34,7 +34,7 @@ export interface BetaKeyState {
   /**
    * The id.
    *
-   * Required. Computed by the provider when not set.
+   * Always set. Computed by the provider.
    */
   readonly id: string;
 }
@@ -73,7 +73,7 @@ export class BetaKey extends Resource {
   /**
    * The id.
    *
-   * Required. Computed by the provider when not set.
+   * Always set. Computed by the provider.
    */
   get id(): Output<string> {
     return this.output("id");
