@@ -87,4 +87,4 @@ macro_rules! golden_cases {
     };
 }
 
-golden_cases!(kitchen_sink, shared_enum);
+golden_cases!(kitchen_sink, no_enums, shared_enum);

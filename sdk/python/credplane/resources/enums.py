@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["KeyStatus", "SecretDataType", "SecretType"]
+__all__: list[str] = ["KeyStatus", "SecretDataType", "SecretType"]
 
 
 class KeyStatus(str, enum.Enum):

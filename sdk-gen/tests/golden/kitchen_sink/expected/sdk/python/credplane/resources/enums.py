@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["Color"]
+__all__: list[str] = ["Color"]
 
 
 class Color(str, enum.Enum):

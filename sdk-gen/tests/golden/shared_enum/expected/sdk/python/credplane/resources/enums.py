@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["Status"]
+__all__: list[str] = ["Status"]
 
 
 class Status(str, enum.Enum):
