@@ -331,8 +331,12 @@ func (c *Client) GetSchema(ctx context.Context) (*SchemaResponse, error) {
 }
 
 // Discover returns the OpenRPC document.
-func (c *Client) Discover(ctx context.Context) (*Wire, error) {
-	return call[Wire](ctx, c, "rpc.discover", empty{})
+func (c *Client) Discover(ctx context.Context) (Wire, error) {
+	doc, err := call[Wire](ctx, c, "rpc.discover", empty{})
+	if err != nil || doc == nil {
+		return nil, err
+	}
+	return *doc, nil
 }
 
 // Configure sets provider settings.

@@ -131,6 +131,10 @@ func TestCheckAndGetSchemaOverStdio(t *testing.T) {
 	if _, ok := schema.Resources[resources.AwsIamAccessKeyType]; !ok {
 		t.Fatalf("resources: %v", schema.Resources)
 	}
+	doc, err := c.Discover(ctx)
+	if err != nil || doc["openrpc"] == nil {
+		t.Fatalf("discover: %v %v", err, doc["openrpc"])
+	}
 	args := resources.AwsIamAccessKeyArgs{User: runtime.Val("alice")}
 	ok, err := c.Check(ctx, runtime.CheckRequest{Type: resources.AwsIamAccessKeyType, News: args.ToWire()})
 	if err != nil || len(ok.Failures) != 0 || ok.Inputs["status"] != "Active" {
