@@ -1,0 +1,3 @@
+module github.com/credplane/credplane/sdk/go
+
+go 1.22

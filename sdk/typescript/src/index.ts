@@ -1,0 +1,3 @@
+/** The credplane TypeScript SDK: the runtime and the generated resources. */
+export * from "./runtime";
+export * from "./resources";
