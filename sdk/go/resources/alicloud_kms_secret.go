@@ -10,7 +10,10 @@ const AlicloudKmsSecretType = "alicloud_kms_secret"
 
 // AlicloudKmsSecretArgs are the inputs of alicloud_kms_secret. Unset (zero) inputs are omitted.
 type AlicloudKmsSecretArgs struct {
-	// The credential name.
+	// The credential name. Changing it replaces the secret. The other replacing arguments
+	// (`secret_type`, `secret_data_type`, `encryption_key_id`, `dkms_instance_id`,
+	// `extended_config`) can only change together with a new name: the old secret stays in its
+	// recovery window under its name, so KMS refuses a replacement of the same name.
 	//
 	// Required. Changing it replaces the resource.
 	SecretName runtime.Input[string]
@@ -169,7 +172,10 @@ func (a *AlicloudKmsSecretArgs) ToWire() map[string]any {
 
 // AlicloudKmsSecretState is the state (outputs) of alicloud_kms_secret.
 type AlicloudKmsSecretState struct {
-	// The credential name.
+	// The credential name. Changing it replaces the secret. The other replacing arguments
+	// (`secret_type`, `secret_data_type`, `encryption_key_id`, `dkms_instance_id`,
+	// `extended_config`) can only change together with a new name: the old secret stays in its
+	// recovery window under its name, so KMS refuses a replacement of the same name.
 	//
 	// Required. Changing it replaces the resource.
 	SecretName string `json:"secret_name"`
@@ -338,7 +344,10 @@ func NewAlicloudKmsSecret(name string, args AlicloudKmsSecretArgs, opts ...runti
 	return r
 }
 
-// SecretName: The credential name.
+// SecretName: The credential name. Changing it replaces the secret. The other replacing arguments
+// (`secret_type`, `secret_data_type`, `encryption_key_id`, `dkms_instance_id`,
+// `extended_config`) can only change together with a new name: the old secret stays in its
+// recovery window under its name, so KMS refuses a replacement of the same name.
 //
 // Required. Changing it replaces the resource.
 func (r *AlicloudKmsSecret) SecretName() runtime.Output[string] {

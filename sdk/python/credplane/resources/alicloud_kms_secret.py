@@ -21,7 +21,10 @@ class AlicloudKmsSecretArgs:
     """The inputs of ``alicloud_kms_secret``."""
 
     secret_name: Input[str]
-    """The credential name.
+    """The credential name. Changing it replaces the secret. The other replacing arguments
+    (`secret_type`, `secret_data_type`, `encryption_key_id`, `dkms_instance_id`,
+    `extended_config`) can only change together with a new name: the old secret stays in its
+    recovery window under its name, so KMS refuses a replacement of the same name.
 
     Required. Changing it replaces the resource.
     """
@@ -220,7 +223,10 @@ class AlicloudKmsSecretState:
     """The state (outputs) of ``alicloud_kms_secret``."""
 
     secret_name: str
-    """The credential name.
+    """The credential name. Changing it replaces the secret. The other replacing arguments
+    (`secret_type`, `secret_data_type`, `encryption_key_id`, `dkms_instance_id`,
+    `extended_config`) can only change together with a new name: the old secret stays in its
+    recovery window under its name, so KMS refuses a replacement of the same name.
 
     Required. Changing it replaces the resource.
     """
@@ -437,7 +443,10 @@ class AlicloudKmsSecret(Resource):
 
     @property
     def secret_name(self) -> Output[str]:
-        """The credential name.
+        """The credential name. Changing it replaces the secret. The other replacing arguments
+        (`secret_type`, `secret_data_type`, `encryption_key_id`, `dkms_instance_id`,
+        `extended_config`) can only change together with a new name: the old secret stays in its
+        recovery window under its name, so KMS refuses a replacement of the same name.
 
         Required. Changing it replaces the resource.
         """

@@ -8,7 +8,10 @@ import { SecretDataType, SecretType } from "./enums";
 /** The inputs of `alicloud_kms_secret`. */
 export interface AlicloudKmsSecretArgs {
   /**
-   * The credential name.
+   * The credential name. Changing it replaces the secret. The other replacing arguments
+   * (`secret_type`, `secret_data_type`, `encryption_key_id`, `dkms_instance_id`,
+   * `extended_config`) can only change together with a new name: the old secret stays in its
+   * recovery window under its name, so KMS refuses a replacement of the same name.
    *
    * Required. Changing it replaces the resource.
    */
@@ -190,7 +193,10 @@ export const AlicloudKmsSecretArgs = {
 /** The state (outputs) of `alicloud_kms_secret`. */
 export interface AlicloudKmsSecretState {
   /**
-   * The credential name.
+   * The credential name. Changing it replaces the secret. The other replacing arguments
+   * (`secret_type`, `secret_data_type`, `encryption_key_id`, `dkms_instance_id`,
+   * `extended_config`) can only change together with a new name: the old secret stays in its
+   * recovery window under its name, so KMS refuses a replacement of the same name.
    *
    * Required. Changing it replaces the resource.
    */
@@ -404,7 +410,10 @@ export class AlicloudKmsSecret extends Resource {
   }
 
   /**
-   * The credential name.
+   * The credential name. Changing it replaces the secret. The other replacing arguments
+   * (`secret_type`, `secret_data_type`, `encryption_key_id`, `dkms_instance_id`,
+   * `extended_config`) can only change together with a new name: the old secret stays in its
+   * recovery window under its name, so KMS refuses a replacement of the same name.
    *
    * Required. Changing it replaces the resource.
    */
