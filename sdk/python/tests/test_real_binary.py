@@ -14,11 +14,12 @@ from conftest import REPO
 from credplane.runtime import UNKNOWN, Client, InvalidParams, Resource, RpcError, Secret, Stack
 
 BIN = os.environ.get("CREDPLANE_BIN") or str(REPO / "target" / "debug" / "credplane")
-pytestmark = pytest.mark.skipif(not Path(BIN.split()[0]).exists(), reason=f"{BIN} not built")
 
 
 @pytest.fixture
 def real() -> Iterator[Client]:
+    # Fail, never skip: CI builds the binary first (cargo build).
+    assert Path(BIN.split()[0]).exists(), f"{BIN} not built: run cargo build"
     c = Client.stdio(BIN, sandbox=False, timeout=60)
     yield c
     c.close()
