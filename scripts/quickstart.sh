@@ -11,9 +11,5 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --upgrade pip
 fi
-if [ -f sdk/python/pyproject.toml ]; then
-  "$venv/bin/pip" install --quiet -e sdk/python
-  exec "$venv/bin/python" examples/python/quickstart.py
-fi
-# Until the Python SDK lands: the same walk-through over the raw protocol.
-exec "$venv/bin/python" examples/protocol/walkthrough.py
+"$venv/bin/pip" install --quiet -e sdk/python
+exec "$venv/bin/python" examples/python/quickstart.py "$@"
