@@ -53,8 +53,10 @@ python_tree() {
   mkdir -p "$dest"
   cp -r "$src/." "$dest/"
   if [[ -d sdk/python/credplane/runtime ]]; then
+    # The runtime only: the generated resources under test are the ones in $src.
     mkdir -p "$dest/credplane"
-    cp -rn sdk/python/credplane/. "$dest/credplane/"
+    cp -r sdk/python/credplane/runtime "$dest/credplane/"
+    cp -n sdk/python/credplane/__init__.py sdk/python/credplane/py.typed "$dest/credplane/" 2>/dev/null || true
   else
     cp -rn sdk-gen/tests/python/placeholder/. "$dest/"
   fi
