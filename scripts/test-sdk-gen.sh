@@ -96,7 +96,7 @@ for case_dir in sdk-gen/tests/golden/*/; do
 
   gomod="$SCRATCH/golden-$case/go"
   mkdir -p "$gomod"
-  cp sdk/go/go.mod "$gomod/"
+  cp sdk/go/go.mod sdk/go/go.sum "$gomod/"
   cp -r sdk/go/runtime "$gomod/"
   rm -f "$gomod"/runtime/*_test.go
   cp -r "$exp/go/resources" "$gomod/"
@@ -128,7 +128,7 @@ JSON
 (cd "$ex/ts" && "$ROOT/sdk/typescript/node_modules/.bin/tsc" --strict --noEmit -p .)
 
 mkdir -p "$ex/gomod"
-cp sdk/go/go.mod "$ex/gomod/"
+cp sdk/go/go.mod sdk/go/go.sum "$ex/gomod/"
 cp -r sdk/go/runtime sdk/go/resources "$ex/gomod/"
 cp -r "$ex/go" "$ex/gomod/examples"
 (cd "$ex/gomod" && go vet ./...)
