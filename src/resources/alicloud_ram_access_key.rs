@@ -200,7 +200,7 @@ impl Resource for AlicloudRamAccessKey {
         match news.status {
             Some(status) if olds.inputs.status != Some(status) => {
                 let ram = ctx.clouds.alicloud_ram()?;
-                ram.update_access_key(ctx, news.user_name.as_deref(), id, status_name(status)).await?;
+                ram.update_access_key(ctx, news.user_name.as_deref(), id, status.as_str()).await?;
             }
             // Unset status keeps the cloud's value (it is computed).
             None => outputs.inputs.status = olds.inputs.status,
@@ -239,13 +239,6 @@ fn empty_inputs() -> AlicloudRamAccessKeyInputs {
 
 fn parse_status(status: &str) -> KeyStatus {
     if status == "Inactive" { KeyStatus::Inactive } else { KeyStatus::Active }
-}
-
-fn status_name(status: KeyStatus) -> &'static str {
-    match status {
-        KeyStatus::Active => "Active",
-        KeyStatus::Inactive => "Inactive",
-    }
 }
 
 /// CreateAccessKey, reconciled: the limit error names the user's keys, and a lost reply is

@@ -29,6 +29,16 @@ pub enum KeyStatus {
     Inactive,
 }
 
+impl KeyStatus {
+    /// The name the IAM and RAM APIs use (`Active`, `Inactive`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyStatus::Active => "Active",
+            KeyStatus::Inactive => "Inactive",
+        }
+    }
+}
+
 /// Provides an IAM access key. This is a set of credentials that allow API requests to be made as
 /// an IAM user.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -178,7 +188,7 @@ impl Resource for AwsIamAccessKey {
         };
         if inputs.status == KeyStatus::Inactive {
             if let Err(err) = iam
-                .update_access_key(ctx, &user, &id, status_name(KeyStatus::Inactive))
+                .update_access_key(ctx, &user, &id, KeyStatus::Inactive.as_str())
                 .await
             {
                 outputs.inputs.status = KeyStatus::Active;
@@ -264,7 +274,7 @@ impl Resource for AwsIamAccessKey {
     ) -> Result<Self::Outputs, ProviderError> {
         if news.status != olds.inputs.status {
             let iam = ctx.clouds.iam()?;
-            iam.update_access_key(ctx, &olds.inputs.user, id, status_name(news.status))
+            iam.update_access_key(ctx, &olds.inputs.user, id, news.status.as_str())
                 .await?;
         }
         let mut outputs = olds;
@@ -290,13 +300,6 @@ impl Resource for AwsIamAccessKey {
 const NO_SUCH_ENTITY: &str = "NoSuchEntity";
 /// The longest wait for a user that IAM does not see yet (IAM is eventually consistent).
 const USER_VISIBILITY_WAIT: Duration = Duration::from_secs(30);
-
-fn status_name(status: KeyStatus) -> &'static str {
-    match status {
-        KeyStatus::Active => "Active",
-        KeyStatus::Inactive => "Inactive",
-    }
-}
 
 fn parse_status(text: &str) -> Result<KeyStatus, ProviderError> {
     match text {

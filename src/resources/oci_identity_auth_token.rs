@@ -1,12 +1,9 @@
 //! `oci_identity_auth_token`: an auth token of an OCI user (for Swift, Docker registry and the like).
 
-use super::oci_shared::{
-    explain_create_error, is_gone, lifecycle, list_or_none, partial_outputs, read_target, wait_active, OciLifecycle, USER_ID_RULE,
-};
-use crate::cloud::oci::client::{AuthToken, CredentialKind};
-use crate::cloud::retry::{with_retries, Idempotency};
+use super::oci_shared::{self, OciCredentialType, OciLifecycle, USER_ID_RULE};
 use super::rules::Rule;
 use super::{Context, Found, Resource, ResourceInfo, Timeouts};
+use crate::cloud::oci::client::CredentialKind;
 use crate::provider::error::ProviderError;
 use crate::secrets::Secret;
 use async_trait::async_trait;
@@ -72,38 +69,7 @@ impl Resource for OciIdentityAuthToken {
     }
 
     async fn create(&self, ctx: &Context, inputs: Self::Inputs) -> Result<(String, Self::Outputs), ProviderError> {
-        let client = ctx.clouds.oci_identity()?;
-        let user = inputs.user_id.clone();
-        // One retry token per create: a retry after a lost answer gets the same token back.
-        let retry_token = uuid::Uuid::new_v4().to_string();
-        let created = match with_retries(ctx, Idempotency::Idempotent, || {
-            client.create_auth_token(&user, &inputs.description, &retry_token)
-        })
-        .await
-        {
-            Ok(created) => created,
-            Err(err) => return Err(explain_create_error(ctx, &client, KIND, &user, err).await),
-        };
-        let id = created.id.clone();
-        let mut outputs = outputs_of(inputs, &created, created.token.clone().map(Secret::new));
-        let waited = wait_active(
-            ctx,
-            || async { Ok(client.list_auth_tokens(&user).await?.into_iter().find(|t| t.id == id)) },
-            |t: &AuthToken| t.lifecycle_state.as_deref(),
-        )
-        .await;
-        match waited {
-            Ok(active) => {
-                outputs.lifecycle = lifecycle_of(&active);
-                Ok((id, outputs))
-            }
-            Err(err) => Err(ProviderError::PartiallyCreated {
-                type_name: Self::TYPE,
-                id,
-                outputs: partial_outputs(&outputs, "token"),
-                reason: format!("it did not become ACTIVE: {err}"),
-            }),
-        }
+        oci_shared::create::<Self>(ctx, inputs).await
     }
 
     async fn read(
@@ -113,47 +79,39 @@ impl Resource for OciIdentityAuthToken {
         inputs: Option<Self::Inputs>,
         outputs: Option<Self::Outputs>,
     ) -> Result<Option<Found<Self::Inputs, Self::Outputs>>, ProviderError> {
-        let known_user = outputs.as_ref().map(|o| o.inputs.user_id.clone()).or_else(|| inputs.as_ref().map(|i| i.user_id.clone()));
-        let (user, token_id) = read_target(id, KIND, known_user.as_deref())?;
-        let client = ctx.clouds.oci_identity()?;
-        let Some(list) = list_or_none(ctx, || client.list_auth_tokens(&user)).await? else {
-            return Ok(None);
-        };
-        let Some(found) = list.into_iter().find(|t| t.id == token_id) else { return Ok(None) };
-        if is_gone(found.lifecycle_state.as_deref()) {
-            return Ok(None);
-        }
-        let found_inputs = OciIdentityAuthTokenInputs {
-            description: found.description.clone().unwrap_or_default(),
-            user_id: found.user_id.clone(),
-        };
-        // The cloud never shows the token again: keep the one from the state.
-        let token = outputs.and_then(|o| o.token);
-        let found_outputs = outputs_of(found_inputs.clone(), &found, token);
-        Ok(Some(Found { id: token_id, inputs: found_inputs, outputs: found_outputs }))
+        oci_shared::read::<Self>(ctx, id, inputs, outputs).await
     }
 
     async fn update(&self, ctx: &Context, id: &str, olds: Self::Outputs, news: Self::Inputs) -> Result<Self::Outputs, ProviderError> {
-        let client = ctx.clouds.oci_identity()?;
-        let user = olds.inputs.user_id.clone();
-        let updated = with_retries(ctx, Idempotency::Idempotent, || client.update_auth_token(&user, id, &news.description)).await?;
-        Ok(outputs_of(news, &updated, olds.token))
+        oci_shared::update::<Self>(ctx, id, olds, news).await
     }
 
     async fn delete(&self, ctx: &Context, id: &str, outputs: Self::Outputs) -> Result<(), ProviderError> {
-        let client = ctx.clouds.oci_identity()?;
-        let user = outputs.inputs.user_id;
-        with_retries(ctx, Idempotency::Idempotent, || client.delete_credential(KIND, &user, id)).await?;
-        Ok(())
+        oci_shared::delete::<Self>(ctx, id, outputs).await
     }
 }
 
-const KIND: CredentialKind = CredentialKind::AuthToken;
+impl OciCredentialType for OciIdentityAuthToken {
+    const KIND: CredentialKind = CredentialKind::AuthToken;
+    const SECRET_FIELD: &'static str = "token";
 
-fn lifecycle_of(t: &AuthToken) -> OciLifecycle {
-    lifecycle(t.lifecycle_state.as_deref(), t.inactive_status, t.time_created.as_deref(), t.time_expires.as_deref())
-}
+    fn user_id(inputs: &Self::Inputs) -> &str {
+        &inputs.user_id
+    }
 
-fn outputs_of(inputs: OciIdentityAuthTokenInputs, t: &AuthToken, token: Option<Secret<String>>) -> OciIdentityAuthTokenOutputs {
-    OciIdentityAuthTokenOutputs { inputs, id: t.id.clone(), lifecycle: lifecycle_of(t), token }
+    fn label(inputs: &Self::Inputs) -> &str {
+        &inputs.description
+    }
+
+    fn new_inputs(user_id: String, label: String) -> Self::Inputs {
+        OciIdentityAuthTokenInputs { description: label, user_id }
+    }
+
+    fn new_outputs(inputs: Self::Inputs, id: String, lifecycle: OciLifecycle, secret: Option<Secret<String>>) -> Self::Outputs {
+        OciIdentityAuthTokenOutputs { inputs, id, lifecycle, token: secret }
+    }
+
+    fn split_outputs(outputs: Self::Outputs) -> (Self::Inputs, Option<Secret<String>>) {
+        (outputs.inputs, outputs.token)
+    }
 }

@@ -1,13 +1,10 @@
 //! `oci_identity_customer_secret_key`: an OCI customer secret key, the credential of Object
 //! Storage's Amazon S3 compatible API.
 
-use super::oci_shared::{
-    explain_create_error, is_gone, lifecycle, list_or_none, partial_outputs, read_target, wait_active, OciLifecycle, USER_ID_RULE,
-};
-use crate::cloud::oci::client::{CredentialKind, CustomerSecretKey};
-use crate::cloud::retry::{with_retries, Idempotency};
+use super::oci_shared::{self, OciCredentialType, OciLifecycle, USER_ID_RULE};
 use super::rules::Rule;
 use super::{Context, Found, Resource, ResourceInfo, Timeouts};
+use crate::cloud::oci::client::CredentialKind;
 use crate::provider::error::ProviderError;
 use crate::secrets::Secret;
 use async_trait::async_trait;
@@ -74,38 +71,7 @@ impl Resource for OciIdentityCustomerSecretKey {
     }
 
     async fn create(&self, ctx: &Context, inputs: Self::Inputs) -> Result<(String, Self::Outputs), ProviderError> {
-        let client = ctx.clouds.oci_identity()?;
-        let user = inputs.user_id.clone();
-        // One retry token per create: a retry after a lost answer gets the same token back.
-        let retry_token = uuid::Uuid::new_v4().to_string();
-        let created = match with_retries(ctx, Idempotency::Idempotent, || {
-            client.create_customer_secret_key(&user, &inputs.display_name, &retry_token)
-        })
-        .await
-        {
-            Ok(created) => created,
-            Err(err) => return Err(explain_create_error(ctx, &client, KIND, &user, err).await),
-        };
-        let id = created.id.clone();
-        let mut outputs = outputs_of(inputs, &created, created.key.clone().map(Secret::new));
-        let waited = wait_active(
-            ctx,
-            || async { Ok(client.list_customer_secret_keys(&user).await?.into_iter().find(|t| t.id == id)) },
-            |t: &CustomerSecretKey| t.lifecycle_state.as_deref(),
-        )
-        .await;
-        match waited {
-            Ok(active) => {
-                outputs.lifecycle = lifecycle_of(&active);
-                Ok((id, outputs))
-            }
-            Err(err) => Err(ProviderError::PartiallyCreated {
-                type_name: Self::TYPE,
-                id,
-                outputs: partial_outputs(&outputs, "key"),
-                reason: format!("it did not become ACTIVE: {err}"),
-            }),
-        }
+        oci_shared::create::<Self>(ctx, inputs).await
     }
 
     async fn read(
@@ -115,47 +81,39 @@ impl Resource for OciIdentityCustomerSecretKey {
         inputs: Option<Self::Inputs>,
         outputs: Option<Self::Outputs>,
     ) -> Result<Option<Found<Self::Inputs, Self::Outputs>>, ProviderError> {
-        let known_user = outputs.as_ref().map(|o| o.inputs.user_id.clone()).or_else(|| inputs.as_ref().map(|i| i.user_id.clone()));
-        let (user, key_id) = read_target(id, KIND, known_user.as_deref())?;
-        let client = ctx.clouds.oci_identity()?;
-        let Some(list) = list_or_none(ctx, || client.list_customer_secret_keys(&user)).await? else {
-            return Ok(None);
-        };
-        let Some(found) = list.into_iter().find(|t| t.id == key_id) else { return Ok(None) };
-        if is_gone(found.lifecycle_state.as_deref()) {
-            return Ok(None);
-        }
-        let found_inputs = OciIdentityCustomerSecretKeyInputs {
-            display_name: found.display_name.clone().unwrap_or_default(),
-            user_id: found.user_id.clone(),
-        };
-        // The cloud never shows the key again: keep the one from the state.
-        let key = outputs.and_then(|o| o.key);
-        let found_outputs = outputs_of(found_inputs.clone(), &found, key);
-        Ok(Some(Found { id: key_id, inputs: found_inputs, outputs: found_outputs }))
+        oci_shared::read::<Self>(ctx, id, inputs, outputs).await
     }
 
     async fn update(&self, ctx: &Context, id: &str, olds: Self::Outputs, news: Self::Inputs) -> Result<Self::Outputs, ProviderError> {
-        let client = ctx.clouds.oci_identity()?;
-        let user = olds.inputs.user_id.clone();
-        let updated = with_retries(ctx, Idempotency::Idempotent, || client.update_customer_secret_key(&user, id, &news.display_name)).await?;
-        Ok(outputs_of(news, &updated, olds.key))
+        oci_shared::update::<Self>(ctx, id, olds, news).await
     }
 
     async fn delete(&self, ctx: &Context, id: &str, outputs: Self::Outputs) -> Result<(), ProviderError> {
-        let client = ctx.clouds.oci_identity()?;
-        let user = outputs.inputs.user_id;
-        with_retries(ctx, Idempotency::Idempotent, || client.delete_credential(KIND, &user, id)).await?;
-        Ok(())
+        oci_shared::delete::<Self>(ctx, id, outputs).await
     }
 }
 
-const KIND: CredentialKind = CredentialKind::CustomerSecretKey;
+impl OciCredentialType for OciIdentityCustomerSecretKey {
+    const KIND: CredentialKind = CredentialKind::CustomerSecretKey;
+    const SECRET_FIELD: &'static str = "key";
 
-fn lifecycle_of(t: &CustomerSecretKey) -> OciLifecycle {
-    lifecycle(t.lifecycle_state.as_deref(), t.inactive_status, t.time_created.as_deref(), t.time_expires.as_deref())
-}
+    fn user_id(inputs: &Self::Inputs) -> &str {
+        &inputs.user_id
+    }
 
-fn outputs_of(inputs: OciIdentityCustomerSecretKeyInputs, t: &CustomerSecretKey, key: Option<Secret<String>>) -> OciIdentityCustomerSecretKeyOutputs {
-    OciIdentityCustomerSecretKeyOutputs { inputs, id: t.id.clone(), lifecycle: lifecycle_of(t), key }
+    fn label(inputs: &Self::Inputs) -> &str {
+        &inputs.display_name
+    }
+
+    fn new_inputs(user_id: String, label: String) -> Self::Inputs {
+        OciIdentityCustomerSecretKeyInputs { display_name: label, user_id }
+    }
+
+    fn new_outputs(inputs: Self::Inputs, id: String, lifecycle: OciLifecycle, secret: Option<Secret<String>>) -> Self::Outputs {
+        OciIdentityCustomerSecretKeyOutputs { inputs, id, lifecycle, key: secret }
+    }
+
+    fn split_outputs(outputs: Self::Outputs) -> (Self::Inputs, Option<Secret<String>>) {
+        (outputs.inputs, outputs.key)
+    }
 }

@@ -1,11 +1,21 @@
-//! What the two OCI Identity credential types share: the user OCID rule and the lifecycle attributes.
+//! What the two OCI Identity credential types share: the user OCID rule, the lifecycle attributes,
+//! and the whole create/read/update/delete lifecycle. Each type says what is particular to it
+//! (kind, label, secret, its Inputs and Outputs) by implementing [`OciCredentialType`].
 
 use super::rules::{str_prop, Rule};
+use super::{Context, Found, Resource};
+use crate::cloud::error::CloudError;
+use crate::cloud::oci::client::{Credential, CredentialKind, IdentityClient};
+use crate::cloud::retry::{with_retries, Idempotency};
 use crate::protocol::PropertyMap;
+use crate::provider::error::ProviderError;
+use crate::secrets::Secret;
 use regex::Regex;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::future::Future;
 use std::sync::LazyLock;
+use std::time::Duration;
 
 /// `ocid1.user.<realm>.[region][.future use].<unique id>`.
 static USER_OCID: LazyLock<Regex> =
@@ -43,15 +53,111 @@ pub struct OciLifecycle {
     pub time_expires: Option<String>,
 }
 
-// ---- lifecycle helpers shared by both types ----
+/// What one OCI Identity credential type says about itself; [`create`], [`read`], [`update`] and
+/// [`delete`] do the rest, the same for both types.
+pub trait OciCredentialType: Resource<Inputs: Clone> {
+    /// The credential kind: the path segment and the label's wire name.
+    const KIND: CredentialKind;
+    /// The output holding the secret (`token`, `key`): wrapped in the outputs of a partial create.
+    const SECRET_FIELD: &'static str;
+    /// The user OCID of `inputs`.
+    fn user_id(inputs: &Self::Inputs) -> &str;
+    /// The label of `inputs` (`description`, `display_name`).
+    fn label(inputs: &Self::Inputs) -> &str;
+    /// The inputs of a credential found in the cloud.
+    fn new_inputs(user_id: String, label: String) -> Self::Inputs;
+    /// The outputs from their parts.
+    fn new_outputs(inputs: Self::Inputs, id: String, lifecycle: OciLifecycle, secret: Option<Secret<String>>) -> Self::Outputs;
+    /// The inputs and the secret inside a state.
+    fn split_outputs(outputs: Self::Outputs) -> (Self::Inputs, Option<Secret<String>>);
+}
 
-use super::Context;
-use crate::cloud::error::CloudError;
-use crate::cloud::oci::client::{CredentialKind, IdentityClient};
-use crate::cloud::retry::{with_retries, Idempotency};
-use crate::provider::error::ProviderError;
-use std::future::Future;
-use std::time::Duration;
+/// Creates a credential and waits for it to become ACTIVE; if it does not, the resource is
+/// partially created (the secret is shown only now, so it is kept in the partial state).
+pub async fn create<T: OciCredentialType>(ctx: &Context, inputs: T::Inputs) -> Result<(String, T::Outputs), ProviderError> {
+    let client = ctx.clouds.oci_identity()?;
+    let user = T::user_id(&inputs).to_owned();
+    // One retry token per create: a retry after a lost answer gets the same secret back.
+    let retry_token = uuid::Uuid::new_v4().to_string();
+    let created = match with_retries(ctx, Idempotency::Idempotent, || {
+        client.create_credential(T::KIND, &user, T::label(&inputs), &retry_token)
+    })
+    .await
+    {
+        Ok(created) => created,
+        Err(err) => return Err(explain_create_error(ctx, &client, T::KIND, &user, err).await),
+    };
+    let id = created.id.clone();
+    let secret = created.secret.clone().map(Secret::new);
+    let waited = wait_active(
+        ctx,
+        || async { Ok(client.list_credentials(T::KIND, &user).await?.into_iter().find(|c| c.id == id)) },
+        |c: &Credential| c.lifecycle_state.as_deref(),
+    )
+    .await;
+    match waited {
+        Ok(active) => Ok((id, outputs_of::<T>(inputs, &active, secret))),
+        Err(err) => Err(ProviderError::PartiallyCreated {
+            type_name: T::TYPE,
+            id,
+            outputs: partial_outputs(&outputs_of::<T>(inputs, &created, secret), T::SECRET_FIELD),
+            reason: format!("it did not become ACTIVE: {err}"),
+        }),
+    }
+}
+
+/// Reads a credential by id (with the user from the state) or by import id; `None` when it is gone.
+pub async fn read<T: OciCredentialType>(
+    ctx: &Context,
+    id: &str,
+    inputs: Option<T::Inputs>,
+    outputs: Option<T::Outputs>,
+) -> Result<Option<Found<T::Inputs, T::Outputs>>, ProviderError> {
+    let (old_inputs, secret) = outputs.map(T::split_outputs).unzip();
+    let known_user = old_inputs.or(inputs).map(|i| T::user_id(&i).to_owned());
+    let (user, cred_id) = read_target(id, T::KIND, known_user.as_deref())?;
+    let client = ctx.clouds.oci_identity()?;
+    let Some(list) = list_or_none(ctx, || client.list_credentials(T::KIND, &user)).await? else {
+        return Ok(None);
+    };
+    let Some(found) = list.into_iter().find(|c| c.id == cred_id) else { return Ok(None) };
+    if is_gone(found.lifecycle_state.as_deref()) {
+        return Ok(None);
+    }
+    let found_inputs = T::new_inputs(found.user_id.clone(), found.label.clone().unwrap_or_default());
+    // The cloud never shows the secret again: keep the one from the state.
+    let found_outputs = outputs_of::<T>(found_inputs.clone(), &found, secret.flatten());
+    Ok(Some(Found { id: cred_id, inputs: found_inputs, outputs: found_outputs }))
+}
+
+/// Sets the label, the only updatable input.
+pub async fn update<T: OciCredentialType>(
+    ctx: &Context,
+    id: &str,
+    olds: T::Outputs,
+    news: T::Inputs,
+) -> Result<T::Outputs, ProviderError> {
+    let client = ctx.clouds.oci_identity()?;
+    let (old_inputs, secret) = T::split_outputs(olds);
+    let user = T::user_id(&old_inputs);
+    let updated =
+        with_retries(ctx, Idempotency::Idempotent, || client.update_credential(T::KIND, user, id, T::label(&news))).await?;
+    Ok(outputs_of::<T>(news, &updated, secret))
+}
+
+/// Deletes a credential; one already gone counts as deleted.
+pub async fn delete<T: OciCredentialType>(ctx: &Context, id: &str, outputs: T::Outputs) -> Result<(), ProviderError> {
+    let client = ctx.clouds.oci_identity()?;
+    let (inputs, _) = T::split_outputs(outputs);
+    let user = T::user_id(&inputs);
+    with_retries(ctx, Idempotency::Idempotent, || client.delete_credential(T::KIND, user, id)).await?;
+    Ok(())
+}
+
+fn outputs_of<T: OciCredentialType>(inputs: T::Inputs, c: &Credential, secret: Option<Secret<String>>) -> T::Outputs {
+    let lifecycle = lifecycle(c.lifecycle_state.as_deref(), c.inactive_status, c.time_created.as_deref(), c.time_expires.as_deref());
+    T::new_outputs(inputs, c.id.clone(), lifecycle, secret)
+}
 
 /// The per-user limit of each credential kind.
 pub const PER_USER_LIMIT: usize = 2;
@@ -133,18 +239,11 @@ pub async fn explain_create_error(
     err: CloudError,
 ) -> ProviderError {
     if err.has_code("LimitExceeded") {
-        let existing = match kind {
-            CredentialKind::AuthToken => list_or_none(ctx, || client.list_auth_tokens(user_id))
-                .await
-                .ok()
-                .flatten()
-                .map(|v| v.into_iter().filter(|t| !is_gone(t.lifecycle_state.as_deref())).map(|t| t.id).collect::<Vec<_>>()),
-            CredentialKind::CustomerSecretKey => list_or_none(ctx, || client.list_customer_secret_keys(user_id))
-                .await
-                .ok()
-                .flatten()
-                .map(|v| v.into_iter().filter(|t| !is_gone(t.lifecycle_state.as_deref())).map(|t| t.id).collect::<Vec<_>>()),
-        };
+        let existing = list_or_none(ctx, || client.list_credentials(kind, user_id))
+            .await
+            .ok()
+            .flatten()
+            .map(|v| v.into_iter().filter(|c| !is_gone(c.lifecycle_state.as_deref())).map(|c| c.id).collect::<Vec<_>>());
         let existing = match existing {
             Some(ids) if !ids.is_empty() => format!(" (existing: {})", ids.join(", ")),
             _ => String::new(),

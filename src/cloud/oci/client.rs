@@ -14,7 +14,7 @@ use crate::provider::clouds::Clouds;
 use crate::provider::error::ProviderError;
 use http::{Method, Uri};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::sync::Arc;
@@ -25,48 +25,21 @@ pub const SERVICE: &str = "Identity";
 /// The API version path prefix.
 pub const API_PREFIX: &str = "/20160918";
 
-/// An auth token as the API returns it (`token` only in the create answer).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// An auth token or a customer secret key as the API returns it. The two differ on the wire
+/// only in the names of the label and of the secret, which the aliases map onto one field each.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct AuthToken {
-    /// The OCID.
+pub struct Credential {
+    /// The OCID; of a customer secret key, also the S3-compatible access key id.
     pub id: String,
-    /// The token, only in the answer to CreateAuthToken.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token: Option<String>,
+    /// `token` or `key`: the secret, only in the answer to a create.
+    #[serde(default, alias = "token", alias = "key")]
+    pub secret: Option<String>,
     /// The user OCID.
     pub user_id: String,
-    /// The description.
-    #[serde(default)]
-    pub description: Option<String>,
-    /// RFC 3339 creation time.
-    #[serde(default)]
-    pub time_created: Option<String>,
-    /// RFC 3339 expiry time.
-    #[serde(default)]
-    pub time_expires: Option<String>,
-    /// CREATING, ACTIVE, INACTIVE, DELETING, DELETED.
-    #[serde(default)]
-    pub lifecycle_state: Option<String>,
-    /// The detailed status of INACTIVE.
-    #[serde(default)]
-    pub inactive_status: Option<i64>,
-}
-
-/// A customer secret key as the API returns it (`key` only in the create answer).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct CustomerSecretKey {
-    /// The OCID, also the S3-compatible access key id.
-    pub id: String,
-    /// The secret key, only in the answer to CreateCustomerSecretKey.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-    /// The user OCID.
-    pub user_id: String,
-    /// The display name.
-    #[serde(default)]
-    pub display_name: Option<String>,
+    /// `description` or `displayName`.
+    #[serde(default, alias = "description", alias = "displayName")]
+    pub label: Option<String>,
     /// RFC 3339 creation time.
     #[serde(default)]
     pub time_created: Option<String>,
@@ -300,14 +273,15 @@ impl IdentityClient {
             .ok_or_else(|| CloudError::Decode { service: SERVICE, detail: format!("{what}: empty answer") })
     }
 
-    /// `POST /users/{userId}/{kind}/` with `opc-retry-token`.
-    async fn create<T: DeserializeOwned>(
+    /// CreateAuthToken or CreateCustomerSecretKey: `POST /users/{userId}/{kind}/` with
+    /// `opc-retry-token`.
+    pub async fn create_credential(
         &self,
         kind: CredentialKind,
         user_id: &str,
         label: &str,
         retry_token: &str,
-    ) -> Result<T, CloudError> {
+    ) -> Result<Credential, CloudError> {
         let body = json!({ kind.label_field(): label });
         self.call_some(
             Method::POST,
@@ -318,17 +292,19 @@ impl IdentityClient {
         .await
     }
 
-    async fn list<T: DeserializeOwned>(&self, kind: CredentialKind, user_id: &str) -> Result<Vec<T>, CloudError> {
+    /// ListAuthTokens or ListCustomerSecretKeys.
+    pub async fn list_credentials(&self, kind: CredentialKind, user_id: &str) -> Result<Vec<Credential>, CloudError> {
         self.call_some(Method::GET, &format!("/users/{}/{}/", seg(user_id), kind.segment()), None, None).await
     }
 
-    async fn update<T: DeserializeOwned>(
+    /// UpdateAuthToken or UpdateCustomerSecretKey: sets the label.
+    pub async fn update_credential(
         &self,
         kind: CredentialKind,
         user_id: &str,
         id: &str,
         label: &str,
-    ) -> Result<T, CloudError> {
+    ) -> Result<Credential, CloudError> {
         let body = json!({ kind.label_field(): label });
         self.call_some(
             Method::PUT,
@@ -339,7 +315,7 @@ impl IdentityClient {
         .await
     }
 
-    /// DELETE; a 404 is success (already gone).
+    /// DeleteAuthToken or DeleteCustomerSecretKey; a 404 is success (already gone).
     pub async fn delete_credential(&self, kind: CredentialKind, user_id: &str, id: &str) -> Result<(), CloudError> {
         match self
             .call::<Value>(
@@ -354,51 +330,6 @@ impl IdentityClient {
             Err(CloudError::Api { status: 404, .. }) => Ok(()),
             Err(e) => Err(e),
         }
-    }
-
-    /// CreateAuthToken.
-    pub async fn create_auth_token(
-        &self,
-        user_id: &str,
-        description: &str,
-        retry_token: &str,
-    ) -> Result<AuthToken, CloudError> {
-        self.create(CredentialKind::AuthToken, user_id, description, retry_token).await
-    }
-
-    /// ListAuthTokens.
-    pub async fn list_auth_tokens(&self, user_id: &str) -> Result<Vec<AuthToken>, CloudError> {
-        self.list(CredentialKind::AuthToken, user_id).await
-    }
-
-    /// UpdateAuthToken.
-    pub async fn update_auth_token(&self, user_id: &str, id: &str, description: &str) -> Result<AuthToken, CloudError> {
-        self.update(CredentialKind::AuthToken, user_id, id, description).await
-    }
-
-    /// CreateCustomerSecretKey.
-    pub async fn create_customer_secret_key(
-        &self,
-        user_id: &str,
-        display_name: &str,
-        retry_token: &str,
-    ) -> Result<CustomerSecretKey, CloudError> {
-        self.create(CredentialKind::CustomerSecretKey, user_id, display_name, retry_token).await
-    }
-
-    /// ListCustomerSecretKeys.
-    pub async fn list_customer_secret_keys(&self, user_id: &str) -> Result<Vec<CustomerSecretKey>, CloudError> {
-        self.list(CredentialKind::CustomerSecretKey, user_id).await
-    }
-
-    /// UpdateCustomerSecretKey.
-    pub async fn update_customer_secret_key(
-        &self,
-        user_id: &str,
-        id: &str,
-        display_name: &str,
-    ) -> Result<CustomerSecretKey, CloudError> {
-        self.update(CredentialKind::CustomerSecretKey, user_id, id, display_name).await
     }
 }
 
@@ -463,6 +394,16 @@ mod tests {
         let partial = OciSettings { config_file: Some("/nonexistent/oci/config".into()), ..Default::default() };
         let err = resolve(&partial, &no_env, None).err().unwrap();
         assert!(matches!(err, ProviderError::Configuration(ref m) if m.contains("/nonexistent/oci/config")), "{err}");
+    }
+
+    #[test]
+    fn both_kinds_decode_into_one_credential() {
+        let token: Credential =
+            serde_json::from_value(json!({"id": "t", "userId": "u", "description": "d", "token": "s"})).unwrap();
+        let key: Credential =
+            serde_json::from_value(json!({"id": "k", "userId": "u", "displayName": "d", "key": "s"})).unwrap();
+        assert_eq!((token.label.as_deref(), token.secret.as_deref()), (Some("d"), Some("s")));
+        assert_eq!((key.label.as_deref(), key.secret.as_deref()), (Some("d"), Some("s")));
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! deletion (recovery) windows.
 
 use super::{
-    ACCOUNT_ID, Account, Answer, ApiError, Call, REGION, action_of, answer, authenticate,
-    error_response, is_version, timestamp,
+    ACCOUNT_ID, Account, Answer, ApiError, Call, REGION, action_of,
+    error_response, is_version, serve, server_error_response, timestamp,
 };
 use crate::sandbox::{CloudApi, SandboxRequest};
 use axum::response::Response;
@@ -604,11 +604,7 @@ impl CloudApi for Kms {
     }
 
     fn handle(&self, req: &SandboxRequest) -> Response {
-        let result = authenticate(&self.account, req).and_then(|call| {
-            let action = action_of(req).ok_or_else(|| ApiError::missing("Action"))?;
-            self.dispatch(&action, &call)
-        });
-        answer(HOST, result)
+        serve(HOST, &self.account, req, |action, call| self.dispatch(action, call))
     }
 
     fn throttled(&self, _req: &SandboxRequest) -> Response {
@@ -619,14 +615,7 @@ impl CloudApi for Kms {
     }
 
     fn server_error(&self, _req: &SandboxRequest) -> Response {
-        error_response(
-            HOST,
-            &ApiError::new(
-                503,
-                "ServiceUnavailable",
-                "The request has failed due to a temporary failure of the server.",
-            ),
-        )
+        server_error_response(HOST)
     }
 
     fn fixtures(&self) -> Value {

@@ -170,6 +170,33 @@ pub(crate) fn answer(host: &str, result: Answer) -> Response {
     }
 }
 
+/// The 5xx answer, the same from both APIs.
+pub(crate) fn server_error_response(host: &str) -> Response {
+    error_response(
+        host,
+        &ApiError::new(
+            503,
+            "ServiceUnavailable",
+            "The request has failed due to a temporary failure of the server.",
+        ),
+    )
+}
+
+/// Serves one call of either API: authenticates it against the shared account, then lets
+/// `dispatch` apply its action, and answers from `host`.
+pub(crate) fn serve(
+    host: &str,
+    account: &Mutex<Account>,
+    req: &SandboxRequest,
+    dispatch: impl FnOnce(&str, &Call) -> Answer,
+) -> Response {
+    let result = authenticate(account, req).and_then(|call| {
+        let action = action_of(req).ok_or_else(|| ApiError::missing("Action"))?;
+        dispatch(&action, &call)
+    });
+    answer(host, result)
+}
+
 fn request_id() -> String {
     uuid::Uuid::new_v4().to_string().to_uppercase()
 }

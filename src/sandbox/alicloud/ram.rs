@@ -1,8 +1,8 @@
 //! RAM (2015-05-01): users' AccessKeys, with the limit of two per user.
 
 use super::{
-    Account, Answer, ApiError, Call, Key, MAX_KEYS_PER_USER, User, action_of, answer, authenticate,
-    error_response, is_version, random_chars, timestamp,
+    Account, Answer, ApiError, Call, Key, MAX_KEYS_PER_USER, User, action_of,
+    error_response, is_version, serve, server_error_response, random_chars, timestamp,
 };
 use crate::sandbox::{CloudApi, SandboxRequest};
 use axum::response::Response;
@@ -123,11 +123,7 @@ impl CloudApi for Ram {
     }
 
     fn handle(&self, req: &SandboxRequest) -> Response {
-        let result = authenticate(&self.account, req).and_then(|call| {
-            let action = action_of(req).ok_or_else(|| ApiError::missing("Action"))?;
-            self.dispatch(&action, &call)
-        });
-        answer(HOST, result)
+        serve(HOST, &self.account, req, |action, call| self.dispatch(action, call))
     }
 
     fn throttled(&self, _req: &SandboxRequest) -> Response {
@@ -142,14 +138,7 @@ impl CloudApi for Ram {
     }
 
     fn server_error(&self, _req: &SandboxRequest) -> Response {
-        error_response(
-            HOST,
-            &ApiError::new(
-                503,
-                "ServiceUnavailable",
-                "The request has failed due to a temporary failure of the server.",
-            ),
-        )
+        server_error_response(HOST)
     }
 
     fn fixtures(&self) -> Value {
