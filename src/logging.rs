@@ -5,7 +5,7 @@
 //! request or response bodies at debug or trace (jsonrpsee, hyper, reqwest) are capped at info
 //! whatever `RUST_LOG` asks for.
 
-use tracing_subscriber::filter::{filter_fn, EnvFilter};
+use tracing_subscriber::filter::{EnvFilter, filter_fn};
 use tracing_subscriber::prelude::*;
 
 /// Targets whose debug and trace events may contain message bodies.
@@ -13,7 +13,9 @@ const BODY_LOGGING_TARGETS: [&str; 6] = ["jsonrpsee", "hyper", "reqwest", "h2", 
 
 /// Whether an event from `target` at `level` may be logged.
 pub fn allowed(target: &str, level: &tracing::Level) -> bool {
-    let chatty = BODY_LOGGING_TARGETS.iter().any(|t| target == *t || target.starts_with(&format!("{t}::")) || target.starts_with(&format!("{t}_")));
+    let chatty = BODY_LOGGING_TARGETS
+        .iter()
+        .any(|t| target == *t || target.starts_with(&format!("{t}::")) || target.starts_with(&format!("{t}_")));
     !(chatty && *level > tracing::Level::INFO)
 }
 
@@ -23,10 +25,17 @@ pub fn init(json: bool) {
     let guard = filter_fn(|meta| allowed(meta.target(), meta.level()));
     let registry = tracing_subscriber::registry();
     if json {
-        let layer = tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr).with_filter(env).with_filter(guard);
+        let layer = tracing_subscriber::fmt::layer()
+            .json()
+            .with_writer(std::io::stderr)
+            .with_filter(env)
+            .with_filter(guard);
         let _ = registry.with(layer).try_init();
     } else {
-        let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(env).with_filter(guard);
+        let layer = tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_filter(env)
+            .with_filter(guard);
         let _ = registry.with(layer).try_init();
     }
 }

@@ -13,7 +13,13 @@ use std::sync::Arc;
 #[command(name = "credplane", version, about)]
 struct Cli {
     /// Log as JSON lines instead of human-readable text (levels from RUST_LOG).
-    #[arg(long, global = true, value_enum, default_value = "text", env = "CREDPLANE_LOG_FORMAT")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "CREDPLANE_LOG_FORMAT"
+    )]
     log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
@@ -103,7 +109,12 @@ async fn main() -> ExitCode {
 
 async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
     match command {
-        Command::Serve { stdio, listen, allow_remote, sandbox } => {
+        Command::Serve {
+            stdio,
+            listen,
+            allow_remote,
+            sandbox,
+        } => {
             let mut _sandbox = None;
             let provider = if sandbox {
                 let handle = credplane::sandbox::start(([127, 0, 0, 1], 0).into(), Default::default()).await?;
@@ -135,13 +146,30 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             rpc::http::run_until_signal(handle).await;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Sandbox { listen, state_file, throttle_rate, error_rate, drop_rate, latency_ms } => {
-            let faults = credplane::sandbox::faults::Faults { throttle_rate, error_rate, drop_rate, latency_ms, ..Default::default() };
-            let handle = credplane::sandbox::start(listen, credplane::sandbox::SandboxOptions { state_file, faults }).await?;
+        Command::Sandbox {
+            listen,
+            state_file,
+            throttle_rate,
+            error_rate,
+            drop_rate,
+            latency_ms,
+        } => {
+            let faults = credplane::sandbox::faults::Faults {
+                throttle_rate,
+                error_rate,
+                drop_rate,
+                latency_ms,
+                ..Default::default()
+            };
+            let handle =
+                credplane::sandbox::start(listen, credplane::sandbox::SandboxOptions { state_file, faults }).await?;
             eprintln!("credplane sandbox: listening on {}", handle.url);
             // The seeded identities and their credentials: printed on purpose, they exist only here.
             eprintln!("fixtures: {}", serde_json::to_string_pretty(&handle.fixtures())?);
-            eprintln!("provider settings: {}", serde_json::to_string(&handle.provider_settings())?);
+            eprintln!(
+                "provider settings: {}",
+                serde_json::to_string(&handle.provider_settings())?
+            );
             tokio::signal::ctrl_c().await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -150,7 +178,12 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             if check {
                 let stale = schema_files::stale(&provider, &out);
                 if !stale.is_empty() {
-                    eprintln!("stale generated files in {}: {}\nregenerate with: {}", out.display(), stale.join(", "), schema_files::REGENERATE);
+                    eprintln!(
+                        "stale generated files in {}: {}\nregenerate with: {}",
+                        out.display(),
+                        stale.join(", "),
+                        schema_files::REGENERATE
+                    );
                     return Ok(ExitCode::FAILURE);
                 }
                 return Ok(ExitCode::SUCCESS);
@@ -158,8 +191,14 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             schema_files::write(&provider, &out)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Call { method, params, url, token } => {
-            let params: serde_json::Value = serde_json::from_str(&params).map_err(|e| format!("params are not JSON: {e}"))?;
+        Command::Call {
+            method,
+            params,
+            url,
+            token,
+        } => {
+            let params: serde_json::Value =
+                serde_json::from_str(&params).map_err(|e| format!("params are not JSON: {e}"))?;
             let request = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
             let reply: serde_json::Value = match url {
                 Some(url) => {
@@ -174,7 +213,9 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 }
                 None => {
                     let module = rpc::module(Arc::new(Provider::default()));
-                    let text = rpc::stdio::handle_message(&module, &request.to_string()).await.unwrap_or_default();
+                    let text = rpc::stdio::handle_message(&module, &request.to_string())
+                        .await
+                        .unwrap_or_default();
                     serde_json::from_str(&text)?
                 }
             };

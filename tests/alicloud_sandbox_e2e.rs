@@ -21,10 +21,9 @@ struct Env {
 }
 
 async fn env() -> Env {
-    let sandbox =
-        credplane::sandbox::start("127.0.0.1:0".parse().unwrap(), SandboxOptions::default())
-            .await
-            .unwrap();
+    let sandbox = credplane::sandbox::start("127.0.0.1:0".parse().unwrap(), SandboxOptions::default())
+        .await
+        .unwrap();
     let settings = serde_json::from_value(Value::Object(sandbox.provider_settings())).unwrap();
     Env {
         sandbox,
@@ -38,15 +37,9 @@ fn secret(value: &str) -> Value {
 }
 
 impl Env {
-    async fn create(
-        &self,
-        type_name: &str,
-        inputs: Value,
-    ) -> Result<CreateResponse, ProviderError> {
+    async fn create(&self, type_name: &str, inputs: Value) -> Result<CreateResponse, ProviderError> {
         let req = json!({"type": type_name, "inputs": inputs});
-        self.provider
-            .create(serde_json::from_value(req).unwrap())
-            .await
+        self.provider.create(serde_json::from_value(req).unwrap()).await
     }
 
     async fn read(
@@ -57,10 +50,7 @@ impl Env {
         outputs: Option<&Value>,
     ) -> Option<ReadResponse> {
         let req = json!({"type": type_name, "id": id, "inputs": inputs, "outputs": outputs});
-        self.provider
-            .read(serde_json::from_value(req).unwrap())
-            .await
-            .unwrap()
+        self.provider.read(serde_json::from_value(req).unwrap()).await.unwrap()
     }
 
     async fn update(&self, type_name: &str, id: &str, olds: &Value, news: Value) -> Value {
@@ -135,14 +125,7 @@ impl Env {
         nonce: &str,
     ) -> (u16, Value) {
         let when = chrono::Utc::now() - chrono::TimeDelta::minutes(skew_minutes);
-        let mut all = common_params(
-            ADMIN_KEY_ID,
-            action,
-            version,
-            when,
-            nonce,
-            Some("cn-hangzhou"),
-        );
+        let mut all = common_params(ADMIN_KEY_ID, action, version, when, nonce, Some("cn-hangzhou"));
         all.extend(params.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let signature = sign_rpc("POST", &all, ADMIN_KEY_SECRET);
         all.push(("Signature".into(), signature));
@@ -159,13 +142,7 @@ impl Env {
 
     async fn kms(&self, action: &str, params: &[(&str, &str)]) -> Value {
         let (status, body) = self
-            .raw(
-                "2016-01-20",
-                action,
-                params,
-                0,
-                &uuid::Uuid::new_v4().to_string(),
-            )
+            .raw("2016-01-20", action, params, 0, &uuid::Uuid::new_v4().to_string())
             .await;
         assert_eq!(status, 200, "{action}: {body}");
         body
@@ -204,16 +181,10 @@ async fn ram_key_lifecycle_with_secret_file_update_import_and_delete() {
     let meta = std::fs::metadata(&file).unwrap();
     assert_eq!(meta.permissions().mode() & 0o777, 0o600);
     let saved: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
-    assert_eq!(
-        saved,
-        json!({"AccessKeyId": id, "AccessKeySecret": secret_value})
-    );
+    assert_eq!(saved, json!({"AccessKeyId": id, "AccessKeySecret": secret_value}));
     assert_eq!(env.keys_of("alice").await, vec![id.clone()]);
 
-    let read = env
-        .read(RAM, &id, Some(&inputs), Some(&outputs))
-        .await
-        .unwrap();
+    let read = env.read(RAM, &id, Some(&inputs), Some(&outputs)).await.unwrap();
     assert_eq!(read.id, id);
     assert_eq!(
         read.outputs["secret"], outputs["secret"],
@@ -221,8 +192,7 @@ async fn ram_key_lifecycle_with_secret_file_update_import_and_delete() {
     );
     assert_eq!(read.outputs["status"], json!("Active"));
 
-    let news =
-        json!({"user_name": "alice", "secret_file": file.to_str().unwrap(), "status": "Inactive"});
+    let news = json!({"user_name": "alice", "secret_file": file.to_str().unwrap(), "status": "Inactive"});
     let updated = env.update(RAM, &id, &outputs, news.clone()).await;
     assert_eq!(updated["status"], json!("Inactive"));
     let state = env.state().await;
@@ -230,16 +200,10 @@ async fn ram_key_lifecycle_with_secret_file_update_import_and_delete() {
         state["alicloud-ram"]["users"]["alice"]["keys"][0]["status"],
         json!("Inactive")
     );
-    let read = env
-        .read(RAM, &id, Some(&news), Some(&updated))
-        .await
-        .unwrap();
+    let read = env.read(RAM, &id, Some(&news), Some(&updated)).await.unwrap();
     assert_eq!(read.outputs["status"], json!("Inactive"));
 
-    let imported = env
-        .read(RAM, &format!("alice:{id}"), None, None)
-        .await
-        .unwrap();
+    let imported = env.read(RAM, &format!("alice:{id}"), None, None).await.unwrap();
     assert_eq!(imported.id, id);
     assert_eq!(imported.inputs["user_name"], json!("alice"));
     assert_eq!(imported.outputs["status"], json!("Inactive"));
@@ -250,11 +214,7 @@ async fn ram_key_lifecycle_with_secret_file_update_import_and_delete() {
 
     env.delete(RAM, &id, &updated).await;
     assert!(env.keys_of("alice").await.is_empty());
-    assert!(
-        env.read(RAM, &id, Some(&news), Some(&updated))
-            .await
-            .is_none()
-    );
+    assert!(env.read(RAM, &id, Some(&news), Some(&updated)).await.is_none());
     env.delete(RAM, &id, &updated).await; // already gone counts as deleted
 }
 
@@ -277,29 +237,15 @@ async fn ram_key_created_inactive_and_own_keys_without_user_name() {
     let imported = env.read(RAM, &own.id, None, None).await.unwrap();
     assert_eq!(imported.outputs["status"], json!("Active"));
     env.delete(RAM, &own.id, &Value::Object(own.outputs)).await;
-    assert_eq!(
-        env.keys_of("sandbox-admin").await,
-        vec![ADMIN_KEY_ID.to_string()]
-    );
+    assert_eq!(env.keys_of("sandbox-admin").await, vec![ADMIN_KEY_ID.to_string()]);
 }
 
 #[tokio::test]
 async fn ram_two_key_limit_is_explained_with_the_users_keys() {
     let env = env().await;
-    let first = env
-        .create(RAM, json!({"user_name": "alice"}))
-        .await
-        .unwrap()
-        .id;
-    let second = env
-        .create(RAM, json!({"user_name": "alice"}))
-        .await
-        .unwrap()
-        .id;
-    let err = env
-        .create(RAM, json!({"user_name": "alice"}))
-        .await
-        .unwrap_err();
+    let first = env.create(RAM, json!({"user_name": "alice"})).await.unwrap().id;
+    let second = env.create(RAM, json!({"user_name": "alice"})).await.unwrap().id;
+    let err = env.create(RAM, json!({"user_name": "alice"})).await.unwrap_err();
     assert!(matches!(err, ProviderError::Explained { .. }), "{err:?}");
     let (code, cloud_code, message) = wire_error(&err);
     assert_eq!(
@@ -312,10 +258,7 @@ async fn ram_two_key_limit_is_explained_with_the_users_keys() {
     );
     assert_eq!(env.keys_of("alice").await.len(), 2);
 
-    let err = env
-        .create(RAM, json!({"user_name": "bob"}))
-        .await
-        .unwrap_err();
+    let err = env.create(RAM, json!({"user_name": "bob"})).await.unwrap_err();
     assert_eq!(wire_error(&err).1.as_deref(), Some("EntityNotExist.User"));
 }
 
@@ -350,10 +293,7 @@ async fn ram_lost_reply_leaves_no_orphan() {
     let env = env().await;
     env.faults(json!({"next_drops": 1, "actions": ["CreateAccessKey"]}))
         .await;
-    let created = env
-        .create(RAM, json!({"user_name": "alice"}))
-        .await
-        .unwrap();
+    let created = env.create(RAM, json!({"user_name": "alice"})).await.unwrap();
     assert_eq!(
         env.pending_drops().await,
         0,
@@ -374,7 +314,8 @@ async fn ram_lost_reply_leaves_no_orphan() {
 #[tokio::test]
 async fn ram_throttling_is_retried_and_a_failed_status_update_is_partially_created() {
     let env = env().await;
-    env.faults(json!({"next_throttles": 2, "actions": ["ListAccessKeys"]})).await;
+    env.faults(json!({"next_throttles": 2, "actions": ["ListAccessKeys"]}))
+        .await;
     let created = env.create(RAM, json!({"user_name": "alice"})).await.unwrap();
     assert_eq!(env.keys_of("alice").await, vec![created.id.clone()]);
 
@@ -382,7 +323,8 @@ async fn ram_throttling_is_retried_and_a_failed_status_update_is_partially_creat
     let mut settings = env.sandbox.provider_settings();
     settings.insert("common".into(), json!({"max_attempts": 1}));
     let provider = Provider::new(serde_json::from_value(Value::Object(settings)).unwrap());
-    env.faults(json!({"next_errors": 1, "actions": ["UpdateAccessKey"]})).await;
+    env.faults(json!({"next_errors": 1, "actions": ["UpdateAccessKey"]}))
+        .await;
     let req = json!({"type": RAM, "inputs": {"user_name": "sandbox-admin", "status": "Inactive"}});
     let err = provider.create(serde_json::from_value(req).unwrap()).await.unwrap_err();
     let (code, data) = err.to_wire();
@@ -390,7 +332,11 @@ async fn ram_throttling_is_retried_and_a_failed_status_update_is_partially_creat
     let id = data.id.unwrap();
     let outputs = data.outputs.unwrap();
     assert_eq!(outputs["id"], json!(id));
-    assert_eq!(outputs["secret"]["$credplane"], json!("secret"), "the secret of the existing key is kept, enveloped");
+    assert_eq!(
+        outputs["secret"]["$credplane"],
+        json!("secret"),
+        "the secret of the existing key is kept, enveloped"
+    );
     assert!(env.keys_of("sandbox-admin").await.contains(&id));
 }
 
@@ -402,14 +348,9 @@ async fn ram_pgp_round_trip_decrypted_by_gpg() {
     let file = dir.path().join("key.json");
     let inputs = json!({"user_name": "alice", "pgp_key": gpg.export_base64(), "secret_file": file.to_str().unwrap()});
     let created = env.create(RAM, inputs).await.unwrap();
-    assert!(
-        created.outputs.get("secret").is_none(),
-        "no plaintext with a pgp_key"
-    );
+    assert!(created.outputs.get("secret").is_none(), "no plaintext with a pgp_key");
     assert_eq!(created.outputs["key_fingerprint"], json!(gpg.fingerprint));
-    let encrypted = created.outputs["encrypted_secret"]["value"]
-        .as_str()
-        .unwrap();
+    let encrypted = created.outputs["encrypted_secret"]["value"].as_str().unwrap();
     let plain = gpg.decrypt(&STANDARD.decode(encrypted).unwrap());
     let saved: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(
@@ -423,25 +364,13 @@ async fn replayed_nonce_and_stale_timestamp_are_rejected() {
     let env = env().await;
     let nonce = uuid::Uuid::new_v4().to_string();
     let (status, body) = env
-        .raw(
-            "2015-05-01",
-            "ListAccessKeys",
-            &[("UserName", "alice")],
-            0,
-            &nonce,
-        )
+        .raw("2015-05-01", "ListAccessKeys", &[("UserName", "alice")], 0, &nonce)
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["AccessKeys"], json!({"AccessKey": []}));
     assert!(body["RequestId"].is_string());
     let (status, body) = env
-        .raw(
-            "2015-05-01",
-            "ListAccessKeys",
-            &[("UserName", "alice")],
-            0,
-            &nonce,
-        )
+        .raw("2015-05-01", "ListAccessKeys", &[("UserName", "alice")], 0, &nonce)
         .await;
     assert_eq!(
         (status, body["Code"].as_str()),
@@ -449,13 +378,7 @@ async fn replayed_nonce_and_stale_timestamp_are_rejected() {
         "{body}"
     );
     let (status, body) = env
-        .raw(
-            "2016-01-20",
-            "ListSecrets",
-            &[],
-            20,
-            &uuid::Uuid::new_v4().to_string(),
-        )
+        .raw("2016-01-20", "ListSecrets", &[], 20, &uuid::Uuid::new_v4().to_string())
         .await;
     assert_eq!(
         (status, body["Code"].as_str()),
@@ -504,24 +427,12 @@ async fn kms_secret_every_argument_create_read_update_import_drift_delete() {
 
     let cloud = &env.state().await["alicloud-kms"]["secrets"]["db-login"];
     assert_eq!(cloud["secret_type"], json!("ECS"));
-    assert_eq!(
-        cloud["encryption_key_id"],
-        json!("key-hzz661646aeygbqrfqg5j")
-    );
-    assert_eq!(
-        cloud["dkms_instance_id"],
-        json!("kst-hzz61dbabacquz826y29f")
-    );
+    assert_eq!(cloud["encryption_key_id"], json!("key-hzz661646aeygbqrfqg5j"));
+    assert_eq!(cloud["dkms_instance_id"], json!("kst-hzz61dbabacquz826y29f"));
     assert_eq!(cloud["extended_config"]["SecretSubType"], json!("Password"));
+    assert_eq!(cloud["extended_config"]["CustomData"], json!({"team": "db"}));
     assert_eq!(
-        cloud["extended_config"]["CustomData"],
-        json!({"team": "db"})
-    );
-    assert_eq!(
-        (
-            cloud["rotation"].clone(),
-            cloud["rotation_interval"].clone()
-        ),
+        (cloud["rotation"].clone(), cloud["rotation_interval"].clone()),
         (json!(true), json!("604800s"))
     );
     assert_eq!(cloud["policies"]["default"], json!(POLICY_1));
@@ -529,10 +440,7 @@ async fn kms_secret_every_argument_create_read_update_import_drift_delete() {
     assert_eq!(cloud["tags"], json!({"env": "test", "owner": "alice"}));
     assert_eq!(cloud["versions"][0]["stages"], json!(["ACSCurrent"]));
 
-    let read = env
-        .read(KMS, "db-login", Some(&inputs), Some(&outputs))
-        .await
-        .unwrap();
+    let read = env.read(KMS, "db-login", Some(&inputs), Some(&outputs)).await.unwrap();
     for field in [
         "secret_data",
         "version_id",
@@ -562,17 +470,11 @@ async fn kms_secret_every_argument_create_read_update_import_drift_delete() {
     assert_eq!(cloud["versions"][1]["stages"], json!(["ACSCurrent"]));
     assert_eq!(cloud["versions"][0]["stages"], json!(["ACSPrevious"]));
     assert_eq!(cloud["description"], json!("rotated by hand"));
-    assert_eq!(
-        cloud["extended_config"]["CustomData"],
-        json!({"team": "platform"})
-    );
+    assert_eq!(cloud["extended_config"]["CustomData"], json!({"team": "platform"}));
     assert_eq!(cloud["rotation_interval"], json!("1209600s"));
     assert_eq!(cloud["policies"]["default"], json!(POLICY_2));
     assert_eq!(cloud["tags"], json!({"env": "prod", "cost": "42"}));
-    let read = env
-        .read(KMS, "db-login", Some(&news), Some(&updated))
-        .await
-        .unwrap();
+    let read = env.read(KMS, "db-login", Some(&news), Some(&updated)).await.unwrap();
     assert_eq!(read.outputs["secret_data"], news["secret_data"]);
     assert_eq!(read.outputs["tags"], news["tags"]);
 
@@ -587,10 +489,7 @@ async fn kms_secret_every_argument_create_read_update_import_drift_delete() {
     assert_eq!(cloud["rotation"], json!(false));
     assert_eq!(cloud["versions"][0]["stages"], json!(["ACSCurrent"]));
     assert_eq!(cloud["versions"][1]["stages"], json!(["ACSPrevious"]));
-    let read = env
-        .read(KMS, "db-login", Some(&news2), Some(&updated2))
-        .await
-        .unwrap();
+    let read = env.read(KMS, "db-login", Some(&news2), Some(&updated2)).await.unwrap();
     assert_eq!(
         read.outputs["version_id"],
         json!("v1"),
@@ -605,14 +504,8 @@ async fn kms_secret_every_argument_create_read_update_import_drift_delete() {
     assert_eq!(imported.inputs["secret_type"], json!("ECS"));
     assert_eq!(imported.inputs["description"], json!("rotated by hand"));
     assert_eq!(imported.inputs["policy"], json!(POLICY_2));
-    assert_eq!(
-        imported.inputs["tags"],
-        json!({"cost": "42", "env": "prod"})
-    );
-    assert_eq!(
-        imported.inputs["secret_data"]["$credplane"],
-        json!("secret")
-    );
+    assert_eq!(imported.inputs["tags"], json!({"cost": "42", "env": "prod"}));
+    assert_eq!(imported.inputs["secret_data"]["$credplane"], json!("secret"));
 
     // Drift: a new value stored behind the provider's back is noticed.
     env.kms(
@@ -624,10 +517,7 @@ async fn kms_secret_every_argument_create_read_update_import_drift_delete() {
         ],
     )
     .await;
-    let drifted = env
-        .read(KMS, "db-login", Some(&news2), Some(&updated2))
-        .await
-        .unwrap();
+    let drifted = env.read(KMS, "db-login", Some(&news2), Some(&updated2)).await.unwrap();
     assert_eq!(drifted.outputs["version_id"], json!("v9"));
     assert_eq!(
         drifted.outputs["secret_data"],
@@ -637,19 +527,13 @@ async fn kms_secret_every_argument_create_read_update_import_drift_delete() {
     // Delete: a recovery window of recovery_window_in_days, then gone for read.
     env.delete(KMS, "db-login", &updated2).await;
     let cloud = &env.state().await["alicloud-kms"]["secrets"]["db-login"];
-    let planned =
-        chrono::DateTime::parse_from_rfc3339(cloud["planned_delete_time"].as_str().unwrap())
-            .unwrap();
+    let planned = chrono::DateTime::parse_from_rfc3339(cloud["planned_delete_time"].as_str().unwrap()).unwrap();
     let days = (planned.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_hours();
     assert!(
         (9 * 24..=10 * 24).contains(&days),
         "{days} hours: recovery_window_in_days = 10"
     );
-    assert!(
-        env.read(KMS, "db-login", Some(&news2), Some(&updated2))
-            .await
-            .is_none()
-    );
+    assert!(env.read(KMS, "db-login", Some(&news2), Some(&updated2)).await.is_none());
     env.delete(KMS, "db-login", &updated2).await; // in its window already: deleted
 
     // The name is taken while in its window: explained; RestoreSecret brings it back.
@@ -657,13 +541,12 @@ async fn kms_secret_every_argument_create_read_update_import_drift_delete() {
     assert!(matches!(err, ProviderError::Explained { .. }), "{err:?}");
     let (_, cloud_code, message) = wire_error(&err);
     assert_eq!(cloud_code.as_deref(), Some("Rejected.ResourceExist"));
-    assert!(message.starts_with("secret db-login is scheduled for deletion; restore it with RestoreSecret, wait until 20"), "{message}");
     assert!(
-        message.ends_with("or choose another secret_name"),
+        message.starts_with("secret db-login is scheduled for deletion; restore it with RestoreSecret, wait until 20"),
         "{message}"
     );
-    env.kms("RestoreSecret", &[("SecretName", "db-login")])
-        .await;
+    assert!(message.ends_with("or choose another secret_name"), "{message}");
+    env.kms("RestoreSecret", &[("SecretName", "db-login")]).await;
     assert!(env.read(KMS, "db-login", None, None).await.is_some());
 }
 
@@ -678,14 +561,9 @@ async fn kms_legacy_custom_data_binary_data_and_lost_create_reply() {
         "extended_config": r#"{"SecretSubType":"SingleUser","DBInstanceId":"rm-1","CustomData":{}}"#,
         "custom_data": {"legacy": "yes"},
     });
-    env.faults(json!({"next_drops": 1, "actions": ["CreateSecret"]}))
-        .await;
+    env.faults(json!({"next_drops": 1, "actions": ["CreateSecret"]})).await;
     let created = env.create(KMS, inputs.clone()).await.unwrap();
-    assert_eq!(
-        env.pending_drops().await,
-        0,
-        "the reply of CreateSecret was dropped"
-    );
+    assert_eq!(env.pending_drops().await, 0, "the reply of CreateSecret was dropped");
     let cloud = &env.state().await["alicloud-kms"]["secrets"];
     assert_eq!(
         cloud.as_object().unwrap().len(),
@@ -707,7 +585,10 @@ async fn kms_legacy_custom_data_binary_data_and_lost_create_reply() {
 
     let binary = STANDARD.encode([0u8, 1, 2, 255]);
     let created = env
-        .create(KMS, json!({"secret_name": "blob", "secret_data": binary, "version_id": "b1", "secret_data_type": "binary"}))
+        .create(
+            KMS,
+            json!({"secret_name": "blob", "secret_data": binary, "version_id": "b1", "secret_data_type": "binary"}),
+        )
         .await
         .unwrap();
     let read = env
@@ -751,10 +632,7 @@ struct GpgHome {
 
 impl GpgHome {
     fn generate() -> Self {
-        let dir = tempfile::Builder::new()
-            .prefix("cpali")
-            .tempdir_in("/tmp")
-            .unwrap();
+        let dir = tempfile::Builder::new().prefix("cpali").tempdir_in("/tmp").unwrap();
         let mut home = GpgHome {
             dir,
             fingerprint: String::new(),
@@ -771,10 +649,7 @@ impl GpgHome {
         let listing = String::from_utf8(home.ok(&["--with-colons", "--list-keys"]).stdout).unwrap();
         home.fingerprint = listing
             .lines()
-            .find_map(|l| {
-                l.strip_prefix("fpr:")
-                    .map(|r| r.trim_matches(':').to_lowercase())
-            })
+            .find_map(|l| l.strip_prefix("fpr:").map(|r| r.trim_matches(':').to_lowercase()))
             .expect("a fingerprint");
         home
     }

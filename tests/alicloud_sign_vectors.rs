@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use credplane::cloud::alicloud::sign::{
-    Acs3Request, Verified, VerifyError, acs3_canonical_request, acs3_headers, acs3_string_to_sign,
-    canonical_query, parse_timestamp, sign_acs3, sign_rpc, string_to_sign, verify_acs3, verify_rpc,
+    Acs3Request, Verified, VerifyError, acs3_canonical_request, acs3_headers, acs3_string_to_sign, canonical_query,
+    parse_timestamp, sign_acs3, sign_rpc, string_to_sign, verify_acs3, verify_rpc,
 };
 use pretty_assertions::assert_eq;
 use serde::Deserialize;
@@ -133,11 +133,7 @@ fn check_nonce(seen: &mut HashSet<String>, verified: Verified) -> Result<Verifie
     }
 }
 
-fn assert_outcome(
-    result: Result<Verified, VerifyError>,
-    expected_code: Option<&str>,
-    secrets: &[&str],
-) {
+fn assert_outcome(result: Result<Verified, VerifyError>, expected_code: Option<&str>, secrets: &[&str]) {
     match (result, expected_code) {
         (Ok(_), None) => {}
         (Ok(v), Some(code)) => panic!("expected {code}, but verified {v:?}"),
@@ -154,24 +150,15 @@ fn assert_outcome(
 fn rpc(c: RpcCase) {
     let params: Pairs = c.query.iter().chain(&c.form).cloned().collect();
     assert_eq!(canonical_query(&params), c.expected.canonical_query);
-    assert_eq!(
-        string_to_sign(&c.method, &params),
-        c.expected.string_to_sign
-    );
-    assert_eq!(
-        sign_rpc(&c.method, &params, &c.secret),
-        c.expected.signature
-    );
+    assert_eq!(string_to_sign(&c.method, &params), c.expected.string_to_sign);
+    assert_eq!(sign_rpc(&c.method, &params, &c.secret), c.expected.signature);
 
     // Round trip through the verifier, at the request's own time.
     let mut signed = params.clone();
     signed.push(("Signature".into(), c.expected.signature.clone()));
     let now = time(value(&params, "Timestamp"));
     let key = value(&params, "AccessKeyId");
-    let ok = verify_rpc(&c.method, &signed, now, |id| {
-        (id == key).then_some(c.secret.as_str())
-    })
-    .unwrap();
+    let ok = verify_rpc(&c.method, &signed, now, |id| (id == key).then_some(c.secret.as_str())).unwrap();
     assert_eq!(ok.nonce, value(&params, "SignatureNonce"));
     assert_eq!(ok.access_key_id, key);
 }
@@ -193,8 +180,7 @@ fn rpc_verify(c: RpcVerifyCase) {
     }
     let result = verify().and_then(|v| check_nonce(&mut seen, v));
     if let Err(VerifyError::SignatureMismatch {
-        string_to_sign: server,
-        ..
+        string_to_sign: server, ..
     }) = &result
     {
         // Alibaba echoes its string to sign so the client can diff it.

@@ -53,11 +53,7 @@ fn moto_server() -> PathBuf {
 
 async fn start_moto() -> Moto {
     let exe = moto_server();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("moto.log");
     let child = Command::new(&exe)
@@ -79,19 +75,13 @@ async fn start_moto() -> Moto {
         if let Some(status) = moto.child.try_wait().unwrap() {
             panic!("moto_server exited with {status}: {}", moto.log());
         }
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
             return moto;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     moto.log = moto._dir.path().join("moto.err");
-    panic!(
-        "moto_server did not listen on port {port} within 30s: {}",
-        moto.log()
-    );
+    panic!("moto_server did not listen on port {port} within 30s: {}", moto.log());
 }
 
 /// The bootstrap calls, before signatures count: an admin user with an access key and an
@@ -103,20 +93,13 @@ async fn bootstrap(moto: &Moto) -> Admin {
         secret: "bootstrap".into(),
     };
     anyone.create_user("admin").await;
-    let (status, key) = anyone
-        .call("CreateAccessKey", &[("UserName", "admin")])
-        .await;
+    let (status, key) = anyone.call("CreateAccessKey", &[("UserName", "admin")]).await;
     assert_eq!(status, 200, "{key}");
-    let policy =
-        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
     let (status, body) = anyone
         .call(
             "PutUserPolicy",
-            &[
-                ("UserName", "admin"),
-                ("PolicyName", "all"),
-                ("PolicyDocument", policy),
-            ],
+            &[("UserName", "admin"), ("PolicyName", "all"), ("PolicyDocument", policy)],
         )
         .await;
     assert_eq!(status, 200, "{body}");
@@ -132,14 +115,7 @@ async fn moto_lifecycle_and_signatures() {
     let moto = start_moto().await;
     let admin = bootstrap(&moto).await;
     // Signatures are now checked: unsigned-ok bootstrap creds are refused.
-    let (status, body) = iam_call(
-        &moto.endpoint,
-        "AKIABOOTSTRAP0000000",
-        "bootstrap",
-        "ListUsers",
-        &[],
-    )
-    .await;
+    let (status, body) = iam_call(&moto.endpoint, "AKIABOOTSTRAP0000000", "bootstrap", "ListUsers", &[]).await;
     assert_eq!(
         status, 403,
         "moto must check signatures after the bootstrap calls: {body}"

@@ -24,10 +24,7 @@ async fn sandbox() -> (SandboxHandle, Admin) {
     let admin = &fixtures["aws-iam"]["admin"];
     let admin = Admin {
         endpoint: format!("{}/", handle.url),
-        access_key_id: admin["access_key_id"]
-            .as_str()
-            .expect("fixture admin key")
-            .to_string(),
+        access_key_id: admin["access_key_id"].as_str().expect("fixture admin key").to_string(),
         secret: admin["secret_access_key"]
             .as_str()
             .expect("fixture admin secret")
@@ -35,10 +32,7 @@ async fn sandbox() -> (SandboxHandle, Admin) {
     };
     // The provider settings the sandbox hands out are the fixture admin's.
     let settings = Value::Object(handle.provider_settings());
-    assert_eq!(
-        settings["aws"]["access_key_id"],
-        admin.access_key_id.as_str()
-    );
+    assert_eq!(settings["aws"]["access_key_id"], admin.access_key_id.as_str());
     (handle, admin)
 }
 
@@ -79,14 +73,7 @@ async fn wrong_secret_gets_signature_does_not_match() {
     let (handle, admin) = sandbox().await;
     wrong_secret_scenario(&admin, "alice").await;
     // Unknown key id: InvalidClientTokenId, as IAM answers.
-    let (status, body) = iam_call(
-        &admin.endpoint,
-        "AKIAAAAAAAAAAAAAAAAA",
-        "x",
-        "ListUsers",
-        &[],
-    )
-    .await;
+    let (status, body) = iam_call(&admin.endpoint, "AKIAAAAAAAAAAAAAAAAA", "x", "ListUsers", &[]).await;
     assert_eq!(
         (status, xml_text(&body, "Code").as_deref()),
         (403, Some("InvalidClientTokenId")),
@@ -145,20 +132,13 @@ async fn server_errors_on_a_raw_call_have_the_iam_shape() {
 #[tokio::test]
 async fn lost_reply_ends_with_exactly_the_reported_key() {
     let (handle, admin) = sandbox().await;
-    put_faults(
-        &handle.url,
-        json!({"next_drops": 1, "actions": ["CreateAccessKey"]}),
-    )
-    .await;
+    put_faults(&handle.url, json!({"next_drops": 1, "actions": ["CreateAccessKey"]})).await;
     let p = provider(admin.settings());
     let created = create(&p, json!({"user": "alice"}), None)
         .await
         .expect("create recovers from the lost reply");
     // The key minted by the lost call was deleted; only the one whose secret we hold remains.
-    assert_eq!(
-        state_keys(&handle.url, "alice").await,
-        vec![created.id.clone()]
-    );
+    assert_eq!(state_keys(&handle.url, "alice").await, vec![created.id.clone()]);
     let secret = secret_value(&created.outputs["secret"]);
     assert_key_authenticates(&admin.endpoint, &created.id, &secret, "alice").await;
 }
@@ -166,26 +146,17 @@ async fn lost_reply_ends_with_exactly_the_reported_key() {
 #[tokio::test]
 async fn lost_replies_twice_report_what_was_done() {
     let (handle, admin) = sandbox().await;
-    put_faults(
-        &handle.url,
-        json!({"next_drops": 2, "actions": ["CreateAccessKey"]}),
-    )
-    .await;
+    put_faults(&handle.url, json!({"next_drops": 2, "actions": ["CreateAccessKey"]})).await;
     let p = provider(admin.settings());
     let err = create(&p, json!({"user": "alice"}), None)
         .await
         .expect_err("both replies lost");
     let message = err.to_string();
     assert!(
-        message.contains("lost its reply")
-            && message.contains("deleted")
-            && message.contains("alice"),
+        message.contains("lost its reply") && message.contains("deleted") && message.contains("alice"),
         "{message}"
     );
-    assert!(
-        state_keys(&handle.url, "alice").await.is_empty(),
-        "no orphaned key"
-    );
+    assert!(state_keys(&handle.url, "alice").await.is_empty(), "no orphaned key");
 }
 
 #[tokio::test]
@@ -202,28 +173,18 @@ async fn inactive_at_create() {
         .json()
         .await
         .unwrap();
-    assert_eq!(
-        state["aws-iam"]["users"]["alice"]["keys"][0]["status"],
-        "Inactive"
-    );
+    assert_eq!(state["aws-iam"]["users"]["alice"]["keys"][0]["status"], "Inactive");
 }
 
 #[tokio::test]
 async fn bad_pgp_key_fails_before_a_key_is_minted() {
     let (handle, admin) = sandbox().await;
     let p = provider(admin.settings());
-    let err = create(
-        &p,
-        json!({"user": "alice", "pgp_key": "bm90IGEga2V5"}),
-        None,
-    )
-    .await
-    .expect_err("bad key");
+    let err = create(&p, json!({"user": "alice", "pgp_key": "bm90IGEga2V5"}), None)
+        .await
+        .expect_err("bad key");
     assert!(
-        matches!(
-            err,
-            credplane::provider::error::ProviderError::InvalidParams(_)
-        ),
+        matches!(err, credplane::provider::error::ProviderError::InvalidParams(_)),
         "{err:?}"
     );
     assert!(state_keys(&handle.url, "alice").await.is_empty());
@@ -242,14 +203,8 @@ impl GpgHome {
             .arg("--version")
             .output()
             .is_ok_and(|o| o.status.success());
-        assert!(
-            gpg_ok,
-            "gpg not found on PATH: install gnupg to run the pgp_key test"
-        );
-        let dir = tempfile::Builder::new()
-            .prefix("cpaws")
-            .tempdir_in("/tmp")
-            .unwrap();
+        assert!(gpg_ok, "gpg not found on PATH: install gnupg to run the pgp_key test");
+        let dir = tempfile::Builder::new().prefix("cpaws").tempdir_in("/tmp").unwrap();
         let mut home = GpgHome {
             dir,
             fingerprint: String::new(),
@@ -270,10 +225,7 @@ impl GpgHome {
         let listing = String::from_utf8(home.run(&["--with-colons", "--list-keys"], b"")).unwrap();
         home.fingerprint = listing
             .lines()
-            .find_map(|l| {
-                l.strip_prefix("fpr:")
-                    .map(|r| r.trim_matches(':').to_lowercase())
-            })
+            .find_map(|l| l.strip_prefix("fpr:").map(|r| r.trim_matches(':').to_lowercase()))
             .expect("fingerprint");
         home
     }
@@ -323,15 +275,11 @@ async fn pgp_key_encrypts_a_working_secret() {
         .expect("create with pgp_key");
     let outputs = &created.outputs;
     for absent in ["secret", "ses_smtp_password_v4"] {
-        assert!(
-            outputs.get(absent).is_none(),
-            "no plaintext {absent} with pgp_key"
-        );
+        assert!(outputs.get(absent).is_none(), "no plaintext {absent} with pgp_key");
     }
     assert_eq!(outputs["key_fingerprint"], gpg.fingerprint.as_str());
     let encrypted = secret_value(&outputs["encrypted_secret"]);
-    let secret =
-        String::from_utf8(gpg.run(&["--decrypt"], &STANDARD.decode(encrypted).unwrap())).unwrap();
+    let secret = String::from_utf8(gpg.run(&["--decrypt"], &STANDARD.decode(encrypted).unwrap())).unwrap();
     assert_eq!(secret.len(), 40);
     let ses = String::from_utf8(
         gpg.run(
@@ -342,10 +290,7 @@ async fn pgp_key_encrypts_a_working_secret() {
         ),
     )
     .unwrap();
-    assert_eq!(
-        ses,
-        credplane::secrets::ses::ses_smtp_password_v4(&secret, "us-east-1")
-    );
+    assert_eq!(ses, credplane::secrets::ses::ses_smtp_password_v4(&secret, "us-east-1"));
     // The decrypted secret signs requests the sandbox accepts, as alice.
     let (status, body) = iam_call(&admin.endpoint, &created.id, &secret, "GetUser", &[]).await;
     assert_eq!(status, 200, "{body}");
@@ -359,20 +304,12 @@ async fn failed_deactivation_is_partially_created() {
     let mut settings = admin.settings();
     settings["common"] = json!({"max_attempts": 1});
     let p = provider(settings);
-    put_faults(
-        &handle.url,
-        json!({"next_errors": 1, "actions": ["UpdateAccessKey"]}),
-    )
-    .await;
+    put_faults(&handle.url, json!({"next_errors": 1, "actions": ["UpdateAccessKey"]})).await;
     let err = create(&p, json!({"user": "alice", "status": "Inactive"}), None)
         .await
         .expect_err("UpdateAccessKey fails");
     let (code, data) = err.to_wire();
-    assert_eq!(
-        code,
-        credplane::protocol::ErrorCode::PartiallyCreated,
-        "{err:?}"
-    );
+    assert_eq!(code, credplane::protocol::ErrorCode::PartiallyCreated, "{err:?}");
     let keys = state_keys(&handle.url, "alice").await;
     assert_eq!(data.id.as_deref(), Some(keys[0].as_str()));
     let outputs = data.outputs.expect("outputs of the key that exists");

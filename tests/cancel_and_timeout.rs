@@ -3,14 +3,25 @@
 
 use credplane::provider::Provider;
 use credplane::sandbox::faults::Faults;
-use credplane::sandbox::{start, SandboxOptions};
-use serde_json::{json, Value};
+use credplane::sandbox::{SandboxOptions, start};
+use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 
 async fn slow_sandbox_provider(latency_ms: u64) -> (credplane::sandbox::SandboxHandle, Arc<Provider>) {
-    let faults = Faults { latency_ms, ..Default::default() };
-    let sandbox = start(([127, 0, 0, 1], 0).into(), SandboxOptions { faults, ..Default::default() }).await.unwrap();
+    let faults = Faults {
+        latency_ms,
+        ..Default::default()
+    };
+    let sandbox = start(
+        ([127, 0, 0, 1], 0).into(),
+        SandboxOptions {
+            faults,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     let settings = serde_json::from_value(Value::Object(sandbox.provider_settings())).unwrap();
     (sandbox, Arc::new(Provider::new(settings)))
 }

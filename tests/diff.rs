@@ -2,7 +2,7 @@
 
 use credplane::protocol::{DiffKind, DiffRequest, DiffResponse};
 use credplane::provider::Provider;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 fn diff(type_name: &str, olds: Value, news: Value) -> DiffResponse {
     Provider::default()
@@ -37,37 +37,247 @@ fn rows() -> Vec<(&'static str, Value, &'static str, Value, Value, DiffKind)> {
     let kms = json!({"secret_name": "db", "secret_data": "s1", "version_id": "v1", "secret_type": "Rds", "secret_data_type": "text", "policy_name": "default", "recovery_window_in_days": 30, "enable_automatic_rotation": true});
     use DiffKind::*;
     vec![
-        ("aws_iam_access_key", aws.clone(), "user", json!("alice"), json!("bob"), UpdateReplace),
-        ("aws_iam_access_key", aws.clone(), "pgp_key", Value::Null, json!("keybase:bob"), AddReplace),
-        ("aws_iam_access_key", aws.clone(), "status", json!("Active"), json!("Inactive"), Update),
-        ("oci_identity_auth_token", token.clone(), "description", json!("d"), json!("e"), Update),
-        ("oci_identity_auth_token", token.clone(), "user_id", json!(ALICE), json!("ocid1.user.oc1..aaaaaaaabob"), UpdateReplace),
-        ("oci_identity_customer_secret_key", key.clone(), "display_name", json!("n"), json!("m"), Update),
-        ("oci_identity_customer_secret_key", key.clone(), "user_id", json!(ALICE), json!("ocid1.user.oc1..aaaaaaaabob"), UpdateReplace),
-        ("alicloud_ram_access_key", ram.clone(), "user_name", json!("alice"), json!("bob"), UpdateReplace),
-        ("alicloud_ram_access_key", ram.clone(), "secret_file", Value::Null, json!("/tmp/k.json"), AddReplace),
-        ("alicloud_ram_access_key", ram.clone(), "pgp_key", json!("keybase:a"), Value::Null, DeleteReplace),
-        ("alicloud_ram_access_key", ram.clone(), "status", json!("Active"), json!("Inactive"), Update),
-        ("alicloud_kms_secret", kms.clone(), "secret_name", json!("db"), json!("db2"), UpdateReplace),
-        ("alicloud_kms_secret", kms.clone(), "secret_type", json!("Rds"), json!("Generic"), UpdateReplace),
-        ("alicloud_kms_secret", kms.clone(), "secret_data_type", json!("text"), json!("binary"), UpdateReplace),
-        ("alicloud_kms_secret", kms.clone(), "encryption_key_id", Value::Null, json!("key-1"), AddReplace),
-        ("alicloud_kms_secret", kms.clone(), "dkms_instance_id", json!("kst-1"), json!("kst-2"), UpdateReplace),
-        ("alicloud_kms_secret", kms.clone(), "extended_config", Value::Null, json!("{}"), AddReplace),
+        (
+            "aws_iam_access_key",
+            aws.clone(),
+            "user",
+            json!("alice"),
+            json!("bob"),
+            UpdateReplace,
+        ),
+        (
+            "aws_iam_access_key",
+            aws.clone(),
+            "pgp_key",
+            Value::Null,
+            json!("keybase:bob"),
+            AddReplace,
+        ),
+        (
+            "aws_iam_access_key",
+            aws.clone(),
+            "status",
+            json!("Active"),
+            json!("Inactive"),
+            Update,
+        ),
+        (
+            "oci_identity_auth_token",
+            token.clone(),
+            "description",
+            json!("d"),
+            json!("e"),
+            Update,
+        ),
+        (
+            "oci_identity_auth_token",
+            token.clone(),
+            "user_id",
+            json!(ALICE),
+            json!("ocid1.user.oc1..aaaaaaaabob"),
+            UpdateReplace,
+        ),
+        (
+            "oci_identity_customer_secret_key",
+            key.clone(),
+            "display_name",
+            json!("n"),
+            json!("m"),
+            Update,
+        ),
+        (
+            "oci_identity_customer_secret_key",
+            key.clone(),
+            "user_id",
+            json!(ALICE),
+            json!("ocid1.user.oc1..aaaaaaaabob"),
+            UpdateReplace,
+        ),
+        (
+            "alicloud_ram_access_key",
+            ram.clone(),
+            "user_name",
+            json!("alice"),
+            json!("bob"),
+            UpdateReplace,
+        ),
+        (
+            "alicloud_ram_access_key",
+            ram.clone(),
+            "secret_file",
+            Value::Null,
+            json!("/tmp/k.json"),
+            AddReplace,
+        ),
+        (
+            "alicloud_ram_access_key",
+            ram.clone(),
+            "pgp_key",
+            json!("keybase:a"),
+            Value::Null,
+            DeleteReplace,
+        ),
+        (
+            "alicloud_ram_access_key",
+            ram.clone(),
+            "status",
+            json!("Active"),
+            json!("Inactive"),
+            Update,
+        ),
+        (
+            "alicloud_kms_secret",
+            kms.clone(),
+            "secret_name",
+            json!("db"),
+            json!("db2"),
+            UpdateReplace,
+        ),
+        (
+            "alicloud_kms_secret",
+            kms.clone(),
+            "secret_type",
+            json!("Rds"),
+            json!("Generic"),
+            UpdateReplace,
+        ),
+        (
+            "alicloud_kms_secret",
+            kms.clone(),
+            "secret_data_type",
+            json!("text"),
+            json!("binary"),
+            UpdateReplace,
+        ),
+        (
+            "alicloud_kms_secret",
+            kms.clone(),
+            "encryption_key_id",
+            Value::Null,
+            json!("key-1"),
+            AddReplace,
+        ),
+        (
+            "alicloud_kms_secret",
+            kms.clone(),
+            "dkms_instance_id",
+            json!("kst-1"),
+            json!("kst-2"),
+            UpdateReplace,
+        ),
+        (
+            "alicloud_kms_secret",
+            kms.clone(),
+            "extended_config",
+            Value::Null,
+            json!("{}"),
+            AddReplace,
+        ),
         // Updatable here although ForceNew in Terraform: see the field descriptions.
-        ("alicloud_kms_secret", kms.clone(), "secret_data", json!("s1"), json!("s2"), Update),
-        ("alicloud_kms_secret", kms.clone(), "version_id", json!("v1"), json!("v2"), Update),
-        ("alicloud_kms_secret", kms.clone(), "rotation_interval", Value::Null, json!("604800s"), Add),
-        ("alicloud_kms_secret", kms.clone(), "tags", json!({"a": "1"}), json!({"a": "2"}), Update),
-        ("alicloud_kms_secret", kms.clone(), "description", json!("x"), Value::Null, Delete),
-        ("alicloud_kms_secret", kms.clone(), "extended_config_custom_data", Value::Null, json!({"k": "v"}), Add),
-        ("alicloud_kms_secret", kms.clone(), "custom_data", Value::Null, json!({"k": "v"}), Add),
-        ("alicloud_kms_secret", kms.clone(), "enable_automatic_rotation", json!(true), json!(false), Update),
-        ("alicloud_kms_secret", kms.clone(), "policy", Value::Null, json!("{}"), Add),
-        ("alicloud_kms_secret", kms.clone(), "policy_name", json!("default"), json!("p2"), Update),
-        ("alicloud_kms_secret", kms.clone(), "recovery_window_in_days", json!(30), json!(7), Update),
-        ("alicloud_kms_secret", kms.clone(), "move_to_version", Value::Null, json!("v1"), Add),
-        ("alicloud_kms_secret", kms.clone(), "remove_from_version", Value::Null, json!("v0"), Add),
+        (
+            "alicloud_kms_secret",
+            kms.clone(),
+            "secret_data",
+            json!("s1"),
+            json!("s2"),
+            Update,
+        ),
+        (
+            "alicloud_kms_secret",
+            kms.clone(),
+            "version_id",
+            json!("v1"),
+            json!("v2"),
+            Update,
+        ),
+        (
+            "alicloud_kms_secret",
+            kms.clone(),
+            "rotation_interval",
+            Value::Null,
+            json!("604800s"),
+            Add,
+        ),
+        (
+            "alicloud_kms_secret",
+            kms.clone(),
+            "tags",
+            json!({"a": "1"}),
+            json!({"a": "2"}),
+            Update,
+        ),
+        (
+            "alicloud_kms_secret",
+            kms.clone(),
+            "description",
+            json!("x"),
+            Value::Null,
+            Delete,
+        ),
+        (
+            "alicloud_kms_secret",
+            kms.clone(),
+            "extended_config_custom_data",
+            Value::Null,
+            json!({"k": "v"}),
+            Add,
+        ),
+        (
+            "alicloud_kms_secret",
+            kms.clone(),
+            "custom_data",
+            Value::Null,
+            json!({"k": "v"}),
+            Add,
+        ),
+        (
+            "alicloud_kms_secret",
+            kms.clone(),
+            "enable_automatic_rotation",
+            json!(true),
+            json!(false),
+            Update,
+        ),
+        (
+            "alicloud_kms_secret",
+            kms.clone(),
+            "policy",
+            Value::Null,
+            json!("{}"),
+            Add,
+        ),
+        (
+            "alicloud_kms_secret",
+            kms.clone(),
+            "policy_name",
+            json!("default"),
+            json!("p2"),
+            Update,
+        ),
+        (
+            "alicloud_kms_secret",
+            kms.clone(),
+            "recovery_window_in_days",
+            json!(30),
+            json!(7),
+            Update,
+        ),
+        (
+            "alicloud_kms_secret",
+            kms.clone(),
+            "move_to_version",
+            Value::Null,
+            json!("v1"),
+            Add,
+        ),
+        (
+            "alicloud_kms_secret",
+            kms.clone(),
+            "remove_from_version",
+            Value::Null,
+            json!("v0"),
+            Add,
+        ),
     ]
 }
 
@@ -81,11 +291,21 @@ fn every_force_new_and_updatable_field() {
         assert!(d.changes, "{what}");
         assert_eq!(d.detailed_diff.len(), 1, "{what}");
         assert_eq!(d.detailed_diff[field].kind, kind, "{what}");
-        let replaces = matches!(kind, DiffKind::AddReplace | DiffKind::UpdateReplace | DiffKind::DeleteReplace);
-        assert_eq!(d.replaces, if replaces { vec![field.to_string()] } else { vec![] }, "{what}");
+        let replaces = matches!(
+            kind,
+            DiffKind::AddReplace | DiffKind::UpdateReplace | DiffKind::DeleteReplace
+        );
+        assert_eq!(
+            d.replaces,
+            if replaces { vec![field.to_string()] } else { vec![] },
+            "{what}"
+        );
         assert_eq!(d.stables.is_empty(), replaces, "{what}");
         if !replaces {
-            assert!(d.stables.contains(&"id".to_string()) && !d.stables.contains(&field.to_string()), "{what}");
+            assert!(
+                d.stables.contains(&"id".to_string()) && !d.stables.contains(&field.to_string()),
+                "{what}"
+            );
         }
     }
 }
@@ -100,7 +320,8 @@ fn the_schema_agrees_with_the_table() {
             if meta.force_new || meta.updatable {
                 assert!(
                     rows.iter().any(|(t, _, f, ..)| *t == resource.type_name() && f == name),
-                    "{}.{name} has no diff row", resource.type_name()
+                    "{}.{name} has no diff row",
+                    resource.type_name()
                 );
             }
         }
@@ -129,7 +350,10 @@ fn ignore_changes_skips_properties() {
         .diff(DiffRequest {
             type_name: "aws_iam_access_key".into(),
             id: "k".into(),
-            olds: json!({"user": "alice", "status": "Active"}).as_object().unwrap().clone(),
+            olds: json!({"user": "alice", "status": "Active"})
+                .as_object()
+                .unwrap()
+                .clone(),
             news: json!({"user": "bob", "status": "Active"}).as_object().unwrap().clone(),
             ignore_changes: vec!["user".into()],
         })
@@ -140,7 +364,11 @@ fn ignore_changes_skips_properties() {
 #[test]
 fn computed_inputs_left_out_keep_their_value() {
     // RAM status is Optional+Computed: omitting it keeps what the cloud has.
-    let d = diff("alicloud_ram_access_key", json!({"id": "k", "user_name": "alice", "status": "Inactive"}), json!({"user_name": "alice"}));
+    let d = diff(
+        "alicloud_ram_access_key",
+        json!({"id": "k", "user_name": "alice", "status": "Inactive"}),
+        json!({"user_name": "alice"}),
+    );
     assert!(!d.changes, "{d:?}");
 }
 
@@ -162,9 +390,17 @@ fn kms_replacement_must_rename_and_never_deletes_first() {
     assert_eq!(same_name.len(), 1, "{same_name:?}");
     assert_eq!(same_name[0].property, "encryption_key_id");
     assert!(same_name[0].reason.contains("choose a new secret_name"));
-    let renamed = check(with(&with(&base, "encryption_key_id", json!("key-2")), "secret_name", json!("db2")));
+    let renamed = check(with(
+        &with(&base, "encryption_key_id", json!("key-2")),
+        "secret_name",
+        json!("db2"),
+    ));
     assert!(renamed.is_empty(), "{renamed:?}");
-    let d = diff("alicloud_kms_secret", base.clone(), with(&base, "secret_name", json!("db2")));
+    let d = diff(
+        "alicloud_kms_secret",
+        base.clone(),
+        with(&base, "secret_name", json!("db2")),
+    );
     assert!(!d.delete_before_replace);
     let key = diff("aws_iam_access_key", json!({"user": "a"}), json!({"user": "b"}));
     assert!(!key.delete_before_replace, "a new key is made before the old one goes");

@@ -23,8 +23,13 @@ struct Kind {
     action: &'static str,
 }
 
-const AUTH_KIND: Kind =
-    Kind { ty: AUTH, label: "description", secret: "token", segment: "authTokens", action: "CreateAuthToken" };
+const AUTH_KIND: Kind = Kind {
+    ty: AUTH,
+    label: "description",
+    secret: "token",
+    segment: "authTokens",
+    action: "CreateAuthToken",
+};
 const CSK_KIND: Kind = Kind {
     ty: CSK,
     label: "display_name",
@@ -34,7 +39,9 @@ const CSK_KIND: Kind = Kind {
 };
 
 async fn sandbox() -> SandboxHandle {
-    credplane::sandbox::start(([127, 0, 0, 1], 0).into(), SandboxOptions::default()).await.unwrap()
+    credplane::sandbox::start(([127, 0, 0, 1], 0).into(), SandboxOptions::default())
+        .await
+        .unwrap()
 }
 
 fn provider_with(settings: Map<String, Value>) -> Provider {
@@ -66,16 +73,27 @@ async fn read(p: &Provider, ty: &str, id: &str, outputs: Option<&Map<String, Val
 }
 
 async fn delete(p: &Provider, ty: &str, id: &str, outputs: &Map<String, Value>) {
-    p.delete(from(json!({"type": ty, "id": id, "outputs": outputs}))).await.unwrap();
+    p.delete(from(json!({"type": ty, "id": id, "outputs": outputs})))
+        .await
+        .unwrap();
 }
 
 async fn state(handle: &SandboxHandle) -> Value {
-    reqwest::get(format!("{}/_sandbox/state", handle.url)).await.unwrap().json().await.unwrap()
+    reqwest::get(format!("{}/_sandbox/state", handle.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 async fn set_faults(handle: &SandboxHandle, faults: Value) {
-    let resp =
-        reqwest::Client::new().put(format!("{}/_sandbox/faults", handle.url)).json(&faults).send().await.unwrap();
+    let resp = reqwest::Client::new()
+        .put(format!("{}/_sandbox/faults", handle.url))
+        .json(&faults)
+        .send()
+        .await
+        .unwrap();
     assert!(resp.status().is_success());
 }
 
@@ -110,13 +128,19 @@ async fn lifecycle(kind: Kind) {
     let p = provider(&handle);
 
     // create
-    let (id, outputs) = create(&p, kind.ty, json!({kind.label: "ci", "user_id": ALICE})).await.unwrap();
+    let (id, outputs) = create(&p, kind.ty, json!({kind.label: "ci", "user_id": ALICE}))
+        .await
+        .unwrap();
     assert_eq!(outputs["id"], id.as_str());
     assert_eq!(outputs["user_id"], ALICE);
     assert_eq!(outputs[kind.label], "ci");
     assert_eq!(outputs["state"], "ACTIVE");
     assert!(outputs.get("inactive_state").is_none());
-    assert!(is_rfc3339_millis_z(outputs["time_created"].as_str().unwrap()), "{}", outputs["time_created"]);
+    assert!(
+        is_rfc3339_millis_z(outputs["time_created"].as_str().unwrap()),
+        "{}",
+        outputs["time_created"]
+    );
     let secret = secret_value(&outputs, kind.secret);
     let in_cloud = live(&handle, ALICE, kind.segment).await;
     assert_eq!(in_cloud.len(), 1);
@@ -127,7 +151,10 @@ async fn lifecycle(kind: Kind) {
     let found = read(&p, kind.ty, &id, Some(&outputs)).await.unwrap();
     assert_eq!(found.id, id);
     assert_eq!(secret_value(&found.outputs, kind.secret), secret);
-    assert_eq!(found.inputs, from::<Map<String, Value>>(json!({kind.label: "ci", "user_id": ALICE})));
+    assert_eq!(
+        found.inputs,
+        from::<Map<String, Value>>(json!({kind.label: "ci", "user_id": ALICE}))
+    );
 
     // update in place
     let updated = p
@@ -147,7 +174,10 @@ async fn lifecycle(kind: Kind) {
     let import_id = format!("users/{ALICE}/{}/{id}", kind.segment);
     let imported = read(&p, kind.ty, &import_id, None).await.unwrap();
     assert_eq!(imported.id, id);
-    assert_eq!(imported.inputs, from::<Map<String, Value>>(json!({kind.label: "renamed", "user_id": ALICE})));
+    assert_eq!(
+        imported.inputs,
+        from::<Map<String, Value>>(json!({kind.label: "renamed", "user_id": ALICE}))
+    );
     assert!(imported.outputs.get(kind.secret).is_none());
     assert_eq!(imported.outputs["state"], "ACTIVE");
     // a bare id with no state cannot be imported
@@ -175,9 +205,15 @@ async fn customer_secret_key_lifecycle() {
 async fn limit(kind: Kind) {
     let handle = sandbox().await;
     let p = provider(&handle);
-    let (a, _) = create(&p, kind.ty, json!({kind.label: "one", "user_id": ALICE})).await.unwrap();
-    let (b, _) = create(&p, kind.ty, json!({kind.label: "two", "user_id": ALICE})).await.unwrap();
-    let err = create(&p, kind.ty, json!({kind.label: "three", "user_id": ALICE})).await.unwrap_err();
+    let (a, _) = create(&p, kind.ty, json!({kind.label: "one", "user_id": ALICE}))
+        .await
+        .unwrap();
+    let (b, _) = create(&p, kind.ty, json!({kind.label: "two", "user_id": ALICE}))
+        .await
+        .unwrap();
+    let err = create(&p, kind.ty, json!({kind.label: "three", "user_id": ALICE}))
+        .await
+        .unwrap_err();
     assert!(matches!(err, ProviderError::Explained { .. }), "{err:?}");
     let (code, data) = wire(&err);
     assert_eq!(code, ErrorCode::CloudError);
@@ -205,7 +241,9 @@ async fn missing_user() {
     let handle = sandbox().await;
     let p = provider(&handle);
     for kind in [AUTH_KIND, CSK_KIND] {
-        let err = create(&p, kind.ty, json!({kind.label: "x", "user_id": NOBODY})).await.unwrap_err();
+        let err = create(&p, kind.ty, json!({kind.label: "x", "user_id": NOBODY}))
+            .await
+            .unwrap_err();
         let (code, data) = wire(&err);
         assert_eq!(code, ErrorCode::CloudError);
         assert_eq!(data.cloud_code.as_deref(), Some("NotAuthorizedOrNotFound"));
@@ -220,11 +258,22 @@ async fn lost_reply(kind: Kind) {
     let handle = sandbox().await;
     let p = provider(&handle);
     set_faults(&handle, json!({"next_drops": 1, "actions": [kind.action]})).await;
-    let (id, outputs) = create(&p, kind.ty, json!({kind.label: "retry", "user_id": ALICE})).await.unwrap();
-    let faults: Value = reqwest::get(format!("{}/_sandbox/faults", handle.url)).await.unwrap().json().await.unwrap();
+    let (id, outputs) = create(&p, kind.ty, json!({kind.label: "retry", "user_id": ALICE}))
+        .await
+        .unwrap();
+    let faults: Value = reqwest::get(format!("{}/_sandbox/faults", handle.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(faults["next_drops"], 0, "the drop fault was consumed");
     let in_cloud = live(&handle, ALICE, kind.segment).await;
-    assert_eq!(in_cloud.len(), 1, "the retry must not create a second credential: {in_cloud:?}");
+    assert_eq!(
+        in_cloud.len(),
+        1,
+        "the retry must not create a second credential: {in_cloud:?}"
+    );
     assert_eq!(in_cloud[0]["id"], id.as_str());
     assert_eq!(in_cloud[0]["secret"], secret_value(&outputs, kind.secret).as_str());
     assert_eq!(outputs["state"], "ACTIVE");
@@ -244,7 +293,9 @@ async fn customer_secret_key_lost_reply_is_retried_without_a_second_credential()
 async fn throttled_reads_are_retried() {
     let handle = sandbox().await;
     let p = provider(&handle);
-    let (id, outputs) = create(&p, AUTH, json!({"description": "t", "user_id": ALICE})).await.unwrap();
+    let (id, outputs) = create(&p, AUTH, json!({"description": "t", "user_id": ALICE}))
+        .await
+        .unwrap();
     set_faults(&handle, json!({"next_throttles": 2, "actions": ["ListAuthTokens"]})).await;
     let found = read(&p, AUTH, &id, Some(&outputs)).await.unwrap();
     assert_eq!(found.id, id);
@@ -253,7 +304,10 @@ async fn throttled_reads_are_retried() {
     let mut settings = handle.provider_settings();
     settings.insert("common".into(), json!({"max_attempts": 1}));
     let once = provider_with(settings);
-    let err = once.read(from(json!({"type": AUTH, "id": id, "outputs": outputs}))).await.unwrap_err();
+    let err = once
+        .read(from(json!({"type": AUTH, "id": id, "outputs": outputs})))
+        .await
+        .unwrap_err();
     let (_, data) = wire(&err);
     assert_eq!(data.cloud_code.as_deref(), Some("TooManyRequests"));
     assert!(data.retryable);
@@ -297,12 +351,26 @@ async fn bad_signatures_are_not_authenticated() {
         }
         req
     };
-    check(signed_get(&OciSigner::new(key_id, other), SystemTime::now()).send().await.unwrap()).await;
+    check(
+        signed_get(&OciSigner::new(key_id, other), SystemTime::now())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
 
     // the right key, but a date more than 5 minutes old
-    let admin =
-        OciSigner::new(key_id, load_private_key_pem(fx["admin"]["private_key"].as_str().unwrap(), None).unwrap());
-    check(signed_get(&admin, SystemTime::now() - Duration::from_secs(6 * 60)).send().await.unwrap()).await;
+    let admin = OciSigner::new(
+        key_id,
+        load_private_key_pem(fx["admin"]["private_key"].as_str().unwrap(), None).unwrap(),
+    );
+    check(
+        signed_get(&admin, SystemTime::now() - Duration::from_secs(6 * 60))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     // and the same request, fresh, passes
     let resp = signed_get(&admin, SystemTime::now()).send().await.unwrap();
     assert_eq!(resp.status().as_u16(), 200);
@@ -317,7 +385,9 @@ async fn bad_signatures_are_not_authenticated() {
     };
     settings["oci"]["private_key"] = json!(other_pem);
     let p = provider_with(settings);
-    let err = create(&p, AUTH, json!({"description": "x", "user_id": ALICE})).await.unwrap_err();
+    let err = create(&p, AUTH, json!({"description": "x", "user_id": ALICE}))
+        .await
+        .unwrap_err();
     let (code, data) = wire(&err);
     assert_eq!(code, ErrorCode::CloudError);
     assert_eq!(data.cloud_code.as_deref(), Some("NotAuthenticated"));
@@ -336,9 +406,14 @@ async fn config_file_with_encrypted_pkcs8_key() {
 
     // Only the endpoint and the file come from the settings; keys, user and tenancy from the file.
     let mut settings = Map::new();
-    settings.insert("oci".into(), json!({"config_file": config.to_str().unwrap(), "endpoint": handle.url}));
+    settings.insert(
+        "oci".into(),
+        json!({"config_file": config.to_str().unwrap(), "endpoint": handle.url}),
+    );
     let p = provider_with(settings);
-    let (id, outputs) = create(&p, CSK, json!({"display_name": "from-file", "user_id": ALICE})).await.unwrap();
+    let (id, outputs) = create(&p, CSK, json!({"display_name": "from-file", "user_id": ALICE}))
+        .await
+        .unwrap();
     assert_eq!(outputs["state"], "ACTIVE");
     assert_eq!(live(&handle, ALICE, "customerSecretKeys").await.len(), 1);
     delete(&p, CSK, &id, &outputs).await;
@@ -347,11 +422,22 @@ async fn config_file_with_encrypted_pkcs8_key() {
     // a wrong pass phrase is a configuration error that names no secret
     let bad = tempfile::tempdir().unwrap();
     let config = write_client_config(&handle.fixtures()["oci-identity"], bad.path(), Some("right")).unwrap();
-    let text = std::fs::read_to_string(&config).unwrap().replace("pass_phrase=right", "pass_phrase=Xyzzy-not-this-one");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("pass_phrase=right", "pass_phrase=Xyzzy-not-this-one");
     std::fs::write(&config, text).unwrap();
     let mut settings = Map::new();
-    settings.insert("oci".into(), json!({"config_file": config.to_str().unwrap(), "endpoint": handle.url}));
-    let err = create(&provider_with(settings), CSK, json!({"display_name": "x", "user_id": ALICE})).await.unwrap_err();
+    settings.insert(
+        "oci".into(),
+        json!({"config_file": config.to_str().unwrap(), "endpoint": handle.url}),
+    );
+    let err = create(
+        &provider_with(settings),
+        CSK,
+        json!({"display_name": "x", "user_id": ALICE}),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(wire(&err).0, ErrorCode::Configuration);
     assert!(!err.to_string().contains("Xyzzy"), "{err}");
     assert!(err.to_string().contains("pass phrase"), "{err}");
@@ -363,7 +449,11 @@ async fn settings_key_file_instead_of_inline_key() {
     let dir = tempfile::tempdir().unwrap();
     let key_file = dir.path().join("key.pem");
     let fixtures = handle.fixtures();
-    std::fs::write(&key_file, fixtures["oci-identity"]["admin"]["private_key"].as_str().unwrap()).unwrap();
+    std::fs::write(
+        &key_file,
+        fixtures["oci-identity"]["admin"]["private_key"].as_str().unwrap(),
+    )
+    .unwrap();
     let mut settings = handle.provider_settings();
     let oci = settings["oci"].as_object_mut().unwrap();
     oci.remove("private_key");
@@ -371,7 +461,9 @@ async fn settings_key_file_instead_of_inline_key() {
     // Complete settings: no config file is consulted, even a broken one.
     oci.insert("config_file".into(), json!("/nonexistent/oci/config"));
     let p = provider_with(settings);
-    let (id, outputs) = create(&p, AUTH, json!({"description": "kf", "user_id": ALICE})).await.unwrap();
+    let (id, outputs) = create(&p, AUTH, json!({"description": "kf", "user_id": ALICE}))
+        .await
+        .unwrap();
     delete(&p, AUTH, &id, &outputs).await;
     assert!(live(&handle, ALICE, "authTokens").await.is_empty());
 }

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use credplane::cloud::oci::sign::{
-    self, KeyError, OciSigner, SignableRequest, VerifiableRequest, VerifyError, fingerprint,
-    load_private_key_pem, verify_request,
+    self, KeyError, OciSigner, SignableRequest, VerifiableRequest, VerifyError, fingerprint, load_private_key_pem,
+    verify_request,
 };
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use rsa::{RsaPrivateKey, RsaPublicKey};
@@ -57,18 +57,13 @@ fn get_signing_string_matches_vector() {
         content_type: None,
         body: b"",
     };
-    assert_eq!(
-        sign::signing_string(&req).unwrap(),
-        s(&c, "/get/signing_string")
-    );
+    assert_eq!(sign::signing_string(&req).unwrap(), s(&c, "/get/signing_string"));
 }
 
 #[test]
 fn get_signature_matches_vector() {
     let c = cases();
-    let sig = docs_signer()
-        .compute_signature(s(&c, "/get/signing_string"))
-        .unwrap();
+    let sig = docs_signer().compute_signature(s(&c, "/get/signing_string")).unwrap();
     assert_eq!(sig, s(&c, "/get/signature"));
 }
 
@@ -88,10 +83,7 @@ fn get_authorization_header_matches_vector() {
         headers,
         vec![
             ("date".to_owned(), s(&c, "/date").to_owned()),
-            (
-                "authorization".to_owned(),
-                s(&c, "/get/authorization").to_owned()
-            ),
+            ("authorization".to_owned(), s(&c, "/get/authorization").to_owned()),
         ]
     );
 }
@@ -100,10 +92,7 @@ fn get_authorization_header_matches_vector() {
 fn post_body_is_316_bytes_with_published_hash() {
     let c = cases();
     let body = post_body();
-    assert_eq!(
-        body.len() as u64,
-        c["post"]["content_length"].as_u64().unwrap()
-    );
+    assert_eq!(body.len() as u64, c["post"]["content_length"].as_u64().unwrap());
     assert_eq!(sign::content_sha256(&body), s(&c, "/post/x_content_sha256"));
 }
 
@@ -119,18 +108,13 @@ fn post_signing_string_matches_vector() {
         content_type: Some(s(&c, "/post/content_type")),
         body: &body,
     };
-    assert_eq!(
-        sign::signing_string(&req).unwrap(),
-        s(&c, "/post/signing_string")
-    );
+    assert_eq!(sign::signing_string(&req).unwrap(), s(&c, "/post/signing_string"));
 }
 
 #[test]
 fn post_signature_matches_vector() {
     let c = cases();
-    let sig = docs_signer()
-        .compute_signature(s(&c, "/post/signing_string"))
-        .unwrap();
+    let sig = docs_signer().compute_signature(s(&c, "/post/signing_string")).unwrap();
     assert_eq!(sig, s(&c, "/post/signature"));
 }
 
@@ -155,10 +139,7 @@ fn post_authorization_header_matches_vector() {
         ("x-content-sha256", s(&c, "/post/x_content_sha256")),
         ("authorization", s(&c, "/post/authorization")),
     ];
-    let expected: Vec<(String, String)> = expected
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let expected: Vec<(String, String)> = expected.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     assert_eq!(headers, expected);
 }
 
@@ -174,10 +155,7 @@ fn for_user_builds_key_id_from_parts() {
 fn signer_debug_hides_the_key() {
     let shown = format!("{:?}", docs_signer());
     assert!(shown.contains("redacted"), "{shown}");
-    assert!(
-        !shown.contains("BigUint") && !shown.contains("primes"),
-        "{shown}"
-    );
+    assert!(!shown.contains("BigUint") && !shown.contains("primes"), "{shown}");
 }
 
 // ---- keys and fingerprints ----
@@ -186,10 +164,7 @@ fn signer_debug_hides_the_key() {
 fn fingerprint_matches_openssl() {
     let c = cases();
     let public = RsaPublicKey::from(&docs_key());
-    assert_eq!(
-        fingerprint(&public),
-        s(&c, "/key_fingerprint_computed_by_openssl")
-    );
+    assert_eq!(fingerprint(&public), s(&c, "/key_fingerprint_computed_by_openssl"));
 }
 
 #[test]
@@ -203,11 +178,7 @@ fn pkcs8_unencrypted_loads_same_key_as_pkcs1() {
 
 #[test]
 fn encrypted_pkcs8_loads_with_the_right_passphrase() {
-    let key = load_private_key_pem(
-        &read_vector("encrypted_pkcs8_key.pem"),
-        Some("credplane-test"),
-    )
-    .unwrap();
+    let key = load_private_key_pem(&read_vector("encrypted_pkcs8_key.pem"), Some("credplane-test")).unwrap();
     assert_eq!(
         fingerprint(&RsaPublicKey::from(&key)),
         "f4:af:01:c4:8c:9d:28:48:23:de:2f:8c:66:e8:09:87"
@@ -223,19 +194,14 @@ fn encrypted_pkcs8_without_passphrase_says_so() {
 
 #[test]
 fn encrypted_pkcs8_with_wrong_passphrase_fails() {
-    let err =
-        load_private_key_pem(&read_vector("encrypted_pkcs8_key.pem"), Some("wrong")).unwrap_err();
+    let err = load_private_key_pem(&read_vector("encrypted_pkcs8_key.pem"), Some("wrong")).unwrap_err();
     assert_eq!(err, KeyError::Decrypt);
     assert!(err.to_string().contains("wrong pass phrase"), "{err}");
 }
 
 #[test]
 fn legacy_encrypted_pkcs1_points_to_openssl_pkcs8() {
-    let err = load_private_key_pem(
-        &read_vector("legacy_encrypted_pkcs1_key.pem"),
-        Some("credplane-test"),
-    )
-    .unwrap_err();
+    let err = load_private_key_pem(&read_vector("legacy_encrypted_pkcs1_key.pem"), Some("credplane-test")).unwrap_err();
     assert_eq!(err, KeyError::LegacyEncryptedPem);
     assert!(err.to_string().contains("openssl pkcs8 -topk8"), "{err}");
 }
@@ -265,9 +231,7 @@ impl Received {
         };
         let key_id = s(&cases(), "/key_id").to_owned();
         let public = RsaPublicKey::from(&docs_key());
-        verify_request(&req, test_now(), move |id| {
-            (id == key_id).then(|| public.clone())
-        })
+        verify_request(&req, test_now(), move |id| (id == key_id).then(|| public.clone()))
     }
 
     fn set(&mut self, name: &str, value: &str) {
@@ -279,10 +243,9 @@ impl Received {
 }
 
 fn signed_request(signer: &OciSigner, method: Method, date: SystemTime, body: &[u8]) -> Received {
-    let uri: Uri =
-        "https://identity.sandbox.test/20160918/users?compartmentId=ocid1.tenancy.oc1..x"
-            .parse()
-            .unwrap();
+    let uri: Uri = "https://identity.sandbox.test/20160918/users?compartmentId=ocid1.tenancy.oc1..x"
+        .parse()
+        .unwrap();
     let date = httpdate::fmt_http_date(date);
     let req = SignableRequest {
         method: &method,
@@ -310,12 +273,7 @@ fn verifier_accepts_valid_post_and_get() {
     let ok = post.verify().unwrap();
     assert_eq!(ok.key_id, s(&cases(), "/key_id"));
     assert_eq!(ok.signed_headers.len(), 6);
-    let get = signed_request(
-        &docs_signer(),
-        Method::GET,
-        test_now() - Duration::from_secs(299),
-        b"",
-    );
+    let get = signed_request(&docs_signer(), Method::GET, test_now() - Duration::from_secs(299), b"");
     assert!(get.verify().is_ok());
 }
 
@@ -344,10 +302,7 @@ fn verifier_accepts_published_get_signature_but_not_its_weekday() {
     // HTTP-date. The date is checked after the signature, so this error proves the
     // published signature verified; then the strict date check rejects the bad weekday.
     let err = verify_request(&req, at, |_| Some(public.clone())).unwrap_err();
-    assert_eq!(
-        err,
-        VerifyError::Malformed("date is not an HTTP date".into())
-    );
+    assert_eq!(err, VerifyError::Malformed("date is not an HTTP date".into()));
 }
 
 #[test]
@@ -370,9 +325,7 @@ fn verifier_rejects_wrong_key() {
 fn verifier_rejects_unknown_key_id() {
     let signer = OciSigner::new("ocid1.tenancy.oc1..t/ocid1.user.oc1..u/00:11", docs_key());
     let r = signed_request(&signer, Method::GET, test_now(), b"");
-    assert!(
-        matches!(r.verify().unwrap_err(), VerifyError::UnknownKeyId(id) if id.ends_with("/00:11"))
-    );
+    assert!(matches!(r.verify().unwrap_err(), VerifyError::UnknownKeyId(id) if id.ends_with("/00:11")));
 }
 
 #[test]
@@ -383,10 +336,7 @@ fn verifier_rejects_date_six_minutes_old() {
         test_now() - Duration::from_secs(6 * 60),
         b"",
     );
-    assert_eq!(
-        r.verify().unwrap_err(),
-        VerifyError::StaleDate { skew_secs: 360 }
-    );
+    assert_eq!(r.verify().unwrap_err(), VerifyError::StaleDate { skew_secs: 360 });
 }
 
 #[test]
@@ -397,10 +347,7 @@ fn verifier_rejects_date_six_minutes_ahead() {
         test_now() + Duration::from_secs(6 * 60),
         b"",
     );
-    assert_eq!(
-        r.verify().unwrap_err(),
-        VerifyError::StaleDate { skew_secs: 360 }
-    );
+    assert_eq!(r.verify().unwrap_err(), VerifyError::StaleDate { skew_secs: 360 });
 }
 
 #[test]

@@ -46,10 +46,7 @@ impl GpgHome {
     fn generate(algo: &str, encryption_subkey: Option<&str>) -> Self {
         let gpg = gpg_binary();
         // Short path: gpg-agent's socket path must fit in sun_path.
-        let dir = tempfile::Builder::new()
-            .prefix("cpgpg")
-            .tempdir_in("/tmp")
-            .unwrap();
+        let dir = tempfile::Builder::new().prefix("cpgpg").tempdir_in("/tmp").unwrap();
         let mut home = GpgHome {
             gpg,
             dir,
@@ -68,23 +65,12 @@ impl GpgHome {
         // The first fpr record follows the pub record: the primary key.
         home.fingerprint = listing
             .lines()
-            .find_map(|l| {
-                l.strip_prefix("fpr:")
-                    .map(|r| r.trim_matches(':').to_string())
-            })
+            .find_map(|l| l.strip_prefix("fpr:").map(|r| r.trim_matches(':').to_string()))
             .expect("no fingerprint in gpg --list-keys output")
             .to_lowercase();
         if let Some(sub) = encryption_subkey {
             let fpr = home.fingerprint.clone();
-            home.ok(&[
-                "--passphrase",
-                "",
-                "--quick-add-key",
-                &fpr,
-                sub,
-                "encr",
-                "never",
-            ]);
+            home.ok(&["--passphrase", "", "--quick-add-key", &fpr, sub, "encr", "never"]);
         }
         home
     }
@@ -200,10 +186,7 @@ fn nist_p256_key_is_rejected_naming_the_algorithm() {
     let err = parse_public_key(&home.export_base64()).unwrap_err();
     assert_eq!(err.kind(), PgpErrorKind::UnsupportedAlgorithm);
     let message = err.to_string();
-    assert!(
-        message.contains("ECDSA") && message.contains("NIST P-256"),
-        "{message}"
-    );
+    assert!(message.contains("ECDSA") && message.contains("NIST P-256"), "{message}");
 }
 
 #[test]
@@ -228,20 +211,11 @@ fn garbage_is_rejected() {
 
 #[test]
 fn classify_table() {
-    let armored =
-        "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQ==\n-----END PGP PUBLIC KEY BLOCK-----\n";
+    let armored = "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQ==\n-----END PGP PUBLIC KEY BLOCK-----\n";
     let ok: &[(&str, PgpKeySource)] = &[
-        (
-            "mQINBF4A\nAAAA",
-            PgpKeySource::Base64("mQINBF4A\nAAAA".into()),
-        ),
+        ("mQINBF4A\nAAAA", PgpKeySource::Base64("mQINBF4A\nAAAA".into())),
         (armored, PgpKeySource::Armored(armored.trim().into())),
-        (
-            "keybase:alice_1",
-            PgpKeySource::Keybase {
-                user: "alice_1".into(),
-            },
-        ),
+        ("keybase:alice_1", PgpKeySource::Keybase { user: "alice_1".into() }),
         (
             "external:Jane Doe|https://keys.example.com/pks/lookup?search=%s",
             PgpKeySource::External {
@@ -268,10 +242,7 @@ fn classify_table() {
         ("external:|https://k.example/%s", "non-empty name"),
         ("external:n|ftp://k.example/%s", "http:// or https://"),
         ("external:n|not a url", "http:// or https://"),
-        (
-            "-----BEGIN PGP PRIVATE KEY BLOCK-----\n",
-            "not a private key",
-        ),
+        ("-----BEGIN PGP PRIVATE KEY BLOCK-----\n", "not a private key"),
         (
             "-----BEGIN PGP PUBLIC KEY BLOCK-----\nmQ==\n",
             "-----END PGP PUBLIC KEY BLOCK-----",
@@ -281,10 +252,7 @@ fn classify_table() {
     ];
     for (arg, rule) in bad {
         let err = classify(arg).unwrap_err();
-        assert!(
-            err.contains(rule),
-            "{arg:?}: {err:?} should mention {rule:?}"
-        );
+        assert!(err.contains(rule), "{arg:?}: {err:?} should mention {rule:?}");
     }
 }
 
@@ -329,9 +297,7 @@ async fn keybase_source_fetches_primary_bundle() {
     let (base, seen) = serve(home.export_armored()).await;
     let http = reqwest::Client::new();
 
-    let recipient = resolve_pgp_key("keybase:alice", &http, &base)
-        .await
-        .unwrap();
+    let recipient = resolve_pgp_key("keybase:alice", &http, &base).await.unwrap();
     assert_eq!(recipient.fingerprint(), home.fingerprint);
     let binary = STANDARD.decode(recipient.encrypt(SECRET).unwrap()).unwrap();
     assert_eq!(home.decrypt(&binary), SECRET);
@@ -340,9 +306,7 @@ async fn keybase_source_fetches_primary_bundle() {
         "/_/api/1.0/user/lookup.json?usernames=alice&fields=public_keys"
     );
 
-    let err = resolve_pgp_key("keybase:nobody", &http, &base)
-        .await
-        .unwrap_err();
+    let err = resolve_pgp_key("keybase:nobody", &http, &base).await.unwrap_err();
     assert_eq!(err.kind(), PgpErrorKind::Fetch);
     assert!(
         err.to_string().contains("keybase:nobody") && err.to_string().contains("NOT_FOUND"),
@@ -357,14 +321,9 @@ async fn external_source_substitutes_encoded_name() {
     let http = reqwest::Client::new();
 
     let arg = format!("external:Jane Doe/1|{base}/keys/%s.asc");
-    let recipient = resolve_pgp_key(&arg, &http, "http://unused.invalid")
-        .await
-        .unwrap();
+    let recipient = resolve_pgp_key(&arg, &http, "http://unused.invalid").await.unwrap();
     assert_eq!(recipient.fingerprint(), home.fingerprint);
-    assert_eq!(
-        seen.lock().unwrap().as_slice(),
-        ["/keys/Jane%20Doe%2F1.asc"]
-    );
+    assert_eq!(seen.lock().unwrap().as_slice(), ["/keys/Jane%20Doe%2F1.asc"]);
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! The real binary over stdio and over HTTP: every method, the error codes and shapes, batches,
 //! limits, and the bearer token.
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
@@ -55,7 +55,9 @@ impl Drop for StdioProvider {
 }
 
 fn error_code(reply: &Value) -> i64 {
-    reply["error"]["code"].as_i64().unwrap_or_else(|| panic!("expected an error: {reply}"))
+    reply["error"]["code"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("expected an error: {reply}"))
 }
 
 #[test]
@@ -64,16 +66,34 @@ fn stdio_every_method() {
     let schema = p.call("getSchema", json!({}));
     assert_eq!(schema["id"], 7);
     let types: Vec<&String> = schema["result"]["resources"].as_object().unwrap().keys().collect();
-    assert_eq!(types, ["alicloud_kms_secret", "alicloud_ram_access_key", "aws_iam_access_key", "oci_identity_auth_token", "oci_identity_customer_secret_key"]);
+    assert_eq!(
+        types,
+        [
+            "alicloud_kms_secret",
+            "alicloud_ram_access_key",
+            "aws_iam_access_key",
+            "oci_identity_auth_token",
+            "oci_identity_customer_secret_key"
+        ]
+    );
 
     let discover = p.call("rpc.discover", json!({}));
     assert_eq!(discover["result"]["openrpc"], "1.3.2");
 
-    let configure = p.call("configure", json!({"aws": {"region": "eu-central-1", "secret_access_key": {"$credplane": "secret", "value": "x"}}}));
+    let configure = p.call(
+        "configure",
+        json!({"aws": {"region": "eu-central-1", "secret_access_key": {"$credplane": "secret", "value": "x"}}}),
+    );
     assert_eq!(configure["result"], json!({}));
 
-    let check = p.call("check", json!({"type": "aws_iam_access_key", "news": {"user": "alice"}}));
-    assert_eq!(check["result"], json!({"inputs": {"user": "alice", "status": "Active"}, "failures": []}));
+    let check = p.call(
+        "check",
+        json!({"type": "aws_iam_access_key", "news": {"user": "alice"}}),
+    );
+    assert_eq!(
+        check["result"],
+        json!({"inputs": {"user": "alice", "status": "Active"}, "failures": []})
+    );
 
     let diff = p.call("diff", json!({"type": "aws_iam_access_key", "id": "AKIA1", "olds": {"id": "AKIA1", "user": "alice", "status": "Active"}, "news": {"user": "alice", "status": "Inactive"}}));
     assert_eq!(diff["result"]["detailedDiff"], json!({"status": {"kind": "update"}}));
@@ -120,13 +140,21 @@ fn stdio_protocol_errors() {
 
     let missing = p.call("diff", json!({"type": "aws_iam_access_key"}));
     assert_eq!(error_code(&missing), -32602);
-    assert!(missing["error"]["data"]["failures"][0]["reason"].as_str().unwrap().contains("missing field"));
+    assert!(
+        missing["error"]["data"]["failures"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("missing field")
+    );
 
     let unknown_type = p.call("check", json!({"type": "aws_iam_user", "news": {}}));
     assert_eq!(error_code(&unknown_type), -32602);
     assert_eq!(unknown_type["error"]["data"]["failures"][0]["property"], "type");
 
-    let invalid_create = p.call("create", json!({"type": "aws_iam_access_key", "inputs": {"status": "On"}}));
+    let invalid_create = p.call(
+        "create",
+        json!({"type": "aws_iam_access_key", "inputs": {"status": "On"}}),
+    );
     assert_eq!(error_code(&invalid_create), -32602);
     assert_eq!(invalid_create["error"]["data"]["failures"].as_array().unwrap().len(), 2);
 
@@ -159,8 +187,16 @@ fn stdio_error_messages_never_carry_secret_values() {
     assert_eq!(error_code(&reply), -32602);
     assert!(!reply.to_string().contains("12345678"), "{reply}");
     let reply = p.call("check", json!({"type": "alicloud_kms_secret", "news": {"secret_name": "db", "version_id": "v1", "secret_data": ["TOPSECRET"]}}));
-    assert!(!reply.to_string().contains("TOPSECRET") || reply["result"]["inputs"]["secret_data"]["$credplane"] == "secret");
-    assert!(reply["result"]["failures"].as_array().unwrap().iter().all(|f| !f.to_string().contains("TOPSECRET")));
+    assert!(
+        !reply.to_string().contains("TOPSECRET") || reply["result"]["inputs"]["secret_data"]["$credplane"] == "secret"
+    );
+    assert!(
+        reply["result"]["failures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| !f.to_string().contains("TOPSECRET"))
+    );
 }
 
 /// A provider over HTTP on a free loopback port.
@@ -186,7 +222,10 @@ impl Http {
                 break;
             }
         }
-        Self { child, url: url.expect("the server prints its address") }
+        Self {
+            child,
+            url: url.expect("the server prints its address"),
+        }
     }
 }
 
@@ -202,14 +241,21 @@ fn post(url: &str, token: Option<&str>, body: String) -> (u16, String) {
 }
 
 fn try_post(url: &str, token: Option<&str>, body: String) -> Result<(u16, String), reqwest::Error> {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-        let mut req = reqwest::Client::new().post(url).header("content-type", "application/json").body(body);
-        if let Some(token) = token {
-            req = req.bearer_auth(token);
-        }
-        let resp = req.send().await?;
-        Ok((resp.status().as_u16(), resp.text().await?))
-    })
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let mut req = reqwest::Client::new()
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body);
+            if let Some(token) = token {
+                req = req.bearer_auth(token);
+            }
+            let resp = req.send().await?;
+            Ok((resp.status().as_u16(), resp.text().await?))
+        })
 }
 
 #[test]
@@ -230,30 +276,51 @@ fn http_with_token_limits_and_batches() {
     let (_, body) = post(&server.url, Some("t0ken"), "{not json".into());
     assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["error"]["code"], -32700);
 
-    let (_, body) = post(&server.url, Some("t0ken"), json!({"jsonrpc": "2.0", "id": 2, "method": "nope"}).to_string());
+    let (_, body) = post(
+        &server.url,
+        Some("t0ken"),
+        json!({"jsonrpc": "2.0", "id": 2, "method": "nope"}).to_string(),
+    );
     assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["error"]["code"], -32601);
 
-    let batch: Vec<Value> = (0..3).map(|i| json!({"jsonrpc": "2.0", "id": i, "method": "cancel", "params": {}})).collect();
+    let batch: Vec<Value> = (0..3)
+        .map(|i| json!({"jsonrpc": "2.0", "id": i, "method": "cancel", "params": {}}))
+        .collect();
     let (_, body) = post(&server.url, Some("t0ken"), Value::Array(batch).to_string());
-    assert_eq!(serde_json::from_str::<Value>(&body).unwrap().as_array().unwrap().len(), 3);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap().as_array().unwrap().len(),
+        3
+    );
 
-    let too_long: Vec<Value> = (0..65).map(|i| json!({"jsonrpc": "2.0", "id": i, "method": "cancel", "params": {}})).collect();
+    let too_long: Vec<Value> = (0..65)
+        .map(|i| json!({"jsonrpc": "2.0", "id": i, "method": "cancel", "params": {}}))
+        .collect();
     let (_, body) = post(&server.url, Some("t0ken"), Value::Array(too_long).to_string());
     let reply: Value = serde_json::from_str(&body).unwrap();
-    assert!(reply.get("error").is_some() || reply[0].get("error").is_some(), "an over-long batch is refused: {body}");
+    assert!(
+        reply.get("error").is_some() || reply[0].get("error").is_some(),
+        "an over-long batch is refused: {body}"
+    );
 
     let huge = json!({"jsonrpc": "2.0", "id": 3, "method": "check", "params": {"type": "aws_iam_access_key", "news": {"user": "x".repeat(5 * 1024 * 1024)}}}).to_string();
     // The server answers 413 as soon as it sees the length; the client may still be writing the
     // body then, and see the connection closed instead. Either way the request was refused.
     match try_post(&server.url, Some("t0ken"), huge) {
         Ok((status, body)) => assert_eq!(status, 413, "oversized body refused: {body}"),
-        Err(err) => assert!(err.is_request() && !err.is_connect(), "refused mid-upload, not unreachable: {err}"),
+        Err(err) => assert!(
+            err.is_request() && !err.is_connect(),
+            "refused mid-upload, not unreachable: {err}"
+        ),
     }
 }
 
 #[test]
 fn http_refuses_remote_addresses_unless_asked() {
-    let out = Command::new(BIN).args(["serve", "--listen", "0.0.0.0:0"]).env("CREDPLANE_TOKEN", "x").output().unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "0.0.0.0:0"])
+        .env("CREDPLANE_TOKEN", "x")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--allow-remote"));
 }
@@ -271,11 +338,21 @@ fn sigterm_stops_the_http_server_cleanly() {
 
 #[test]
 fn call_subcommand_in_process_and_errors() {
-    let out = Command::new(BIN).args(["call", "check", r#"{"type":"aws_iam_access_key","news":{"user":"alice"}}"#]).output().unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "call",
+            "check",
+            r#"{"type":"aws_iam_access_key","news":{"user":"alice"}}"#,
+        ])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let result: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(result["inputs"]["status"], "Active");
-    let out = Command::new(BIN).args(["call", "check", r#"{"type":"nope","news":{}}"#]).output().unwrap();
+    let out = Command::new(BIN)
+        .args(["call", "check", r#"{"type":"nope","news":{}}"#])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let error: Value = serde_json::from_slice(&out.stderr).unwrap();
     assert_eq!(error["code"], -32602);
@@ -289,7 +366,9 @@ mod websocket {
 
     pub fn handshake(addr: &str, token: Option<&str>) -> (TcpStream, String) {
         let mut stream = TcpStream::connect(addr).unwrap();
-        let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+        let auth = token
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
         write!(
             stream,
             "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{auth}\r\n"
@@ -345,14 +424,21 @@ mod websocket {
 #[test]
 fn websocket_on_the_same_port_needs_the_token() {
     let server = Http::start("wstoken");
-    let addr = server.url.trim_start_matches("http://").trim_end_matches('/').to_string();
+    let addr = server
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
 
     let (_, refused) = websocket::handshake(&addr, None);
     assert!(refused.starts_with("HTTP/1.1 401"), "{refused}");
 
     let (mut stream, accepted) = websocket::handshake(&addr, Some("wstoken"));
     assert!(accepted.starts_with("HTTP/1.1 101"), "{accepted}");
-    websocket::send_text(&mut stream, &json!({"jsonrpc": "2.0", "id": 9, "method": "cancel", "params": {}}).to_string());
+    websocket::send_text(
+        &mut stream,
+        &json!({"jsonrpc": "2.0", "id": 9, "method": "cancel", "params": {}}).to_string(),
+    );
     let reply: Value = serde_json::from_str(&websocket::read_text(&mut stream)).unwrap();
     assert_eq!(reply, json!({"jsonrpc": "2.0", "id": 9, "result": {"cancelled": 0}}));
 }

@@ -14,17 +14,31 @@ fn repo() -> PathBuf {
 #[test]
 fn committed_schema_files_are_current() {
     let stale = schema_files::stale(&Provider::default(), &repo().join("schema"));
-    assert!(stale.is_empty(), "stale files in schema/: {stale:?}\nregenerate with: {}", schema_files::REGENERATE);
+    assert!(
+        stale.is_empty(),
+        "stale files in schema/: {stale:?}\nregenerate with: {}",
+        schema_files::REGENERATE
+    );
 }
 
 #[test]
 fn openrpc_document_validates_against_the_meta_schema() {
-    let meta: Value = serde_json::from_str(&std::fs::read_to_string(repo().join("tests/vectors/openrpc/meta-schema.json")).unwrap()).unwrap();
+    let meta: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo().join("tests/vectors/openrpc/meta-schema.json")).unwrap())
+            .unwrap();
     let validator = jsonschema::validator_for(&meta).expect("meta-schema compiles");
     let document = credplane::protocol::openrpc::document();
-    let errors: Vec<String> = validator.iter_errors(&document).map(|e| format!("{}: {e}", e.instance_path())).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&document)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect();
     assert!(errors.is_empty(), "OpenRPC document is invalid:\n{}", errors.join("\n"));
-    let names: Vec<&str> = document["methods"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = document["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, credplane::rpc::METHODS);
 }
 
@@ -41,7 +55,8 @@ fn every_resource_schema_compiles_as_json_schema() {
 
 /// The backticked names of the bullet lines under a seed's argument and attribute headings.
 fn seed_names(seed: &Path) -> BTreeSet<String> {
-    let text = std::fs::read_to_string(seed).unwrap_or_else(|e| panic!("{}: {e} (../shared/seeds must sit beside the repo)", seed.display()));
+    let text = std::fs::read_to_string(seed)
+        .unwrap_or_else(|e| panic!("{}: {e} (../shared/seeds must sit beside the repo)", seed.display()));
     let mut names = BTreeSet::new();
     let mut in_reference = false;
     for line in text.lines() {
@@ -65,7 +80,10 @@ fn schema_covers_every_seed_argument_and_attribute() {
     assert_eq!(schema.resources.len(), 5);
     for (name, doc) in &schema.resources {
         let names = seed_names(&seeds.join(format!("{name}.md")));
-        assert!(names.len() >= 4, "{name}: too few names parsed from the seed: {names:?}");
+        assert!(
+            names.len() >= 4,
+            "{name}: too few names parsed from the seed: {names:?}"
+        );
         let mut missing = vec![];
         for n in &names {
             let in_inputs = doc["$defs"]["inputs"]["properties"].get(n).is_some();
@@ -74,14 +92,26 @@ fn schema_covers_every_seed_argument_and_attribute() {
                 missing.push(n.clone());
             }
         }
-        assert!(missing.is_empty(), "{name}: seed names missing from the schema: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "{name}: seed names missing from the schema: {missing:?}"
+        );
     }
 }
 
 #[test]
 fn secret_properties_are_flagged() {
     let expected: &[(&str, &str, &[&str])] = &[
-        ("aws_iam_access_key", "outputs", &["secret", "ses_smtp_password_v4", "encrypted_secret", "encrypted_ses_smtp_password_v4"]),
+        (
+            "aws_iam_access_key",
+            "outputs",
+            &[
+                "secret",
+                "ses_smtp_password_v4",
+                "encrypted_secret",
+                "encrypted_ses_smtp_password_v4",
+            ],
+        ),
         ("oci_identity_auth_token", "outputs", &["token"]),
         ("oci_identity_customer_secret_key", "outputs", &["key"]),
         ("alicloud_ram_access_key", "outputs", &["secret", "encrypted_secret"]),
@@ -91,8 +121,16 @@ fn secret_properties_are_flagged() {
     let provider = Provider::default();
     for (type_name, part, secrets) in expected {
         let resource = provider.registry().get(type_name).unwrap();
-        let metas = if *part == "inputs" { &resource.schema().inputs } else { &resource.schema().outputs };
-        let flagged: BTreeSet<&str> = metas.iter().filter(|(_, m)| m.secret).map(|(n, _)| n.as_str()).collect();
+        let metas = if *part == "inputs" {
+            &resource.schema().inputs
+        } else {
+            &resource.schema().outputs
+        };
+        let flagged: BTreeSet<&str> = metas
+            .iter()
+            .filter(|(_, m)| m.secret)
+            .map(|(n, _)| n.as_str())
+            .collect();
         let wanted: BTreeSet<&str> = secrets.iter().copied().collect();
         assert_eq!(flagged, wanted, "{type_name} {part}: secret flags");
     }

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use credplane::cloud::aws::sign::{
-    Credentials, SessionTokenMode, SignableRequest, SigningOutput, SigningParams, Verified,
-    VerifyError, canonical_request, sign, signature, signing_key, string_to_sign, verify,
+    Credentials, SessionTokenMode, SignableRequest, SigningOutput, SigningParams, Verified, VerifyError,
+    canonical_request, sign, signature, signing_key, string_to_sign, verify,
 };
 use pretty_assertions::assert_eq;
 
@@ -56,9 +56,7 @@ impl Request {
 /// space of the request line, and a line starting with whitespace continues the previous
 /// header (kept with its newline, for the signer to collapse).
 fn parse_request(text: &str) -> Option<Request> {
-    let (head, body) = text
-        .split_once("\n\n")
-        .unwrap_or((text.trim_end_matches('\n'), ""));
+    let (head, body) = text.split_once("\n\n").unwrap_or((text.trim_end_matches('\n'), ""));
     let mut lines = head.lines();
     let (method, rest) = lines.next()?.split_once(' ')?;
     let (uri, version) = rest.rsplit_once(' ')?;
@@ -88,12 +86,7 @@ fn parse_request(text: &str) -> Option<Request> {
 fn apply(headers: &[(String, String)], output: &SigningOutput) -> Vec<(String, String)> {
     let mut signed: Vec<(String, String)> = headers
         .iter()
-        .filter(|(name, _)| {
-            !output
-                .headers
-                .iter()
-                .any(|(added, _)| added.eq_ignore_ascii_case(name))
-        })
+        .filter(|(name, _)| !output.headers.iter().any(|(added, _)| added.eq_ignore_ascii_case(name)))
         .cloned()
         .collect();
     signed.extend(
@@ -107,9 +100,7 @@ fn apply(headers: &[(String, String)], output: &SigningOutput) -> Vec<(String, S
 
 fn output_header<'a>(output: &'a SigningOutput, name: &str) -> &'a str {
     let found = output.headers.iter().find(|(n, _)| *n == name);
-    &found
-        .unwrap_or_else(|| panic!("no {name} in the signing output"))
-        .1
+    &found.unwrap_or_else(|| panic!("no {name} in the signing output")).1
 }
 
 /// Signs `case` step by step and compares each step with the suite's expected file.
@@ -119,8 +110,7 @@ fn check(case: &str, session_token: Option<&str>, mode: SessionTokenMode) {
         let path = dir.join(format!("{case}.{ext}"));
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     };
-    let request =
-        parse_request(&read("req")).unwrap_or_else(|| panic!("{case}: .req does not parse"));
+    let request = parse_request(&read("req")).unwrap_or_else(|| panic!("{case}: .req does not parse"));
     let mut credentials = Credentials::new(ACCESS_KEY_ID, SECRET);
     credentials.session_token = session_token.map(str::to_owned);
     let mut params = SigningParams::new(&credentials, "us-east-1", "service", vector_time());
@@ -128,11 +118,7 @@ fn check(case: &str, session_token: Option<&str>, mode: SessionTokenMode) {
     let signable = request.signable();
 
     let creq = canonical_request(&signable, &params).expect("canonical request");
-    assert_eq!(
-        creq,
-        read("creq"),
-        "{case}: canonical request (.creq) differs"
-    );
+    assert_eq!(creq, read("creq"), "{case}: canonical request (.creq) differs");
     let sts = string_to_sign(&creq, &params);
     assert_eq!(sts, read("sts"), "{case}: string to sign (.sts) differs");
     let output = sign(&signable, &params).expect("sign");
@@ -233,28 +219,19 @@ fn every_case_is_tested() {
     let mut missing = Vec::new();
     for entry in std::fs::read_dir(vectors_dir()).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
-        let has_req = vectors_dir()
-            .join(&name)
-            .join(format!("{name}.req"))
-            .is_file();
-        let covered = TESTED.contains(&name.replace('-', "_").as_str())
-            || SKIPPED.iter().any(|(skipped, _)| *skipped == name);
+        let has_req = vectors_dir().join(&name).join(format!("{name}.req")).is_file();
+        let covered =
+            TESTED.contains(&name.replace('-', "_").as_str()) || SKIPPED.iter().any(|(skipped, _)| *skipped == name);
         if has_req && !covered {
             missing.push(name);
         }
     }
-    assert!(
-        missing.is_empty(),
-        "vector cases without a test: {missing:?}"
-    );
+    assert!(missing.is_empty(), "vector cases without a test: {missing:?}");
 }
 
 fn iam_headers() -> Vec<(String, String)> {
     [
-        (
-            "Content-Type",
-            "application/x-www-form-urlencoded; charset=utf-8",
-        ),
+        ("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"),
         ("Host", "iam.amazonaws.com"),
         ("X-Amz-Date", "20150830T123600Z"),
     ]
@@ -292,11 +269,7 @@ fn iam_list_users_example() {
     );
 
     // The same request as an absolute URL, with the Host header left to the URL.
-    let without_host: Vec<_> = headers
-        .iter()
-        .filter(|(n, _)| n != "Host")
-        .cloned()
-        .collect();
+    let without_host: Vec<_> = headers.iter().filter(|(n, _)| n != "Host").cloned().collect();
     let absolute = SignableRequest {
         uri: "https://iam.amazonaws.com/?Action=ListUsers&Version=2010-05-08",
         headers: &without_host,
@@ -333,11 +306,7 @@ mod verifier {
         apply(&headers, &sign(&request, &params).unwrap())
     }
 
-    fn check(
-        headers: &[(String, String)],
-        body: &[u8],
-        now: DateTime<Utc>,
-    ) -> Result<Verified, VerifyError> {
+    fn check(headers: &[(String, String)], body: &[u8], now: DateTime<Utc>) -> Result<Verified, VerifyError> {
         verify(
             &SignableRequest {
                 method: "POST",
@@ -442,20 +411,13 @@ mod verifier {
             .into_iter()
             .filter(|(n, _)| n != "X-Amz-Date")
             .collect();
-        assert_eq!(
-            check(&headers, BODY, vector_time()),
-            Err(VerifyError::InvalidDate)
-        );
+        assert_eq!(check(&headers, BODY, vector_time()), Err(VerifyError::InvalidDate));
     }
 
     #[test]
     fn malformed_authorization_header() {
         let mut headers = signed_headers(SECRET);
-        let auth = &mut headers
-            .iter_mut()
-            .find(|(n, _)| n == "Authorization")
-            .unwrap()
-            .1;
+        let auth = &mut headers.iter_mut().find(|(n, _)| n == "Authorization").unwrap().1;
         *auth = auth.replace("Signature=", "Sig=");
         let err = check(&headers, BODY, vector_time()).unwrap_err();
         assert_eq!(err, VerifyError::MalformedAuthorization);

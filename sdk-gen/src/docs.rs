@@ -39,11 +39,7 @@ fn doc_prop(p: &Property) -> DocProp {
         (p.only_on_create, "Only on create"),
         (p.deprecated, "Deprecated"),
     ];
-    let flags = rows
-        .iter()
-        .filter(|(on, _)| *on)
-        .map(|(_, s)| s.to_string())
-        .collect();
+    let flags = rows.iter().filter(|(on, _)| *on).map(|(_, s)| s.to_string()).collect();
     let mut text = p.description_lines.join(" ");
     if let Some(d) = &p.default_value {
         let d = match d {
@@ -75,11 +71,7 @@ fn python_example(a: &ExampleArg) -> ExampleLine {
         (_, Value::Bool(b)) => if *b { "True" } else { "False" }.to_string(),
         (_, v) => literal(v),
     };
-    let value = if a.secret {
-        format!("Secret({value})")
-    } else {
-        value
-    };
+    let value = if a.secret { format!("Secret({value})") } else { value };
     ExampleLine {
         name: a.name.python.clone(),
         value,

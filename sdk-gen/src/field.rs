@@ -22,12 +22,7 @@ pub struct Field {
 
 /// Fails when an output accessor of a generated resource class would hide a member of the
 /// runtime's base class (`reserved`): better a clear error than a silently broken SDK.
-pub fn ensure_not_reserved(
-    lang: &str,
-    resource: &str,
-    fields: &[Field],
-    reserved: &[&str],
-) -> anyhow::Result<()> {
+pub fn ensure_not_reserved(lang: &str, resource: &str, fields: &[Field], reserved: &[&str]) -> anyhow::Result<()> {
     for f in fields {
         anyhow::ensure!(
             !reserved.contains(&f.name.as_str()),

@@ -60,11 +60,7 @@ impl Files {
 
     /// Adds `sdk/MANIFEST`, listing every other file.
     pub fn add_manifest(&mut self) {
-        let mut text = format!(
-            "# {}\n# Regenerate: {}\n",
-            crate::GENERATED_NOTICE,
-            crate::REGENERATE
-        );
+        let mut text = format!("# {}\n# Regenerate: {}\n", crate::GENERATED_NOTICE, crate::REGENERATE);
         for path in self.0.keys() {
             text.push_str(path);
             text.push('\n');
@@ -102,10 +98,7 @@ impl Files {
                     .map(str::to_string),
             );
         }
-        Ok(found
-            .into_iter()
-            .filter(|p| !self.0.contains_key(p))
-            .collect())
+        Ok(found.into_iter().filter(|p| !self.0.contains_key(p)).collect())
     }
 
     /// Compares with the tree under `root`.

@@ -22,11 +22,7 @@ fn base(ty: &Type) -> String {
 
 fn arg_field(p: &Property) -> Field {
     let b = base(&p.ty);
-    let value = if p.secret {
-        format!("runtime.Secret[{b}]")
-    } else {
-        b
-    };
+    let value = if p.secret { format!("runtime.Secret[{b}]") } else { b };
     Field {
         name: p.name.go.clone(),
         wire: p.name.wire.clone(),
@@ -39,11 +35,7 @@ fn arg_field(p: &Property) -> Field {
 
 fn state_field(p: &Property) -> Field {
     let b = base(&p.ty);
-    let value = if p.secret {
-        format!("runtime.Secret[{b}]")
-    } else {
-        b
-    };
+    let value = if p.secret { format!("runtime.Secret[{b}]") } else { b };
     // Optional values are pointers (nil = absent), except maps, whose nil already says it.
     let ty = if p.required || p.ty == Type::Map {
         value

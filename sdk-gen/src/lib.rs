@@ -29,18 +29,9 @@ const TEMPLATES: &[(&str, &str)] = &[
         "python/resource.py.j2",
         include_str!("../templates/python/resource.py.j2"),
     ),
-    (
-        "python/enums.py.j2",
-        include_str!("../templates/python/enums.py.j2"),
-    ),
-    (
-        "python/init.py.j2",
-        include_str!("../templates/python/init.py.j2"),
-    ),
-    (
-        "python/wire.py.j2",
-        include_str!("../templates/python/wire.py.j2"),
-    ),
+    ("python/enums.py.j2", include_str!("../templates/python/enums.py.j2")),
+    ("python/init.py.j2", include_str!("../templates/python/init.py.j2")),
+    ("python/wire.py.j2", include_str!("../templates/python/wire.py.j2")),
     (
         "typescript/resource.ts.j2",
         include_str!("../templates/typescript/resource.ts.j2"),
@@ -53,18 +44,9 @@ const TEMPLATES: &[(&str, &str)] = &[
         "typescript/index.ts.j2",
         include_str!("../templates/typescript/index.ts.j2"),
     ),
-    (
-        "go/resource.go.j2",
-        include_str!("../templates/go/resource.go.j2"),
-    ),
-    (
-        "go/enums.go.j2",
-        include_str!("../templates/go/enums.go.j2"),
-    ),
-    (
-        "docs/resource.md.j2",
-        include_str!("../templates/docs/resource.md.j2"),
-    ),
+    ("go/resource.go.j2", include_str!("../templates/go/resource.go.j2")),
+    ("go/enums.go.j2", include_str!("../templates/go/enums.go.j2")),
+    ("docs/resource.md.j2", include_str!("../templates/docs/resource.md.j2")),
 ];
 
 /// The header every generated file starts with (in the language's comment syntax); Go tools

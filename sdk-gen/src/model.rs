@@ -178,10 +178,9 @@ pub struct ExampleArg {
 }
 
 const PYTHON_KEYWORDS: &[&str] = &[
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
-    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
-    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
-    "with", "yield",
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del",
+    "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "nonlocal",
+    "not", "or", "pass", "raise", "return", "try", "while", "with", "yield",
 ];
 
 /// Words Go spells in capitals (Effective Go, "Initialisms").
@@ -229,8 +228,7 @@ pub fn load(schema_dir: &Path) -> Result<Model> {
     let mut docs = Vec::new();
     for path in &paths {
         let text = std::fs::read_to_string(path)?;
-        let doc: Value =
-            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let doc: Value = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
         docs.push(doc);
     }
     build(&docs)
@@ -241,8 +239,8 @@ pub fn build(docs: &[Value]) -> Result<Model> {
     let mut enums: BTreeMap<String, Enum> = BTreeMap::new();
     let mut resources = Vec::new();
     for doc in docs {
-        let res = resource(doc, &mut enums)
-            .with_context(|| format!("resource {}", doc["title"].as_str().unwrap_or("?")))?;
+        let res =
+            resource(doc, &mut enums).with_context(|| format!("resource {}", doc["title"].as_str().unwrap_or("?")))?;
         resources.push(res);
     }
     resources.sort_by(|a, b| a.name.wire.cmp(&b.name.wire));
@@ -281,15 +279,11 @@ fn resource(doc: &Value, enums: &mut BTreeMap<String, Enum>) -> Result<Resource>
     }
     let timeouts = &doc["x-timeouts"];
     // The required inputs; a resource without any shows its first input instead.
-    let example_props: Vec<&Property> =
-        match inputs.iter().filter(|p| p.required).collect::<Vec<_>>() {
-            none if none.is_empty() => inputs.iter().take(1).collect(),
-            some => some,
-        };
-    let example = example_props
-        .into_iter()
-        .map(|p| example_arg(p, enums))
-        .collect();
+    let example_props: Vec<&Property> = match inputs.iter().filter(|p| p.required).collect::<Vec<_>>() {
+        none if none.is_empty() => inputs.iter().take(1).collect(),
+        some => some,
+    };
+    let example = example_props.into_iter().map(|p| example_arg(p, enums)).collect();
     let description = str_field(doc, "description")?.to_string();
     let import = str_field(doc, "x-import")?.to_string();
     let mut res_doc = lines(&description);
@@ -360,11 +354,7 @@ fn schema_order(obj: &Value) -> Vec<String> {
 /// The properties of `$defs.inputs` or `$defs.outputs`. For outputs, `inputs` names the
 /// properties that are also inputs (`None` for inputs): the others are attributes, documented
 /// as such.
-fn properties(
-    obj: &Value,
-    enums: &BTreeMap<String, Enum>,
-    inputs: Option<&[String]>,
-) -> Result<Vec<Property>> {
+fn properties(obj: &Value, enums: &BTreeMap<String, Enum>, inputs: Option<&[String]>) -> Result<Vec<Property>> {
     let props: &Map<String, Value> = obj["properties"].as_object().context("no properties")?;
     let required: Vec<&str> = obj["required"]
         .as_array()
@@ -373,14 +363,8 @@ fn properties(
     let mut out = Vec::new();
     for (name, schema) in props {
         let attribute = inputs.is_some_and(|i| !i.contains(name));
-        let p = property(
-            name,
-            schema,
-            required.contains(&name.as_str()),
-            attribute,
-            enums,
-        )
-        .with_context(|| format!("property {name}"))?;
+        let p = property(name, schema, required.contains(&name.as_str()), attribute, enums)
+            .with_context(|| format!("property {name}"))?;
         out.push(p);
     }
     // Required first: Python dataclasses need fields without defaults before the others,
@@ -421,10 +405,7 @@ fn property(
         deprecated: flag("deprecated"),
         default: default_value.as_ref().map(Value::to_string),
         default_value,
-        description: schema["description"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
+        description: schema["description"].as_str().unwrap_or_default().to_string(),
         description_lines: Vec::new(),
         notes: Vec::new(),
         enum_values,
@@ -443,30 +424,14 @@ fn property(
 fn notes(p: &Property, attribute: bool) -> Vec<String> {
     let backticked = |v: &[String]| v.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>();
     let rows: [(bool, String); 9] = [
-        (
-            p.required,
-            if attribute {
-                "Always set."
-            } else {
-                "Required."
-            }
-            .into(),
-        ),
+        (p.required, if attribute { "Always set." } else { "Required." }.into()),
         (
             !p.required,
-            if attribute {
-                "May be absent."
-            } else {
-                "Optional."
-            }
-            .into(),
+            if attribute { "May be absent." } else { "Optional." }.into(),
         ),
         (p.force_new, "Changing it replaces the resource.".into()),
         (p.updatable, "Updatable in place.".into()),
-        (
-            p.secret,
-            "Secret: masked in the SDKs and enveloped on the wire.".into(),
-        ),
+        (p.secret, "Secret: masked in the SDKs and enveloped on the wire.".into()),
         (
             p.computed,
             if attribute {
@@ -492,11 +457,7 @@ fn notes(p: &Property, attribute: bool) -> Vec<String> {
             format!("One of: {}.", backticked(&p.enum_values).join(", ")),
         ),
     ];
-    let mut out: Vec<String> = rows
-        .into_iter()
-        .filter(|(on, _)| *on)
-        .map(|(_, s)| s)
-        .collect();
+    let mut out: Vec<String> = rows.into_iter().filter(|(on, _)| *on).map(|(_, s)| s).collect();
     if p.deprecated {
         out.push("Deprecated.".into());
     }
@@ -516,9 +477,7 @@ fn lines(text: &str) -> Vec<String> {
 }
 
 fn str_field<'a>(doc: &'a Value, key: &str) -> Result<&'a str> {
-    doc[key]
-        .as_str()
-        .with_context(|| format!("missing string `{key}`"))
+    doc[key].as_str().with_context(|| format!("missing string `{key}`"))
 }
 
 /// The type of a property schema; nullability (`type: [T, "null"]`, `anyOf [.., null]`) is
@@ -539,11 +498,7 @@ fn type_of(schema: &Value) -> Result<Type> {
     }
     let names: Vec<&str> = match &schema["type"] {
         Value::String(s) => vec![s.as_str()],
-        Value::Array(a) => a
-            .iter()
-            .filter_map(Value::as_str)
-            .filter(|t| *t != "null")
-            .collect(),
+        Value::Array(a) => a.iter().filter_map(Value::as_str).filter(|t| *t != "null").collect(),
         _ => bail!("no type"),
     };
     match names.as_slice() {
@@ -590,10 +545,7 @@ mod tests {
             ("userId", "UserId", "UserID")
         );
         assert_eq!(Names::new("from").python, "from_");
-        assert_eq!(
-            Names::new("ses_smtp_password_v4").camel,
-            "sesSmtpPasswordV4"
-        );
+        assert_eq!(Names::new("ses_smtp_password_v4").camel, "sesSmtpPasswordV4");
     }
 
     #[test]

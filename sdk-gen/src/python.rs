@@ -29,30 +29,18 @@ fn optional(ty: String, required: bool) -> String {
 /// The annotation of a value in the state (and of the resource's output properties).
 fn state_type(p: &Property) -> String {
     let b = base(&p.ty, true);
-    optional(
-        if p.secret { format!("Secret[{b}]") } else { b },
-        p.required,
-    )
+    optional(if p.secret { format!("Secret[{b}]") } else { b }, p.required)
 }
 
 fn arg_field(p: &Property) -> Field {
     let b = base(&p.ty, false);
-    let value = if p.secret {
-        format!("Secret[{b}] | {b}")
-    } else {
-        b
-    };
+    let value = if p.secret { format!("Secret[{b}] | {b}") } else { b };
     Field {
         name: p.name.python.clone(),
         wire: p.name.wire.clone(),
         ty: optional(format!("Input[{value}]"), p.required),
         required: p.required,
-        convert: if p.secret {
-            "secret_to_wire"
-        } else {
-            "value_to_wire"
-        }
-        .into(),
+        convert: if p.secret { "secret_to_wire" } else { "value_to_wire" }.into(),
         doc: docstring(&p.doc),
     }
 }
@@ -93,12 +81,10 @@ pub fn emit(model: &Model, env: &Environment, files: &mut Files) -> Result<()> {
         field::ensure_not_reserved("Python", &r.name.wire, &state, RESERVED)?;
         let props = &state;
         let doc = docstring(&r.doc);
-        let text = env
-            .get_template("python/resource.py.j2")?
-            .render(context! {
-                r => context! { name => r.name, summary => r.summary, enums => r.enums, doc },
-                args, state, props,
-            })?;
+        let text = env.get_template("python/resource.py.j2")?.render(context! {
+            r => context! { name => r.name, summary => r.summary, enums => r.enums, doc },
+            args, state, props,
+        })?;
         files.add(format!("{DIR}/{}.py", r.name.wire), text)?;
     }
     let enums: Vec<_> = model
@@ -108,8 +94,7 @@ pub fn emit(model: &Model, env: &Environment, files: &mut Files) -> Result<()> {
         .collect();
     files.add(
         format!("{DIR}/enums.py"),
-        env.get_template("python/enums.py.j2")?
-            .render(context! { enums })?,
+        env.get_template("python/enums.py.j2")?.render(context! { enums })?,
     )?;
     files.add(
         format!("{DIR}/__init__.py"),

@@ -27,22 +27,13 @@ fn jsdoc(lines: &[String]) -> Vec<String> {
 
 fn arg_field(p: &Property) -> Field {
     let b = base(&p.ty);
-    let value = if p.secret {
-        format!("Secret<{b}> | {b}")
-    } else {
-        b
-    };
+    let value = if p.secret { format!("Secret<{b}> | {b}") } else { b };
     Field {
         name: p.name.camel.clone(),
         wire: p.name.wire.clone(),
         ty: format!("Input<{value}>"),
         required: p.required,
-        convert: if p.secret {
-            "secretToWire"
-        } else {
-            "valueToWire"
-        }
-        .into(),
+        convert: if p.secret { "secretToWire" } else { "valueToWire" }.into(),
         doc: jsdoc(&p.doc),
     }
 }
@@ -54,12 +45,7 @@ fn state_field(p: &Property) -> Field {
         wire: p.name.wire.clone(),
         ty: if p.secret { format!("Secret<{b}>") } else { b },
         required: p.required,
-        convert: if p.secret {
-            "secretFromWire"
-        } else {
-            "valueFromWire"
-        }
-        .into(),
+        convert: if p.secret { "secretFromWire" } else { "valueFromWire" }.into(),
         doc: jsdoc(&p.doc),
     }
 }
@@ -73,13 +59,11 @@ pub fn emit(model: &Model, env: &Environment, files: &mut Files) -> Result<()> {
         let args: Vec<Field> = r.inputs.iter().map(arg_field).collect();
         let state: Vec<Field> = r.outputs.iter().map(state_field).collect();
         field::ensure_not_reserved("TypeScript", &r.name.wire, &state, RESERVED)?;
-        let text = env
-            .get_template("typescript/resource.ts.j2")?
-            .render(context! {
-                r => context! { name => r.name, enums => r.enums, doc => jsdoc(&r.doc) },
-                uses_secret => r.outputs.iter().any(|p| p.secret),
-                args, state,
-            })?;
+        let text = env.get_template("typescript/resource.ts.j2")?.render(context! {
+            r => context! { name => r.name, enums => r.enums, doc => jsdoc(&r.doc) },
+            uses_secret => r.outputs.iter().any(|p| p.secret),
+            args, state,
+        })?;
         files.add(format!("{DIR}/{}.ts", r.name.wire), text)?;
     }
     let enums: Vec<_> = model
@@ -89,8 +73,7 @@ pub fn emit(model: &Model, env: &Environment, files: &mut Files) -> Result<()> {
         .collect();
     files.add(
         format!("{DIR}/enums.ts"),
-        env.get_template("typescript/enums.ts.j2")?
-            .render(context! { enums })?,
+        env.get_template("typescript/enums.ts.j2")?.render(context! { enums })?,
     )?;
     files.add(
         format!("{DIR}/index.ts"),

@@ -25,16 +25,9 @@ fn sdk_gen(out: &Path, check: bool) -> std::process::Output {
 fn check_reports_stale_missing_and_extra_then_write_repairs() {
     let out = scratch("check");
     assert!(sdk_gen(&out, false).status.success());
-    assert!(
-        sdk_gen(&out, true).status.success(),
-        "fresh output passes the check"
-    );
+    assert!(sdk_gen(&out, true).status.success(), "fresh output passes the check");
 
-    std::fs::write(
-        out.join("sdk/go/resources/alpha_key.go"),
-        "package resources\n",
-    )
-    .unwrap();
+    std::fs::write(out.join("sdk/go/resources/alpha_key.go"), "package resources\n").unwrap();
     std::fs::remove_file(out.join("docs/resources/beta_key.md")).unwrap();
     std::fs::write(out.join("sdk/typescript/src/resources/gamma_key.ts"), "").unwrap();
 
@@ -51,14 +44,8 @@ fn check_reports_stale_missing_and_extra_then_write_repairs() {
     }
 
     assert!(sdk_gen(&out, false).status.success());
-    assert!(
-        sdk_gen(&out, true).status.success(),
-        "writing repairs every drift"
-    );
-    assert!(
-        !out.join("sdk/typescript/src/resources/gamma_key.ts")
-            .exists()
-    );
+    assert!(sdk_gen(&out, true).status.success(), "writing repairs every drift");
+    assert!(!out.join("sdk/typescript/src/resources/gamma_key.ts").exists());
     let _ = std::fs::remove_dir_all(&out);
 }
 
@@ -82,10 +69,7 @@ fn a_file_listed_in_the_old_manifest_is_extra() {
 #[test]
 fn conflicting_enums_are_rejected() {
     let e = |values: &[&str]| {
-        let one_of: Vec<_> = values
-            .iter()
-            .map(|v| serde_json::json!({"const": v}))
-            .collect();
+        let one_of: Vec<_> = values.iter().map(|v| serde_json::json!({"const": v})).collect();
         serde_json::json!({
             "title": "x", "description": "d", "x-cloud": "c", "x-import": "i",
             "x-timeouts": {"create": 1, "update": 1, "delete": 1},

@@ -4,10 +4,7 @@
 use std::path::{Path, PathBuf};
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
 #[test]
@@ -27,11 +24,7 @@ fn generated_files_are_fresh() {
 fn seed_names(text: &str) -> Vec<String> {
     let mut section = "";
     let mut names = Vec::new();
-    const SECTIONS: &[&str] = &[
-        "Argument Reference",
-        "Attributes Reference",
-        "Attribute Reference",
-    ];
+    const SECTIONS: &[&str] = &["Argument Reference", "Attributes Reference", "Attribute Reference"];
     for line in text.lines() {
         if let Some(h) = line.strip_prefix("## ") {
             section = h.trim();
@@ -55,21 +48,12 @@ fn docs_cover_every_seed_name() {
         let seed_path = seeds.join(format!("{}.md", r.name.wire));
         let Ok(seed) = std::fs::read_to_string(&seed_path) else {
             // The seeds live outside the repository; without them there is nothing to compare.
-            eprintln!(
-                "skipping {}: {} not found",
-                r.name.wire,
-                seed_path.display()
-            );
+            eprintln!("skipping {}: {} not found", r.name.wire, seed_path.display());
             continue;
         };
-        let doc = std::fs::read_to_string(root.join(format!("docs/resources/{}.md", r.name.wire)))
-            .unwrap();
+        let doc = std::fs::read_to_string(root.join(format!("docs/resources/{}.md", r.name.wire))).unwrap();
         let names = seed_names(&seed);
-        assert!(
-            !names.is_empty(),
-            "{}: no names parsed from the seed",
-            r.name.wire
-        );
+        assert!(!names.is_empty(), "{}: no names parsed from the seed", r.name.wire);
         for name in names {
             if !doc.contains(&format!("`{name}`")) {
                 problems.push(format!("{}: `{name}`", r.name.wire));

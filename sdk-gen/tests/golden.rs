@@ -21,11 +21,7 @@ fn read_tree(root: &Path) -> BTreeMap<String, String> {
             if path.is_dir() {
                 walk(root, &path, out);
             } else {
-                let rel = path
-                    .strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
+                let rel = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
                 out.insert(rel, std::fs::read_to_string(&path).unwrap());
             }
         }
@@ -45,15 +41,8 @@ fn run_case(case: &str) {
         return;
     }
     let expected = read_tree(&expected_dir);
-    let missing: Vec<_> = files
-        .0
-        .keys()
-        .filter(|p| !expected.contains_key(*p))
-        .collect();
-    let extra: Vec<_> = expected
-        .keys()
-        .filter(|p| !files.0.contains_key(*p))
-        .collect();
+    let missing: Vec<_> = files.0.keys().filter(|p| !expected.contains_key(*p)).collect();
+    let extra: Vec<_> = expected.keys().filter(|p| !files.0.contains_key(*p)).collect();
     assert!(
         missing.is_empty() && extra.is_empty(),
         "case {case}: files not in expected/: {missing:?}; files only in expected/: {extra:?}\n\

@@ -3,5 +3,5 @@
 pub mod alicloud;
 pub mod aws;
 pub mod error;
-pub mod retry;
 pub mod oci;
+pub mod retry;

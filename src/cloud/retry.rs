@@ -41,7 +41,10 @@ where
             err.is_retryable() && !(err.is_ambiguous() && idempotency == Idempotency::NotIdempotent)
         })
         .adjust(|err: &CloudError, planned: Option<Duration>| match err {
-            CloudError::Api { retry_after: Some(wait), .. } => planned.map(|_| (*wait).min(MAX_DELAY)),
+            CloudError::Api {
+                retry_after: Some(wait),
+                ..
+            } => planned.map(|_| (*wait).min(MAX_DELAY)),
             _ => planned,
         })
         .notify(|err: &CloudError, wait: Duration| {

@@ -9,7 +9,7 @@
 //!
 //! A key that starts with `$` cannot be a resource property name, so the shapes never collide.
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 /// The reserved key of both shapes.
 pub const ENVELOPE_KEY: &str = "$credplane";
@@ -74,9 +74,9 @@ fn unwrap_deep(value: Value, found: &mut bool) -> Value {
     let (value, was_secret) = unwrap_secret(value);
     *found |= was_secret;
     match value {
-        Value::Object(map) if !is_unknown(&Value::Object(map.clone())) => Value::Object(
-            map.into_iter().map(|(k, v)| (k, unwrap_deep(v, found))).collect(),
-        ),
+        Value::Object(map) if !is_unknown(&Value::Object(map.clone())) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, unwrap_deep(v, found))).collect())
+        }
         Value::Array(items) => Value::Array(items.into_iter().map(|v| unwrap_deep(v, found)).collect()),
         other => other,
     }

@@ -80,7 +80,10 @@ pub struct Failure {
 impl Failure {
     /// A failure at `property`.
     pub fn new(property: impl Into<String>, reason: impl Into<String>) -> Self {
-        Failure { property: property.into(), reason: reason.into() }
+        Failure {
+            property: property.into(),
+            reason: reason.into(),
+        }
     }
 }
 

@@ -7,6 +7,6 @@ pub mod errors;
 pub mod messages;
 pub mod openrpc;
 
-pub use envelope::{is_unknown, unknown, unwrap_secret, wrap_secret, ENVELOPE_KEY};
+pub use envelope::{ENVELOPE_KEY, is_unknown, unknown, unwrap_secret, wrap_secret};
 pub use errors::{ErrorCode, ErrorData, Failure};
 pub use messages::*;

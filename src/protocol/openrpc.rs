@@ -3,9 +3,9 @@
 
 use super::errors::ErrorCode;
 use super::messages::*;
-use schemars::generate::{SchemaGenerator, SchemaSettings};
 use schemars::JsonSchema;
-use serde_json::{json, Map, Value};
+use schemars::generate::{SchemaGenerator, SchemaSettings};
+use serde_json::{Map, Value, json};
 
 struct Method {
     name: &'static str,
@@ -45,11 +45,18 @@ fn params_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Vec<Value> {
         .and_then(Value::as_array)
         .map(|r| r.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
         .unwrap_or_default();
-    let properties = object.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
+    let properties = object
+        .get("properties")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     properties
         .into_iter()
         .map(|(name, mut schema)| {
-            let description = schema.as_object_mut().and_then(|s| s.remove("description")).unwrap_or(json!(""));
+            let description = schema
+                .as_object_mut()
+                .and_then(|s| s.remove("description"))
+                .unwrap_or(json!(""));
             json!({ "name": name, "required": required.contains(&name), "description": description, "schema": schema })
         })
         .collect()
@@ -145,8 +152,7 @@ pub fn document() -> Value {
         },
     ];
     generator.subschema_for::<super::errors::ErrorData>();
-    let mut schemas: Map<String, Value> =
-        generator.take_definitions(true).into_iter().collect();
+    let mut schemas: Map<String, Value> = generator.take_definitions(true).into_iter().collect();
     schemas.insert(
         "SecretEnvelope".into(),
         json!({

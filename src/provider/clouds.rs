@@ -27,11 +27,20 @@ impl Clouds {
 
     /// The Keybase API base URL for `pgp_key = "keybase:..."`.
     pub fn keybase_base_url(&self) -> &str {
-        self.settings.common.as_ref().and_then(|c| c.keybase_base_url.as_deref()).unwrap_or("https://keybase.io")
+        self.settings
+            .common
+            .as_ref()
+            .and_then(|c| c.keybase_base_url.as_deref())
+            .unwrap_or("https://keybase.io")
     }
 
     /// Attempts per cloud call, first included.
     pub fn max_attempts(&self) -> u32 {
-        self.settings.common.as_ref().and_then(|c| c.max_attempts).unwrap_or(8).max(1)
+        self.settings
+            .common
+            .as_ref()
+            .and_then(|c| c.max_attempts)
+            .unwrap_or(8)
+            .max(1)
     }
 }

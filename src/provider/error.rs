@@ -48,7 +48,13 @@ pub enum ProviderError {
 fn summarize(failures: &[Failure]) -> String {
     failures
         .iter()
-        .map(|f| if f.property.is_empty() { f.reason.clone() } else { format!("{}: {}", f.property, f.reason) })
+        .map(|f| {
+            if f.property.is_empty() {
+                f.reason.clone()
+            } else {
+                format!("{}: {}", f.property, f.reason)
+            }
+        })
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -62,7 +68,10 @@ impl ProviderError {
     /// The JSON-RPC code and data of this error.
     pub fn to_wire(&self) -> (ErrorCode, ErrorData) {
         let message = self.to_string();
-        let mut data = ErrorData { message, ..Default::default() };
+        let mut data = ErrorData {
+            message,
+            ..Default::default()
+        };
         let code = match self {
             ProviderError::InvalidParams(failures) => {
                 data.failures = failures.clone();

@@ -6,7 +6,7 @@ pub mod error;
 
 use crate::protocol::envelope::unwrap_all;
 use crate::protocol::*;
-use crate::resources::{registry, Context, DynResource, Registry};
+use crate::resources::{Context, DynResource, Registry, registry};
 use clouds::Clouds;
 use error::ProviderError;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -56,14 +56,27 @@ impl Provider {
 
     fn resource(&self, type_name: &str) -> Result<&Arc<dyn DynResource>, ProviderError> {
         self.registry.get(type_name).ok_or_else(|| {
-            ProviderError::invalid("type", format!("unknown resource type; valid types are: {}", self.registry.names().join(", ")))
+            ProviderError::invalid(
+                "type",
+                format!(
+                    "unknown resource type; valid types are: {}",
+                    self.registry.names().join(", ")
+                ),
+            )
         })
     }
 
-    fn context(&self, timeout_seconds: Option<f64>, default_seconds: u64) -> Result<(Context, InFlight), ProviderError> {
+    fn context(
+        &self,
+        timeout_seconds: Option<f64>,
+        default_seconds: u64,
+    ) -> Result<(Context, InFlight), ProviderError> {
         let seconds = timeout_seconds.unwrap_or(default_seconds as f64);
         if !(seconds.is_finite() && seconds > 0.0) {
-            return Err(ProviderError::invalid("timeoutSeconds", "must be a positive number of seconds"));
+            return Err(ProviderError::invalid(
+                "timeoutSeconds",
+                "must be a positive number of seconds",
+            ));
         }
         self.in_flight.fetch_add(1, Ordering::SeqCst);
         let guard = InFlight(self.in_flight.clone());
@@ -79,7 +92,11 @@ impl Provider {
     pub fn get_schema(&self) -> SchemaResponse {
         SchemaResponse {
             version: env!("CARGO_PKG_VERSION").to_string(),
-            resources: self.registry.iter().map(|r| (r.type_name().to_string(), r.schema().document.clone())).collect(),
+            resources: self
+                .registry
+                .iter()
+                .map(|r| (r.type_name().to_string(), r.schema().document.clone()))
+                .collect(),
         }
     }
 
@@ -90,7 +107,9 @@ impl Provider {
 
     /// `diff`.
     pub fn diff(&self, req: DiffRequest) -> Result<DiffResponse, ProviderError> {
-        Ok(self.resource(&req.type_name)?.diff(req.olds, req.news, &req.ignore_changes))
+        Ok(self
+            .resource(&req.type_name)?
+            .diff(req.olds, req.news, &req.ignore_changes))
     }
 
     /// `create`.
@@ -132,15 +151,21 @@ impl Provider {
         let mut token = self.cancel.lock().expect("cancel lock");
         token.cancel();
         *token = CancellationToken::new();
-        CancelResponse { cancelled: self.in_flight.load(Ordering::SeqCst) }
+        CancelResponse {
+            cancelled: self.in_flight.load(Ordering::SeqCst),
+        }
     }
 
     /// `configure`: replaces the settings of the clouds it names.
     pub fn configure(&self, params: PropertyMap) -> Result<Empty, ProviderError> {
         let (plain, _) = unwrap_all(params);
-        let req: ConfigureRequest = serde_path_to_error::deserialize(serde_json::Value::Object(plain)).map_err(|err| {
-            ProviderError::invalid(err.path().to_string(), "is not a valid setting (see the configure params schema)")
-        })?;
+        let req: ConfigureRequest =
+            serde_path_to_error::deserialize(serde_json::Value::Object(plain)).map_err(|err| {
+                ProviderError::invalid(
+                    err.path().to_string(),
+                    "is not a valid setting (see the configure params schema)",
+                )
+            })?;
         let mut clouds = self.clouds.write().expect("clouds lock");
         let mut settings = clouds.settings.clone();
         settings.aws = req.aws.or(settings.aws);

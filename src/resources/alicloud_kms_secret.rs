@@ -7,13 +7,13 @@
 //! TagResource/UntagResource and UpdateSecretRotationPolicy. The other replacing arguments change
 //! only together with `secret_name`, for the same reason (see `check_change`).
 
-use super::rules::{bool_prop, is_set, is_unknown_prop, str_prop, Rule};
+use super::rules::{Rule, bool_prop, is_set, is_unknown_prop, str_prop};
 use super::{Context, Found, Resource, ResourceInfo, Timeouts};
-use crate::protocol::{Failure, PropertyMap};
-use crate::provider::error::ProviderError;
 use crate::cloud::alicloud::kms::{KmsClient, NewSecret, SecretValue};
 use crate::cloud::error::CloudError;
 use crate::protocol::envelope::wrap_secret;
+use crate::protocol::{Failure, PropertyMap};
+use crate::provider::error::ProviderError;
 use crate::secrets::Secret;
 use async_trait::async_trait;
 use base64::Engine;
@@ -192,28 +192,98 @@ pub struct AlicloudKmsSecretOutputs {
 pub struct AlicloudKmsSecret;
 
 /// The arguments whose change replaces the secret (besides its name).
-const REPLACING_FIELDS: [&str; 5] = ["secret_type", "secret_data_type", "encryption_key_id", "dkms_instance_id", "extended_config"];
+const REPLACING_FIELDS: [&str; 5] = [
+    "secret_type",
+    "secret_data_type",
+    "encryption_key_id",
+    "dkms_instance_id",
+    "extended_config",
+];
 
 /// The secret types whose value has a fixed JSON layout and which KMS rotates itself.
 const MANAGED: [&str; 3] = ["Rds", "RAMCredentials", "ECS"];
 
 const RULES: &[Rule] = &[
-    Rule { name: "secret_data at most 30720 bytes", property: "secret_data", check: data_size },
-    Rule { name: "binary secret_data is base64", property: "secret_data", check: binary_is_base64 },
-    Rule { name: "managed types take text data", property: "secret_data_type", check: managed_text_only },
-    Rule { name: "rotation only for managed types", property: "enable_automatic_rotation", check: rotation_managed_only },
-    Rule { name: "rotation_interval is <integer>s", property: "rotation_interval", check: interval_format },
-    Rule { name: "rotation_interval needs rotation", property: "rotation_interval", check: interval_needs_rotation },
-    Rule { name: "Rds secret_data layout", property: "secret_data", check: rds_layout },
-    Rule { name: "RAMCredentials secret_data layout", property: "secret_data", check: ram_layout },
-    Rule { name: "ECS secret_data layout", property: "secret_data", check: ecs_layout },
-    Rule { name: "ECS needs SecretSubType", property: "extended_config", check: ecs_sub_type },
-    Rule { name: "extended_config is a JSON object", property: "extended_config", check: extended_config_json },
-    Rule { name: "policy is a JSON object", property: "policy", check: policy_json },
-    Rule { name: "custom data not for Generic", property: "extended_config_custom_data", check: custom_data_managed_only },
-    Rule { name: "custom_data not for Generic", property: "custom_data", check: legacy_custom_data_managed_only },
-    Rule { name: "exactly one of key_id, secret_name, certificate_id (key_id)", property: "key_id", check: no_key_id },
-    Rule { name: "exactly one of key_id, secret_name, certificate_id (certificate_id)", property: "certificate_id", check: no_certificate_id },
+    Rule {
+        name: "secret_data at most 30720 bytes",
+        property: "secret_data",
+        check: data_size,
+    },
+    Rule {
+        name: "binary secret_data is base64",
+        property: "secret_data",
+        check: binary_is_base64,
+    },
+    Rule {
+        name: "managed types take text data",
+        property: "secret_data_type",
+        check: managed_text_only,
+    },
+    Rule {
+        name: "rotation only for managed types",
+        property: "enable_automatic_rotation",
+        check: rotation_managed_only,
+    },
+    Rule {
+        name: "rotation_interval is <integer>s",
+        property: "rotation_interval",
+        check: interval_format,
+    },
+    Rule {
+        name: "rotation_interval needs rotation",
+        property: "rotation_interval",
+        check: interval_needs_rotation,
+    },
+    Rule {
+        name: "Rds secret_data layout",
+        property: "secret_data",
+        check: rds_layout,
+    },
+    Rule {
+        name: "RAMCredentials secret_data layout",
+        property: "secret_data",
+        check: ram_layout,
+    },
+    Rule {
+        name: "ECS secret_data layout",
+        property: "secret_data",
+        check: ecs_layout,
+    },
+    Rule {
+        name: "ECS needs SecretSubType",
+        property: "extended_config",
+        check: ecs_sub_type,
+    },
+    Rule {
+        name: "extended_config is a JSON object",
+        property: "extended_config",
+        check: extended_config_json,
+    },
+    Rule {
+        name: "policy is a JSON object",
+        property: "policy",
+        check: policy_json,
+    },
+    Rule {
+        name: "custom data not for Generic",
+        property: "extended_config_custom_data",
+        check: custom_data_managed_only,
+    },
+    Rule {
+        name: "custom_data not for Generic",
+        property: "custom_data",
+        check: legacy_custom_data_managed_only,
+    },
+    Rule {
+        name: "exactly one of key_id, secret_name, certificate_id (key_id)",
+        property: "key_id",
+        check: no_key_id,
+    },
+    Rule {
+        name: "exactly one of key_id, secret_name, certificate_id (certificate_id)",
+        property: "certificate_id",
+        check: no_certificate_id,
+    },
 ];
 
 fn secret_type(inputs: &PropertyMap) -> &str {
@@ -273,9 +343,9 @@ fn data_json(inputs: &PropertyMap, wanted_type: &str) -> Option<Result<Value, ()
 
 /// Whether `value[list]` is a non-empty array of objects each holding string `fields`.
 fn list_of_records(value: &Value, list: &str, fields: &[&str]) -> bool {
-    value[list].as_array().is_some_and(|items| {
-        !items.is_empty() && items.iter().all(|item| fields.iter().all(|f| item[*f].is_string()))
-    })
+    value[list]
+        .as_array()
+        .is_some_and(|items| !items.is_empty() && items.iter().all(|item| fields.iter().all(|f| item[*f].is_string())))
 }
 
 fn has_fields(value: &Value, fields: &[&str]) -> bool {
@@ -283,8 +353,12 @@ fn has_fields(value: &Value, fields: &[&str]) -> bool {
 }
 
 fn rds_layout(inputs: &PropertyMap) -> Option<String> {
-    let ok = data_json(inputs, "Rds")?.is_ok_and(|v| list_of_records(&v, "Accounts", &["AccountName", "AccountPassword"]));
-    (!ok).then(|| r#"must be JSON of the form {"Accounts":[{"AccountName":"","AccountPassword":""}]} when secret_type is Rds"#.to_string())
+    let ok =
+        data_json(inputs, "Rds")?.is_ok_and(|v| list_of_records(&v, "Accounts", &["AccountName", "AccountPassword"]));
+    (!ok).then(|| {
+        r#"must be JSON of the form {"Accounts":[{"AccountName":"","AccountPassword":""}]} when secret_type is Rds"#
+            .to_string()
+    })
 }
 
 fn ram_layout(inputs: &PropertyMap) -> Option<String> {
@@ -302,7 +376,10 @@ fn ecs_sub_type_of(inputs: &PropertyMap) -> Option<String> {
 fn ecs_layout(inputs: &PropertyMap) -> Option<String> {
     let parsed = data_json(inputs, "ECS")?;
     let (fields, shape): (&[&str], &str) = match ecs_sub_type_of(inputs).as_deref() {
-        Some("SSHKey") => (&["UserName", "PublicKey", "PrivateKey"], r#"{"UserName":"","PublicKey":"","PrivateKey":""}"#),
+        Some("SSHKey") => (
+            &["UserName", "PublicKey", "PrivateKey"],
+            r#"{"UserName":"","PublicKey":"","PrivateKey":""}"#,
+        ),
         Some("Password") => (&["UserName", "Password"], r#"{"UserName":"","Password":""}"#),
         _ => return None, // ecs_sub_type reports the missing sub type
     };
@@ -334,8 +411,10 @@ fn policy_json(inputs: &PropertyMap) -> Option<String> {
 }
 
 fn managed_only(inputs: &PropertyMap, name: &str) -> Option<String> {
-    (is_set(inputs, name) && !is_managed(inputs))
-        .then(|| "normal (Generic) credentials do not support custom data; it needs secret_type Rds, RAMCredentials or ECS".to_string())
+    (is_set(inputs, name) && !is_managed(inputs)).then(|| {
+        "normal (Generic) credentials do not support custom data; it needs secret_type Rds, RAMCredentials or ECS"
+            .to_string()
+    })
 }
 
 fn custom_data_managed_only(inputs: &PropertyMap) -> Option<String> {
@@ -427,14 +506,24 @@ impl Resource for AlicloudKmsSecret {
             },
             Err(e) => return Err(e.into()),
         };
-        let mut outputs = AlicloudKmsSecretOutputs { inputs: inputs.clone(), id: name.to_string(), create_time: None, arn };
+        let mut outputs = AlicloudKmsSecretOutputs {
+            inputs: inputs.clone(),
+            id: name.to_string(),
+            create_time: None,
+            arn,
+        };
         let after_create = async {
             if let Some(policy) = &inputs.policy {
                 kms.set_secret_policy(ctx, name, policy, &inputs.policy_name).await?;
             }
             if inputs.move_to_version.is_some() || inputs.remove_from_version.is_some() {
-                kms.update_version_stage(ctx, name, inputs.move_to_version.as_deref(), inputs.remove_from_version.as_deref())
-                    .await?;
+                kms.update_version_stage(
+                    ctx,
+                    name,
+                    inputs.move_to_version.as_deref(),
+                    inputs.remove_from_version.as_deref(),
+                )
+                .await?;
             }
             kms.describe_secret(ctx, name).await
         };
@@ -474,20 +563,33 @@ impl Resource for AlicloudKmsSecret {
         };
         let importing = outputs.is_none();
         let prior = outputs.map(|o| o.inputs).or(inputs);
-        let mut state = prior.clone().unwrap_or_else(|| AlicloudKmsSecretInputs::imported(id, &value));
+        let mut state = prior
+            .clone()
+            .unwrap_or_else(|| AlicloudKmsSecretInputs::imported(id, &value));
         // The cloud's current value wins: a value changed behind our back shows up as a diff.
         state.secret_name = described.secret_name.clone();
         state.secret_data = value.secret_data.clone();
         state.version_id = value.version_id.clone();
         if let Some(t) = value.secret_data_type.as_deref() {
-            state.secret_data_type = if t == "binary" { SecretDataType::Binary } else { SecretDataType::Text };
+            state.secret_data_type = if t == "binary" {
+                SecretDataType::Binary
+            } else {
+                SecretDataType::Text
+            };
         }
-        if let Some(t) = described.secret_type.as_deref().and_then(|t| serde_json::from_value(Value::String(t.into())).ok()) {
+        if let Some(t) = described
+            .secret_type
+            .as_deref()
+            .and_then(|t| serde_json::from_value(Value::String(t.into())).ok())
+        {
             state.secret_type = t;
         }
         state.description = described.description.clone().filter(|d| !d.is_empty());
         state.enable_automatic_rotation = described.automatic_rotation.as_deref() == Some("Enabled");
-        state.rotation_interval = described.rotation_interval.clone().filter(|i| !i.is_empty() && state.enable_automatic_rotation);
+        state.rotation_interval = described
+            .rotation_interval
+            .clone()
+            .filter(|i| !i.is_empty() && state.enable_automatic_rotation);
         if importing {
             state.extended_config = described.extended_config.clone().filter(|c| !c.is_empty());
         }
@@ -503,7 +605,9 @@ impl Resource for AlicloudKmsSecret {
         // The default policy exists on every secret: report it only where the inputs manage one.
         if importing || state.policy.is_some() {
             state.policy = match kms.get_secret_policy(ctx, id, &state.policy_name).await {
-                Ok(p) => p.filter(|p| !p.is_empty()).map(|cloud| same_json_or(cloud, state.policy.as_deref())),
+                Ok(p) => p
+                    .filter(|p| !p.is_empty())
+                    .map(|cloud| same_json_or(cloud, state.policy.as_deref())),
                 Err(e) if e.has_code("Forbidden.ResourceNotFound") => None,
                 Err(e) => return Err(e.into()),
             };
@@ -516,10 +620,20 @@ impl Resource for AlicloudKmsSecret {
             create_time: described.create_time,
             arn: described.arn,
         };
-        Ok(Some(Found { id: described.secret_name, inputs: state, outputs }))
+        Ok(Some(Found {
+            id: described.secret_name,
+            inputs: state,
+            outputs,
+        }))
     }
 
-    async fn update(&self, ctx: &Context, id: &str, olds: Self::Outputs, news: Self::Inputs) -> Result<Self::Outputs, ProviderError> {
+    async fn update(
+        &self,
+        ctx: &Context,
+        id: &str,
+        olds: Self::Outputs,
+        news: Self::Inputs,
+    ) -> Result<Self::Outputs, ProviderError> {
         let kms = ctx.clouds.alicloud_kms()?;
         let old = &olds.inputs;
         let data_changed = old.secret_data.expose() != news.secret_data.expose();
@@ -531,35 +645,61 @@ impl Resource for AlicloudKmsSecret {
         }
         if data_changed || old.version_id != news.version_id {
             let data_type = data_type_name(news.secret_data_type);
-            kms.put_secret_value(ctx, id, &news.version_id, news.secret_data.expose(), data_type).await?;
+            kms.put_secret_value(ctx, id, &news.version_id, news.secret_data.expose(), data_type)
+                .await?;
         }
         let custom = news.extended_config_custom_data.as_ref().or(news.custom_data.as_ref());
         let old_custom = old.extended_config_custom_data.as_ref().or(old.custom_data.as_ref());
         let description_changed = old.description != news.description;
         if description_changed || custom != old_custom {
             let description = description_changed.then(|| news.description.as_deref().unwrap_or(""));
-            let custom = if custom != old_custom { Some(custom.cloned().unwrap_or_default()) } else { None };
+            let custom = if custom != old_custom {
+                Some(custom.cloned().unwrap_or_default())
+            } else {
+                None
+            };
             kms.update_secret(ctx, id, description, custom.as_ref()).await?;
         }
-        if old.enable_automatic_rotation != news.enable_automatic_rotation || old.rotation_interval != news.rotation_interval {
-            kms.update_rotation_policy(ctx, id, news.enable_automatic_rotation, news.rotation_interval.as_deref()).await?;
+        if old.enable_automatic_rotation != news.enable_automatic_rotation
+            || old.rotation_interval != news.rotation_interval
+        {
+            kms.update_rotation_policy(
+                ctx,
+                id,
+                news.enable_automatic_rotation,
+                news.rotation_interval.as_deref(),
+            )
+            .await?;
         }
         if let Some(policy) = &news.policy {
             if old.policy.as_ref() != Some(policy) || old.policy_name != news.policy_name {
                 kms.set_secret_policy(ctx, id, policy, &news.policy_name).await?;
             }
         }
-        let stage_changed = old.move_to_version != news.move_to_version || old.remove_from_version != news.remove_from_version;
+        let stage_changed =
+            old.move_to_version != news.move_to_version || old.remove_from_version != news.remove_from_version;
         if stage_changed && (news.move_to_version.is_some() || news.remove_from_version.is_some()) {
-            kms.update_version_stage(ctx, id, news.move_to_version.as_deref(), news.remove_from_version.as_deref()).await?;
+            kms.update_version_stage(
+                ctx,
+                id,
+                news.move_to_version.as_deref(),
+                news.remove_from_version.as_deref(),
+            )
+            .await?;
         }
-        let (old_tags, new_tags) = (old.tags.clone().unwrap_or_default(), news.tags.clone().unwrap_or_default());
+        let (old_tags, new_tags) = (
+            old.tags.clone().unwrap_or_default(),
+            news.tags.clone().unwrap_or_default(),
+        );
         let removed: Vec<&String> = old_tags.keys().filter(|k| !new_tags.contains_key(*k)).collect();
         if !removed.is_empty() {
             kms.untag_resource(ctx, id, &removed).await?;
         }
-        let added: BTreeMap<String, String> =
-            new_tags.iter().filter(|(k, v)| old_tags.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let added: BTreeMap<String, String> = new_tags
+            .iter()
+            .filter(|(k, v)| old_tags.get(*k) != Some(*v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         if !added.is_empty() {
             kms.tag_resource(ctx, id, &added).await?;
         }
@@ -625,10 +765,18 @@ fn data_type_name(t: SecretDataType) -> &'static str {
 
 /// `extended_config` with the custom data merged in as its `CustomData`, as CreateSecret takes it.
 fn extended_config_with_custom_data(inputs: &AlicloudKmsSecretInputs) -> Option<String> {
-    let custom = inputs.extended_config_custom_data.as_ref().or(inputs.custom_data.as_ref());
-    let Some(custom) = custom else { return inputs.extended_config.clone() };
-    let mut config: serde_json::Map<String, Value> =
-        inputs.extended_config.as_deref().and_then(|c| serde_json::from_str(c).ok()).unwrap_or_default();
+    let custom = inputs
+        .extended_config_custom_data
+        .as_ref()
+        .or(inputs.custom_data.as_ref());
+    let Some(custom) = custom else {
+        return inputs.extended_config.clone();
+    };
+    let mut config: serde_json::Map<String, Value> = inputs
+        .extended_config
+        .as_deref()
+        .and_then(|c| serde_json::from_str(c).ok())
+        .unwrap_or_default();
     config.insert("CustomData".into(), serde_json::to_value(custom).unwrap_or_default());
     Some(Value::Object(config).to_string())
 }

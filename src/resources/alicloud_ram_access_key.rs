@@ -1,20 +1,20 @@
 //! `alicloud_ram_access_key`: an AccessKey of an Alibaba Cloud RAM user.
 
-use super::aws_iam_access_key::{pgp_key_form, KeyStatus};
-use super::rules::{str_prop, Rule};
+use super::aws_iam_access_key::{KeyStatus, pgp_key_form};
+use super::rules::{Rule, str_prop};
 use super::{Context, Found, Resource, ResourceInfo, Timeouts};
-use crate::protocol::PropertyMap;
-use crate::provider::error::ProviderError;
 use crate::cloud::alicloud::ram::{AccessKey, RamClient};
 use crate::cloud::error::CloudError;
+use crate::protocol::PropertyMap;
 use crate::protocol::envelope::wrap_secret;
+use crate::provider::error::ProviderError;
+use crate::secrets::Secret;
 use crate::secrets::pgp_source::resolve_pgp_key;
 use crate::secrets::secret_file::{check_writable, write_private};
-use crate::secrets::Secret;
 use async_trait::async_trait;
-use std::path::Path;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 
 /// Provides a RAM Access Key resource. Set `secret_file` or `pgp_key` if you want to keep the
 /// access key secret out of the state; otherwise it is returned in `secret`, flagged secret.
@@ -81,8 +81,16 @@ pub struct AlicloudRamAccessKeyOutputs {
 pub struct AlicloudRamAccessKey;
 
 const RULES: &[Rule] = &[
-    Rule { name: "pgp_key form", property: "pgp_key", check: pgp_key_form },
-    Rule { name: "secret_file is a file path", property: "secret_file", check: secret_file_path },
+    Rule {
+        name: "pgp_key form",
+        property: "pgp_key",
+        check: pgp_key_form,
+    },
+    Rule {
+        name: "secret_file is a file path",
+        property: "secret_file",
+        check: secret_file_path,
+    },
 ];
 
 fn secret_file_path(inputs: &PropertyMap) -> Option<String> {
@@ -141,7 +149,11 @@ impl Resource for AlicloudRamAccessKey {
         match &recipient {
             Some(recipient) => {
                 let encrypted = recipient.encrypt(secret.expose().as_bytes()).map_err(|e| {
-                    partially(&outputs, &Some(secret.clone()), format!("encrypting the secret failed: {}", e.message()))
+                    partially(
+                        &outputs,
+                        &Some(secret.clone()),
+                        format!("encrypting the secret failed: {}", e.message()),
+                    )
                 })?;
                 outputs.key_fingerprint = Some(recipient.fingerprint().to_string());
                 outputs.encrypted_secret = Some(encrypted);
@@ -152,13 +164,24 @@ impl Resource for AlicloudRamAccessKey {
 
         if let Some(path) = &inputs.secret_file {
             let contents = serde_json::json!({"AccessKeyId": key.access_key_id, "AccessKeySecret": secret.expose()});
-            write_private(Path::new(path), contents.to_string().as_bytes())
-                .map_err(|e| partially(&outputs, &Some(secret.clone()), format!("writing secret_file {path} failed: {e}")))?;
+            write_private(Path::new(path), contents.to_string().as_bytes()).map_err(|e| {
+                partially(
+                    &outputs,
+                    &Some(secret.clone()),
+                    format!("writing secret_file {path} failed: {e}"),
+                )
+            })?;
         }
         if inputs.status == Some(KeyStatus::Inactive) {
             ram.update_access_key(ctx, user, &key.access_key_id, "Inactive")
                 .await
-                .map_err(|e| partially(&outputs, &Some(secret.clone()), format!("setting its status to Inactive failed: {e}")))?;
+                .map_err(|e| {
+                    partially(
+                        &outputs,
+                        &Some(secret.clone()),
+                        format!("setting its status to Inactive failed: {e}"),
+                    )
+                })?;
             outputs.inputs.status = Some(KeyStatus::Inactive);
         }
         Ok((key.access_key_id, outputs))
@@ -187,20 +210,33 @@ impl Resource for AlicloudRamAccessKey {
             Err(e) if e.has_code("EntityNotExist.User") => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        let Some(key) = keys.into_iter().find(|k| k.access_key_id == key_id) else { return Ok(None) };
+        let Some(key) = keys.into_iter().find(|k| k.access_key_id == key_id) else {
+            return Ok(None);
+        };
         base.id = key.access_key_id.clone();
         base.inputs.status = Some(parse_status(&key.status));
         base.create_time = key.create_date.or(base.create_time);
-        Ok(Some(Found { id: key.access_key_id, inputs: base.inputs.clone(), outputs: base }))
+        Ok(Some(Found {
+            id: key.access_key_id,
+            inputs: base.inputs.clone(),
+            outputs: base,
+        }))
     }
 
-    async fn update(&self, ctx: &Context, id: &str, olds: Self::Outputs, news: Self::Inputs) -> Result<Self::Outputs, ProviderError> {
+    async fn update(
+        &self,
+        ctx: &Context,
+        id: &str,
+        olds: Self::Outputs,
+        news: Self::Inputs,
+    ) -> Result<Self::Outputs, ProviderError> {
         let mut outputs = olds.clone();
         outputs.inputs = news.clone();
         match news.status {
             Some(status) if olds.inputs.status != Some(status) => {
                 let ram = ctx.clouds.alicloud_ram()?;
-                ram.update_access_key(ctx, news.user_name.as_deref(), id, status.as_str()).await?;
+                ram.update_access_key(ctx, news.user_name.as_deref(), id, status.as_str())
+                    .await?;
             }
             // Unset status keeps the cloud's value (it is computed).
             None => outputs.inputs.status = olds.inputs.status,
@@ -211,7 +247,10 @@ impl Resource for AlicloudRamAccessKey {
 
     async fn delete(&self, ctx: &Context, id: &str, outputs: Self::Outputs) -> Result<(), ProviderError> {
         let ram = ctx.clouds.alicloud_ram()?;
-        match ram.delete_access_key(ctx, outputs.inputs.user_name.as_deref(), id).await {
+        match ram
+            .delete_access_key(ctx, outputs.inputs.user_name.as_deref(), id)
+            .await
+        {
             Err(e) if e.has_code("EntityNotExist.User.AccessKey") || e.has_code("EntityNotExist.User") => Ok(()),
             other => Ok(other?),
         }
@@ -229,16 +268,32 @@ impl AlicloudRamAccessKeyOutputs {
 
     /// The state of an imported key: no secret, no file.
     fn imported(inputs: AlicloudRamAccessKeyInputs, id: String) -> Self {
-        AlicloudRamAccessKeyOutputs { inputs, id, create_time: None, secret: None, key_fingerprint: None, encrypted_secret: None }
+        AlicloudRamAccessKeyOutputs {
+            inputs,
+            id,
+            create_time: None,
+            secret: None,
+            key_fingerprint: None,
+            encrypted_secret: None,
+        }
     }
 }
 
 fn empty_inputs() -> AlicloudRamAccessKeyInputs {
-    AlicloudRamAccessKeyInputs { user_name: None, status: None, secret_file: None, pgp_key: None }
+    AlicloudRamAccessKeyInputs {
+        user_name: None,
+        status: None,
+        secret_file: None,
+        pgp_key: None,
+    }
 }
 
 fn parse_status(status: &str) -> KeyStatus {
-    if status == "Inactive" { KeyStatus::Inactive } else { KeyStatus::Active }
+    if status == "Inactive" {
+        KeyStatus::Inactive
+    } else {
+        KeyStatus::Active
+    }
 }
 
 /// CreateAccessKey, reconciled: the limit error names the user's keys, and a lost reply is
@@ -246,7 +301,9 @@ fn parse_status(status: &str) -> KeyStatus {
 /// secret can never be learned) and the create is tried once more.
 async fn create_reconciled(ctx: &Context, ram: &RamClient, user: Option<&str>) -> Result<AccessKey, ProviderError> {
     let before = ram.list_access_keys(ctx, user).await?;
-    let who = user.map(|u| format!("RAM user {u}")).unwrap_or_else(|| "the provider's own identity".into());
+    let who = user
+        .map(|u| format!("RAM user {u}"))
+        .unwrap_or_else(|| "the provider's own identity".into());
     let limit = |source: CloudError, keys: &[AccessKey]| {
         let ids: Vec<&str> = keys.iter().map(|k| k.access_key_id.as_str()).collect();
         ProviderError::Explained {
@@ -262,8 +319,10 @@ async fn create_reconciled(ctx: &Context, ram: &RamClient, user: Option<&str>) -
         Err(e) if e.has_code("LimitExceeded.User.AccessKey") => Err(limit(e, &before)),
         Err(e) if e.is_ambiguous() => {
             let after = ram.list_access_keys(ctx, user).await?;
-            let orphans: Vec<&AccessKey> =
-                after.iter().filter(|k| !before.iter().any(|b| b.access_key_id == k.access_key_id)).collect();
+            let orphans: Vec<&AccessKey> = after
+                .iter()
+                .filter(|k| !before.iter().any(|b| b.access_key_id == k.access_key_id))
+                .collect();
             for orphan in &orphans {
                 tracing::warn!(access_key_id = %orphan.access_key_id, error = %e,
                     "CreateAccessKey lost its reply but minted a key; deleting it, since its secret cannot be recovered");
@@ -300,5 +359,10 @@ fn partially(outputs: &AlicloudRamAccessKeyOutputs, secret: &Option<Secret<Strin
             map.insert(name.to_string(), wrap_secret(value));
         }
     }
-    ProviderError::PartiallyCreated { type_name: AlicloudRamAccessKey::TYPE, id: state.id.clone(), outputs: map, reason }
+    ProviderError::PartiallyCreated {
+        type_name: AlicloudRamAccessKey::TYPE,
+        id: state.id.clone(),
+        outputs: map,
+        reason,
+    }
 }

@@ -152,11 +152,7 @@ impl Resource for AwsIamAccessKey {
         RULES
     }
 
-    async fn create(
-        &self,
-        ctx: &Context,
-        inputs: Self::Inputs,
-    ) -> Result<(String, Self::Outputs), ProviderError> {
+    async fn create(&self, ctx: &Context, inputs: Self::Inputs) -> Result<(String, Self::Outputs), ProviderError> {
         // A bad pgp_key must fail before a key is minted: its secret could never be shown again.
         let recipient = match &inputs.pgp_key {
             Some(arg) => Some(
@@ -282,12 +278,7 @@ impl Resource for AwsIamAccessKey {
         Ok(outputs)
     }
 
-    async fn delete(
-        &self,
-        ctx: &Context,
-        id: &str,
-        outputs: Self::Outputs,
-    ) -> Result<(), ProviderError> {
+    async fn delete(&self, ctx: &Context, id: &str, outputs: Self::Outputs) -> Result<(), ProviderError> {
         let iam = ctx.clouds.iam()?;
         match iam.delete_access_key(ctx, &outputs.inputs.user, id).await {
             Ok(()) => Ok(()),
@@ -319,12 +310,9 @@ fn rfc3339(text: &str) -> String {
         .map(|t| t.with_timezone(&chrono::Utc))
         .ok()
         .or_else(|| {
-            chrono::NaiveDateTime::parse_from_str(
-                text.trim_end_matches('Z'),
-                "%Y-%m-%dT%H:%M:%S%.f",
-            )
-            .ok()
-            .map(|t| t.and_utc())
+            chrono::NaiveDateTime::parse_from_str(text.trim_end_matches('Z'), "%Y-%m-%dT%H:%M:%S%.f")
+                .ok()
+                .map(|t| t.and_utc())
         });
     parsed
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
@@ -332,11 +320,7 @@ fn rfc3339(text: &str) -> String {
 }
 
 /// CreateAccessKey, waiting a bounded time for a user IAM does not see yet.
-async fn create_key(
-    ctx: &Context,
-    iam: &IamClient,
-    user: &str,
-) -> Result<NewAccessKey, ProviderError> {
+async fn create_key(ctx: &Context, iam: &IamClient, user: &str) -> Result<NewAccessKey, ProviderError> {
     let started = Instant::now();
     let budget = USER_VISIBILITY_WAIT.min(ctx.deadline.saturating_duration_since(started) / 2);
     let mut wait = Duration::from_secs(1);
@@ -367,11 +351,7 @@ async fn create_key(
 }
 
 /// One CreateAccessKey with its limit error explained and a lost reply reconciled.
-async fn create_reconciled(
-    ctx: &Context,
-    iam: &IamClient,
-    user: &str,
-) -> Result<NewAccessKey, ProviderError> {
+async fn create_reconciled(ctx: &Context, iam: &IamClient, user: &str) -> Result<NewAccessKey, ProviderError> {
     let before = iam.list_access_keys(ctx, user).await?;
     let first = match iam.create_access_key(ctx, user).await {
         Ok(key) => return Ok(key),
@@ -520,9 +500,7 @@ fn wire_outputs(outputs: &AwsIamAccessKeyOutputs) -> Result<PropertyMap, Provide
         "encrypted_secret",
         "encrypted_ses_smtp_password_v4",
     ];
-    let Value::Object(map) =
-        serde_json::to_value(outputs).map_err(|e| ProviderError::Internal(e.to_string()))?
-    else {
+    let Value::Object(map) = serde_json::to_value(outputs).map_err(|e| ProviderError::Internal(e.to_string()))? else {
         return Err(ProviderError::Internal("outputs are not an object".into()));
     };
     Ok(map
@@ -546,10 +524,7 @@ mod tests {
     #[test]
     fn dates_become_rfc3339_utc_seconds() {
         assert_eq!(rfc3339("2015-03-09T18:39:23Z"), "2015-03-09T18:39:23Z");
-        assert_eq!(
-            rfc3339("2015-03-09T18:39:23.123+00:00"),
-            "2015-03-09T18:39:23Z"
-        );
+        assert_eq!(rfc3339("2015-03-09T18:39:23.123+00:00"), "2015-03-09T18:39:23Z");
         assert_eq!(rfc3339("2015-03-09T20:39:23+02:00"), "2015-03-09T18:39:23Z");
         assert_eq!(rfc3339("2015-03-09T18:39:23.5"), "2015-03-09T18:39:23Z");
         assert_eq!(rfc3339("garbage"), "garbage");

@@ -4,8 +4,8 @@ use super::rules::Rule;
 use super::schema_doc::SchemaDoc;
 use crate::protocol::envelope::{is_unknown, unwrap_all, wrap_secret};
 use crate::protocol::{CheckResponse, Failure, PropertyMap};
-use jsonschema::error::ValidationErrorKind;
 use jsonschema::Validator;
+use jsonschema::error::ValidationErrorKind;
 use serde_json::Value;
 
 /// Validates and normalizes `news`.
@@ -25,10 +25,14 @@ pub fn check(doc: &SchemaDoc, validator: &Validator, rules: &[Rule], news: Prope
         .filter(|err| !under_unknown(&instance, err.instance_path().as_str()))
         .flat_map(|err| describe(err.instance_path().as_str(), err.kind(), doc))
         .collect();
-    let Value::Object(plain) = instance else { unreachable!("built from an object") };
-    failures.extend(rules.iter().filter_map(|rule| {
-        (rule.check)(&plain).map(|reason| Failure::new(rule.property, reason))
-    }));
+    let Value::Object(plain) = instance else {
+        unreachable!("built from an object")
+    };
+    failures.extend(
+        rules
+            .iter()
+            .filter_map(|rule| (rule.check)(&plain).map(|reason| Failure::new(rule.property, reason))),
+    );
     failures.sort_by(|a, b| a.property.cmp(&b.property).then(a.reason.cmp(&b.reason)));
     failures.dedup();
 
@@ -80,7 +84,11 @@ fn dotted(pointer: &str) -> String {
 }
 
 fn join(path: &str, name: &str) -> String {
-    if path.is_empty() { name.to_string() } else { format!("{path}.{name}") }
+    if path.is_empty() {
+        name.to_string()
+    } else {
+        format!("{path}.{name}")
+    }
 }
 
 /// Turns one schema error into failures. Messages name the rule, never the value (it may be secret).
@@ -90,7 +98,11 @@ fn describe(pointer: &str, kind: &ValidationErrorKind, doc: &SchemaDoc) -> Vec<F
     match kind {
         ValidationErrorKind::AdditionalProperties { unexpected }
         | ValidationErrorKind::UnevaluatedProperties { unexpected } => {
-            let valid: Vec<&str> = if path.is_empty() { doc.inputs.keys().map(String::as_str).collect() } else { vec![] };
+            let valid: Vec<&str> = if path.is_empty() {
+                doc.inputs.keys().map(String::as_str).collect()
+            } else {
+                vec![]
+            };
             unexpected
                 .iter()
                 .map(|name| {
@@ -111,7 +123,11 @@ fn describe(pointer: &str, kind: &ValidationErrorKind, doc: &SchemaDoc) -> Vec<F
         ValidationErrorKind::Enum { options } => {
             let options: Vec<String> = options
                 .as_array()
-                .map(|o| o.iter().map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())).collect())
+                .map(|o| {
+                    o.iter()
+                        .map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))
+                        .collect()
+                })
                 .unwrap_or_default();
             one(format!("must be one of: {}", options.join(", ")))
         }
@@ -143,7 +159,11 @@ fn allowed_values(doc: &SchemaDoc, path: &str) -> Option<Vec<String>> {
     loop {
         if let Some(target) = schema.get("$ref").and_then(Value::as_str) {
             schema = &defs[target.strip_prefix("#/$defs/")?];
-        } else if let Some(branch) = schema.get("anyOf").and_then(Value::as_array).and_then(|b| b.iter().find(|s| s.get("$ref").is_some())) {
+        } else if let Some(branch) = schema
+            .get("anyOf")
+            .and_then(Value::as_array)
+            .and_then(|b| b.iter().find(|s| s.get("$ref").is_some()))
+        {
             schema = branch;
         } else {
             break;
@@ -175,7 +195,11 @@ fn type_words(debug: &str) -> String {
         .filter(|t| debug.to_lowercase().contains(t))
         .filter(|t| *t != "null")
         .collect();
-    if names.is_empty() { debug.to_string() } else { names.join(" or ") }
+    if names.is_empty() {
+        debug.to_string()
+    } else {
+        names.join(" or ")
+    }
 }
 
 #[cfg(test)]

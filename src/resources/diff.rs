@@ -40,7 +40,12 @@ pub fn diff(
     response.changes = !response.detailed_diff.is_empty();
     if response.replaces.is_empty() {
         let changed: BTreeSet<&String> = response.detailed_diff.keys().collect();
-        response.stables = doc.outputs.keys().filter(|name| !changed.contains(name)).cloned().collect();
+        response.stables = doc
+            .outputs
+            .keys()
+            .filter(|name| !changed.contains(name))
+            .cloned()
+            .collect();
     } else {
         response.delete_before_replace = delete_before_replace(&olds, &news);
     }

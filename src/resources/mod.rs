@@ -11,9 +11,9 @@ pub mod aws_iam_access_key;
 mod check;
 pub mod context;
 mod diff;
-pub mod oci_shared;
 pub mod oci_identity_auth_token;
 pub mod oci_identity_customer_secret_key;
+pub mod oci_shared;
 pub mod registry;
 pub mod rules;
 pub mod schema_doc;
@@ -28,7 +28,7 @@ use crate::protocol::PropertyMap;
 use crate::provider::error::ProviderError;
 use async_trait::async_trait;
 use schemars::JsonSchema;
-use serde::{de::DeserializeOwned, Serialize};
+use serde::{Serialize, de::DeserializeOwned};
 
 /// Static facts about a resource type that its Rust types cannot say.
 #[derive(Debug, Clone, Copy)]
@@ -54,7 +54,11 @@ pub struct Timeouts {
 
 impl Timeouts {
     /// Five minutes for everything: the Terraform providers' usual default.
-    pub const FIVE_MINUTES: Timeouts = Timeouts { create: 300, update: 300, delete: 300 };
+    pub const FIVE_MINUTES: Timeouts = Timeouts {
+        create: 300,
+        update: 300,
+        delete: 300,
+    };
 }
 
 /// What `read` finds.
@@ -122,4 +126,3 @@ pub trait Resource: Send + Sync + 'static {
     /// Deletes the resource; one already gone counts as deleted.
     async fn delete(&self, ctx: &Context, id: &str, outputs: Self::Outputs) -> Result<(), ProviderError>;
 }
-

@@ -60,7 +60,11 @@ impl Resource for OciIdentityAuthToken {
         ResourceInfo {
             cloud: "oci",
             import: "`users/{userId}/authTokens/{id}`. The token itself is not available for imported resources.",
-            timeouts: Timeouts { create: 1200, update: 1200, delete: 1200 },
+            timeouts: Timeouts {
+                create: 1200,
+                update: 1200,
+                delete: 1200,
+            },
         }
     }
 
@@ -82,7 +86,13 @@ impl Resource for OciIdentityAuthToken {
         oci_shared::read::<Self>(ctx, id, inputs, outputs).await
     }
 
-    async fn update(&self, ctx: &Context, id: &str, olds: Self::Outputs, news: Self::Inputs) -> Result<Self::Outputs, ProviderError> {
+    async fn update(
+        &self,
+        ctx: &Context,
+        id: &str,
+        olds: Self::Outputs,
+        news: Self::Inputs,
+    ) -> Result<Self::Outputs, ProviderError> {
         oci_shared::update::<Self>(ctx, id, olds, news).await
     }
 
@@ -104,11 +114,24 @@ impl OciCredentialType for OciIdentityAuthToken {
     }
 
     fn new_inputs(user_id: String, label: String) -> Self::Inputs {
-        OciIdentityAuthTokenInputs { description: label, user_id }
+        OciIdentityAuthTokenInputs {
+            description: label,
+            user_id,
+        }
     }
 
-    fn new_outputs(inputs: Self::Inputs, id: String, lifecycle: OciLifecycle, secret: Option<Secret<String>>) -> Self::Outputs {
-        OciIdentityAuthTokenOutputs { inputs, id, lifecycle, token: secret }
+    fn new_outputs(
+        inputs: Self::Inputs,
+        id: String,
+        lifecycle: OciLifecycle,
+        secret: Option<Secret<String>>,
+    ) -> Self::Outputs {
+        OciIdentityAuthTokenOutputs {
+            inputs,
+            id,
+            lifecycle,
+            token: secret,
+        }
     }
 
     fn split_outputs(outputs: Self::Outputs) -> (Self::Inputs, Option<Secret<String>>) {

@@ -62,7 +62,11 @@ impl Resource for OciIdentityCustomerSecretKey {
         ResourceInfo {
             cloud: "oci",
             import: "`users/{userId}/customerSecretKeys/{id}`. The key itself is not available for imported resources.",
-            timeouts: Timeouts { create: 1200, update: 1200, delete: 1200 },
+            timeouts: Timeouts {
+                create: 1200,
+                update: 1200,
+                delete: 1200,
+            },
         }
     }
 
@@ -84,7 +88,13 @@ impl Resource for OciIdentityCustomerSecretKey {
         oci_shared::read::<Self>(ctx, id, inputs, outputs).await
     }
 
-    async fn update(&self, ctx: &Context, id: &str, olds: Self::Outputs, news: Self::Inputs) -> Result<Self::Outputs, ProviderError> {
+    async fn update(
+        &self,
+        ctx: &Context,
+        id: &str,
+        olds: Self::Outputs,
+        news: Self::Inputs,
+    ) -> Result<Self::Outputs, ProviderError> {
         oci_shared::update::<Self>(ctx, id, olds, news).await
     }
 
@@ -106,11 +116,24 @@ impl OciCredentialType for OciIdentityCustomerSecretKey {
     }
 
     fn new_inputs(user_id: String, label: String) -> Self::Inputs {
-        OciIdentityCustomerSecretKeyInputs { display_name: label, user_id }
+        OciIdentityCustomerSecretKeyInputs {
+            display_name: label,
+            user_id,
+        }
     }
 
-    fn new_outputs(inputs: Self::Inputs, id: String, lifecycle: OciLifecycle, secret: Option<Secret<String>>) -> Self::Outputs {
-        OciIdentityCustomerSecretKeyOutputs { inputs, id, lifecycle, key: secret }
+    fn new_outputs(
+        inputs: Self::Inputs,
+        id: String,
+        lifecycle: OciLifecycle,
+        secret: Option<Secret<String>>,
+    ) -> Self::Outputs {
+        OciIdentityCustomerSecretKeyOutputs {
+            inputs,
+            id,
+            lifecycle,
+            key: secret,
+        }
     }
 
     fn split_outputs(outputs: Self::Outputs) -> (Self::Inputs, Option<Secret<String>>) {

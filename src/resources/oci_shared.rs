@@ -2,11 +2,11 @@
 //! and the whole create/read/update/delete lifecycle. Each type says what is particular to it
 //! (kind, label, secret, its Inputs and Outputs) by implementing [`OciCredentialType`].
 
-use super::rules::{str_prop, Rule};
+use super::rules::{Rule, str_prop};
 use super::{Context, Found, Resource};
 use crate::cloud::error::CloudError;
 use crate::cloud::oci::client::{Credential, CredentialKind, IdentityClient};
-use crate::cloud::retry::{with_retries, Idempotency};
+use crate::cloud::retry::{Idempotency, with_retries};
 use crate::protocol::PropertyMap;
 use crate::provider::error::ProviderError;
 use crate::secrets::Secret;
@@ -18,11 +18,16 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 /// `ocid1.user.<realm>.[region][.future use].<unique id>`.
-static USER_OCID: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^ocid1\.user\.[a-z0-9]+\.[a-z0-9-]*(\.[a-z0-9-]+)?\.[a-z0-9]+$").expect("valid regex"));
+static USER_OCID: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^ocid1\.user\.[a-z0-9]+\.[a-z0-9-]*(\.[a-z0-9-]+)?\.[a-z0-9]+$").expect("valid regex")
+});
 
 /// The `user_id` rule both OCI types use.
-pub const USER_ID_RULE: Rule = Rule { name: "user_id is a user OCID", property: "user_id", check: user_ocid };
+pub const USER_ID_RULE: Rule = Rule {
+    name: "user_id is a user OCID",
+    property: "user_id",
+    check: user_ocid,
+};
 
 fn user_ocid(inputs: &PropertyMap) -> Option<String> {
     let value = str_prop(inputs, "user_id")?;
@@ -67,14 +72,22 @@ pub trait OciCredentialType: Resource<Inputs: Clone> {
     /// The inputs of a credential found in the cloud.
     fn new_inputs(user_id: String, label: String) -> Self::Inputs;
     /// The outputs from their parts.
-    fn new_outputs(inputs: Self::Inputs, id: String, lifecycle: OciLifecycle, secret: Option<Secret<String>>) -> Self::Outputs;
+    fn new_outputs(
+        inputs: Self::Inputs,
+        id: String,
+        lifecycle: OciLifecycle,
+        secret: Option<Secret<String>>,
+    ) -> Self::Outputs;
     /// The inputs and the secret inside a state.
     fn split_outputs(outputs: Self::Outputs) -> (Self::Inputs, Option<Secret<String>>);
 }
 
 /// Creates a credential and waits for it to become ACTIVE; if it does not, the resource is
 /// partially created (the secret is shown only now, so it is kept in the partial state).
-pub async fn create<T: OciCredentialType>(ctx: &Context, inputs: T::Inputs) -> Result<(String, T::Outputs), ProviderError> {
+pub async fn create<T: OciCredentialType>(
+    ctx: &Context,
+    inputs: T::Inputs,
+) -> Result<(String, T::Outputs), ProviderError> {
     let client = ctx.clouds.oci_identity()?;
     let user = T::user_id(&inputs).to_owned();
     // One retry token per create: a retry after a lost answer gets the same secret back.
@@ -91,7 +104,13 @@ pub async fn create<T: OciCredentialType>(ctx: &Context, inputs: T::Inputs) -> R
     let secret = created.secret.clone().map(Secret::new);
     let waited = wait_active(
         ctx,
-        || async { Ok(client.list_credentials(T::KIND, &user).await?.into_iter().find(|c| c.id == id)) },
+        || async {
+            Ok(client
+                .list_credentials(T::KIND, &user)
+                .await?
+                .into_iter()
+                .find(|c| c.id == id))
+        },
         |c: &Credential| c.lifecycle_state.as_deref(),
     )
     .await;
@@ -120,14 +139,20 @@ pub async fn read<T: OciCredentialType>(
     let Some(list) = list_or_none(ctx, || client.list_credentials(T::KIND, &user)).await? else {
         return Ok(None);
     };
-    let Some(found) = list.into_iter().find(|c| c.id == cred_id) else { return Ok(None) };
+    let Some(found) = list.into_iter().find(|c| c.id == cred_id) else {
+        return Ok(None);
+    };
     if is_gone(found.lifecycle_state.as_deref()) {
         return Ok(None);
     }
     let found_inputs = T::new_inputs(found.user_id.clone(), found.label.clone().unwrap_or_default());
     // The cloud never shows the secret again: keep the one from the state.
     let found_outputs = outputs_of::<T>(found_inputs.clone(), &found, secret.flatten());
-    Ok(Some(Found { id: cred_id, inputs: found_inputs, outputs: found_outputs }))
+    Ok(Some(Found {
+        id: cred_id,
+        inputs: found_inputs,
+        outputs: found_outputs,
+    }))
 }
 
 /// Sets the label, the only updatable input.
@@ -140,8 +165,10 @@ pub async fn update<T: OciCredentialType>(
     let client = ctx.clouds.oci_identity()?;
     let (old_inputs, secret) = T::split_outputs(olds);
     let user = T::user_id(&old_inputs);
-    let updated =
-        with_retries(ctx, Idempotency::Idempotent, || client.update_credential(T::KIND, user, id, T::label(&news))).await?;
+    let updated = with_retries(ctx, Idempotency::Idempotent, || {
+        client.update_credential(T::KIND, user, id, T::label(&news))
+    })
+    .await?;
     Ok(outputs_of::<T>(news, &updated, secret))
 }
 
@@ -150,12 +177,20 @@ pub async fn delete<T: OciCredentialType>(ctx: &Context, id: &str, outputs: T::O
     let client = ctx.clouds.oci_identity()?;
     let (inputs, _) = T::split_outputs(outputs);
     let user = T::user_id(&inputs);
-    with_retries(ctx, Idempotency::Idempotent, || client.delete_credential(T::KIND, user, id)).await?;
+    with_retries(ctx, Idempotency::Idempotent, || {
+        client.delete_credential(T::KIND, user, id)
+    })
+    .await?;
     Ok(())
 }
 
 fn outputs_of<T: OciCredentialType>(inputs: T::Inputs, c: &Credential, secret: Option<Secret<String>>) -> T::Outputs {
-    let lifecycle = lifecycle(c.lifecycle_state.as_deref(), c.inactive_status, c.time_created.as_deref(), c.time_expires.as_deref());
+    let lifecycle = lifecycle(
+        c.lifecycle_state.as_deref(),
+        c.inactive_status,
+        c.time_created.as_deref(),
+        c.time_expires.as_deref(),
+    );
     T::new_outputs(inputs, c.id.clone(), lifecycle, secret)
 }
 
@@ -166,7 +201,12 @@ const FIRST_POLL_DELAY: Duration = Duration::from_millis(500);
 const MAX_POLL_DELAY: Duration = Duration::from_secs(10);
 
 /// The lifecycle attributes as the provider stores them: RFC 3339 times, the status as text.
-pub fn lifecycle(state: Option<&str>, inactive: Option<i64>, created: Option<&str>, expires: Option<&str>) -> OciLifecycle {
+pub fn lifecycle(
+    state: Option<&str>,
+    inactive: Option<i64>,
+    created: Option<&str>,
+    expires: Option<&str>,
+) -> OciLifecycle {
     OciLifecycle {
         state: state.map(str::to_owned),
         inactive_state: inactive.map(|n| n.to_string()),
@@ -178,7 +218,10 @@ pub fn lifecycle(state: Option<&str>, inactive: Option<i64>, created: Option<&st
 /// Normalizes a timestamp to RFC 3339 with milliseconds and `Z`; passes through what does not parse.
 fn rfc3339(value: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(value)
-        .map(|t| t.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .map(|t| {
+            t.with_timezone(&chrono::Utc)
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        })
         .unwrap_or_else(|_| value.to_owned())
 }
 
@@ -195,7 +238,11 @@ pub fn parse_import_id(id: &str, kind: CredentialKind) -> Option<(String, String
 }
 
 /// The user and credential OCIDs of a `read`: from an import id, or from the prior state.
-pub fn read_target(id: &str, kind: CredentialKind, user_from_state: Option<&str>) -> Result<(String, String), ProviderError> {
+pub fn read_target(
+    id: &str,
+    kind: CredentialKind,
+    user_from_state: Option<&str>,
+) -> Result<(String, String), ProviderError> {
     if let Some(found) = parse_import_id(id, kind) {
         return Ok(found);
     }
@@ -243,7 +290,12 @@ pub async fn explain_create_error(
             .await
             .ok()
             .flatten()
-            .map(|v| v.into_iter().filter(|c| !is_gone(c.lifecycle_state.as_deref())).map(|c| c.id).collect::<Vec<_>>());
+            .map(|v| {
+                v.into_iter()
+                    .filter(|c| !is_gone(c.lifecycle_state.as_deref()))
+                    .map(|c| c.id)
+                    .collect::<Vec<_>>()
+            });
         let existing = match existing {
             Some(ids) if !ids.is_empty() => format!(" (existing: {})", ids.join(", ")),
             _ => String::new(),
@@ -271,7 +323,11 @@ pub async fn explain_create_error(
 
 /// Polls (a list, via `poll`) until the credential is ACTIVE; bounded by the context's deadline
 /// and stopped by its cancellation. Returns the last seen item.
-pub async fn wait_active<T, F, Fut>(ctx: &Context, mut poll: F, state_of: fn(&T) -> Option<&str>) -> Result<T, CloudError>
+pub async fn wait_active<T, F, Fut>(
+    ctx: &Context,
+    mut poll: F,
+    state_of: fn(&T) -> Option<&str>,
+) -> Result<T, CloudError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Option<T>, CloudError>>,
@@ -281,7 +337,10 @@ where
         match with_retries(ctx, Idempotency::Idempotent, &mut poll).await? {
             Some(item) if state_of(&item) == Some("ACTIVE") => return Ok(item),
             Some(item) if is_gone(state_of(&item)) => {
-                return Err(CloudError::Decode { service: "Identity", detail: "the credential was deleted while it was being created".into() });
+                return Err(CloudError::Decode {
+                    service: "Identity",
+                    detail: "the credential was deleted while it was being created".into(),
+                });
             }
             _ => {}
         }
@@ -310,13 +369,25 @@ mod tests {
     #[test]
     fn import_ids() {
         assert_eq!(
-            parse_import_id("users/ocid1.user.oc1..a/authTokens/ocid1.credential.oc1..b", CredentialKind::AuthToken),
+            parse_import_id(
+                "users/ocid1.user.oc1..a/authTokens/ocid1.credential.oc1..b",
+                CredentialKind::AuthToken
+            ),
             Some(("ocid1.user.oc1..a".into(), "ocid1.credential.oc1..b".into()))
         );
-        assert_eq!(parse_import_id("users/u/customerSecretKeys/k", CredentialKind::AuthToken), None);
-        assert_eq!(parse_import_id("ocid1.credential.oc1..b", CredentialKind::AuthToken), None);
+        assert_eq!(
+            parse_import_id("users/u/customerSecretKeys/k", CredentialKind::AuthToken),
+            None
+        );
+        assert_eq!(
+            parse_import_id("ocid1.credential.oc1..b", CredentialKind::AuthToken),
+            None
+        );
         assert!(read_target("x", CredentialKind::CustomerSecretKey, None).is_err());
-        assert_eq!(read_target("k", CredentialKind::CustomerSecretKey, Some("u")).unwrap(), ("u".into(), "k".into()));
+        assert_eq!(
+            read_target("k", CredentialKind::CustomerSecretKey, Some("u")).unwrap(),
+            ("u".into(), "k".into())
+        );
     }
 
     #[test]

@@ -16,11 +16,15 @@ pub fn all() -> Registry {
     let list: Vec<Arc<dyn DynResource>> = vec![
         Arc::new(Typed::new(aws_iam_access_key::AwsIamAccessKey)),
         Arc::new(Typed::new(oci_identity_auth_token::OciIdentityAuthToken)),
-        Arc::new(Typed::new(oci_identity_customer_secret_key::OciIdentityCustomerSecretKey)),
+        Arc::new(Typed::new(
+            oci_identity_customer_secret_key::OciIdentityCustomerSecretKey,
+        )),
         Arc::new(Typed::new(alicloud_ram_access_key::AlicloudRamAccessKey)),
         Arc::new(Typed::new(alicloud_kms_secret::AlicloudKmsSecret)),
     ];
-    Registry { types: list.into_iter().map(|r| (r.type_name(), r)).collect() }
+    Registry {
+        types: list.into_iter().map(|r| (r.type_name(), r)).collect(),
+    }
 }
 
 impl Registry {

@@ -3,7 +3,7 @@
 //! A rule reads the plain (unwrapped) inputs and returns a reason when it fails. A rule whose
 //! properties are absent, of the wrong type (the schema reports that) or unknown (a preview) passes.
 
-use crate::protocol::{envelope::is_unknown, PropertyMap};
+use crate::protocol::{PropertyMap, envelope::is_unknown};
 use serde_json::Value;
 
 /// One validation rule.

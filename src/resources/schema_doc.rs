@@ -6,7 +6,7 @@
 
 use super::{Resource, ResourceInfo};
 use schemars::generate::SchemaSettings;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
 /// Extension keyword: changing the property replaces the resource (Terraform's ForceNew).
@@ -72,7 +72,11 @@ pub fn build<R: Resource>() -> SchemaDoc {
         }
     }
     let description = inputs.get("description").cloned().unwrap_or(Value::Null);
-    let ResourceInfo { cloud, import, timeouts } = R::info();
+    let ResourceInfo {
+        cloud,
+        import,
+        timeouts,
+    } = R::info();
     defs.insert("inputs".into(), Value::Object(inputs));
     defs.insert("outputs".into(), Value::Object(outputs));
     let document = json!({
@@ -87,7 +91,11 @@ pub fn build<R: Resource>() -> SchemaDoc {
     });
     let inputs = property_metas(&document, "inputs");
     let outputs = property_metas(&document, "outputs");
-    SchemaDoc { document, inputs, outputs }
+    SchemaDoc {
+        document,
+        inputs,
+        outputs,
+    }
 }
 
 /// A schema that validates the inputs of the document.
@@ -101,9 +109,13 @@ pub fn inputs_validation_schema(document: &Value) -> Value {
 
 fn property_metas(document: &Value, which: &str) -> BTreeMap<String, PropertyMeta> {
     let root = &document["$defs"][which];
-    let required: Vec<&str> =
-        root["required"].as_array().map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
-    let Some(properties) = root["properties"].as_object() else { return BTreeMap::new() };
+    let required: Vec<&str> = root["required"]
+        .as_array()
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let Some(properties) = root["properties"].as_object() else {
+        return BTreeMap::new();
+    };
     properties
         .iter()
         .map(|(name, schema)| {
@@ -137,8 +149,9 @@ fn has_flag(document: &Value, schema: &Value, key: &str) -> bool {
         }
     }
     ["anyOf", "oneOf", "allOf"].iter().any(|combinator| {
-        schema.get(*combinator).and_then(Value::as_array).is_some_and(|branches| {
-            branches.iter().any(|branch| has_flag(document, branch, key))
-        })
+        schema
+            .get(*combinator)
+            .and_then(Value::as_array)
+            .is_some_and(|branches| branches.iter().any(|branch| has_flag(document, branch, key)))
     })
 }

@@ -61,7 +61,11 @@ impl<R: Resource> Typed<R> {
         let doc = schema_doc::build::<R>();
         let validator = jsonschema::validator_for(&schema_doc::inputs_validation_schema(&doc.document))
             .unwrap_or_else(|e| panic!("the generated schema of {} is invalid: {e}", R::TYPE));
-        Typed { resource, doc, validator }
+        Typed {
+            resource,
+            doc,
+            validator,
+        }
     }
 
     /// Checks the inputs again (never trust the caller to have) and converts them to `R::Inputs`.
@@ -77,7 +81,10 @@ impl<R: Resource> Typed<R> {
     /// Outputs to the wire: secret properties wrapped, plus any the caller sent wrapped.
     fn wire_outputs(&self, outputs: &R::Outputs, also_secret: &[String]) -> Result<PropertyMap, ProviderError> {
         let Value::Object(map) = serde_json::to_value(outputs).map_err(internal)? else {
-            return Err(ProviderError::Internal(format!("{} outputs are not an object", R::TYPE)));
+            return Err(ProviderError::Internal(format!(
+                "{} outputs are not an object",
+                R::TYPE
+            )));
         };
         Ok(map
             .into_iter()
@@ -116,7 +123,10 @@ fn from_map<T: DeserializeOwned>(map: PropertyMap, what: &str) -> Result<T, Prov
         let path = err.path().to_string();
         let path = if path == "." { String::new() } else { path };
         // serde's own message can quote the offending value; report only its category.
-        ProviderError::InvalidParams(vec![Failure::new(path, format!("{what}: {}", serde_category(err.inner())))])
+        ProviderError::InvalidParams(vec![Failure::new(
+            path,
+            format!("{what}: {}", serde_category(err.inner())),
+        )])
     })
 }
 
@@ -169,11 +179,17 @@ impl<R: Resource> DynResource for Typed<R> {
             for name in self.doc.outputs.keys() {
                 outputs.entry(name.clone()).or_insert_with(unknown);
             }
-            return Ok(CreateResponse { id: String::new(), outputs });
+            return Ok(CreateResponse {
+                id: String::new(),
+                outputs,
+            });
         }
         let (typed, wrapped) = self.typed_inputs(inputs)?;
         let (id, outputs) = self.resource.create(ctx, typed).await?;
-        Ok(CreateResponse { id, outputs: self.wire_outputs(&outputs, &wrapped)? })
+        Ok(CreateResponse {
+            id,
+            outputs: self.wire_outputs(&outputs, &wrapped)?,
+        })
     }
 
     async fn read(
@@ -186,7 +202,9 @@ impl<R: Resource> DynResource for Typed<R> {
         let wrapped = outputs.clone().map(|o| unwrap_all(o).1).unwrap_or_default();
         let inputs = inputs.map(|m| from_map::<R::Inputs>(m, "inputs")).transpose()?;
         let outputs = outputs.map(|m| from_map::<R::Outputs>(m, "outputs")).transpose()?;
-        let Some(found) = self.resource.read(ctx, id, inputs, outputs).await? else { return Ok(None) };
+        let Some(found) = self.resource.read(ctx, id, inputs, outputs).await? else {
+            return Ok(None);
+        };
         Ok(Some(ReadResponse {
             id: found.id,
             inputs: self.wire_inputs(&found.inputs)?,

@@ -12,7 +12,9 @@ pub struct BearerToken {
 impl BearerToken {
     /// Uses `token`.
     pub fn new(token: &str) -> Self {
-        BearerToken { expected: format!("Bearer {token}").into_bytes().into() }
+        BearerToken {
+            expected: format!("Bearer {token}").into_bytes().into(),
+        }
     }
 
     /// A fresh random token (244 random bits as hex).

@@ -3,8 +3,8 @@
 
 use super::auth::BearerToken;
 use crate::provider::Provider;
-use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig, ServerHandle};
 use jsonrpsee::RpcModule;
+use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig, ServerHandle};
 use std::net::SocketAddr;
 use tower_http::validate_request::ValidateRequestHeaderLayer;
 
@@ -32,7 +32,11 @@ pub async fn start(
         .set_batch_request_config(BatchRequestConfig::Limit(MAX_BATCH_LEN as u32))
         .build();
     let middleware = tower::ServiceBuilder::new().layer(ValidateRequestHeaderLayer::custom(BearerToken::new(token)));
-    let server = Server::builder().set_config(config).set_http_middleware(middleware).build(addr).await?;
+    let server = Server::builder()
+        .set_config(config)
+        .set_http_middleware(middleware)
+        .build(addr)
+        .await?;
     let local = server.local_addr()?;
     Ok((local, server.start(module)))
 }
@@ -53,7 +57,8 @@ pub async fn run_until_signal(handle: ServerHandle) {
 async fn shutdown_signal() {
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
         tokio::select! {
             _ = term.recv() => {}
             _ = tokio::signal::ctrl_c() => {}

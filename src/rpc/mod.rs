@@ -5,19 +5,29 @@ pub mod auth;
 pub mod http;
 pub mod stdio;
 
-use crate::protocol::{openrpc, ErrorCode, Failure, PropertyMap};
-use crate::provider::error::ProviderError;
+use crate::protocol::{ErrorCode, Failure, PropertyMap, openrpc};
 use crate::provider::Provider;
-use jsonrpsee::types::{ErrorObjectOwned, Params};
+use crate::provider::error::ProviderError;
 use jsonrpsee::RpcModule;
-use serde::de::DeserializeOwned;
+use jsonrpsee::types::{ErrorObjectOwned, Params};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::sync::Arc;
 
 /// Every method name, in the order the OpenRPC document lists them.
-pub const METHODS: [&str; 10] =
-    ["getSchema", "rpc.discover", "configure", "check", "diff", "create", "read", "update", "delete", "cancel"];
+pub const METHODS: [&str; 10] = [
+    "getSchema",
+    "rpc.discover",
+    "configure",
+    "check",
+    "diff",
+    "create",
+    "read",
+    "update",
+    "delete",
+    "cancel",
+];
 
 /// A JSON-RPC error object for a provider error.
 pub fn to_rpc_error(err: ProviderError) -> ErrorObjectOwned {
@@ -36,7 +46,10 @@ fn params_object(params: &Params<'_>) -> Result<PropertyMap, ProviderError> {
         None => Ok(PropertyMap::new()),
         Some(raw) => match serde_json::from_str::<Value>(raw) {
             Ok(Value::Object(map)) => Ok(map),
-            _ => Err(ProviderError::invalid("", "params must be an object of named parameters")),
+            _ => Err(ProviderError::invalid(
+                "",
+                "params must be an object of named parameters",
+            )),
         },
     }
 }
@@ -48,7 +61,10 @@ pub fn decode<T: DeserializeOwned>(params: &Params<'_>) -> Result<T, ProviderErr
         let path = err.path().to_string();
         let path = if path == "." { String::new() } else { path };
         let text = err.inner().to_string();
-        let reason = if text.starts_with("missing field") || text.starts_with("unknown field") || text.starts_with("unknown variant") {
+        let reason = if text.starts_with("missing field")
+            || text.starts_with("unknown field")
+            || text.starts_with("unknown variant")
+        {
             text.split(" at line").next().unwrap_or(&text).to_string()
         } else {
             "has the wrong type".to_string()
@@ -68,14 +84,24 @@ pub fn module(provider: Arc<Provider>) -> RpcModule<Provider> {
     let mut module = RpcModule::from_arc(provider);
     let discover = openrpc::document();
     module
-        .register_method("getSchema", |params, p, _| reply(decode::<crate::protocol::GetSchemaRequest>(&params).map(|_| p.get_schema())))
+        .register_method("getSchema", |params, p, _| {
+            reply(decode::<crate::protocol::GetSchemaRequest>(&params).map(|_| p.get_schema()))
+        })
         .expect("unique method name");
-    module.register_method("rpc.discover", move |_, _, _| discover.clone()).expect("unique method name");
     module
-        .register_method("configure", |params, p, _| reply(params_object(&params).and_then(|m| p.configure(m))))
+        .register_method("rpc.discover", move |_, _, _| discover.clone())
         .expect("unique method name");
-    module.register_method("check", |params, p, _| reply(decode(&params).and_then(|r| p.check(r)))).expect("unique method name");
-    module.register_method("diff", |params, p, _| reply(decode(&params).and_then(|r| p.diff(r)))).expect("unique method name");
+    module
+        .register_method("configure", |params, p, _| {
+            reply(params_object(&params).and_then(|m| p.configure(m)))
+        })
+        .expect("unique method name");
+    module
+        .register_method("check", |params, p, _| reply(decode(&params).and_then(|r| p.check(r))))
+        .expect("unique method name");
+    module
+        .register_method("diff", |params, p, _| reply(decode(&params).and_then(|r| p.diff(r))))
+        .expect("unique method name");
     module
         .register_method("cancel", |params, p, _| {
             reply(decode::<crate::protocol::CancelRequest>(&params).map(|_| p.cancel()))

@@ -6,7 +6,7 @@ use super::http::{MAX_BATCH_LEN, MAX_REQUEST_BYTES};
 use crate::protocol::ErrorCode;
 use crate::provider::Provider;
 use jsonrpsee::RpcModule;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::sync::Arc;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
@@ -61,11 +61,19 @@ pub async fn handle_message(module: &RpcModule<Provider>, text: &str) -> Option<
             Some(error_reply(Value::Null, ErrorCode::InvalidRequest, "empty batch").to_string())
         }
         Value::Array(items) if items.len() > MAX_BATCH_LEN => Some(
-            error_reply(Value::Null, ErrorCode::InvalidRequest, &format!("batch longer than {MAX_BATCH_LEN}")).to_string(),
+            error_reply(
+                Value::Null,
+                ErrorCode::InvalidRequest,
+                &format!("batch longer than {MAX_BATCH_LEN}"),
+            )
+            .to_string(),
         ),
         Value::Array(items) => {
-            let replies: Vec<Value> =
-                futures_join(items.into_iter().map(|item| handle_single(module, item))).await.into_iter().flatten().collect();
+            let replies: Vec<Value> = futures_join(items.into_iter().map(|item| handle_single(module, item)))
+                .await
+                .into_iter()
+                .flatten()
+                .collect();
             (!replies.is_empty()).then(|| Value::Array(replies).to_string())
         }
         single => handle_single(module, single).await.map(|v| v.to_string()),
@@ -92,7 +100,8 @@ async fn handle_single(module: &RpcModule<Provider>, message: Value) -> Option<V
     let notification = !object.contains_key("id");
     let id = object.get("id").cloned().unwrap_or(Value::Null);
     let valid_id = matches!(id, Value::Null | Value::Number(_) | Value::String(_));
-    if object.get("jsonrpc") != Some(&json!("2.0")) || !object.get("method").is_some_and(Value::is_string) || !valid_id {
+    if object.get("jsonrpc") != Some(&json!("2.0")) || !object.get("method").is_some_and(Value::is_string) || !valid_id
+    {
         return (!notification).then(|| error_reply(id, ErrorCode::InvalidRequest, "Invalid request"));
     }
     if notification {

@@ -191,11 +191,7 @@ impl AwsIam {
         let headers: Vec<(String, String)> = req
             .headers
             .iter()
-            .filter_map(|(n, v)| {
-                v.to_str()
-                    .ok()
-                    .map(|v| (n.as_str().to_string(), v.to_string()))
-            })
+            .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str().to_string(), v.to_string())))
             .collect();
         let uri = if req.query.is_empty() {
             req.path.clone()
@@ -243,11 +239,7 @@ impl AwsIam {
         let caller = state
             .users
             .iter()
-            .find(|(_, u)| {
-                u.keys
-                    .iter()
-                    .any(|k| k.access_key_id == verified.access_key_id)
-            })
+            .find(|(_, u)| u.keys.iter().any(|k| k.access_key_id == verified.access_key_id))
             .map(|(name, _)| name.clone())
             .ok_or_else(|| {
                 IamError::sender(
@@ -258,11 +250,11 @@ impl AwsIam {
             })?;
         drop(state);
         let mut state = self.state.lock().expect("iam lock");
-        if let Some(key) = state.users.get_mut(&caller).and_then(|u| {
-            u.keys
-                .iter_mut()
-                .find(|k| k.access_key_id == verified.access_key_id)
-        }) {
+        if let Some(key) = state
+            .users
+            .get_mut(&caller)
+            .and_then(|u| u.keys.iter_mut().find(|k| k.access_key_id == verified.access_key_id))
+        {
             key.last_used = Some(iso(&req.now));
         }
         Ok(caller)
@@ -270,12 +262,7 @@ impl AwsIam {
 
     fn apply(&self, req: &SandboxRequest, caller: &str) -> Result<Response, IamError> {
         let params = req.params();
-        let get = |name: &str| {
-            params
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        };
+        let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
         let required = |name: &str| {
             get(name).filter(|v| !v.is_empty()).ok_or_else(|| {
                 IamError::validation(format!("1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null", lower_first(name)))
@@ -308,10 +295,7 @@ impl AwsIam {
                 }
                 let path = get("Path").unwrap_or_else(|| "/".into());
                 let user = new_user(&req.now, &path);
-                let xml = format!(
-                    "    <User>\n{}    </User>\n",
-                    user_xml(&name, &user, "      ")
-                );
+                let xml = format!("    <User>\n{}    </User>\n", user_xml(&name, &user, "      "));
                 state.users.insert(name, user);
                 Ok(ok_response("CreateUser", &xml))
             }
@@ -325,9 +309,10 @@ impl AwsIam {
             }
             "DeleteUser" => {
                 let name = required("UserName")?;
-                let user = state.users.get(&name).ok_or_else(|| {
-                    IamError::no_such_entity(format!("The user with name {name} cannot be found."))
-                })?;
+                let user = state
+                    .users
+                    .get(&name)
+                    .ok_or_else(|| IamError::no_such_entity(format!("The user with name {name} cannot be found.")))?;
                 if !user.keys.is_empty() {
                     return Err(IamError::sender(
                         StatusCode::CONFLICT,
@@ -343,17 +328,12 @@ impl AwsIam {
                     .users
                     .iter()
                     .map(|(name, user)| {
-                        format!(
-                            "      <member>\n{}      </member>\n",
-                            user_xml(name, user, "        ")
-                        )
+                        format!("      <member>\n{}      </member>\n", user_xml(name, user, "        "))
                     })
                     .collect();
                 Ok(ok_response(
                     "ListUsers",
-                    &format!(
-                        "    <Users>\n{members}    </Users>\n    <IsTruncated>false</IsTruncated>\n"
-                    ),
+                    &format!("    <Users>\n{members}    </Users>\n    <IsTruncated>false</IsTruncated>\n"),
                 ))
             }
             "CreateAccessKey" => {
@@ -393,11 +373,7 @@ impl AwsIam {
                 };
                 let name = user_param(&state)?;
                 let user = state.users.get_mut(&name).expect("checked");
-                let not_found = || {
-                    IamError::no_such_entity(format!(
-                        "The Access Key with id {id} cannot be found."
-                    ))
-                };
+                let not_found = || IamError::no_such_entity(format!("The Access Key with id {id} cannot be found."));
                 let index = user
                     .keys
                     .iter()
@@ -419,9 +395,7 @@ impl AwsIam {
                         .parse()
                         .ok()
                         .filter(|n| (1..=1000).contains(n))
-                        .ok_or_else(|| {
-                            IamError::validation("MaxItems must be between 1 and 1000")
-                        })?,
+                        .ok_or_else(|| IamError::validation("MaxItems must be between 1 and 1000"))?,
                     None => 100,
                 };
                 let start: usize = match get("Marker") {
@@ -470,17 +444,12 @@ impl AwsIam {
                             .find(|k| k.access_key_id == id)
                             .map(|k| (n.clone(), k.clone()))
                     })
-                    .ok_or_else(|| {
-                        IamError::no_such_entity(format!(
-                            "The Access Key with id {id} cannot be found."
-                        ))
-                    })?;
+                    .ok_or_else(|| IamError::no_such_entity(format!("The Access Key with id {id} cannot be found.")))?;
                 let used = match &key.last_used {
                     Some(t) => format!(
                         "      <LastUsedDate>{t}</LastUsedDate>\n      <ServiceName>iam</ServiceName>\n      <Region>us-east-1</Region>\n"
                     ),
-                    None => "      <ServiceName>N/A</ServiceName>\n      <Region>N/A</Region>\n"
-                        .to_string(),
+                    None => "      <ServiceName>N/A</ServiceName>\n      <Region>N/A</Region>\n".to_string(),
                 };
                 Ok(ok_response(
                     "GetAccessKeyLastUsed",
@@ -508,10 +477,7 @@ fn lower_first(name: &str) -> String {
 }
 
 fn validate_user_name(name: &str) -> Result<(), IamError> {
-    let ok = (1..=64).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+    let ok = (1..=64).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
     if ok {
         Ok(())
     } else {
@@ -546,11 +512,7 @@ impl CloudApi for AwsIam {
     }
 
     fn throttled(&self, _req: &SandboxRequest) -> Response {
-        error_response(IamError::sender(
-            StatusCode::BAD_REQUEST,
-            "Throttling",
-            "Rate exceeded",
-        ))
+        error_response(IamError::sender(StatusCode::BAD_REQUEST, "Throttling", "Rate exceeded"))
     }
 
     fn server_error(&self, _req: &SandboxRequest) -> Response {
@@ -591,8 +553,7 @@ impl CloudApi for AwsIam {
     }
 
     fn restore(&self, state: &Value) -> Result<(), String> {
-        let state: State =
-            serde_json::from_value(state.clone()).map_err(|e| format!("aws-iam state: {e}"))?;
+        let state: State = serde_json::from_value(state.clone()).map_err(|e| format!("aws-iam state: {e}"))?;
         *self.state.lock().expect("iam lock") = state;
         Ok(())
     }

@@ -81,7 +81,11 @@ mod tests {
 
     #[test]
     fn counters_come_first_and_respect_the_action_filter() {
-        let mut f = Faults { next_drops: 1, actions: vec!["CreateAccessKey".into()], ..Default::default() };
+        let mut f = Faults {
+            next_drops: 1,
+            actions: vec!["CreateAccessKey".into()],
+            ..Default::default()
+        };
         assert_eq!(f.decide(Some("ListAccessKeys")), Fault::None);
         assert_eq!(f.decide(Some("CreateAccessKey")), Fault::DropReply);
         assert_eq!(f.decide(Some("CreateAccessKey")), Fault::None);
@@ -89,7 +93,10 @@ mod tests {
 
     #[test]
     fn certain_rates_always_fire() {
-        let mut f = Faults { throttle_rate: 1.0, ..Default::default() };
+        let mut f = Faults {
+            throttle_rate: 1.0,
+            ..Default::default()
+        };
         assert_eq!(f.decide(None), Fault::Throttle);
         let mut f = Faults::default();
         assert_eq!(f.decide(None), Fault::None);

@@ -46,7 +46,9 @@ pub struct SandboxRequest {
 impl SandboxRequest {
     /// Query and (for form posts) body parameters, decoded, in order.
     pub fn params(&self) -> Vec<(String, String)> {
-        let mut params: Vec<(String, String)> = url::form_urlencoded::parse(self.query.as_bytes()).into_owned().collect();
+        let mut params: Vec<(String, String)> = url::form_urlencoded::parse(self.query.as_bytes())
+            .into_owned()
+            .collect();
         let is_form = self
             .headers
             .get(axum::http::header::CONTENT_TYPE)
@@ -154,16 +156,32 @@ fn all_apis() -> Vec<Arc<dyn CloudApi>> {
 }
 
 fn fixtures(shared: &Shared) -> Value {
-    Value::Object(shared.apis.iter().map(|api| (api.name().to_string(), api.fixtures())).collect())
+    Value::Object(
+        shared
+            .apis
+            .iter()
+            .map(|api| (api.name().to_string(), api.fixtures()))
+            .collect(),
+    )
 }
 
 fn snapshot(shared: &Shared) -> Value {
-    Value::Object(shared.apis.iter().map(|api| (api.name().to_string(), api.snapshot())).collect())
+    Value::Object(
+        shared
+            .apis
+            .iter()
+            .map(|api| (api.name().to_string(), api.snapshot()))
+            .collect(),
+    )
 }
 
 /// Starts a sandbox on `addr` (port 0 picks a free one).
 pub async fn start(addr: SocketAddr, options: SandboxOptions) -> std::io::Result<SandboxHandle> {
-    let shared = Arc::new(Shared { apis: all_apis(), faults: Mutex::new(options.faults), state_file: options.state_file });
+    let shared = Arc::new(Shared {
+        apis: all_apis(),
+        faults: Mutex::new(options.faults),
+        state_file: options.state_file,
+    });
     if let Some(path) = &shared.state_file {
         if let Ok(text) = std::fs::read_to_string(path) {
             let saved: Value = serde_json::from_str(&text).map_err(std::io::Error::other)?;
@@ -176,8 +194,14 @@ pub async fn start(addr: SocketAddr, options: SandboxOptions) -> std::io::Result
     }
     let router = Router::new()
         .route("/_sandbox/faults", get(get_faults).put(put_faults))
-        .route("/_sandbox/fixtures", get(|State(s): State<Arc<Shared>>| async move { Json(fixtures(&s)) }))
-        .route("/_sandbox/state", get(|State(s): State<Arc<Shared>>| async move { Json(snapshot(&s)) }))
+        .route(
+            "/_sandbox/fixtures",
+            get(|State(s): State<Arc<Shared>>| async move { Json(fixtures(&s)) }),
+        )
+        .route(
+            "/_sandbox/state",
+            get(|State(s): State<Arc<Shared>>| async move { Json(snapshot(&s)) }),
+        )
         .fallback(serve_cloud)
         .with_state(shared.clone());
     let listener = tokio::net::TcpListener::bind(addr).await?;
@@ -185,7 +209,11 @@ pub async fn start(addr: SocketAddr, options: SandboxOptions) -> std::io::Result
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });
-    Ok(SandboxHandle { url: format!("http://{local}"), shared, task })
+    Ok(SandboxHandle {
+        url: format!("http://{local}"),
+        shared,
+        task,
+    })
 }
 
 async fn get_faults(State(shared): State<Arc<Shared>>) -> Json<Faults> {
@@ -197,7 +225,13 @@ async fn put_faults(State(shared): State<Arc<Shared>>, Json(faults): Json<Faults
     Json(faults)
 }
 
-async fn serve_cloud(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn serve_cloud(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let req = SandboxRequest {
         method,
         path: uri.path().to_string(),
@@ -236,9 +270,15 @@ async fn serve_cloud(State(shared): State<Arc<Shared>>, method: Method, uri: Uri
 /// action took effect, as with a reset or a timeout in the real world.
 fn dropped_reply() -> Response {
     let broken = futures_util::stream::once(async {
-        Err::<Bytes, std::io::Error>(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reply dropped by the sandbox"))
+        Err::<Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "reply dropped by the sandbox",
+        ))
     });
-    Response::builder().status(StatusCode::OK).body(Body::from_stream(broken)).expect("static response")
+    Response::builder()
+        .status(StatusCode::OK)
+        .body(Body::from_stream(broken))
+        .expect("static response")
 }
 
 /// Writes the state atomically (it holds credentials: mode 0600).

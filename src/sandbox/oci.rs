@@ -127,7 +127,9 @@ impl OciIdentity {
             retry_tokens: BTreeMap::new(),
             counter: 0,
         };
-        OciIdentity { state: Mutex::new(state) }
+        OciIdentity {
+            state: Mutex::new(state),
+        }
     }
 }
 
@@ -196,7 +198,11 @@ fn ok(status: StatusCode, body: Value) -> Response {
 }
 
 fn not_found() -> Response {
-    error(StatusCode::NOT_FOUND, "NotAuthorizedOrNotFound", "Authorization failed or requested resource not found.")
+    error(
+        StatusCode::NOT_FOUND,
+        "NotAuthorizedOrNotFound",
+        "Authorization failed or requested resource not found.",
+    )
 }
 
 impl Credential {
@@ -209,7 +215,11 @@ impl Credential {
             "lifecycleState": self.lifecycle_state,
             "inactiveStatus": self.inactive_status,
         });
-        let (label, secret) = if self.kind == AUTH_TOKENS { ("description", "token") } else { ("displayName", "key") };
+        let (label, secret) = if self.kind == AUTH_TOKENS {
+            ("description", "token")
+        } else {
+            ("displayName", "key")
+        };
         v[label] = json!(self.label);
         if with_secret {
             v[secret] = json!(self.secret);
@@ -232,12 +242,23 @@ impl State {
         self.counter += 1;
         let (id, secret) = if kind == AUTH_TOKENS {
             // Auth tokens are 20 printable characters, ids are credential OCIDs.
-            let token: String =
-                base64::engine::general_purpose::STANDARD.encode(random_bytes(15)).replace(['/', '+'], "x");
-            (format!("ocid1.credential.oc1..aaaaaaaasbx{:06}{}", self.counter, hex::encode(random_bytes(8))), token)
+            let token: String = base64::engine::general_purpose::STANDARD
+                .encode(random_bytes(15))
+                .replace(['/', '+'], "x");
+            (
+                format!(
+                    "ocid1.credential.oc1..aaaaaaaasbx{:06}{}",
+                    self.counter,
+                    hex::encode(random_bytes(8))
+                ),
+                token,
+            )
         } else {
             // The id of a customer secret key is its S3 access key id (40 hex digits); the key is 44 base64 chars.
-            (hex::encode(random_bytes(20)), base64::engine::general_purpose::STANDARD.encode(random_bytes(33)))
+            (
+                hex::encode(random_bytes(20)),
+                base64::engine::general_purpose::STANDARD.encode(random_bytes(33)),
+            )
         };
         Credential {
             id,
@@ -260,29 +281,56 @@ impl State {
 }
 
 fn label_field(kind: &str) -> &'static str {
-    if kind == AUTH_TOKENS { "description" } else { "displayName" }
+    if kind == AUTH_TOKENS {
+        "description"
+    } else {
+        "displayName"
+    }
 }
 
 fn read_label(req: &SandboxRequest, kind: &str) -> Result<String, Response> {
-    let body: Value = serde_json::from_slice(&req.body)
-        .map_err(|_| error(StatusCode::BAD_REQUEST, "CannotParseRequest", "The request body is not valid JSON."))?;
+    let body: Value = serde_json::from_slice(&req.body).map_err(|_| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "CannotParseRequest",
+            "The request body is not valid JSON.",
+        )
+    })?;
     let field = label_field(kind);
     match body.get(field) {
         Some(Value::String(s)) => Ok(s.clone()),
-        _ => Err(error(StatusCode::BAD_REQUEST, "InvalidParameter", format!("{field} must be a string"))),
+        _ => Err(error(
+            StatusCode::BAD_REQUEST,
+            "InvalidParameter",
+            format!("{field} must be a string"),
+        )),
     }
 }
 
 impl OciIdentity {
     fn verify(&self, req: &SandboxRequest) -> Result<(), Response> {
-        let target = if req.query.is_empty() { req.path.clone() } else { format!("{}?{}", req.path, req.query) };
+        let target = if req.query.is_empty() {
+            req.path.clone()
+        } else {
+            format!("{}?{}", req.path, req.query)
+        };
         let uri: http::Uri = target.parse().map_err(|_| {
-            error(StatusCode::BAD_REQUEST, "CannotParseRequest", "The request target cannot be parsed.")
+            error(
+                StatusCode::BAD_REQUEST,
+                "CannotParseRequest",
+                "The request target cannot be parsed.",
+            )
         })?;
         let keys = self.state.lock().expect("oci state").api_keys.clone();
-        let verifiable = VerifiableRequest { method: &req.method, uri: &uri, headers: &req.headers, body: &req.body };
+        let verifiable = VerifiableRequest {
+            method: &req.method,
+            uri: &uri,
+            headers: &req.headers,
+            body: &req.body,
+        };
         verify_request(&verifiable, req.now.into(), |key_id| {
-            keys.get(key_id).and_then(|pem| RsaPublicKey::from_public_key_pem(pem).ok())
+            keys.get(key_id)
+                .and_then(|pem| RsaPublicKey::from_public_key_pem(pem).ok())
         })
         .map(|_| ())
         .map_err(|e| {
@@ -318,7 +366,8 @@ impl OciIdentity {
                 let retry_token = req.header("opc-retry-token").map(str::to_owned);
                 let request = format!("{} {}", req.method, req.path.trim_end_matches('/'));
                 let body_sha256 = hex::encode(Sha256::digest(&req.body));
-                st.retry_tokens.retain(|_, r| req.now - r.at < ChronoDuration::hours(24));
+                st.retry_tokens
+                    .retain(|_, r| req.now - r.at < ChronoDuration::hours(24));
                 if let Some(rec) = retry_token.as_ref().and_then(|t| st.retry_tokens.get(t)) {
                     // The same request again: the same answer, and no second credential.
                     if rec.request == request && rec.body_sha256 == body_sha256 {
@@ -331,7 +380,11 @@ impl OciIdentity {
                     );
                 }
                 if st.live_count(&user, kind) >= PER_USER_LIMIT {
-                    let what = if kind == AUTH_TOKENS { "auth tokens" } else { "customer secret keys" };
+                    let what = if kind == AUTH_TOKENS {
+                        "auth tokens"
+                    } else {
+                        "customer secret keys"
+                    };
                     return error(
                         StatusCode::BAD_REQUEST,
                         "LimitExceeded",
@@ -342,8 +395,15 @@ impl OciIdentity {
                 let body = cred.to_json(true);
                 st.credentials.insert(cred.id.clone(), cred);
                 if let Some(token) = retry_token {
-                    st.retry_tokens
-                        .insert(token, RetryRecord { request, body_sha256, at: req.now, response: body.clone() });
+                    st.retry_tokens.insert(
+                        token,
+                        RetryRecord {
+                            request,
+                            body_sha256,
+                            at: req.now,
+                            response: body.clone(),
+                        },
+                    );
                 }
                 ok(StatusCode::OK, body)
             }
@@ -352,7 +412,11 @@ impl OciIdentity {
                     return not_found();
                 }
                 let mut items = Vec::new();
-                for c in st.credentials.values_mut().filter(|c| c.user_id == user && c.kind == kind) {
+                for c in st
+                    .credentials
+                    .values_mut()
+                    .filter(|c| c.user_id == user && c.kind == kind)
+                {
                     // Creation completes by the next read, as it does (quickly) in the real cloud.
                     if c.lifecycle_state == "CREATING" {
                         c.lifecycle_state = "ACTIVE".into();
@@ -413,11 +477,19 @@ impl CloudApi for OciIdentity {
     }
 
     fn throttled(&self, _req: &SandboxRequest) -> Response {
-        error(StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", "Too many requests for the user")
+        error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequests",
+            "Too many requests for the user",
+        )
     }
 
     fn server_error(&self, _req: &SandboxRequest) -> Response {
-        error(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", "Internal error occurred")
+        error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalServerError",
+            "Internal error occurred",
+        )
     }
 
     fn fixtures(&self) -> Value {
@@ -462,8 +534,12 @@ impl CloudApi for OciIdentity {
 /// sandbox, from the `oci-identity` fixtures. With a pass phrase the key is written as encrypted
 /// PKCS#8 and the pass phrase goes into the config. Returns the config file path.
 pub fn write_client_config(fixtures: &Value, dir: &Path, pass_phrase: Option<&str>) -> Result<PathBuf, String> {
-    let get =
-        |ptr: &str| fixtures.pointer(ptr).and_then(Value::as_str).ok_or_else(|| format!("fixtures have no {ptr}"));
+    let get = |ptr: &str| {
+        fixtures
+            .pointer(ptr)
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("fixtures have no {ptr}"))
+    };
     let pem = get("/admin/private_key")?;
     let key_pem = match pass_phrase {
         None => pem.to_string(),
@@ -501,7 +577,10 @@ mod tests {
         assert_eq!(action_name(&r), "ListCustomerSecretKeys");
         let r = route(&Method::DELETE, "/20160918/users/u/customerSecretKeys/k").unwrap();
         assert_eq!(r, Route::Delete("u".into(), SECRET_KEYS, "k".into()));
-        assert_eq!(route(&Method::GET, "/20160918/users/u").unwrap(), Route::GetUser("u".into()));
+        assert_eq!(
+            route(&Method::GET, "/20160918/users/u").unwrap(),
+            Route::GetUser("u".into())
+        );
         assert_eq!(route(&Method::PATCH, "/20160918/users/u"), None);
         assert_eq!(route(&Method::GET, "/20160918/groups/g"), None);
     }

@@ -129,12 +129,8 @@ pub fn parse_public_key(input: &str) -> Result<PgpRecipient, PgpError> {
 
 /// Parses a public key from bytes: binary OpenPGP or ASCII armor.
 pub fn parse_public_key_bytes(bytes: &[u8]) -> Result<PgpRecipient, PgpError> {
-    let cert = Cert::from_bytes(bytes).map_err(|e| {
-        PgpError::new(
-            PgpErrorKind::Malformed,
-            format!("not a single OpenPGP public key: {e}"),
-        )
-    })?;
+    let cert = Cert::from_bytes(bytes)
+        .map_err(|e| PgpError::new(PgpErrorKind::Malformed, format!("not a single OpenPGP public key: {e}")))?;
     PgpRecipient::from_cert(cert)
 }
 
@@ -187,8 +183,7 @@ impl PgpRecipient {
 
         let mut usable = 0;
         for ka in valid.keys().key_flags(encryption_flags()) {
-            if ka.alive().is_err() || matches!(ka.revocation_status(), RevocationStatus::Revoked(_))
-            {
+            if ka.alive().is_err() || matches!(ka.revocation_status(), RevocationStatus::Revoked(_)) {
                 continue;
             }
             if !algorithm_supported(ka.key()) {
@@ -214,10 +209,7 @@ impl PgpRecipient {
         let fail = |what: &str, e: &dyn fmt::Display| {
             PgpError::new(
                 PgpErrorKind::Encrypt,
-                format!(
-                    "PGP encryption to {} failed ({what}): {e}",
-                    self.fingerprint
-                ),
+                format!("PGP encryption to {} failed ({what}): {e}", self.fingerprint),
             )
         };
         let valid = self
@@ -257,21 +249,15 @@ impl PgpRecipient {
         let message = Encryptor::for_recipients(message, recipients)
             .build()
             .map_err(|e| fail("encryptor", &e))?;
-        let mut literal = LiteralWriter::new(message)
-            .build()
-            .map_err(|e| fail("literal", &e))?;
-        literal
-            .write_all(plaintext)
-            .map_err(|e| fail("write", &e))?;
+        let mut literal = LiteralWriter::new(message).build().map_err(|e| fail("literal", &e))?;
+        literal.write_all(plaintext).map_err(|e| fail("write", &e))?;
         literal.finalize().map_err(|e| fail("finalize", &e))?;
         Ok(STANDARD.encode(out))
     }
 }
 
 fn encryption_flags() -> KeyFlags {
-    KeyFlags::empty()
-        .set_transport_encryption()
-        .set_storage_encryption()
+    KeyFlags::empty().set_transport_encryption().set_storage_encryption()
 }
 
 /// Our rule: RSA >= 2048 bits, or Curve25519 (Ed25519 / Cv25519, legacy or RFC 9580).
@@ -279,12 +265,10 @@ fn algorithm_supported<P: KeyParts, R: KeyRole>(key: &Key<P, R>) -> bool {
     match key.mpis() {
         PublicKey::RSA { n, .. } => n.bits() >= MIN_RSA_BITS,
         PublicKey::EdDSA {
-            curve: Curve::Ed25519,
-            ..
+            curve: Curve::Ed25519, ..
         } => true,
         PublicKey::ECDH {
-            curve: Curve::Cv25519,
-            ..
+            curve: Curve::Cv25519, ..
         } => true,
         PublicKey::X25519 { .. } | PublicKey::Ed25519 { .. } => true,
         _ => false,
@@ -295,9 +279,7 @@ fn algorithm_supported<P: KeyParts, R: KeyRole>(key: &Key<P, R>) -> bool {
 fn describe_algorithm<P: KeyParts, R: KeyRole>(key: &Key<P, R>) -> String {
     match key.mpis() {
         PublicKey::RSA { n, .. } => format!("RSA-{}", n.bits()),
-        PublicKey::EdDSA { curve, .. }
-        | PublicKey::ECDSA { curve, .. }
-        | PublicKey::ECDH { curve, .. } => {
+        PublicKey::EdDSA { curve, .. } | PublicKey::ECDSA { curve, .. } | PublicKey::ECDH { curve, .. } => {
             format!("{} on {curve}", key.pk_algo())
         }
         _ => match key.pk_algo() {
@@ -309,11 +291,7 @@ fn describe_algorithm<P: KeyParts, R: KeyRole>(key: &Key<P, R>) -> String {
     }
 }
 
-fn unsupported<P: KeyParts, R: KeyRole>(
-    key: &Key<P, R>,
-    which: &str,
-    fingerprint: &str,
-) -> PgpError {
+fn unsupported<P: KeyParts, R: KeyRole>(key: &Key<P, R>, which: &str, fingerprint: &str) -> PgpError {
     PgpError::new(
         PgpErrorKind::UnsupportedAlgorithm,
         format!(
@@ -334,10 +312,7 @@ fn no_encryption_key(cert: &Cert, fingerprint: &str) -> PgpError {
         .collect();
     let mut message = format!("PGP key {fingerprint} has no encryption-capable subkey valid now");
     if !ignored.is_empty() {
-        message.push_str(&format!(
-            " (unsupported subkeys ignored: {})",
-            ignored.join(", ")
-        ));
+        message.push_str(&format!(" (unsupported subkeys ignored: {})", ignored.join(", ")));
     }
     PgpError::new(PgpErrorKind::NoEncryptionKey, message)
 }
@@ -350,9 +325,7 @@ mod tests {
     use openpgp::serialize::Serialize;
 
     fn generate(suite: CipherSuite, encryption: bool) -> Cert {
-        let mut builder = CertBuilder::new()
-            .set_cipher_suite(suite)
-            .add_userid("t@example.com");
+        let mut builder = CertBuilder::new().set_cipher_suite(suite).add_userid("t@example.com");
         if encryption {
             builder = builder.add_transport_encryption_subkey();
         }
@@ -367,13 +340,7 @@ mod tests {
 
     #[test]
     fn garbage_is_malformed() {
-        for input in [
-            "",
-            "   ",
-            "not base64 !!!",
-            "aGVsbG8gd29ybGQ=",
-            "-----BEGIN FOO-----",
-        ] {
+        for input in ["", "   ", "not base64 !!!", "aGVsbG8gd29ybGQ=", "-----BEGIN FOO-----"] {
             let err = parse_public_key(input).unwrap_err();
             assert_eq!(err.kind(), PgpErrorKind::Malformed, "{input:?}: {err}");
         }
@@ -389,10 +356,7 @@ mod tests {
             .map(|c| format!("  {}\r\n", std::str::from_utf8(c).unwrap()))
             .collect();
         let recipient = parse_public_key(&wrapped).unwrap();
-        assert_eq!(
-            recipient.fingerprint(),
-            cert.fingerprint().to_hex().to_lowercase()
-        );
+        assert_eq!(recipient.fingerprint(), cert.fingerprint().to_hex().to_lowercase());
         assert!(!recipient.encrypt(b"x").unwrap().is_empty());
     }
 

@@ -27,11 +27,7 @@ const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Everything but RFC 3986 unreserved characters is encoded, so a name
 /// cannot add path segments, queries or fragments to the URL.
-const NAME_ENCODE_SET: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+const NAME_ENCODE_SET: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// The rule stated in validation messages for the inline forms.
 const FORMS_RULE: &str = "pgp_key must be base64 of a binary OpenPGP public key, an ASCII-armored \
@@ -65,15 +61,11 @@ pub fn classify(arg: &str) -> Result<PgpKeySource, String> {
     if let Some(user) = arg.strip_prefix("keybase:") {
         let user = user.trim();
         if user.is_empty() || !user.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(
-                "pgp_key keybase:<username> needs a non-empty Keybase username \
+            return Err("pgp_key keybase:<username> needs a non-empty Keybase username \
                         (letters, digits and underscores only)"
-                    .to_string(),
-            );
+                .to_string());
         }
-        return Ok(PgpKeySource::Keybase {
-            user: user.to_string(),
-        });
+        return Ok(PgpKeySource::Keybase { user: user.to_string() });
     }
     if let Some(rest) = arg.strip_prefix("external:") {
         return classify_external(rest);
@@ -83,9 +75,7 @@ pub fn classify(arg: &str) -> Result<PgpKeySource, String> {
     }
     if arg.starts_with(ARMOR_PUBLIC_KEY_HEADER) {
         if !arg.contains("-----END PGP PUBLIC KEY BLOCK-----") {
-            return Err(
-                "pgp_key armored key lacks its -----END PGP PUBLIC KEY BLOCK----- line".to_string(),
-            );
+            return Err("pgp_key armored key lacks its -----END PGP PUBLIC KEY BLOCK----- line".to_string());
         }
         return Ok(PgpKeySource::Armored(arg.to_string()));
     }
@@ -106,22 +96,17 @@ fn classify_external(rest: &str) -> Result<PgpKeySource, String> {
     }
     // Parse with a placeholder name: a bare "%s" is not valid percent-encoding.
     match url::Url::parse(&url_template.replace("%s", "name")) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
-            Ok(PgpKeySource::External {
-                name: name.to_string(),
-                url_template: url_template.to_string(),
-            })
-        }
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Ok(PgpKeySource::External {
+            name: name.to_string(),
+            url_template: url_template.to_string(),
+        }),
         _ => Err(RULE.to_string()),
     }
 }
 
 /// `url_template` with every `%s` replaced by the percent-encoded `name`.
 pub fn external_url(name: &str, url_template: &str) -> String {
-    url_template.replace(
-        "%s",
-        &utf8_percent_encode(name, NAME_ENCODE_SET).to_string(),
-    )
+    url_template.replace("%s", &utf8_percent_encode(name, NAME_ENCODE_SET).to_string())
 }
 
 /// Resolves a `pgp_key` argument to a validated recipient, fetching it from
@@ -176,34 +161,22 @@ struct KeybaseKey {
     bundle: Option<String>,
 }
 
-async fn fetch_keybase(
-    user: &str,
-    http: &reqwest::Client,
-    base_url: &str,
-) -> Result<String, PgpError> {
+async fn fetch_keybase(user: &str, http: &reqwest::Client, base_url: &str) -> Result<String, PgpError> {
     let source = format!("keybase:{user}");
     let mut url = url::Url::parse(&format!(
         "{}/_/api/1.0/user/lookup.json",
         base_url.trim_end_matches('/')
     ))
-    .map_err(|e| {
-        PgpError::new(
-            PgpErrorKind::Fetch,
-            format!("{source}: invalid Keybase base URL: {e}"),
-        )
-    })?;
+    .map_err(|e| PgpError::new(PgpErrorKind::Fetch, format!("{source}: invalid Keybase base URL: {e}")))?;
     url.query_pairs_mut()
         .append_pair("usernames", user)
         .append_pair("fields", "public_keys");
     let body = fetch(http, url.as_str(), &source).await?;
     let fail = |why: &str| PgpError::new(PgpErrorKind::Fetch, format!("{source}: {why}"));
-    let lookup: KeybaseLookup = serde_json::from_slice(&body)
-        .map_err(|e| fail(&format!("unexpected Keybase response: {e}")))?;
+    let lookup: KeybaseLookup =
+        serde_json::from_slice(&body).map_err(|e| fail(&format!("unexpected Keybase response: {e}")))?;
     if lookup.status.name != "OK" {
-        return Err(fail(&format!(
-            "Keybase lookup status {:?}",
-            lookup.status.name
-        )));
+        return Err(fail(&format!("Keybase lookup status {:?}", lookup.status.name)));
     }
     lookup
         .them
@@ -234,11 +207,7 @@ async fn fetch(http: &reqwest::Client, url: &str, source: &str) -> Result<Vec<u8
         return Err(fail(format!("HTTP {status}")));
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| fail(e.without_url().to_string()))?
-    {
+    while let Some(chunk) = response.chunk().await.map_err(|e| fail(e.without_url().to_string()))? {
         if body.len() + chunk.len() > MAX_BODY_BYTES {
             return Err(fail(format!("response larger than {MAX_BODY_BYTES} bytes")));
         }
@@ -252,12 +221,8 @@ fn parse_fetched(body: &[u8]) -> Result<PgpRecipient, PgpError> {
     if body.first().is_some_and(|b| b & 0x80 != 0) {
         return parse_public_key_bytes(body);
     }
-    let text = std::str::from_utf8(body).map_err(|_| {
-        PgpError::new(
-            PgpErrorKind::Malformed,
-            "key is neither binary OpenPGP nor text",
-        )
-    })?;
+    let text = std::str::from_utf8(body)
+        .map_err(|_| PgpError::new(PgpErrorKind::Malformed, "key is neither binary OpenPGP nor text"))?;
     parse_public_key(text)
 }
 
@@ -276,35 +241,18 @@ mod tests {
             external_url("a b/c?d", "https://k.example/%s.asc?n=%s"),
             "https://k.example/a%20b%2Fc%3Fd.asc?n=a%20b%2Fc%3Fd"
         );
-        assert_eq!(
-            external_url("x", "https://k.example/fixed"),
-            "https://k.example/fixed"
-        );
+        assert_eq!(external_url("x", "https://k.example/fixed"), "https://k.example/fixed");
     }
 
     #[test]
     fn classify_rules() {
         assert_eq!(
             classify("keybase:alice").unwrap(),
-            PgpKeySource::Keybase {
-                user: "alice".into()
-            }
+            PgpKeySource::Keybase { user: "alice".into() }
         );
-        assert!(
-            classify("keybase:")
-                .unwrap_err()
-                .contains("non-empty Keybase username")
-        );
-        assert!(
-            classify("external:bob")
-                .unwrap_err()
-                .contains("external:<name>|<url>")
-        );
-        assert!(
-            classify("external:bob|ftp://x/%s")
-                .unwrap_err()
-                .contains("http://")
-        );
+        assert!(classify("keybase:").unwrap_err().contains("non-empty Keybase username"));
+        assert!(classify("external:bob").unwrap_err().contains("external:<name>|<url>"));
+        assert!(classify("external:bob|ftp://x/%s").unwrap_err().contains("http://"));
         assert!(classify("hello world").unwrap_err().contains("base64"));
     }
 }

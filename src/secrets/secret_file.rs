@@ -6,7 +6,10 @@ use std::path::Path;
 
 /// Writes `contents` to `path` atomically with mode 0600.
 pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     // tempfile creates the file 0600 on Unix.
     let mut file = tempfile::NamedTempFile::new_in(dir)?;
     file.write_all(contents)?;
@@ -18,9 +21,15 @@ pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
 /// Checks that `path` could be written by [`write_private`] (its directory exists and accepts a
 /// new file), without leaving anything behind. Run it before minting a credential.
 pub fn check_writable(path: &Path) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     if path.is_dir() {
-        return Err(std::io::Error::new(std::io::ErrorKind::IsADirectory, "the path is a directory"));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "the path is a directory",
+        ));
     }
     tempfile::NamedTempFile::new_in(dir).map(drop)
 }
@@ -38,7 +47,11 @@ mod tests {
         write_private(&path, b"two").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
         assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file left behind");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file left behind"
+        );
     }
 
     #[test]

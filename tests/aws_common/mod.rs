@@ -42,12 +42,7 @@ pub async fn read(
     p.read(serde_json::from_value(req).unwrap()).await
 }
 
-pub async fn update(
-    p: &Provider,
-    id: &str,
-    olds: &Value,
-    news: Value,
-) -> Result<Value, ProviderError> {
+pub async fn update(p: &Provider, id: &str, olds: &Value, news: Value) -> Result<Value, ProviderError> {
     let req = json!({"type": TYPE, "id": id, "olds": olds, "news": news});
     p.update(serde_json::from_value(req).unwrap())
         .await
@@ -56,17 +51,12 @@ pub async fn update(
 
 pub async fn delete(p: &Provider, id: &str, outputs: &Value) -> Result<(), ProviderError> {
     let req = json!({"type": TYPE, "id": id, "outputs": outputs});
-    p.delete(serde_json::from_value(req).unwrap())
-        .await
-        .map(drop)
+    p.delete(serde_json::from_value(req).unwrap()).await.map(drop)
 }
 
 /// The value inside a secret envelope; panics if the value is not wrapped.
 pub fn secret_value(v: &Value) -> String {
-    assert_eq!(
-        v["$credplane"], "secret",
-        "expected a secret envelope, got {v}"
-    );
+    assert_eq!(v["$credplane"], "secret", "expected a secret envelope, got {v}");
     v["value"].as_str().expect("string secret").to_string()
 }
 
@@ -79,8 +69,7 @@ pub async fn iam_call(
     params: &[(&str, &str)],
 ) -> (u16, String) {
     let mut form = url::form_urlencoded::Serializer::new(String::new());
-    form.append_pair("Action", action)
-        .append_pair("Version", "2010-05-08");
+    form.append_pair("Action", action).append_pair("Version", "2010-05-08");
     for (k, v) in params {
         form.append_pair(k, v);
     }
@@ -132,14 +121,7 @@ impl Admin {
     }
 
     pub async fn call(&self, action: &str, params: &[(&str, &str)]) -> (u16, String) {
-        iam_call(
-            &self.endpoint,
-            &self.access_key_id,
-            &self.secret,
-            action,
-            params,
-        )
-        .await
+        iam_call(&self.endpoint, &self.access_key_id, &self.secret, action, params).await
     }
 
     pub async fn create_user(&self, name: &str) {
@@ -157,8 +139,7 @@ fn cloud_code(err: &ProviderError) -> Option<String> {
 pub async fn assert_key_authenticates(endpoint: &str, id: &str, secret: &str, user: &str) {
     let (status, body) = iam_call(endpoint, id, secret, "GetUser", &[]).await;
     assert!(
-        (status == 200 && xml_text(&body, "UserName").as_deref() == Some(user))
-            || body.contains("AccessDenied"),
+        (status == 200 && xml_text(&body, "UserName").as_deref() == Some(user)) || body.contains("AccessDenied"),
         "the key {id} does not authenticate as {user}: {status} {body}"
     );
 }
@@ -170,9 +151,7 @@ pub async fn lifecycle_scenario(admin: &Admin, user: &str) {
     let p = provider(admin.settings());
 
     // Create.
-    let created = create(&p, json!({"user": user}), None)
-        .await
-        .expect("create");
+    let created = create(&p, json!({"user": user}), None).await.expect("create");
     let id = created.id.clone();
     assert!(id.starts_with("AKIA") || id.starts_with("ASIA"), "{id}");
     let outputs = Value::Object(created.outputs.clone());
@@ -183,21 +162,11 @@ pub async fn lifecycle_scenario(admin: &Admin, user: &str) {
     let secret = secret_value(&outputs["secret"]);
     assert_eq!(secret.len(), 40);
     let ses = secret_value(&outputs["ses_smtp_password_v4"]);
-    assert_eq!(
-        ses,
-        credplane::secrets::ses::ses_smtp_password_v4(&secret, "us-east-1")
-    );
+    assert_eq!(ses, credplane::secrets::ses::ses_smtp_password_v4(&secret, "us-east-1"));
     let date = outputs["create_date"].as_str().expect("create_date");
     chrono::DateTime::parse_from_rfc3339(date).expect("create_date is RFC 3339");
-    for absent in [
-        "encrypted_secret",
-        "encrypted_ses_smtp_password_v4",
-        "key_fingerprint",
-    ] {
-        assert!(
-            outputs.get(absent).is_none(),
-            "{absent} must be absent without pgp_key"
-        );
+    for absent in ["encrypted_secret", "encrypted_ses_smtp_password_v4", "key_fingerprint"] {
+        assert!(outputs.get(absent).is_none(), "{absent} must be absent without pgp_key");
     }
     assert_key_authenticates(&admin.endpoint, &id, &secret, user).await;
 
@@ -211,28 +180,17 @@ pub async fn lifecycle_scenario(admin: &Admin, user: &str) {
     assert_eq!(secret_value(&found.outputs["secret"]), secret);
 
     // Update: Active → Inactive, seen by a later read.
-    let updated = update(
-        &p,
-        &id,
-        &outputs,
-        json!({"user": user, "status": "Inactive"}),
-    )
-    .await
-    .expect("update");
+    let updated = update(&p, &id, &outputs, json!({"user": user, "status": "Inactive"}))
+        .await
+        .expect("update");
     assert_eq!(updated["status"], "Inactive");
     assert_eq!(secret_value(&updated["secret"]), secret);
-    let found = read(&p, &id, None, Some(&updated))
-        .await
-        .expect("read")
-        .expect("found");
+    let found = read(&p, &id, None, Some(&updated)).await.expect("read").expect("found");
     assert_eq!(found.outputs["status"], "Inactive");
     assert_eq!(found.inputs["status"], "Inactive");
 
     // Import: the id alone.
-    let imported = read(&p, &id, None, None)
-        .await
-        .expect("import")
-        .expect("found");
+    let imported = read(&p, &id, None, None).await.expect("import").expect("found");
     assert_eq!(imported.id, id);
     assert_eq!(
         Value::Object(imported.inputs.clone()),
@@ -254,9 +212,7 @@ pub async fn lifecycle_scenario(admin: &Admin, user: &str) {
     assert!(imported.outputs.get("create_date").is_some());
 
     // A second key fits; a third exceeds the quota and names the user and both keys.
-    let second = create(&p, json!({"user": user}), None)
-        .await
-        .expect("second key");
+    let second = create(&p, json!({"user": user}), None).await.expect("second key");
     let err = create(&p, json!({"user": user}), None)
         .await
         .expect_err("third key must fail");
@@ -264,10 +220,7 @@ pub async fn lifecycle_scenario(admin: &Admin, user: &str) {
     assert!(matches!(err, ProviderError::Explained { .. }), "{err:?}");
     assert_eq!(cloud_code(&err).as_deref(), Some("LimitExceeded"));
     for needle in [user, id.as_str(), second.id.as_str()] {
-        assert!(
-            message.contains(needle),
-            "limit error {message:?} should name {needle}"
-        );
+        assert!(message.contains(needle), "limit error {message:?} should name {needle}");
     }
 
     // Delete, read after delete, delete again (already gone counts as deleted).
@@ -278,15 +231,8 @@ pub async fn lifecycle_scenario(admin: &Admin, user: &str) {
             .expect("read after delete")
             .is_none()
     );
-    assert!(
-        read(&p, &id, None, None)
-            .await
-            .expect("import after delete")
-            .is_none()
-    );
-    delete(&p, &id, &updated)
-        .await
-        .expect("second delete is a no-op");
+    assert!(read(&p, &id, None, None).await.expect("import after delete").is_none());
+    delete(&p, &id, &updated).await.expect("second delete is a no-op");
     delete(&p, &second.id, &Value::Object(second.outputs.clone()))
         .await
         .expect("delete second");
@@ -308,25 +254,9 @@ pub async fn wrong_secret_scenario(admin: &Admin, user: &str) {
     let mut settings = admin.settings();
     settings["aws"]["secret_access_key"] = json!("0000000000000000000000000000000000000000");
     let p = provider(settings);
-    let err = create(&p, json!({"user": user}), None)
-        .await
-        .expect_err("wrong secret");
-    assert_eq!(
-        cloud_code(&err).as_deref(),
-        Some("SignatureDoesNotMatch"),
-        "{err:?}"
-    );
-    let (status, body) = iam_call(
-        &admin.endpoint,
-        &admin.access_key_id,
-        "wrong",
-        "ListUsers",
-        &[],
-    )
-    .await;
+    let err = create(&p, json!({"user": user}), None).await.expect_err("wrong secret");
+    assert_eq!(cloud_code(&err).as_deref(), Some("SignatureDoesNotMatch"), "{err:?}");
+    let (status, body) = iam_call(&admin.endpoint, &admin.access_key_id, "wrong", "ListUsers", &[]).await;
     assert_eq!(status, 403, "{body}");
-    assert_eq!(
-        xml_text(&body, "Code").as_deref(),
-        Some("SignatureDoesNotMatch")
-    );
+    assert_eq!(xml_text(&body, "Code").as_deref(), Some("SignatureDoesNotMatch"));
 }

@@ -89,10 +89,7 @@ impl RpcClient {
         let response = self
             .http
             .post(url)
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(reqwest::header::ACCEPT, "application/json")
             .body(body)
             .send()
@@ -101,10 +98,7 @@ impl RpcClient {
         let status = response.status().as_u16();
         let retry_after = parse_retry_after(response.headers().get(reqwest::header::RETRY_AFTER));
         // A body that breaks after the headers may follow an applied action: ambiguous.
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| self.transport(action, &e, true))?;
+        let bytes = response.bytes().await.map_err(|e| self.transport(action, &e, true))?;
         let value: Value = serde_json::from_slice(&bytes).map_err(|e| CloudError::Decode {
             service: self.service,
             detail: format!("{action}: HTTP {status}, body is not JSON: {e}"),
@@ -146,10 +140,7 @@ pub fn api_error(
 
 /// Throttling and server-side failures may succeed later.
 pub fn is_retryable(code: &str, status: u16) -> bool {
-    code.starts_with("Throttling")
-        || code == "Rejected.Throttling"
-        || code == "ServiceUnavailable"
-        || status >= 500
+    code.starts_with("Throttling") || code == "Rejected.Throttling" || code == "ServiceUnavailable" || status >= 500
 }
 
 impl Clouds {
@@ -223,8 +214,6 @@ mod tests {
                 "{code}"
             );
         }
-        assert!(
-            !api_error("KMS", 400, &json!({"Code": "Rejected.ResourceExist"}), None).is_retryable()
-        );
+        assert!(!api_error("KMS", 400, &json!({"Code": "Rejected.ResourceExist"}), None).is_retryable());
     }
 }

@@ -63,13 +63,9 @@ pub fn resolve(
         .or_else(|| env("ALIBABA_CLOUD_REGION_ID"))
         .or_else(|| env("ALICLOUD_REGION"));
     let pair = match (&settings.access_key_id, &settings.access_key_secret) {
-        (Some(id), Some(secret)) => {
-            Some((id.clone(), secret.expose().clone(), "configure".to_string()))
-        }
+        (Some(id), Some(secret)) => Some((id.clone(), secret.expose().clone(), "configure".to_string())),
         (Some(_), None) | (None, Some(_)) => {
-            return Err(
-                "alicloud: configure needs both access_key_id and access_key_secret".into(),
-            );
+            return Err("alicloud: configure needs both access_key_id and access_key_secret".into());
         }
         (None, None) => None,
     };
@@ -91,13 +87,7 @@ pub fn resolve(
     let (id, secret, source) = match pair {
         Some(found) => found,
         None => {
-            let profile = profile(
-                settings
-                    .profile
-                    .clone()
-                    .or_else(|| env("ALIBABA_CLOUD_PROFILE")),
-                home,
-            )?;
+            let profile = profile(settings.profile.clone().or_else(|| env("ALIBABA_CLOUD_PROFILE")), home)?;
             if region.is_none() && !profile.region_id.is_empty() {
                 region = Some(profile.region_id.clone());
             }
@@ -130,20 +120,15 @@ fn profile(wanted: Option<String>, home: Option<&Path>) -> Result<CliProfile, St
         }
         Err(e) => return Err(format!("alicloud: cannot read {}: {e}", path.display())),
     };
-    let config: CliConfig = serde_json::from_str(&text)
-        .map_err(|e| format!("alicloud: {} is not valid JSON: {e}", path.display()))?;
-    let name = wanted
-        .or(config.current)
-        .unwrap_or_else(|| "default".into());
+    let config: CliConfig =
+        serde_json::from_str(&text).map_err(|e| format!("alicloud: {} is not valid JSON: {e}", path.display()))?;
+    let name = wanted.or(config.current).unwrap_or_else(|| "default".into());
     let found = config
         .profiles
         .into_iter()
         .find(|p| p.name == name)
         .ok_or_else(|| format!("alicloud: profile {name:?} not found in {}", path.display()))?;
-    if !found.mode.eq_ignore_ascii_case("AK")
-        || found.access_key_id.is_empty()
-        || found.access_key_secret.is_empty()
-    {
+    if !found.mode.eq_ignore_ascii_case("AK") || found.access_key_id.is_empty() || found.access_key_secret.is_empty() {
         return Err(format!(
             "alicloud: profile {name:?} of {} has mode {:?}; credplane reads AK profiles with access_key_id and access_key_secret",
             path.display(),
@@ -159,10 +144,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         move |name| map.get(name).cloned()
     }
 
@@ -198,28 +180,17 @@ mod tests {
             ("ALICLOUD_SECRET_KEY", "tf-secret"),
             ("ALICLOUD_REGION", "eu-central-1"),
         ]);
-        let got = resolve(
-            &settings(Some("cfg-id"), None, None),
-            &all_env,
-            Some(home.path()),
-        )
-        .unwrap();
+        let got = resolve(&settings(Some("cfg-id"), None, None), &all_env, Some(home.path())).unwrap();
         assert_eq!(
             (got.access_key_id.as_str(), got.region.as_str()),
             ("cfg-id", "eu-central-1")
         );
         let got = resolve(&settings(None, None, None), &all_env, Some(home.path())).unwrap();
         assert_eq!(
-            (
-                got.access_key_id.as_str(),
-                got.access_key_secret.expose().as_str()
-            ),
+            (got.access_key_id.as_str(), got.access_key_secret.expose().as_str()),
             ("env-id", "env-secret")
         );
-        let tf_env = env_of(&[
-            ("ALICLOUD_ACCESS_KEY", "tf-id"),
-            ("ALICLOUD_SECRET_KEY", "tf-secret"),
-        ]);
+        let tf_env = env_of(&[("ALICLOUD_ACCESS_KEY", "tf-id"), ("ALICLOUD_SECRET_KEY", "tf-secret")]);
         let got = resolve(&settings(None, None, None), &tf_env, Some(home.path())).unwrap();
         assert_eq!(
             (got.access_key_id.as_str(), got.region.as_str()),
@@ -239,22 +210,12 @@ mod tests {
             ("ALIBABA_CLOUD_REGION_ID", "ap-southeast-1"),
             ("ALICLOUD_REGION", "eu-central-1"),
         ]);
-        let got = resolve(
-            &settings(None, None, Some("default")),
-            &env,
-            Some(home.path()),
-        )
-        .unwrap();
+        let got = resolve(&settings(None, None, Some("default")), &env, Some(home.path())).unwrap();
         assert_eq!(
             (got.access_key_id.as_str(), got.region.as_str()),
             ("file-default", "ap-southeast-1")
         );
-        let got = resolve(
-            &settings(None, Some("us-west-1"), None),
-            &env,
-            Some(home.path()),
-        )
-        .unwrap();
+        let got = resolve(&settings(None, Some("us-west-1"), None), &env, Some(home.path())).unwrap();
         assert_eq!(got.region, "us-west-1");
         let by_env = env_of(&[("ALIBABA_CLOUD_PROFILE", "default")]);
         assert_eq!(
@@ -268,27 +229,12 @@ mod tests {
     #[test]
     fn refusals_say_why() {
         let home = home_with(CONFIG);
-        let err = resolve(
-            &settings(None, None, Some("sts")),
-            &env_of(&[]),
-            Some(home.path()),
-        )
-        .unwrap_err();
+        let err = resolve(&settings(None, None, Some("sts")), &env_of(&[]), Some(home.path())).unwrap_err();
         assert!(err.contains("StsToken"), "{err}");
-        let err = resolve(
-            &settings(None, None, Some("nope")),
-            &env_of(&[]),
-            Some(home.path()),
-        )
-        .unwrap_err();
+        let err = resolve(&settings(None, None, Some("nope")), &env_of(&[]), Some(home.path())).unwrap_err();
         assert!(err.contains("not found"), "{err}");
         let empty = tempfile::tempdir().unwrap();
-        let err = resolve(
-            &settings(None, None, None),
-            &env_of(&[]),
-            Some(empty.path()),
-        )
-        .unwrap_err();
+        let err = resolve(&settings(None, None, None), &env_of(&[]), Some(empty.path())).unwrap_err();
         assert!(err.contains("no credentials"), "{err}");
         let half_env = env_of(&[("ALIBABA_CLOUD_ACCESS_KEY_ID", "only-id")]);
         assert!(resolve(&settings(None, None, None), &half_env, Some(empty.path())).is_err());

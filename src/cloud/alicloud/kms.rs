@@ -42,9 +42,7 @@ pub struct SecretDescription {
 impl SecretDescription {
     /// Whether the secret is scheduled for deletion.
     pub fn is_pending_deletion(&self) -> bool {
-        self.planned_delete_time
-            .as_deref()
-            .is_some_and(|t| !t.is_empty())
+        self.planned_delete_time.as_deref().is_some_and(|t| !t.is_empty())
     }
 }
 
@@ -139,12 +137,7 @@ fn p(k: &str, v: impl Into<String>) -> (String, String) {
 
 /// Tags as KMS takes them: a JSON array of `{TagKey, TagValue}`.
 pub fn tags_json(tags: &BTreeMap<String, String>) -> String {
-    Value::Array(
-        tags.iter()
-            .map(|(k, v)| json!({"TagKey": k, "TagValue": v}))
-            .collect(),
-    )
-    .to_string()
+    Value::Array(tags.iter().map(|(k, v)| json!({"TagKey": k, "TagValue": v})).collect()).to_string()
 }
 
 impl KmsClient {
@@ -162,21 +155,14 @@ impl KmsClient {
 
     /// CreateSecret; returns the ARN. Not retried after an ambiguous failure (the caller checks
     /// with DescribeSecret).
-    pub async fn create_secret(
-        &self,
-        ctx: &Context,
-        new: &NewSecret<'_>,
-    ) -> Result<Option<String>, CloudError> {
+    pub async fn create_secret(&self, ctx: &Context, new: &NewSecret<'_>) -> Result<Option<String>, CloudError> {
         let mut params = vec![
             p("SecretName", new.secret_name),
             p("SecretData", new.secret_data),
             p("VersionId", new.version_id),
             p("SecretType", new.secret_type),
             p("SecretDataType", new.secret_data_type),
-            p(
-                "EnableAutomaticRotation",
-                new.enable_automatic_rotation.to_string(),
-            ),
+            p("EnableAutomaticRotation", new.enable_automatic_rotation.to_string()),
         ];
         let optional = [
             ("EncryptionKeyId", new.encryption_key_id.map(str::to_owned)),
@@ -196,11 +182,7 @@ impl KmsClient {
     }
 
     /// DescribeSecret with its tags.
-    pub async fn describe_secret(
-        &self,
-        ctx: &Context,
-        name: &str,
-    ) -> Result<SecretDescription, CloudError> {
+    pub async fn describe_secret(&self, ctx: &Context, name: &str) -> Result<SecretDescription, CloudError> {
         let params = vec![p("SecretName", name), p("FetchTags", "true")];
         self.rpc
             .call(ctx, Idempotency::Idempotent, "DescribeSecret", &params)
@@ -208,11 +190,7 @@ impl KmsClient {
     }
 
     /// GetSecretValue of the `ACSCurrent` version.
-    pub async fn get_secret_value(
-        &self,
-        ctx: &Context,
-        name: &str,
-    ) -> Result<SecretValue, CloudError> {
+    pub async fn get_secret_value(&self, ctx: &Context, name: &str) -> Result<SecretValue, CloudError> {
         let params = vec![p("SecretName", name), p("VersionStage", "ACSCurrent")];
         self.rpc
             .call(ctx, Idempotency::Idempotent, "GetSecretValue", &params)
@@ -267,10 +245,7 @@ impl KmsClient {
         enabled: bool,
         interval: Option<&str>,
     ) -> Result<(), CloudError> {
-        let mut params = vec![
-            p("SecretName", name),
-            p("EnableAutomaticRotation", enabled.to_string()),
-        ];
+        let mut params = vec![p("SecretName", name), p("EnableAutomaticRotation", enabled.to_string())];
         if let Some(interval) = interval {
             params.push(p("RotationInterval", interval));
         }
@@ -285,11 +260,7 @@ impl KmsClient {
         policy: &str,
         policy_name: &str,
     ) -> Result<(), CloudError> {
-        let params = vec![
-            p("SecretName", name),
-            p("Policy", policy),
-            p("PolicyName", policy_name),
-        ];
+        let params = vec![p("SecretName", name), p("Policy", policy), p("PolicyName", policy_name)];
         self.ok(ctx, "SetSecretPolicy", params).await
     }
 
@@ -342,27 +313,14 @@ impl KmsClient {
     }
 
     /// UntagResource, addressing the secret by name.
-    pub async fn untag_resource(
-        &self,
-        ctx: &Context,
-        name: &str,
-        keys: &[&String],
-    ) -> Result<(), CloudError> {
+    pub async fn untag_resource(&self, ctx: &Context, name: &str, keys: &[&String]) -> Result<(), CloudError> {
         let keys = serde_json::to_string(keys).unwrap_or_default();
-        self.ok(
-            ctx,
-            "UntagResource",
-            vec![p("SecretName", name), p("TagKeys", keys)],
-        )
-        .await
+        self.ok(ctx, "UntagResource", vec![p("SecretName", name), p("TagKeys", keys)])
+            .await
     }
 
     /// ListTagResources of one secret, every page.
-    pub async fn list_tags(
-        &self,
-        ctx: &Context,
-        name: &str,
-    ) -> Result<BTreeMap<String, String>, CloudError> {
+    pub async fn list_tags(&self, ctx: &Context, name: &str) -> Result<BTreeMap<String, String>, CloudError> {
         let mut tags = BTreeMap::new();
         let mut token: Option<String> = None;
         loop {

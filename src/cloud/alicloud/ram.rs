@@ -67,11 +67,7 @@ impl RamClient {
 
     /// CreateAccessKey for `user_name`, or for the caller when `None`. Not retried after an
     /// ambiguous failure: the caller reconciles by listing.
-    pub async fn create_access_key(
-        &self,
-        ctx: &Context,
-        user_name: Option<&str>,
-    ) -> Result<AccessKey, CloudError> {
+    pub async fn create_access_key(&self, ctx: &Context, user_name: Option<&str>) -> Result<AccessKey, CloudError> {
         let params = with_user(user_name, Vec::new());
         let out: CreateAccessKeyResponse = self
             .rpc
@@ -102,11 +98,7 @@ impl RamClient {
     }
 
     /// ListAccessKeys of `user_name`, or of the caller.
-    pub async fn list_access_keys(
-        &self,
-        ctx: &Context,
-        user_name: Option<&str>,
-    ) -> Result<Vec<AccessKey>, CloudError> {
+    pub async fn list_access_keys(&self, ctx: &Context, user_name: Option<&str>) -> Result<Vec<AccessKey>, CloudError> {
         let params = with_user(user_name, Vec::new());
         let out: ListAccessKeysResponse = self
             .rpc
@@ -122,10 +114,7 @@ impl RamClient {
         user_name: Option<&str>,
         access_key_id: &str,
     ) -> Result<(), CloudError> {
-        let params = with_user(
-            user_name,
-            vec![("UserAccessKeyId".into(), access_key_id.into())],
-        );
+        let params = with_user(user_name, vec![("UserAccessKeyId".into(), access_key_id.into())]);
         self.rpc
             .call::<Ignored>(ctx, Idempotency::Idempotent, "DeleteAccessKey", &params)
             .await

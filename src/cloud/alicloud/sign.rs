@@ -18,13 +18,12 @@ mod rpc;
 mod time;
 
 pub use acs3::{
-    ACS3_ALGORITHM, Acs3Request, Acs3Signature, acs3_canonical_request, acs3_headers,
-    acs3_string_to_sign, canonical_headers, canonical_uri, content_sha256, sign_acs3, verify_acs3,
+    ACS3_ALGORITHM, Acs3Request, Acs3Signature, acs3_canonical_request, acs3_headers, acs3_string_to_sign,
+    canonical_headers, canonical_uri, content_sha256, sign_acs3, verify_acs3,
 };
 pub use encode::percent_encode;
 pub use error::VerifyError;
 pub use rpc::{
-    SIGNATURE_METHOD, SIGNATURE_VERSION, canonical_query, common_params, sign_rpc, string_to_sign,
-    verify_rpc,
+    SIGNATURE_METHOD, SIGNATURE_VERSION, canonical_query, common_params, sign_rpc, string_to_sign, verify_rpc,
 };
 pub use time::{MAX_CLOCK_SKEW, Verified, format_timestamp, parse_timestamp};

@@ -17,8 +17,7 @@ const API_VERSION: &str = "2010-05-08";
 impl Clouds {
     /// An IAM client with the resolved AWS credentials.
     pub fn iam(&self) -> Result<IamClient, ProviderError> {
-        let resolved =
-            config::resolve(self.settings.aws.as_ref()).map_err(ProviderError::Configuration)?;
+        let resolved = config::resolve(self.settings.aws.as_ref()).map_err(ProviderError::Configuration)?;
         Ok(IamClient::new(self.http.clone(), resolved))
     }
 }
@@ -192,11 +191,7 @@ fn retryable_code(code: &str) -> bool {
 }
 
 /// Parses an IAM error document into a [`CloudError::Api`].
-pub fn parse_error(
-    status: u16,
-    body: &str,
-    retry_after: Option<std::time::Duration>,
-) -> CloudError {
+pub fn parse_error(status: u16, body: &str, retry_after: Option<std::time::Duration>) -> CloudError {
     let parsed: ErrorResponse = quick_xml::de::from_str(body).unwrap_or_default();
     let nested = parsed.errors.and_then(|e| e.error);
     let ErrorBody { code, message } = parsed.error.or(nested).unwrap_or_else(|| ErrorBody {
@@ -254,12 +249,7 @@ impl IamClient {
             headers: &headers,
             body: &body,
         };
-        let params = SigningParams::new(
-            &self.credentials,
-            IAM_SIGNING_REGION,
-            "iam",
-            chrono::Utc::now(),
-        );
+        let params = SigningParams::new(&self.credentials, IAM_SIGNING_REGION, "iam", chrono::Utc::now());
         let signed = sign::sign(&signable, &params).map_err(|e| CloudError::Signing {
             service: SERVICE,
             detail: e.to_string(),
@@ -271,15 +261,11 @@ impl IamClient {
         for (name, value) in signed.headers {
             request = request.header(name, value);
         }
-        let response = request
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| CloudError::Transport {
-                service: SERVICE,
-                detail: transport_detail(&e),
-                ambiguous: !e.is_connect(),
-            })?;
+        let response = request.body(body).send().await.map_err(|e| CloudError::Transport {
+            service: SERVICE,
+            detail: transport_detail(&e),
+            ambiguous: !e.is_connect(),
+        })?;
         let status = response.status().as_u16();
         let retry_after = parse_retry_after(response.headers().get(reqwest::header::RETRY_AFTER));
         let text = response.text().await.map_err(|e| CloudError::Transport {
@@ -306,11 +292,7 @@ impl IamClient {
     }
 
     /// `CreateAccessKey`. Not idempotent: an ambiguous failure is returned, never retried.
-    pub async fn create_access_key(
-        &self,
-        ctx: &Context,
-        user: &str,
-    ) -> Result<NewAccessKey, CloudError> {
+    pub async fn create_access_key(&self, ctx: &Context, user: &str) -> Result<NewAccessKey, CloudError> {
         let r: CreateAccessKeyResponse = self
             .call(
                 ctx,
@@ -337,39 +319,22 @@ impl IamClient {
         access_key_id: &str,
         status: &str,
     ) -> Result<(), CloudError> {
-        let params = [
-            ("UserName", user),
-            ("AccessKeyId", access_key_id),
-            ("Status", status),
-        ];
-        with_retries(ctx, Idempotency::Idempotent, || {
-            self.send("UpdateAccessKey", &params)
-        })
-        .await
-        .map(drop)
+        let params = [("UserName", user), ("AccessKeyId", access_key_id), ("Status", status)];
+        with_retries(ctx, Idempotency::Idempotent, || self.send("UpdateAccessKey", &params))
+            .await
+            .map(drop)
     }
 
     /// `DeleteAccessKey`.
-    pub async fn delete_access_key(
-        &self,
-        ctx: &Context,
-        user: &str,
-        access_key_id: &str,
-    ) -> Result<(), CloudError> {
+    pub async fn delete_access_key(&self, ctx: &Context, user: &str, access_key_id: &str) -> Result<(), CloudError> {
         let params = [("UserName", user), ("AccessKeyId", access_key_id)];
-        with_retries(ctx, Idempotency::Idempotent, || {
-            self.send("DeleteAccessKey", &params)
-        })
-        .await
-        .map(drop)
+        with_retries(ctx, Idempotency::Idempotent, || self.send("DeleteAccessKey", &params))
+            .await
+            .map(drop)
     }
 
     /// `ListAccessKeys`, every page.
-    pub async fn list_access_keys(
-        &self,
-        ctx: &Context,
-        user: &str,
-    ) -> Result<Vec<AccessKeyMetadata>, CloudError> {
+    pub async fn list_access_keys(&self, ctx: &Context, user: &str) -> Result<Vec<AccessKeyMetadata>, CloudError> {
         let mut keys = Vec::new();
         let mut marker: Option<String> = None;
         loop {
@@ -387,20 +352,14 @@ impl IamClient {
                 k
             }));
             match (r.result.is_truncated, r.result.marker) {
-                (true, Some(next)) if !next.is_empty() && Some(&next) != marker.as_ref() => {
-                    marker = Some(next)
-                }
+                (true, Some(next)) if !next.is_empty() && Some(&next) != marker.as_ref() => marker = Some(next),
                 _ => return Ok(keys),
             }
         }
     }
 
     /// `GetAccessKeyLastUsed`: the user owning a key (`None` when IAM does not say).
-    pub async fn access_key_user(
-        &self,
-        ctx: &Context,
-        access_key_id: &str,
-    ) -> Result<Option<String>, CloudError> {
+    pub async fn access_key_user(&self, ctx: &Context, access_key_id: &str) -> Result<Option<String>, CloudError> {
         let r: GetAccessKeyLastUsedResponse = self
             .call(
                 ctx,
@@ -415,9 +374,7 @@ impl IamClient {
     /// `GetUser` of the caller (no user name) or of a named user.
     pub async fn get_user(&self, ctx: &Context, user: Option<&str>) -> Result<IamUser, CloudError> {
         let params: Vec<(&str, &str)> = user.map(|u| vec![("UserName", u)]).unwrap_or_default();
-        let r: GetUserResponse = self
-            .call(ctx, Idempotency::Idempotent, "GetUser", &params)
-            .await?;
+        let r: GetUserResponse = self.call(ctx, Idempotency::Idempotent, "GetUser", &params).await?;
         Ok(r.result.user)
     }
 }
@@ -425,8 +382,7 @@ impl IamClient {
 /// `Action=...&Version=2010-05-08&...`, form-encoded.
 fn form_body(action: &str, params: &[(&str, &str)]) -> Vec<u8> {
     let mut form = url::form_urlencoded::Serializer::new(String::new());
-    form.append_pair("Action", action)
-        .append_pair("Version", API_VERSION);
+    form.append_pair("Action", action).append_pair("Version", API_VERSION);
     for (k, v) in params {
         form.append_pair(k, v);
     }

@@ -62,9 +62,7 @@ pub fn resolve_with(
             (c, "settings".to_string())
         }
         (Some(_), None) | (None, Some(_)) => {
-            return Err(
-                "aws: access_key_id and secret_access_key must be set together".to_string(),
-            );
+            return Err("aws: access_key_id and secret_access_key must be set together".to_string());
         }
         (None, None) => match (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
             (Some(id), Some(secret)) => {
@@ -112,8 +110,7 @@ pub fn resolve_with(
         .or_else(|| env("AWS_ENDPOINT_URL_IAM"))
         .or_else(|| env("AWS_ENDPOINT_URL"))
         .unwrap_or_else(|| DEFAULT_IAM_ENDPOINT.to_string());
-    url::Url::parse(&endpoint)
-        .map_err(|e| format!("aws: the IAM endpoint {endpoint:?} is not a URL: {e}"))?;
+    url::Url::parse(&endpoint).map_err(|e| format!("aws: the IAM endpoint {endpoint:?} is not a URL: {e}"))?;
     Ok(ResolvedAws {
         credentials,
         region,
@@ -130,11 +127,7 @@ struct SharedFiles {
 }
 
 impl SharedFiles {
-    fn load(
-        env: &dyn Fn(&str) -> Option<String>,
-        home: Option<&Path>,
-        profile: &str,
-    ) -> Result<Self, String> {
+    fn load(env: &dyn Fn(&str) -> Option<String>, home: Option<&Path>, profile: &str) -> Result<Self, String> {
         let path = |var: &str, file: &str| {
             env(var)
                 .map(PathBuf::from)
@@ -153,11 +146,7 @@ impl SharedFiles {
                 } else {
                     ini.section(Some(format!("profile {profile}"))).cloned()
                 };
-                named.or_else(|| {
-                    ini.section(Some(profile))
-                        .cloned()
-                        .filter(|_| profile == "default")
-                })
+                named.or_else(|| ini.section(Some(profile)).cloned().filter(|_| profile == "default"))
             }),
             None => None,
         };
@@ -210,10 +199,7 @@ mod tests {
     }
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         move |k| map.get(k).cloned()
     }
 
@@ -289,12 +275,7 @@ mod tests {
             profile: Some("default".into()),
             ..Default::default()
         };
-        let r = resolve_with(
-            Some(&settings),
-            &env_of(&[("AWS_PROFILE", "work")]),
-            Some(home.path()),
-        )
-        .unwrap();
+        let r = resolve_with(Some(&settings), &env_of(&[("AWS_PROFILE", "work")]), Some(home.path())).unwrap();
         assert_eq!(r.credentials.access_key_id, "AKIAFILEDEFAULT");
     }
 

@@ -28,11 +28,7 @@ const DATE_FORMAT: &str = "%Y%m%d";
 pub const MAX_CLOCK_SKEW: TimeDelta = TimeDelta::minutes(15);
 
 /// RFC 3986 unreserved characters stay as they are; every other byte becomes upper-case `%XX`.
-const URI_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+const URI_ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// Headers left out of the signature because clients and proxies add or rewrite them.
 const UNSIGNED_HEADERS: &[&str] = &[
@@ -76,10 +72,7 @@ impl fmt::Debug for Credentials {
         f.debug_struct("Credentials")
             .field("access_key_id", &self.access_key_id)
             .field("secret_access_key", &"[secret]")
-            .field(
-                "session_token",
-                &self.session_token.as_ref().map(|_| "[secret]"),
-            )
+            .field("session_token", &self.session_token.as_ref().map(|_| "[secret]"))
             .finish()
     }
 }
@@ -120,12 +113,7 @@ pub struct SigningParams<'a> {
 
 impl<'a> SigningParams<'a> {
     /// Parameters with the default settings.
-    pub fn new(
-        credentials: &'a Credentials,
-        region: &'a str,
-        service: &'a str,
-        time: DateTime<Utc>,
-    ) -> Self {
+    pub fn new(credentials: &'a Credentials, region: &'a str, service: &'a str, time: DateTime<Utc>) -> Self {
         Self {
             credentials,
             region,
@@ -232,9 +220,7 @@ impl fmt::Display for SigningError {
             SigningErrorKind::InvalidUri => {
                 "cannot sign request: the URI is neither an absolute http(s) URL nor a path starting with '/'"
             }
-            SigningErrorKind::MissingHost => {
-                "cannot sign request: no Host header and no host in the URI"
-            }
+            SigningErrorKind::MissingHost => "cannot sign request: no Host header and no host in the URI",
             SigningErrorKind::EmptyHeaderName => "cannot sign request: a header has an empty name",
         })
     }
@@ -250,12 +236,7 @@ pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
 }
 
 /// The SigV4 key derivation; `date` is `YYYYMMDD` (SES passes a fixed placeholder).
-pub(crate) fn derive_signing_key(
-    secret: &str,
-    date: &str,
-    region: &str,
-    service: &str,
-) -> [u8; 32] {
+pub(crate) fn derive_signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
     let k_date = hmac_sha256(format!("AWS4{secret}").as_bytes(), date.as_bytes());
     let k_region = hmac_sha256(&k_date, region.as_bytes());
     let k_service = hmac_sha256(&k_region, service.as_bytes());
@@ -267,10 +248,7 @@ pub(crate) fn derive_signing_key(
 /// Signs every request header except a few that proxies rewrite, plus `X-Amz-Date` (and the
 /// session token / content hash headers per the settings), replacing request headers of the
 /// same names.
-pub fn canonical_request(
-    request: &SignableRequest<'_>,
-    params: &SigningParams<'_>,
-) -> Result<String, SigningError> {
+pub fn canonical_request(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result<String, SigningError> {
     Ok(prepare(request, params)?.0.text)
 }
 
@@ -300,11 +278,7 @@ pub fn signature(key: &SigningKey, string_to_sign: &str) -> String {
 }
 
 /// Step 5: the `Authorization` header value; `signed_headers` is the `;`-joined list.
-pub fn authorization_header(
-    params: &SigningParams<'_>,
-    signed_headers: &str,
-    signature: &str,
-) -> String {
+pub fn authorization_header(params: &SigningParams<'_>, signed_headers: &str, signature: &str) -> String {
     format!(
         "{ALGORITHM} Credential={}/{}, SignedHeaders={signed_headers}, Signature={signature}",
         params.credentials.access_key_id,
@@ -313,10 +287,7 @@ pub fn authorization_header(
 }
 
 /// Signs a request: all five steps, returning the headers to set on it.
-pub fn sign(
-    request: &SignableRequest<'_>,
-    params: &SigningParams<'_>,
-) -> Result<SigningOutput, SigningError> {
+pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result<SigningOutput, SigningError> {
     let (canonical, added) = prepare(request, params)?;
     let sts = string_to_sign(&canonical.text, params);
     let signature = signature(&signing_key(params), &sts);
@@ -324,11 +295,7 @@ pub fn sign(
         "Authorization",
         authorization_header(params, &canonical.signed_headers, &signature),
     )];
-    headers.extend(
-        added
-            .into_iter()
-            .map(|(name, value, _signed)| (name, value)),
-    );
+    headers.extend(added.into_iter().map(|(name, value, _signed)| (name, value)));
     Ok(SigningOutput { headers, signature })
 }
 
@@ -349,11 +316,7 @@ fn prepare(
     let uri = split_uri(request.uri)?;
     let payload_hash = hex::encode(Sha256::digest(request.body));
 
-    let mut added: Vec<AddedHeader> = vec![(
-        "X-Amz-Date",
-        params.time.format(DATE_TIME_FORMAT).to_string(),
-        true,
-    )];
+    let mut added: Vec<AddedHeader> = vec![("X-Amz-Date", params.time.format(DATE_TIME_FORMAT).to_string(), true)];
     if params.settings.content_sha256_header {
         added.push(("X-Amz-Content-Sha256", payload_hash.clone(), true));
     }
@@ -371,9 +334,7 @@ fn prepare(
         let ours = added
             .iter()
             .any(|(added_name, ..)| added_name.eq_ignore_ascii_case(name));
-        let unsigned = UNSIGNED_HEADERS
-            .iter()
-            .any(|u| u.eq_ignore_ascii_case(name));
+        let unsigned = UNSIGNED_HEADERS.iter().any(|u| u.eq_ignore_ascii_case(name));
         if !ours && !unsigned {
             selected.push((name, value));
         }
@@ -416,9 +377,7 @@ fn split_uri(uri: &str) -> Result<SplitUri<'_>, SigningError> {
         };
         if let Some(default_port) = default_port {
             let end = after.find(['/', '?']).unwrap_or(after.len());
-            let authority = after[..end]
-                .rsplit_once('@')
-                .map_or(&after[..end], |(_, h)| h);
+            let authority = after[..end].rsplit_once('@').map_or(&after[..end], |(_, h)| h);
             // HTTP clients leave the default port out of the Host header, so the signature must too.
             let authority = authority.strip_suffix(default_port).unwrap_or(authority);
             if authority.is_empty() {
@@ -429,11 +388,7 @@ fn split_uri(uri: &str) -> Result<SplitUri<'_>, SigningError> {
         }
     }
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    let path = if path.is_empty() && host.is_some() {
-        "/"
-    } else {
-        path
-    };
+    let path = if path.is_empty() && host.is_some() { "/" } else { path };
     if !path.starts_with('/') {
         return Err(SigningErrorKind::InvalidUri.into());
     }
@@ -458,19 +413,12 @@ fn build_canonical(
         text.push_str(value);
         text.push('\n');
     }
-    let signed_headers = headers
-        .keys()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .join(";");
+    let signed_headers = headers.keys().map(String::as_str).collect::<Vec<_>>().join(";");
     text.push('\n');
     text.push_str(&signed_headers);
     text.push('\n');
     text.push_str(payload_hash);
-    Canonical {
-        text,
-        signed_headers,
-    }
+    Canonical { text, signed_headers }
 }
 
 /// Removes empty and dot segments (keeping a trailing slash), then URI-encodes each segment.
@@ -523,9 +471,7 @@ fn canonical_query(query: &str) -> String {
 
 /// Lower-cases names, trims values and collapses inner whitespace (including folded lines),
 /// and joins repeated headers with `,` in their original order.
-fn canonical_headers<'a>(
-    headers: impl IntoIterator<Item = (&'a str, &'a str)>,
-) -> BTreeMap<String, String> {
+fn canonical_headers<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> BTreeMap<String, String> {
     let mut map: BTreeMap<String, String> = BTreeMap::new();
     for (name, value) in headers {
         let value = value.split_ascii_whitespace().collect::<Vec<_>>().join(" ");
@@ -600,8 +546,7 @@ pub fn verify(
     now: DateTime<Utc>,
     secret_for: impl FnOnce(&str) -> Option<String>,
 ) -> Result<Verified, VerifyError> {
-    let authorization =
-        find_header(request.headers, "authorization").ok_or(VerifyError::MissingAuthorization)?;
+    let authorization = find_header(request.headers, "authorization").ok_or(VerifyError::MissingAuthorization)?;
     let auth = parse_authorization(authorization).ok_or(VerifyError::MalformedAuthorization)?;
 
     let amz_date = find_header(request.headers, "x-amz-date").ok_or(VerifyError::InvalidDate)?;
@@ -636,20 +581,13 @@ pub fn verify(
     // The path comes from the server's own HTTP stack; one it cannot split was not what the client signed.
     let uri = split_uri(request.uri).map_err(|_| VerifyError::SignatureMismatch)?;
     let payload_hash = hex::encode(Sha256::digest(request.body));
-    let canonical = build_canonical(
-        request.method,
-        &uri,
-        &canonical_headers(selected),
-        &payload_hash,
-    );
+    let canonical = build_canonical(request.method, &uri, &canonical_headers(selected), &payload_hash);
 
     let sts = string_to_sign(&canonical.text, &params);
     let claimed = hex::decode(auth.signature).map_err(|_| VerifyError::MalformedAuthorization)?;
-    let mut mac = HmacSha256::new_from_slice(signing_key(&params).as_bytes())
-        .expect("HMAC takes keys of any length");
+    let mut mac = HmacSha256::new_from_slice(signing_key(&params).as_bytes()).expect("HMAC takes keys of any length");
     mac.update(sts.as_bytes());
-    mac.verify_slice(&claimed)
-        .map_err(|_| VerifyError::SignatureMismatch)?;
+    mac.verify_slice(&claimed).map_err(|_| VerifyError::SignatureMismatch)?;
 
     Ok(Verified {
         access_key_id: auth.access_key_id.to_owned(),
@@ -762,15 +700,9 @@ mod tests {
     #[test]
     fn uri_forms() {
         let u = split_uri("https://user@iam.amazonaws.com:443?Action=X#frag").unwrap();
-        assert_eq!(
-            (u.host, u.path, u.query),
-            (Some("iam.amazonaws.com"), "/", "Action=X")
-        );
+        assert_eq!((u.host, u.path, u.query), (Some("iam.amazonaws.com"), "/", "Action=X"));
         let u = split_uri("http://localhost:8080/a?b").unwrap();
-        assert_eq!(
-            (u.host, u.path, u.query),
-            (Some("localhost:8080"), "/a", "b")
-        );
+        assert_eq!((u.host, u.path, u.query), (Some("localhost:8080"), "/a", "b"));
         let u = split_uri("/p?x=http://y").unwrap();
         assert_eq!((u.host, u.path, u.query), (None, "/p", "x=http://y"));
         assert!(split_uri("relative/path").is_err());
@@ -820,10 +752,7 @@ mod tests {
             body: b"",
         };
         let creq = canonical_request(&request, &params).unwrap();
-        assert!(
-            creq.contains("\nhost;x-amz-content-sha256;x-amz-date\n"),
-            "{creq}"
-        );
+        assert!(creq.contains("\nhost;x-amz-content-sha256;x-amz-date\n"), "{creq}");
         let out = sign(&request, &params).unwrap();
         let names: Vec<&str> = out.headers.iter().map(|(n, _)| *n).collect();
         assert_eq!(
@@ -852,10 +781,7 @@ mod tests {
             signing_key(&params),
             sign(&request, &params).unwrap()
         );
-        assert!(
-            !printed.contains(SECRET) && !printed.contains("TOKEN"),
-            "{printed}"
-        );
+        assert!(!printed.contains(SECRET) && !printed.contains("TOKEN"), "{printed}");
         assert!(printed.contains("[secret]"));
     }
 

@@ -13,8 +13,8 @@ use crate::cloud::retry::parse_retry_after;
 use crate::provider::clouds::Clouds;
 use crate::provider::error::ProviderError;
 use http::{Method, Uri};
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::sync::Arc;
@@ -91,7 +91,10 @@ pub struct IdentityClient {
 
 impl std::fmt::Debug for IdentityClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IdentityClient").field("endpoint", &self.endpoint).field("signer", &self.signer).finish()
+        f.debug_struct("IdentityClient")
+            .field("endpoint", &self.endpoint)
+            .field("signer", &self.signer)
+            .finish()
     }
 }
 
@@ -121,8 +124,12 @@ fn resolve(
     let file = if settings_complete(s) {
         None
     } else {
-        let src =
-            ConfigSource { path: s.config_file.as_deref().map(Path::new), profile: s.profile.as_deref(), home, env };
+        let src = ConfigSource {
+            path: s.config_file.as_deref().map(Path::new),
+            profile: s.profile.as_deref(),
+            home,
+            env,
+        };
         Some(config::load(&src).map_err(|e| {
             ProviderError::Configuration(format!(
                 "OCI credentials are incomplete in the provider settings and the OCI config could not fill them in: {e}"
@@ -160,7 +167,14 @@ fn resolve(
         (None, Some(r)) => format!("https://identity.{r}.oraclecloud.com"),
         (None, None) => return Err(missing("region or endpoint")),
     };
-    Ok(Resolved { tenancy, user, fingerprint, pem, pass_phrase, endpoint })
+    Ok(Resolved {
+        tenancy,
+        user,
+        fingerprint,
+        pem,
+        pass_phrase,
+        endpoint,
+    })
 }
 
 impl Clouds {
@@ -180,7 +194,11 @@ impl Clouds {
 impl IdentityClient {
     /// A client for `endpoint` (no trailing slash) signing with `signer`.
     pub fn new(http: reqwest::Client, endpoint: impl Into<String>, signer: OciSigner) -> Self {
-        IdentityClient { http, endpoint: endpoint.into(), signer: Arc::new(signer) }
+        IdentityClient {
+            http,
+            endpoint: endpoint.into(),
+            signer: Arc::new(signer),
+        }
     }
 
     /// The endpoint in use.
@@ -197,20 +215,35 @@ impl IdentityClient {
         retry_token: Option<&str>,
     ) -> Result<Option<T>, CloudError> {
         let url = format!("{}{API_PREFIX}{path}", self.endpoint);
-        let uri: Uri =
-            url.parse().map_err(|e| CloudError::Signing { service: SERVICE, detail: format!("bad URL {url}: {e}") })?;
+        let uri: Uri = url.parse().map_err(|e| CloudError::Signing {
+            service: SERVICE,
+            detail: format!("bad URL {url}: {e}"),
+        })?;
         let body_bytes = match body {
-            Some(b) => {
-                serde_json::to_vec(b).map_err(|e| CloudError::Decode { service: SERVICE, detail: e.to_string() })?
-            }
+            Some(b) => serde_json::to_vec(b).map_err(|e| CloudError::Decode {
+                service: SERVICE,
+                detail: e.to_string(),
+            })?,
             None => Vec::new(),
         };
         let date = httpdate::fmt_http_date(SystemTime::now());
         let signed = self
             .signer
-            .sign(&SignableRequest { method: &method, uri: &uri, date: &date, content_type: None, body: &body_bytes })
-            .map_err(|e| CloudError::Signing { service: SERVICE, detail: e.to_string() })?;
-        let mut req = self.http.request(method.clone(), &url).header("accept", "application/json");
+            .sign(&SignableRequest {
+                method: &method,
+                uri: &uri,
+                date: &date,
+                content_type: None,
+                body: &body_bytes,
+            })
+            .map_err(|e| CloudError::Signing {
+                service: SERVICE,
+                detail: e.to_string(),
+            })?;
+        let mut req = self
+            .http
+            .request(method.clone(), &url)
+            .header("accept", "application/json");
         for (name, value) in signed {
             req = req.header(name, value);
         }
@@ -226,7 +259,11 @@ impl IdentityClient {
             ambiguous: !e.is_connect(),
         })?;
         let status = resp.status();
-        let request_id = resp.headers().get("opc-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let request_id = resp
+            .headers()
+            .get("opc-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let retry_after = parse_retry_after(resp.headers().get("retry-after"));
         let bytes = resp.bytes().await.map_err(|e| CloudError::Transport {
             service: SERVICE,
@@ -239,7 +276,10 @@ impl IdentityClient {
             }
             return serde_json::from_slice(&bytes)
                 .map(Some)
-                .map_err(|e| CloudError::Decode { service: SERVICE, detail: format!("{method} {path}: {e}") });
+                .map_err(|e| CloudError::Decode {
+                    service: SERVICE,
+                    detail: format!("{method} {path}: {e}"),
+                });
         }
         let doc: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         let code = doc
@@ -270,7 +310,10 @@ impl IdentityClient {
         let what = format!("{method} {path}");
         self.call(method, path, body, retry_token)
             .await?
-            .ok_or_else(|| CloudError::Decode { service: SERVICE, detail: format!("{what}: empty answer") })
+            .ok_or_else(|| CloudError::Decode {
+                service: SERVICE,
+                detail: format!("{what}: empty answer"),
+            })
     }
 
     /// CreateAuthToken or CreateCustomerSecretKey: `POST /users/{userId}/{kind}/` with
@@ -294,7 +337,13 @@ impl IdentityClient {
 
     /// ListAuthTokens or ListCustomerSecretKeys.
     pub async fn list_credentials(&self, kind: CredentialKind, user_id: &str) -> Result<Vec<Credential>, CloudError> {
-        self.call_some(Method::GET, &format!("/users/{}/{}/", seg(user_id), kind.segment()), None, None).await
+        self.call_some(
+            Method::GET,
+            &format!("/users/{}/{}/", seg(user_id), kind.segment()),
+            None,
+            None,
+        )
+        .await
     }
 
     /// UpdateAuthToken or UpdateCustomerSecretKey: sets the label.
@@ -390,10 +439,19 @@ mod tests {
             region: Some("us-ashburn-1".into()),
             ..Default::default()
         };
-        assert_eq!(resolve(&s, &no_env, None).unwrap().endpoint, "https://identity.us-ashburn-1.oraclecloud.com");
-        let partial = OciSettings { config_file: Some("/nonexistent/oci/config".into()), ..Default::default() };
+        assert_eq!(
+            resolve(&s, &no_env, None).unwrap().endpoint,
+            "https://identity.us-ashburn-1.oraclecloud.com"
+        );
+        let partial = OciSettings {
+            config_file: Some("/nonexistent/oci/config".into()),
+            ..Default::default()
+        };
         let err = resolve(&partial, &no_env, None).err().unwrap();
-        assert!(matches!(err, ProviderError::Configuration(ref m) if m.contains("/nonexistent/oci/config")), "{err}");
+        assert!(
+            matches!(err, ProviderError::Configuration(ref m) if m.contains("/nonexistent/oci/config")),
+            "{err}"
+        );
     }
 
     #[test]
@@ -402,7 +460,10 @@ mod tests {
             serde_json::from_value(json!({"id": "t", "userId": "u", "description": "d", "token": "s"})).unwrap();
         let key: Credential =
             serde_json::from_value(json!({"id": "k", "userId": "u", "displayName": "d", "key": "s"})).unwrap();
-        assert_eq!((token.label.as_deref(), token.secret.as_deref()), (Some("d"), Some("s")));
+        assert_eq!(
+            (token.label.as_deref(), token.secret.as_deref()),
+            (Some("d"), Some("s"))
+        );
         assert_eq!((key.label.as_deref(), key.secret.as_deref()), (Some("d"), Some("s")));
     }
 

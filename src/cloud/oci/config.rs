@@ -74,16 +74,8 @@ impl OciConfig {
 
     /// Loads the private key and returns a request signer for this configuration.
     pub fn signer(&self) -> Result<OciSigner, KeyError> {
-        let key = load_private_key_pem(
-            &self.private_key_pem,
-            self.pass_phrase.as_deref().map(String::as_str),
-        )?;
-        Ok(OciSigner::for_user(
-            &self.tenancy,
-            &self.user,
-            &self.fingerprint,
-            key,
-        ))
+        let key = load_private_key_pem(&self.private_key_pem, self.pass_phrase.as_deref().map(String::as_str))?;
+        Ok(OciSigner::for_user(&self.tenancy, &self.user, &self.fingerprint, key))
     }
 }
 
@@ -95,10 +87,7 @@ impl fmt::Debug for OciConfig {
             .field("fingerprint", &self.fingerprint)
             .field("region", &self.region)
             .field("private_key_pem", &"<redacted>")
-            .field(
-                "pass_phrase",
-                &self.pass_phrase.as_ref().map(|_| "<redacted>"),
-            )
+            .field("pass_phrase", &self.pass_phrase.as_ref().map(|_| "<redacted>"))
             .finish()
     }
 }
@@ -194,17 +183,12 @@ pub enum ConfigError {
 }
 
 fn file_name(path: &Option<PathBuf>) -> String {
-    path.as_ref().map_or_else(
-        || "(no config file)".to_owned(),
-        |p| p.display().to_string(),
-    )
+    path.as_ref()
+        .map_or_else(|| "(no config file)".to_owned(), |p| p.display().to_string())
 }
 
 /// Loads the configuration from the real environment and home directory.
-pub fn load_from_environment(
-    path: Option<&Path>,
-    profile: Option<&str>,
-) -> Result<OciConfig, ConfigError> {
+pub fn load_from_environment(path: Option<&Path>, profile: Option<&str>) -> Result<OciConfig, ConfigError> {
     let home = dirs::home_dir();
     let env = |name: &str| std::env::var(name).ok();
     load(&ConfigSource {
@@ -218,18 +202,13 @@ pub fn load_from_environment(
 /// Loads the configuration as described in the module docs.
 pub fn load(src: &ConfigSource<'_>) -> Result<OciConfig, ConfigError> {
     let env = |name: &str| (src.env)(name).filter(|v| !v.is_empty());
-    let (path, explicit) = match (
-        src.path,
-        env(ENV_CONFIG_FILE).or_else(|| env(ENV_CLI_CONFIG_FILE)),
-    ) {
+    let (path, explicit) = match (src.path, env(ENV_CONFIG_FILE).or_else(|| env(ENV_CLI_CONFIG_FILE))) {
         (Some(p), _) => (Some(p.to_path_buf()), true),
         (None, Some(p)) => (Some(expand_tilde(&p, src.home)?), true),
         (None, None) => (src.home.map(|h| h.join(".oci").join("config")), false),
     };
     let profile_named = src.profile.map(str::to_owned).or_else(|| env(ENV_PROFILE));
-    let profile = profile_named
-        .clone()
-        .unwrap_or_else(|| DEFAULT_PROFILE.to_owned());
+    let profile = profile_named.clone().unwrap_or_else(|| DEFAULT_PROFILE.to_owned());
 
     let ini = match &path {
         Some(p) => read_ini(p, explicit)?,
@@ -304,11 +283,7 @@ fn read_ini(path: &Path, explicit: bool) -> Result<Option<Ini>, ConfigError> {
         })
 }
 
-fn read_key_file(
-    key_file: &str,
-    home: Option<&Path>,
-    profile: &str,
-) -> Result<Zeroizing<String>, ConfigError> {
+fn read_key_file(key_file: &str, home: Option<&Path>, profile: &str) -> Result<Zeroizing<String>, ConfigError> {
     let path = expand_tilde(key_file, home)?;
     std::fs::read_to_string(&path)
         .map(Zeroizing::new)
@@ -326,9 +301,7 @@ pub fn expand_tilde(path: &str, home: Option<&Path>) -> Result<PathBuf, ConfigEr
         Some(rest) if rest.is_empty() || rest.starts_with('/') || rest.starts_with('\\') => rest,
         _ => return Ok(PathBuf::from(path)),
     };
-    let home = home.ok_or_else(|| ConfigError::NoHome {
-        path: path.to_owned(),
-    })?;
+    let home = home.ok_or_else(|| ConfigError::NoHome { path: path.to_owned() })?;
     Ok(home.join(rest.trim_start_matches(['/', '\\'])))
 }
 

@@ -94,9 +94,7 @@ pub fn request_target(method: &Method, uri: &Uri) -> String {
 /// The `host` value: the URI's authority without user info and without the scheme's default
 /// port, because that is what HTTP clients put in the `Host` header they send.
 fn host_of(uri: &Uri) -> Result<String, SigningError> {
-    let authority = uri
-        .authority()
-        .ok_or(SigningError::new(ErrorKind::NoHost))?;
+    let authority = uri.authority().ok_or(SigningError::new(ErrorKind::NoHost))?;
     let host = authority.host();
     let default_port = match uri.scheme_str() {
         Some("https") => Some(443),
@@ -156,12 +154,7 @@ impl OciSigner {
     }
 
     /// A signer for a user's API key: keyId is `tenancy/user/fingerprint`.
-    pub fn for_user(
-        tenancy: &str,
-        user: &str,
-        fingerprint: &str,
-        private_key: RsaPrivateKey,
-    ) -> Self {
+    pub fn for_user(tenancy: &str, user: &str, fingerprint: &str, private_key: RsaPrivateKey) -> Self {
         Self::new(format!("{tenancy}/{user}/{fingerprint}"), private_key)
     }
 
@@ -191,10 +184,7 @@ impl OciSigner {
         let names = headers_to_sign(req.method);
         let signature = self.compute_signature(&signing_string(req)?)?;
         let mut out = Vec::with_capacity(5);
-        for name in names
-            .iter()
-            .filter(|n| !matches!(**n, "host" | "(request-target)"))
-        {
+        for name in names.iter().filter(|n| !matches!(**n, "host" | "(request-target)")) {
             let value = req.header_value(name)?.expect("signed header has a value");
             out.push(((*name).to_owned(), value));
         }
@@ -240,12 +230,8 @@ impl SigningError {
 impl fmt::Display for SigningError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {
-            ErrorKind::NoHost => {
-                f.write_str("cannot sign OCI request: the URI has no host (it must be absolute)")
-            }
-            ErrorKind::Rsa => {
-                f.write_str("cannot sign OCI request: the RSA signature operation failed")
-            }
+            ErrorKind::NoHost => f.write_str("cannot sign OCI request: the URI has no host (it must be absolute)"),
+            ErrorKind::Rsa => f.write_str("cannot sign OCI request: the RSA signature operation failed"),
         }
     }
 }
@@ -258,18 +244,9 @@ mod tests {
 
     #[test]
     fn headers_by_method() {
-        assert_eq!(
-            headers_to_sign(&Method::GET),
-            ["date", "(request-target)", "host"]
-        );
-        assert_eq!(
-            headers_to_sign(&Method::DELETE),
-            ["date", "(request-target)", "host"]
-        );
-        assert_eq!(
-            headers_to_sign(&Method::HEAD),
-            ["date", "(request-target)", "host"]
-        );
+        assert_eq!(headers_to_sign(&Method::GET), ["date", "(request-target)", "host"]);
+        assert_eq!(headers_to_sign(&Method::DELETE), ["date", "(request-target)", "host"]);
+        assert_eq!(headers_to_sign(&Method::HEAD), ["date", "(request-target)", "host"]);
         assert_eq!(headers_to_sign(&Method::PUT).len(), 6);
         assert_eq!(headers_to_sign(&Method::POST)[5], "x-content-sha256");
     }
@@ -293,9 +270,6 @@ mod tests {
     #[test]
     fn empty_body_hash() {
         // SHA-256 of the empty string.
-        assert_eq!(
-            content_sha256(b""),
-            "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
-        );
+        assert_eq!(content_sha256(b""), "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
     }
 }

@@ -2,8 +2,8 @@
 //! deletion (recovery) windows.
 
 use super::{
-    ACCOUNT_ID, Account, Answer, ApiError, Call, REGION, action_of,
-    error_response, is_version, serve, server_error_response, timestamp,
+    ACCOUNT_ID, Account, Answer, ApiError, Call, REGION, action_of, error_response, is_version, serve,
+    server_error_response, timestamp,
 };
 use crate::sandbox::{CloudApi, SandboxRequest};
 use axum::response::Response;
@@ -51,31 +51,23 @@ impl StoredSecret {
     }
 
     fn version_with(&self, stage: &str) -> Option<&Version> {
-        self.versions
-            .iter()
-            .find(|v| v.stages.iter().any(|s| s == stage))
+        self.versions.iter().find(|v| v.stages.iter().any(|s| s == stage))
     }
 
     fn version(&self, id: &str) -> Result<usize, ApiError> {
-        self.versions
-            .iter()
-            .position(|v| v.id == id)
-            .ok_or_else(|| {
-                ApiError::new(
-                    404,
-                    "Forbidden.ResourceNotFound",
-                    format!("The secret version {id} of {} is not found.", self.name),
-                )
-            })
+        self.versions.iter().position(|v| v.id == id).ok_or_else(|| {
+            ApiError::new(
+                404,
+                "Forbidden.ResourceNotFound",
+                format!("The secret version {id} of {} is not found.", self.name),
+            )
+        })
     }
 
     /// Moves `stage` to version `to`, away from whichever version held it; moving
     /// `ACSCurrent` hands `ACSPrevious` to the version that was current.
     fn move_stage(&mut self, stage: &str, to: usize) {
-        let holder = self
-            .versions
-            .iter()
-            .position(|v| v.stages.iter().any(|s| s == stage));
+        let holder = self.versions.iter().position(|v| v.stages.iter().any(|s| s == stage));
         if holder == Some(to) {
             return;
         }
@@ -148,12 +140,12 @@ fn parse_tags(text: &str) -> Result<BTreeMap<String, String>, ApiError> {
         #[serde(default)]
         tag_value: String,
     }
-    let tags: Vec<Tag> = serde_json::from_str(text).map_err(|_| {
-        ApiError::invalid("Tags must be a JSON array of {\"TagKey\":...,\"TagValue\":...}.")
-    })?;
-    if tags.iter().any(|t| {
-        t.tag_key.is_empty() || t.tag_key.starts_with("acs:") || t.tag_key.starts_with("aliyun")
-    }) {
+    let tags: Vec<Tag> = serde_json::from_str(text)
+        .map_err(|_| ApiError::invalid("Tags must be a JSON array of {\"TagKey\":...,\"TagValue\":...}."))?;
+    if tags
+        .iter()
+        .any(|t| t.tag_key.is_empty() || t.tag_key.starts_with("acs:") || t.tag_key.starts_with("aliyun"))
+    {
         return Err(ApiError::invalid(
             "A TagKey must not be empty nor start with acs: or aliyun.",
         ));
@@ -165,9 +157,7 @@ fn check_interval(interval: &str) -> Result<(), ApiError> {
     let seconds: u64 = interval
         .strip_suffix('s')
         .and_then(|d| d.parse().ok())
-        .ok_or_else(|| {
-            ApiError::invalid(format!("RotationInterval {interval:?} must be <integer>s."))
-        })?;
+        .ok_or_else(|| ApiError::invalid(format!("RotationInterval {interval:?} must be <integer>s.")))?;
     if !(6 * 3600..=365 * 24 * 3600).contains(&seconds) {
         return Err(ApiError::invalid(
             "RotationInterval must be between 6 hours and 365 days.",
@@ -203,8 +193,10 @@ impl Kms {
             "ListSecrets" => {
                 let list: Vec<Value> = secrets
                     .values()
-                    .map(|s| json!({"SecretName": s.name, "SecretType": s.secret_type, "CreateTime": s.create_time,
-                        "UpdateTime": s.update_time, "PlannedDeleteTime": s.planned_delete_time.map(timestamp)}))
+                    .map(|s| {
+                        json!({"SecretName": s.name, "SecretType": s.secret_type, "CreateTime": s.create_time,
+                        "UpdateTime": s.update_time, "PlannedDeleteTime": s.planned_delete_time.map(timestamp)})
+                    })
                     .collect();
                 return Ok(
                     json!({"PageNumber": 1, "PageSize": list.len(), "TotalCount": list.len(), "SecretList": {"Secret": list}}),
@@ -234,19 +226,14 @@ impl Kms {
         let name = call.required("SecretName")?.to_string();
         let secret = secrets.get_mut(&name).ok_or_else(|| not_found(&name))?;
         let pending = secret.planned_delete_time.is_some();
-        let allowed_while_pending =
-            matches!(action, "DescribeSecret" | "RestoreSecret" | "DeleteSecret");
+        let allowed_while_pending = matches!(action, "DescribeSecret" | "RestoreSecret" | "DeleteSecret");
         if pending && !allowed_while_pending {
             return Err(in_delete_window(&name));
         }
         let now = timestamp(call.now);
         let changes = !matches!(
             action,
-            "DescribeSecret"
-                | "GetSecretValue"
-                | "GetSecretPolicy"
-                | "DeleteSecret"
-                | "RestoreSecret"
+            "DescribeSecret" | "GetSecretValue" | "GetSecretPolicy" | "DeleteSecret" | "RestoreSecret"
         );
         if changes {
             secret.update_time = now.clone();
@@ -269,17 +256,13 @@ impl Kms {
             "GetSecretValue" => {
                 let version = match (call.get("VersionId"), call.get("VersionStage")) {
                     (Some(id), _) => &secret.versions[secret.version(id)?],
-                    (None, stage) => {
-                        secret
-                            .version_with(stage.unwrap_or(CURRENT))
-                            .ok_or_else(|| {
-                                ApiError::new(
-                                    404,
-                                    "Forbidden.ResourceNotFound",
-                                    format!("No version of {name} has the requested stage."),
-                                )
-                            })?
-                    }
+                    (None, stage) => secret.version_with(stage.unwrap_or(CURRENT)).ok_or_else(|| {
+                        ApiError::new(
+                            404,
+                            "Forbidden.ResourceNotFound",
+                            format!("No version of {name} has the requested stage."),
+                        )
+                    })?,
                 };
                 Ok(json!({
                     "SecretName": secret.name, "VersionId": version.id, "CreateTime": version.create_time,
@@ -303,9 +286,7 @@ impl Kms {
                             format!("The secret version {id} already exists."),
                         ));
                     }
-                    return Ok(
-                        json!({"SecretName": name, "VersionId": id, "VersionStages": stages_view(existing)}),
-                    );
+                    return Ok(json!({"SecretName": name, "VersionId": id, "VersionStages": stages_view(existing)}));
                 }
                 secret.versions.push(Version {
                     id: id.clone(),
@@ -317,18 +298,15 @@ impl Kms {
                 let index = secret.versions.len() - 1;
                 match call.get("VersionStages") {
                     Some(text) => {
-                        let stages: Vec<String> = serde_json::from_str(text).map_err(|_| {
-                            ApiError::invalid("VersionStages must be a JSON array of strings.")
-                        })?;
+                        let stages: Vec<String> = serde_json::from_str(text)
+                            .map_err(|_| ApiError::invalid("VersionStages must be a JSON array of strings."))?;
                         for stage in stages {
                             secret.move_stage(&stage, index);
                         }
                     }
                     None => secret.move_stage(CURRENT, index),
                 }
-                Ok(
-                    json!({"SecretName": name, "VersionId": id, "VersionStages": stages_view(&secret.versions[index])}),
-                )
+                Ok(json!({"SecretName": name, "VersionId": id, "VersionStages": stages_view(&secret.versions[index])}))
             }
             "UpdateSecret" => {
                 if let Some(description) = call.get("Description") {
@@ -336,16 +314,12 @@ impl Kms {
                 }
                 if let Some(custom) = call.get("ExtendedConfig.CustomData") {
                     if secret.secret_type == "Generic" {
-                        return Err(ApiError::invalid(
-                            "Generic secrets have no extended configuration.",
-                        ));
+                        return Err(ApiError::invalid("Generic secrets have no extended configuration."));
                     }
                     let custom: Value = serde_json::from_str(custom)
                         .ok()
                         .filter(Value::is_object)
-                        .ok_or_else(|| {
-                            ApiError::invalid("ExtendedConfig.CustomData must be a JSON object.")
-                        })?;
+                        .ok_or_else(|| ApiError::invalid("ExtendedConfig.CustomData must be a JSON object."))?;
                     let config = secret.extended_config.get_or_insert_with(|| json!({}));
                     config["CustomData"] = custom;
                 }
@@ -356,9 +330,7 @@ impl Kms {
                     .flag("EnableAutomaticRotation")?
                     .ok_or_else(|| ApiError::missing("EnableAutomaticRotation"))?;
                 if secret.secret_type == "Generic" && enabled {
-                    return Err(ApiError::invalid(
-                        "Generic secrets do not support automatic rotation.",
-                    ));
+                    return Err(ApiError::invalid("Generic secrets do not support automatic rotation."));
                 }
                 if let Some(interval) = call.get("RotationInterval") {
                     check_interval(interval)?;
@@ -422,13 +394,7 @@ impl Kms {
             }
             "TagResource" => {
                 let tags = parse_tags(call.required("Tags")?)?;
-                if secret.tags.len()
-                    + tags
-                        .keys()
-                        .filter(|k| !secret.tags.contains_key(*k))
-                        .count()
-                    > 20
-                {
+                if secret.tags.len() + tags.keys().filter(|k| !secret.tags.contains_key(*k)).count() > 20 {
                     return Err(ApiError::new(
                         400,
                         "Rejected.LimitExceeded",
@@ -456,15 +422,9 @@ impl Kms {
                 }
                 let days: i64 = match call.get("RecoveryWindowInDays") {
                     None => 30,
-                    Some(text) => text
-                        .parse()
-                        .ok()
-                        .filter(|d| (7..=30).contains(d))
-                        .ok_or_else(|| {
-                            ApiError::invalid(
-                                "RecoveryWindowInDays must be a whole number of days from 7 to 30.",
-                            )
-                        })?,
+                    Some(text) => text.parse().ok().filter(|d| (7..=30).contains(d)).ok_or_else(|| {
+                        ApiError::invalid("RecoveryWindowInDays must be a whole number of days from 7 to 30.")
+                    })?,
                 };
                 let planned = call.now + TimeDelta::days(days);
                 secret.planned_delete_time = Some(planned);
@@ -472,9 +432,7 @@ impl Kms {
             }
             "RestoreSecret" => {
                 if !pending {
-                    return Err(ApiError::invalid(format!(
-                        "The secret {name} is not pending deletion."
-                    )));
+                    return Err(ApiError::invalid(format!("The secret {name} is not pending deletion.")));
                 }
                 secret.planned_delete_time = None;
                 Ok(json!({"SecretName": name}))
@@ -512,9 +470,7 @@ fn create(secrets: &mut BTreeMap<String, StoredSecret>, call: &Call) -> Answer {
     check_data_type(&data_type)?;
     let rotation = call.flag("EnableAutomaticRotation")?.unwrap_or(false);
     if rotation && secret_type == "Generic" {
-        return Err(ApiError::invalid(
-            "Generic secrets do not support automatic rotation.",
-        ));
+        return Err(ApiError::invalid("Generic secrets do not support automatic rotation."));
     }
     let interval = call.get("RotationInterval").unwrap_or_default().to_string();
     if !interval.is_empty() {
@@ -534,20 +490,13 @@ fn create(secrets: &mut BTreeMap<String, StoredSecret>, call: &Call) -> Answer {
         Some(_) => return Err(ApiError::invalid("Policy must be a JSON object.")),
         None => default_policy(),
     };
-    let tags = call
-        .get("Tags")
-        .map(parse_tags)
-        .transpose()?
-        .unwrap_or_default();
+    let tags = call.get("Tags").map(parse_tags).transpose()?.unwrap_or_default();
     let now = timestamp(call.now);
     let secret = StoredSecret {
         name: name.clone(),
         description: call.get("Description").unwrap_or_default().to_string(),
         secret_type: secret_type.clone(),
-        encryption_key_id: call
-            .get("EncryptionKeyId")
-            .unwrap_or("key-sandbox-default")
-            .to_string(),
+        encryption_key_id: call.get("EncryptionKeyId").unwrap_or("key-sandbox-default").to_string(),
         dkms_instance_id: call.get("DKMSInstanceId").unwrap_or_default().to_string(),
         extended_config,
         rotation,
@@ -576,16 +525,19 @@ fn create(secrets: &mut BTreeMap<String, StoredSecret>, call: &Call) -> Answer {
 }
 
 fn list_tags(secrets: &BTreeMap<String, StoredSecret>, call: &Call) -> Answer {
-    let wanted: Vec<&str> = (1..=50)
-        .map_while(|i| call.get(&format!("ResourceId.{i}")))
-        .collect();
+    let wanted: Vec<&str> = (1..=50).map_while(|i| call.get(&format!("ResourceId.{i}"))).collect();
     if wanted.is_empty() {
         return Err(ApiError::missing("ResourceId.1"));
     }
     let mut found = Vec::new();
     for name in wanted {
         let secret = secrets.get(name).ok_or_else(|| not_found(name))?;
-        found.extend(secret.tags.iter().map(|(k, v)| json!({"ResourceId": name, "ResourceType": "secret", "TagKey": k, "TagValue": v})));
+        found.extend(
+            secret
+                .tags
+                .iter()
+                .map(|(k, v)| json!({"ResourceId": name, "ResourceType": "secret", "TagKey": k, "TagValue": v})),
+        );
     }
     Ok(json!({"NextToken": "", "TagResources": {"TagResource": found}}))
 }
@@ -608,10 +560,7 @@ impl CloudApi for Kms {
     }
 
     fn throttled(&self, _req: &SandboxRequest) -> Response {
-        error_response(
-            HOST,
-            &ApiError::new(429, "Rejected.Throttling", "QPS Limit Exceeded"),
-        )
+        error_response(HOST, &ApiError::new(429, "Rejected.Throttling", "QPS Limit Exceeded"))
     }
 
     fn server_error(&self, _req: &SandboxRequest) -> Response {
@@ -631,9 +580,8 @@ impl CloudApi for Kms {
     }
 
     fn restore(&self, state: &Value) -> Result<(), String> {
-        let secrets =
-            serde_json::from_value(state.get("secrets").cloned().unwrap_or_else(|| json!({})))
-                .map_err(|e| e.to_string())?;
+        let secrets = serde_json::from_value(state.get("secrets").cloned().unwrap_or_else(|| json!({})))
+            .map_err(|e| e.to_string())?;
         *self.secrets.lock().expect("secrets lock") = secrets;
         Ok(())
     }

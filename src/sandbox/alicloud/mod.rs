@@ -12,9 +12,7 @@ pub use kms::Kms;
 pub use ram::Ram;
 
 use super::{CloudApi, SandboxRequest};
-use crate::cloud::alicloud::sign::{
-    Acs3Request, MAX_CLOCK_SKEW, VerifyError, verify_acs3, verify_rpc,
-};
+use crate::cloud::alicloud::sign::{Acs3Request, MAX_CLOCK_SKEW, VerifyError, verify_acs3, verify_rpc};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -39,10 +37,7 @@ pub const MAX_KEYS_PER_USER: usize = 2;
 /// Both emulated APIs, sharing one account.
 pub fn apis() -> Vec<Arc<dyn CloudApi>> {
     let account = Arc::new(Mutex::new(Account::seeded()));
-    vec![
-        Arc::new(Ram::new(account.clone())),
-        Arc::new(Kms::new(account)),
-    ]
+    vec![Arc::new(Ram::new(account.clone())), Arc::new(Kms::new(account))]
 }
 
 /// A RAM AccessKey.
@@ -76,12 +71,7 @@ impl Account {
             create_date: "2024-01-01T00:00:00Z".into(),
         };
         let mut users = BTreeMap::new();
-        users.insert(
-            ADMIN_USER.to_string(),
-            User {
-                keys: vec![admin_key],
-            },
-        );
+        users.insert(ADMIN_USER.to_string(), User { keys: vec![admin_key] });
         users.insert("alice".to_string(), User::default());
         Account {
             users,
@@ -90,12 +80,9 @@ impl Account {
     }
 
     fn key(&self, id: &str) -> Option<(&str, &Key)> {
-        self.users.iter().find_map(|(name, u)| {
-            u.keys
-                .iter()
-                .find(|k| k.id == id)
-                .map(|k| (name.as_str(), k))
-        })
+        self.users
+            .iter()
+            .find_map(|(name, u)| u.keys.iter().find(|k| k.id == id).map(|k| (name.as_str(), k)))
     }
 }
 
@@ -124,9 +111,7 @@ impl ApiError {
         Self::new(
             400,
             "MissingParameter",
-            format!(
-                "The input parameter \"{name}\" that is mandatory for processing this request is not supplied."
-            ),
+            format!("The input parameter \"{name}\" that is mandatory for processing this request is not supplied."),
         )
     }
 }
@@ -228,9 +213,7 @@ impl Call {
             None => Ok(None),
             Some(v) if v.eq_ignore_ascii_case("true") => Ok(Some(true)),
             Some(v) if v.eq_ignore_ascii_case("false") => Ok(Some(false)),
-            Some(v) => Err(ApiError::invalid(format!(
-                "{name} must be true or false, not {v:?}"
-            ))),
+            Some(v) => Err(ApiError::invalid(format!("{name} must be true or false, not {v:?}"))),
         }
     }
 }
@@ -248,10 +231,7 @@ pub(crate) fn action_of(req: &SandboxRequest) -> Option<String> {
 }
 
 /// Verifies the request's signature (V1 or V3), its timestamp, its nonce and its key's status.
-pub(crate) fn authenticate(
-    account: &Mutex<Account>,
-    req: &SandboxRequest,
-) -> Result<Call, ApiError> {
+pub(crate) fn authenticate(account: &Mutex<Account>, req: &SandboxRequest) -> Result<Call, ApiError> {
     let mut account = account.lock().expect("account lock");
     let params = req.params();
     let secret_for = |id: &str| account.key(id).map(|(_, k)| k.secret.clone());
@@ -259,9 +239,7 @@ pub(crate) fn authenticate(
         .header("authorization")
         .is_some_and(|a| a.starts_with("ACS3-HMAC-SHA256"));
     let verified = if is_v3 {
-        let query: Vec<(String, String)> = url::form_urlencoded::parse(req.query.as_bytes())
-            .into_owned()
-            .collect();
+        let query: Vec<(String, String)> = url::form_urlencoded::parse(req.query.as_bytes()).into_owned().collect();
         let headers: Vec<(String, String)> = req
             .headers
             .iter()
@@ -283,9 +261,7 @@ pub(crate) fn authenticate(
     }
     .map_err(|e| ApiError::new(e.http_status(), e.code(), e.to_string()))?;
 
-    account
-        .nonces
-        .retain(|_, seen| req.now - *seen <= MAX_CLOCK_SKEW * 2);
+    account.nonces.retain(|_, seen| req.now - *seen <= MAX_CLOCK_SKEW * 2);
     if account.nonces.contains_key(&verified.nonce) {
         let e = VerifyError::NonceUsed(verified.nonce);
         return Err(ApiError::new(e.http_status(), e.code(), e.to_string()));
@@ -316,9 +292,7 @@ pub(crate) fn timestamp(t: DateTime<Utc>) -> String {
 /// `n` random characters from `alphabet`.
 pub(crate) fn random_chars(n: usize, alphabet: &[u8]) -> String {
     (0..n)
-        .map(|_| {
-            alphabet[(uuid::Uuid::new_v4().as_u128() % alphabet.len() as u128) as usize] as char
-        })
+        .map(|_| alphabet[(uuid::Uuid::new_v4().as_u128() % alphabet.len() as u128) as usize] as char)
         .collect()
 }
 

@@ -1,8 +1,8 @@
 //! RAM (2015-05-01): users' AccessKeys, with the limit of two per user.
 
 use super::{
-    Account, Answer, ApiError, Call, Key, MAX_KEYS_PER_USER, User, action_of,
-    error_response, is_version, serve, server_error_response, random_chars, timestamp,
+    Account, Answer, ApiError, Call, Key, MAX_KEYS_PER_USER, User, action_of, error_response, is_version, random_chars,
+    serve, server_error_response, timestamp,
 };
 use crate::sandbox::{CloudApi, SandboxRequest};
 use axum::response::Response;
@@ -37,8 +37,7 @@ impl Ram {
                 )
             })
         }
-        let key_view =
-            |k: &Key| json!({"AccessKeyId": k.id, "Status": k.status, "CreateDate": k.create_date});
+        let key_view = |k: &Key| json!({"AccessKeyId": k.id, "Status": k.status, "CreateDate": k.create_date});
         match action {
             "CreateAccessKey" => {
                 let user = user(&mut account, &user_name)?;
@@ -46,9 +45,7 @@ impl Ram {
                     return Err(ApiError::new(
                         409,
                         "LimitExceeded.User.AccessKey",
-                        format!(
-                            "The count of access key exceeds the limit {MAX_KEYS_PER_USER} for user {user_name}."
-                        ),
+                        format!("The count of access key exceeds the limit {MAX_KEYS_PER_USER} for user {user_name}."),
                     ));
                 }
                 let key = Key {
@@ -65,9 +62,7 @@ impl Ram {
             }
             "ListAccessKeys" => {
                 let user = user(&mut account, &user_name)?;
-                Ok(
-                    json!({"AccessKeys": {"AccessKey": user.keys.iter().map(key_view).collect::<Vec<_>>()}}),
-                )
+                Ok(json!({"AccessKeys": {"AccessKey": user.keys.iter().map(key_view).collect::<Vec<_>>()}}))
             }
             "UpdateAccessKey" | "DeleteAccessKey" | "GetAccessKeyLastUsed" => {
                 let id = call.required("UserAccessKeyId")?.to_string();
@@ -93,9 +88,7 @@ impl Ram {
                         user.keys.remove(index);
                     }
                     _ => {
-                        return Ok(
-                            json!({"AccessKeyLastUsed": {"LastUsedDate": timestamp(call.now)}}),
-                        );
+                        return Ok(json!({"AccessKeyLastUsed": {"LastUsedDate": timestamp(call.now)}}));
                     }
                 }
                 Ok(json!({}))
@@ -129,11 +122,7 @@ impl CloudApi for Ram {
     fn throttled(&self, _req: &SandboxRequest) -> Response {
         error_response(
             HOST,
-            &ApiError::new(
-                400,
-                "Throttling.User",
-                "Request was denied due to user flow control.",
-            ),
+            &ApiError::new(400, "Throttling.User", "Request was denied due to user flow control."),
         )
     }
 
@@ -156,8 +145,7 @@ impl CloudApi for Ram {
 
     fn restore(&self, state: &Value) -> Result<(), String> {
         let users: BTreeMap<String, User> =
-            serde_json::from_value(state.get("users").cloned().unwrap_or_default())
-                .map_err(|e| e.to_string())?;
+            serde_json::from_value(state.get("users").cloned().unwrap_or_default()).map_err(|e| e.to_string())?;
         self.account.lock().expect("account lock").users = users;
         Ok(())
     }

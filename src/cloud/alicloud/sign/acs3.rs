@@ -90,10 +90,7 @@ pub fn canonical_uri(path: &str) -> String {
     if path.is_empty() {
         return "/".to_owned();
     }
-    path.split('/')
-        .map(percent_encode)
-        .collect::<Vec<_>>()
-        .join("/")
+    path.split('/').map(percent_encode).collect::<Vec<_>>().join("/")
 }
 
 /// `(canonical headers, signed headers)`: the `host`, `content-type` and `x-acs-*`
@@ -109,10 +106,7 @@ fn must_sign(name: &str) -> bool {
 }
 
 /// Canonical headers over the (lowercased) header names that `signed` picks.
-fn canonical_headers_where(
-    headers: &[(String, String)],
-    signed_if: impl Fn(&str) -> bool,
-) -> (String, String) {
+fn canonical_headers_where(headers: &[(String, String)], signed_if: impl Fn(&str) -> bool) -> (String, String) {
     let mut signed: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for (name, value) in headers {
         let name = name.to_ascii_lowercase();
@@ -120,10 +114,7 @@ fn canonical_headers_where(
             signed.entry(name).or_default().push(value.trim());
         }
     }
-    let canonical = signed
-        .iter()
-        .map(|(n, v)| format!("{n}:{}\n", v.join(",")))
-        .collect();
+    let canonical = signed.iter().map(|(n, v)| format!("{n}:{}\n", v.join(","))).collect();
     let names = signed.into_keys().collect::<Vec<_>>().join(";");
     (canonical, names)
 }
@@ -134,10 +125,7 @@ pub fn acs3_canonical_request(req: &Acs3Request<'_>) -> (String, String) {
     canonical_request_with(req, canonical_headers(req.headers))
 }
 
-fn canonical_request_with(
-    req: &Acs3Request<'_>,
-    (headers, signed): (String, String),
-) -> (String, String) {
+fn canonical_request_with(req: &Acs3Request<'_>, (headers, signed): (String, String)) -> (String, String) {
     let canonical = format!(
         "{}\n{}\n{}\n{headers}\n{signed}\n{}",
         req.method.to_ascii_uppercase(),
@@ -159,14 +147,9 @@ pub fn acs3_string_to_sign(canonical_request: &str) -> String {
 /// Signs `req`, whose headers must already include those of [`acs3_headers`].
 pub fn sign_acs3(req: &Acs3Request<'_>, access_key_id: &str, secret: &str) -> Acs3Signature {
     let (canonical, signed_headers) = acs3_canonical_request(req);
-    let signature = hex::encode(
-        mac(secret, &acs3_string_to_sign(&canonical))
-            .finalize()
-            .into_bytes(),
-    );
-    let authorization = format!(
-        "{ACS3_ALGORITHM} Credential={access_key_id},SignedHeaders={signed_headers},Signature={signature}"
-    );
+    let signature = hex::encode(mac(secret, &acs3_string_to_sign(&canonical)).finalize().into_bytes());
+    let authorization =
+        format!("{ACS3_ALGORITHM} Credential={access_key_id},SignedHeaders={signed_headers},Signature={signature}");
     Acs3Signature {
         signed_headers,
         signature,
@@ -175,8 +158,7 @@ pub fn sign_acs3(req: &Acs3Request<'_>, access_key_id: &str, secret: &str) -> Ac
 }
 
 fn mac(secret: &str, string_to_sign: &str) -> Hmac<Sha256> {
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
     mac.update(string_to_sign.as_bytes());
     mac
 }
@@ -186,17 +168,12 @@ fn mac(secret: &str, string_to_sign: &str) -> Hmac<Sha256> {
 /// Every `host`, `content-type` and `x-acs-*` header present must be signed, so
 /// an unsigned one cannot be slipped in. The nonce comes back for the caller's
 /// replay check ([`VerifyError::NonceUsed`]).
-pub fn verify_acs3<F, S>(
-    req: &Acs3Request<'_>,
-    now: DateTime<Utc>,
-    secret_for: F,
-) -> Result<Verified, VerifyError>
+pub fn verify_acs3<F, S>(req: &Acs3Request<'_>, now: DateTime<Utc>, secret_for: F) -> Result<Verified, VerifyError>
 where
     F: FnOnce(&str) -> Option<S>,
     S: AsRef<str>,
 {
-    let authorization = header(req.headers, "authorization")?
-        .ok_or(VerifyError::MissingSignature("Authorization"))?;
+    let authorization = header(req.headers, "authorization")?.ok_or(VerifyError::MissingSignature("Authorization"))?;
     let auth = parse_authorization(authorization)?;
     for name in REQUIRED_HEADERS {
         header(req.headers, name)?.ok_or_else(|| VerifyError::MissingParameter(name.to_owned()))?;
@@ -209,11 +186,7 @@ where
     // `user-agent` too), but never fewer, and every header it names must be present.
     let declared: Vec<&str> = auth.signed_headers.split(';').collect();
     let (_, required) = canonical_headers(req.headers);
-    let present = |name: &str| {
-        req.headers
-            .iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case(name))
-    };
+    let present = |name: &str| req.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
     let unsigned = required
         .split(';')
         .find(|name| !name.is_empty() && !declared.contains(name));
@@ -229,16 +202,13 @@ where
         req,
         canonical_headers_where(req.headers, |name| declared.contains(&name)),
     );
-    let secret = secret_for(auth.credential)
-        .ok_or_else(|| VerifyError::UnknownAccessKey(auth.credential.to_owned()))?;
+    let secret =
+        secret_for(auth.credential).ok_or_else(|| VerifyError::UnknownAccessKey(auth.credential.to_owned()))?;
 
     let string_to_sign = acs3_string_to_sign(&canonical);
     // verify_slice compares in constant time; bad hex is simply a mismatch.
-    let matches = hex::decode(auth.signature).is_ok_and(|given| {
-        mac(secret.as_ref(), &string_to_sign)
-            .verify_slice(&given)
-            .is_ok()
-    });
+    let matches = hex::decode(auth.signature)
+        .is_ok_and(|given| mac(secret.as_ref(), &string_to_sign).verify_slice(&given).is_ok());
     if !matches {
         return Err(VerifyError::SignatureMismatch {
             string_to_sign,
@@ -263,9 +233,7 @@ fn parse_authorization(value: &str) -> Result<Authorization<'_>, VerifyError> {
     let incomplete = || VerifyError::IncompleteSignature("Authorization is malformed".to_owned());
     let (algorithm, rest) = value.trim().split_once(' ').ok_or_else(incomplete)?;
     if algorithm != ACS3_ALGORITHM {
-        return Err(VerifyError::UnsupportedSignatureMethod(
-            algorithm.to_owned(),
-        ));
+        return Err(VerifyError::UnsupportedSignatureMethod(algorithm.to_owned()));
     }
     let (mut credential, mut signed_headers, mut signature) = (None, None, None);
     for part in rest.split(',') {
@@ -281,13 +249,11 @@ fn parse_authorization(value: &str) -> Result<Authorization<'_>, VerifyError> {
         }
     }
     match (credential, signed_headers, signature) {
-        (Some(credential), Some(signed_headers), Some(signature)) if !credential.is_empty() => {
-            Ok(Authorization {
-                credential,
-                signed_headers,
-                signature,
-            })
-        }
+        (Some(credential), Some(signed_headers), Some(signature)) if !credential.is_empty() => Ok(Authorization {
+            credential,
+            signed_headers,
+            signature,
+        }),
         _ => Err(incomplete()),
     }
 }
@@ -312,10 +278,7 @@ mod tests {
     fn canonical_uri_encodes_each_segment() {
         assert_eq!(canonical_uri(""), "/");
         assert_eq!(canonical_uri("/"), "/");
-        assert_eq!(
-            canonical_uri("/api/v1/a b/中*"),
-            "/api/v1/a%20b/%E4%B8%AD%2A"
-        );
+        assert_eq!(canonical_uri("/api/v1/a b/中*"), "/api/v1/a%20b/%E4%B8%AD%2A");
     }
 
     #[test]
@@ -363,11 +326,7 @@ mod tests {
             &req(&headers),
             canonical_headers_where(&headers, |n| n != "authorization"),
         );
-        let signature = hex::encode(
-            mac("secret", &acs3_string_to_sign(&canonical))
-                .finalize()
-                .into_bytes(),
-        );
+        let signature = hex::encode(mac("secret", &acs3_string_to_sign(&canonical)).finalize().into_bytes());
         headers.push(h(
             "authorization",
             &format!("{ACS3_ALGORITHM} Credential=id,SignedHeaders={signed},Signature={signature}"),
@@ -375,11 +334,7 @@ mod tests {
         let ok = verify_acs3(&req(&headers), now, |_| Some("secret")).unwrap();
         assert_eq!(ok.nonce, "n-1");
 
-        let without_agent: Vec<_> = headers
-            .iter()
-            .filter(|(n, _)| n != "user-agent")
-            .cloned()
-            .collect();
+        let without_agent: Vec<_> = headers.iter().filter(|(n, _)| n != "user-agent").cloned().collect();
         let err = verify_acs3(&req(&without_agent), now, |_| Some("secret")).unwrap_err();
         assert_eq!(err.code(), "IncompleteSignature", "{err}");
     }
@@ -405,8 +360,7 @@ mod tests {
                 "{bad}"
             );
         }
-        let other =
-            parse_authorization("ACS3-HMAC-SM3 Credential=a,SignedHeaders=host,Signature=00");
+        let other = parse_authorization("ACS3-HMAC-SM3 Credential=a,SignedHeaders=host,Signature=00");
         assert_eq!(other.err().unwrap().code(), "InvalidSignatureMethod");
     }
 }

@@ -4,11 +4,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// Every byte except `A-Z a-z 0-9 - _ . ~` is escaped. Unlike form encoding,
 /// space becomes `%20` (never `+`), `*` becomes `%2A`, and `~` stays literal.
-const ALIBABA_ENCODE_SET: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+const ALIBABA_ENCODE_SET: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// Percent-encodes `s` as Alibaba Cloud signatures require: UTF-8 bytes, uppercase
 /// hex, only RFC 3986 unreserved characters (`A-Z a-z 0-9 - _ . ~`) kept.

@@ -8,9 +8,7 @@ pub enum VerifyError {
     #[error("the request is not signed: {0} is missing")]
     MissingSignature(&'static str),
     /// A required parameter or header is absent.
-    #[error(
-        "the input parameter \"{0}\" that is mandatory for processing this request is not supplied"
-    )]
+    #[error("the input parameter \"{0}\" that is mandatory for processing this request is not supplied")]
     MissingParameter(String),
     /// A signing parameter appears more than once, so which one was signed is ambiguous.
     #[error("the parameter \"{0}\" appears more than once")]
@@ -28,9 +26,7 @@ pub enum VerifyError {
     #[error("the timestamp \"{0}\" is not in the format YYYY-MM-DDThh:mm:ssZ")]
     InvalidTimestamp(String),
     /// The timestamp is more than 15 minutes away from the server's clock.
-    #[error(
-        "the timestamp \"{timestamp}\" is more than 15 minutes away from the server time {now}"
-    )]
+    #[error("the timestamp \"{timestamp}\" is more than 15 minutes away from the server time {now}")]
     StaleTimestamp {
         /// The timestamp the request carried.
         timestamp: String,

@@ -51,10 +51,7 @@ pub fn common_params(
 /// bytes (as the SDKs sort their maps), then by value so repeated keys are stable.
 /// Every pair is kept; [`string_to_sign`] is the one that drops `Signature`.
 pub fn canonical_query<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> String {
-    let mut pairs: Vec<(&str, &str)> = params
-        .iter()
-        .map(|(k, v)| (k.as_ref(), v.as_ref()))
-        .collect();
+    let mut pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
     pairs.sort_unstable();
     pairs
         .iter()
@@ -80,22 +77,14 @@ pub fn string_to_sign<K: AsRef<str>, V: AsRef<str>>(method: &str, params: &[(K, 
 }
 
 /// The `Signature` value: base64 of HMAC-SHA1 keyed with `secret&`.
-pub fn sign_rpc<K: AsRef<str>, V: AsRef<str>>(
-    method: &str,
-    params: &[(K, V)],
-    secret: &str,
-) -> String {
-    BASE64.encode(
-        mac(secret, &string_to_sign(method, params))
-            .finalize()
-            .into_bytes(),
-    )
+pub fn sign_rpc<K: AsRef<str>, V: AsRef<str>>(method: &str, params: &[(K, V)], secret: &str) -> String {
+    BASE64.encode(mac(secret, &string_to_sign(method, params)).finalize().into_bytes())
 }
 
 fn mac(secret: &str, string_to_sign: &str) -> Hmac<Sha1> {
     // The key is the secret plus '&': the slot once meant for an OAuth-style token secret.
-    let mut mac = Hmac::<Sha1>::new_from_slice(format!("{secret}&").as_bytes())
-        .expect("HMAC takes a key of any length");
+    let mut mac =
+        Hmac::<Sha1>::new_from_slice(format!("{secret}&").as_bytes()).expect("HMAC takes a key of any length");
     mac.update(string_to_sign.as_bytes());
     mac
 }
@@ -118,18 +107,13 @@ where
     F: FnOnce(&str) -> Option<S>,
     S: AsRef<str>,
 {
-    let signature =
-        single(params, "Signature")?.ok_or(VerifyError::MissingSignature("Signature"))?;
-    let required = |name: &str| {
-        single(params, name)?.ok_or_else(|| VerifyError::MissingParameter(name.to_owned()))
-    };
+    let signature = single(params, "Signature")?.ok_or(VerifyError::MissingSignature("Signature"))?;
+    let required = |name: &str| single(params, name)?.ok_or_else(|| VerifyError::MissingParameter(name.to_owned()));
 
     let access_key_id = required("AccessKeyId")?;
     let signature_method = required("SignatureMethod")?;
     if signature_method != SIGNATURE_METHOD {
-        return Err(VerifyError::UnsupportedSignatureMethod(
-            signature_method.to_owned(),
-        ));
+        return Err(VerifyError::UnsupportedSignatureMethod(signature_method.to_owned()));
     }
     // Absent SignatureVersion defaults to 1.0 at Alibaba; any other value is refused.
     if let Some(version) = single(params, "SignatureVersion")?
@@ -141,16 +125,13 @@ where
     }
     let timestamp = check_fresh(required("Timestamp")?, now)?;
     let nonce = required("SignatureNonce")?;
-    let secret = secret_for(access_key_id)
-        .ok_or_else(|| VerifyError::UnknownAccessKey(access_key_id.to_owned()))?;
+    let secret = secret_for(access_key_id).ok_or_else(|| VerifyError::UnknownAccessKey(access_key_id.to_owned()))?;
 
     let string_to_sign = string_to_sign(method, params);
     // verify_slice compares in constant time; undecodable base64 is simply a mismatch.
-    let matches = BASE64.decode(signature).is_ok_and(|given| {
-        mac(secret.as_ref(), &string_to_sign)
-            .verify_slice(&given)
-            .is_ok()
-    });
+    let matches = BASE64
+        .decode(signature)
+        .is_ok_and(|given| mac(secret.as_ref(), &string_to_sign).verify_slice(&given).is_ok());
     if !matches {
         return Err(VerifyError::SignatureMismatch {
             string_to_sign,
@@ -165,10 +146,7 @@ where
 }
 
 /// The value of `name` if it appears once; an error if it appears more than once.
-fn single<'a, K: AsRef<str>, V: AsRef<str>>(
-    params: &'a [(K, V)],
-    name: &str,
-) -> Result<Option<&'a str>, VerifyError> {
+fn single<'a, K: AsRef<str>, V: AsRef<str>>(params: &'a [(K, V)], name: &str) -> Result<Option<&'a str>, VerifyError> {
     let mut found = params
         .iter()
         .filter(|(k, _)| k.as_ref() == name)
@@ -230,10 +208,7 @@ mod tests {
         let mut p = doc_params();
         p.push(("Signature".into(), sign_rpc("GET", &p, "testsecret")));
         let now = parse_timestamp("2016-02-23T12:50:00Z").unwrap();
-        let ok = verify_rpc("GET", &p, now, |id| {
-            (id == "testid").then_some("testsecret")
-        })
-        .unwrap();
+        let ok = verify_rpc("GET", &p, now, |id| (id == "testid").then_some("testsecret")).unwrap();
         assert_eq!(ok.nonce, "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf");
         assert_eq!(ok.access_key_id, "testid");
     }
@@ -253,37 +228,21 @@ mod tests {
         );
 
         let mut other_method = p.clone();
-        other_method
-            .iter_mut()
-            .find(|(k, _)| k == "SignatureMethod")
-            .unwrap()
-            .1 = "HMAC-SHA256".into();
+        other_method.iter_mut().find(|(k, _)| k == "SignatureMethod").unwrap().1 = "HMAC-SHA256".into();
         assert_eq!(
-            verify_rpc("GET", &other_method, now, keys)
-                .unwrap_err()
-                .code(),
+            verify_rpc("GET", &other_method, now, keys).unwrap_err().code(),
             "InvalidSignatureMethod"
         );
 
-        let no_nonce: Vec<_> = p
-            .iter()
-            .filter(|(k, _)| k != "SignatureNonce")
-            .cloned()
-            .collect();
+        let no_nonce: Vec<_> = p.iter().filter(|(k, _)| k != "SignatureNonce").cloned().collect();
         let err = verify_rpc("GET", &no_nonce, now, keys).unwrap_err();
         assert_eq!(err, VerifyError::MissingParameter("SignatureNonce".into()));
 
         let err = verify_rpc("GET", &p, now, |_| None::<&str>).unwrap_err();
-        assert_eq!(
-            (err.code(), err.http_status()),
-            ("InvalidAccessKeyId.NotFound", 404)
-        );
+        assert_eq!((err.code(), err.http_status()), ("InvalidAccessKeyId.NotFound", 404));
 
         // Same parameters, other verb: the verb is signed.
         let err = verify_rpc("POST", &p, now, keys).unwrap_err();
-        assert!(
-            err.to_string().contains("POST&%2F&AccessKeyId%3Dtestid"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("POST&%2F&AccessKeyId%3Dtestid"), "{err}");
     }
 }

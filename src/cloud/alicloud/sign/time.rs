@@ -58,10 +58,7 @@ mod tests {
             "2016-02-23T12:46:24.000Z",
             "2016-02-23T12:46:24+08:00",
         ] {
-            assert_eq!(
-                parse_timestamp(bad).unwrap_err().code(),
-                "InvalidTimeStamp.Format"
-            );
+            assert_eq!(parse_timestamp(bad).unwrap_err().code(), "InvalidTimeStamp.Format");
         }
     }
 

@@ -71,10 +71,7 @@ fn default_profile_from_default_file_with_tilde_key_file() {
     assert_eq!(cfg.region, "us-ashburn-1");
     assert_eq!(cfg.private_key_pem.as_str(), KEY_PEM);
     assert!(cfg.pass_phrase.is_none());
-    assert_eq!(
-        cfg.key_id(),
-        "ocid1.tenancy.oc1..default/ocid1.user.oc1..default/aa:aa"
-    );
+    assert_eq!(cfg.key_id(), "ocid1.tenancy.oc1..default/ocid1.user.oc1..default/aa:aa");
 }
 
 #[test]
@@ -85,20 +82,14 @@ fn profile_inherits_missing_keys_from_default() {
     assert_eq!(cfg.tenancy, "ocid1.tenancy.oc1..default"); // inherited
     assert_eq!(cfg.fingerprint, "aa:aa"); // inherited
     // `#` and `;` inside a value are literal: no inline comments.
-    assert_eq!(
-        cfg.pass_phrase.as_deref().map(String::as_str),
-        Some("se#cret;x")
-    );
+    assert_eq!(cfg.pass_phrase.as_deref().map(String::as_str), Some("se#cret;x"));
 }
 
 #[test]
 fn profile_precedence_arg_then_env_then_default() {
     let f = Fixture::new(Some(FULL)).set(ENV_PROFILE, "ADMIN");
     assert_eq!(f.load(None, None).unwrap().user, "ocid1.user.oc1..admin");
-    assert_eq!(
-        f.load(None, Some("DEFAULT")).unwrap().user,
-        "ocid1.user.oc1..default"
-    );
+    assert_eq!(f.load(None, Some("DEFAULT")).unwrap().user, "ocid1.user.oc1..default");
 }
 
 #[test]
@@ -114,10 +105,7 @@ fn path_precedence_arg_then_oci_config_file_then_cli_var_then_home() {
     assert_eq!(f.load(Some(&explicit), None).unwrap().region, "ap-tokyo-1");
     assert_eq!(f.load(None, None).unwrap().region, "sa-saopaulo-1");
     let f = f.set(ENV_CONFIG_FILE, "");
-    assert!(matches!(
-        f.load(None, None),
-        Err(ConfigError::ReadFile { .. })
-    ));
+    assert!(matches!(f.load(None, None), Err(ConfigError::ReadFile { .. })));
 }
 
 #[test]
@@ -133,14 +121,8 @@ fn env_overrides_file_values() {
         (cfg.user.as_str(), cfg.region.as_str()),
         ("ocid1.user.oc1..env", "uk-london-1")
     );
-    assert_eq!(
-        cfg.key_id(),
-        "ocid1.tenancy.oc1..env/ocid1.user.oc1..env/bb:bb"
-    );
-    assert_eq!(
-        cfg.pass_phrase.as_deref().map(String::as_str),
-        Some("envpass")
-    );
+    assert_eq!(cfg.key_id(), "ocid1.tenancy.oc1..env/ocid1.user.oc1..env/bb:bb");
+    assert_eq!(cfg.pass_phrase.as_deref().map(String::as_str), Some("envpass"));
 }
 
 #[test]
@@ -148,15 +130,9 @@ fn key_file_env_and_key_content_env() {
     let f = Fixture::new(Some(FULL));
     f.write("other.pem", "OTHER PEM");
     let f = f.set("OCI_CLI_KEY_FILE", "~/other.pem");
-    assert_eq!(
-        f.load(None, None).unwrap().private_key_pem.as_str(),
-        "OTHER PEM"
-    );
+    assert_eq!(f.load(None, None).unwrap().private_key_pem.as_str(), "OTHER PEM");
     let f = f.set(ENV_KEY_CONTENT, "INLINE PEM");
-    assert_eq!(
-        f.load(None, None).unwrap().private_key_pem.as_str(),
-        "INLINE PEM"
-    );
+    assert_eq!(f.load(None, None).unwrap().private_key_pem.as_str(), "INLINE PEM");
 }
 
 #[test]
@@ -181,10 +157,7 @@ fn missing_key_error_names_file_profile_and_key() {
             key,
             env_var,
         } => {
-            assert_eq!(
-                path.as_deref(),
-                Some(f.home.path().join(".oci/config").as_path())
-            );
+            assert_eq!(path.as_deref(), Some(f.home.path().join(".oci/config").as_path()));
             assert_eq!(
                 (profile.as_str(), *key, *env_var),
                 ("DEFAULT", "region", "OCI_CLI_REGION")
@@ -201,9 +174,7 @@ fn missing_key_error_names_file_profile_and_key() {
 
 #[test]
 fn named_profile_must_exist() {
-    let err = Fixture::new(Some(FULL))
-        .load(None, Some("NOPE"))
-        .unwrap_err();
+    let err = Fixture::new(Some(FULL)).load(None, Some("NOPE")).unwrap_err();
     assert!(
         matches!(&err, ConfigError::ProfileNotFound { profile, .. } if profile == "NOPE"),
         "{err}"
@@ -227,22 +198,10 @@ fn tilde_expansion() {
         expand_tilde("~/.oci/k.pem", Some(home)).unwrap(),
         PathBuf::from("/home/u/.oci/k.pem")
     );
-    assert_eq!(
-        expand_tilde("~", Some(home)).unwrap(),
-        PathBuf::from("/home/u")
-    );
-    assert_eq!(
-        expand_tilde("/abs/~x", Some(home)).unwrap(),
-        PathBuf::from("/abs/~x")
-    );
-    assert_eq!(
-        expand_tilde("~bob/k", Some(home)).unwrap(),
-        PathBuf::from("~bob/k")
-    );
-    assert!(matches!(
-        expand_tilde("~/k", None),
-        Err(ConfigError::NoHome { .. })
-    ));
+    assert_eq!(expand_tilde("~", Some(home)).unwrap(), PathBuf::from("/home/u"));
+    assert_eq!(expand_tilde("/abs/~x", Some(home)).unwrap(), PathBuf::from("/abs/~x"));
+    assert_eq!(expand_tilde("~bob/k", Some(home)).unwrap(), PathBuf::from("~bob/k"));
+    assert!(matches!(expand_tilde("~/k", None), Err(ConfigError::NoHome { .. })));
 }
 
 #[test]
@@ -276,19 +235,13 @@ fn write_then_load_round_trips_with_mode_0600() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        assert_eq!(
-            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     }
     let cfg = f.load(Some(&path), Some("SANDBOX")).unwrap();
     assert_eq!(cfg.key_id(), "ocid1.tenancy.oc1..w/ocid1.user.oc1..w/cc:cc");
     assert_eq!(cfg.region, "us-phoenix-1");
     assert_eq!(cfg.private_key_pem.as_str(), KEY_PEM);
-    assert_eq!(
-        cfg.pass_phrase.as_deref().map(String::as_str),
-        Some("p@ss #1")
-    );
+    assert_eq!(cfg.pass_phrase.as_deref().map(String::as_str), Some("p@ss #1"));
     // Rewriting replaces the file (atomically), leaving no temp files behind.
     write_config_file(
         &path,
@@ -299,14 +252,8 @@ fn write_then_load_round_trips_with_mode_0600() {
         },
     )
     .unwrap();
-    assert_eq!(
-        f.load(Some(&path), Some("SANDBOX")).unwrap().region,
-        "us-sanjose-1"
-    );
-    assert_eq!(
-        std::fs::read_dir(path.parent().unwrap()).unwrap().count(),
-        1
-    );
+    assert_eq!(f.load(Some(&path), Some("SANDBOX")).unwrap().region, "us-sanjose-1");
+    assert_eq!(std::fs::read_dir(path.parent().unwrap()).unwrap().count(), 1);
 }
 
 #[test]

@@ -31,10 +31,7 @@ impl fmt::Debug for OciConfigParts {
             .field("tenancy", &self.tenancy)
             .field("region", &self.region)
             .field("key_file", &self.key_file)
-            .field(
-                "pass_phrase",
-                &self.pass_phrase.as_ref().map(|_| "<redacted>"),
-            )
+            .field("pass_phrase", &self.pass_phrase.as_ref().map(|_| "<redacted>"))
             .finish()
     }
 }
@@ -45,11 +42,7 @@ impl fmt::Debug for OciConfigParts {
 /// The file is created with mode 0600 (it may hold a pass phrase) in the target directory and
 /// renamed into place, so readers never see a half-written file. Missing parent directories
 /// are created.
-pub fn write_config_file(
-    path: &Path,
-    profile: &str,
-    parts: &OciConfigParts,
-) -> Result<(), ConfigError> {
+pub fn write_config_file(path: &Path, profile: &str, parts: &OciConfigParts) -> Result<(), ConfigError> {
     let text = render(profile, parts)?;
     let write_err = |source| ConfigError::Write {
         path: path.to_path_buf(),

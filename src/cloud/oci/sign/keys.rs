@@ -33,9 +33,7 @@ pub enum KeyError {
     )]
     PassphraseRequired,
     /// Decryption failed: the pass phrase is wrong, or the file is damaged.
-    #[error(
-        "could not decrypt the private key: wrong pass phrase, or a damaged or unsupported encrypted PKCS#8 file"
-    )]
+    #[error("could not decrypt the private key: wrong pass phrase, or a damaged or unsupported encrypted PKCS#8 file")]
     Decrypt,
     /// The PEM decoded but is not a valid RSA private key.
     #[error("the private key PEM ({label}) is not a valid RSA private key: {reason}")]
@@ -53,25 +51,16 @@ pub enum KeyError {
 /// PKCS#8 (`BEGIN ENCRYPTED PRIVATE KEY`, what the OCI CLI writes when given a pass phrase).
 /// `passphrase` is ignored for unencrypted keys, as the OCI CLI does. Text around the PEM
 /// block (such as the `OCI_API_KEY` line the OCI console appends) is ignored.
-pub fn load_private_key_pem(
-    pem: &str,
-    passphrase: Option<&str>,
-) -> Result<RsaPrivateKey, KeyError> {
+pub fn load_private_key_pem(pem: &str, passphrase: Option<&str>) -> Result<RsaPrivateKey, KeyError> {
     let (label, block) = pem_block(pem).ok_or(KeyError::NotPem)?;
     let malformed = |reason: String| KeyError::Malformed {
         label: label.to_owned(),
         reason,
     };
     match label {
-        "RSA PRIVATE KEY" if block.contains("Proc-Type: 4,ENCRYPTED") => {
-            Err(KeyError::LegacyEncryptedPem)
-        }
-        "RSA PRIVATE KEY" => {
-            RsaPrivateKey::from_pkcs1_pem(&block).map_err(|e| malformed(e.to_string()))
-        }
-        "PRIVATE KEY" => {
-            RsaPrivateKey::from_pkcs8_pem(&block).map_err(|e| malformed(e.to_string()))
-        }
+        "RSA PRIVATE KEY" if block.contains("Proc-Type: 4,ENCRYPTED") => Err(KeyError::LegacyEncryptedPem),
+        "RSA PRIVATE KEY" => RsaPrivateKey::from_pkcs1_pem(&block).map_err(|e| malformed(e.to_string())),
+        "PRIVATE KEY" => RsaPrivateKey::from_pkcs8_pem(&block).map_err(|e| malformed(e.to_string())),
         "ENCRYPTED PRIVATE KEY" => {
             let pass = passphrase.ok_or(KeyError::PassphraseRequired)?;
             // pkcs8 does not tell a wrong pass phrase from a damaged file apart; neither can we.
@@ -118,18 +107,12 @@ mod tests {
         let text = "junk\r\n-----BEGIN PRIVATE KEY-----\r\nAAAA\r\n-----END PRIVATE KEY-----\r\nOCI_API_KEY\r\n";
         let (label, block) = pem_block(text).unwrap();
         assert_eq!(label, "PRIVATE KEY");
-        assert_eq!(
-            block,
-            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
-        );
+        assert_eq!(block, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
     }
 
     #[test]
     fn not_pem_and_unsupported() {
-        assert_eq!(
-            load_private_key_pem("hello", None).unwrap_err(),
-            KeyError::NotPem
-        );
+        assert_eq!(load_private_key_pem("hello", None).unwrap_err(), KeyError::NotPem);
         let ec = "-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n";
         assert!(matches!(
             load_private_key_pem(ec, None),

@@ -92,9 +92,7 @@ pub fn verify_request(
         .headers
         .get(http::header::AUTHORIZATION)
         .ok_or(VerifyError::MissingAuthorization)?;
-    let auth = auth
-        .to_str()
-        .map_err(|_| malformed("Authorization is not ASCII"))?;
+    let auth = auth.to_str().map_err(|_| malformed("Authorization is not ASCII"))?;
     let params = parse_authorization(auth)?;
 
     if let Some(alg) = params.get("algorithm").filter(|a| **a != "rsa-sha256") {
@@ -104,9 +102,7 @@ pub fn verify_request(
         return Err(VerifyError::Unsupported(format!("version {v:?}")));
     }
     let key_id = *params.get("keyId").ok_or_else(|| malformed("no keyId"))?;
-    let signature = params
-        .get("signature")
-        .ok_or_else(|| malformed("no signature"))?;
+    let signature = params.get("signature").ok_or_else(|| malformed("no signature"))?;
     // The draft's default when `headers` is absent is just `date`; that fails the check below.
     let signed: Vec<&str> = params
         .get("headers")
@@ -148,10 +144,7 @@ fn malformed(reason: &str) -> VerifyError {
 
 /// Parses `Signature k="v",k="v",...` into its parameters.
 fn parse_authorization(value: &str) -> Result<HashMap<&str, &str>, VerifyError> {
-    let (scheme, mut rest) = value
-        .trim()
-        .split_once(' ')
-        .ok_or_else(|| malformed("no parameters"))?;
+    let (scheme, mut rest) = value.trim().split_once(' ').ok_or_else(|| malformed("no parameters"))?;
     if !scheme.eq_ignore_ascii_case("Signature") {
         return Err(malformed("scheme is not Signature"));
     }
@@ -213,22 +206,16 @@ fn signed_value(req: &VerifiableRequest<'_>, name: &str) -> Result<String, Verif
 }
 
 fn header_str<'r>(req: &VerifiableRequest<'r>, name: &str) -> Option<&'r str> {
-    req.headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
+    req.headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
 }
 
 /// The signature covers the headers only; these checks tie the body to them.
 fn check_body(req: &VerifiableRequest<'_>, signed: &[&str]) -> Result<(), VerifyError> {
-    if signed.contains(&"x-content-sha256")
-        && header_str(req, "x-content-sha256") != Some(&content_sha256(req.body))
-    {
+    if signed.contains(&"x-content-sha256") && header_str(req, "x-content-sha256") != Some(&content_sha256(req.body)) {
         return Err(VerifyError::BodyHashMismatch);
     }
     if signed.contains(&"content-length") {
-        let declared: Option<usize> =
-            header_str(req, "content-length").and_then(|v| v.parse().ok());
+        let declared: Option<usize> = header_str(req, "content-length").and_then(|v| v.parse().ok());
         if declared != Some(req.body.len()) {
             return Err(VerifyError::ContentLengthMismatch);
         }
@@ -237,19 +224,11 @@ fn check_body(req: &VerifiableRequest<'_>, signed: &[&str]) -> Result<(), Verify
 }
 
 /// `x-date` takes the place of `date` when signed (browsers cannot set `date`).
-fn check_date(
-    req: &VerifiableRequest<'_>,
-    signed: &[&str],
-    now: SystemTime,
-) -> Result<(), VerifyError> {
-    let name = if signed.contains(&"x-date") {
-        "x-date"
-    } else {
-        "date"
-    };
+fn check_date(req: &VerifiableRequest<'_>, signed: &[&str], now: SystemTime) -> Result<(), VerifyError> {
+    let name = if signed.contains(&"x-date") { "x-date" } else { "date" };
     let value = header_str(req, name).ok_or_else(|| VerifyError::MissingHeader(name.to_owned()))?;
-    let date = httpdate::parse_http_date(value)
-        .map_err(|_| VerifyError::Malformed(format!("{name} is not an HTTP date")))?;
+    let date =
+        httpdate::parse_http_date(value).map_err(|_| VerifyError::Malformed(format!("{name} is not an HTTP date")))?;
     let skew = now.duration_since(date).unwrap_or_else(|e| e.duration());
     if skew > MAX_CLOCK_SKEW {
         return Err(VerifyError::StaleDate {
@@ -265,8 +244,10 @@ mod tests {
 
     #[test]
     fn parses_authorization_parameters() {
-        let p = parse_authorization(r#"Signature version="1",headers="date host",keyId="a/b/c:d",algorithm="rsa-sha256",signature="x+/=""#)
-            .unwrap();
+        let p = parse_authorization(
+            r#"Signature version="1",headers="date host",keyId="a/b/c:d",algorithm="rsa-sha256",signature="x+/=""#,
+        )
+        .unwrap();
         assert_eq!(p["headers"], "date host");
         assert_eq!(p["keyId"], "a/b/c:d");
         assert_eq!(p["signature"], "x+/=");
@@ -290,23 +271,13 @@ mod tests {
 
     #[test]
     fn required_headers_by_method() {
-        assert!(
-            check_required_signed(&Method::GET, &["x-date", "(request-target)", "host"]).is_ok()
-        );
+        assert!(check_required_signed(&Method::GET, &["x-date", "(request-target)", "host"]).is_ok());
         assert_eq!(
             check_required_signed(
                 &Method::PUT,
-                &[
-                    "date",
-                    "(request-target)",
-                    "host",
-                    "content-length",
-                    "content-type"
-                ]
+                &["date", "(request-target)", "host", "content-length", "content-type"]
             ),
-            Err(VerifyError::UnsignedRequiredHeader(
-                "x-content-sha256".into()
-            ))
+            Err(VerifyError::UnsignedRequiredHeader("x-content-sha256".into()))
         );
         assert_eq!(
             check_required_signed(&Method::GET, &["(request-target)", "host"]),
