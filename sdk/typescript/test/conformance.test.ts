@@ -191,7 +191,7 @@ export async function runScenario(scenario: Json): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "credplane-conformance-"));
   const literals: string[] = [];
   let program: Json[] = [];
-  const client = Client.stdio({ binary: BIN, args: ["--sandbox"] });
+  const client = Client.stdio({ binary: BIN, args: ["--sandbox"], env: { ...process.env, RUST_LOG: process.env["RUST_LOG"] ?? "warn" } });
   try {
     for (const [i, step] of (scenario.steps as Json[]).entries()) {
       const where = `${scenario.name} step ${i} (${step.action})`;
