@@ -103,3 +103,35 @@ test("rotate_keys (AWS): rotations within the two-keys limit, then everything de
   assert.match(out, /^Resources: 2 deleted, 0 unchanged$/m);
   assert.deepEqual(new StateFile(state, PASS).load("rotation").resources, []);
 });
+
+const PYTHONPATH = path.join(REPO, "sdk", "python");
+const havePython = spawnSync(process.env["PYTHON"] || "python3", ["-c", "import credplane.runtime"], { env: { ...process.env, PYTHONPATH } }).status === 0;
+
+/** Ids, timestamps and hashes vary between runs. */
+function normalize(text: string): string {
+  return text
+    .split("\n")
+    .filter((l) => !l.startsWith("state file:"))
+    .map((l) =>
+      l
+        .replace(/\(id [^)]*\)/, "(id X)")
+        .replace(/= "\d{4}-[0-9-]+T[^"]*"/, "= T")
+        .replace(/[0-9a-f]{40}/g, "H")
+        .replace(/(AKIA|LTAI5t|ocid1\.credential\.oc1\.\.)[A-Za-z0-9]+/g, "$1X"),
+    )
+    .join("\n");
+}
+
+test(
+  "quickstart prints the same text as the Python quickstart",
+  { skip: havePython ? false : "python3 cannot import the Python runtime (needs cryptography)" },
+  () => {
+    const ts = run("quickstart.js", ["--state", tmpState()]);
+    const py = spawnSync(process.env["PYTHON"] || "python3", [path.join(REPO, "examples", "python", "quickstart.py"), "--state", tmpState()], {
+      encoding: "utf8",
+      env: { ...process.env, PYTHONPATH, CREDPLANE_BIN: BIN, CREDPLANE_PASSPHRASE: PASS, RUST_LOG: "warn" },
+    });
+    assert.equal(py.status, 0, py.stderr);
+    assert.equal(normalize(ts), normalize(py.stdout));
+  },
+);
