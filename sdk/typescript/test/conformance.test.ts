@@ -277,6 +277,12 @@ const WRONG: Json[] = [
 ];
 
 test("the runner detects wrong expectations", async () => {
+  // Positive control: the same step with right expectations passes, so each failure below is
+  // the expectation's.
+  await runScenario({
+    name: "positive",
+    steps: [{ action: "up", program: [BASE], expect: { plan: { kms: { op: "create" } }, state: ["kms"], outputs: { kms: { secret: ["secret_data"] } } } }],
+  });
   for (const expect of WRONG) {
     await assert.rejects(
       runScenario({ name: "negative", steps: [{ action: "up", program: [BASE], expect }] }),
