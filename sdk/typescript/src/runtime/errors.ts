@@ -83,3 +83,41 @@ export function errorFromReply(error: { code: number; message: string; data?: un
   const cls = ERROR_CLASSES.get(error.code) ?? CredplaneError;
   return new cls(error.code, error.message, error.data as ErrorData | undefined);
 }
+
+/** An error of the stack engine itself (not a provider reply): cycles, duplicate names, ... */
+export class StackError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** `check` reported failures for a resource's inputs. */
+export class CheckFailedError extends StackError {
+  constructor(
+    readonly failures: readonly Failure[],
+    readonly resource?: string,
+  ) {
+    const where = resource !== undefined ? `${resource}: ` : "";
+    super(`${where}invalid inputs: ` + failures.map((f) => `${f.property || "(resource)"}: ${f.reason}`).join("; "));
+  }
+}
+
+/** The state file is unreadable, inconsistent, or cannot be decrypted. */
+export class StateError extends StackError {}
+
+/** The state holds (or will hold) secrets and `CREDPLANE_PASSPHRASE` is not set. */
+export class PassphraseRequiredError extends StateError {}
+
+/** An earlier run was interrupted during a create whose result could not be reconciled. */
+export class PendingOperationError extends StateError {
+  constructor(readonly names: readonly string[]) {
+    super(
+      "an earlier run was interrupted while creating " +
+        names.join(", ") +
+        ": the resource may exist in the cloud with an unknown id. Call " +
+        "Stack.resolvePending(name, id) to adopt it, or Stack.resolvePending(name) to " +
+        "forget the marker after checking that nothing was created.",
+    );
+  }
+}

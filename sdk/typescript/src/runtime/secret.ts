@@ -52,3 +52,33 @@ export class Secret<T> {
     return "[secret]";
   }
 }
+
+/** How a secret prints. */
+export const MASK = "[secret]";
+/** How a value unknown during a preview prints. */
+export const UNKNOWN_TEXT = "(unknown)";
+
+/**
+ * A value that is not known yet (a preview of a resource that does not exist yet). There is one
+ * instance, {@link UNKNOWN}; on the wire it is `{"$credplane": "unknown"}`.
+ */
+export class Unknown {
+  static readonly instance: Unknown = new Unknown();
+
+  private constructor() {}
+
+  toString(): string {
+    return UNKNOWN_TEXT;
+  }
+
+  toJSON(): { readonly [MARK]: "unknown" } {
+    return { [MARK]: "unknown" };
+  }
+
+  [inspect.custom](): string {
+    return UNKNOWN_TEXT;
+  }
+}
+
+/** The unknown value. */
+export const UNKNOWN: Unknown = Unknown.instance;
