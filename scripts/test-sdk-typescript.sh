@@ -27,6 +27,17 @@ fi
 export CREDPLANE_BIN
 export RUST_LOG="${RUST_LOG:-warn}"
 
+# The interop tests run the Python SDK: give them a Python that has it.
+if [[ -z "${PYTHON:-}" ]]; then
+  PYTHON="$ROOT/.venv-sdk-python/bin/python"
+  if ! "$PYTHON" -c 'import credplane.runtime.state' 2>/dev/null; then
+    step "python venv with the Python SDK (for the interop tests)"
+    python3 -m venv "$ROOT/.venv-sdk-python"
+    "$PYTHON" -m pip install --quiet -e "$ROOT/sdk/python"
+  fi
+fi
+export PYTHON
+
 step "sdk/typescript: npm ci, tsc --strict, build"
 cd "$ROOT/sdk/typescript"
 npm ci --no-audit --no-fund --silent

@@ -124,8 +124,8 @@ function normalize(text: string): string {
 
 test(
   "quickstart prints the same text as the Python quickstart",
-  { skip: havePython ? false : "python3 cannot import the Python runtime (needs cryptography)" },
   () => {
+    assert.ok(havePython, "PYTHON cannot import the Python runtime (set PYTHON to a venv with sdk/python installed)");
     const ts = run("quickstart.js", ["--state", tmpState()]);
     const py = spawnSync(process.env["PYTHON"] || "python3", [path.join(REPO, "examples", "python", "quickstart.py"), "--state", tmpState()], {
       encoding: "utf8",
