@@ -13,6 +13,7 @@ if [ ! -x "$venv/bin/moto_server" ]; then
 fi
 export MOTO_SERVER="$PWD/$venv/bin/moto_server"
 
+cargo fmt --all --check
 cargo build --locked --workspace
 cargo test --locked --workspace
 
