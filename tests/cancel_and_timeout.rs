@@ -9,8 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 async fn slow_sandbox_provider(latency_ms: u64) -> (credplane::sandbox::SandboxHandle, Arc<Provider>) {
+    // Only CreateAccessKey is slow: the provider's other calls (ListAccessKeys) answer at once.
     let faults = Faults {
         latency_ms,
+        actions: vec!["CreateAccessKey".into()],
         ..Default::default()
     };
     let sandbox = start(
@@ -35,27 +37,35 @@ fn create_request(timeout_seconds: Option<f64>) -> credplane::protocol::CreateRe
 
 #[tokio::test]
 async fn cancel_stops_a_create_in_flight() {
-    let (_sandbox, provider) = slow_sandbox_provider(60_000).await;
+    let (sandbox, provider) = slow_sandbox_provider(60_000).await;
     let running = tokio::spawn({
         let provider = provider.clone();
         async move { provider.create(create_request(None)).await }
     });
-    // Wait until the create is in flight, then cancel it.
-    let mut cancelled = 0;
-    for _ in 0..200 {
+    // Wait until the sandbox holds the CreateAccessKey call, then cancel.
+    let in_flight = format!("{}/_sandbox/in-flight", sandbox.url);
+    let mut seen = false;
+    for _ in 0..500 {
+        let counts: Value = reqwest::get(&in_flight).await.unwrap().json().await.unwrap();
+        if counts["CreateAccessKey"] == 1 {
+            seen = true;
+            break;
+        }
         tokio::time::sleep(Duration::from_millis(20)).await;
-        if running.is_finished() {
-            break;
-        }
-        cancelled = provider.cancel().cancelled;
-        if cancelled > 0 {
-            break;
-        }
     }
+    assert!(seen, "CreateAccessKey never reached the sandbox");
+    let cancelled = provider.cancel().cancelled;
     assert_eq!(cancelled, 1, "one operation was in flight");
     let err = running.await.unwrap().expect_err("the create was cancelled");
     let (code, data) = err.to_wire();
     assert_eq!(code.code(), -32002, "{data:?}");
+    // The create was in flight: the error says a key may exist, and which keys existed before.
+    assert!(
+        data.message.contains("may have created a credential"),
+        "{}",
+        data.message
+    );
+    assert!(data.message.contains("existed before (none)"), "{}", data.message);
 
     // A later operation starts uncancelled.
     let (_fast_sandbox, fast) = slow_sandbox_provider(0).await;
@@ -67,5 +77,7 @@ async fn cancel_stops_a_create_in_flight() {
 async fn timeout_bounds_an_operation() {
     let (_sandbox, provider) = slow_sandbox_provider(60_000).await;
     let err = provider.create(create_request(Some(0.5))).await.expect_err("timed out");
-    assert_eq!(err.to_wire().0.code(), -32003);
+    let (code, data) = err.to_wire();
+    assert_eq!(code.code(), -32003);
+    assert!(data.message.contains("timed out"), "{}", data.message);
 }

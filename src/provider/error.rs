@@ -65,6 +65,29 @@ impl ProviderError {
         ProviderError::InvalidParams(vec![Failure::new(property, reason)])
     }
 
+    /// A create whose cloud call was still in flight when the operation was cancelled or ran out
+    /// of time. The cloud may have minted a credential whose secret nobody saw: say so, with the
+    /// ids that existed before, so that the user can find and delete the orphan.
+    pub fn create_interrupted(what: &str, existing_ids: &[&str], source: CloudError) -> Self {
+        let stopped = if matches!(source, CloudError::Timeout) {
+            "timed out"
+        } else {
+            "was cancelled"
+        };
+        let before = if existing_ids.is_empty() {
+            "none".to_string()
+        } else {
+            existing_ids.join(", ")
+        };
+        ProviderError::Explained {
+            message: format!(
+                "the create {stopped} while creating {what}: the cloud may have created a credential whose secret \
+                 was never returned; list the keys and delete any that is not one of those that existed before ({before})"
+            ),
+            source,
+        }
+    }
+
     /// The JSON-RPC code and data of this error.
     pub fn to_wire(&self) -> (ErrorCode, ErrorData) {
         let message = self.to_string();

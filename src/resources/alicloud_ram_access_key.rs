@@ -317,6 +317,14 @@ async fn create_reconciled(ctx: &Context, ram: &RamClient, user: Option<&str>) -
     match ram.create_access_key(ctx, user).await {
         Ok(key) => Ok(key),
         Err(e) if e.has_code("LimitExceeded.User.AccessKey") => Err(limit(e, &before)),
+        Err(e @ (CloudError::Cancelled | CloudError::Timeout)) => {
+            let ids: Vec<&str> = before.iter().map(|k| k.access_key_id.as_str()).collect();
+            Err(ProviderError::create_interrupted(
+                &format!("an AccessKey for {who}"),
+                &ids,
+                e,
+            ))
+        }
         Err(e) if e.is_ambiguous() => {
             let after = ram.list_access_keys(ctx, user).await?;
             let orphans: Vec<&AccessKey> = after

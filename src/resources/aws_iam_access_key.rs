@@ -356,6 +356,14 @@ async fn create_reconciled(ctx: &Context, iam: &IamClient, user: &str) -> Result
     let first = match iam.create_access_key(ctx, user).await {
         Ok(key) => return Ok(key),
         Err(err) if err.has_code("LimitExceeded") => return Err(limit_error(user, &before, err)),
+        Err(err @ (CloudError::Cancelled | CloudError::Timeout)) => {
+            let ids: Vec<&str> = before.iter().map(|k| k.access_key_id.as_str()).collect();
+            return Err(ProviderError::create_interrupted(
+                &format!("an access key for IAM user {user:?}"),
+                &ids,
+                err,
+            ));
+        }
         Err(err) if err.is_ambiguous() => err,
         Err(err) => return Err(err.into()),
     };

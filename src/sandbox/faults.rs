@@ -46,9 +46,20 @@ fn roll(rate: f64) -> bool {
 }
 
 impl Faults {
+    /// Whether the knobs apply to a request for `action`.
+    fn targets(&self, action: Option<&str>) -> bool {
+        self.actions.is_empty() || action.is_some_and(|a| self.actions.iter().any(|x| x == a))
+    }
+
+    /// The latency to add to a request for `action`.
+    pub fn latency_for(&self, action: Option<&str>) -> std::time::Duration {
+        let ms = if self.targets(action) { self.latency_ms } else { 0 };
+        std::time::Duration::from_millis(ms)
+    }
+
     /// Decides the fault of one request and consumes a `next_*` counter if one applies.
     pub fn decide(&mut self, action: Option<&str>) -> Fault {
-        if !self.actions.is_empty() && !action.is_some_and(|a| self.actions.iter().any(|x| x == a)) {
+        if !self.targets(action) {
             return Fault::None;
         }
         if self.next_throttles > 0 {

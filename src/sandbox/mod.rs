@@ -6,7 +6,7 @@
 //! signature of its cloud, so a client that passes here signs like the official SDKs.
 //!
 //! Admin endpoints (never faulted): `GET|PUT /_sandbox/faults`, `GET /_sandbox/fixtures`,
-//! `GET /_sandbox/state`.
+//! `GET /_sandbox/state`, `GET /_sandbox/in-flight` (requests not yet answered, by action).
 
 pub mod alicloud;
 pub mod aws;
@@ -24,7 +24,6 @@ use serde_json::{Map, Value};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 /// One request as an emulated API sees it.
 #[derive(Debug, Clone)]
@@ -108,6 +107,35 @@ struct Shared {
     apis: Vec<Arc<dyn CloudApi>>,
     faults: Mutex<Faults>,
     state_file: Option<PathBuf>,
+    /// Requests received and not yet answered, by action: lets a test act while one is in flight.
+    in_flight: Mutex<std::collections::BTreeMap<String, u32>>,
+}
+
+/// Counts a request as in flight for its lifetime.
+struct InFlight<'a>(&'a Shared, String);
+
+impl<'a> InFlight<'a> {
+    fn enter(shared: &'a Shared, action: String) -> Self {
+        *shared
+            .in_flight
+            .lock()
+            .expect("in-flight lock")
+            .entry(action.clone())
+            .or_default() += 1;
+        InFlight(shared, action)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut counts = self.0.in_flight.lock().expect("in-flight lock");
+        if let Some(n) = counts.get_mut(&self.1) {
+            *n -= 1;
+            if *n == 0 {
+                counts.remove(&self.1);
+            }
+        }
+    }
 }
 
 /// A running sandbox.
@@ -181,6 +209,7 @@ pub async fn start(addr: SocketAddr, options: SandboxOptions) -> std::io::Result
         apis: all_apis(),
         faults: Mutex::new(options.faults),
         state_file: options.state_file,
+        in_flight: Mutex::default(),
     });
     if let Some(path) = &shared.state_file {
         if let Ok(text) = std::fs::read_to_string(path) {
@@ -201,6 +230,12 @@ pub async fn start(addr: SocketAddr, options: SandboxOptions) -> std::io::Result
         .route(
             "/_sandbox/state",
             get(|State(s): State<Arc<Shared>>| async move { Json(snapshot(&s)) }),
+        )
+        .route(
+            "/_sandbox/in-flight",
+            get(
+                |State(s): State<Arc<Shared>>| async move { Json(s.in_flight.lock().expect("in-flight lock").clone()) },
+            ),
         )
         .fallback(serve_cloud)
         .with_state(shared.clone());
@@ -243,12 +278,14 @@ async fn serve_cloud(
     let Some(api) = shared.apis.iter().find(|api| api.matches(&req)).cloned() else {
         return (StatusCode::NOT_FOUND, "no emulated API serves this request").into_response();
     };
+    let action = api.action(&req);
+    let _in_flight = InFlight::enter(&shared, action.clone().unwrap_or_default());
     let (fault, latency) = {
         let mut faults = shared.faults.lock().expect("faults lock");
-        (faults.decide(api.action(&req).as_deref()), faults.latency_ms)
+        (faults.decide(action.as_deref()), faults.latency_for(action.as_deref()))
     };
-    if latency > 0 {
-        tokio::time::sleep(Duration::from_millis(latency)).await;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
     }
     let response = match fault {
         Fault::Throttle => return api.throttled(&req),
