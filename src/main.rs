@@ -141,9 +141,10 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 }
             };
             let addr = listen.expect("checked above");
+            let signal = rpc::http::ShutdownSignal::install()?;
             let (local, handle) = rpc::http::start(module, addr, &token, allow_remote).await?;
             eprintln!("credplane: listening on http://{local} (HTTP and WebSocket)");
-            rpc::http::run_until_signal(handle).await;
+            rpc::http::run_until_signal(handle, signal).await;
             Ok(ExitCode::SUCCESS)
         }
         Command::Sandbox {

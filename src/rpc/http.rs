@@ -41,29 +41,42 @@ pub async fn start(
     Ok((local, server.start(module)))
 }
 
-/// Waits for SIGTERM or Ctrl-C, then stops accepting and lets calls in flight finish.
-pub async fn run_until_signal(handle: ServerHandle) {
+/// SIGTERM and Ctrl-C handlers, installed before the server announces itself so that a signal
+/// sent right after the announcement is never met by the default action (exit by signal).
+pub struct ShutdownSignal {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignal {
+    /// Installs the handlers.
+    pub fn install() -> std::io::Result<Self> {
+        Ok(ShutdownSignal {
+            #[cfg(unix)]
+            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?,
+        })
+    }
+
+    async fn received(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Waits for the signal, then stops accepting and lets calls in flight finish.
+pub async fn run_until_signal(handle: ServerHandle, mut signal: ShutdownSignal) {
     let stop = handle.clone();
     tokio::select! {
-        _ = shutdown_signal() => {
+        _ = signal.received() => {
             tracing::info!("stopping: no new connections, waiting for calls in flight");
             let _ = stop.stop();
             handle.stopped().await;
         }
         _ = handle.clone().stopped() => {}
     }
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = tokio::signal::ctrl_c() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
 }
