@@ -21,6 +21,8 @@ pub fn allowed(target: &str, level: &tracing::Level) -> bool {
 
 /// Installs the global subscriber.
 pub fn init(json: bool) {
+    // Colours only for a person at a terminal, never in a log file or a CI log.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let env = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let guard = filter_fn(|meta| allowed(meta.target(), meta.level()));
     let registry = tracing_subscriber::registry();
@@ -33,6 +35,7 @@ pub fn init(json: bool) {
         let _ = registry.with(layer).try_init();
     } else {
         let layer = tracing_subscriber::fmt::layer()
+            .with_ansi(ansi)
             .with_writer(std::io::stderr)
             .with_filter(env)
             .with_filter(guard);

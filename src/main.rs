@@ -119,7 +119,7 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             let provider = if sandbox {
                 let handle = credplane::sandbox::start(([127, 0, 0, 1], 0).into(), Default::default()).await?;
                 let settings = serde_json::from_value(serde_json::Value::Object(handle.provider_settings()))?;
-                tracing::info!(url = %handle.url, "cloud sandbox started in-process");
+                eprintln!("credplane: cloud sandbox on {} (in-process)", handle.url);
                 _sandbox = Some(handle);
                 Provider::new(settings)
             } else {

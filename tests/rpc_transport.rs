@@ -442,3 +442,70 @@ fn websocket_on_the_same_port_needs_the_token() {
     let reply: Value = serde_json::from_str(&websocket::read_text(&mut stream)).unwrap();
     assert_eq!(reply, json!({"jsonrpc": "2.0", "id": 9, "result": {"cancelled": 0}}));
 }
+
+#[test]
+fn sigterm_lets_a_call_in_flight_finish() {
+    // A provider on the sandbox clouds, whose CreateAccessKey we make slow through the sandbox.
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--sandbox"])
+        .env("CREDPLANE_TOKEN", "t")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start credplane");
+    let mut lines = BufReader::new(child.stderr.take().unwrap())
+        .lines()
+        .map_while(Result::ok);
+    let (mut sandbox, mut url) = (None, None);
+    for line in lines.by_ref() {
+        if let Some(rest) = line.split("cloud sandbox on ").nth(1) {
+            sandbox = Some(rest.split_whitespace().next().unwrap().to_string());
+        }
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            url = Some(rest.split_whitespace().next().unwrap().to_string());
+            break;
+        }
+    }
+    let (sandbox, url) = (sandbox.expect("sandbox address"), url.expect("server address"));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let faults = json!({"latency_ms": 1500, "actions": ["CreateAccessKey"]});
+    runtime.block_on(async {
+        reqwest::Client::new()
+            .put(format!("{sandbox}/_sandbox/faults"))
+            .json(&faults)
+            .send()
+            .await
+            .unwrap();
+    });
+
+    let create = json!({"jsonrpc": "2.0", "id": 1, "method": "create", "params": {"type": "aws_iam_access_key", "inputs": {"user": "alice"}}}).to_string();
+    let caller = std::thread::spawn(move || post(&url, Some("t"), create));
+    // Once the create is held by the sandbox, ask the server to stop.
+    let in_flight = format!("{sandbox}/_sandbox/in-flight");
+    let held = (0..500).any(|_| {
+        let counts: Value = runtime.block_on(async { reqwest::get(&in_flight).await.unwrap().json().await.unwrap() });
+        std::thread::sleep(Duration::from_millis(10));
+        counts["CreateAccessKey"] == 1
+    });
+    assert!(held, "the create never reached the sandbox");
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+
+    let (status, body) = caller.join().unwrap();
+    assert_eq!(status, 200, "{body}");
+    let reply: Value = serde_json::from_str(&body).unwrap();
+    assert!(
+        reply["result"]["id"].as_str().unwrap().starts_with("AKIA"),
+        "the call finished: {reply}"
+    );
+    assert!(child.wait().unwrap().success(), "clean exit after draining");
+}
