@@ -37,3 +37,14 @@ def test_output_all() -> None:
     assert resolve(combined, lambda r, p: UNKNOWN if r.name == "o" else values[r.name][p]) is UNKNOWN
     kms = Resource("alicloud_kms_secret", "kms", {"secret_data": combined})
     assert [d.name for d in kms._dependencies()] == ["k", "o"]
+
+
+def test_required_output_keeps_secrets_and_refuses_absence() -> None:
+    from credplane.runtime import MissingOutput
+
+    key = Resource("alicloud_ram_access_key", "k", {"user_name": "alice"})
+    required = key._output("secret").required()
+    assert resolve(required, lambda r, p: Secret("s")) == Secret("s")
+    assert resolve(required, lambda r, p: UNKNOWN) is UNKNOWN
+    with pytest.raises(MissingOutput, match="k.secret has no value"):
+        resolve(required, lambda r, p: None)

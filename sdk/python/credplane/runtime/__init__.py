@@ -18,7 +18,7 @@ from .errors import (
     TransportError,
     Unsupported,
 )
-from .output import Input, Output
+from .output import Input, MissingOutput, Output
 from .plan import Plan, PropertyChange, Step
 from .resource import Resource
 from .secret import UNKNOWN, Secret, Unknown
@@ -27,7 +27,7 @@ from .state import ResourceState, StackState, StateFile
 
 __all__ = [
     "Cancelled", "CheckFailed", "CheckResult", "Client", "CloudError", "ConfigurationError",
-    "CreateResult", "CredplaneError", "DiffResult", "Failure", "Input", "InvalidParams", "Output",
+    "CreateResult", "CredplaneError", "DiffResult", "Failure", "Input", "InvalidParams", "MissingOutput", "Output",
     "PartiallyCreated", "PassphraseRequired", "PendingOperationError", "Plan", "PropertyChange",
     "ReadResult", "Resource", "ResourceState", "RpcError", "Secret", "Stack", "StackState",
     "StateError", "StateFile", "Step", "Timeout", "TransportError", "UNKNOWN", "Unknown",

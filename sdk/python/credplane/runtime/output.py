@@ -10,10 +10,16 @@ if TYPE_CHECKING:
     from .resource import Resource
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 U = TypeVar("U")
+V = TypeVar("V")
 
 
-class Output(Generic[T]):
+class MissingOutput(ValueError):
+    """A :meth:`Output.required` output resolved to no value."""
+
+
+class Output(Generic[T_co]):
     """The value of ``prop`` in the outputs of ``resource``, known once that resource is applied.
 
     During a preview the value may be unknown (the resource does not exist yet); it is then sent to
@@ -38,7 +44,7 @@ class Output(Generic[T]):
     def prop(self) -> str:
         return self._prop
 
-    def apply(self, fn: Callable[[T], U]) -> "Output[U]":
+    def apply(self, fn: Callable[[T_co], U]) -> "Output[U]":
         """A derived output: ``fn`` is called with the plain value once it is known.
 
         If the value is a secret, ``fn`` gets the plaintext and the result is a secret again.
@@ -49,6 +55,20 @@ class Output(Generic[T]):
             return fn(prev(value) if prev is not None else value)
 
         return self._with_fn(composed)
+
+    def required(self: "Output[V | None]") -> "Output[V]":
+        """The same output, typed without ``None``: for an optional attribute that a program
+        knows is set (``secret`` of an access key created without ``pgp_key``). Applying fails
+        with :class:`MissingOutput` if it turns out to be absent, rather than sending ``null``.
+        """
+        where = f"{self._resource.name}.{self._prop}"
+
+        def present(value: Any) -> Any:
+            if value is None:
+                raise MissingOutput(f"{where} has no value (is it returned only in some configurations?)")
+            return value
+
+        return self.apply(present)
 
     @staticmethod
     def all(*outputs: "Output[Any]") -> "Output[list[Any]]":
