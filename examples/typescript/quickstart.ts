@@ -19,8 +19,6 @@ import {
   Client,
   OciIdentityAuthToken,
   OciIdentityCustomerSecretKey,
-  Output,
-  Secret,
   Stack,
   renderValue,
 } from "@credplane/sdk";
@@ -32,9 +30,8 @@ function program(tokenDescription: string): void {
   new OciIdentityCustomerSecretKey("oci-s3-key", { displayName: "quickstart", userId: OCI_USER });
   new OciIdentityAuthToken("oci-token", { description: tokenDescription, userId: OCI_USER });
   const ram = new AlicloudRamAccessKey("ram-key", { userName: "alice" });
-  // `secret` is typed optional (it is absent when a pgpKey is set, which is not the case here).
-  const ramSecret = ram.secret as Output<Secret<string>>;
-  new AlicloudKmsSecret("ram-key-secret", { secretName: "quickstart/ram-key", secretData: ramSecret, versionId: "v1" });
+  // `secret` is optional (absent when a pgpKey is set, which is not the case here): `required()`.
+  new AlicloudKmsSecret("ram-key-secret", { secretName: "quickstart/ram-key", secretData: ram.secret.required(), versionId: "v1" });
 }
 
 async function main(): Promise<void> {

@@ -148,3 +148,14 @@ test("check over HTTP with a bearer token; a wrong token is refused", async () =
     await once(server, "exit");
   }
 });
+
+test("Output.required() keeps secrets and refuses an absent value", async () => {
+  const { collecting, resolveOutputs } = await import("../src/runtime/output");
+  let key!: AwsIamAccessKey;
+  collecting(() => {
+    key = new AwsIamAccessKey("k", { user: "alice" });
+  });
+  const required = key.secret.required();
+  assert.deepEqual(resolveOutputs(required, () => new Secret("s")), new Secret("s"));
+  assert.throws(() => resolveOutputs(required, () => undefined), /k\.secret has no value/);
+});

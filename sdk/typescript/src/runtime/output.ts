@@ -41,6 +41,22 @@ export class Output<T> {
   }
 
   /**
+   * The same output, typed without `undefined`/`null`: for an optional attribute that the program
+   * knows is set (`secret` of an access key created without `pgpKey`). Resolving it throws if the
+   * value turns out to be absent, rather than sending `null` to the provider.
+   */
+  required(): Output<NonNullable<T>> {
+    const where = `${this.resource.name}.${this.property}`;
+    const prev = this.#fn;
+    const present = (value: unknown): unknown => {
+      const v = prev !== undefined ? prev(value) : value;
+      if (v === undefined || v === null) throw new Error(`${where} has no value (is it returned only in some configurations?)`);
+      return v;
+    };
+    return this.withFn(present) as Output<NonNullable<T>>;
+  }
+
+  /**
    * One output holding the list of the values of `outputs` (unknown if any is unknown, secret if
    * any is secret); combine with `.apply`.
    */
