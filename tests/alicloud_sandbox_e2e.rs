@@ -1,6 +1,8 @@
 //! alicloud_ram_access_key and alicloud_kms_secret end to end: the provider against the
 //! in-process sandbox, driven with wire JSON, checked against the sandbox's own state.
 
+mod gpg;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use credplane::cloud::alicloud::sign::{common_params, sign_rpc};
@@ -9,10 +11,9 @@ use credplane::provider::Provider;
 use credplane::provider::error::ProviderError;
 use credplane::sandbox::alicloud::{ADMIN_KEY_ID, ADMIN_KEY_SECRET};
 use credplane::sandbox::{SandboxHandle, SandboxOptions};
+use gpg::GpgHome;
 use serde_json::{Value, json};
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Command, Stdio};
 
 struct Env {
     sandbox: SandboxHandle,
@@ -342,7 +343,7 @@ async fn ram_throttling_is_retried_and_a_failed_status_update_is_partially_creat
 
 #[tokio::test]
 async fn ram_pgp_round_trip_decrypted_by_gpg() {
-    let gpg = GpgHome::generate();
+    let gpg = GpgHome::generate("default", None);
     let env = env().await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("key.json");
@@ -622,82 +623,4 @@ async fn kms_check_refuses_key_id_and_certificate_id_and_same_version_updates() 
         .await
         .unwrap_err();
     assert!(wire_error(&err).2.contains("needs a new version_id"));
-}
-
-/// A throwaway gpg home with one generated key (as in tests/pgp_roundtrip.rs).
-struct GpgHome {
-    dir: tempfile::TempDir,
-    fingerprint: String,
-}
-
-impl GpgHome {
-    fn generate() -> Self {
-        let dir = tempfile::Builder::new().prefix("cpali").tempdir_in("/tmp").unwrap();
-        let mut home = GpgHome {
-            dir,
-            fingerprint: String::new(),
-        };
-        home.ok(&[
-            "--passphrase",
-            "",
-            "--quick-gen-key",
-            "Ali Test <ali@example.com>",
-            "default",
-            "default",
-            "never",
-        ]);
-        let listing = String::from_utf8(home.ok(&["--with-colons", "--list-keys"]).stdout).unwrap();
-        home.fingerprint = listing
-            .lines()
-            .find_map(|l| l.strip_prefix("fpr:").map(|r| r.trim_matches(':').to_lowercase()))
-            .expect("a fingerprint");
-        home
-    }
-
-    fn run(&self, args: &[&str], stdin: &[u8]) -> std::process::Output {
-        let mut child = Command::new("gpg")
-            .env("GNUPGHOME", self.dir.path())
-            .args(["--batch", "--no-tty", "--pinentry-mode", "loopback"])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("gpg must be installed (apt-get install gnupg)");
-        child.stdin.take().unwrap().write_all(stdin).unwrap();
-        child.wait_with_output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> std::process::Output {
-        let out = self.run(args, b"");
-        assert!(
-            out.status.success(),
-            "gpg {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
-    }
-
-    fn export_base64(&self) -> String {
-        STANDARD.encode(self.ok(&["--export", &self.fingerprint]).stdout)
-    }
-
-    fn decrypt(&self, message: &[u8]) -> Vec<u8> {
-        let out = self.run(&["--decrypt"], message);
-        assert!(
-            out.status.success(),
-            "gpg --decrypt: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
-    }
-}
-
-impl Drop for GpgHome {
-    fn drop(&mut self) {
-        let _ = Command::new("gpgconf")
-            .env("GNUPGHOME", self.dir.path())
-            .args(["--kill", "gpg-agent"])
-            .output();
-    }
 }

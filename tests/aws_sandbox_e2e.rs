@@ -1,15 +1,14 @@
 //! `aws_iam_access_key` end to end against the in-process IAM sandbox.
 
 mod aws_common;
+mod gpg;
 
 use aws_common::*;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use credplane::sandbox::{SandboxHandle, SandboxOptions, start};
+use gpg::GpgHome;
 use serde_json::{Value, json};
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 async fn sandbox() -> (SandboxHandle, Admin) {
     let handle = start(([127, 0, 0, 1], 0).into(), SandboxOptions::default())
@@ -192,82 +191,11 @@ async fn bad_pgp_key_fails_before_a_key_is_minted() {
 
 // ---- pgp_key with a gpg-generated Curve25519 key ----
 
-struct GpgHome {
-    dir: tempfile::TempDir,
-    fingerprint: String,
-}
-
-impl GpgHome {
-    fn new() -> Self {
-        let gpg_ok = Command::new("gpg")
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success());
-        assert!(gpg_ok, "gpg not found on PATH: install gnupg to run the pgp_key test");
-        let dir = tempfile::Builder::new().prefix("cpaws").tempdir_in("/tmp").unwrap();
-        let mut home = GpgHome {
-            dir,
-            fingerprint: String::new(),
-        };
-        // future-default: Ed25519 primary + Cv25519 encryption subkey.
-        home.run(
-            &[
-                "--passphrase",
-                "",
-                "--quick-gen-key",
-                "Test <t@example.com>",
-                "future-default",
-                "default",
-                "never",
-            ],
-            b"",
-        );
-        let listing = String::from_utf8(home.run(&["--with-colons", "--list-keys"], b"")).unwrap();
-        home.fingerprint = listing
-            .lines()
-            .find_map(|l| l.strip_prefix("fpr:").map(|r| r.trim_matches(':').to_lowercase()))
-            .expect("fingerprint");
-        home
-    }
-
-    fn run(&self, args: &[&str], stdin: &[u8]) -> Vec<u8> {
-        let mut child = Command::new("gpg")
-            .env("GNUPGHOME", self.dir.path())
-            .args(["--batch", "--no-tty", "--pinentry-mode", "loopback"])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn gpg");
-        child.stdin.take().unwrap().write_all(stdin).unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "gpg {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
-    }
-
-    fn path(&self) -> PathBuf {
-        self.dir.path().to_path_buf()
-    }
-}
-
-impl Drop for GpgHome {
-    fn drop(&mut self) {
-        let _ = Command::new("gpgconf")
-            .env("GNUPGHOME", self.path())
-            .args(["--kill", "gpg-agent"])
-            .output();
-    }
-}
-
 #[tokio::test]
 async fn pgp_key_encrypts_a_working_secret() {
-    let gpg = GpgHome::new();
-    let public = STANDARD.encode(gpg.run(&["--export", &gpg.fingerprint], b""));
+    // future-default: Ed25519 primary + Cv25519 encryption subkey.
+    let gpg = GpgHome::generate("future-default", None);
+    let public = gpg.export_base64();
     let (handle, admin) = sandbox().await;
     let p = provider(admin.settings());
     let created = create(&p, json!({"user": "alice", "pgp_key": public}), None)
@@ -279,11 +207,10 @@ async fn pgp_key_encrypts_a_working_secret() {
     }
     assert_eq!(outputs["key_fingerprint"], gpg.fingerprint.as_str());
     let encrypted = secret_value(&outputs["encrypted_secret"]);
-    let secret = String::from_utf8(gpg.run(&["--decrypt"], &STANDARD.decode(encrypted).unwrap())).unwrap();
+    let secret = String::from_utf8(gpg.decrypt(&STANDARD.decode(encrypted).unwrap())).unwrap();
     assert_eq!(secret.len(), 40);
     let ses = String::from_utf8(
-        gpg.run(
-            &["--decrypt"],
+        gpg.decrypt(
             &STANDARD
                 .decode(secret_value(&outputs["encrypted_ses_smtp_password_v4"]))
                 .unwrap(),
