@@ -65,6 +65,24 @@ impl ProviderError {
         ProviderError::InvalidParams(vec![Failure::new(property, reason)])
     }
 
+    /// A value that did not deserialize, as invalid params at its path. The reason keeps serde's
+    /// words only when they name a field or the allowed variants; otherwise it says the value has
+    /// the wrong type, without quoting it (it may be secret).
+    pub fn from_serde(err: serde_path_to_error::Error<serde_json::Error>, prefix: &str) -> Self {
+        let path = err.path().to_string();
+        let path = if path == "." { String::new() } else { path };
+        let text = err.inner().to_string();
+        let names_only = ["missing field", "unknown field", "unknown variant"]
+            .iter()
+            .any(|p| text.starts_with(p));
+        let reason = if names_only {
+            text.split(" at line").next().unwrap_or(&text).to_string()
+        } else {
+            "has a value of the wrong type or shape".to_string()
+        };
+        ProviderError::invalid(path, format!("{prefix}{reason}"))
+    }
+
     /// A create whose cloud call was still in flight when the operation was cancelled or ran out
     /// of time. The cloud may have minted a credential whose secret nobody saw: say so, with the
     /// ids that existed before, so that the user can find and delete the orphan.

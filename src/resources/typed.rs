@@ -6,7 +6,7 @@ use super::diff::diff;
 use super::schema_doc::{self, SchemaDoc};
 use super::{Context, Resource};
 use crate::protocol::envelope::{unknown, unwrap_all, wrap_secret};
-use crate::protocol::{CheckResponse, CreateResponse, DiffResponse, Failure, PropertyMap, ReadResponse};
+use crate::protocol::{CheckResponse, CreateResponse, DiffResponse, PropertyMap, ReadResponse};
 use crate::provider::error::ProviderError;
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
@@ -68,48 +68,52 @@ impl<R: Resource> Typed<R> {
         }
     }
 
-    /// Checks the inputs again (never trust the caller to have) and converts them to `R::Inputs`.
-    fn typed_inputs(&self, inputs: PropertyMap) -> Result<(R::Inputs, Vec<String>), ProviderError> {
-        let wrapped = unwrap_all(inputs.clone()).1;
+    /// Checks the inputs again (never trust the caller to have): the normalized wire inputs.
+    fn checked(&self, inputs: PropertyMap) -> Result<PropertyMap, ProviderError> {
         let checked = check(&self.doc, &self.validator, R::rules(), inputs);
         if !checked.failures.is_empty() {
             return Err(ProviderError::InvalidParams(checked.failures));
         }
-        Ok((from_map(checked.inputs, "inputs")?, wrapped))
+        Ok(checked.inputs)
+    }
+
+    /// Checked inputs as `R::Inputs`, and the properties the caller sent wrapped.
+    fn typed_inputs(&self, inputs: PropertyMap) -> Result<(R::Inputs, Vec<String>), ProviderError> {
+        let wrapped = unwrap_all(inputs.clone()).1;
+        Ok((from_map(self.checked(inputs)?, "inputs")?, wrapped))
     }
 
     /// Outputs to the wire: secret properties wrapped, plus any the caller sent wrapped.
     fn wire_outputs(&self, outputs: &R::Outputs, also_secret: &[String]) -> Result<PropertyMap, ProviderError> {
-        let Value::Object(map) = serde_json::to_value(outputs).map_err(internal)? else {
-            return Err(ProviderError::Internal(format!(
-                "{} outputs are not an object",
-                R::TYPE
-            )));
-        };
-        Ok(map
-            .into_iter()
-            .filter(|(_, v)| !v.is_null())
-            .map(|(name, value)| {
-                let secret = also_secret.contains(&name) || self.doc.outputs.get(&name).is_some_and(|m| m.secret);
-                let value = if secret { wrap_secret(value) } else { value };
-                (name, value)
-            })
-            .collect())
+        to_wire(outputs, &self.doc.outputs, also_secret)
     }
 
+    /// Inputs to the wire: secret properties wrapped.
     fn wire_inputs(&self, inputs: &R::Inputs) -> Result<PropertyMap, ProviderError> {
-        let Value::Object(map) = serde_json::to_value(inputs).map_err(internal)? else {
-            return Err(ProviderError::Internal(format!("{} inputs are not an object", R::TYPE)));
-        };
-        Ok(map
-            .into_iter()
-            .filter(|(_, v)| !v.is_null())
-            .map(|(name, value)| {
-                let secret = self.doc.inputs.get(&name).is_some_and(|m| m.secret);
-                (name, if secret { wrap_secret(value) } else { value })
-            })
-            .collect())
+        to_wire(inputs, &self.doc.inputs, &[])
     }
+}
+
+/// A typed value as a wire map: nulls left out, properties flagged secret (in `metas` or
+/// `also_secret`) wrapped in the envelope.
+fn to_wire(
+    value: &impl serde::Serialize,
+    metas: &std::collections::BTreeMap<String, super::schema_doc::PropertyMeta>,
+    also_secret: &[String],
+) -> Result<PropertyMap, ProviderError> {
+    let Value::Object(map) = serde_json::to_value(value).map_err(internal)? else {
+        return Err(ProviderError::Internal(
+            "a resource type's state is not an object".into(),
+        ));
+    };
+    Ok(map
+        .into_iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(name, value)| {
+            let secret = also_secret.contains(&name) || metas.get(&name).is_some_and(|m| m.secret);
+            (name, if secret { wrap_secret(value) } else { value })
+        })
+        .collect())
 }
 
 fn internal(err: serde_json::Error) -> ProviderError {
@@ -119,25 +123,8 @@ fn internal(err: serde_json::Error) -> ProviderError {
 /// Converts a wire map (envelopes allowed) into a typed value; failures name the field, not the value.
 fn from_map<T: DeserializeOwned>(map: PropertyMap, what: &str) -> Result<T, ProviderError> {
     let (plain, _) = unwrap_all(map);
-    serde_path_to_error::deserialize(Value::Object(plain)).map_err(|err| {
-        let path = err.path().to_string();
-        let path = if path == "." { String::new() } else { path };
-        // serde's own message can quote the offending value; report only its category.
-        ProviderError::InvalidParams(vec![Failure::new(
-            path,
-            format!("{what}: {}", serde_category(err.inner())),
-        )])
-    })
-}
-
-fn serde_category(err: &serde_json::Error) -> String {
-    let text = err.to_string();
-    if text.starts_with("missing field") || text.starts_with("unknown field") || text.starts_with("unknown variant") {
-        // These name a field or the allowed variants, not the value.
-        text.split(" at line").next().unwrap_or(&text).to_string()
-    } else {
-        "has a value of the wrong type or shape".to_string()
-    }
+    serde_path_to_error::deserialize(Value::Object(plain))
+        .map_err(|err| ProviderError::from_serde(err, &format!("{what}: ")))
 }
 
 #[async_trait]
@@ -171,11 +158,7 @@ impl<R: Resource> DynResource for Typed<R> {
 
     async fn create(&self, ctx: &Context, inputs: PropertyMap, preview: bool) -> Result<CreateResponse, ProviderError> {
         if preview {
-            let checked = check(&self.doc, &self.validator, R::rules(), inputs);
-            if !checked.failures.is_empty() {
-                return Err(ProviderError::InvalidParams(checked.failures));
-            }
-            let mut outputs = checked.inputs;
+            let mut outputs = self.checked(inputs)?;
             for name in self.doc.outputs.keys() {
                 outputs.entry(name.clone()).or_insert_with(unknown);
             }
@@ -221,12 +204,8 @@ impl<R: Resource> DynResource for Typed<R> {
         preview: bool,
     ) -> Result<PropertyMap, ProviderError> {
         if preview {
-            let checked = check(&self.doc, &self.validator, R::rules(), news);
-            if !checked.failures.is_empty() {
-                return Err(ProviderError::InvalidParams(checked.failures));
-            }
             let mut outputs = olds;
-            outputs.extend(checked.inputs);
+            outputs.extend(self.checked(news)?);
             return Ok(outputs);
         }
         let wrapped_olds = unwrap_all(olds.clone()).1;

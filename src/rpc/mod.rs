@@ -5,7 +5,7 @@ pub mod auth;
 pub mod http;
 pub mod stdio;
 
-use crate::protocol::{ErrorCode, Failure, PropertyMap, openrpc};
+use crate::protocol::{ErrorCode, PropertyMap, openrpc};
 use crate::provider::Provider;
 use crate::provider::error::ProviderError;
 use jsonrpsee::RpcModule;
@@ -57,20 +57,7 @@ fn params_object(params: &Params<'_>) -> Result<PropertyMap, ProviderError> {
 /// Decodes params into a request type. Failures name the field and never quote its value.
 pub fn decode<T: DeserializeOwned>(params: &Params<'_>) -> Result<T, ProviderError> {
     let object = Value::Object(params_object(params)?);
-    serde_path_to_error::deserialize(object).map_err(|err| {
-        let path = err.path().to_string();
-        let path = if path == "." { String::new() } else { path };
-        let text = err.inner().to_string();
-        let reason = if text.starts_with("missing field")
-            || text.starts_with("unknown field")
-            || text.starts_with("unknown variant")
-        {
-            text.split(" at line").next().unwrap_or(&text).to_string()
-        } else {
-            "has the wrong type".to_string()
-        };
-        ProviderError::InvalidParams(vec![Failure::new(path, reason)])
-    })
+    serde_path_to_error::deserialize(object).map_err(|err| ProviderError::from_serde(err, ""))
 }
 
 fn reply<T: Serialize>(result: Result<T, ProviderError>) -> Result<Value, ErrorObjectOwned> {
