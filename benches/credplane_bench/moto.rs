@@ -10,14 +10,15 @@ use std::time::Instant;
 const ACCESS_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
 const SECRET_ACCESS_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
-struct Stdio_ {
+/// A provider over stdio, one request at a time.
+struct StdioRpc {
     child: std::process::Child,
     stdin: std::process::ChildStdin,
     stdout: BufReader<std::process::ChildStdout>,
     next_id: u64,
 }
 
-impl Stdio_ {
+impl StdioRpc {
     fn call(&mut self, method: &str, params: Value) -> Result<Value, String> {
         self.next_id += 1;
         let request = json!({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params});
@@ -41,7 +42,7 @@ pub fn create_delete_per_second(mut command: Command, endpoint: &str, user: &str
         .spawn()
         .map_err(|e| format!("spawn {command:?}: {e}"))?;
     let (stdin, stdout) = (child.stdin.take().expect("piped"), child.stdout.take().expect("piped"));
-    let mut rpc = Stdio_ {
+    let mut rpc = StdioRpc {
         child,
         stdin,
         stdout: BufReader::new(stdout),
@@ -52,7 +53,7 @@ pub fn create_delete_per_second(mut command: Command, endpoint: &str, user: &str
         json!({"aws": {"access_key_id": ACCESS_KEY_ID, "secret_access_key": SECRET_ACCESS_KEY,
             "region": "us-east-1", "endpoint": endpoint}}),
     )?;
-    let mut pair = |rpc: &mut Stdio_| -> Result<(), String> {
+    let pair = |rpc: &mut StdioRpc| -> Result<(), String> {
         let created = rpc.call(
             "create",
             json!({"type": "aws_iam_access_key", "inputs": {"user": user}}),
