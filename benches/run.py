@@ -202,7 +202,8 @@ class Bench:
             for key in keys:
                 self.notes[key] = f"missing ({path})"
             return
-        out = subprocess.run(["bash", path, flag, str(n)], capture_output=True, text=True, timeout=1800)
+        out = subprocess.run(["bash", path, flag, str(n)], capture_output=True, text=True,
+                             timeout=300 if self.quick else 3600)
         found = None
         for line in reversed(out.stdout.strip().splitlines()):
             try:
