@@ -130,7 +130,7 @@ class Bench:
         self.results.update({"moto_credplane_keys_per_s": ours_m, "moto_boto3_keys_per_s": theirs_m,
                              "moto_create_ratio": ours_m / theirs_m})
         self.baselines["moto_create_ratio"] = f"{theirs_m:.1f} keys/s (boto3)"
-        self.notes["moto_create_ratio"] = f"{ours_m:.1f} keys/s"
+        self.notes["moto_create_ratio"] = f"{ours_m:.1f} keys/s, each created and deleted"
 
     # --- the Python SDK figures -------------------------------------------------------------
 
@@ -200,7 +200,7 @@ class Bench:
         path = os.path.join("scripts", script)
         if not os.path.exists(path):
             for key in keys:
-                self.notes[key] = f"missing ({path})"
+                self.notes[key] = path
             return
         out = subprocess.run(["bash", path, flag, str(n)], capture_output=True, text=True,
                              timeout=300 if self.quick else 3600)
