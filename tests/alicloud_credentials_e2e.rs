@@ -49,7 +49,7 @@ fn settings(sandbox: &SandboxHandle) -> AlicloudSettings {
     }
 }
 
-fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
     let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     move |name| map.get(name).cloned()
 }
@@ -101,6 +101,16 @@ fn oidc_file(dir: &Path, seconds: i64) -> String {
     let path = dir.join("oidc-token");
     std::fs::write(&path, oidc_token("ci-job", seconds)).unwrap();
     path.display().to_string()
+}
+
+/// The RRSA environment: the OIDC role with its token in `file`, STS at the sandbox.
+fn oidc_env(sandbox: &SandboxHandle, file: &str) -> impl Fn(&str) -> Option<String> + use<> {
+    env_of(&[
+        ("ALIBABA_CLOUD_ROLE_ARN", ROLE_ARN),
+        ("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", OIDC_PROVIDER_ARN),
+        ("ALIBABA_CLOUD_OIDC_TOKEN_FILE", file),
+        ("ALIBABA_CLOUD_STS_ENDPOINT", &sandbox.url),
+    ])
 }
 
 /// A session issued by the sandbox's STS to the admin key: `(id, secret, token)`.
@@ -168,12 +178,7 @@ async fn oidc_role_from_the_environment() {
     let sandbox = sandbox().await;
     let dir = tempfile::tempdir().unwrap();
     let file = oidc_file(dir.path(), 600);
-    let env = env_of(&[
-        ("ALIBABA_CLOUD_ROLE_ARN", ROLE_ARN),
-        ("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", OIDC_PROVIDER_ARN),
-        ("ALIBABA_CLOUD_OIDC_TOKEN_FILE", &file),
-        ("ALIBABA_CLOUD_STS_ENDPOINT", &sandbox.url),
-    ]);
+    let env = oidc_env(&sandbox, &file);
     let chain = chain(&AlicloudSettings::default(), &env, None);
     let signer = round_trip(&sandbox, chain.clone()).await;
     assert!(signer.starts_with("STS."), "{signer}");
@@ -252,12 +257,7 @@ async fn a_failing_source_is_a_configuration_error_naming_it_without_values() {
     let expired = oidc_token("ci-job", -60);
     std::fs::write(dir.path().join("oidc-token"), &expired).unwrap();
     let file = dir.path().join("oidc-token").display().to_string();
-    let env = env_of(&[
-        ("ALIBABA_CLOUD_ROLE_ARN", ROLE_ARN),
-        ("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", OIDC_PROVIDER_ARN),
-        ("ALIBABA_CLOUD_OIDC_TOKEN_FILE", &file),
-        ("ALIBABA_CLOUD_STS_ENDPOINT", &sandbox.url),
-    ]);
+    let env = oidc_env(&sandbox, &file);
     let err = ram(&sandbox.url, chain(&AlicloudSettings::default(), &env, None))
         .list_access_keys(&ctx(), Some("alice"))
         .await
@@ -307,12 +307,7 @@ async fn an_expired_session_is_fetched_again_once_then_reported() {
     let sandbox = sandbox().await;
     let dir = tempfile::tempdir().unwrap();
     let file = oidc_file(dir.path(), 600);
-    let env = env_of(&[
-        ("ALIBABA_CLOUD_ROLE_ARN", ROLE_ARN),
-        ("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", OIDC_PROVIDER_ARN),
-        ("ALIBABA_CLOUD_OIDC_TOKEN_FILE", &file),
-        ("ALIBABA_CLOUD_STS_ENDPOINT", &sandbox.url),
-    ]);
+    let env = oidc_env(&sandbox, &file);
 
     // Refused once: a new session is fetched and the call succeeds with it.
     let (url, seen) = expiring_ram(1).await;

@@ -87,36 +87,29 @@ def test_ram_role_arn(offline, signature):
     list_alice_keys(credentials, signature)
 
 
-@pytest.mark.parametrize("signature", ["v2", "v3"])
-def test_oidc_role_arn(offline, tmp_path, signature):
+def oidc_provider(tmp_path, seconds):
     sts = fixtures()["alicloud-sts"]
     token_file = tmp_path / "token"
-    token_file.write_text(oidc_token(sts))
-    provider = OIDCRoleArnCredentialsProvider(
+    token_file.write_text(oidc_token(sts, seconds))
+    return OIDCRoleArnCredentialsProvider(
         role_arn=sts["role_arn"],
         oidc_provider_arn=sts["oidc_provider_arn"],
         oidc_token_file_path=str(token_file),
         role_session_name="py-sdk",
         sts_endpoint=NETLOC,
     )
-    credentials = provider.get_credentials()
+
+
+@pytest.mark.parametrize("signature", ["v2", "v3"])
+def test_oidc_role_arn(offline, tmp_path, signature):
+    credentials = oidc_provider(tmp_path, 600).get_credentials()
     assert credentials.get_access_key_id().startswith("STS.")
     list_alice_keys(credentials, signature)
 
 
 def test_oidc_role_arn_refuses_an_expired_token(offline, tmp_path):
-    sts = fixtures()["alicloud-sts"]
-    token_file = tmp_path / "token"
-    token_file.write_text(oidc_token(sts, seconds=-60))
-    provider = OIDCRoleArnCredentialsProvider(
-        role_arn=sts["role_arn"],
-        oidc_provider_arn=sts["oidc_provider_arn"],
-        oidc_token_file_path=str(token_file),
-        role_session_name="py-sdk",
-        sts_endpoint=NETLOC,
-    )
     with pytest.raises(Exception, match="OIDCToken.Expired"):
-        provider.get_credentials()
+        oidc_provider(tmp_path, -60).get_credentials()
 
 
 def test_ecs_ram_role_hardened(offline):
