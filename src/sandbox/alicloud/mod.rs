@@ -172,6 +172,14 @@ pub(crate) fn answer(host: &str, result: Answer) -> Response {
     }
 }
 
+/// The throttling answer of RAM and STS.
+pub(crate) fn user_throttled_response(host: &str) -> Response {
+    error_response(
+        host,
+        &ApiError::new(400, "Throttling.User", "Request was denied due to user flow control."),
+    )
+}
+
 /// The 5xx answer, the same from both APIs.
 pub(crate) fn server_error_response(host: &str) -> Response {
     error_response(

@@ -4,7 +4,7 @@
 //! KMS accept an `STS.` key only with its own, unexpired security token ([`check_session`]).
 
 use super::{
-    ACCOUNT_ID, Account, Answer, ApiError, Call, action_of, answer, error_response, is_version, random_chars, serve,
+    ACCOUNT_ID, Account, Answer, ApiError, Call, action_of, answer, is_version, random_chars, serve,
     server_error_response, timestamp,
 };
 use crate::sandbox::{CloudApi, SandboxRequest};
@@ -282,10 +282,7 @@ impl CloudApi for Sts {
     }
 
     fn throttled(&self, _req: &SandboxRequest) -> Response {
-        error_response(
-            HOST,
-            &ApiError::new(400, "Throttling.User", "Request was denied due to user flow control."),
-        )
+        super::user_throttled_response(HOST)
     }
 
     fn server_error(&self, _req: &SandboxRequest) -> Response {
