@@ -95,8 +95,11 @@ impl CloudApi for EcsMetadata {
         "alicloud-ecs-metadata"
     }
 
+    /// Only Alibaba's own requests: the token request with its Aliyun TTL header, and the RAM
+    /// paths (AWS's instance metadata shares the `/latest/` prefix and may be emulated too).
     fn matches(&self, req: &SandboxRequest) -> bool {
-        req.path.starts_with("/latest/")
+        (req.path == TOKEN_PATH && req.header("x-aliyun-ecs-metadata-token-ttl-seconds").is_some())
+            || req.path.starts_with(CREDENTIALS_PATH)
     }
 
     fn action(&self, req: &SandboxRequest) -> Option<String> {
