@@ -50,6 +50,17 @@ pub enum CloudError {
         /// What went wrong.
         detail: String,
     },
+    /// No usable credentials: names the source tried and why, never a key, secret or token.
+    /// A JSON-RPC -32005, like any configuration error.
+    #[error("{cloud} credentials from {source_name}: {reason}")]
+    Credentials {
+        /// `aws`, `alicloud` or `oci`.
+        cloud: &'static str,
+        /// The source tried (a setting, a variable, a profile, a role).
+        source_name: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// The operation was cancelled.
     #[error("cancelled")]
     Cancelled,

@@ -10,6 +10,8 @@ pub struct Clouds {
     pub settings: ConfigureRequest,
     /// One connection pool for every cloud call.
     pub http: reqwest::Client,
+    /// The Alibaba Cloud credential chain and region, resolved on first use and cached.
+    pub(crate) alicloud_chain: std::sync::Mutex<Option<crate::cloud::alicloud::credentials::Cached>>,
 }
 
 impl Clouds {
@@ -22,7 +24,11 @@ impl Clouds {
             .user_agent(concat!("credplane/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("the HTTP client builds with static settings");
-        Clouds { settings, http }
+        Clouds {
+            settings,
+            http,
+            alicloud_chain: Default::default(),
+        }
     }
 
     /// The Keybase API base URL for `pgp_key = "keybase:..."`.

@@ -125,6 +125,7 @@ impl ProviderError {
                 match err {
                     CloudError::Cancelled => ErrorCode::Cancelled,
                     CloudError::Timeout => ErrorCode::Timeout,
+                    CloudError::Credentials { .. } => ErrorCode::Configuration,
                     _ => ErrorCode::CloudError,
                 }
             }
