@@ -94,17 +94,19 @@ impl Env {
             .collect()
     }
 
-    async fn pending_drops(&self) -> u64 {
-        let faults: Value = self
-            .http
+    async fn current_faults(&self) -> Value {
+        self.http
             .get(format!("{}/_sandbox/faults", self.sandbox.url))
             .send()
             .await
             .unwrap()
             .json()
             .await
-            .unwrap();
-        faults["next_drops"].as_u64().unwrap()
+            .unwrap()
+    }
+
+    async fn pending_drops(&self) -> u64 {
+        self.current_faults().await["next_drops"].as_u64().unwrap()
     }
 
     async fn faults(&self, faults: Value) {
@@ -315,16 +317,11 @@ async fn ram_create_is_one_cloud_call() {
     let req = json!({"type": RAM, "inputs": {"user_name": "alice"}});
     let created = provider.create(serde_json::from_value(req).unwrap()).await.unwrap();
     assert_eq!(env.keys_of("alice").await, vec![created.id]);
-    let faults: Value = env
-        .http
-        .get(format!("{}/_sandbox/faults", env.sandbox.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(faults["next_errors"], 1, "no ListAccessKeys was sent");
+    assert_eq!(
+        env.current_faults().await["next_errors"],
+        1,
+        "no ListAccessKeys was sent"
+    );
 }
 
 #[tokio::test]

@@ -34,7 +34,7 @@ pub const CLOUD_ERRORS: &[ErrorCode] = &[
     ErrorCode::Unsupported,
     ErrorCode::InternalError,
 ];
-/// The errors of `create`, which may leave a resource behind (-32004).
+/// The errors of `create` and `update`, which may leave a resource changed in part (-32004).
 pub const CREATE_ERRORS: &[ErrorCode] = &[
     ErrorCode::InvalidParams,
     ErrorCode::CloudError,

@@ -647,12 +647,13 @@ impl Resource for AlicloudKmsSecret {
     ) -> Result<Self::Outputs, ResourceError<Self::Outputs>> {
         let kms = ctx.clouds.alicloud_kms()?;
         let old = &olds.inputs;
-        let data_changed = old.secret_data.expose() != news.secret_data.expose();
+        let data_changed = old.secret_data != news.secret_data;
         if data_changed && old.version_id == news.version_id {
             return Err(ProviderError::invalid(
                 "version_id",
                 "a new secret_data needs a new version_id: KMS stores each value as a version, and version ids are never reused",
-            ));
+            )
+            .into());
         }
         if data_changed || old.version_id != news.version_id {
             let data_type = data_type_name(news.secret_data_type);

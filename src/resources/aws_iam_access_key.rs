@@ -4,7 +4,7 @@
 use super::access_key::{self, KeyApi, KeyInfo, KeyStatus, Minted, NewKey, pgp_key_form};
 use super::rules::Rule;
 use super::{Context, CreateResult, Found, Resource, ResourceError, ResourceInfo, Timeouts};
-use crate::cloud::aws::client::IamClient;
+use crate::cloud::aws::client::{AccessKeyMetadata, IamClient};
 use crate::cloud::error::CloudError;
 use crate::provider::error::ProviderError;
 use crate::secrets::Secret;
@@ -140,7 +140,10 @@ impl Resource for AwsIamAccessKey {
         let key = match create_key(ctx, &iam, &user).await? {
             Minted::Key(key) => key,
             Minted::Adopted(info) => {
-                let outputs = AwsIamAccessKeyOutputs::without_secrets(inputs, &info);
+                let status = KeyStatus::parse(IamClient::SERVICE, &info.status).unwrap_or_default();
+                let created = info.created.as_deref().map(rfc3339);
+                let inputs = AwsIamAccessKeyInputs { status, ..inputs };
+                let outputs = AwsIamAccessKeyOutputs::without_secrets(inputs, info.id.clone(), created);
                 return Err(ResourceError::partial(
                     info.id,
                     outputs,
@@ -154,7 +157,7 @@ impl Resource for AwsIamAccessKey {
             Err(err) => {
                 // The secret cannot be stored safely: do not leave a key nobody can use. This
                 // key's reply came back, so it is provably ours to delete.
-                let cleanup = iam.delete_key(ctx, Some(&user), &id).await;
+                let cleanup = iam.delete_key(ctx, Some(user.as_str()), &id).await;
                 let what = match cleanup {
                     Ok(()) => format!("the new key {id} was deleted"),
                     Err(e) => {
@@ -168,7 +171,7 @@ impl Resource for AwsIamAccessKey {
             }
         };
         if inputs.status == KeyStatus::Inactive {
-            if let Err(err) = iam.set_status(ctx, Some(&user), &id, KeyStatus::Inactive).await {
+            if let Err(err) = iam.set_status(ctx, Some(user.as_str()), &id, KeyStatus::Inactive).await {
                 outputs.inputs.status = KeyStatus::Active;
                 let reason = format!("setting its status to Inactive failed (it is Active): {err}");
                 return Err(ResourceError::partial(id, outputs, reason));
@@ -216,21 +219,15 @@ impl Resource for AwsIamAccessKey {
                 prior.create_date = create_date.or(prior.create_date);
                 prior
             }
-            None => AwsIamAccessKeyOutputs {
-                inputs: AwsIamAccessKeyInputs {
+            None => AwsIamAccessKeyOutputs::without_secrets(
+                AwsIamAccessKeyInputs {
                     user,
                     status,
                     pgp_key: inputs.and_then(|i| i.pgp_key),
                 },
-                id: id.to_string(),
+                id.to_string(),
                 create_date,
-                secret: None,
-                ses_smtp_password_v4: None,
-                encrypted_secret: None,
-                encrypted_ses_smtp_password_v4: None,
-                key_fingerprint: None,
-                secrets_available: false,
-            },
+            ),
         };
         Ok(Some(Found {
             id: id.to_string(),
@@ -248,7 +245,8 @@ impl Resource for AwsIamAccessKey {
     ) -> Result<Self::Outputs, ResourceError<Self::Outputs>> {
         if news.status != olds.inputs.status {
             let iam = ctx.clouds.iam()?;
-            iam.set_status(ctx, Some(&olds.inputs.user), id, news.status).await?;
+            iam.set_status(ctx, Some(olds.inputs.user.as_str()), id, news.status)
+                .await?;
         }
         let mut outputs = olds;
         outputs.inputs = news;
@@ -335,14 +333,7 @@ impl KeyApi for IamClient {
 
     async fn list_keys(&self, ctx: &Context, user: Option<&str>) -> Result<Vec<KeyInfo>, CloudError> {
         let keys = self.list_access_keys(ctx, user.unwrap_or_default()).await?;
-        Ok(keys
-            .into_iter()
-            .map(|k| KeyInfo {
-                id: k.access_key_id,
-                status: k.status,
-                created: k.create_date,
-            })
-            .collect())
+        Ok(keys.into_iter().map(KeyInfo::from).collect())
     }
 
     async fn set_status(
@@ -361,14 +352,24 @@ impl KeyApi for IamClient {
     }
 }
 
+impl From<AccessKeyMetadata> for KeyInfo {
+    fn from(k: AccessKeyMetadata) -> Self {
+        KeyInfo {
+            id: k.access_key_id,
+            status: k.status,
+            created: k.create_date,
+        }
+    }
+}
+
 impl AwsIamAccessKeyOutputs {
-    /// The state of a key whose secret this provider does not hold (adopted after a lost reply).
-    fn without_secrets(inputs: AwsIamAccessKeyInputs, key: &KeyInfo) -> Self {
-        let status = KeyStatus::parse(IamClient::SERVICE, &key.status).unwrap_or_default();
+    /// The state of a key whose secret this provider does not hold: imported, or adopted after
+    /// a lost reply.
+    fn without_secrets(inputs: AwsIamAccessKeyInputs, id: String, create_date: Option<String>) -> Self {
         AwsIamAccessKeyOutputs {
-            inputs: AwsIamAccessKeyInputs { status, ..inputs },
-            id: key.id.clone(),
-            create_date: key.created.as_deref().map(rfc3339),
+            inputs,
+            id,
+            create_date,
             secret: None,
             ses_smtp_password_v4: None,
             encrypted_secret: None,

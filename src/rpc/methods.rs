@@ -139,7 +139,7 @@ pub static METHODS: &[Method] = &[
             summary: "Applies new inputs in place.",
             params: params_of::<UpdateRequest>,
             result: |g| result_of::<UpdateResponse>(g, "updated"),
-            errors: CLOUD_ERRORS,
+            errors: CREATE_ERRORS,
         },
         handler: async_method!(update),
     },
