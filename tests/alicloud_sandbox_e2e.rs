@@ -127,6 +127,20 @@ impl Env {
         skew_minutes: i64,
         nonce: &str,
     ) -> (u16, Value) {
+        self.try_raw(version, action, params, skew_minutes, nonce)
+            .await
+            .expect("an answer")
+    }
+
+    /// As [`Env::raw`], with a lost reply as an error.
+    async fn try_raw(
+        &self,
+        version: &str,
+        action: &str,
+        params: &[(&str, &str)],
+        skew_minutes: i64,
+        nonce: &str,
+    ) -> Result<(u16, Value), reqwest::Error> {
         let when = chrono::Utc::now() - chrono::TimeDelta::minutes(skew_minutes);
         let mut all = common_params(ADMIN_KEY_ID, action, version, when, nonce, Some("cn-hangzhou"));
         all.extend(params.iter().map(|(k, v)| (k.to_string(), v.to_string())));
@@ -138,9 +152,8 @@ impl Env {
             .header("content-type", "application/x-www-form-urlencoded")
             .body(serde_urlencoded::to_string(&all).unwrap())
             .send()
-            .await
-            .unwrap();
-        (response.status().as_u16(), response.json().await.unwrap())
+            .await?;
+        Ok((response.status().as_u16(), response.json().await?))
     }
 
     async fn kms(&self, action: &str, params: &[(&str, &str)]) -> Value {
@@ -619,7 +632,7 @@ async fn kms_lost_reply_does_not_adopt_a_same_named_secret_of_another() {
     // refused, and its reply is lost: the secret that exists holds our version id, not our data.
     env.faults(json!({"next_drops": 2, "latency_ms": 300, "actions": ["CreateSecret"]}))
         .await;
-    let theirs = env.raw(
+    let theirs = env.try_raw(
         "2016-01-20",
         "CreateSecret",
         &[("SecretName", "shared"), ("SecretData", "theirs"), ("VersionId", "v1")],
@@ -634,7 +647,8 @@ async fn kms_lost_reply_does_not_adopt_a_same_named_secret_of_another() {
         )
         .await
     };
-    let (_, ours) = tokio::join!(theirs, ours);
+    let (theirs, ours) = tokio::join!(theirs, ours);
+    assert!(theirs.is_err(), "the other client's reply was lost too: {theirs:?}");
     let err = ours.expect_err("nothing adopted");
     let (code, data) = err.to_wire();
     assert_eq!(code, ErrorCode::CloudError, "{err}");
