@@ -182,10 +182,11 @@ async fn a_lost_reply_adopts_the_one_key_it_made() {
 #[tokio::test]
 async fn a_lost_reply_never_deletes_a_key_another_client_created_meanwhile() {
     let (handle, admin) = sandbox().await;
-    // Both calls are in flight together; the provider's arrives first and loses its reply.
+    // Both creates are in flight together; the provider's arrives first and loses its reply.
+    // Its ListAccessKeys is slow too, so that it sees the other client's key.
     put_faults(
         &handle.url,
-        json!({"next_drops": 1, "latency_ms": 400, "actions": ["CreateAccessKey"]}),
+        json!({"next_drops": 1, "latency_ms": 400, "actions": ["CreateAccessKey", "ListAccessKeys"]}),
     )
     .await;
     let p = provider(admin.settings());
