@@ -173,6 +173,9 @@ def main():
                     type_name = TYPES[n % len(TYPES)]
                     inputs = inputs_for(type_name, users, n // len(TYPES), client_no)
                     result, error = client.call("create", {"type": type_name, "inputs": inputs})
+                    if os.environ.get("CHAOS_TRACE"):
+                        print(f"trace: client {client_no} create {type_name} {inputs} -> "
+                              f"{(result or {}).get('id')} {json.dumps(error)}", file=sys.stderr)
                     if error is not None:
                         data = error.get("data") or {}
                         with lock:

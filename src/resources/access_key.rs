@@ -5,11 +5,15 @@
 //!
 //! Reconciliation never deletes a credential: it cannot prove which key a lost create made when
 //! another client may have created one for the same user at the same time. Creates for one user
-//! are serialized inside this process, candidates are limited to the request's time window (and
-//! to keys this process has not handed out already), exactly one candidate is adopted, and
-//! several are reported by id.
+//! are serialized on this host (an in-process lock, then the host-wide [`Ledger`] lock file,
+//! which also lists the ids recent creates handed out); candidates are the keys created in the
+//! request's time window that no create on this host handed out. Exactly one is adopted; several
+//! are reported by id. A client on another host creating keys for the same user at the same
+//! moment is the one case this cannot rule out: such a key would be reported or adopted, never
+//! deleted.
 
 use super::Context;
+use super::key_ledger::Ledger;
 use super::rules::str_prop;
 use super::window::Window;
 use crate::cloud::error::CloudError;
@@ -20,7 +24,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
 /// Status of an access key.
@@ -119,43 +123,27 @@ pub enum Minted {
     Adopted(KeyInfo),
 }
 
-/// How many recent key ids per user this process remembers as handed out already.
-const REMEMBERED: usize = 16;
+/// One async lock per account and user in this process, so that only one task per user waits
+/// for the host-wide ledger (its lock blocks a thread).
+static USER_LOCKS: LazyLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> = LazyLock::new(Default::default);
 
-/// The ids this process has handed out for one user, recent first; held under the user's lock.
-#[derive(Default)]
-struct Known(VecDeque<String>);
-
-impl Known {
-    fn remember(&mut self, id: &str) {
-        self.0.push_front(id.to_owned());
-        self.0.truncate(REMEMBERED);
-    }
-}
-
-/// One async lock per account and user, for the whole process.
-static USER_LOCKS: LazyLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<Known>>>>> = LazyLock::new(Default::default);
-
-fn user_lock(key: String) -> Arc<tokio::sync::Mutex<Known>> {
+fn user_lock(key: &str) -> Arc<tokio::sync::Mutex<()>> {
     let mut locks = USER_LOCKS.lock().unwrap_or_else(|e| e.into_inner());
     // Locks nobody holds or waits for are dropped once the map grows, so it stays small.
     if locks.len() > 1024 {
         locks.retain(|_, lock| Arc::strong_count(lock) > 1);
     }
-    locks.entry(key).or_default().clone()
+    locks.entry(key.to_owned()).or_default().clone()
 }
 
 /// Creates a key: one CreateAccessKey on the happy path. A limit error names the keys that exist;
 /// an ambiguous failure (lost reply, unreadable answer) is reconciled by [`reconcile`]; a cancel
 /// or timeout is reported as such (the caller flags that the key may exist).
 pub async fn create<C: KeyApi>(ctx: &Context, api: &C, user: Option<&str>) -> Result<Minted, ProviderError> {
-    let lock = user_lock(format!(
-        "{}\u{0}{}\u{0}{}",
-        C::SERVICE,
-        api.account(),
-        user.unwrap_or("")
-    ));
-    let mut known = lock.lock().await;
+    let scope = format!("{}\u{0}{}\u{0}{}", C::SERVICE, api.account(), user.unwrap_or(""));
+    let lock = user_lock(&scope);
+    let _in_process = lock.lock().await;
+    let mut known = Ledger::lock(&scope).await;
     let mut retried = false;
     loop {
         let started = Utc::now();
@@ -211,7 +199,7 @@ async fn reconcile<C: KeyApi>(
     ctx: &Context,
     api: &C,
     user: Option<&str>,
-    known: &Known,
+    known: &Ledger,
     window: Window,
     cause: CloudError,
 ) -> Result<Reconciled, ProviderError> {
@@ -230,7 +218,7 @@ async fn reconcile<C: KeyApi>(
     };
     let mut candidates: Vec<KeyInfo> = keys
         .into_iter()
-        .filter(|k| !known.0.contains(&k.id))
+        .filter(|k| !known.contains(&k.id))
         .filter(|k| window.contains(k.created.as_deref()))
         .collect();
     match candidates.len() {

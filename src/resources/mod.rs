@@ -12,6 +12,7 @@ pub mod aws_iam_access_key;
 mod check;
 pub mod context;
 mod diff;
+pub mod key_ledger;
 pub mod oci_credential;
 pub mod oci_identity_auth_token;
 pub mod oci_identity_customer_secret_key;
