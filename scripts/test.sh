@@ -17,6 +17,9 @@ cargo fmt --all --check
 cargo build --locked --workspace
 cargo test --locked --workspace
 
+# A 200-create slice of the chaos harness: 0 orphans and 0 foreign deletions, or it fails.
+CREDPLANE_BIN="$PWD/target/debug/credplane" python3 scripts/chaos.py --creates 200 --clients 4
+
 for suite in scripts/test-*.sh; do
   echo "== $suite"
   bash "$suite"

@@ -16,7 +16,7 @@ pub fn files(provider: &Provider) -> Vec<(String, String)> {
         .iter()
         .map(|(name, doc)| (format!("resources/{name}.json"), pretty(doc)))
         .collect();
-    out.push(("openrpc.json".into(), pretty(&crate::protocol::openrpc::document())));
+    out.push(("openrpc.json".into(), pretty(&crate::rpc::methods::document())));
     out.push(("pulumi.json".into(), pretty(&crate::export::pulumi::package(&schema))));
     out.push((
         "terraform.json".into(),

@@ -94,17 +94,19 @@ impl Env {
             .collect()
     }
 
-    async fn pending_drops(&self) -> u64 {
-        let faults: Value = self
-            .http
+    async fn current_faults(&self) -> Value {
+        self.http
             .get(format!("{}/_sandbox/faults", self.sandbox.url))
             .send()
             .await
             .unwrap()
             .json()
             .await
-            .unwrap();
-        faults["next_drops"].as_u64().unwrap()
+            .unwrap()
+    }
+
+    async fn pending_drops(&self) -> u64 {
+        self.current_faults().await["next_drops"].as_u64().unwrap()
     }
 
     async fn faults(&self, faults: Value) {
@@ -125,6 +127,20 @@ impl Env {
         skew_minutes: i64,
         nonce: &str,
     ) -> (u16, Value) {
+        self.try_raw(version, action, params, skew_minutes, nonce)
+            .await
+            .expect("an answer")
+    }
+
+    /// As [`Env::raw`], with a lost reply as an error.
+    async fn try_raw(
+        &self,
+        version: &str,
+        action: &str,
+        params: &[(&str, &str)],
+        skew_minutes: i64,
+        nonce: &str,
+    ) -> Result<(u16, Value), reqwest::Error> {
         let when = chrono::Utc::now() - chrono::TimeDelta::minutes(skew_minutes);
         let mut all = common_params(ADMIN_KEY_ID, action, version, when, nonce, Some("cn-hangzhou"));
         all.extend(params.iter().map(|(k, v)| (k.to_string(), v.to_string())));
@@ -136,9 +152,8 @@ impl Env {
             .header("content-type", "application/x-www-form-urlencoded")
             .body(serde_urlencoded::to_string(&all).unwrap())
             .send()
-            .await
-            .unwrap();
-        (response.status().as_u16(), response.json().await.unwrap())
+            .await?;
+        Ok((response.status().as_u16(), response.json().await?))
     }
 
     async fn kms(&self, action: &str, params: &[(&str, &str)]) -> Value {
@@ -290,25 +305,35 @@ async fn ram_unwritable_secret_file_fails_before_minting() {
 }
 
 #[tokio::test]
-async fn ram_lost_reply_leaves_no_orphan() {
+async fn ram_two_lost_replies_leave_no_orphan() {
     let env = env().await;
-    env.faults(json!({"next_drops": 1, "actions": ["CreateAccessKey"]}))
+    env.faults(json!({"next_drops": 2, "actions": ["CreateAccessKey"]}))
         .await;
-    let created = env.create(RAM, json!({"user_name": "alice"})).await.unwrap();
+    let err = env.create(RAM, json!({"user_name": "alice"})).await.unwrap_err();
+    let (code, data) = err.to_wire();
+    assert_eq!(code, ErrorCode::PartiallyCreated, "{err}");
+    let keys = env.keys_of("alice").await;
+    assert_eq!(keys.len(), 1, "one key, and it is the one reported: {keys:?}");
+    assert_eq!(data.id.as_deref(), Some(keys[0].as_str()));
+    assert!(data.outputs.unwrap().get("secret").is_none());
+    assert_eq!(env.pending_drops().await, 1, "no second CreateAccessKey was sent");
+}
+
+#[tokio::test]
+async fn ram_create_is_one_cloud_call() {
+    let env = env().await;
+    let mut settings = env.sandbox.provider_settings();
+    settings.insert("common".into(), json!({"max_attempts": 1}));
+    let provider = Provider::new(serde_json::from_value(Value::Object(settings)).unwrap());
+    env.faults(json!({"next_errors": 1, "actions": ["ListAccessKeys"]}))
+        .await;
+    let req = json!({"type": RAM, "inputs": {"user_name": "alice"}});
+    let created = provider.create(serde_json::from_value(req).unwrap()).await.unwrap();
+    assert_eq!(env.keys_of("alice").await, vec![created.id]);
     assert_eq!(
-        env.pending_drops().await,
-        0,
-        "the reply of the first CreateAccessKey was dropped"
-    );
-    assert!(
-        created.outputs["secret"]["value"]
-            .as_str()
-            .is_some_and(|s| s.len() == 30)
-    );
-    assert_eq!(
-        env.keys_of("alice").await,
-        vec![created.id],
-        "the orphan of the lost reply is deleted"
+        env.current_faults().await["next_errors"],
+        1,
+        "no ListAccessKeys was sent"
     );
 }
 
@@ -598,6 +623,43 @@ async fn kms_legacy_custom_data_binary_data_and_lost_create_reply() {
         .unwrap();
     assert_eq!(read.outputs["secret_data_type"], json!("binary"));
     assert_eq!(read.outputs["secret_data"], secret(&binary));
+}
+
+#[tokio::test]
+async fn kms_lost_reply_does_not_adopt_a_same_named_secret_of_another() {
+    let env = env().await;
+    // Another client's CreateSecret arrives first and wins the name; ours arrives next, is
+    // refused, and its reply is lost: the secret that exists holds our version id, not our data.
+    env.faults(json!({"next_drops": 2, "latency_ms": 300, "actions": ["CreateSecret"]}))
+        .await;
+    let theirs = env.try_raw(
+        "2016-01-20",
+        "CreateSecret",
+        &[("SecretName", "shared"), ("SecretData", "theirs"), ("VersionId", "v1")],
+        0,
+        "nonce-theirs",
+    );
+    let ours = async {
+        tokio::time::sleep(std::time::Duration::from_millis(80)).await;
+        env.create(
+            KMS,
+            json!({"secret_name": "shared", "secret_data": "ours", "version_id": "v1"}),
+        )
+        .await
+    };
+    let (theirs, ours) = tokio::join!(theirs, ours);
+    assert!(theirs.is_err(), "the other client's reply was lost too: {theirs:?}");
+    let err = ours.expect_err("nothing adopted");
+    let (code, data) = err.to_wire();
+    assert_eq!(code, ErrorCode::CloudError, "{err}");
+    assert!(data.may_exist, "the create's reply was lost");
+    assert!(
+        data.message.contains("someone else created it") && data.message.contains("shared"),
+        "{}",
+        data.message
+    );
+    let cloud = &env.state().await["alicloud-kms"]["secrets"]["shared"];
+    assert!(cloud.is_object(), "the other client's secret is untouched: {cloud}");
 }
 
 #[tokio::test]

@@ -128,34 +128,85 @@ async fn server_errors_on_a_raw_call_have_the_iam_shape() {
     assert!(body.contains("<UserName>alice</UserName>"));
 }
 
-#[tokio::test]
-async fn lost_reply_ends_with_exactly_the_reported_key() {
-    let (handle, admin) = sandbox().await;
-    put_faults(&handle.url, json!({"next_drops": 1, "actions": ["CreateAccessKey"]})).await;
-    let p = provider(admin.settings());
-    let created = create(&p, json!({"user": "alice"}), None)
+async fn faults(url: &str) -> Value {
+    reqwest::get(format!("{url}/_sandbox/faults"))
         .await
-        .expect("create recovers from the lost reply");
-    // The key minted by the lost call was deleted; only the one whose secret we hold remains.
-    assert_eq!(state_keys(&handle.url, "alice").await, vec![created.id.clone()]);
-    let secret = secret_value(&created.outputs["secret"]);
-    assert_key_authenticates(&admin.endpoint, &created.id, &secret, "alice").await;
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
-async fn lost_replies_twice_report_what_was_done() {
+async fn a_create_is_one_cloud_call() {
+    let (handle, admin) = sandbox().await;
+    // A ListAccessKeys would fail (one attempt per call) and consume the fault.
+    put_faults(&handle.url, json!({"next_errors": 1, "actions": ["ListAccessKeys"]})).await;
+    let mut settings = admin.settings();
+    settings["common"] = json!({"max_attempts": 1});
+    let p = provider(settings);
+    let created = create(&p, json!({"user": "alice"}), None).await.expect("created");
+    assert_eq!(
+        faults(&handle.url).await["next_errors"],
+        1,
+        "no ListAccessKeys was sent"
+    );
+    assert_eq!(state_keys(&handle.url, "alice").await, vec![created.id]);
+}
+
+#[tokio::test]
+async fn a_lost_reply_adopts_the_one_key_it_made() {
     let (handle, admin) = sandbox().await;
     put_faults(&handle.url, json!({"next_drops": 2, "actions": ["CreateAccessKey"]})).await;
     let p = provider(admin.settings());
     let err = create(&p, json!({"user": "alice"}), None)
         .await
-        .expect_err("both replies lost");
-    let message = err.to_string();
-    assert!(
-        message.contains("lost its reply") && message.contains("deleted") && message.contains("alice"),
-        "{message}"
+        .expect_err("the reply was lost");
+    let (code, data) = err.to_wire();
+    assert_eq!(code, credplane::protocol::ErrorCode::PartiallyCreated, "{err}");
+    // Exactly one key exists, and it is the one reported: nothing orphaned, nothing deleted.
+    let keys = state_keys(&handle.url, "alice").await;
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert_eq!(data.id.as_deref(), Some(keys[0].as_str()));
+    let outputs = data.outputs.expect("outputs");
+    assert_eq!(outputs["secrets_available"], false);
+    assert!(outputs.get("secret").is_none(), "its secret was lost with the reply");
+    assert!(data.message.contains("lost"), "{}", data.message);
+    assert_eq!(
+        faults(&handle.url).await["next_drops"],
+        1,
+        "no second CreateAccessKey was sent"
     );
-    assert!(state_keys(&handle.url, "alice").await.is_empty(), "no orphaned key");
+}
+
+#[tokio::test]
+async fn a_lost_reply_never_deletes_a_key_another_client_created_meanwhile() {
+    let (handle, admin) = sandbox().await;
+    // Both creates are in flight together; the provider's arrives first and loses its reply.
+    // Its ListAccessKeys is slow too, so that it sees the other client's key.
+    put_faults(
+        &handle.url,
+        json!({"next_drops": 1, "latency_ms": 400, "actions": ["CreateAccessKey", "ListAccessKeys"]}),
+    )
+    .await;
+    let p = provider(admin.settings());
+    let ours = tokio::spawn(async move { create(&p, json!({"user": "alice"}), None).await });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let (status, body) = admin.call("CreateAccessKey", &[("UserName", "alice")]).await;
+    assert_eq!(status, 200, "{body}");
+    let theirs = xml_text(&body, "AccessKeyId").expect("the other client's key");
+    let err = ours.await.unwrap().expect_err("the reply was lost");
+    let (code, data) = err.to_wire();
+    assert_eq!(code, credplane::protocol::ErrorCode::PartiallyCreated, "{err}");
+    assert!(data.id.is_none(), "neither key can be proven ours: {data:?}");
+    assert!(data.may_exist);
+    let mut keys = state_keys(&handle.url, "alice").await;
+    assert_eq!(keys.len(), 2, "nothing was deleted: {keys:?}");
+    assert!(keys.contains(&theirs), "the other client's key survives");
+    let mut candidates = data.candidates.clone();
+    candidates.sort();
+    keys.sort();
+    assert_eq!(candidates, keys, "both are reported by id");
 }
 
 #[tokio::test]

@@ -59,13 +59,10 @@ async fn cancel_stops_a_create_in_flight() {
     let err = running.await.unwrap().expect_err("the create was cancelled");
     let (code, data) = err.to_wire();
     assert_eq!(code.code(), -32002, "{data:?}");
-    // The create was in flight: the error says a key may exist, and which keys existed before.
-    assert!(
-        data.message.contains("may have created a credential"),
-        "{}",
-        data.message
-    );
-    assert!(data.message.contains("existed before (none)"), "{}", data.message);
+    // The create was in flight: the error says a key may exist, where, and flags it.
+    assert!(data.message.contains("may have created a key"), "{}", data.message);
+    assert!(data.message.contains("IAM user \"alice\""), "{}", data.message);
+    assert!(data.may_exist, "a cancelled create may have made a key");
 
     // A later operation starts uncancelled.
     let (_fast_sandbox, fast) = slow_sandbox_provider(0).await;
@@ -80,4 +77,5 @@ async fn timeout_bounds_an_operation() {
     let (code, data) = err.to_wire();
     assert_eq!(code.code(), -32003);
     assert!(data.message.contains("timed out"), "{}", data.message);
+    assert!(data.may_exist, "a create that timed out may have made a key");
 }

@@ -27,7 +27,7 @@ fn openrpc_document_validates_against_the_meta_schema() {
         serde_json::from_str(&std::fs::read_to_string(repo().join("tests/vectors/openrpc/meta-schema.json")).unwrap())
             .unwrap();
     let validator = jsonschema::validator_for(&meta).expect("meta-schema compiles");
-    let document = credplane::protocol::openrpc::document();
+    let document = credplane::rpc::methods::document();
     let errors: Vec<String> = validator
         .iter_errors(&document)
         .map(|e| format!("{}: {e}", e.instance_path()))
@@ -39,7 +39,7 @@ fn openrpc_document_validates_against_the_meta_schema() {
         .iter()
         .map(|m| m["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, credplane::rpc::METHODS);
+    assert_eq!(names, credplane::rpc::methods::names());
 }
 
 #[test]

@@ -25,8 +25,10 @@ pub enum ErrorCode {
     Cancelled,
     /// -32003: the operation did not finish within its timeout.
     Timeout,
-    /// -32004: the resource was created but a later step failed. `data.id` and `data.outputs` say
-    /// what exists now, so the front-end can record it (Pulumi's ResourceInitFailed).
+    /// -32004: the resource was created (or changed) but a later step failed. `data.id` and
+    /// `data.outputs` say what exists now, so the front-end can record it (Pulumi's
+    /// ResourceInitFailed). When the provider cannot prove which credential its create made,
+    /// `data.candidates` lists the ids that may be it instead; it deleted none of them.
     PartiallyCreated,
     /// -32005: credentials or configuration for a cloud are missing or invalid.
     Configuration,
@@ -110,4 +112,13 @@ pub struct ErrorData {
     /// For -32004: the outputs of that resource, secrets wrapped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outputs: Option<serde_json::Value>,
+    /// For -32004 without `id`: credentials that the failed create may have made, which the
+    /// provider could not prove were its own and so neither adopted nor deleted.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub candidates: Vec<String>,
+    /// Set on an error of `create` whose cloud call may have taken effect (a cancel, a timeout, a
+    /// lost or unreadable reply): a resource may exist although none was returned, so a front-end
+    /// keeps its pending-create record and reads or reconciles before creating again.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub may_exist: bool,
 }

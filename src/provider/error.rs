@@ -13,18 +13,37 @@ pub enum ProviderError {
     /// A cloud call failed.
     #[error(transparent)]
     Cloud(#[from] CloudError),
-    /// The resource exists but a later step failed; `id` and `outputs` say what exists.
-    #[error("{type_name} {id} was created, but {reason}")]
+    /// The resource exists but a later step failed; `id` and `outputs` say what exists. Built
+    /// only by the typed layer from a resource's [`crate::resources::Partial`], so that the
+    /// outputs are wrapped by the schema as on success.
+    #[error("{type_name} {id} was {done}, but {reason}")]
     PartiallyCreated {
         /// The resource type.
         type_name: &'static str,
+        /// What was done: `created` or `updated`.
+        done: &'static str,
         /// The id of the resource that exists.
         id: String,
         /// Its outputs, secrets wrapped.
-        outputs: PropertyMap,
+        outputs: Box<PropertyMap>,
         /// What failed after the create.
         reason: String,
     },
+    /// A create may have made a credential that the provider cannot prove is its own: `candidates`
+    /// are the ids it may be. None was adopted or deleted.
+    #[error("{message}")]
+    Unproven {
+        /// What happened and what to do.
+        message: String,
+        /// The ids of the credentials that may be the one this create made.
+        candidates: Vec<String>,
+        /// The error of the create call.
+        #[source]
+        source: Box<CloudError>,
+    },
+    /// An error of a create whose cloud call may have taken effect (`data.mayExist`).
+    #[error(transparent)]
+    MayExist(Box<ProviderError>),
     /// A cloud call failed in a way a user must act on; `message` says how, `source` is the cloud's answer.
     #[error("{message}")]
     Explained {
@@ -83,26 +102,49 @@ impl ProviderError {
         ProviderError::invalid(path, format!("{prefix}{reason}"))
     }
 
-    /// A create whose cloud call was still in flight when the operation was cancelled or ran out
-    /// of time. The cloud may have minted a credential whose secret nobody saw: say so, with the
-    /// ids that existed before, so that the user can find and delete the orphan.
-    pub fn create_interrupted(what: &str, existing_ids: &[&str], source: CloudError) -> Self {
+    /// A create of a key for `owner` whose cloud call was still in flight, at `started`, when the
+    /// operation was cancelled or ran out of time. The cloud may have minted a credential whose
+    /// secret nobody saw: say so, and where to look (the error is flagged `mayExist`).
+    pub fn create_interrupted(owner: &str, started: chrono::DateTime<chrono::Utc>, source: CloudError) -> Self {
         let stopped = if matches!(source, CloudError::Timeout) {
             "timed out"
         } else {
             "was cancelled"
         };
-        let before = if existing_ids.is_empty() {
-            "none".to_string()
-        } else {
-            existing_ids.join(", ")
-        };
         ProviderError::Explained {
             message: format!(
-                "the create {stopped} while creating {what}: the cloud may have created a credential whose secret \
-                 was never returned; list the keys and delete any that is not one of those that existed before ({before})"
+                "the create {stopped} while creating an access key for {owner}: the cloud may have created a key whose \
+                 secret was never returned; list the keys of {owner} and delete one created at about {} that no one uses",
+                started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
             ),
             source,
+        }
+    }
+
+    /// The cloud error underneath, if any.
+    pub fn cloud_source(&self) -> Option<&CloudError> {
+        match self {
+            ProviderError::Cloud(err) | ProviderError::Explained { source: err, .. } => Some(err),
+            ProviderError::Unproven { source, .. } => Some(source.as_ref()),
+            ProviderError::MayExist(inner) => inner.cloud_source(),
+            _ => None,
+        }
+    }
+
+    /// Marks the error of a create whose cloud call may have taken effect: cancelled, timed out,
+    /// or with a reply lost or unreadable. Other errors pass unchanged.
+    pub fn flag_may_exist(self) -> Self {
+        let may = self.cloud_source().is_some_and(|err| {
+            err.is_ambiguous()
+                || matches!(
+                    err,
+                    CloudError::Cancelled | CloudError::Timeout | CloudError::Decode { .. }
+                )
+        });
+        match self {
+            ProviderError::MayExist(_) => self,
+            err if may => ProviderError::MayExist(Box::new(err)),
+            err => err,
         }
     }
 
@@ -131,8 +173,20 @@ impl ProviderError {
             }
             ProviderError::PartiallyCreated { id, outputs, .. } => {
                 data.id = Some(id.clone());
-                data.outputs = Some(serde_json::Value::Object(outputs.clone()));
+                data.outputs = Some(serde_json::Value::Object(outputs.as_ref().clone()));
                 ErrorCode::PartiallyCreated
+            }
+            ProviderError::Unproven { candidates, source, .. } => {
+                data.candidates = candidates.clone();
+                data.cloud_code = source.code().map(str::to_owned);
+                data.request_id = source.request_id().map(str::to_owned);
+                data.may_exist = true;
+                ErrorCode::PartiallyCreated
+            }
+            ProviderError::MayExist(inner) => {
+                let (code, mut inner_data) = inner.to_wire();
+                inner_data.may_exist = true;
+                return (code, inner_data);
             }
             ProviderError::Configuration(_) => ErrorCode::Configuration,
             ProviderError::Unsupported(_) => ErrorCode::Unsupported,

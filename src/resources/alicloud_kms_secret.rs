@@ -8,10 +8,10 @@
 //! only together with `secret_name`, for the same reason (see `check_change`).
 
 use super::rules::{Rule, bool_prop, is_set, is_unknown_prop, str_prop};
-use super::{Context, Found, Resource, ResourceInfo, Timeouts};
+use super::window::Window;
+use super::{Context, CreateResult, Found, Resource, ResourceError, ResourceInfo, Timeouts};
 use crate::cloud::alicloud::kms::{KmsClient, NewSecret, SecretValue};
 use crate::cloud::error::CloudError;
-use crate::protocol::envelope::wrap_secret;
 use crate::protocol::{Failure, PropertyMap};
 use crate::provider::error::ProviderError;
 use crate::secrets::Secret;
@@ -475,12 +475,12 @@ impl Resource for AlicloudKmsSecret {
             .collect()
     }
 
-    async fn create(&self, ctx: &Context, inputs: Self::Inputs) -> Result<(String, Self::Outputs), ProviderError> {
+    async fn create(&self, ctx: &Context, inputs: Self::Inputs) -> CreateResult<Self::Outputs> {
         let kms = ctx.clouds.alicloud_kms()?;
         let name = inputs.secret_name.as_str();
         let new = NewSecret {
             secret_name: name,
-            secret_data: inputs.secret_data.expose(),
+            secret_data: &inputs.secret_data,
             version_id: &inputs.version_id,
             secret_type: type_name(inputs.secret_type),
             secret_data_type: data_type_name(inputs.secret_data_type),
@@ -493,17 +493,33 @@ impl Resource for AlicloudKmsSecret {
             description: inputs.description.as_deref(),
             tags: inputs.tags.as_ref(),
         };
+        let started = chrono::Utc::now();
         let arn = match kms.create_secret(ctx, &new).await {
             Ok(arn) => arn,
             Err(e) if e.has_code("Rejected.ResourceExist") || e.has_code("Rejected.ResourceInDeleteWindow") => {
-                return Err(name_taken(ctx, &kms, name, e).await);
+                return Err(name_taken(ctx, &kms, name, e).await.into());
             }
-            // A lost reply: the secret exists now if the call took effect. It is ours when it holds
-            // our version (a name is unique, and CreateSecret refuses an existing one).
-            Err(e) if e.is_ambiguous() => match kms.get_secret_value(ctx, name).await {
-                Ok(value) if value.version_id == inputs.version_id => None,
-                _ => return Err(e.into()),
-            },
+            // A lost or unreadable reply: the secret exists now if the call took effect. Someone
+            // else may have created one of that name meanwhile: adopt it only if it is provably
+            // this create's (our version, our data, created within the request's window).
+            Err(e) if e.is_ambiguous() || matches!(e, CloudError::Decode { .. }) => {
+                let window = Window::since(started);
+                match made_by_this_create(ctx, &kms, &inputs, window).await {
+                    Some(true) => None,
+                    Some(false) => {
+                        return Err(ProviderError::Explained {
+                            message: format!(
+                                "CreateSecret for {name} lost its reply, and the secret {name} that exists now differs from \
+                                 this create's (version, data or creation time): someone else created it, so it was not \
+                                 adopted; import it (id {name}) if it is yours, or choose another secret_name"
+                            ),
+                            source: e,
+                        }
+                        .into());
+                    }
+                    None => return Err(e.into()),
+                }
+            }
             Err(e) => return Err(e.into()),
         };
         let mut outputs = AlicloudKmsSecretOutputs {
@@ -533,12 +549,7 @@ impl Resource for AlicloudKmsSecret {
                 outputs.arn = described.arn.or(outputs.arn);
                 Ok((name.to_string(), outputs))
             }
-            Err(e) => Err(ProviderError::PartiallyCreated {
-                type_name: Self::TYPE,
-                id: name.to_string(),
-                outputs: wire(&outputs),
-                reason: e.to_string(),
-            }),
+            Err(e) => Err(ResourceError::partial(name, outputs, e.to_string())),
         }
     }
 
@@ -633,15 +644,16 @@ impl Resource for AlicloudKmsSecret {
         id: &str,
         olds: Self::Outputs,
         news: Self::Inputs,
-    ) -> Result<Self::Outputs, ProviderError> {
+    ) -> Result<Self::Outputs, ResourceError<Self::Outputs>> {
         let kms = ctx.clouds.alicloud_kms()?;
         let old = &olds.inputs;
-        let data_changed = old.secret_data.expose() != news.secret_data.expose();
+        let data_changed = old.secret_data != news.secret_data;
         if data_changed && old.version_id == news.version_id {
             return Err(ProviderError::invalid(
                 "version_id",
                 "a new secret_data needs a new version_id: KMS stores each value as a version, and version ids are never reused",
-            ));
+            )
+            .into());
         }
         if data_changed || old.version_id != news.version_id {
             let data_type = data_type_name(news.secret_data_type);
@@ -671,10 +683,10 @@ impl Resource for AlicloudKmsSecret {
             )
             .await?;
         }
-        if let Some(policy) = &news.policy {
-            if old.policy.as_ref() != Some(policy) || old.policy_name != news.policy_name {
-                kms.set_secret_policy(ctx, id, policy, &news.policy_name).await?;
-            }
+        if let Some(policy) = &news.policy
+            && (old.policy.as_ref() != Some(policy) || old.policy_name != news.policy_name)
+        {
+            kms.set_secret_policy(ctx, id, policy, &news.policy_name).await?;
         }
         let stage_changed =
             old.move_to_version != news.move_to_version || old.remove_from_version != news.remove_from_version;
@@ -796,6 +808,25 @@ fn same_json_or(cloud: String, ours: Option<&str>) -> String {
     }
 }
 
+/// After an ambiguous CreateSecret: whether the secret called `inputs.secret_name` is the one this
+/// create made (`None` when there is none, or it cannot be read): its current version is ours,
+/// holds our data, and was created within `window`.
+async fn made_by_this_create(
+    ctx: &Context,
+    kms: &KmsClient,
+    inputs: &AlicloudKmsSecretInputs,
+    window: Window,
+) -> Option<bool> {
+    let name = inputs.secret_name.as_str();
+    let value = kms.get_secret_value(ctx, name).await.ok()?;
+    let described = kms.describe_secret(ctx, name).await.ok()?;
+    Some(
+        value.version_id == inputs.version_id
+            && value.secret_data == inputs.secret_data
+            && window.contains(described.create_time.as_deref()),
+    )
+}
+
 /// A secret that is gone, or in its deletion window, which counts as gone.
 fn is_gone(e: &CloudError) -> bool {
     e.has_code("Forbidden.ResourceNotFound") || e.has_code("Rejected.ResourceInDeleteWindow")
@@ -815,17 +846,4 @@ async fn name_taken(ctx: &Context, kms: &KmsClient, name: &str, source: CloudErr
         _ => format!("secret {name} already exists; import it (id {name}) or choose another secret_name"),
     };
     ProviderError::Explained { message, source }
-}
-
-/// Outputs as a wire map, the secret value wrapped, for a partial-create error.
-fn wire(outputs: &AlicloudKmsSecretOutputs) -> PropertyMap {
-    let mut map = match serde_json::to_value(outputs) {
-        Ok(Value::Object(map)) => map,
-        _ => PropertyMap::new(),
-    };
-    if let Some(data) = map.remove("secret_data") {
-        map.insert("secret_data".into(), wrap_secret(data));
-    }
-    map.retain(|_, v| !v.is_null());
-    map
 }

@@ -1,12 +1,11 @@
 //! `alicloud_ram_access_key`: an AccessKey of an Alibaba Cloud RAM user.
 
-use super::aws_iam_access_key::{KeyStatus, pgp_key_form};
+use super::access_key::{self, KeyApi, KeyInfo, KeyStatus, Minted, NewKey, pgp_key_form};
 use super::rules::{Rule, str_prop};
-use super::{Context, Found, Resource, ResourceInfo, Timeouts};
-use crate::cloud::alicloud::ram::{AccessKey, RamClient};
+use super::{Context, CreateResult, Found, Resource, ResourceError, ResourceInfo, Timeouts};
+use crate::cloud::alicloud::ram::RamClient;
 use crate::cloud::error::CloudError;
 use crate::protocol::PropertyMap;
-use crate::protocol::envelope::wrap_secret;
 use crate::provider::error::ProviderError;
 use crate::secrets::Secret;
 use crate::secrets::pgp_source::resolve_pgp_key;
@@ -117,7 +116,7 @@ impl Resource for AlicloudRamAccessKey {
         RULES
     }
 
-    async fn create(&self, ctx: &Context, inputs: Self::Inputs) -> Result<(String, Self::Outputs), ProviderError> {
+    async fn create(&self, ctx: &Context, inputs: Self::Inputs) -> CreateResult<Self::Outputs> {
         // Everything that can fail without the cloud fails before a key exists.
         if let Some(path) = &inputs.secret_file {
             check_writable(Path::new(path))
@@ -133,58 +132,57 @@ impl Resource for AlicloudRamAccessKey {
         };
         let ram = ctx.clouds.alicloud_ram()?;
         let user = inputs.user_name.as_deref();
-        let key = create_reconciled(ctx, &ram, user).await?;
-        let secret = key.access_key_secret.clone().ok_or_else(|| {
-            ProviderError::Internal(format!("CreateAccessKey returned no secret for {}", key.access_key_id))
-        })?;
-
+        let key = match access_key::create(ctx, &ram, user).await? {
+            Minted::Key(key) => key,
+            Minted::Adopted(info) => {
+                let mut outputs = AlicloudRamAccessKeyOutputs::imported(inputs.clone(), info.id.clone());
+                outputs.create_time = info.created;
+                outputs.inputs.status = KeyStatus::parse(RamClient::SERVICE, &info.status).ok();
+                let reason = access_key::adopted_reason(RamClient::SERVICE);
+                return Err(ResourceError::partial(info.id, outputs, reason));
+            }
+        };
+        let id = key.info.id.clone();
+        let secret = key.secret;
         let mut outputs = AlicloudRamAccessKeyOutputs {
             inputs: inputs.clone(),
-            id: key.access_key_id.clone(),
-            create_time: key.create_date.clone(),
-            secret: None,
+            id: id.clone(),
+            create_time: key.info.created.clone(),
+            secret: Some(secret.clone()),
             key_fingerprint: None,
             encrypted_secret: None,
         };
-        match &recipient {
-            Some(recipient) => {
-                let encrypted = recipient.encrypt(secret.expose().as_bytes()).map_err(|e| {
-                    partially(
-                        &outputs,
-                        &Some(secret.clone()),
-                        format!("encrypting the secret failed: {}", e.message()),
-                    )
-                })?;
-                outputs.key_fingerprint = Some(recipient.fingerprint().to_string());
-                outputs.encrypted_secret = Some(encrypted);
-            }
-            None => outputs.secret = Some(secret.clone()),
-        }
-        outputs.inputs.status = Some(parse_status(&key.status));
-
-        if let Some(path) = &inputs.secret_file {
-            let contents = serde_json::json!({"AccessKeyId": key.access_key_id, "AccessKeySecret": secret.expose()});
-            write_private(Path::new(path), contents.to_string().as_bytes()).map_err(|e| {
-                partially(
-                    &outputs,
-                    &Some(secret.clone()),
-                    format!("writing secret_file {path} failed: {e}"),
+        outputs.inputs.status = Some(KeyStatus::parse(RamClient::SERVICE, &key.info.status)?);
+        if let Some(recipient) = &recipient {
+            // Until it is encrypted, the plaintext is the only copy: a partial result keeps it.
+            let encrypted = recipient.encrypt(secret.expose().as_bytes()).map_err(|e| {
+                ResourceError::partial(
+                    id.clone(),
+                    outputs.clone(),
+                    format!("encrypting the secret failed: {}", e.message()),
                 )
             })?;
+            outputs.secret = None;
+            outputs.key_fingerprint = Some(recipient.fingerprint().to_string());
+            outputs.encrypted_secret = Some(encrypted);
+        }
+        if let Some(path) = &inputs.secret_file {
+            let contents = serde_json::json!({"AccessKeyId": id, "AccessKeySecret": secret.expose()});
+            if let Err(e) = write_private(Path::new(path), contents.to_string().as_bytes()) {
+                let mut partial = outputs.clone();
+                partial.secret = partial.encrypted_secret.is_none().then(|| secret.clone());
+                let reason = format!("writing secret_file {path} failed: {e}");
+                return Err(ResourceError::partial(id, partial, reason));
+            }
         }
         if inputs.status == Some(KeyStatus::Inactive) {
-            ram.update_access_key(ctx, user, &key.access_key_id, "Inactive")
-                .await
-                .map_err(|e| {
-                    partially(
-                        &outputs,
-                        &Some(secret.clone()),
-                        format!("setting its status to Inactive failed: {e}"),
-                    )
-                })?;
+            if let Err(e) = ram.set_status(ctx, user, &id, KeyStatus::Inactive).await {
+                let reason = format!("setting its status to Inactive failed: {e}");
+                return Err(ResourceError::partial(id, outputs, reason));
+            }
             outputs.inputs.status = Some(KeyStatus::Inactive);
         }
-        Ok((key.access_key_id, outputs))
+        Ok((id, outputs))
     }
 
     async fn read(
@@ -214,7 +212,7 @@ impl Resource for AlicloudRamAccessKey {
             return Ok(None);
         };
         base.id = key.access_key_id.clone();
-        base.inputs.status = Some(parse_status(&key.status));
+        base.inputs.status = Some(KeyStatus::parse(RamClient::SERVICE, &key.status)?);
         base.create_time = key.create_date.or(base.create_time);
         Ok(Some(Found {
             id: key.access_key_id,
@@ -229,14 +227,13 @@ impl Resource for AlicloudRamAccessKey {
         id: &str,
         olds: Self::Outputs,
         news: Self::Inputs,
-    ) -> Result<Self::Outputs, ProviderError> {
+    ) -> Result<Self::Outputs, ResourceError<Self::Outputs>> {
         let mut outputs = olds.clone();
         outputs.inputs = news.clone();
         match news.status {
             Some(status) if olds.inputs.status != Some(status) => {
                 let ram = ctx.clouds.alicloud_ram()?;
-                ram.update_access_key(ctx, news.user_name.as_deref(), id, status.as_str())
-                    .await?;
+                ram.set_status(ctx, news.user_name.as_deref(), id, status).await?;
             }
             // Unset status keeps the cloud's value (it is computed).
             None => outputs.inputs.status = olds.inputs.status,
@@ -288,89 +285,63 @@ fn empty_inputs() -> AlicloudRamAccessKeyInputs {
     }
 }
 
-fn parse_status(status: &str) -> KeyStatus {
-    if status == "Inactive" {
-        KeyStatus::Inactive
-    } else {
-        KeyStatus::Active
-    }
-}
+#[async_trait]
+impl KeyApi for RamClient {
+    const SERVICE: &'static str = "RAM";
+    const LIMIT_CODE: &'static str = "LimitExceeded.User.AccessKey";
 
-/// CreateAccessKey, reconciled: the limit error names the user's keys, and a lost reply is
-/// settled by listing the keys before and after. A key minted by the lost call is deleted (its
-/// secret can never be learned) and the create is tried once more.
-async fn create_reconciled(ctx: &Context, ram: &RamClient, user: Option<&str>) -> Result<AccessKey, ProviderError> {
-    let before = ram.list_access_keys(ctx, user).await?;
-    let who = user
-        .map(|u| format!("RAM user {u}"))
-        .unwrap_or_else(|| "the provider's own identity".into());
-    let limit = |source: CloudError, keys: &[AccessKey]| {
-        let ids: Vec<&str> = keys.iter().map(|k| k.access_key_id.as_str()).collect();
-        ProviderError::Explained {
-            message: format!(
-                "{who} already has the most AccessKeys RAM allows (2): {}; delete or import one of them before creating another",
-                ids.join(", ")
-            ),
-            source,
+    fn owner(&self, user: Option<&str>) -> String {
+        match user {
+            Some(user) => format!("RAM user {user:?}"),
+            None => "the provider's own RAM identity".into(),
         }
-    };
-    match ram.create_access_key(ctx, user).await {
-        Ok(key) => Ok(key),
-        Err(e) if e.has_code("LimitExceeded.User.AccessKey") => Err(limit(e, &before)),
-        Err(e @ (CloudError::Cancelled | CloudError::Timeout)) => {
-            let ids: Vec<&str> = before.iter().map(|k| k.access_key_id.as_str()).collect();
-            Err(ProviderError::create_interrupted(
-                &format!("an AccessKey for {who}"),
-                &ids,
-                e,
-            ))
-        }
-        Err(e) if e.is_ambiguous() => {
-            let after = ram.list_access_keys(ctx, user).await?;
-            let orphans: Vec<&AccessKey> = after
-                .iter()
-                .filter(|k| !before.iter().any(|b| b.access_key_id == k.access_key_id))
-                .collect();
-            for orphan in &orphans {
-                tracing::warn!(access_key_id = %orphan.access_key_id, error = %e,
-                    "CreateAccessKey lost its reply but minted a key; deleting it, since its secret cannot be recovered");
-                ram.delete_access_key(ctx, user, &orphan.access_key_id).await?;
-            }
-            match ram.create_access_key(ctx, user).await {
-                Ok(key) => Ok(key),
-                Err(again) if again.has_code("LimitExceeded.User.AccessKey") => Err(limit(again, &before)),
-                Err(again) => Err(ProviderError::Explained {
-                    message: format!(
-                        "CreateAccessKey for {who} lost its reply ({e}); {} orphaned key(s) were deleted, and the retry failed too",
-                        orphans.len()
-                    ),
-                    source: again,
-                }),
-            }
-        }
-        Err(e) => Err(e.into()),
     }
-}
 
-/// The error for a key that exists although a later step failed, with its outputs on the wire.
-fn partially(outputs: &AlicloudRamAccessKeyOutputs, secret: &Option<Secret<String>>, reason: String) -> ProviderError {
-    let mut state = outputs.clone();
-    if state.encrypted_secret.is_none() && state.inputs.pgp_key.is_none() {
-        state.secret = secret.clone();
+    /// RAM's client does not expose its identity; serializing one user name across accounts
+    /// only costs a little concurrency.
+    fn account(&self) -> String {
+        String::new()
     }
-    let mut map = match serde_json::to_value(&state) {
-        Ok(serde_json::Value::Object(map)) => map,
-        _ => PropertyMap::new(),
-    };
-    for name in ["secret", "encrypted_secret"] {
-        if let Some(value) = map.remove(name) {
-            map.insert(name.to_string(), wrap_secret(value));
-        }
+
+    async fn create_key(&self, ctx: &Context, user: Option<&str>) -> Result<NewKey, CloudError> {
+        let key = self.create_access_key(ctx, user).await?;
+        let secret = key.access_key_secret.ok_or_else(|| CloudError::Decode {
+            service: Self::SERVICE,
+            detail: format!("CreateAccessKey returned no secret for {}", key.access_key_id),
+        })?;
+        Ok(NewKey {
+            info: KeyInfo {
+                id: key.access_key_id,
+                status: key.status,
+                created: key.create_date,
+            },
+            secret,
+        })
     }
-    ProviderError::PartiallyCreated {
-        type_name: AlicloudRamAccessKey::TYPE,
-        id: state.id.clone(),
-        outputs: map,
-        reason,
+
+    async fn list_keys(&self, ctx: &Context, user: Option<&str>) -> Result<Vec<KeyInfo>, CloudError> {
+        let keys = self.list_access_keys(ctx, user).await?;
+        Ok(keys
+            .into_iter()
+            .map(|k| KeyInfo {
+                id: k.access_key_id,
+                status: k.status,
+                created: k.create_date,
+            })
+            .collect())
+    }
+
+    async fn set_status(
+        &self,
+        ctx: &Context,
+        user: Option<&str>,
+        id: &str,
+        status: KeyStatus,
+    ) -> Result<(), CloudError> {
+        self.update_access_key(ctx, user, id, status.as_str()).await
+    }
+
+    async fn delete_key(&self, ctx: &Context, user: Option<&str>, id: &str) -> Result<(), CloudError> {
+        self.delete_access_key(ctx, user, id).await
     }
 }

@@ -1,12 +1,11 @@
 //! `aws_iam_access_key`: an IAM access key, a set of credentials that allow API requests to be made
 //! as an IAM user.
 
-use super::rules::{Rule, str_prop};
-use super::{Context, Found, Resource, ResourceInfo, Timeouts};
-use crate::cloud::aws::client::{AccessKeyMetadata, IamClient, NewAccessKey};
+use super::access_key::{self, KeyApi, KeyInfo, KeyStatus, Minted, NewKey, pgp_key_form};
+use super::rules::Rule;
+use super::{Context, CreateResult, Found, Resource, ResourceError, ResourceInfo, Timeouts};
+use crate::cloud::aws::client::{AccessKeyMetadata, IamClient};
 use crate::cloud::error::CloudError;
-use crate::protocol::PropertyMap;
-use crate::protocol::envelope::wrap_secret;
 use crate::provider::error::ProviderError;
 use crate::secrets::Secret;
 use crate::secrets::pgp::PgpRecipient;
@@ -15,29 +14,8 @@ use crate::secrets::ses::ses_smtp_password_v4;
 use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::time::Duration;
 use tokio::time::Instant;
-
-/// Status of an access key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
-pub enum KeyStatus {
-    /// The key can sign requests.
-    #[default]
-    Active,
-    /// The key exists but every request signed with it is refused.
-    Inactive,
-}
-
-impl KeyStatus {
-    /// The name the IAM and RAM APIs use (`Active`, `Inactive`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeyStatus::Active => "Active",
-            KeyStatus::Inactive => "Inactive",
-        }
-    }
-}
 
 /// Provides an IAM access key. This is a set of credentials that allow API requests to be made as
 /// an IAM user.
@@ -129,11 +107,6 @@ const RULES: &[Rule] = &[Rule {
     check: pgp_key_form,
 }];
 
-/// The `pgp_key` argument must be one of the accepted forms.
-pub fn pgp_key_form(inputs: &crate::protocol::PropertyMap) -> Option<String> {
-    crate::secrets::pgp_source::classify(str_prop(inputs, "pgp_key")?).err()
-}
-
 #[async_trait]
 impl Resource for AwsIamAccessKey {
     const TYPE: &'static str = "aws_iam_access_key";
@@ -152,7 +125,7 @@ impl Resource for AwsIamAccessKey {
         RULES
     }
 
-    async fn create(&self, ctx: &Context, inputs: Self::Inputs) -> Result<(String, Self::Outputs), ProviderError> {
+    async fn create(&self, ctx: &Context, inputs: Self::Inputs) -> CreateResult<Self::Outputs> {
         // A bad pgp_key must fail before a key is minted: its secret could never be shown again.
         let recipient = match &inputs.pgp_key {
             Some(arg) => Some(
@@ -164,13 +137,27 @@ impl Resource for AwsIamAccessKey {
         };
         let iam = ctx.clouds.iam()?;
         let user = inputs.user.clone();
-        let key = create_key(ctx, &iam, &user).await?;
-        let id = key.access_key_id.clone();
+        let key = match create_key(ctx, &iam, &user).await? {
+            Minted::Key(key) => key,
+            Minted::Adopted(info) => {
+                let status = KeyStatus::parse(IamClient::SERVICE, &info.status).unwrap_or_default();
+                let created = info.created.as_deref().map(rfc3339);
+                let inputs = AwsIamAccessKeyInputs { status, ..inputs };
+                let outputs = AwsIamAccessKeyOutputs::without_secrets(inputs, info.id.clone(), created);
+                return Err(ResourceError::partial(
+                    info.id,
+                    outputs,
+                    access_key::adopted_reason(IamClient::SERVICE),
+                ));
+            }
+        };
+        let id = key.info.id.clone();
         let mut outputs = match new_key_outputs(&iam, &inputs, &key, recipient.as_ref()) {
             Ok(outputs) => outputs,
             Err(err) => {
-                // The secret cannot be stored safely: do not leave a key nobody can use.
-                let cleanup = iam.delete_access_key(ctx, &user, &id).await;
+                // The secret cannot be stored safely: do not leave a key nobody can use. This
+                // key's reply came back, so it is provably ours to delete.
+                let cleanup = iam.delete_key(ctx, Some(user.as_str()), &id).await;
                 let what = match cleanup {
                     Ok(()) => format!("the new key {id} was deleted"),
                     Err(e) => {
@@ -179,22 +166,16 @@ impl Resource for AwsIamAccessKey {
                 };
                 return Err(ProviderError::Internal(format!(
                     "could not encrypt the secret of access key {id}: {err}; {what}"
-                )));
+                ))
+                .into());
             }
         };
-        if inputs.status == KeyStatus::Inactive {
-            if let Err(err) = iam
-                .update_access_key(ctx, &user, &id, KeyStatus::Inactive.as_str())
-                .await
-            {
-                outputs.inputs.status = KeyStatus::Active;
-                return Err(ProviderError::PartiallyCreated {
-                    type_name: Self::TYPE,
-                    id,
-                    outputs: wire_outputs(&outputs)?,
-                    reason: format!("setting its status to Inactive failed (it is Active): {err}"),
-                });
-            }
+        if inputs.status == KeyStatus::Inactive
+            && let Err(err) = iam.set_status(ctx, Some(user.as_str()), &id, KeyStatus::Inactive).await
+        {
+            outputs.inputs.status = KeyStatus::Active;
+            let reason = format!("setting its status to Inactive failed (it is Active): {err}");
+            return Err(ResourceError::partial(id, outputs, reason));
         }
         Ok((id, outputs))
     }
@@ -229,7 +210,7 @@ impl Resource for AwsIamAccessKey {
         let Some(meta) = keys.into_iter().find(|k| k.access_key_id == id) else {
             return Ok(None);
         };
-        let status = parse_status(&meta.status)?;
+        let status = KeyStatus::parse(IamClient::SERVICE, &meta.status)?;
         let create_date = meta.create_date.as_deref().map(rfc3339);
         let outputs = match outputs {
             Some(mut prior) => {
@@ -238,21 +219,15 @@ impl Resource for AwsIamAccessKey {
                 prior.create_date = create_date.or(prior.create_date);
                 prior
             }
-            None => AwsIamAccessKeyOutputs {
-                inputs: AwsIamAccessKeyInputs {
+            None => AwsIamAccessKeyOutputs::without_secrets(
+                AwsIamAccessKeyInputs {
                     user,
                     status,
                     pgp_key: inputs.and_then(|i| i.pgp_key),
                 },
-                id: id.to_string(),
+                id.to_string(),
                 create_date,
-                secret: None,
-                ses_smtp_password_v4: None,
-                encrypted_secret: None,
-                encrypted_ses_smtp_password_v4: None,
-                key_fingerprint: None,
-                secrets_available: false,
-            },
+            ),
         };
         Ok(Some(Found {
             id: id.to_string(),
@@ -267,10 +242,10 @@ impl Resource for AwsIamAccessKey {
         id: &str,
         olds: Self::Outputs,
         news: Self::Inputs,
-    ) -> Result<Self::Outputs, ProviderError> {
+    ) -> Result<Self::Outputs, ResourceError<Self::Outputs>> {
         if news.status != olds.inputs.status {
             let iam = ctx.clouds.iam()?;
-            iam.update_access_key(ctx, &olds.inputs.user, id, news.status.as_str())
+            iam.set_status(ctx, Some(olds.inputs.user.as_str()), id, news.status)
                 .await?;
         }
         let mut outputs = olds;
@@ -292,40 +267,21 @@ const NO_SUCH_ENTITY: &str = "NoSuchEntity";
 /// The longest wait for a user that IAM does not see yet (IAM is eventually consistent).
 const USER_VISIBILITY_WAIT: Duration = Duration::from_secs(30);
 
-fn parse_status(text: &str) -> Result<KeyStatus, ProviderError> {
-    match text {
-        "Active" => Ok(KeyStatus::Active),
-        "Inactive" => Ok(KeyStatus::Inactive),
-        other => Err(CloudError::Decode {
-            service: "IAM",
-            detail: format!("unknown access key status {other:?}"),
-        }
-        .into()),
-    }
-}
-
 /// IAM's ISO 8601 time as RFC 3339 in UTC with whole seconds (`2015-03-09T18:39:23Z`).
 fn rfc3339(text: &str) -> String {
-    let parsed = chrono::DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .ok()
-        .or_else(|| {
-            chrono::NaiveDateTime::parse_from_str(text.trim_end_matches('Z'), "%Y-%m-%dT%H:%M:%S%.f")
-                .ok()
-                .map(|t| t.and_utc())
-        });
-    parsed
+    super::window::parse_time(text)
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
         .unwrap_or_else(|| text.to_string())
 }
 
-/// CreateAccessKey, waiting a bounded time for a user IAM does not see yet.
-async fn create_key(ctx: &Context, iam: &IamClient, user: &str) -> Result<NewAccessKey, ProviderError> {
+/// CreateAccessKey through the shared lifecycle, waiting a bounded time for a user IAM does not
+/// see yet (IAM is eventually consistent).
+async fn create_key(ctx: &Context, iam: &IamClient, user: &str) -> Result<Minted, ProviderError> {
     let started = Instant::now();
     let budget = USER_VISIBILITY_WAIT.min(ctx.deadline.saturating_duration_since(started) / 2);
     let mut wait = Duration::from_secs(1);
     loop {
-        match create_reconciled(ctx, iam, user).await {
+        match access_key::create(ctx, iam, Some(user)).await {
             Err(ProviderError::Cloud(err)) if err.has_code(NO_SUCH_ENTITY) => {
                 if started.elapsed() + wait <= budget {
                     tracing::info!(
@@ -350,135 +306,93 @@ async fn create_key(ctx: &Context, iam: &IamClient, user: &str) -> Result<NewAcc
     }
 }
 
-/// One CreateAccessKey with its limit error explained and a lost reply reconciled.
-async fn create_reconciled(ctx: &Context, iam: &IamClient, user: &str) -> Result<NewAccessKey, ProviderError> {
-    let before = iam.list_access_keys(ctx, user).await?;
-    let first = match iam.create_access_key(ctx, user).await {
-        Ok(key) => return Ok(key),
-        Err(err) if err.has_code("LimitExceeded") => return Err(limit_error(user, &before, err)),
-        Err(err @ (CloudError::Cancelled | CloudError::Timeout)) => {
-            let ids: Vec<&str> = before.iter().map(|k| k.access_key_id.as_str()).collect();
-            return Err(ProviderError::create_interrupted(
-                &format!("an access key for IAM user {user:?}"),
-                &ids,
-                err,
-            ));
-        }
-        Err(err) if err.is_ambiguous() => err,
-        Err(err) => return Err(err.into()),
-    };
-    // The reply was lost: a key may exist whose secret we never saw. It cannot be adopted.
-    let removed = remove_orphans(ctx, iam, user, &before, &first).await?;
-    let done = if removed.is_empty() {
-        "no key had been created".to_string()
-    } else {
-        format!(
-            "deleted the key(s) it had created, whose secret was lost: {}",
-            removed.join(", ")
-        )
-    };
-    tracing::warn!(user, error = %first, removed = ?removed, "CreateAccessKey lost its reply; {done}; retrying once");
-    match iam.create_access_key(ctx, user).await {
-        Ok(key) => Ok(key),
-        Err(second) => {
-            let mut done = done;
-            if second.is_ambiguous() {
-                let again = remove_orphans(ctx, iam, user, &before, &second).await?;
-                if !again.is_empty() {
-                    done.push_str(&format!(
-                        "; the retry lost its reply too and its key(s) were deleted: {}",
-                        again.join(", ")
-                    ));
-                }
-            }
-            let message = match &second {
-                e if e.has_code("LimitExceeded") => limit_message(user, &before),
-                e => e.to_string(),
-            };
-            Err(ProviderError::Explained {
-                message: format!(
-                    "CreateAccessKey for IAM user {user:?} lost its reply ({first}); {done}; the retry failed: {message}"
-                ),
-                source: second,
-            })
+#[async_trait]
+impl KeyApi for IamClient {
+    const SERVICE: &'static str = "IAM";
+    const LIMIT_CODE: &'static str = "LimitExceeded";
+
+    fn owner(&self, user: Option<&str>) -> String {
+        format!("IAM user {:?}", user.unwrap_or_default())
+    }
+
+    fn account(&self) -> String {
+        self.access_key_id().to_owned()
+    }
+
+    async fn create_key(&self, ctx: &Context, user: Option<&str>) -> Result<NewKey, CloudError> {
+        let key = self.create_access_key(ctx, user.unwrap_or_default()).await?;
+        Ok(NewKey {
+            info: KeyInfo {
+                id: key.access_key_id,
+                status: key.status,
+                created: key.create_date,
+            },
+            secret: key.secret_access_key,
+        })
+    }
+
+    async fn list_keys(&self, ctx: &Context, user: Option<&str>) -> Result<Vec<KeyInfo>, CloudError> {
+        let keys = self.list_access_keys(ctx, user.unwrap_or_default()).await?;
+        Ok(keys.into_iter().map(KeyInfo::from).collect())
+    }
+
+    async fn set_status(
+        &self,
+        ctx: &Context,
+        user: Option<&str>,
+        id: &str,
+        status: KeyStatus,
+    ) -> Result<(), CloudError> {
+        self.update_access_key(ctx, user.unwrap_or_default(), id, status.as_str())
+            .await
+    }
+
+    async fn delete_key(&self, ctx: &Context, user: Option<&str>, id: &str) -> Result<(), CloudError> {
+        self.delete_access_key(ctx, user.unwrap_or_default(), id).await
+    }
+}
+
+impl From<AccessKeyMetadata> for KeyInfo {
+    fn from(k: AccessKeyMetadata) -> Self {
+        KeyInfo {
+            id: k.access_key_id,
+            status: k.status,
+            created: k.create_date,
         }
     }
 }
 
-/// Deletes the keys of `user` that are not in `before`; returns their ids.
-async fn remove_orphans(
-    ctx: &Context,
-    iam: &IamClient,
-    user: &str,
-    before: &[AccessKeyMetadata],
-    cause: &CloudError,
-) -> Result<Vec<String>, ProviderError> {
-    let after = iam.list_access_keys(ctx, user).await.map_err(|err| ProviderError::Explained {
-        message: format!(
-            "CreateAccessKey for IAM user {user:?} lost its reply ({cause}) and listing the user's keys to reconcile failed: \
-             check the user's access keys and delete one you do not manage"
-        ),
-        source: err,
-    })?;
-    let mut removed = Vec::new();
-    for key in after
-        .iter()
-        .filter(|k| !before.iter().any(|b| b.access_key_id == k.access_key_id))
-    {
-        tracing::warn!(user, access_key_id = %key.access_key_id, "deleting an access key created by a CreateAccessKey whose reply was lost");
-        match iam.delete_access_key(ctx, user, &key.access_key_id).await {
-            Ok(()) => removed.push(key.access_key_id.clone()),
-            Err(e) if e.has_code(NO_SUCH_ENTITY) => removed.push(key.access_key_id.clone()),
-            Err(err) => {
-                return Err(ProviderError::Explained {
-                    message: format!(
-                        "CreateAccessKey for IAM user {user:?} lost its reply ({cause}); the key it created, {}, could not be deleted: delete it by hand",
-                        key.access_key_id
-                    ),
-                    source: err,
-                });
-            }
+impl AwsIamAccessKeyOutputs {
+    /// The state of a key whose secret this provider does not hold: imported, or adopted after
+    /// a lost reply.
+    fn without_secrets(inputs: AwsIamAccessKeyInputs, id: String, create_date: Option<String>) -> Self {
+        AwsIamAccessKeyOutputs {
+            inputs,
+            id,
+            create_date,
+            secret: None,
+            ses_smtp_password_v4: None,
+            encrypted_secret: None,
+            encrypted_ses_smtp_password_v4: None,
+            key_fingerprint: None,
+            secrets_available: false,
         }
     }
-    Ok(removed)
-}
-
-fn limit_error(user: &str, keys: &[AccessKeyMetadata], source: CloudError) -> ProviderError {
-    ProviderError::Explained {
-        message: limit_message(user, keys),
-        source,
-    }
-}
-
-fn limit_message(user: &str, keys: &[AccessKeyMetadata]) -> String {
-    let ids: Vec<String> = keys
-        .iter()
-        .map(|k| format!("{} ({})", k.access_key_id, k.status))
-        .collect();
-    format!(
-        "IAM user {user:?} already has the maximum number of access keys ({}): {}. Delete or import one of them before creating another",
-        keys.len(),
-        if ids.is_empty() {
-            "none listed".to_string()
-        } else {
-            ids.join(", ")
-        }
-    )
 }
 
 /// The outputs of a key just created: plaintext secrets, or only their encryptions with `pgp_key`.
 fn new_key_outputs(
     iam: &IamClient,
     inputs: &AwsIamAccessKeyInputs,
-    key: &NewAccessKey,
+    key: &NewKey,
     recipient: Option<&PgpRecipient>,
 ) -> Result<AwsIamAccessKeyOutputs, crate::secrets::pgp::PgpError> {
-    let secret = key.secret_access_key.expose();
+    let secret = key.secret.expose();
     let ses = ses_smtp_password_v4(secret, iam.region());
     let mut outputs = AwsIamAccessKeyOutputs {
         inputs: inputs.clone(),
-        id: key.access_key_id.clone(),
-        create_date: key.create_date.as_deref().map(rfc3339),
+        id: key.info.id.clone(),
+        create_date: key.info.created.as_deref().map(rfc3339),
         secret: None,
         ses_smtp_password_v4: None,
         encrypted_secret: None,
@@ -500,31 +414,6 @@ fn new_key_outputs(
     Ok(outputs)
 }
 
-/// Outputs as wire properties, secrets wrapped (for `PartiallyCreated`).
-fn wire_outputs(outputs: &AwsIamAccessKeyOutputs) -> Result<PropertyMap, ProviderError> {
-    const SECRET: &[&str] = &[
-        "secret",
-        "ses_smtp_password_v4",
-        "encrypted_secret",
-        "encrypted_ses_smtp_password_v4",
-    ];
-    let Value::Object(map) = serde_json::to_value(outputs).map_err(|e| ProviderError::Internal(e.to_string()))? else {
-        return Err(ProviderError::Internal("outputs are not an object".into()));
-    };
-    Ok(map
-        .into_iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| {
-            let v = if SECRET.contains(&k.as_str()) {
-                wrap_secret(v)
-            } else {
-                v
-            };
-            (k, v)
-        })
-        .collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -536,28 +425,5 @@ mod tests {
         assert_eq!(rfc3339("2015-03-09T20:39:23+02:00"), "2015-03-09T18:39:23Z");
         assert_eq!(rfc3339("2015-03-09T18:39:23.5"), "2015-03-09T18:39:23Z");
         assert_eq!(rfc3339("garbage"), "garbage");
-    }
-
-    #[test]
-    fn limit_message_names_user_and_keys() {
-        let keys = vec![
-            AccessKeyMetadata {
-                user_name: "bob".into(),
-                access_key_id: "AKIA1".into(),
-                status: "Active".into(),
-                create_date: None,
-            },
-            AccessKeyMetadata {
-                user_name: "bob".into(),
-                access_key_id: "AKIA2".into(),
-                status: "Inactive".into(),
-                create_date: None,
-            },
-        ];
-        let m = limit_message("bob", &keys);
-        assert!(
-            m.contains("\"bob\"") && m.contains("AKIA1 (Active)") && m.contains("AKIA2 (Inactive)"),
-            "{m}"
-        );
     }
 }

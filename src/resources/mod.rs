@@ -5,19 +5,22 @@
 //! Adding a type: write `src/resources/<type>.rs` implementing [`Resource`], add one line to
 //! [`registry::all`].
 
+pub mod access_key;
 pub mod alicloud_kms_secret;
 pub mod alicloud_ram_access_key;
 pub mod aws_iam_access_key;
 mod check;
 pub mod context;
 mod diff;
+pub mod key_ledger;
+pub mod oci_credential;
 pub mod oci_identity_auth_token;
 pub mod oci_identity_customer_secret_key;
-pub mod oci_shared;
 pub mod registry;
 pub mod rules;
 pub mod schema_doc;
 mod typed;
+pub mod window;
 
 pub use context::Context;
 pub use registry::Registry;
@@ -72,6 +75,54 @@ pub struct Found<I, O> {
     pub outputs: O,
 }
 
+/// A resource that exists although a later step of its create or update failed (pulumi-go-provider
+/// `infer`'s `ResourceInitFailedError`): its own typed outputs, which the typed layer wraps for the
+/// wire from the schema, exactly as on success (error -32004 with `data.id` and `data.outputs`).
+#[derive(Debug)]
+pub struct Partial<O> {
+    /// The id of the resource that exists.
+    pub id: String,
+    /// Its outputs as they are now.
+    pub outputs: O,
+    /// What failed after the create or change.
+    pub reason: String,
+}
+
+/// How `create` and `update` fail: with an error, or with a resource that exists in part.
+#[derive(Debug)]
+pub enum ResourceError<O> {
+    /// Failed; nothing was made that the provider knows of.
+    Failed(ProviderError),
+    /// Made (or changed), then a later step failed.
+    Partial(Partial<O>),
+}
+
+impl<O> ResourceError<O> {
+    /// A resource `id` with `outputs` exists, but `reason` failed.
+    pub fn partial(id: impl Into<String>, outputs: O, reason: impl Into<String>) -> Self {
+        ResourceError::Partial(Partial {
+            id: id.into(),
+            outputs,
+            reason: reason.into(),
+        })
+    }
+}
+
+impl<O> From<ProviderError> for ResourceError<O> {
+    fn from(err: ProviderError) -> Self {
+        ResourceError::Failed(err)
+    }
+}
+
+impl<O> From<crate::cloud::error::CloudError> for ResourceError<O> {
+    fn from(err: crate::cloud::error::CloudError) -> Self {
+        ResourceError::Failed(err.into())
+    }
+}
+
+/// The result of `create`: the id and outputs of the new resource.
+pub type CreateResult<O> = Result<(String, O), ResourceError<O>>;
+
 /// One resource type: its types and its lifecycle against the cloud.
 #[async_trait]
 pub trait Resource: Send + Sync + 'static {
@@ -103,7 +154,7 @@ pub trait Resource: Send + Sync + 'static {
     }
 
     /// Creates the resource and returns its id and outputs.
-    async fn create(&self, ctx: &Context, inputs: Self::Inputs) -> Result<(String, Self::Outputs), ProviderError>;
+    async fn create(&self, ctx: &Context, inputs: Self::Inputs) -> CreateResult<Self::Outputs>;
 
     /// Reads the resource; `None` when it is gone. With no prior state this is an import.
     async fn read(
@@ -121,7 +172,7 @@ pub trait Resource: Send + Sync + 'static {
         id: &str,
         olds: Self::Outputs,
         news: Self::Inputs,
-    ) -> Result<Self::Outputs, ProviderError>;
+    ) -> Result<Self::Outputs, ResourceError<Self::Outputs>>;
 
     /// Deletes the resource; one already gone counts as deleted.
     async fn delete(&self, ctx: &Context, id: &str, outputs: Self::Outputs) -> Result<(), ProviderError>;

@@ -1,12 +1,8 @@
 //! `oci_identity_auth_token`: an auth token of an OCI user (for Swift, Docker registry and the like).
 
-use super::oci_shared::{self, OciCredentialType, OciLifecycle, USER_ID_RULE};
-use super::rules::Rule;
-use super::{Context, Found, Resource, ResourceInfo, Timeouts};
+use super::oci_credential::{OciCredential, OciKind, OciLifecycle};
 use crate::cloud::oci::client::CredentialKind;
-use crate::provider::error::ProviderError;
 use crate::secrets::Secret;
-use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -45,65 +41,19 @@ pub struct OciIdentityAuthTokenOutputs {
     pub token: Option<Secret<String>>,
 }
 
-/// The `oci_identity_auth_token` resource.
-pub struct OciIdentityAuthToken;
+/// The `oci_identity_auth_token` resource: the OCI credential resource of this kind.
+pub type OciIdentityAuthToken = OciCredential<AuthToken>;
 
-const RULES: &[Rule] = &[USER_ID_RULE];
+/// The AuthToken kind of OCI credential.
+pub struct AuthToken;
 
-#[async_trait]
-impl Resource for OciIdentityAuthToken {
+impl OciKind for AuthToken {
     const TYPE: &'static str = "oci_identity_auth_token";
+    const IMPORT: &'static str =
+        "`users/{userId}/authTokens/{id}`. The token itself is not available for imported resources.";
     type Inputs = OciIdentityAuthTokenInputs;
     type Outputs = OciIdentityAuthTokenOutputs;
-
-    fn info() -> ResourceInfo {
-        ResourceInfo {
-            cloud: "oci",
-            import: "`users/{userId}/authTokens/{id}`. The token itself is not available for imported resources.",
-            timeouts: Timeouts {
-                create: 1200,
-                update: 1200,
-                delete: 1200,
-            },
-        }
-    }
-
-    fn rules() -> &'static [Rule] {
-        RULES
-    }
-
-    async fn create(&self, ctx: &Context, inputs: Self::Inputs) -> Result<(String, Self::Outputs), ProviderError> {
-        oci_shared::create::<Self>(ctx, inputs).await
-    }
-
-    async fn read(
-        &self,
-        ctx: &Context,
-        id: &str,
-        inputs: Option<Self::Inputs>,
-        outputs: Option<Self::Outputs>,
-    ) -> Result<Option<Found<Self::Inputs, Self::Outputs>>, ProviderError> {
-        oci_shared::read::<Self>(ctx, id, inputs, outputs).await
-    }
-
-    async fn update(
-        &self,
-        ctx: &Context,
-        id: &str,
-        olds: Self::Outputs,
-        news: Self::Inputs,
-    ) -> Result<Self::Outputs, ProviderError> {
-        oci_shared::update::<Self>(ctx, id, olds, news).await
-    }
-
-    async fn delete(&self, ctx: &Context, id: &str, outputs: Self::Outputs) -> Result<(), ProviderError> {
-        oci_shared::delete::<Self>(ctx, id, outputs).await
-    }
-}
-
-impl OciCredentialType for OciIdentityAuthToken {
     const KIND: CredentialKind = CredentialKind::AuthToken;
-    const SECRET_FIELD: &'static str = "token";
 
     fn user_id(inputs: &Self::Inputs) -> &str {
         &inputs.user_id

@@ -1,13 +1,9 @@
 //! `oci_identity_customer_secret_key`: an OCI customer secret key, the credential of Object
 //! Storage's Amazon S3 compatible API.
 
-use super::oci_shared::{self, OciCredentialType, OciLifecycle, USER_ID_RULE};
-use super::rules::Rule;
-use super::{Context, Found, Resource, ResourceInfo, Timeouts};
+use super::oci_credential::{OciCredential, OciKind, OciLifecycle};
 use crate::cloud::oci::client::CredentialKind;
-use crate::provider::error::ProviderError;
 use crate::secrets::Secret;
-use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -47,65 +43,19 @@ pub struct OciIdentityCustomerSecretKeyOutputs {
     pub key: Option<Secret<String>>,
 }
 
-/// The `oci_identity_customer_secret_key` resource.
-pub struct OciIdentityCustomerSecretKey;
+/// The `oci_identity_customer_secret_key` resource: the OCI credential resource of this kind.
+pub type OciIdentityCustomerSecretKey = OciCredential<CustomerSecretKey>;
 
-const RULES: &[Rule] = &[USER_ID_RULE];
+/// The CustomerSecretKey kind of OCI credential.
+pub struct CustomerSecretKey;
 
-#[async_trait]
-impl Resource for OciIdentityCustomerSecretKey {
+impl OciKind for CustomerSecretKey {
     const TYPE: &'static str = "oci_identity_customer_secret_key";
+    const IMPORT: &'static str =
+        "`users/{userId}/customerSecretKeys/{id}`. The key itself is not available for imported resources.";
     type Inputs = OciIdentityCustomerSecretKeyInputs;
     type Outputs = OciIdentityCustomerSecretKeyOutputs;
-
-    fn info() -> ResourceInfo {
-        ResourceInfo {
-            cloud: "oci",
-            import: "`users/{userId}/customerSecretKeys/{id}`. The key itself is not available for imported resources.",
-            timeouts: Timeouts {
-                create: 1200,
-                update: 1200,
-                delete: 1200,
-            },
-        }
-    }
-
-    fn rules() -> &'static [Rule] {
-        RULES
-    }
-
-    async fn create(&self, ctx: &Context, inputs: Self::Inputs) -> Result<(String, Self::Outputs), ProviderError> {
-        oci_shared::create::<Self>(ctx, inputs).await
-    }
-
-    async fn read(
-        &self,
-        ctx: &Context,
-        id: &str,
-        inputs: Option<Self::Inputs>,
-        outputs: Option<Self::Outputs>,
-    ) -> Result<Option<Found<Self::Inputs, Self::Outputs>>, ProviderError> {
-        oci_shared::read::<Self>(ctx, id, inputs, outputs).await
-    }
-
-    async fn update(
-        &self,
-        ctx: &Context,
-        id: &str,
-        olds: Self::Outputs,
-        news: Self::Inputs,
-    ) -> Result<Self::Outputs, ProviderError> {
-        oci_shared::update::<Self>(ctx, id, olds, news).await
-    }
-
-    async fn delete(&self, ctx: &Context, id: &str, outputs: Self::Outputs) -> Result<(), ProviderError> {
-        oci_shared::delete::<Self>(ctx, id, outputs).await
-    }
-}
-
-impl OciCredentialType for OciIdentityCustomerSecretKey {
     const KIND: CredentialKind = CredentialKind::CustomerSecretKey;
-    const SECRET_FIELD: &'static str = "key";
 
     fn user_id(inputs: &Self::Inputs) -> &str {
         &inputs.user_id

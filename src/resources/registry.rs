@@ -15,9 +15,9 @@ pub struct Registry {
 pub fn all() -> Registry {
     let list: Vec<Arc<dyn DynResource>> = vec![
         Arc::new(Typed::new(aws_iam_access_key::AwsIamAccessKey)),
-        Arc::new(Typed::new(oci_identity_auth_token::OciIdentityAuthToken)),
+        Arc::new(Typed::new(oci_identity_auth_token::OciIdentityAuthToken::new())),
         Arc::new(Typed::new(
-            oci_identity_customer_secret_key::OciIdentityCustomerSecretKey,
+            oci_identity_customer_secret_key::OciIdentityCustomerSecretKey::new(),
         )),
         Arc::new(Typed::new(alicloud_ram_access_key::AlicloudRamAccessKey)),
         Arc::new(Typed::new(alicloud_kms_secret::AlicloudKmsSecret)),

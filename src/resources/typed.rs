@@ -4,7 +4,7 @@
 use super::check::check;
 use super::diff::diff;
 use super::schema_doc::{self, SchemaDoc};
-use super::{Context, Resource};
+use super::{Context, Resource, ResourceError};
 use crate::protocol::envelope::{unknown, unwrap_all, wrap_secret};
 use crate::protocol::{CheckResponse, CreateResponse, DiffResponse, PropertyMap, ReadResponse};
 use crate::provider::error::ProviderError;
@@ -95,6 +95,23 @@ impl<R: Resource> Typed<R> {
         to_wire(outputs, &self.doc.outputs, also_secret)
     }
 
+    /// A resource's own failure as a provider error: a partial result wrapped like a success.
+    fn failure(&self, err: ResourceError<R::Outputs>, done: &'static str, wrapped: &[String]) -> ProviderError {
+        match err {
+            ResourceError::Failed(err) => err,
+            ResourceError::Partial(partial) => match self.wire_outputs(&partial.outputs, wrapped) {
+                Ok(outputs) => ProviderError::PartiallyCreated {
+                    type_name: R::TYPE,
+                    done,
+                    id: partial.id,
+                    outputs: Box::new(outputs),
+                    reason: partial.reason,
+                },
+                Err(err) => err,
+            },
+        }
+    }
+
     /// Inputs to the wire: secret properties wrapped.
     fn wire_inputs(&self, inputs: &R::Inputs) -> Result<PropertyMap, ProviderError> {
         to_wire(inputs, &self.doc.inputs, &[])
@@ -175,7 +192,11 @@ impl<R: Resource> DynResource for Typed<R> {
             });
         }
         let (typed, wrapped) = self.typed_inputs(inputs)?;
-        let (id, outputs) = self.resource.create(ctx, typed).await?;
+        let (id, outputs) = self
+            .resource
+            .create(ctx, typed)
+            .await
+            .map_err(|err| self.failure(err, "created", &wrapped).flag_may_exist())?;
         Ok(CreateResponse {
             id,
             outputs: self.wire_outputs(&outputs, &wrapped)?,
@@ -219,7 +240,11 @@ impl<R: Resource> DynResource for Typed<R> {
         let (typed_news, mut wrapped) = self.typed_inputs(news)?;
         wrapped.extend(wrapped_olds);
         let typed_olds = from_map::<R::Outputs>(olds, "olds")?;
-        let outputs = self.resource.update(ctx, id, typed_olds, typed_news).await?;
+        let outputs = self
+            .resource
+            .update(ctx, id, typed_olds, typed_news)
+            .await
+            .map_err(|err| self.failure(err, "updated", &wrapped))?;
         self.wire_outputs(&outputs, &wrapped)
     }
 

@@ -3,9 +3,10 @@
 
 pub mod auth;
 pub mod http;
+pub mod methods;
 pub mod stdio;
 
-use crate::protocol::{ErrorCode, PropertyMap, openrpc};
+use crate::protocol::{ErrorCode, PropertyMap};
 use crate::provider::Provider;
 use crate::provider::error::ProviderError;
 use jsonrpsee::RpcModule;
@@ -14,20 +15,6 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::sync::Arc;
-
-/// Every method name, in the order the OpenRPC document lists them.
-pub const METHODS: [&str; 10] = [
-    "getSchema",
-    "rpc.discover",
-    "configure",
-    "check",
-    "diff",
-    "create",
-    "read",
-    "update",
-    "delete",
-    "cancel",
-];
 
 /// A JSON-RPC error object for a provider error.
 pub fn to_rpc_error(err: ProviderError) -> ErrorObjectOwned {
@@ -66,68 +53,9 @@ fn reply<T: Serialize>(result: Result<T, ProviderError>) -> Result<Value, ErrorO
         .map_err(to_rpc_error)
 }
 
-/// Builds the method table over a provider.
+/// Builds the jsonrpsee module over a provider, from the one method table ([`methods`]).
 pub fn module(provider: Arc<Provider>) -> RpcModule<Provider> {
     let mut module = RpcModule::from_arc(provider);
-    // Built on first request, not at start-up: most sessions never ask for it (cold start).
-    let discover = std::sync::OnceLock::new();
-    module
-        .register_method("getSchema", |params, p, _| {
-            reply(decode::<crate::protocol::GetSchemaRequest>(&params).map(|_| p.get_schema()))
-        })
-        .expect("unique method name");
-    module
-        .register_method("rpc.discover", move |_, _, _| {
-            discover.get_or_init(openrpc::document).clone()
-        })
-        .expect("unique method name");
-    module
-        .register_method("configure", |params, p, _| {
-            reply(params_object(&params).and_then(|m| p.configure(m)))
-        })
-        .expect("unique method name");
-    module
-        .register_method("check", |params, p, _| reply(decode(&params).and_then(|r| p.check(r))))
-        .expect("unique method name");
-    module
-        .register_method("diff", |params, p, _| reply(decode(&params).and_then(|r| p.diff(r))))
-        .expect("unique method name");
-    module
-        .register_method("cancel", |params, p, _| {
-            reply(decode::<crate::protocol::CancelRequest>(&params).map(|_| p.cancel()))
-        })
-        .expect("unique method name");
-    module
-        .register_async_method("create", |params, p, _| async move {
-            match decode(&params) {
-                Ok(req) => reply(p.create(req).await),
-                Err(e) => reply::<()>(Err(e)),
-            }
-        })
-        .expect("unique method name");
-    module
-        .register_async_method("read", |params, p, _| async move {
-            match decode(&params) {
-                Ok(req) => reply(p.read(req).await),
-                Err(e) => reply::<()>(Err(e)),
-            }
-        })
-        .expect("unique method name");
-    module
-        .register_async_method("update", |params, p, _| async move {
-            match decode(&params) {
-                Ok(req) => reply(p.update(req).await),
-                Err(e) => reply::<()>(Err(e)),
-            }
-        })
-        .expect("unique method name");
-    module
-        .register_async_method("delete", |params, p, _| async move {
-            match decode(&params) {
-                Ok(req) => reply(p.delete(req).await),
-                Err(e) => reply::<()>(Err(e)),
-            }
-        })
-        .expect("unique method name");
+    methods::register(&mut module);
     module
 }

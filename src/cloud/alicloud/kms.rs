@@ -60,12 +60,12 @@ pub struct SecretValue {
 }
 
 /// Everything CreateSecret takes.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NewSecret<'a> {
     /// SecretName.
     pub secret_name: &'a str,
     /// SecretData.
-    pub secret_data: &'a str,
+    pub secret_data: &'a Secret<String>,
     /// VersionId.
     pub version_id: &'a str,
     /// SecretType.
@@ -158,7 +158,7 @@ impl KmsClient {
     pub async fn create_secret(&self, ctx: &Context, new: &NewSecret<'_>) -> Result<Option<String>, CloudError> {
         let mut params = vec![
             p("SecretName", new.secret_name),
-            p("SecretData", new.secret_data),
+            p("SecretData", new.secret_data.expose()),
             p("VersionId", new.version_id),
             p("SecretType", new.secret_type),
             p("SecretDataType", new.secret_data_type),

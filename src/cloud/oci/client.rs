@@ -14,6 +14,7 @@ use crate::cloud::error::CloudError;
 use crate::cloud::retry::parse_retry_after;
 use crate::provider::clouds::Clouds;
 use crate::provider::error::ProviderError;
+use crate::secrets::Secret;
 use http::{Method, Uri};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -36,7 +37,7 @@ pub struct Credential {
     pub id: String,
     /// `token` or `key`: the secret, only in the answer to a create.
     #[serde(default, alias = "token", alias = "key")]
-    pub secret: Option<String>,
+    pub secret: Option<Secret<String>>,
     /// The user OCID.
     pub user_id: String,
     /// `description` or `displayName`.
@@ -595,10 +596,16 @@ mod tests {
         let key: Credential =
             serde_json::from_value(json!({"id": "k", "userId": "u", "displayName": "d", "key": "s"})).unwrap();
         assert_eq!(
-            (token.label.as_deref(), token.secret.as_deref()),
+            (
+                token.label.as_deref(),
+                token.secret.as_ref().map(|s| s.expose().as_str())
+            ),
             (Some("d"), Some("s"))
         );
-        assert_eq!((key.label.as_deref(), key.secret.as_deref()), (Some("d"), Some("s")));
+        assert_eq!(
+            (key.label.as_deref(), key.secret.as_ref().map(|s| s.expose().as_str())),
+            (Some("d"), Some("s"))
+        );
     }
 
     #[test]

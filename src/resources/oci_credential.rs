@@ -1,19 +1,22 @@
-//! What the two OCI Identity credential types share: the user OCID rule, the lifecycle attributes,
-//! and the whole create/read/update/delete lifecycle. Each type says what is particular to it
-//! (kind, label, secret, its Inputs and Outputs) by implementing [`OciCredentialType`].
+//! One OCI Identity credential resource, generic over its kind ([`OciKind`]): the user OCID rule,
+//! the lifecycle attributes, and the whole create/read/update/delete lifecycle. Each type
+//! (`oci_identity_auth_token`, `oci_identity_customer_secret_key`) is a thin declaration of its
+//! Inputs and Outputs, its kind and its import form.
 
 use super::rules::{Rule, str_prop};
-use super::{Context, Found, Resource};
+use super::{Context, CreateResult, Found, Resource, ResourceError, ResourceInfo, Timeouts};
 use crate::cloud::error::CloudError;
 use crate::cloud::oci::client::{Credential, CredentialKind, IdentityClient};
 use crate::cloud::retry::{Idempotency, with_retries};
 use crate::protocol::PropertyMap;
 use crate::provider::error::ProviderError;
 use crate::secrets::Secret;
+use async_trait::async_trait;
 use regex::Regex;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
+use std::marker::PhantomData;
 use std::sync::LazyLock;
 use std::time::Duration;
 
@@ -58,13 +61,18 @@ pub struct OciLifecycle {
     pub time_expires: Option<String>,
 }
 
-/// What one OCI Identity credential type says about itself; [`create`], [`read`], [`update`] and
-/// [`delete`] do the rest, the same for both types.
-pub trait OciCredentialType: Resource<Inputs: Clone> {
+/// What one OCI Identity credential kind declares; [`OciCredential`] does the rest.
+pub trait OciKind: Send + Sync + 'static {
+    /// The Terraform type name.
+    const TYPE: &'static str;
     /// The credential kind: the path segment and the label's wire name.
     const KIND: CredentialKind;
-    /// The output holding the secret (`token`, `key`): wrapped in the outputs of a partial create.
-    const SECRET_FIELD: &'static str;
+    /// How to import, for the docs.
+    const IMPORT: &'static str;
+    /// The arguments (see [`Resource::Inputs`]).
+    type Inputs: Serialize + serde::de::DeserializeOwned + JsonSchema + Clone + Send + Sync + 'static;
+    /// The state (see [`Resource::Outputs`]).
+    type Outputs: Serialize + serde::de::DeserializeOwned + JsonSchema + Send + Sync + 'static;
     /// The user OCID of `inputs`.
     fn user_id(inputs: &Self::Inputs) -> &str;
     /// The label of `inputs` (`description`, `display_name`).
@@ -82,12 +90,79 @@ pub trait OciCredentialType: Resource<Inputs: Clone> {
     fn split_outputs(outputs: Self::Outputs) -> (Self::Inputs, Option<Secret<String>>);
 }
 
+/// The OCI Identity credential resource of kind `K`.
+pub struct OciCredential<K>(PhantomData<K>);
+
+impl<K> OciCredential<K> {
+    /// The resource.
+    pub const fn new() -> Self {
+        OciCredential(PhantomData)
+    }
+}
+
+impl<K> Default for OciCredential<K> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+const RULES: &[Rule] = &[USER_ID_RULE];
+
+#[async_trait]
+impl<K: OciKind> Resource for OciCredential<K> {
+    const TYPE: &'static str = K::TYPE;
+    type Inputs = K::Inputs;
+    type Outputs = K::Outputs;
+
+    fn info() -> ResourceInfo {
+        ResourceInfo {
+            cloud: "oci",
+            import: K::IMPORT,
+            // Terraform's OCI provider waits up to 20 minutes for Identity.
+            timeouts: Timeouts {
+                create: 1200,
+                update: 1200,
+                delete: 1200,
+            },
+        }
+    }
+
+    fn rules() -> &'static [Rule] {
+        RULES
+    }
+
+    async fn create(&self, ctx: &Context, inputs: K::Inputs) -> CreateResult<K::Outputs> {
+        create::<K>(ctx, inputs).await
+    }
+
+    async fn read(
+        &self,
+        ctx: &Context,
+        id: &str,
+        inputs: Option<K::Inputs>,
+        outputs: Option<K::Outputs>,
+    ) -> Result<Option<Found<K::Inputs, K::Outputs>>, ProviderError> {
+        read::<K>(ctx, id, inputs, outputs).await
+    }
+
+    async fn update(
+        &self,
+        ctx: &Context,
+        id: &str,
+        olds: K::Outputs,
+        news: K::Inputs,
+    ) -> Result<K::Outputs, ResourceError<K::Outputs>> {
+        update::<K>(ctx, id, olds, news).await
+    }
+
+    async fn delete(&self, ctx: &Context, id: &str, outputs: K::Outputs) -> Result<(), ProviderError> {
+        delete::<K>(ctx, id, outputs).await
+    }
+}
+
 /// Creates a credential and waits for it to become ACTIVE; if it does not, the resource is
 /// partially created (the secret is shown only now, so it is kept in the partial state).
-pub async fn create<T: OciCredentialType>(
-    ctx: &Context,
-    inputs: T::Inputs,
-) -> Result<(String, T::Outputs), ProviderError> {
+async fn create<T: OciKind>(ctx: &Context, inputs: T::Inputs) -> CreateResult<T::Outputs> {
     let client = ctx.clouds.oci_identity()?;
     let user = T::user_id(&inputs).to_owned();
     // One retry token per create: a retry after a lost answer gets the same secret back.
@@ -98,10 +173,10 @@ pub async fn create<T: OciCredentialType>(
     .await
     {
         Ok(created) => created,
-        Err(err) => return Err(explain_create_error(ctx, &client, T::KIND, &user, err).await),
+        Err(err) => return Err(explain_create_error(ctx, &client, T::KIND, &user, err).await.into()),
     };
     let id = created.id.clone();
-    let secret = created.secret.clone().map(Secret::new);
+    let secret = created.secret.clone();
     let waited = wait_active(
         ctx,
         || async {
@@ -116,17 +191,16 @@ pub async fn create<T: OciCredentialType>(
     .await;
     match waited {
         Ok(active) => Ok((id, outputs_of::<T>(inputs, &active, secret))),
-        Err(err) => Err(ProviderError::PartiallyCreated {
-            type_name: T::TYPE,
+        Err(err) => Err(ResourceError::partial(
             id,
-            outputs: partial_outputs(&outputs_of::<T>(inputs, &created, secret), T::SECRET_FIELD),
-            reason: format!("it did not become ACTIVE: {err}"),
-        }),
+            outputs_of::<T>(inputs, &created, secret),
+            format!("it did not become ACTIVE: {err}"),
+        )),
     }
 }
 
 /// Reads a credential by id (with the user from the state) or by import id; `None` when it is gone.
-pub async fn read<T: OciCredentialType>(
+async fn read<T: OciKind>(
     ctx: &Context,
     id: &str,
     inputs: Option<T::Inputs>,
@@ -156,12 +230,12 @@ pub async fn read<T: OciCredentialType>(
 }
 
 /// Sets the label, the only updatable input.
-pub async fn update<T: OciCredentialType>(
+async fn update<T: OciKind>(
     ctx: &Context,
     id: &str,
     olds: T::Outputs,
     news: T::Inputs,
-) -> Result<T::Outputs, ProviderError> {
+) -> Result<T::Outputs, ResourceError<T::Outputs>> {
     let client = ctx.clouds.oci_identity()?;
     let (old_inputs, secret) = T::split_outputs(olds);
     let user = T::user_id(&old_inputs);
@@ -173,7 +247,7 @@ pub async fn update<T: OciCredentialType>(
 }
 
 /// Deletes a credential; one already gone counts as deleted.
-pub async fn delete<T: OciCredentialType>(ctx: &Context, id: &str, outputs: T::Outputs) -> Result<(), ProviderError> {
+async fn delete<T: OciKind>(ctx: &Context, id: &str, outputs: T::Outputs) -> Result<(), ProviderError> {
     let client = ctx.clouds.oci_identity()?;
     let (inputs, _) = T::split_outputs(outputs);
     let user = T::user_id(&inputs);
@@ -184,7 +258,7 @@ pub async fn delete<T: OciCredentialType>(ctx: &Context, id: &str, outputs: T::O
     Ok(())
 }
 
-fn outputs_of<T: OciCredentialType>(inputs: T::Inputs, c: &Credential, secret: Option<Secret<String>>) -> T::Outputs {
+fn outputs_of<T: OciKind>(inputs: T::Inputs, c: &Credential, secret: Option<Secret<String>>) -> T::Outputs {
     let lifecycle = lifecycle(
         c.lifecycle_state.as_deref(),
         c.inactive_status,
@@ -347,19 +421,6 @@ where
         ctx.sleep(delay).await?;
         delay = (delay * 2).min(MAX_POLL_DELAY);
     }
-}
-
-/// The outputs of a half-done create for `PartiallyCreated`: the secret field wrapped.
-pub fn partial_outputs<O: Serialize>(outputs: &O, secret_field: &str) -> crate::protocol::PropertyMap {
-    let mut map = match serde_json::to_value(outputs) {
-        Ok(serde_json::Value::Object(map)) => map,
-        _ => Default::default(),
-    };
-    if let Some(v) = map.remove(secret_field) {
-        map.insert(secret_field.to_owned(), crate::protocol::envelope::wrap_secret(v));
-    }
-    map.retain(|_, v| !v.is_null());
-    map
 }
 
 #[cfg(test)]

@@ -1,0 +1,196 @@
+//! The one method table: each method declared once, with its name, summary, params and result
+//! types, errors and handler. The jsonrpsee registration ([`register`]) and the OpenRPC document
+//! ([`document`]) are both built from it.
+
+use super::{decode, params_object, reply};
+use crate::protocol::openrpc::{self, CALL_ERRORS, CLOUD_ERRORS, CREATE_ERRORS, MethodDoc, params_of, result_of};
+use crate::protocol::*;
+use crate::provider::Provider;
+use crate::provider::error::ProviderError;
+use jsonrpsee::RpcModule;
+use jsonrpsee::types::Params;
+use serde_json::{Value, json};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, LazyLock};
+
+/// A reply in the making.
+type Reply = Result<Value, ProviderError>;
+/// The future of an async handler.
+type Pending = Pin<Box<dyn Future<Output = Reply> + Send>>;
+
+/// How a method runs.
+#[derive(Clone, Copy)]
+enum Handler {
+    /// Answers at once.
+    Sync(fn(&Provider, &Params<'_>) -> Reply),
+    /// Calls a cloud: runs as a task.
+    Async(fn(Arc<Provider>, Params<'static>) -> Pending),
+}
+
+/// One method: how it is documented, and how it runs.
+#[derive(Clone, Copy)]
+pub struct Method {
+    /// Name, summary, params, result and errors.
+    pub doc: MethodDoc,
+    handler: Handler,
+}
+
+/// Decodes the params as `Req`, runs `f`, serializes its answer.
+fn run<Req: serde::de::DeserializeOwned, Resp: serde::Serialize>(
+    params: &Params<'_>,
+    f: impl FnOnce(Req) -> Result<Resp, ProviderError>,
+) -> Reply {
+    let resp = f(decode(params)?)?;
+    serde_json::to_value(resp).map_err(|e| ProviderError::Internal(e.to_string()))
+}
+
+/// An async handler over one provider method: `async_method!(create)`.
+macro_rules! async_method {
+    ($method:ident) => {
+        Handler::Async(|p, params| {
+            Box::pin(async move {
+                let resp = p.$method(decode(&params)?).await?;
+                serde_json::to_value(resp).map_err(|e| ProviderError::Internal(e.to_string()))
+            })
+        })
+    };
+}
+
+/// Every method, in the order the OpenRPC document lists them.
+pub static METHODS: &[Method] = &[
+    Method {
+        doc: MethodDoc {
+            name: "getSchema",
+            summary: "The JSON Schema (draft 2020-12) of every resource type, with x-forceNew, x-updatable, x-computed, x-secret and x-onlyOnCreate keywords.",
+            params: params_of::<GetSchemaRequest>,
+            result: |g| result_of::<SchemaResponse>(g, "schema"),
+            errors: CALL_ERRORS,
+        },
+        handler: Handler::Sync(|p, params| run(params, |_: GetSchemaRequest| Ok(p.get_schema()))),
+    },
+    Method {
+        doc: MethodDoc {
+            name: "rpc.discover",
+            summary: "This document.",
+            params: |_| vec![],
+            result: |_| json!({ "name": "openrpc", "schema": { "type": "object" } }),
+            errors: &[],
+        },
+        handler: Handler::Sync(|_, _| Ok(DOCUMENT.clone())),
+    },
+    Method {
+        doc: MethodDoc {
+            name: "configure",
+            summary: "Sets credentials, regions and endpoints per cloud; clouds left out read their standard environment and config files.",
+            params: params_of::<ConfigureRequest>,
+            result: |g| result_of::<Empty>(g, "empty"),
+            errors: CALL_ERRORS,
+        },
+        // Not `run`: configure takes the raw map, to unwrap secret envelopes first.
+        handler: Handler::Sync(|p, params| {
+            let done = p.configure(params_object(params)?)?;
+            serde_json::to_value(done).map_err(|e| ProviderError::Internal(e.to_string()))
+        }),
+    },
+    Method {
+        doc: MethodDoc {
+            name: "check",
+            summary: "Validates and normalizes inputs: every failed rule is reported with its property path.",
+            params: params_of::<CheckRequest>,
+            result: |g| result_of::<CheckResponse>(g, "checked"),
+            errors: CALL_ERRORS,
+        },
+        handler: Handler::Sync(|p, params| run(params, |r| p.check(r))),
+    },
+    Method {
+        doc: MethodDoc {
+            name: "diff",
+            summary: "What an update from the current outputs to new inputs would do, per property.",
+            params: params_of::<DiffRequest>,
+            result: |g| result_of::<DiffResponse>(g, "diff"),
+            errors: CALL_ERRORS,
+        },
+        handler: Handler::Sync(|p, params| run(params, |r| p.diff(r))),
+    },
+    Method {
+        doc: MethodDoc {
+            name: "create",
+            summary: "Creates a resource; with preview, computed outputs are the unknown sentinel.",
+            params: params_of::<CreateRequest>,
+            result: |g| result_of::<CreateResponse>(g, "created"),
+            errors: CREATE_ERRORS,
+        },
+        handler: async_method!(create),
+    },
+    Method {
+        doc: MethodDoc {
+            name: "read",
+            summary: "Reads a resource, or imports it when only type and id are given; null when it is gone.",
+            params: params_of::<ReadRequest>,
+            result: |g| result_of::<Option<ReadResponse>>(g, "found"),
+            errors: CLOUD_ERRORS,
+        },
+        handler: async_method!(read),
+    },
+    Method {
+        doc: MethodDoc {
+            name: "update",
+            summary: "Applies new inputs in place.",
+            params: params_of::<UpdateRequest>,
+            result: |g| result_of::<UpdateResponse>(g, "updated"),
+            errors: CREATE_ERRORS,
+        },
+        handler: async_method!(update),
+    },
+    Method {
+        doc: MethodDoc {
+            name: "delete",
+            summary: "Deletes a resource; one already gone counts as deleted.",
+            params: params_of::<DeleteRequest>,
+            result: |g| result_of::<Empty>(g, "empty"),
+            errors: CLOUD_ERRORS,
+        },
+        handler: async_method!(delete),
+    },
+    Method {
+        doc: MethodDoc {
+            name: "cancel",
+            summary: "Cancels every operation in flight.",
+            params: params_of::<CancelRequest>,
+            result: |g| result_of::<CancelResponse>(g, "cancelled"),
+            errors: CALL_ERRORS,
+        },
+        handler: Handler::Sync(|p, params| run(params, |_: CancelRequest| Ok(p.cancel()))),
+    },
+];
+
+/// The OpenRPC document of [`METHODS`], built once.
+static DOCUMENT: LazyLock<Value> = LazyLock::new(document);
+
+/// The OpenRPC document of every method.
+pub fn document() -> Value {
+    let docs: Vec<MethodDoc> = METHODS.iter().map(|m| m.doc).collect();
+    openrpc::document(&docs)
+}
+
+/// The method names, in table order.
+pub fn names() -> Vec<&'static str> {
+    METHODS.iter().map(|m| m.doc.name).collect()
+}
+
+/// Registers every method of the table on `module`.
+pub fn register(module: &mut RpcModule<Provider>) {
+    for method in METHODS {
+        let name = method.doc.name;
+        let registered = match method.handler {
+            Handler::Sync(handler) => module
+                .register_method(name, move |params, p, _| reply(handler(p, &params)))
+                .map(drop),
+            Handler::Async(handler) => module
+                .register_async_method(name, move |params, p, _| async move { reply(handler(p, params).await) })
+                .map(drop),
+        };
+        registered.expect("method names in the table are unique");
+    }
+}
