@@ -50,6 +50,17 @@ pub enum CloudError {
         /// What went wrong.
         detail: String,
     },
+    /// No usable credentials: the source tried failed, or the cloud kept rejecting them as
+    /// expired after one refresh. Names the source and the reason, never a value.
+    #[error("{cloud} credentials from {from} failed: {reason}")]
+    Credentials {
+        /// The cloud, such as `AWS`.
+        cloud: &'static str,
+        /// The source tried, such as `web identity (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE)`.
+        from: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// The operation was cancelled.
     #[error("cancelled")]
     Cancelled,

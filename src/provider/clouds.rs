@@ -10,6 +10,8 @@ pub struct Clouds {
     pub settings: ConfigureRequest,
     /// One connection pool for every cloud call.
     pub http: reqwest::Client,
+    /// The AWS access (and its credential cache) of these settings, built on first use.
+    pub aws: crate::cloud::aws::config::AwsAccessSlot,
 }
 
 impl Clouds {
@@ -22,7 +24,11 @@ impl Clouds {
             .user_agent(concat!("credplane/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("the HTTP client builds with static settings");
-        Clouds { settings, http }
+        Clouds {
+            settings,
+            http,
+            aws: Default::default(),
+        }
     }
 
     /// The Keybase API base URL for `pgp_key = "keybase:..."`.

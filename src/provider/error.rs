@@ -123,6 +123,7 @@ impl ProviderError {
                 data.request_id = err.request_id().map(str::to_owned);
                 data.retryable = err.is_retryable();
                 match err {
+                    CloudError::Credentials { .. } => ErrorCode::Configuration,
                     CloudError::Cancelled => ErrorCode::Cancelled,
                     CloudError::Timeout => ErrorCode::Timeout,
                     _ => ErrorCode::CloudError,
