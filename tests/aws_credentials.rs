@@ -28,7 +28,9 @@ async fn scope_seen(aws: serde_json::Value) -> Vec<String> {
     settings["access_key_id"] = json!("AKIAIOSFODNN7EXAMPLE");
     settings["secret_access_key"] = json!("x".repeat(40));
     let p = provider(json!({ "aws": settings }));
-    let err = create(&p, json!({"user": "alice"}), Some(5.0)).await.expect_err("AccessDenied");
+    let err = create(&p, json!({"user": "alice"}), Some(5.0))
+        .await
+        .expect_err("AccessDenied");
     assert_eq!(err.to_wire().1.cloud_code.as_deref(), Some("AccessDenied"), "{err}");
     let seen = capture.seen();
     assert!(!seen.is_empty(), "the capture server saw no request");
@@ -47,11 +49,17 @@ async fn signing_scope_follows_the_partition() {
         ("us-isob-east-1", "us-isob-east-1/iam/aws4_request"),
     ] {
         let scopes = scope_seen(json!({ "region": region })).await;
-        assert!(scopes.iter().all(|s| s == want), "{region}: want {want}, saw {scopes:?}");
+        assert!(
+            scopes.iter().all(|s| s == want),
+            "{region}: want {want}, saw {scopes:?}"
+        );
     }
     // An explicit signing region wins over the partition's.
     let scopes = scope_seen(json!({"region": "cn-north-1", "signing_region": "cn-northwest-1"})).await;
-    assert!(scopes.iter().all(|s| s == "cn-northwest-1/iam/aws4_request"), "{scopes:?}");
+    assert!(
+        scopes.iter().all(|s| s == "cn-northwest-1/iam/aws4_request"),
+        "{scopes:?}"
+    );
 }
 
 /// A `credential_process` that counts its runs in `<dir>/runs` and prints `key_id`/`secret`
@@ -107,7 +115,10 @@ fn expired_credentials_are_refreshed_once_then_reported() {
     let message = reply["error"]["message"].as_str().unwrap();
     assert!(message.contains("profile ci"), "names the source: {message}");
     assert!(message.contains("after one refresh"), "{message}");
-    assert!(!message.contains(secret) && !message.contains("token-"), "leaks a value: {message}");
+    assert!(
+        !message.contains(secret) && !message.contains("token-"),
+        "leaks a value: {message}"
+    );
     // Loaded once, refreshed once; each set signed one request.
     assert_eq!(runs(dir.path()), 2);
     let tokens: Vec<String> = capture

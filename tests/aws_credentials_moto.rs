@@ -68,17 +68,25 @@ async fn assume_role_through_moto_sts() {
     admin.create_user("bob").await;
     // A base identity that may only assume the role: creating keys works only as the role.
     admin.create_user("ci").await;
-    let assume_only = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#;
+    let assume_only =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#;
     let (status, body) = admin
         .call(
             "PutUserPolicy",
-            &[("UserName", "ci"), ("PolicyName", "assume"), ("PolicyDocument", assume_only)],
+            &[
+                ("UserName", "ci"),
+                ("PolicyName", "assume"),
+                ("PolicyDocument", assume_only),
+            ],
         )
         .await;
     assert_eq!(status, 200, "{body}");
     let (status, key) = admin.call("CreateAccessKey", &[("UserName", "ci")]).await;
     assert_eq!(status, 200, "{key}");
-    let (ci_id, ci_secret) = (xml_text(&key, "AccessKeyId").unwrap(), xml_text(&key, "SecretAccessKey").unwrap());
+    let (ci_id, ci_secret) = (
+        xml_text(&key, "AccessKeyId").unwrap(),
+        xml_text(&key, "SecretAccessKey").unwrap(),
+    );
     let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
     let (status, body) = admin
         .call(
@@ -90,7 +98,11 @@ async fn assume_role_through_moto_sts() {
     let (status, body) = admin
         .call(
             "PutRolePolicy",
-            &[("RoleName", "deployer"), ("PolicyName", "all"), ("PolicyDocument", ALLOW_ALL)],
+            &[
+                ("RoleName", "deployer"),
+                ("PolicyName", "all"),
+                ("PolicyDocument", ALLOW_ALL),
+            ],
         )
         .await;
     assert_eq!(status, 200, "{body}");

@@ -24,8 +24,14 @@ const STS_TOKEN: &str = "AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4H
 /// every SDK signer) signs the URI as sent on the wire. [`wire_form_of_raw_paths`] signs the
 /// encoded form of both instead.
 const SKIPPED: &[(&str, &str)] = &[
-    ("get-space", "raw space in the request target; see wire_form_of_raw_paths"),
-    ("get-utf8", "raw UTF-8 in the request target; see wire_form_of_raw_paths"),
+    (
+        "get-space",
+        "raw space in the request target; see wire_form_of_raw_paths",
+    ),
+    (
+        "get-utf8",
+        "raw UTF-8 in the request target; see wire_form_of_raw_paths",
+    ),
 ];
 
 /// 2015-08-30T12:36:00Z, the time of every vector.
@@ -107,14 +113,21 @@ fn output_header<'a>(output: &'a SigningOutput, name: &str) -> &'a str {
     &found.unwrap_or_else(|| panic!("no {name} in the signing output")).1
 }
 
-/// Signs `case` step by step and compares each step with the suite's expected file.
+/// Signs `case` and compares the result with the suite's expected files, then verifies it.
 fn check(case: &str, session_token: Option<&str>, mode: SessionTokenMode) {
     let dir = vectors_dir().join(case);
     let read = |ext: &str| {
         let path = dir.join(format!("{case}.{ext}"));
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     };
-    let request = parse_request(&read("req")).unwrap_or_else(|| panic!("{case}: .req does not parse"));
+    let mut request = parse_request(&read("req")).unwrap_or_else(|| panic!("{case}: .req does not parse"));
+    // A folded header line (obs-fold, `get-header-value-multiline`) cannot be sent: RFC 7230
+    // section 3.2.4 has a recipient replace each fold with a space, which is what gets signed.
+    for (_, value) in &mut request.headers {
+        if value.contains('\n') {
+            *value = value.split('\n').map(str::trim).collect::<Vec<_>>().join(" ");
+        }
+    }
     let mut credentials = Credentials::new(ACCESS_KEY_ID, SECRET);
     credentials.session_token = session_token.map(str::to_owned);
     let mut params = SigningParams::new(&credentials, "us-east-1", "service", vector_time());

@@ -105,7 +105,11 @@ pub async fn bootstrap(moto: &Moto) -> Admin {
     let (status, body) = anyone
         .call(
             "PutUserPolicy",
-            &[("UserName", "admin"), ("PolicyName", "all"), ("PolicyDocument", ALLOW_ALL)],
+            &[
+                ("UserName", "admin"),
+                ("PolicyName", "all"),
+                ("PolicyDocument", ALLOW_ALL),
+            ],
         )
         .await;
     assert_eq!(status, 200, "{body}");

@@ -104,7 +104,9 @@ pub fn resolve_with(
     };
     if let Some(role) = &s.assume_role {
         if !role.role_arn.starts_with("arn:") {
-            return Err("aws.assume_role.role_arn must be a role ARN (arn:<partition>:iam::<account>:role/<name>)".into());
+            return Err(
+                "aws.assume_role.role_arn must be a role ARN (arn:<partition>:iam::<account>:role/<name>)".into(),
+            );
         }
         if let Some(d) = role.duration_seconds
             && !(900..=43200).contains(&d)
@@ -224,9 +226,15 @@ mod tests {
     #[test]
     fn env_region_and_endpoints() {
         let home = home_with(CONFIG);
-        let env = env_of(&[("AWS_DEFAULT_REGION", "eu-central-1"), ("AWS_ENDPOINT_URL", "http://generic/")]);
+        let env = env_of(&[
+            ("AWS_DEFAULT_REGION", "eu-central-1"),
+            ("AWS_ENDPOINT_URL", "http://generic/"),
+        ]);
         let r = resolve_with(None, &env, Some(home.path())).unwrap();
-        assert!(r.chain.static_keys.is_none(), "without static keys the standard chain is used");
+        assert!(
+            r.chain.static_keys.is_none(),
+            "without static keys the standard chain is used"
+        );
         assert_eq!(r.region, "eu-central-1");
         assert_eq!(r.endpoint, "http://generic/");
         // AWS_REGION beats AWS_DEFAULT_REGION, the IAM endpoint beats the generic one.
@@ -286,7 +294,10 @@ mod tests {
             ("http://127.0.0.1:9/", "cn-north-1")
         );
         let s = settings(serde_json::json!({"region": "cn-north-1", "signing_region": "us-east-1"}));
-        assert_eq!(resolve_with(Some(&s), &env_of(&[]), None).unwrap().signing_region, "us-east-1");
+        assert_eq!(
+            resolve_with(Some(&s), &env_of(&[]), None).unwrap().signing_region,
+            "us-east-1"
+        );
         // The SES region stays the configured one.
         assert_eq!(resolve_with(Some(&s), &env_of(&[]), None).unwrap().region, "cn-north-1");
     }
@@ -297,14 +308,26 @@ mod tests {
             access_key_id: Some("AKIA".into()),
             ..Default::default()
         };
-        assert!(resolve_with(Some(&s), &env_of(&[]), None).unwrap_err().contains("together"));
-        let s = settings(serde_json::json!({"assume_role": {"role_arn": "arn:aws:iam::1:role/r", "duration_seconds": 60}}));
+        assert!(
+            resolve_with(Some(&s), &env_of(&[]), None)
+                .unwrap_err()
+                .contains("together")
+        );
+        let s =
+            settings(serde_json::json!({"assume_role": {"role_arn": "arn:aws:iam::1:role/r", "duration_seconds": 60}}));
         let err = resolve_with(Some(&s), &env_of(&[]), None).unwrap_err();
-        assert!(err.contains("aws.assume_role.duration_seconds") && err.contains("900"), "{err}");
+        assert!(
+            err.contains("aws.assume_role.duration_seconds") && err.contains("900"),
+            "{err}"
+        );
         let s = settings(serde_json::json!({"assume_role": {"role_arn": "role"}}));
         let err = resolve_with(Some(&s), &env_of(&[]), None).unwrap_err();
         assert!(err.contains("aws.assume_role.role_arn"), "{err}");
         let s = settings(serde_json::json!({"endpoint": "not a url"}));
-        assert!(resolve_with(Some(&s), &env_of(&[]), None).unwrap_err().contains("not a URL"));
+        assert!(
+            resolve_with(Some(&s), &env_of(&[]), None)
+                .unwrap_err()
+                .contains("not a URL")
+        );
     }
 }

@@ -14,11 +14,11 @@
 
 use super::settings::AssumeRoleSettings;
 use super::sign::Credentials;
+use aws_config::Region;
 use aws_config::provider_config::ProviderConfig;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
 use aws_smithy_runtime::expiring_cache::ExpiringCache;
-use aws_config::Region;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -126,9 +126,7 @@ impl CachedCredentials {
                             .provide_credentials()
                             .await
                             .map_err(|e| failure_of(&chain.source(), &e))?;
-                        let expiry = creds
-                            .expiry()
-                            .unwrap_or_else(|| SystemTime::now() + UNDATED_LIFETIME);
+                        let expiry = creds.expiry().unwrap_or_else(|| SystemTime::now() + UNDATED_LIFETIME);
                         Ok((creds, expiry))
                     })
                     .await?

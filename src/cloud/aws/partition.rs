@@ -114,8 +114,18 @@ mod tests {
 
     #[test]
     fn the_three_public_partitions() {
-        for region in ["us-east-1", "eu-west-1", "ap-southeast-7", "mx-central-1", "il-central-1"] {
-            assert_eq!(iam(region), ("aws", "https://iam.amazonaws.com/", "us-east-1"), "{region}");
+        for region in [
+            "us-east-1",
+            "eu-west-1",
+            "ap-southeast-7",
+            "mx-central-1",
+            "il-central-1",
+        ] {
+            assert_eq!(
+                iam(region),
+                ("aws", "https://iam.amazonaws.com/", "us-east-1"),
+                "{region}"
+            );
         }
         for region in ["cn-north-1", "cn-northwest-1"] {
             assert_eq!(
@@ -141,15 +151,27 @@ mod tests {
         );
         assert_eq!(
             iam("us-isob-east-1"),
-            ("aws-iso-b", "https://iam.us-isob-east-1.sc2s.sgov.gov/", "us-isob-east-1")
+            (
+                "aws-iso-b",
+                "https://iam.us-isob-east-1.sc2s.sgov.gov/",
+                "us-isob-east-1"
+            )
         );
         assert_eq!(
             iam("eu-isoe-west-1"),
-            ("aws-iso-e", "https://iam.eu-isoe-west-1.cloud.adc-e.uk/", "eu-isoe-west-1")
+            (
+                "aws-iso-e",
+                "https://iam.eu-isoe-west-1.cloud.adc-e.uk/",
+                "eu-isoe-west-1"
+            )
         );
         assert_eq!(
             iam("us-isof-east-1"),
-            ("aws-iso-f", "https://iam.us-isof-south-1.csp.hci.ic.gov/", "us-isof-south-1")
+            (
+                "aws-iso-f",
+                "https://iam.us-isof-south-1.csp.hci.ic.gov/",
+                "us-isof-south-1"
+            )
         );
         assert_eq!(
             iam("eusc-de-east-1"),
