@@ -5,10 +5,10 @@
 mod aws_common;
 
 use aws_common::capture::{Capture, iam_error};
+use aws_common::process::{credential_process, home_with_process, runs};
 use aws_common::stdio::StdioProvider;
 use aws_common::*;
 use serde_json::json;
-use std::path::Path;
 
 /// The credential scope (`<date>/<region>/<service>/aws4_request`) of a SigV4 Authorization header.
 fn scope(authorization: &str) -> String {
@@ -62,47 +62,18 @@ async fn signing_scope_follows_the_partition() {
     );
 }
 
-/// A `credential_process` that counts its runs in `<dir>/runs` and prints `key_id`/`secret`
-/// valid for `valid_seconds` (negative: already expired).
-pub fn credential_process(dir: &Path, key_id: &str, secret: &str, valid_seconds: i64) -> String {
-    let script = dir.join("creds.sh");
-    let body = format!(
-        "#!/bin/sh\necho run >> '{runs}'\nexp=$(date -u -d '{valid_seconds} seconds' +%Y-%m-%dT%H:%M:%SZ)\n\
-         printf '{{\"Version\":1,\"AccessKeyId\":\"{key_id}\",\"SecretAccessKey\":\"{secret}\",\
-         \"SessionToken\":\"token-%s\",\"Expiration\":\"%s\"}}' \"$(date +%s%N)\" \"$exp\"\n",
-        runs = dir.join("runs").display()
-    );
-    std::fs::write(&script, body).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o700)).unwrap();
-    script.display().to_string()
-}
-
-/// How often the script of [`credential_process`] ran.
-pub fn runs(dir: &Path) -> usize {
-    std::fs::read_to_string(dir.join("runs"))
-        .map(|s| s.lines().count())
-        .unwrap_or(0)
-}
-
-/// A home whose `~/.aws/config` has profile `ci` running `command`.
-fn home_with_process(command: &str) -> tempfile::TempDir {
-    let home = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(home.path().join(".aws")).unwrap();
-    std::fs::write(
-        home.path().join(".aws/config"),
-        format!("[profile ci]\nregion = us-east-1\ncredential_process = {command}\n"),
-    )
-    .unwrap();
-    home
-}
-
 #[test]
 fn expired_credentials_are_refreshed_once_then_reported() {
     let capture = Capture::start(403, iam_error("ExpiredToken"));
     let dir = tempfile::tempdir().unwrap();
     let secret = "SECRETVALUEFROMPROCESS0000000000000000000";
-    let home = home_with_process(&credential_process(dir.path(), "ASIAPROCESS000000001", secret, 3600));
+    let home = home_with_process(&credential_process(
+        dir.path(),
+        "ASIAPROCESS000000001",
+        secret,
+        true,
+        3600,
+    ));
     let mut p = StdioProvider::start(
         home.path(),
         &[("AWS_PROFILE", "ci"), ("AWS_ENDPOINT_URL_IAM", &capture.url)],

@@ -8,10 +8,10 @@
 mod aws_common;
 
 use aws_common::moto::{ALLOW_ALL, BOOTSTRAP_CALLS, bootstrap, start_moto};
+use aws_common::process::{credential_process, home_with_process, runs};
 use aws_common::stdio::StdioProvider;
 use aws_common::*;
 use serde_json::{Value, json};
-use std::path::Path;
 
 /// Creates a key for `user` through `p`, checks it, deletes it, and checks moto holds no key.
 async fn create_and_delete(p: &mut StdioProvider, admin: &Admin, user: &str) -> String {
@@ -142,40 +142,6 @@ async fn assume_role_through_moto_sts() {
     create_and_delete(&mut p, &admin, "bob").await;
 }
 
-/// A home whose `~/.aws/config` has profile `ci` running `command`.
-fn home_with_process(command: &str) -> tempfile::TempDir {
-    let home = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(home.path().join(".aws")).unwrap();
-    std::fs::write(
-        home.path().join(".aws/config"),
-        format!("[profile ci]\nregion = us-east-1\ncredential_process = {command}\n"),
-    )
-    .unwrap();
-    home
-}
-
-/// A `credential_process` printing the admin's key, valid for `valid_seconds`, counting its runs.
-fn credential_process(dir: &Path, admin: &Admin, valid_seconds: i64) -> String {
-    let script = dir.join("creds.sh");
-    let body = format!(
-        "#!/bin/sh\necho run >> '{runs}'\nexp=$(date -u -d '{valid_seconds} seconds' +%Y-%m-%dT%H:%M:%SZ)\n\
-         printf '{{\"Version\":1,\"AccessKeyId\":\"{id}\",\"SecretAccessKey\":\"{secret}\",\"Expiration\":\"%s\"}}' \"$exp\"\n",
-        runs = dir.join("runs").display(),
-        id = admin.access_key_id,
-        secret = admin.secret,
-    );
-    std::fs::write(&script, body).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o700)).unwrap();
-    script.display().to_string()
-}
-
-fn runs(dir: &Path) -> usize {
-    std::fs::read_to_string(dir.join("runs"))
-        .map(|s| s.lines().count())
-        .unwrap_or(0)
-}
-
 #[tokio::test]
 async fn credential_process_is_cached_and_refreshed_before_expiry() {
     let moto = start_moto(Some(BOOTSTRAP_CALLS)).await;
@@ -185,14 +151,26 @@ async fn credential_process_is_cached_and_refreshed_before_expiry() {
 
     // Valid for an hour: one run serves every call.
     let dir = tempfile::tempdir().unwrap();
-    let home = home_with_process(&credential_process(dir.path(), &admin, 3600));
+    let home = home_with_process(&credential_process(
+        dir.path(),
+        &admin.access_key_id,
+        &admin.secret,
+        false,
+        3600,
+    ));
     let mut p = StdioProvider::start(home.path(), &env);
     create_and_delete(&mut p, &admin, "carol").await;
     assert_eq!(runs(dir.path()), 1, "cached credentials must not be fetched again");
 
     // Valid for 30 seconds, inside the refresh window: fetched again before every request.
     let dir = tempfile::tempdir().unwrap();
-    let home = home_with_process(&credential_process(dir.path(), &admin, 30));
+    let home = home_with_process(&credential_process(
+        dir.path(),
+        &admin.access_key_id,
+        &admin.secret,
+        false,
+        30,
+    ));
     let mut p = StdioProvider::start(home.path(), &env);
     create_and_delete(&mut p, &admin, "carol").await;
     assert!(

@@ -4,6 +4,7 @@
 
 pub mod capture;
 pub mod moto;
+pub mod process;
 pub mod stdio;
 
 use credplane::cloud::aws::sign::{Credentials, SignableRequest, SigningParams, sign};

@@ -309,7 +309,7 @@ impl StandardChain {
                 Err(err) => {
                     return Err(CredentialsError::provider_error(CredentialFailure {
                         source: name.clone(),
-                        reason: describe(&err),
+                        reason: error_text(&err),
                     }));
                 }
             }
@@ -344,13 +344,13 @@ fn failure_of(source: &str, err: &CredentialsError) -> CredentialFailure {
     }
     CredentialFailure {
         source: source.to_string(),
-        reason: describe(err),
+        reason: error_text(err),
     }
 }
 
-/// An error and its causes, without what a `credential_process` printed on stderr (which may
-/// echo anything, values included).
-fn describe(err: &(dyn std::error::Error + 'static)) -> String {
+/// An error and its causes, `: `-joined, without what a `credential_process` printed on stderr
+/// (which may echo anything, values included).
+pub(crate) fn error_text(err: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = vec![err.to_string()];
     let mut source = err.source();
     while let Some(s) = source {
@@ -374,7 +374,7 @@ mod tests {
     #[test]
     fn describe_joins_causes_and_withholds_stderr() {
         let inner = CredentialsError::provider_error("external process exited with code 1. Stderr: AKIA secret");
-        let text = describe(&inner);
+        let text = error_text(&inner);
         assert!(!text.contains("secret"), "{text}");
         assert!(text.contains("(stderr withheld)"), "{text}");
         let failure = CredentialFailure {

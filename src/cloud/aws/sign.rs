@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use super::credentials::error_text;
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use hmac::{Hmac, Mac};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, percent_encode};
@@ -262,7 +263,7 @@ pub fn signing_key(params: &SigningParams<'_>) -> SigningKey {
 /// but S3 expects; a URI without a host needs a `Host` header.
 pub fn sign(request: &SignableRequest<'_>, params: &SigningParams<'_>) -> Result<SigningOutput, SigningError> {
     use aws_sigv4::http_request::{self as v4_http, PayloadChecksumKind, SignableBody};
-    let refused = |e: &dyn std::error::Error| SigningError::from(SigningErrorKind::Refused(error_chain(e)));
+    let refused = |e: &(dyn std::error::Error + 'static)| SigningError::from(SigningErrorKind::Refused(error_text(e)));
 
     // aws-sigv4 panics on a request without a host: refuse it here.
     let has_host_header = request
@@ -327,18 +328,6 @@ fn display_name(name: &'static str) -> &'static str {
         "x-amz-content-sha256" => "X-Amz-Content-Sha256",
         other => other,
     }
-}
-
-/// An error and its causes, `: `-joined.
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 /// A canonical request and its `;`-joined signed header names.
