@@ -48,8 +48,8 @@ async fn web_identity_through_moto_sts() {
         ("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/ci"),
         ("AWS_WEB_IDENTITY_TOKEN_FILE", token.as_str()),
         ("AWS_ROLE_SESSION_NAME", "credplane-test"),
-        ("AWS_ENDPOINT_URL_STS", moto.endpoint.as_str()),
-        ("AWS_ENDPOINT_URL_IAM", moto.endpoint.as_str()),
+        // The generic variable, for STS (called by aws-config) and IAM alike.
+        ("AWS_ENDPOINT_URL", moto.endpoint.as_str()),
         ("AWS_REGION", "us-east-1"),
     ];
     let mut p = StdioProvider::start(home.path(), &web_identity);
