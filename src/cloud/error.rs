@@ -50,14 +50,14 @@ pub enum CloudError {
         /// What went wrong.
         detail: String,
     },
-    /// No usable credentials: the source tried failed, or the cloud kept rejecting them as
-    /// expired after one refresh. Names the source and the reason, never a value.
-    #[error("{cloud} credentials from {from} failed: {reason}")]
+    /// No usable credentials: names the source tried and why, never a key, secret or token.
+    /// A JSON-RPC -32005, like any configuration error.
+    #[error("{cloud} credentials from {source_name}: {reason}")]
     Credentials {
-        /// The cloud, such as `AWS`.
+        /// `aws`, `alicloud` or `oci`.
         cloud: &'static str,
-        /// The source tried, such as `web identity (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE)`.
-        from: String,
+        /// The source tried (a setting, a variable, a profile, a role).
+        source_name: String,
         /// What went wrong.
         reason: String,
     },

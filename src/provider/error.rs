@@ -123,9 +123,9 @@ impl ProviderError {
                 data.request_id = err.request_id().map(str::to_owned);
                 data.retryable = err.is_retryable();
                 match err {
-                    CloudError::Credentials { .. } => ErrorCode::Configuration,
                     CloudError::Cancelled => ErrorCode::Cancelled,
                     CloudError::Timeout => ErrorCode::Timeout,
+                    CloudError::Credentials { .. } => ErrorCode::Configuration,
                     _ => ErrorCode::CloudError,
                 }
             }

@@ -235,8 +235,8 @@ impl IamClient {
                 self.access.credentials.invalidate().await;
                 match self.send_signed(action, params).await {
                     Err(CloudError::Api { code, message, .. }) if expired_code(&code) => Err(CloudError::Credentials {
-                        cloud: "AWS",
-                        from: self.access.credentials.source(),
+                        cloud: "aws",
+                        source_name: self.access.credentials.source(),
                         reason: format!("IAM still refused them after one refresh ({code}: {message})"),
                     }),
                     other => other,
@@ -254,8 +254,8 @@ impl IamClient {
             .get()
             .await
             .map_err(|f| CloudError::Credentials {
-                cloud: "AWS",
-                from: f.source,
+                cloud: "aws",
+                source_name: f.source,
                 reason: f.reason,
             })?;
         let endpoint = &self.access.endpoint;
