@@ -21,3 +21,7 @@ for suite in scripts/test-*.sh; do
   echo "== $suite"
   bash "$suite"
 done
+
+# Every benchmark at small N: fails when a run breaks, never on a number (numbers are for people).
+echo "== scripts/bench.sh --quick"
+bash scripts/bench.sh --quick

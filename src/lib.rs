@@ -9,11 +9,13 @@
 //! - [`secrets`]: `Secret<T>`, PGP encryption, the SES SMTP password, and `secret_file` writing.
 //! - [`sandbox`]: emulated cloud APIs for tests and first runs, one module per cloud, with fault knobs.
 //! - [`schema_files`]: the generated files under `schema/`.
+//! - [`export`]: the schema in the shapes Pulumi and Terraform tools read (`credplane schema --format`).
 //! - [`logging`]: tracing set-up that keeps secrets out of every log line.
 
 #![warn(missing_docs)]
 
 pub mod cloud;
+pub mod export;
 pub mod logging;
 pub mod protocol;
 pub mod provider;

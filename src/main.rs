@@ -31,6 +31,12 @@ enum LogFormat {
     Json,
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SchemaFormat {
+    Pulumi,
+    Terraform,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve JSON-RPC over stdio, or over HTTP and WebSocket.
@@ -77,6 +83,10 @@ enum Command {
         /// Only check that the files in --out are current; exit 1 if not.
         #[arg(long)]
         check: bool,
+        /// Print one document to stdout instead of writing --out: `pulumi` (a Pulumi package
+        /// schema) or `terraform` (the `terraform providers schema -json` shape).
+        #[arg(long, value_enum, conflicts_with = "check")]
+        format: Option<SchemaFormat>,
     },
     /// Call one method and print its result as JSON.
     Call {
@@ -174,8 +184,17 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             tokio::signal::ctrl_c().await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Schema { out, check } => {
+        Command::Schema { out, check, format } => {
             let provider = Provider::default();
+            if let Some(format) = format {
+                let schema = provider.get_schema();
+                let document = match format {
+                    SchemaFormat::Pulumi => credplane::export::pulumi::package(&schema),
+                    SchemaFormat::Terraform => credplane::export::terraform::providers_schema(&schema),
+                };
+                println!("{}", serde_json::to_string_pretty(&document)?);
+                return Ok(ExitCode::SUCCESS);
+            }
             if check {
                 let stale = schema_files::stale(&provider, &out);
                 if !stale.is_empty() {

@@ -1,5 +1,5 @@
 //! The generated files committed under `schema/`: one JSON Schema per resource type, the whole
-//! `getSchema` answer, and the OpenRPC document. `credplane schema` writes them; a test checks
+//! `getSchema` answer, the OpenRPC document, and the Pulumi and Terraform exports. `credplane schema` writes them; a test checks
 //! that the committed copies are current.
 
 use crate::provider::Provider;
@@ -17,6 +17,11 @@ pub fn files(provider: &Provider) -> Vec<(String, String)> {
         .map(|(name, doc)| (format!("resources/{name}.json"), pretty(doc)))
         .collect();
     out.push(("openrpc.json".into(), pretty(&crate::protocol::openrpc::document())));
+    out.push(("pulumi.json".into(), pretty(&crate::export::pulumi::package(&schema))));
+    out.push((
+        "terraform.json".into(),
+        pretty(&crate::export::terraform::providers_schema(&schema)),
+    ));
     out
 }
 

@@ -48,29 +48,36 @@ pub trait DynResource: Send + Sync {
     async fn delete(&self, ctx: &Context, id: &str, outputs: PropertyMap) -> Result<(), ProviderError>;
 }
 
-/// A [`Resource`] with its schema built and its validator compiled once.
+/// A [`Resource`] with its schema built once and its validator compiled once, on first use.
 pub struct Typed<R: Resource> {
     resource: R,
     doc: SchemaDoc,
-    validator: jsonschema::Validator,
+    /// Compiled lazily: compiling every type's validator at start-up would cost each
+    /// `credplane serve` process milliseconds for types it may never check (cold start).
+    validator: std::sync::OnceLock<jsonschema::Validator>,
 }
 
 impl<R: Resource> Typed<R> {
-    /// Builds the schema and validator of `R`.
+    /// Builds the schema of `R`.
     pub fn new(resource: R) -> Self {
-        let doc = schema_doc::build::<R>();
-        let validator = jsonschema::validator_for(&schema_doc::inputs_validation_schema(&doc.document))
-            .unwrap_or_else(|e| panic!("the generated schema of {} is invalid: {e}", R::TYPE));
         Typed {
             resource,
-            doc,
-            validator,
+            doc: schema_doc::build::<R>(),
+            validator: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The inputs validator, compiled on first use.
+    fn validator(&self) -> &jsonschema::Validator {
+        self.validator.get_or_init(|| {
+            jsonschema::validator_for(&schema_doc::inputs_validation_schema(&self.doc.document))
+                .unwrap_or_else(|e| panic!("the generated schema of {} is invalid: {e}", R::TYPE))
+        })
     }
 
     /// Checks the inputs again (never trust the caller to have): the normalized wire inputs.
     fn checked(&self, inputs: PropertyMap) -> Result<PropertyMap, ProviderError> {
-        let checked = check(&self.doc, &self.validator, R::rules(), inputs);
+        let checked = check(&self.doc, self.validator(), R::rules(), inputs);
         if !checked.failures.is_empty() {
             return Err(ProviderError::InvalidParams(checked.failures));
         }
@@ -142,10 +149,10 @@ impl<R: Resource> DynResource for Typed<R> {
     }
 
     fn check(&self, olds: Option<PropertyMap>, news: PropertyMap) -> CheckResponse {
-        let mut response = check(&self.doc, &self.validator, R::rules(), news);
+        let mut response = check(&self.doc, self.validator(), R::rules(), news);
         if let Some(olds) = olds {
             // Normalized like the news, so that a default is not mistaken for a change.
-            let (olds, _) = unwrap_all(check(&self.doc, &self.validator, &[], olds).inputs);
+            let (olds, _) = unwrap_all(check(&self.doc, self.validator(), &[], olds).inputs);
             let (news, _) = unwrap_all(response.inputs.clone());
             response.failures.extend(R::check_change(&olds, &news));
         }

@@ -69,14 +69,17 @@ fn reply<T: Serialize>(result: Result<T, ProviderError>) -> Result<Value, ErrorO
 /// Builds the method table over a provider.
 pub fn module(provider: Arc<Provider>) -> RpcModule<Provider> {
     let mut module = RpcModule::from_arc(provider);
-    let discover = openrpc::document();
+    // Built on first request, not at start-up: most sessions never ask for it (cold start).
+    let discover = std::sync::OnceLock::new();
     module
         .register_method("getSchema", |params, p, _| {
             reply(decode::<crate::protocol::GetSchemaRequest>(&params).map(|_| p.get_schema()))
         })
         .expect("unique method name");
     module
-        .register_method("rpc.discover", move |_, _, _| discover.clone())
+        .register_method("rpc.discover", move |_, _, _| {
+            discover.get_or_init(openrpc::document).clone()
+        })
         .expect("unique method name");
     module
         .register_method("configure", |params, p, _| {

@@ -12,6 +12,7 @@ pub mod alicloud;
 pub mod aws;
 pub mod faults;
 pub mod oci;
+pub mod oci_principals;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;

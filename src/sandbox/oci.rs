@@ -4,6 +4,7 @@
 //! (keyId `tenancy/user/fingerprint`). State keeps lifecycle states (CREATING until the next
 //! read), the per-user limit of 2 credentials of each kind, and `opc-retry-token` replays.
 
+use super::oci_principals::{self as principals, is_subscribed, split_region};
 use super::{CloudApi, SandboxRequest};
 use crate::cloud::oci::config::{OciConfigParts, write_config_file};
 use crate::cloud::oci::sign::{VerifiableRequest, fingerprint, verify_request};
@@ -141,6 +142,7 @@ enum Route {
     List(String, &'static str),
     Update(String, &'static str, String),
     Delete(String, &'static str, String),
+    ListRegionSubscriptions(String),
 }
 
 fn route(method: &Method, path: &str) -> Option<Route> {
@@ -154,6 +156,9 @@ fn route(method: &Method, path: &str) -> Option<Route> {
     };
     match (method, parts.as_slice()) {
         (&Method::GET, ["users", user]) => Some(Route::GetUser(decode(user))),
+        (&Method::GET, ["tenancies", tenancy, "regionSubscriptions"]) => {
+            Some(Route::ListRegionSubscriptions(decode(tenancy)))
+        }
         (&Method::POST, ["users", user, k]) => Some(Route::Create(decode(user), kind(k)?)),
         (&Method::GET, ["users", user, k]) => Some(Route::List(decode(user), kind(k)?)),
         (&Method::PUT, ["users", user, k, id]) => Some(Route::Update(decode(user), kind(k)?, decode(id))),
@@ -171,6 +176,7 @@ fn action_name(route: &Route) -> String {
     };
     match route {
         Route::GetUser(_) => "GetUser".into(),
+        Route::ListRegionSubscriptions(_) => "ListRegionSubscriptions".into(),
         Route::Create(_, k) => format!("Create{}", noun(k, false)),
         Route::List(_, k) => format!("List{}", noun(k, true)),
         Route::Update(_, k, _) => format!("Update{}", noun(k, false)),
@@ -321,7 +327,25 @@ impl OciIdentity {
                 "The request target cannot be parsed.",
             )
         })?;
-        let keys = self.state.lock().expect("oci state").api_keys.clone();
+        let (keys, admin_pem) = {
+            let st = self.state.lock().expect("oci state");
+            (st.api_keys.clone(), st.admin_private_key_pem.clone())
+        };
+        // A session token (keyId `ST$<token>`) carries its own public key; a bad one is refused.
+        let key_id = req
+            .header("authorization")
+            .and_then(|a| a.split("keyId=\"").nth(1))
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_default();
+        let session_key = principals::session_public_key(key_id, &admin_pem, req.now.timestamp()).map_err(|why| {
+            error(
+                StatusCode::UNAUTHORIZED,
+                "NotAuthenticated",
+                format!(
+                    "The required information to complete authentication was not provided or was incorrect. ({why})"
+                ),
+            )
+        })?;
         let verifiable = VerifiableRequest {
             method: &req.method,
             uri: &uri,
@@ -331,6 +355,7 @@ impl OciIdentity {
         verify_request(&verifiable, req.now.into(), |key_id| {
             keys.get(key_id)
                 .and_then(|pem| RsaPublicKey::from_public_key_pem(pem).ok())
+                .or_else(|| session_key.clone())
         })
         .map(|_| ())
         .map_err(|e| {
@@ -345,6 +370,10 @@ impl OciIdentity {
     fn apply(&self, req: &SandboxRequest, route: Route) -> Response {
         let mut st = self.state.lock().expect("oci state");
         match route {
+            Route::ListRegionSubscriptions(tenancy) if tenancy == TENANCY => {
+                ok(StatusCode::OK, principals::region_subscriptions())
+            }
+            Route::ListRegionSubscriptions(_) => not_found(),
             Route::GetUser(user) => match st.users.get(&user) {
                 Some(u) => ok(
                     StatusCode::OK,
@@ -455,18 +484,30 @@ impl CloudApi for OciIdentity {
     }
 
     fn matches(&self, req: &SandboxRequest) -> bool {
-        req.path.starts_with(PREFIX)
+        split_region(&req.path).1.starts_with(PREFIX)
     }
 
     fn action(&self, req: &SandboxRequest) -> Option<String> {
-        route(&req.method, &req.path).map(|r| action_name(&r))
+        route(&req.method, split_region(&req.path).1).map(|r| action_name(&r))
     }
 
     fn handle(&self, req: &SandboxRequest) -> Response {
+        let (region, path) = split_region(&req.path);
+        if !is_subscribed(&region) {
+            return error(
+                StatusCode::UNAUTHORIZED,
+                "NotAuthenticated",
+                format!("The tenancy is not subscribed to region {region}."),
+            );
+        }
         if let Err(resp) = self.verify(req) {
             return resp;
         }
-        match route(&req.method, &req.path) {
+        // Identity is global but written only in the home region, as in the real service.
+        if req.method != Method::GET && region != principals::HOME_REGION {
+            return error(StatusCode::FORBIDDEN, "NotAllowed", principals::not_home_message());
+        }
+        match route(&req.method, path) {
             Some(r) => self.apply(req, r),
             None => error(
                 StatusCode::NOT_FOUND,

@@ -1,8 +1,10 @@
 //! One signed-RPC caller for every Alibaba Cloud API we use: POST, form-encoded, RPC signature V1
-//! (HMAC-SHA1, `Format=JSON`), JSON answers. Errors become [`CloudError`]; retries follow the
-//! shared policy of [`crate::cloud::retry`].
+//! (HMAC-SHA1, `Format=JSON`), JSON answers; an STS session's token goes as `SecurityToken`.
+//! Errors become [`CloudError`]; retries follow the shared policy of [`crate::cloud::retry`]. A
+//! session the cloud calls expired is fetched again once, then reported.
 
-use super::config::{self, AlicloudCredentials};
+use super::config;
+use super::credentials::{Cached, CredentialChain, SigningKey};
 use super::sign::{common_params, sign_rpc};
 use crate::cloud::error::CloudError;
 use crate::cloud::retry::{Idempotency, parse_retry_after, with_retries};
@@ -22,7 +24,8 @@ pub struct RpcClient {
     version: &'static str,
     /// Base URL, such as `https://ram.aliyuncs.com`.
     endpoint: String,
-    credentials: Arc<AlicloudCredentials>,
+    credentials: Arc<CredentialChain>,
+    region: String,
     http: reqwest::Client,
 }
 
@@ -35,7 +38,8 @@ impl RpcClient {
         service: &'static str,
         version: &'static str,
         endpoint: String,
-        credentials: Arc<AlicloudCredentials>,
+        credentials: Arc<CredentialChain>,
+        region: String,
         http: reqwest::Client,
     ) -> Self {
         RpcClient {
@@ -43,16 +47,14 @@ impl RpcClient {
             version,
             endpoint,
             credentials,
+            region,
             http,
         }
     }
 
-    /// The credentials in use (the access key id names the caller's own keys).
-    pub fn credentials(&self) -> &AlicloudCredentials {
-        &self.credentials
-    }
-
-    /// Calls `action` with retries and decodes the JSON answer into `T`.
+    /// Calls `action` with retries and decodes the JSON answer into `T`. When the cloud says the
+    /// session token expired, the credentials are fetched again once and the call repeated (the
+    /// rejected call had no effect); a second refusal is reported as a credentials error.
     pub async fn call<T: DeserializeOwned>(
         &self,
         ctx: &Context,
@@ -60,7 +62,21 @@ impl RpcClient {
         action: &str,
         params: &Params,
     ) -> Result<T, CloudError> {
-        let value = with_retries(ctx, idempotency, || self.call_once(action, params)).await?;
+        let mut refreshed = false;
+        let value = loop {
+            let key = ctx.guard(self.credentials.current()).await?;
+            match with_retries(ctx, idempotency, || self.call_once(&key, action, params)).await {
+                Err(err) if is_expired_token(&err) => {
+                    let source = self.credentials.source();
+                    if refreshed || !self.credentials.invalidate(&key).await {
+                        let again = if refreshed { " again after one refresh" } else { "" };
+                        return Err(source.error(format!("{} refused the credentials{again}: {err}", self.service)));
+                    }
+                    refreshed = true;
+                }
+                other => break other?,
+            }
+        };
         serde_json::from_value(value).map_err(|e| CloudError::Decode {
             service: self.service,
             detail: format!("{action}: {e}"),
@@ -68,18 +84,21 @@ impl RpcClient {
     }
 
     /// One signed attempt.
-    async fn call_once(&self, action: &str, params: &Params) -> Result<Value, CloudError> {
+    async fn call_once(&self, key: &SigningKey, action: &str, params: &Params) -> Result<Value, CloudError> {
         let nonce = uuid::Uuid::new_v4().to_string();
         let mut all = common_params(
-            &self.credentials.access_key_id,
+            &key.access_key_id,
             action,
             self.version,
             chrono::Utc::now(),
             &nonce,
-            Some(&self.credentials.region),
+            Some(&self.region),
         );
+        if let Some(token) = &key.security_token {
+            all.push(("SecurityToken".into(), token.expose().clone()));
+        }
         all.extend(params.iter().cloned());
-        let signature = sign_rpc("POST", &all, self.credentials.access_key_secret.expose());
+        let signature = sign_rpc("POST", &all, key.access_key_secret.expose());
         all.push(("Signature".into(), signature));
         let body = serde_urlencoded::to_string(&all).map_err(|e| CloudError::Signing {
             service: self.service,
@@ -138,24 +157,40 @@ pub fn api_error(
     }
 }
 
+/// Whether the cloud refused an STS session as expired (or no longer matching its key).
+pub fn is_expired_token(err: &CloudError) -> bool {
+    err.code()
+        .is_some_and(|c| c.starts_with("InvalidSecurityToken.Expired") || c == "SecurityTokenExpired")
+}
+
 /// Throttling and server-side failures may succeed later.
 pub fn is_retryable(code: &str, status: u16) -> bool {
     code.starts_with("Throttling") || code == "Rejected.Throttling" || code == "ServiceUnavailable" || status >= 500
 }
 
 impl Clouds {
-    /// The resolved Alibaba Cloud credentials (configure → env → `~/.aliyun/config.json`).
-    pub fn alicloud_credentials(&self) -> Result<Arc<AlicloudCredentials>, ProviderError> {
+    /// The Alibaba Cloud credential chain (see [`config::resolve`]), resolved once per
+    /// configuration and cached with its credentials.
+    pub fn alicloud_credentials(&self) -> Result<Cached, ProviderError> {
+        let mut cached = self.alicloud_chain.lock().expect("alicloud credentials lock");
+        if let Some(found) = cached.as_ref() {
+            return Ok(found.clone());
+        }
         let settings = self.settings.alicloud.clone().unwrap_or_default();
         let env = |name: &str| std::env::var(name).ok();
-        config::resolve(&settings, &env, dirs::home_dir().as_deref())
-            .map(Arc::new)
-            .map_err(ProviderError::Configuration)
+        let resolved =
+            config::resolve(&settings, &env, dirs::home_dir().as_deref()).map_err(ProviderError::Configuration)?;
+        let found = (
+            Arc::new(CredentialChain::new(resolved.source, self.http.clone())),
+            resolved.region,
+        );
+        *cached = Some(found.clone());
+        Ok(found)
     }
 
     /// The RAM client (`https://ram.aliyuncs.com`, or the `ram_endpoint` setting).
     pub fn alicloud_ram(&self) -> Result<super::ram::RamClient, ProviderError> {
-        let credentials = self.alicloud_credentials()?;
+        let (credentials, region) = self.alicloud_credentials()?;
         let endpoint = self
             .settings
             .alicloud
@@ -167,24 +202,26 @@ impl Clouds {
             "2015-05-01",
             endpoint,
             credentials,
+            region,
             self.http.clone(),
         )))
     }
 
     /// The KMS client (`https://kms.<region>.aliyuncs.com`, or the `kms_endpoint` setting).
     pub fn alicloud_kms(&self) -> Result<super::kms::KmsClient, ProviderError> {
-        let credentials = self.alicloud_credentials()?;
+        let (credentials, region) = self.alicloud_credentials()?;
         let endpoint = self
             .settings
             .alicloud
             .as_ref()
             .and_then(|s| s.kms_endpoint.clone())
-            .unwrap_or_else(|| format!("https://kms.{}.aliyuncs.com", credentials.region));
+            .unwrap_or_else(|| format!("https://kms.{region}.aliyuncs.com"));
         Ok(super::kms::KmsClient::new(RpcClient::new(
             "KMS",
             "2016-01-20",
             endpoint,
             credentials,
+            region,
             self.http.clone(),
         )))
     }

@@ -1,7 +1,8 @@
-//! Alibaba Cloud: RPC signatures, the credential chain, and the RAM and KMS APIs.
+//! Alibaba Cloud: RPC signatures, the credential chain (STS, OIDC, ECS RAM role), and the RAM and KMS APIs.
 
 pub mod client;
 pub mod config;
+pub mod credentials;
 pub mod kms;
 pub mod ram;
 pub mod settings;

@@ -6,6 +6,8 @@
 //! the settings leave something out.
 
 use super::config::{self, ConfigSource};
+use super::home_region::{Endpoints, HomeRegion, REGION_PLACEHOLDER, RegionSubscription, subscriptions_path};
+use super::principal::{self, AUTH_API_KEY, AUTH_INSTANCE_PRINCIPAL, AUTH_RESOURCE_PRINCIPAL, AUTH_SECURITY_TOKEN};
 use super::settings::OciSettings;
 use super::sign::{OciSigner, SignableRequest, load_private_key_pem};
 use crate::cloud::error::CloudError;
@@ -87,6 +89,9 @@ pub struct IdentityClient {
     http: reqwest::Client,
     endpoint: String,
     signer: Arc<OciSigner>,
+    /// When set, writes go to the tenancy's home region, found on the first write.
+    home: Option<HomeRegion>,
+    write_endpoint: Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl std::fmt::Debug for IdentityClient {
@@ -106,6 +111,7 @@ struct Resolved {
     pem: zeroize::Zeroizing<String>,
     pass_phrase: Option<zeroize::Zeroizing<String>>,
     endpoint: String,
+    region: Option<String>,
 }
 
 fn settings_complete(s: &OciSettings) -> bool {
@@ -162,11 +168,7 @@ fn resolve(
         .as_ref()
         .map(|p| zeroize::Zeroizing::new(p.expose().clone()))
         .or_else(|| file.as_ref().and_then(|f| f.pass_phrase.clone()));
-    let endpoint = match (&s.endpoint, region) {
-        (Some(e), _) => e.trim_end_matches('/').to_string(),
-        (None, Some(r)) => format!("https://identity.{r}.oraclecloud.com"),
-        (None, None) => return Err(missing("region or endpoint")),
-    };
+    let endpoint = endpoint_of(s, region.as_deref()).ok_or_else(|| missing("region or endpoint"))?;
     Ok(Resolved {
         tenancy,
         user,
@@ -174,20 +176,105 @@ fn resolve(
         pem,
         pass_phrase,
         endpoint,
+        region,
     })
 }
 
+/// The endpoint: the setting (a `{region}` template filled in), else the region's realm endpoint.
+fn endpoint_of(s: &OciSettings, region: Option<&str>) -> Option<String> {
+    match (&s.endpoint, region) {
+        (Some(e), Some(r)) if e.contains(REGION_PLACEHOLDER) => Some(Endpoints::Template(e.clone()).for_region(r)),
+        (Some(e), _) => Some(e.trim_end_matches('/').to_string()),
+        (None, Some(r)) => Some(Endpoints::Realm.for_region(r)),
+        (None, None) => None,
+    }
+}
+
+/// The home-region redirect, possible when the tenancy and region are known and the endpoint
+/// follows the region (no override, or a `{region}` template).
+fn home_region(s: &OciSettings, tenancy: Option<String>, region: Option<String>) -> Option<HomeRegion> {
+    let endpoints = match &s.endpoint {
+        None => Endpoints::Realm,
+        Some(e) if e.contains(REGION_PLACEHOLDER) => Endpoints::Template(e.clone()),
+        Some(_) => return None,
+    };
+    Some(HomeRegion {
+        tenancy: tenancy?,
+        region: region?,
+        endpoints,
+    })
+}
+
+/// A session-token principal when the settings or the environment ask for one, else `None`
+/// (the API-key path).
+fn principal_of(
+    s: &OciSettings,
+    env: &dyn Fn(&str) -> Option<String>,
+    home: Option<&Path>,
+) -> Result<Option<principal::Principal>, ProviderError> {
+    let auth = s.auth.clone().or_else(|| env("OCI_CLI_AUTH").filter(|v| !v.is_empty()));
+    let fail = |e: String| ProviderError::Configuration(e);
+    let from_profile = || {
+        let src = ConfigSource {
+            path: s.config_file.as_deref().map(Path::new),
+            profile: s.profile.as_deref(),
+            home,
+            env,
+        };
+        config::load(&src).map_err(|e| fail(format!("OCI session token profile: {e}")))
+    };
+    match auth.as_deref() {
+        Some(AUTH_RESOURCE_PRINCIPAL) => principal::resource_principal(env)
+            .map_err(fail)?
+            .ok_or_else(|| fail("OCI auth resource_principal: OCI_RESOURCE_PRINCIPAL_VERSION is not set".into()))
+            .map(Some),
+        Some(AUTH_SECURITY_TOKEN) => principal::session_token(&from_profile()?, home).map(Some).map_err(fail),
+        Some(AUTH_INSTANCE_PRINCIPAL) => Err(fail(
+            "OCI auth instance_principal is not supported yet; use api_key, security_token or resource_principal"
+                .into(),
+        )),
+        Some(AUTH_API_KEY) => Ok(None),
+        Some(other) => Err(fail(format!(
+            "OCI auth {other:?} is not one of api_key, security_token, resource_principal"
+        ))),
+        None if settings_complete(s) => Ok(None),
+        None => {
+            if let Some(p) = principal::resource_principal(env).map_err(fail)? {
+                return Ok(Some(p));
+            }
+            // A profile written by `oci session authenticate` has a security_token_file.
+            match from_profile() {
+                Ok(c) if c.security_token_file.is_some() && s.user.is_none() => {
+                    principal::session_token(&c, home).map(Some).map_err(fail)
+                }
+                _ => Ok(None),
+            }
+        }
+    }
+}
+
 impl Clouds {
-    /// The OCI Identity client for the configured credentials.
+    /// The OCI Identity client for the configured credentials: a session-token principal when
+    /// one is configured (see [`principal_of`]), else the API key.
     pub fn oci_identity(&self) -> Result<IdentityClient, ProviderError> {
         let settings = self.settings.oci.clone().unwrap_or_default();
         let home = dirs::home_dir();
         let env = |name: &str| std::env::var(name).ok();
+        if let Some(p) = principal_of(&settings, &env, home.as_deref())? {
+            let region = settings.region.clone().or(p.region);
+            let endpoint = endpoint_of(&settings, region.as_deref()).ok_or_else(|| {
+                ProviderError::Configuration(format!("{}: no OCI region or endpoint is set", p.source))
+            })?;
+            let tenancy = settings.tenancy.clone().or(p.tenancy);
+            return Ok(IdentityClient::new(self.http.clone(), endpoint, p.signer)
+                .with_home_region(home_region(&settings, tenancy, region)));
+        }
         let r = resolve(&settings, &env, home.as_deref())?;
         let key = load_private_key_pem(&r.pem, r.pass_phrase.as_deref().map(String::as_str))
             .map_err(|e| ProviderError::Configuration(format!("OCI API key: {e}")))?;
         let signer = OciSigner::for_user(&r.tenancy, &r.user, &r.fingerprint, key);
-        Ok(IdentityClient::new(self.http.clone(), r.endpoint, signer))
+        let home_region = home_region(&settings, Some(r.tenancy.clone()), r.region.clone());
+        Ok(IdentityClient::new(self.http.clone(), r.endpoint, signer).with_home_region(home_region))
     }
 }
 
@@ -198,7 +285,37 @@ impl IdentityClient {
             http,
             endpoint: endpoint.into(),
             signer: Arc::new(signer),
+            home: None,
+            write_endpoint: Arc::default(),
         }
+    }
+
+    /// Sends writes to the tenancy's home region (see [`super::home_region`]).
+    pub fn with_home_region(mut self, home: Option<HomeRegion>) -> Self {
+        self.home = home;
+        self
+    }
+
+    /// Where writes go: the home region's endpoint, looked up on the first write.
+    async fn write_base(&self) -> Result<String, CloudError> {
+        let Some(home) = &self.home else {
+            return Ok(self.endpoint.clone());
+        };
+        self.write_endpoint
+            .get_or_try_init(|| async {
+                let path = subscriptions_path(&seg(&home.tenancy));
+                let subs: Vec<RegionSubscription> = self
+                    .call_at(&self.endpoint, Method::GET, &path, None, None)
+                    .await?
+                    .unwrap_or_default();
+                let found = home.write_endpoint(&subs);
+                if let Some(e) = &found {
+                    tracing::info!(home = %e, "OCI Identity writes go to the tenancy's home region");
+                }
+                Ok::<_, CloudError>(found.unwrap_or_else(|| self.endpoint.clone()))
+            })
+            .await
+            .cloned()
     }
 
     /// The endpoint in use.
@@ -206,7 +323,7 @@ impl IdentityClient {
         &self.endpoint
     }
 
-    /// One signed call. `retry_token` adds `opc-retry-token`.
+    /// One signed call; writes go to the home region. `retry_token` adds `opc-retry-token`.
     async fn call<T: DeserializeOwned>(
         &self,
         method: Method,
@@ -214,7 +331,24 @@ impl IdentityClient {
         body: Option<&Value>,
         retry_token: Option<&str>,
     ) -> Result<Option<T>, CloudError> {
-        let url = format!("{}{API_PREFIX}{path}", self.endpoint);
+        let base = if method == Method::GET {
+            self.endpoint.clone()
+        } else {
+            self.write_base().await?
+        };
+        self.call_at(&base, method, path, body, retry_token).await
+    }
+
+    /// One signed call to the endpoint `base`.
+    async fn call_at<T: DeserializeOwned>(
+        &self,
+        base: &str,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        retry_token: Option<&str>,
+    ) -> Result<Option<T>, CloudError> {
+        let url = format!("{base}{API_PREFIX}{path}");
         let uri: Uri = url.parse().map_err(|e| CloudError::Signing {
             service: SERVICE,
             detail: format!("bad URL {url}: {e}"),

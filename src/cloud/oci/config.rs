@@ -48,6 +48,7 @@ const FINGERPRINT: (&str, &str) = ("fingerprint", "OCI_CLI_FINGERPRINT");
 const REGION: (&str, &str) = ("region", "OCI_CLI_REGION");
 const KEY_FILE: (&str, &str) = ("key_file", "OCI_CLI_KEY_FILE");
 const PASS_PHRASE: (&str, &str) = ("pass_phrase", "OCI_CLI_PASSPHRASE");
+const SECURITY_TOKEN_FILE: (&str, &str) = ("security_token_file", "OCI_CLI_SECURITY_TOKEN_FILE");
 
 /// A resolved OCI API-key configuration. `Debug` hides the key and the pass phrase.
 #[derive(Clone)]
@@ -64,6 +65,9 @@ pub struct OciConfig {
     pub private_key_pem: Zeroizing<String>,
     /// The key's pass phrase, if it is encrypted (secret; zeroed on drop).
     pub pass_phrase: Option<Zeroizing<String>>,
+    /// The session token file of a profile written by `oci session authenticate` (such a
+    /// profile has no `user`: requests are signed with keyId `ST$<token>`).
+    pub security_token_file: Option<String>,
 }
 
 impl OciConfig {
@@ -238,7 +242,11 @@ pub fn load(src: &ConfigSource<'_>) -> Result<OciConfig, ConfigError> {
     };
     let required = |k: (&'static str, &'static str)| lookup(k).ok_or_else(|| missing(k));
 
-    let user = required(USER)?;
+    let security_token_file = lookup(SECURITY_TOKEN_FILE);
+    let user = match &security_token_file {
+        Some(_) => lookup(USER).unwrap_or_default(),
+        None => required(USER)?,
+    };
     let tenancy = required(TENANCY)?;
     let fingerprint = required(FINGERPRINT)?;
     let region = required(REGION)?;
@@ -254,6 +262,7 @@ pub fn load(src: &ConfigSource<'_>) -> Result<OciConfig, ConfigError> {
         region,
         private_key_pem,
         pass_phrase,
+        security_token_file,
     })
 }
 

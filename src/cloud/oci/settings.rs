@@ -27,12 +27,20 @@ pub struct OciSettings {
     /// Pass phrase of an encrypted private key.
     #[serde(default)]
     pub pass_phrase: Option<Secret<String>>,
-    /// Region, such as `us-ashburn-1`; the endpoint is `https://identity.<region>.oraclecloud.com`.
+    /// Region, such as `us-ashburn-1`, or its key (`iad`); the endpoint is
+    /// `https://identity.<region>.<realm domain>` (`oraclecloud.com`, `oraclegovcloud.com`, ...).
     #[serde(default)]
     pub region: Option<String>,
-    /// Identity endpoint URL, overriding the one derived from the region.
+    /// Identity endpoint URL, overriding the one derived from the region. May hold `{region}`,
+    /// replaced by the region, so that writes can still go to the home region.
     #[serde(default)]
     pub endpoint: Option<String>,
+    /// How to authenticate: `api_key` (the default), `security_token` (a profile written by
+    /// `oci session authenticate`) or `resource_principal` (the v2.2 environment); default from
+    /// `OCI_CLI_AUTH`. A profile with `security_token_file` and a set `OCI_RESOURCE_PRINCIPAL_VERSION`
+    /// are also recognised without it.
+    #[serde(default)]
+    pub auth: Option<String>,
     /// Config file path.
     #[serde(default)]
     pub config_file: Option<String>,

@@ -1,15 +1,21 @@
-//! Alibaba Cloud, emulated: RAM (`Version=2015-05-01`) and KMS (`Version=2016-01-20`).
+//! Alibaba Cloud, emulated: RAM (`Version=2015-05-01`), KMS (`Version=2016-01-20`), STS
+//! (`Version=2015-04-01`) and the ECS metadata service (`/latest/...`).
 //!
-//! Both APIs share one account: the AccessKeys that RAM mints sign KMS calls too. Requests are
+//! The APIs share one account: the AccessKeys that RAM mints sign KMS calls too, and the
+//! sessions STS issues sign RAM and KMS calls with their security token. Requests are
 //! verified with our RPC V1 verifier, or the ACS3 (V3) one when `Authorization: ACS3-HMAC-SHA256`
 //! is present; a replayed nonce is refused with `SignatureNonceUsed`. Answers are JSON shaped
 //! like the official SDK models (`alibabacloud_ram20150501`, `alibabacloud_kms20160120`).
 
 mod kms;
+pub mod metadata;
 mod ram;
+pub mod sts;
 
 pub use kms::Kms;
+pub use metadata::EcsMetadata;
 pub use ram::Ram;
+pub use sts::Sts;
 
 use super::{CloudApi, SandboxRequest};
 use crate::cloud::alicloud::sign::{Acs3Request, MAX_CLOCK_SKEW, VerifyError, verify_acs3, verify_rpc};
@@ -34,10 +40,18 @@ pub const ADMIN_KEY_SECRET: &str = "SandboxAdminSecretNotReal0000000";
 /// RAM's limit of AccessKeys per user.
 pub const MAX_KEYS_PER_USER: usize = 2;
 
-/// Both emulated APIs, sharing one account.
+/// The STS API version.
+pub const STS_VERSION: &str = "2015-04-01";
+
+/// Every emulated API, sharing one account.
 pub fn apis() -> Vec<Arc<dyn CloudApi>> {
     let account = Arc::new(Mutex::new(Account::seeded()));
-    vec![Arc::new(Ram::new(account.clone())), Arc::new(Kms::new(account))]
+    vec![
+        Arc::new(Ram::new(account.clone())),
+        Arc::new(Kms::new(account.clone())),
+        Arc::new(Sts::new(account.clone())),
+        Arc::new(EcsMetadata::new(account)),
+    ]
 }
 
 /// A RAM AccessKey.
@@ -55,10 +69,12 @@ pub(crate) struct User {
     pub keys: Vec<Key>,
 }
 
-/// Users, keys, and the nonces seen within the clock-skew window.
+/// Users, keys, STS sessions, and the nonces seen within the clock-skew window.
 #[derive(Debug, Default)]
 pub(crate) struct Account {
     pub users: BTreeMap<String, User>,
+    /// STS sessions by AccessKey id.
+    pub sessions: BTreeMap<String, sts::Session>,
     nonces: HashMap<String, DateTime<Utc>>,
 }
 
@@ -75,6 +91,7 @@ impl Account {
         users.insert("alice".to_string(), User::default());
         Account {
             users,
+            sessions: BTreeMap::new(),
             nonces: HashMap::new(),
         }
     }
@@ -153,6 +170,14 @@ pub(crate) fn answer(host: &str, result: Answer) -> Response {
         }
         Err(err) => error_response(host, &err),
     }
+}
+
+/// The throttling answer of RAM and STS.
+pub(crate) fn user_throttled_response(host: &str) -> Response {
+    error_response(
+        host,
+        &ApiError::new(400, "Throttling.User", "Request was denied due to user flow control."),
+    )
 }
 
 /// The 5xx answer, the same from both APIs.
@@ -234,7 +259,12 @@ pub(crate) fn action_of(req: &SandboxRequest) -> Option<String> {
 pub(crate) fn authenticate(account: &Mutex<Account>, req: &SandboxRequest) -> Result<Call, ApiError> {
     let mut account = account.lock().expect("account lock");
     let params = req.params();
-    let secret_for = |id: &str| account.key(id).map(|(_, k)| k.secret.clone());
+    let secret_for = |id: &str| {
+        account
+            .key(id)
+            .map(|(_, k)| k.secret.clone())
+            .or_else(|| account.sessions.get(id).map(|s| s.secret.clone()))
+    };
     let is_v3 = req
         .header("authorization")
         .is_some_and(|a| a.starts_with("ACS3-HMAC-SHA256"));
@@ -267,6 +297,23 @@ pub(crate) fn authenticate(account: &Mutex<Account>, req: &SandboxRequest) -> Re
         return Err(ApiError::new(e.http_status(), e.code(), e.to_string()));
     }
     account.nonces.insert(verified.nonce, req.now);
+    if let Some(session) = account.sessions.get(&verified.access_key_id) {
+        // A session signs with its security token: the V3 header, or the RPC parameter.
+        let sent = if is_v3 {
+            req.header("x-acs-security-token").map(str::to_owned)
+        } else {
+            params
+                .iter()
+                .find(|(k, _)| k == "SecurityToken")
+                .map(|(_, v)| v.clone())
+        };
+        sts::check_session(session, sent.as_deref(), req.now)?;
+        return Ok(Call {
+            caller: session.identity.clone(),
+            params,
+            now: req.now,
+        });
+    }
     let (user, key) = account
         .key(&verified.access_key_id)
         .expect("the verifier found this key");

@@ -1,8 +1,8 @@
 //! RAM (2015-05-01): users' AccessKeys, with the limit of two per user.
 
 use super::{
-    Account, Answer, ApiError, Call, Key, MAX_KEYS_PER_USER, User, action_of, error_response, is_version, random_chars,
-    serve, server_error_response, timestamp,
+    Account, Answer, ApiError, Call, Key, MAX_KEYS_PER_USER, User, action_of, is_version, random_chars, serve,
+    server_error_response, timestamp,
 };
 use crate::sandbox::{CloudApi, SandboxRequest};
 use axum::response::Response;
@@ -120,10 +120,7 @@ impl CloudApi for Ram {
     }
 
     fn throttled(&self, _req: &SandboxRequest) -> Response {
-        error_response(
-            HOST,
-            &ApiError::new(400, "Throttling.User", "Request was denied due to user flow control."),
-        )
+        super::user_throttled_response(HOST)
     }
 
     fn server_error(&self, _req: &SandboxRequest) -> Response {
