@@ -10,6 +10,8 @@ pub struct Clouds {
     pub settings: ConfigureRequest,
     /// One connection pool for every cloud call.
     pub http: reqwest::Client,
+    /// The AWS access (and its credential cache) of these settings, built on first use.
+    pub aws: crate::cloud::aws::config::AwsAccessSlot,
     /// The Alibaba Cloud credential chain and region, resolved on first use and cached.
     pub(crate) alicloud_chain: std::sync::Mutex<Option<crate::cloud::alicloud::credentials::Cached>>,
 }
@@ -27,6 +29,7 @@ impl Clouds {
         Clouds {
             settings,
             http,
+            aws: Default::default(),
             alicloud_chain: Default::default(),
         }
     }

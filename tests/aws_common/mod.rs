@@ -2,6 +2,11 @@
 //! raw SigV4-signed IAM call, and the lifecycle scenario both backends must pass.
 #![allow(dead_code)]
 
+pub mod capture;
+pub mod moto;
+pub mod process;
+pub mod stdio;
+
 use credplane::cloud::aws::sign::{Credentials, SignableRequest, SigningParams, sign};
 use credplane::protocol::{CreateResponse, ReadResponse};
 use credplane::provider::Provider;

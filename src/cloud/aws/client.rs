@@ -1,7 +1,7 @@
 //! The IAM Query API (version 2010-05-08): form-encoded POSTs signed with SigV4, XML answers.
 
-use super::config::{self, IAM_SIGNING_REGION, ResolvedAws};
-use super::sign::{self, Credentials, SignableRequest, SigningParams};
+use super::config::AwsAccess;
+use super::sign::{self, SignableRequest, SigningParams};
 use crate::cloud::error::CloudError;
 use crate::cloud::retry::{Idempotency, parse_retry_after, with_retries};
 use crate::provider::clouds::Clouds;
@@ -10,15 +10,19 @@ use crate::resources::Context;
 use crate::secrets::Secret;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use std::sync::Arc;
 
 const SERVICE: &str = "IAM";
 const API_VERSION: &str = "2010-05-08";
 
 impl Clouds {
-    /// An IAM client with the resolved AWS credentials.
+    /// An IAM client with the AWS access of these settings (its credentials cached across calls).
     pub fn iam(&self) -> Result<IamClient, ProviderError> {
-        let resolved = config::resolve(self.settings.aws.as_ref()).map_err(ProviderError::Configuration)?;
-        Ok(IamClient::new(self.http.clone(), resolved))
+        let access = self
+            .aws
+            .get(self.settings.aws.as_ref())
+            .map_err(ProviderError::Configuration)?;
+        Ok(IamClient::new(self.http.clone(), access))
     }
 }
 
@@ -26,9 +30,7 @@ impl Clouds {
 #[derive(Clone, Debug)]
 pub struct IamClient {
     http: reqwest::Client,
-    credentials: Credentials,
-    endpoint: String,
-    region: String,
+    access: Arc<AwsAccess>,
 }
 
 /// An access key as `CreateAccessKey` returns it: the only time its secret is seen.
@@ -209,29 +211,54 @@ pub fn parse_error(status: u16, body: &str, retry_after: Option<std::time::Durat
     }
 }
 
+/// Error codes saying the credentials (a session) expired: refresh once, then report.
+fn expired_code(code: &str) -> bool {
+    matches!(code, "ExpiredToken" | "ExpiredTokenException" | "TokenRefreshRequired")
+}
+
 impl IamClient {
-    /// A client with explicit credentials and endpoint.
-    pub fn new(http: reqwest::Client, resolved: ResolvedAws) -> Self {
-        IamClient {
-            http,
-            credentials: resolved.credentials,
-            endpoint: resolved.endpoint,
-            region: resolved.region,
+    /// A client with resolved AWS access.
+    pub fn new(http: reqwest::Client, access: Arc<AwsAccess>) -> Self {
+        IamClient { http, access }
+    }
+
+    /// The configured region (not the signing region, which follows the partition).
+    pub fn region(&self) -> &str {
+        &self.access.region
+    }
+
+    /// One attempt of one action. Credentials the cloud calls expired are refreshed once; if the
+    /// refreshed ones are refused as expired too, that is reported as a credentials failure.
+    async fn send(&self, action: &str, params: &[(&str, &str)]) -> Result<String, CloudError> {
+        match self.send_signed(action, params).await {
+            Err(err) if err.code().is_some_and(expired_code) => {
+                self.access.credentials.invalidate().await;
+                match self.send_signed(action, params).await {
+                    Err(CloudError::Api { code, message, .. }) if expired_code(&code) => Err(CloudError::Credentials {
+                        cloud: "aws",
+                        source_name: self.access.credentials.source(),
+                        reason: format!("IAM still refused them after one refresh ({code}: {message})"),
+                    }),
+                    other => other,
+                }
+            }
+            other => other,
         }
     }
 
-    /// The configured region (not the signing region, which is always `us-east-1`).
-    pub fn region(&self) -> &str {
-        &self.region
-    }
-
-    /// The access key id that signs.
-    pub fn access_key_id(&self) -> &str {
-        &self.credentials.access_key_id
-    }
-
-    /// One attempt of one action: returns the XML body of a 2xx answer.
-    async fn send(&self, action: &str, params: &[(&str, &str)]) -> Result<String, CloudError> {
+    /// One signed request: returns the XML body of a 2xx answer.
+    async fn send_signed(&self, action: &str, params: &[(&str, &str)]) -> Result<String, CloudError> {
+        let credentials = self
+            .access
+            .credentials
+            .get()
+            .await
+            .map_err(|f| CloudError::Credentials {
+                cloud: "aws",
+                source_name: f.source,
+                reason: f.reason,
+            })?;
+        let endpoint = &self.access.endpoint;
         let body = form_body(action, params);
         // Every header reqwest would send (but the user agent) is signed, so any verifier that
         // recomputes over what it received agrees.
@@ -245,16 +272,16 @@ impl IamClient {
         ];
         let signable = SignableRequest {
             method: "POST",
-            uri: &self.endpoint,
+            uri: endpoint,
             headers: &headers,
             body: &body,
         };
-        let params = SigningParams::new(&self.credentials, IAM_SIGNING_REGION, "iam", chrono::Utc::now());
+        let params = SigningParams::new(&credentials, &self.access.signing_region, "iam", chrono::Utc::now());
         let signed = sign::sign(&signable, &params).map_err(|e| CloudError::Signing {
             service: SERVICE,
             detail: e.to_string(),
         })?;
-        let mut request = self.http.post(&self.endpoint);
+        let mut request = self.http.post(endpoint);
         for (name, value) in headers.iter() {
             request = request.header(name.as_str(), value.as_str());
         }

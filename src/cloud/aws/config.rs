@@ -1,32 +1,72 @@
-//! Where the AWS credentials, region and IAM endpoint come from: `configure` settings first, then
-//! the environment, then the shared files `~/.aws/credentials` and `~/.aws/config`.
+//! Where the AWS region, IAM endpoint, signing region and credential chain come from:
+//! `configure` settings first, then the AWS SDKs' standard environment variables, then the shared
+//! config file, then the partition of the region.
 //!
 //! Resolution is a pure function of the settings, an environment lookup and a home directory, so
-//! the precedence is unit-tested without touching the process environment.
+//! the precedence is unit-tested without touching the process environment. The credentials
+//! themselves are fetched later, on first use ([`super::credentials`]).
 
+use super::credentials::{CachedCredentials, ChainSpec};
+use super::partition::partition_of;
 use super::settings::AwsSettings;
 use super::sign::Credentials;
 use ini::Ini;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
-/// The IAM endpoint of the commercial partition.
-pub const DEFAULT_IAM_ENDPOINT: &str = "https://iam.amazonaws.com/";
-/// IAM is global: requests are signed for `us-east-1`.
-pub const IAM_SIGNING_REGION: &str = "us-east-1";
 /// The region when nothing names one.
 pub const DEFAULT_REGION: &str = "us-east-1";
 
-/// Resolved AWS access.
+/// The resolved AWS settings, before any credential is fetched.
 #[derive(Debug, Clone)]
 pub struct ResolvedAws {
-    /// Who signs.
-    pub credentials: Credentials,
-    /// The configured region (used for `ses_smtp_password_v4`).
+    /// What the credential chain is built from.
+    pub chain: ChainSpec,
+    /// The configured region (also that of `ses_smtp_password_v4`).
     pub region: String,
     /// The IAM endpoint URL.
     pub endpoint: String,
-    /// Where the credentials came from: `settings`, `environment` or `shared files (profile x)`.
-    pub source: String,
+    /// The region IAM requests are signed for.
+    pub signing_region: String,
+}
+
+/// The AWS access of one `configure`: resolved settings and their cached credentials.
+#[derive(Debug)]
+pub struct AwsAccess {
+    /// The configured region.
+    pub region: String,
+    /// The IAM endpoint URL.
+    pub endpoint: String,
+    /// The region IAM requests are signed for.
+    pub signing_region: String,
+    /// The credentials, fetched on first use and refreshed before they expire.
+    pub credentials: CachedCredentials,
+}
+
+impl AwsAccess {
+    /// Access with a fresh credential cache.
+    pub fn new(resolved: ResolvedAws) -> Self {
+        AwsAccess {
+            region: resolved.region,
+            endpoint: resolved.endpoint,
+            signing_region: resolved.signing_region,
+            credentials: CachedCredentials::new(resolved.chain),
+        }
+    }
+}
+
+/// One [`AwsAccess`] per `configure`, built on first use so that every call shares its
+/// credential cache.
+#[derive(Debug, Default)]
+pub struct AwsAccessSlot(OnceLock<Result<Arc<AwsAccess>, String>>);
+
+impl AwsAccessSlot {
+    /// The access for `settings` (resolved once; later calls get the same one).
+    pub fn get(&self, settings: Option<&AwsSettings>) -> Result<Arc<AwsAccess>, String> {
+        self.0
+            .get_or_init(|| resolve(settings).map(|r| Arc::new(AwsAccess::new(r))))
+            .clone()
+    }
 }
 
 /// Resolves with the process environment and home directory.
@@ -46,143 +86,99 @@ pub fn resolve_with(
 ) -> Result<ResolvedAws, String> {
     let default = AwsSettings::default();
     let s = settings.unwrap_or(&default);
-    let profile = s
-        .profile
-        .clone()
-        .or_else(|| env("AWS_PROFILE"))
-        .unwrap_or_else(|| "default".to_string());
-    let files = SharedFiles::load(env, home, &profile)?;
-
-    let (credentials, source) = match (&s.access_key_id, &s.secret_access_key) {
+    let static_keys = match (&s.access_key_id, &s.secret_access_key) {
         (Some(id), Some(secret)) => {
             let mut c = Credentials::new(id.clone(), secret.expose().clone());
             if let Some(token) = &s.session_token {
                 c = c.with_session_token(token.expose().clone());
             }
-            (c, "settings".to_string())
+            Some(c)
         }
         (Some(_), None) | (None, Some(_)) => {
             return Err("aws: access_key_id and secret_access_key must be set together".to_string());
         }
-        (None, None) => match (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
-            (Some(id), Some(secret)) => {
-                let mut c = Credentials::new(id, secret);
-                if let Some(token) = env("AWS_SESSION_TOKEN") {
-                    c = c.with_session_token(token);
-                }
-                (c, "environment".to_string())
-            }
-            _ => match (
-                files.credential("aws_access_key_id"),
-                files.credential("aws_secret_access_key"),
-            ) {
-                (Some(id), Some(secret)) => {
-                    let mut c = Credentials::new(id, secret);
-                    if let Some(token) = files.credential("aws_session_token") {
-                        c = c.with_session_token(token);
-                    }
-                    (c, format!("shared files (profile {profile})"))
-                }
-                _ => {
-                    return Err(format!(
-                        "no AWS credentials: set aws.access_key_id and aws.secret_access_key with configure, or \
-                         AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or profile {profile} in {}",
-                        files
-                            .credentials_path
-                            .as_deref()
-                            .map(|p| p.display().to_string())
-                            .unwrap_or_else(|| "~/.aws/credentials".into())
-                    ));
-                }
-            },
-        },
+        (None, None) if s.session_token.is_some() => {
+            return Err("aws.session_token needs aws.access_key_id and aws.secret_access_key".to_string());
+        }
+        (None, None) => None,
     };
+    if let Some(role) = &s.assume_role {
+        if !role.role_arn.starts_with("arn:") {
+            return Err(
+                "aws.assume_role.role_arn must be a role ARN (arn:<partition>:iam::<account>:role/<name>)".into(),
+            );
+        }
+        if let Some(d) = role.duration_seconds
+            && !(900..=43200).contains(&d)
+        {
+            return Err(format!(
+                "aws.assume_role.duration_seconds must be between 900 and 43200, got {d}"
+            ));
+        }
+    }
+
+    let profile = s.profile.clone().or_else(|| env("AWS_PROFILE"));
     let region = s
         .region
         .clone()
         .or_else(|| env("AWS_REGION"))
         .or_else(|| env("AWS_DEFAULT_REGION"))
-        .or_else(|| files.config("region"))
+        .map(Ok)
+        .or_else(|| profile_region(env, home, profile.as_deref().unwrap_or("default")).transpose())
+        .transpose()?
         .unwrap_or_else(|| DEFAULT_REGION.to_string());
+    let partition = partition_of(&region);
+    // The SDKs' switch to ignore endpoint variables and config.
+    let env_endpoints = !env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let endpoint = s
         .endpoint
         .clone()
-        .or_else(|| env("AWS_ENDPOINT_URL_IAM"))
-        .or_else(|| env("AWS_ENDPOINT_URL"))
-        .unwrap_or_else(|| DEFAULT_IAM_ENDPOINT.to_string());
+        .or_else(|| env_endpoints.then(|| env("AWS_ENDPOINT_URL_IAM")).flatten())
+        .or_else(|| env_endpoints.then(|| env("AWS_ENDPOINT_URL")).flatten())
+        .unwrap_or_else(|| partition.iam_endpoint.to_string());
     url::Url::parse(&endpoint).map_err(|e| format!("aws: the IAM endpoint {endpoint:?} is not a URL: {e}"))?;
+    let signing_region = s
+        .signing_region
+        .clone()
+        .unwrap_or_else(|| partition.iam_signing_region.to_string());
     Ok(ResolvedAws {
-        credentials,
+        chain: ChainSpec {
+            static_keys,
+            profile: s.profile.clone(),
+            region: region.clone(),
+            assume_role: s.assume_role.clone(),
+        },
         region,
         endpoint,
-        source,
+        signing_region,
     })
 }
 
-/// The sections of one profile in the shared files.
-struct SharedFiles {
-    credentials_path: Option<PathBuf>,
-    credentials: Option<ini::Properties>,
-    config: Option<ini::Properties>,
-}
-
-impl SharedFiles {
-    fn load(env: &dyn Fn(&str) -> Option<String>, home: Option<&Path>, profile: &str) -> Result<Self, String> {
-        let path = |var: &str, file: &str| {
-            env(var)
-                .map(PathBuf::from)
-                .or_else(|| home.map(|h| h.join(".aws").join(file)))
-        };
-        let credentials_path = path("AWS_SHARED_CREDENTIALS_FILE", "credentials");
-        let config_path = path("AWS_CONFIG_FILE", "config");
-        let credentials = match &credentials_path {
-            Some(p) => read(p)?.and_then(|ini| ini.section(Some(profile)).cloned()),
-            None => None,
-        };
-        let config = match &config_path {
-            Some(p) => read(p)?.and_then(|ini| {
-                let named = if profile == "default" {
-                    None
-                } else {
-                    ini.section(Some(format!("profile {profile}"))).cloned()
-                };
-                named.or_else(|| ini.section(Some(profile)).cloned().filter(|_| profile == "default"))
-            }),
-            None => None,
-        };
-        Ok(SharedFiles {
-            credentials_path,
-            credentials,
-            config,
-        })
-    }
-
-    fn credential(&self, key: &str) -> Option<String> {
-        // The config file may hold credentials too; the credentials file wins.
-        get(&self.credentials, key).or_else(|| get(&self.config, key))
-    }
-
-    fn config(&self, key: &str) -> Option<String> {
-        get(&self.config, key)
-    }
-}
-
-fn get(section: &Option<ini::Properties>, key: &str) -> Option<String> {
-    section
-        .as_ref()?
-        .get(key)
+/// The `region` of `profile` in the shared config file (`AWS_CONFIG_FILE` or `~/.aws/config`).
+fn profile_region(
+    env: &dyn Fn(&str) -> Option<String>,
+    home: Option<&Path>,
+    profile: &str,
+) -> Result<Option<String>, String> {
+    let Some(path) = env("AWS_CONFIG_FILE")
+        .map(PathBuf::from)
+        .or_else(|| home.map(|h| h.join(".aws").join("config")))
+    else {
+        return Ok(None);
+    };
+    let ini = match std::fs::read_to_string(&path) {
+        Ok(text) => Ini::load_from_str(&text).map_err(|e| format!("cannot parse {}: {e}", path.display()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    // `[default]` or `[profile default]`; other profiles only as `[profile name]`.
+    let section = ini
+        .section(Some(format!("profile {profile}")))
+        .or_else(|| ini.section(Some(profile)).filter(|_| profile == "default"));
+    Ok(section
+        .and_then(|s| s.get("region"))
         .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-}
-
-fn read(path: &Path) -> Result<Option<Ini>, String> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ini::load_from_str(&text)
-            .map(Some)
-            .map_err(|e| format!("cannot parse {}: {e}", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
-    }
+        .filter(|v| !v.is_empty()))
 }
 
 #[cfg(test)]
@@ -190,10 +186,9 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn home_with(credentials: &str, config: &str) -> tempfile::TempDir {
+    fn home_with(config: &str) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join(".aws")).unwrap();
-        std::fs::write(dir.path().join(".aws/credentials"), credentials).unwrap();
         std::fs::write(dir.path().join(".aws/config"), config).unwrap();
         dir
     }
@@ -203,42 +198,43 @@ mod tests {
         move |k| map.get(k).cloned()
     }
 
-    const CREDS: &str = "[default]\naws_access_key_id = AKIAFILEDEFAULT\naws_secret_access_key = filesecret\n\n[work]\naws_access_key_id = AKIAFILEWORK\naws_secret_access_key = worksecret\naws_session_token = worktoken\n";
-    const CONFIG: &str = "[default]\nregion = eu-west-1\n\n[profile work]\nregion = ap-south-1\n";
+    fn settings(v: serde_json::Value) -> AwsSettings {
+        serde_json::from_value(v).unwrap()
+    }
+
+    const CONFIG: &str = "[default]\nregion = eu-west-1\n\n[profile work]\nregion = cn-northwest-1\n";
 
     #[test]
-    fn settings_win_over_env_and_files() {
-        let home = home_with(CREDS, CONFIG);
-        let settings: AwsSettings = serde_json::from_value(serde_json::json!({
+    fn settings_win_over_env() {
+        let home = home_with(CONFIG);
+        let s = settings(serde_json::json!({
             "access_key_id": "AKIASETTINGS", "secret_access_key": "s", "region": "us-west-2", "endpoint": "http://127.0.0.1:1/"
-        }))
-        .unwrap();
+        }));
         let env = env_of(&[
             ("AWS_ACCESS_KEY_ID", "AKIAENV"),
             ("AWS_SECRET_ACCESS_KEY", "e"),
             ("AWS_REGION", "eu-central-1"),
             ("AWS_ENDPOINT_URL_IAM", "http://x/"),
         ]);
-        let r = resolve_with(Some(&settings), &env, Some(home.path())).unwrap();
-        assert_eq!(r.credentials.access_key_id, "AKIASETTINGS");
+        let r = resolve_with(Some(&s), &env, Some(home.path())).unwrap();
+        assert_eq!(r.chain.static_keys.unwrap().access_key_id, "AKIASETTINGS");
         assert_eq!(r.region, "us-west-2");
         assert_eq!(r.endpoint, "http://127.0.0.1:1/");
-        assert_eq!(r.source, "settings");
+        assert_eq!(r.signing_region, "us-east-1");
     }
 
     #[test]
-    fn env_wins_over_files() {
-        let home = home_with(CREDS, CONFIG);
+    fn env_region_and_endpoints() {
+        let home = home_with(CONFIG);
         let env = env_of(&[
-            ("AWS_ACCESS_KEY_ID", "AKIAENV"),
-            ("AWS_SECRET_ACCESS_KEY", "e"),
-            ("AWS_SESSION_TOKEN", "tok"),
             ("AWS_DEFAULT_REGION", "eu-central-1"),
             ("AWS_ENDPOINT_URL", "http://generic/"),
         ]);
         let r = resolve_with(None, &env, Some(home.path())).unwrap();
-        assert_eq!(r.credentials.access_key_id, "AKIAENV");
-        assert_eq!(r.credentials.session_token.as_deref(), Some("tok"));
+        assert!(
+            r.chain.static_keys.is_none(),
+            "without static keys the standard chain is used"
+        );
         assert_eq!(r.region, "eu-central-1");
         assert_eq!(r.endpoint, "http://generic/");
         // AWS_REGION beats AWS_DEFAULT_REGION, the IAM endpoint beats the generic one.
@@ -249,69 +245,89 @@ mod tests {
             ("AWS_ENDPOINT_URL_IAM", "http://iam/"),
         ]);
         let r = resolve_with(None, &env, Some(home.path())).unwrap();
-        assert_eq!(r.credentials.access_key_id, "AKIAFILEDEFAULT");
         assert_eq!(r.region, "us-west-1");
         assert_eq!(r.endpoint, "http://iam/");
-    }
-
-    #[test]
-    fn files_by_profile() {
-        let home = home_with(CREDS, CONFIG);
-        let r = resolve_with(None, &env_of(&[]), Some(home.path())).unwrap();
-        assert_eq!(
-            (r.credentials.access_key_id.as_str(), r.region.as_str()),
-            ("AKIAFILEDEFAULT", "eu-west-1")
-        );
-        assert_eq!(r.endpoint, DEFAULT_IAM_ENDPOINT);
-        let r = resolve_with(None, &env_of(&[("AWS_PROFILE", "work")]), Some(home.path())).unwrap();
-        assert_eq!(
-            (r.credentials.access_key_id.as_str(), r.region.as_str()),
-            ("AKIAFILEWORK", "ap-south-1")
-        );
-        assert_eq!(r.credentials.session_token.as_deref(), Some("worktoken"));
-        assert_eq!(r.source, "shared files (profile work)");
-        // The settings' profile beats AWS_PROFILE.
-        let settings = AwsSettings {
-            profile: Some("default".into()),
-            ..Default::default()
-        };
-        let r = resolve_with(Some(&settings), &env_of(&[("AWS_PROFILE", "work")]), Some(home.path())).unwrap();
-        assert_eq!(r.credentials.access_key_id, "AKIAFILEDEFAULT");
-    }
-
-    #[test]
-    fn file_locations_from_env() {
-        let elsewhere = home_with(
-            "[p]\naws_access_key_id = AKIAELSEWHERE\naws_secret_access_key = x\n",
-            "[profile p]\nregion = sa-east-1\n",
-        );
-        let home = home_with(CREDS, CONFIG);
-        let creds = elsewhere.path().join(".aws/credentials");
-        let config = elsewhere.path().join(".aws/config");
+        // The SDKs' switch turns the endpoint variables off.
         let env = env_of(&[
-            ("AWS_SHARED_CREDENTIALS_FILE", creds.to_str().unwrap()),
-            ("AWS_CONFIG_FILE", config.to_str().unwrap()),
-            ("AWS_PROFILE", "p"),
+            ("AWS_ENDPOINT_URL_IAM", "http://iam/"),
+            ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
         ]);
         let r = resolve_with(None, &env, Some(home.path())).unwrap();
-        assert_eq!(
-            (r.credentials.access_key_id.as_str(), r.region.as_str()),
-            ("AKIAELSEWHERE", "sa-east-1")
-        );
+        assert_eq!(r.endpoint, "https://iam.amazonaws.com/");
     }
 
     #[test]
-    fn nothing_is_a_clear_error() {
-        let err = resolve_with(None, &env_of(&[]), None).unwrap_err();
-        assert!(err.contains("no AWS credentials"), "{err}");
-        let settings = AwsSettings {
+    fn region_from_the_profile() {
+        let home = home_with(CONFIG);
+        let r = resolve_with(None, &env_of(&[]), Some(home.path())).unwrap();
+        assert_eq!(r.region, "eu-west-1");
+        let r = resolve_with(None, &env_of(&[("AWS_PROFILE", "work")]), Some(home.path())).unwrap();
+        assert_eq!(r.region, "cn-northwest-1");
+        // The settings' profile beats AWS_PROFILE, and is handed to the chain.
+        let s = settings(serde_json::json!({"profile": "default"}));
+        let r = resolve_with(Some(&s), &env_of(&[("AWS_PROFILE", "work")]), Some(home.path())).unwrap();
+        assert_eq!(r.region, "eu-west-1");
+        assert_eq!(r.chain.profile.as_deref(), Some("default"));
+        let r = resolve_with(None, &env_of(&[]), None).unwrap();
+        assert_eq!(r.region, DEFAULT_REGION);
+    }
+
+    #[test]
+    fn partition_picks_endpoint_and_signing_region() {
+        let home = home_with(CONFIG);
+        let r = resolve_with(None, &env_of(&[("AWS_PROFILE", "work")]), Some(home.path())).unwrap();
+        assert_eq!(
+            (r.endpoint.as_str(), r.signing_region.as_str()),
+            ("https://iam.cn-north-1.amazonaws.com.cn/", "cn-north-1")
+        );
+        let s = settings(serde_json::json!({"region": "us-gov-east-1"}));
+        let r = resolve_with(Some(&s), &env_of(&[]), None).unwrap();
+        assert_eq!(
+            (r.endpoint.as_str(), r.signing_region.as_str()),
+            ("https://iam.us-gov.amazonaws.com/", "us-gov-west-1")
+        );
+        // An endpoint override keeps the partition's signing region unless one is given.
+        let s = settings(serde_json::json!({"region": "cn-north-1", "endpoint": "http://127.0.0.1:9/"}));
+        let r = resolve_with(Some(&s), &env_of(&[]), None).unwrap();
+        assert_eq!(
+            (r.endpoint.as_str(), r.signing_region.as_str()),
+            ("http://127.0.0.1:9/", "cn-north-1")
+        );
+        let s = settings(serde_json::json!({"region": "cn-north-1", "signing_region": "us-east-1"}));
+        assert_eq!(
+            resolve_with(Some(&s), &env_of(&[]), None).unwrap().signing_region,
+            "us-east-1"
+        );
+        // The SES region stays the configured one.
+        assert_eq!(resolve_with(Some(&s), &env_of(&[]), None).unwrap().region, "cn-north-1");
+    }
+
+    #[test]
+    fn bad_settings_are_clear_errors() {
+        let s = AwsSettings {
             access_key_id: Some("AKIA".into()),
             ..Default::default()
         };
         assert!(
-            resolve_with(Some(&settings), &env_of(&[]), None)
+            resolve_with(Some(&s), &env_of(&[]), None)
                 .unwrap_err()
                 .contains("together")
+        );
+        let s =
+            settings(serde_json::json!({"assume_role": {"role_arn": "arn:aws:iam::1:role/r", "duration_seconds": 60}}));
+        let err = resolve_with(Some(&s), &env_of(&[]), None).unwrap_err();
+        assert!(
+            err.contains("aws.assume_role.duration_seconds") && err.contains("900"),
+            "{err}"
+        );
+        let s = settings(serde_json::json!({"assume_role": {"role_arn": "role"}}));
+        let err = resolve_with(Some(&s), &env_of(&[]), None).unwrap_err();
+        assert!(err.contains("aws.assume_role.role_arn"), "{err}");
+        let s = settings(serde_json::json!({"endpoint": "not a url"}));
+        assert!(
+            resolve_with(Some(&s), &env_of(&[]), None)
+                .unwrap_err()
+                .contains("not a URL")
         );
     }
 }
