@@ -76,6 +76,7 @@ impl Env {
     async fn state(&self) -> Value {
         self.http
             .get(format!("{}/_sandbox/state", self.sandbox.url))
+            .bearer_auth(self.sandbox.admin_token())
             .send()
             .await
             .unwrap()
@@ -98,6 +99,7 @@ impl Env {
         let faults: Value = self
             .http
             .get(format!("{}/_sandbox/faults", self.sandbox.url))
+            .bearer_auth(self.sandbox.admin_token())
             .send()
             .await
             .unwrap()
@@ -110,6 +112,7 @@ impl Env {
     async fn faults(&self, faults: Value) {
         self.http
             .put(format!("{}/_sandbox/faults", self.sandbox.url))
+            .bearer_auth(self.sandbox.admin_token())
             .json(&faults)
             .send()
             .await

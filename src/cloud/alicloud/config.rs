@@ -23,6 +23,19 @@ pub struct AlicloudCredentials {
     pub source: String,
 }
 
+impl AlicloudCredentials {
+    /// The credentials for `settings`, filled in from the process environment and home directory.
+    pub fn configured(settings: Option<&AlicloudSettings>) -> Result<Self, crate::cloud::error::CloudError> {
+        let env = |name: &str| std::env::var(name).ok();
+        resolve(
+            &settings.cloned().unwrap_or_default(),
+            &env,
+            dirs::home_dir().as_deref(),
+        )
+        .map_err(crate::cloud::error::CloudError::Configuration)
+    }
+}
+
 /// `~/.aliyun/config.json`, only the fields we read.
 #[derive(Deserialize)]
 struct CliConfig {

@@ -14,7 +14,7 @@ use rsa::RsaPublicKey;
 use rsa::pkcs1v15::Pkcs1v15Sign;
 use sha2::{Digest, Sha256};
 
-use super::{BODY_HEADERS, content_sha256, join_signing_lines, request_target, signs_body};
+use credplane_sign::oci::{BODY_HEADERS, content_sha256, join_signing_lines, request_target, signs_body};
 
 /// How far the signed date may be from the verifier's clock, either way (OCI allows 5 minutes).
 pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(5 * 60);

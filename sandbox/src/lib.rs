@@ -6,12 +6,20 @@
 //! signature of its cloud, so a client that passes here signs like the official SDKs.
 //!
 //! Admin endpoints (never faulted): `GET|PUT /_sandbox/faults`, `GET /_sandbox/fixtures`,
-//! `GET /_sandbox/state`, `GET /_sandbox/in-flight` (requests not yet answered, by action).
+//! `GET /_sandbox/state`, `GET /_sandbox/in-flight` (requests not yet answered, by action). They
+//! need `Authorization: Bearer <admin token>` ([`SandboxHandle::admin_token`]), answer loopback
+//! clients only unless [`SandboxOptions::admin_allow_remote`], and check `Host` ([`admin`]).
 
+#![warn(missing_docs)]
+
+pub mod admin;
 pub mod alicloud;
 pub mod aws;
 pub mod faults;
+pub mod files;
 pub mod oci;
+pub mod oci_config;
+pub mod verify;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -101,6 +109,10 @@ pub struct SandboxOptions {
     pub state_file: Option<PathBuf>,
     /// Initial fault knobs.
     pub faults: Faults,
+    /// The admin API's bearer token (at least 32 characters); `None` generates one.
+    pub admin_token: Option<String>,
+    /// Let non-loopback clients use the admin API (they still need the token).
+    pub admin_allow_remote: bool,
 }
 
 struct Shared {
@@ -143,7 +155,8 @@ pub struct SandboxHandle {
     /// The base URL, such as `http://127.0.0.1:41234`.
     pub url: String,
     shared: Arc<Shared>,
-    task: tokio::task::JoinHandle<()>,
+    admin_token: String,
+    token_generated: bool,
 }
 
 impl SandboxHandle {
@@ -170,9 +183,14 @@ impl SandboxHandle {
         fixtures(&self.shared)
     }
 
-    /// Stops serving.
-    pub fn stop(self) {
-        self.task.abort();
+    /// The admin API's bearer token.
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
+    }
+
+    /// Whether the admin token was generated here (and so must be shown to the user).
+    pub fn admin_token_generated(&self) -> bool {
+        self.token_generated
     }
 }
 
@@ -204,7 +222,16 @@ fn snapshot(shared: &Shared) -> Value {
 }
 
 /// Starts a sandbox on `addr` (port 0 picks a free one).
+///
+/// Refuses an `admin_token` shorter than [`admin::MIN_TOKEN_LEN`].
 pub async fn start(addr: SocketAddr, options: SandboxOptions) -> std::io::Result<SandboxHandle> {
+    let (admin_token, token_generated) = match options.admin_token {
+        Some(token) => {
+            admin::check_token(&token).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+            (token, false)
+        }
+        None => (admin::generate_token(), true),
+    };
     let shared = Arc::new(Shared {
         apis: all_apis(),
         faults: Mutex::new(options.faults),
@@ -221,7 +248,10 @@ pub async fn start(addr: SocketAddr, options: SandboxOptions) -> std::io::Result
             }
         }
     }
-    let router = Router::new()
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    let guard = Arc::new(admin::AdminGuard::new(&admin_token, options.admin_allow_remote, local));
+    let admin_routes = Router::new()
         .route("/_sandbox/faults", get(get_faults).put(put_faults))
         .route(
             "/_sandbox/fixtures",
@@ -237,17 +267,18 @@ pub async fn start(addr: SocketAddr, options: SandboxOptions) -> std::io::Result
                 |State(s): State<Arc<Shared>>| async move { Json(s.in_flight.lock().expect("in-flight lock").clone()) },
             ),
         )
-        .fallback(serve_cloud)
-        .with_state(shared.clone());
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    let local = listener.local_addr()?;
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
+        .route_layer(axum::middleware::from_fn_with_state(guard, admin::guard));
+    let router = admin_routes.fallback(serve_cloud).with_state(shared.clone());
+    // Serves until the runtime stops.
+    tokio::spawn(async move {
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        let _ = axum::serve(listener, service).await;
     });
     Ok(SandboxHandle {
         url: format!("http://{local}"),
         shared,
-        task,
+        admin_token,
+        token_generated,
     })
 }
 
@@ -320,5 +351,5 @@ fn dropped_reply() -> Response {
 
 /// Writes the state atomically (it holds credentials: mode 0600).
 fn persist(path: &std::path::Path, state: &Value) -> std::io::Result<()> {
-    crate::secrets::secret_file::write_private(path, serde_json::to_string_pretty(state)?.as_bytes())
+    files::write_private(path, serde_json::to_string_pretty(state)?.as_bytes())
 }

@@ -5,12 +5,13 @@
 //! read), the per-user limit of 2 credentials of each kind, and `opc-retry-token` replays.
 
 use super::{CloudApi, SandboxRequest};
-use crate::cloud::oci::config::{OciConfigParts, write_config_file};
-use crate::cloud::oci::sign::{VerifiableRequest, fingerprint, verify_request};
+use crate::oci_config::{OciConfigParts, write_config_file};
+use crate::verify::oci::{VerifiableRequest, verify_request};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use chrono::{DateTime, Duration as ChronoDuration, SecondsFormat, Utc};
+use credplane_sign::oci::fingerprint;
 use rsa::pkcs8::{DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde::{Deserialize, Serialize};
@@ -544,14 +545,14 @@ pub fn write_client_config(fixtures: &Value, dir: &Path, pass_phrase: Option<&st
     let key_pem = match pass_phrase {
         None => pem.to_string(),
         Some(pass) => {
-            let key = crate::cloud::oci::sign::load_private_key_pem(pem, None).map_err(|e| e.to_string())?;
+            let key = credplane_sign::oci::load_private_key_pem(pem, None).map_err(|e| e.to_string())?;
             key.to_pkcs8_encrypted_pem(&mut rsa::rand_core::OsRng, pass, LineEnding::LF)
                 .map_err(|e| e.to_string())?
                 .to_string()
         }
     };
     let key_file = dir.join("oci_api_key.pem");
-    crate::secrets::secret_file::write_private(&key_file, key_pem.as_bytes()).map_err(|e| e.to_string())?;
+    crate::files::write_private(&key_file, key_pem.as_bytes()).map_err(|e| e.to_string())?;
     let config = dir.join("config");
     let parts = OciConfigParts {
         user: get("/admin/user")?.into(),

@@ -12,7 +12,7 @@ pub use kms::Kms;
 pub use ram::Ram;
 
 use super::{CloudApi, SandboxRequest};
-use crate::cloud::alicloud::sign::{Acs3Request, MAX_CLOCK_SKEW, VerifyError, verify_acs3, verify_rpc};
+use crate::verify::alicloud::{Acs3Request, MAX_CLOCK_SKEW, VerifyError, verify_acs3, verify_rpc};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -286,7 +286,7 @@ pub(crate) fn authenticate(account: &Mutex<Account>, req: &SandboxRequest) -> Re
 
 /// `YYYY-MM-DDThh:mm:ssZ`.
 pub(crate) fn timestamp(t: DateTime<Utc>) -> String {
-    crate::cloud::alicloud::sign::format_timestamp(t)
+    credplane_sign::alicloud::format_timestamp(t)
 }
 
 /// `n` random characters from `alphabet`.

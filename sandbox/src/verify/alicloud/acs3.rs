@@ -9,7 +9,8 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use super::time::check_fresh;
-use super::{Verified, VerifyError, canonical_query, format_timestamp, percent_encode};
+use super::{Verified, VerifyError};
+use credplane_sign::alicloud::{canonical_query, format_timestamp, percent_encode};
 
 /// The algorithm name that opens the string to sign and the `Authorization` header.
 pub const ACS3_ALGORITHM: &str = "ACS3-HMAC-SHA256";
@@ -302,7 +303,7 @@ mod tests {
     #[test]
     fn verifier_accepts_extra_signed_headers_but_not_absent_ones() {
         let h = |k: &str, v: &str| (k.to_owned(), v.to_owned());
-        let now = crate::cloud::alicloud::sign::parse_timestamp("2024-01-01T00:00:00Z").unwrap();
+        let now = super::super::parse("2024-01-01T00:00:00Z").unwrap();
         let mut headers = vec![
             h("host", "kms.cn-hangzhou.aliyuncs.com"),
             h("x-acs-action", "ListSecrets"),

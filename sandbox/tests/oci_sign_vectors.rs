@@ -4,17 +4,15 @@
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use credplane::cloud::oci::sign::{
-    self, KeyError, OciSigner, SignableRequest, VerifiableRequest, VerifyError, fingerprint, load_private_key_pem,
-    verify_request,
-};
+use credplane_sandbox::verify::oci::{VerifiableRequest, VerifiedRequest, VerifyError, verify_request};
+use credplane_sign::oci::{self as sign, KeyError, OciSigner, SignableRequest, fingerprint, load_private_key_pem};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde_json::Value;
 
 fn vector_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/vectors/oci-signing")
+        .join("../tests/vectors/oci-signing")
         .join(name)
 }
 
@@ -222,7 +220,7 @@ struct Received {
 }
 
 impl Received {
-    fn verify(&self) -> Result<sign::VerifiedRequest, VerifyError> {
+    fn verify(&self) -> Result<VerifiedRequest, VerifyError> {
         let req = VerifiableRequest {
             method: &self.method,
             uri: &self.uri,

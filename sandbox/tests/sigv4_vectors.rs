@@ -8,9 +8,10 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use credplane::cloud::aws::sign::{
-    Credentials, SessionTokenMode, SignableRequest, SigningOutput, SigningParams, Verified, VerifyError,
-    canonical_request, sign, signature, signing_key, string_to_sign, verify,
+use credplane_sandbox::verify::aws::{Verified, VerifyError, verify};
+use credplane_sign::aws::{
+    Credentials, SessionTokenMode, SignableRequest, SigningOutput, SigningParams, canonical_request, sign, signature,
+    signing_key, string_to_sign,
 };
 use pretty_assertions::assert_eq;
 
@@ -30,7 +31,7 @@ fn vector_time() -> DateTime<Utc> {
 }
 
 fn vectors_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/aws-sigv4")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors/aws-sigv4")
 }
 
 /// An HTTP/1.1 request read from a `.req` file.

@@ -4,7 +4,7 @@ use super::{
     Account, Answer, ApiError, Call, Key, MAX_KEYS_PER_USER, User, action_of, error_response, is_version, random_chars,
     serve, server_error_response, timestamp,
 };
-use crate::sandbox::{CloudApi, SandboxRequest};
+use crate::{CloudApi, SandboxRequest};
 use axum::response::Response;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;

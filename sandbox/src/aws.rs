@@ -2,9 +2,10 @@
 //! verification, real XML shapes and error codes, and the 2-keys-per-user quota.
 
 use super::{CloudApi, SandboxRequest};
-use crate::cloud::aws::sign::{self, SignableRequest};
+use crate::verify::aws::verify;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use credplane_sign::aws::SignableRequest;
 use quick_xml::escape::escape;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -213,7 +214,7 @@ impl AwsIam {
                 .find(|k| k.access_key_id == id && k.status == "Active")
                 .map(|k| k.secret_access_key.clone())
         };
-        let verified = sign::verify(&signable, req.now, lookup).map_err(|e| {
+        let verified = verify(&signable, req.now, lookup).map_err(|e| {
             let code = e.aws_error_code();
             let (status, message) = match code {
                 "InvalidClientTokenId" => (StatusCode::FORBIDDEN, "The security token included in the request is invalid.".to_string()),

@@ -1,10 +1,28 @@
 //! Writing an OCI config file for clients of our sandbox.
 
 use std::fmt;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::ConfigError;
+/// Why the config file could not be written. Messages name the file and key, never a value.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// A value cannot be written to an INI file safely.
+    #[error("cannot write `{key}` to an OCI config file: {reason}")]
+    InvalidValue {
+        /// The key (or `profile`).
+        key: &'static str,
+        /// Why.
+        reason: &'static str,
+    },
+    /// Writing the config file failed.
+    #[error("cannot write OCI config file {}: {source}", path.display())]
+    Write {
+        /// The config file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
 
 /// The values written to one profile of an OCI config file. `Debug` hides the pass phrase.
 #[derive(Clone, PartialEq, Eq)]
@@ -42,48 +60,28 @@ impl fmt::Debug for OciConfigParts {
 /// The file is created with mode 0600 (it may hold a pass phrase) in the target directory and
 /// renamed into place, so readers never see a half-written file. Missing parent directories
 /// are created.
-pub fn write_config_file(path: &Path, profile: &str, parts: &OciConfigParts) -> Result<(), ConfigError> {
+pub fn write_config_file(path: &Path, profile: &str, parts: &OciConfigParts) -> Result<(), WriteError> {
     let text = render(profile, parts)?;
-    let write_err = |source| ConfigError::Write {
+    let write_err = |source| WriteError::Write {
         path: path.to_path_buf(),
         source,
     };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir).map_err(write_err)?;
-    // Same directory as the target, so the final rename stays on one file system.
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(write_err)?;
-    restrict_permissions(tmp.as_file()).map_err(write_err)?;
-    tmp.write_all(text.as_bytes()).map_err(write_err)?;
-    tmp.as_file().sync_all().map_err(write_err)?;
-    tmp.persist(path).map_err(|e| write_err(e.error))?;
-    Ok(())
-}
-
-#[cfg(unix)]
-fn restrict_permissions(file: &std::fs::File) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt as _;
-    // tempfile already creates 0600; set it anyway so the guarantee does not rest on that.
-    file.set_permissions(std::fs::Permissions::from_mode(0o600))
-}
-
-#[cfg(not(unix))]
-fn restrict_permissions(_file: &std::fs::File) -> std::io::Result<()> {
-    Ok(())
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(write_err)?;
+    }
+    crate::files::write_private(path, text.as_bytes()).map_err(write_err)
 }
 
 /// The INI text. Values are checked so that none can break out of its line or section.
-fn render(profile: &str, parts: &OciConfigParts) -> Result<String, ConfigError> {
+fn render(profile: &str, parts: &OciConfigParts) -> Result<String, WriteError> {
     check("profile", profile)?;
     if profile.contains(['[', ']']) {
-        return Err(ConfigError::InvalidValue {
+        return Err(WriteError::InvalidValue {
             key: "profile",
             reason: "contains a bracket",
         });
     }
-    let key_file = parts.key_file.to_str().ok_or(ConfigError::InvalidValue {
+    let key_file = parts.key_file.to_str().ok_or(WriteError::InvalidValue {
         key: "key_file",
         reason: "path is not UTF-8",
     })?;
@@ -105,7 +103,7 @@ fn render(profile: &str, parts: &OciConfigParts) -> Result<String, ConfigError> 
     Ok(text)
 }
 
-fn check(key: &'static str, value: &str) -> Result<(), ConfigError> {
+fn check(key: &'static str, value: &str) -> Result<(), WriteError> {
     let reason = if value.is_empty() {
         "is empty"
     } else if value.contains(['\n', '\r']) {
@@ -116,5 +114,40 @@ fn check(key: &'static str, value: &str) -> Result<(), ConfigError> {
     } else {
         return Ok(());
     };
-    Err(ConfigError::InvalidValue { key, reason })
+    Err(WriteError::InvalidValue { key, reason })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(key_file: PathBuf) -> OciConfigParts {
+        OciConfigParts {
+            user: "ocid1.user.oc1..w".into(),
+            fingerprint: "cc:cc".into(),
+            tenancy: "ocid1.tenancy.oc1..w".into(),
+            region: "us-phoenix-1".into(),
+            key_file,
+            pass_phrase: Some("p@ss #1".into()),
+        }
+    }
+
+    #[test]
+    fn write_rejects_values_that_would_break_the_ini() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        let mut p = parts(dir.path().join("k.pem"));
+        p.user = "u\n[DEFAULT]".into();
+        assert!(matches!(
+            write_config_file(&path, "X", &p),
+            Err(WriteError::InvalidValue { key: "user", .. })
+        ));
+        let p = parts(dir.path().join("k.pem"));
+        assert!(matches!(
+            write_config_file(&path, "A]B", &p),
+            Err(WriteError::InvalidValue { key: "profile", .. })
+        ));
+        assert!(!path.exists());
+        assert!(!format!("{p:?}").contains("p@ss"));
+    }
 }

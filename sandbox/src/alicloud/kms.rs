@@ -5,7 +5,7 @@ use super::{
     ACCOUNT_ID, Account, Answer, ApiError, Call, REGION, action_of, error_response, is_version, serve,
     server_error_response, timestamp,
 };
-use crate::sandbox::{CloudApi, SandboxRequest};
+use crate::{CloudApi, SandboxRequest};
 use axum::response::Response;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
