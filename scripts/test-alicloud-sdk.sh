@@ -14,6 +14,8 @@ cargo build --quiet --bin credplane
 bin="$target/debug/credplane"
 
 port=$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# The sandbox admin API (/_sandbox/*) needs this token; the tests read it from the environment.
+export CREDPLANE_SANDBOX_TOKEN="${CREDPLANE_SANDBOX_TOKEN:-$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')}"
 log=$(mktemp)
 "$bin" sandbox --listen "127.0.0.1:$port" >"$log" 2>&1 &
 sandbox_pid=$!
@@ -21,7 +23,7 @@ trap 'kill "$sandbox_pid" 2>/dev/null || true; rm -f "$log"' EXIT
 
 export CREDPLANE_SANDBOX_URL="http://127.0.0.1:$port"
 for _ in $(seq 1 100); do
-  if "$venv/bin/python" -c "import urllib.request; urllib.request.urlopen('$CREDPLANE_SANDBOX_URL/_sandbox/fixtures')" 2>/dev/null; then
+  if "$venv/bin/python" -c "import urllib.request; urllib.request.urlopen(urllib.request.Request('$CREDPLANE_SANDBOX_URL/_sandbox/fixtures', headers={'Authorization': 'Bearer $CREDPLANE_SANDBOX_TOKEN'}))" 2>/dev/null; then
     break
   fi
   if ! kill -0 "$sandbox_pid" 2>/dev/null; then

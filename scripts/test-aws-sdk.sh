@@ -28,6 +28,8 @@ bin="$target/debug/credplane"
 test -x "$bin" || { echo "credplane binary not found at $bin" >&2; exit 1; }
 
 port="$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+# The sandbox admin API (/_sandbox/*) needs this token; the tests read it from the environment.
+export CREDPLANE_SANDBOX_TOKEN="${CREDPLANE_SANDBOX_TOKEN:-$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')}"
 log="$(mktemp)"
 "$bin" sandbox --listen "127.0.0.1:$port" >"$log" 2>&1 &
 sandbox_pid=$!
@@ -39,11 +41,11 @@ cleanup() {
 trap cleanup EXIT
 
 for _ in $(seq 1 100); do
-  if curl -fsS "http://127.0.0.1:$port/_sandbox/fixtures" >/dev/null 2>&1; then break; fi
+  if curl -fsS -H "Authorization: Bearer $CREDPLANE_SANDBOX_TOKEN" "http://127.0.0.1:$port/_sandbox/fixtures" >/dev/null 2>&1; then break; fi
   if ! kill -0 "$sandbox_pid" 2>/dev/null; then echo "credplane sandbox exited:" >&2; cat "$log" >&2; exit 1; fi
   sleep 0.1
 done
-curl -fsS "http://127.0.0.1:$port/_sandbox/fixtures" >/dev/null || { echo "credplane sandbox did not start:" >&2; cat "$log" >&2; exit 1; }
+curl -fsS -H "Authorization: Bearer $CREDPLANE_SANDBOX_TOKEN" "http://127.0.0.1:$port/_sandbox/fixtures" >/dev/null || { echo "credplane sandbox did not start:" >&2; cat "$log" >&2; exit 1; }
 
 CREDPLANE_SANDBOX_URL="http://127.0.0.1:$port" "$venv/bin/python" -m pytest -q tests/python/aws
 

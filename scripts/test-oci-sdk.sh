@@ -16,6 +16,8 @@ cargo build --quiet --bin credplane
 BIN="$TARGET/debug/credplane"
 
 PORT="$("$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+# The sandbox admin API (/_sandbox/*) needs this token; the tests read it from the environment.
+export CREDPLANE_SANDBOX_TOKEN="${CREDPLANE_SANDBOX_TOKEN:-$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')}"
 LOG="$(mktemp)"
 "$BIN" sandbox --listen "127.0.0.1:$PORT" >"$LOG" 2>&1 &
 SANDBOX_PID=$!

@@ -1,16 +1,25 @@
 //! credplane: an infrastructure-as-code resource provider for cloud credentials, served over JSON-RPC.
 //!
 //! # Layout
-//! - [`protocol`]: the wire types of every JSON-RPC method, the secret envelope, the unknown sentinel and error codes.
-//! - [`rpc`]: the jsonrpsee method table, served over stdio and over HTTP/WebSocket with a bearer token.
+//! The floors depend only downward: `protocol` ← `cloud` ← `resources` ← `provider` ← `rpc` ← `main`
+//! (`tests/layers.rs` fails on an upward import). `secrets` is a leaf every floor may use.
+//! - [`protocol`]: the wire types of every JSON-RPC method (the `configure` settings included),
+//!   the secret envelope, the unknown sentinel and error codes. Imports only `secrets`.
+//! - [`cloud`]: one folder per cloud: `sign.rs` (pure, from the `credplane-sign` crate), `client.rs`
+//!   (transport through one send-and-classify helper, retries, not-found mapping, errors) and
+//!   `config.rs` (the credential chain); the client factory [`cloud::Clouds`] and the call budget
+//!   [`cloud::Call`]. Imports `protocol` and `secrets`, never a floor above.
+//! - [`resources`]: the `Resource` trait, the registry, and one file per resource type. Its
+//!   `Context` carries a [`cloud::Call`] down to the clients.
 //! - [`provider`]: the one dispatcher from a method call to a resource type, with cancellation and timeouts.
-//! - [`resources`]: the `Resource` trait, the registry, and one file per resource type.
-//! - [`cloud`]: one folder per cloud: a pure signer, a reqwest client with retries, and a credential chain.
+//! - [`rpc`]: the jsonrpsee method table, served over stdio and over HTTP/WebSocket with a bearer token.
 //! - [`secrets`]: `Secret<T>`, PGP encryption, the SES SMTP password, and `secret_file` writing.
-//! - [`sandbox`]: emulated cloud APIs for tests and first runs, one module per cloud, with fault knobs.
 //! - [`schema_files`]: the generated files under `schema/`.
 //! - [`export`]: the schema in the shapes Pulumi and Terraform tools read (`credplane schema --format`).
 //! - [`logging`]: tracing set-up that keeps secrets out of every log line.
+//! - `sandbox` (feature `sandbox`, on by default): the `credplane-sandbox` crate re-exported, the
+//!   emulated clouds with their signature verifiers. It depends on `credplane-sign`, never on this
+//!   crate; `cargo build --no-default-features` leaves it (and axum) out.
 
 #![warn(missing_docs)]
 
@@ -21,6 +30,8 @@ pub mod protocol;
 pub mod provider;
 pub mod resources;
 pub mod rpc;
-pub mod sandbox;
+/// The cloud sandbox crate, when built with the `sandbox` feature (the default).
+#[cfg(feature = "sandbox")]
+pub use credplane_sandbox as sandbox;
 pub mod schema_files;
 pub mod secrets;

@@ -55,6 +55,7 @@ enum Command {
         sandbox: bool,
     },
     /// Serve the emulated cloud APIs (AWS IAM, OCI Identity, Alibaba Cloud RAM and KMS).
+    #[cfg(feature = "sandbox")]
     Sandbox {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8990")]
@@ -74,6 +75,9 @@ enum Command {
         /// Added latency per request, in milliseconds.
         #[arg(long, default_value_t = 0)]
         latency_ms: u64,
+        /// Let non-loopback clients use the admin API (`/_sandbox/*`; they still need the token).
+        #[arg(long)]
+        admin_allow_remote: bool,
     },
     /// Write the generated schema files (JSON Schema per resource type, OpenRPC).
     Schema {
@@ -125,13 +129,8 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             allow_remote,
             sandbox,
         } => {
-            let mut _sandbox = None;
             let provider = if sandbox {
-                let handle = credplane::sandbox::start(([127, 0, 0, 1], 0).into(), Default::default()).await?;
-                let settings = serde_json::from_value(serde_json::Value::Object(handle.provider_settings()))?;
-                eprintln!("credplane: cloud sandbox on {} (in-process)", handle.url);
-                _sandbox = Some(handle);
-                Provider::new(settings)
+                Provider::new(in_process_sandbox().await?)
             } else {
                 Provider::default()
             };
@@ -157,6 +156,7 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             rpc::http::run_until_signal(handle, signal).await;
             Ok(ExitCode::SUCCESS)
         }
+        #[cfg(feature = "sandbox")]
         Command::Sandbox {
             listen,
             state_file,
@@ -164,6 +164,7 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             error_rate,
             drop_rate,
             latency_ms,
+            admin_allow_remote,
         } => {
             let faults = credplane::sandbox::faults::Faults {
                 throttle_rate,
@@ -172,9 +173,16 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 latency_ms,
                 ..Default::default()
             };
-            let handle =
-                credplane::sandbox::start(listen, credplane::sandbox::SandboxOptions { state_file, faults }).await?;
+            let options = credplane::sandbox::SandboxOptions {
+                state_file,
+                faults,
+                admin_token: credplane::sandbox::admin::token_from_env()?,
+                admin_allow_remote,
+            };
+            let handle = credplane::sandbox::start(listen, options).await?;
             eprintln!("credplane sandbox: listening on {}", handle.url);
+            // Printed on purpose, like the provider's bearer token: the caller needs it.
+            eprintln!("credplane sandbox: admin token: {}", handle.admin_token());
             // The seeded identities and their credentials: printed on purpose, they exist only here.
             eprintln!("fixtures: {}", serde_json::to_string_pretty(&handle.fixtures())?);
             eprintln!(
@@ -247,4 +255,27 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Starts the cloud sandbox in this process and returns the settings that point every cloud at it.
+#[cfg(feature = "sandbox")]
+async fn in_process_sandbox() -> Result<credplane::protocol::ConfigureRequest, Box<dyn std::error::Error>> {
+    let options = credplane::sandbox::SandboxOptions {
+        admin_token: credplane::sandbox::admin::token_from_env()?,
+        ..Default::default()
+    };
+    let handle = credplane::sandbox::start(([127, 0, 0, 1], 0).into(), options).await?;
+    eprintln!("credplane: cloud sandbox on {} (in-process)", handle.url);
+    if handle.admin_token_generated() {
+        eprintln!("credplane: sandbox admin token: {}", handle.admin_token());
+    }
+    Ok(serde_json::from_value(serde_json::Value::Object(
+        handle.provider_settings(),
+    ))?)
+}
+
+/// Without the `sandbox` feature there is no sandbox to start.
+#[cfg(not(feature = "sandbox"))]
+async fn in_process_sandbox() -> Result<credplane::protocol::ConfigureRequest, Box<dyn std::error::Error>> {
+    Err("this build has no cloud sandbox (built without the `sandbox` feature)".into())
 }

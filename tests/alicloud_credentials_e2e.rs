@@ -13,9 +13,11 @@ use credplane::cloud::alicloud::config::resolve;
 use credplane::cloud::alicloud::credentials::{CredentialChain, Source};
 use credplane::cloud::alicloud::ram::RamClient;
 use credplane::cloud::alicloud::settings::AlicloudSettings;
+use credplane::cloud::call::Call;
+use credplane::cloud::clouds::Clouds;
 use credplane::cloud::error::CloudError;
+use credplane::cloud::retry::RetryPolicy;
 use credplane::protocol::{ConfigureRequest, ErrorCode};
-use credplane::provider::clouds::Clouds;
 use credplane::provider::error::ProviderError;
 use credplane::resources::Context;
 use credplane::sandbox::alicloud::metadata::ECS_ROLE_NAME;
@@ -36,8 +38,10 @@ async fn sandbox() -> SandboxHandle {
 
 fn ctx() -> Context {
     Context {
-        cancel: Default::default(),
-        deadline: tokio::time::Instant::now() + std::time::Duration::from_secs(30),
+        call: Call::new(
+            Default::default(),
+            tokio::time::Instant::now() + std::time::Duration::from_secs(30),
+        ),
         clouds: Arc::new(Clouds::new(ConfigureRequest::default())),
     }
 }
@@ -79,6 +83,7 @@ fn ram(endpoint: &str, chain: Arc<CredentialChain>) -> RamClient {
         chain,
         "cn-hangzhou".into(),
         reqwest::Client::new(),
+        RetryPolicy::default(),
     ))
 }
 

@@ -76,6 +76,7 @@ impl Env {
     async fn state(&self) -> Value {
         self.http
             .get(format!("{}/_sandbox/state", self.sandbox.url))
+            .bearer_auth(self.sandbox.admin_token())
             .send()
             .await
             .unwrap()
@@ -97,6 +98,7 @@ impl Env {
     async fn current_faults(&self) -> Value {
         self.http
             .get(format!("{}/_sandbox/faults", self.sandbox.url))
+            .bearer_auth(self.sandbox.admin_token())
             .send()
             .await
             .unwrap()
@@ -112,6 +114,7 @@ impl Env {
     async fn faults(&self, faults: Value) {
         self.http
             .put(format!("{}/_sandbox/faults", self.sandbox.url))
+            .bearer_auth(self.sandbox.admin_token())
             .json(&faults)
             .send()
             .await

@@ -14,7 +14,10 @@ async fn sandbox() -> (SandboxHandle, Admin) {
     let handle = start(([127, 0, 0, 1], 0).into(), SandboxOptions::default())
         .await
         .expect("sandbox starts");
-    let fixtures: Value = reqwest::get(format!("{}/_sandbox/fixtures", handle.url))
+    let fixtures: Value = reqwest::Client::new()
+        .get(format!("{}/_sandbox/fixtures", handle.url))
+        .bearer_auth(handle.admin_token())
+        .send()
         .await
         .unwrap()
         .json()
@@ -35,9 +38,10 @@ async fn sandbox() -> (SandboxHandle, Admin) {
     (handle, admin)
 }
 
-async fn put_faults(url: &str, faults: Value) {
+async fn put_faults(sandbox: &SandboxHandle, faults: Value) {
     let resp = reqwest::Client::new()
-        .put(format!("{url}/_sandbox/faults"))
+        .put(format!("{}/_sandbox/faults", sandbox.url))
+        .bearer_auth(sandbox.admin_token())
         .json(&faults)
         .send()
         .await
@@ -46,8 +50,11 @@ async fn put_faults(url: &str, faults: Value) {
 }
 
 /// The access key ids of `user` in the sandbox state.
-async fn state_keys(url: &str, user: &str) -> Vec<String> {
-    let state: Value = reqwest::get(format!("{url}/_sandbox/state"))
+async fn state_keys(sandbox: &SandboxHandle, user: &str) -> Vec<String> {
+    let state: Value = reqwest::Client::new()
+        .get(format!("{}/_sandbox/state", sandbox.url))
+        .bearer_auth(sandbox.admin_token())
+        .send()
         .await
         .unwrap()
         .json()
@@ -78,36 +85,35 @@ async fn wrong_secret_gets_signature_does_not_match() {
         (403, Some("InvalidClientTokenId")),
         "{body}"
     );
-    assert!(state_keys(&handle.url, "alice").await.is_empty());
+    assert!(state_keys(&handle, "alice").await.is_empty());
 }
 
 #[tokio::test]
 async fn throttling_is_retried_to_success() {
     let (handle, admin) = sandbox().await;
-    put_faults(
-        &handle.url,
-        json!({"next_throttles": 2, "actions": ["CreateAccessKey"]}),
-    )
-    .await;
+    put_faults(&handle, json!({"next_throttles": 2, "actions": ["CreateAccessKey"]})).await;
     let p = provider(admin.settings());
     let created = create(&p, json!({"user": "alice"}), None)
         .await
         .expect("create succeeds after two throttles");
-    let faults: Value = reqwest::get(format!("{}/_sandbox/faults", handle.url))
+    let faults: Value = reqwest::Client::new()
+        .get(format!("{}/_sandbox/faults", handle.url))
+        .bearer_auth(handle.admin_token())
+        .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
     assert_eq!(faults["next_throttles"], 0, "both throttles were consumed");
-    assert_eq!(state_keys(&handle.url, "alice").await, vec![created.id]);
+    assert_eq!(state_keys(&handle, "alice").await, vec![created.id]);
 }
 
 #[tokio::test]
 async fn server_errors_on_a_raw_call_have_the_iam_shape() {
     let (handle, admin) = sandbox().await;
     put_faults(
-        &handle.url,
+        &handle,
         json!({"next_errors": 1, "next_throttles": 1, "actions": ["ListUsers"]}),
     )
     .await;
@@ -128,8 +134,11 @@ async fn server_errors_on_a_raw_call_have_the_iam_shape() {
     assert!(body.contains("<UserName>alice</UserName>"));
 }
 
-async fn faults(url: &str) -> Value {
-    reqwest::get(format!("{url}/_sandbox/faults"))
+async fn faults(sandbox: &SandboxHandle) -> Value {
+    reqwest::Client::new()
+        .get(format!("{}/_sandbox/faults", sandbox.url))
+        .bearer_auth(sandbox.admin_token())
+        .send()
         .await
         .unwrap()
         .json()
@@ -141,23 +150,19 @@ async fn faults(url: &str) -> Value {
 async fn a_create_is_one_cloud_call() {
     let (handle, admin) = sandbox().await;
     // A ListAccessKeys would fail (one attempt per call) and consume the fault.
-    put_faults(&handle.url, json!({"next_errors": 1, "actions": ["ListAccessKeys"]})).await;
+    put_faults(&handle, json!({"next_errors": 1, "actions": ["ListAccessKeys"]})).await;
     let mut settings = admin.settings();
     settings["common"] = json!({"max_attempts": 1});
     let p = provider(settings);
     let created = create(&p, json!({"user": "alice"}), None).await.expect("created");
-    assert_eq!(
-        faults(&handle.url).await["next_errors"],
-        1,
-        "no ListAccessKeys was sent"
-    );
-    assert_eq!(state_keys(&handle.url, "alice").await, vec![created.id]);
+    assert_eq!(faults(&handle).await["next_errors"], 1, "no ListAccessKeys was sent");
+    assert_eq!(state_keys(&handle, "alice").await, vec![created.id]);
 }
 
 #[tokio::test]
 async fn a_lost_reply_adopts_the_one_key_it_made() {
     let (handle, admin) = sandbox().await;
-    put_faults(&handle.url, json!({"next_drops": 2, "actions": ["CreateAccessKey"]})).await;
+    put_faults(&handle, json!({"next_drops": 2, "actions": ["CreateAccessKey"]})).await;
     let p = provider(admin.settings());
     let err = create(&p, json!({"user": "alice"}), None)
         .await
@@ -165,7 +170,7 @@ async fn a_lost_reply_adopts_the_one_key_it_made() {
     let (code, data) = err.to_wire();
     assert_eq!(code, credplane::protocol::ErrorCode::PartiallyCreated, "{err}");
     // Exactly one key exists, and it is the one reported: nothing orphaned, nothing deleted.
-    let keys = state_keys(&handle.url, "alice").await;
+    let keys = state_keys(&handle, "alice").await;
     assert_eq!(keys.len(), 1, "{keys:?}");
     assert_eq!(data.id.as_deref(), Some(keys[0].as_str()));
     let outputs = data.outputs.expect("outputs");
@@ -173,7 +178,7 @@ async fn a_lost_reply_adopts_the_one_key_it_made() {
     assert!(outputs.get("secret").is_none(), "its secret was lost with the reply");
     assert!(data.message.contains("lost"), "{}", data.message);
     assert_eq!(
-        faults(&handle.url).await["next_drops"],
+        faults(&handle).await["next_drops"],
         1,
         "no second CreateAccessKey was sent"
     );
@@ -185,7 +190,7 @@ async fn a_lost_reply_never_deletes_a_key_another_client_created_meanwhile() {
     // Both creates are in flight together; the provider's arrives first and loses its reply.
     // Its ListAccessKeys is slow too, so that it sees the other client's key.
     put_faults(
-        &handle.url,
+        &handle,
         json!({"next_drops": 1, "latency_ms": 400, "actions": ["CreateAccessKey", "ListAccessKeys"]}),
     )
     .await;
@@ -200,7 +205,7 @@ async fn a_lost_reply_never_deletes_a_key_another_client_created_meanwhile() {
     assert_eq!(code, credplane::protocol::ErrorCode::PartiallyCreated, "{err}");
     assert!(data.id.is_none(), "neither key can be proven ours: {data:?}");
     assert!(data.may_exist);
-    let mut keys = state_keys(&handle.url, "alice").await;
+    let mut keys = state_keys(&handle, "alice").await;
     assert_eq!(keys.len(), 2, "nothing was deleted: {keys:?}");
     assert!(keys.contains(&theirs), "the other client's key survives");
     let mut candidates = data.candidates.clone();
@@ -217,7 +222,10 @@ async fn inactive_at_create() {
         .await
         .expect("create");
     assert_eq!(created.outputs["status"], "Inactive");
-    let state: Value = reqwest::get(format!("{}/_sandbox/state", handle.url))
+    let state: Value = reqwest::Client::new()
+        .get(format!("{}/_sandbox/state", handle.url))
+        .bearer_auth(handle.admin_token())
+        .send()
         .await
         .unwrap()
         .json()
@@ -237,7 +245,7 @@ async fn bad_pgp_key_fails_before_a_key_is_minted() {
         matches!(err, credplane::provider::error::ProviderError::InvalidParams(_)),
         "{err:?}"
     );
-    assert!(state_keys(&handle.url, "alice").await.is_empty());
+    assert!(state_keys(&handle, "alice").await.is_empty());
 }
 
 // ---- pgp_key with a gpg-generated Curve25519 key ----
@@ -273,7 +281,7 @@ async fn pgp_key_encrypts_a_working_secret() {
     let (status, body) = iam_call(&admin.endpoint, &created.id, &secret, "GetUser", &[]).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(xml_text(&body, "UserName").as_deref(), Some("alice"));
-    assert_eq!(state_keys(&handle.url, "alice").await, vec![created.id]);
+    assert_eq!(state_keys(&handle, "alice").await, vec![created.id]);
 }
 
 #[tokio::test]
@@ -282,13 +290,13 @@ async fn failed_deactivation_is_partially_created() {
     let mut settings = admin.settings();
     settings["common"] = json!({"max_attempts": 1});
     let p = provider(settings);
-    put_faults(&handle.url, json!({"next_errors": 1, "actions": ["UpdateAccessKey"]})).await;
+    put_faults(&handle, json!({"next_errors": 1, "actions": ["UpdateAccessKey"]})).await;
     let err = create(&p, json!({"user": "alice", "status": "Inactive"}), None)
         .await
         .expect_err("UpdateAccessKey fails");
     let (code, data) = err.to_wire();
     assert_eq!(code, credplane::protocol::ErrorCode::PartiallyCreated, "{err:?}");
-    let keys = state_keys(&handle.url, "alice").await;
+    let keys = state_keys(&handle, "alice").await;
     assert_eq!(data.id.as_deref(), Some(keys[0].as_str()));
     let outputs = data.outputs.expect("outputs of the key that exists");
     assert_eq!(

@@ -46,7 +46,11 @@ async fn cancel_stops_a_create_in_flight() {
     let in_flight = format!("{}/_sandbox/in-flight", sandbox.url);
     let mut seen = false;
     for _ in 0..500 {
-        let counts: Value = reqwest::get(&in_flight).await.unwrap().json().await.unwrap();
+        let held = reqwest::Client::new()
+            .get(&in_flight)
+            .bearer_auth(sandbox.admin_token())
+            .send();
+        let counts: Value = held.await.unwrap().json().await.unwrap();
         if counts["CreateAccessKey"] == 1 {
             seen = true;
             break;

@@ -5,9 +5,10 @@
 
 use credplane::cloud::oci::client::{CredentialKind, IdentityClient};
 use credplane::cloud::oci::principal::resource_principal;
+use credplane::cloud::retry::RetryPolicy;
+use credplane::cloud::{Call, Clouds};
 use credplane::protocol::{ConfigureRequest, ErrorCode};
 use credplane::provider::Provider;
-use credplane::provider::clouds::Clouds;
 use credplane::provider::error::ProviderError;
 use credplane::sandbox::oci::ALICE;
 use credplane::sandbox::oci_principals::mint_session_token;
@@ -137,14 +138,23 @@ async fn resource_principal_v2_2() {
     assert_eq!(principal.tenancy.as_deref(), fixtures["tenancy"].as_str());
     assert_eq!(principal.region.as_deref(), Some("us-ashburn-1"));
     assert!(principal.signer.key_id().starts_with("ST$"));
-    let client = IdentityClient::new(reqwest::Client::new(), sandbox.url.clone(), principal.signer);
+    let client = IdentityClient::new(
+        reqwest::Client::new(),
+        sandbox.url.clone(),
+        principal.signer,
+        RetryPolicy::default(),
+    );
+    let call = Call::new(
+        Default::default(),
+        tokio::time::Instant::now() + std::time::Duration::from_secs(30),
+    );
     let made = client
-        .create_credential(CredentialKind::AuthToken, ALICE, "rp", "retry-token-rp-1")
+        .create_credential(&call, CredentialKind::AuthToken, ALICE, "rp", "retry-token-rp-1")
         .await
         .unwrap();
     assert!(made.secret.is_some());
     client
-        .delete_credential(CredentialKind::AuthToken, ALICE, &made.id)
+        .delete_credential(&call, CredentialKind::AuthToken, ALICE, &made.id)
         .await
         .unwrap();
 }

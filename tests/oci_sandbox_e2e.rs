@@ -79,7 +79,10 @@ async fn delete(p: &Provider, ty: &str, id: &str, outputs: &Map<String, Value>) 
 }
 
 async fn state(handle: &SandboxHandle) -> Value {
-    reqwest::get(format!("{}/_sandbox/state", handle.url))
+    reqwest::Client::new()
+        .get(format!("{}/_sandbox/state", handle.url))
+        .bearer_auth(handle.admin_token())
+        .send()
         .await
         .unwrap()
         .json()
@@ -90,6 +93,7 @@ async fn state(handle: &SandboxHandle) -> Value {
 async fn set_faults(handle: &SandboxHandle, faults: Value) {
     let resp = reqwest::Client::new()
         .put(format!("{}/_sandbox/faults", handle.url))
+        .bearer_auth(handle.admin_token())
         .json(&faults)
         .send()
         .await
@@ -261,7 +265,10 @@ async fn lost_reply(kind: Kind) {
     let (id, outputs) = create(&p, kind.ty, json!({kind.label: "retry", "user_id": ALICE}))
         .await
         .unwrap();
-    let faults: Value = reqwest::get(format!("{}/_sandbox/faults", handle.url))
+    let faults: Value = reqwest::Client::new()
+        .get(format!("{}/_sandbox/faults", handle.url))
+        .bearer_auth(handle.admin_token())
+        .send()
         .await
         .unwrap()
         .json()

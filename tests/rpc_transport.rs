@@ -443,12 +443,16 @@ fn websocket_on_the_same_port_needs_the_token() {
     assert_eq!(reply, json!({"jsonrpc": "2.0", "id": 9, "result": {"cancelled": 0}}));
 }
 
+/// The sandbox admin token the spawned servers get through `CREDPLANE_SANDBOX_TOKEN`.
+const SANDBOX_TOKEN: &str = "sandbox-admin-token-for-tests-0123456789";
+
 #[test]
 fn sigterm_lets_a_call_in_flight_finish() {
     // A provider on the sandbox clouds, whose CreateAccessKey we make slow through the sandbox.
     let mut child = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0", "--sandbox"])
         .env("CREDPLANE_TOKEN", "t")
+        .env("CREDPLANE_SANDBOX_TOKEN", SANDBOX_TOKEN)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -476,6 +480,7 @@ fn sigterm_lets_a_call_in_flight_finish() {
     runtime.block_on(async {
         reqwest::Client::new()
             .put(format!("{sandbox}/_sandbox/faults"))
+            .bearer_auth(SANDBOX_TOKEN)
             .json(&faults)
             .send()
             .await
@@ -487,7 +492,10 @@ fn sigterm_lets_a_call_in_flight_finish() {
     // Once the create is held by the sandbox, ask the server to stop.
     let in_flight = format!("{sandbox}/_sandbox/in-flight");
     let held = (0..500).any(|_| {
-        let counts: Value = runtime.block_on(async { reqwest::get(&in_flight).await.unwrap().json().await.unwrap() });
+        let counts: Value = runtime.block_on(async {
+            let held = reqwest::Client::new().get(&in_flight).bearer_auth(SANDBOX_TOKEN).send();
+            held.await.unwrap().json().await.unwrap()
+        });
         std::thread::sleep(Duration::from_millis(10));
         counts["CreateAccessKey"] == 1
     });

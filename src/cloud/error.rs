@@ -61,6 +61,10 @@ pub enum CloudError {
         /// What went wrong.
         reason: String,
     },
+    /// The client could not be built: credentials or settings are missing or wrong. Says what,
+    /// never a secret value.
+    #[error("configuration: {0}")]
+    Configuration(String),
     /// The operation was cancelled.
     #[error("cancelled")]
     Cancelled,
@@ -95,6 +99,11 @@ impl CloudError {
     /// Whether the request may have taken effect although no answer came back.
     pub fn is_ambiguous(&self) -> bool {
         matches!(self, CloudError::Transport { ambiguous: true, .. })
+    }
+
+    /// Whether the cloud said the thing asked about does not exist (HTTP 404).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, CloudError::Api { status: 404, .. })
     }
 
     /// The cloud's request id, if any.

@@ -233,13 +233,13 @@ pub struct CancelResponse {
 pub struct ConfigureRequest {
     /// AWS settings.
     #[serde(default)]
-    pub aws: Option<crate::cloud::aws::settings::AwsSettings>,
+    pub aws: Option<crate::protocol::settings::aws::AwsSettings>,
     /// OCI settings.
     #[serde(default)]
-    pub oci: Option<crate::cloud::oci::settings::OciSettings>,
+    pub oci: Option<crate::protocol::settings::oci::OciSettings>,
     /// Alibaba Cloud settings.
     #[serde(default)]
-    pub alicloud: Option<crate::cloud::alicloud::settings::AlicloudSettings>,
+    pub alicloud: Option<crate::protocol::settings::alicloud::AlicloudSettings>,
     /// Settings shared by every cloud.
     #[serde(default)]
     pub common: Option<CommonSettings>,

@@ -6,6 +6,7 @@ pub mod envelope;
 pub mod errors;
 pub mod messages;
 pub mod openrpc;
+pub mod settings;
 
 pub use envelope::{ENVELOPE_KEY, is_unknown, unknown, unwrap_secret, wrap_secret};
 pub use errors::{ErrorCode, ErrorData, Failure};

@@ -165,6 +165,8 @@ impl ProviderError {
                 data.request_id = err.request_id().map(str::to_owned);
                 data.retryable = err.is_retryable();
                 match err {
+                    // A client that could not be built: the same code as a provider setting.
+                    CloudError::Configuration(_) => ErrorCode::Configuration,
                     CloudError::Cancelled => ErrorCode::Cancelled,
                     CloudError::Timeout => ErrorCode::Timeout,
                     CloudError::Credentials { .. } => ErrorCode::Configuration,

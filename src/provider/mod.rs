@@ -1,13 +1,12 @@
 //! The provider: the one place where a method call meets a resource type. It owns the registry,
 //! the cloud settings, and the cancellation of in-flight operations.
 
-pub mod clouds;
 pub mod error;
 
+use crate::cloud::{Call, Clouds};
 use crate::protocol::envelope::unwrap_all;
 use crate::protocol::*;
 use crate::resources::{Context, DynResource, Registry, registry};
-use clouds::Clouds;
 use error::ProviderError;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -81,8 +80,10 @@ impl Provider {
         self.in_flight.fetch_add(1, Ordering::SeqCst);
         let guard = InFlight(self.in_flight.clone());
         let ctx = Context {
-            cancel: self.cancel.lock().expect("cancel lock").child_token(),
-            deadline: tokio::time::Instant::now() + Duration::from_secs_f64(seconds.min(86_400.0)),
+            call: Call::new(
+                self.cancel.lock().expect("cancel lock").child_token(),
+                tokio::time::Instant::now() + Duration::from_secs_f64(seconds.min(86_400.0)),
+            ),
             clouds: self.clouds.read().expect("clouds lock").clone(),
         };
         Ok((ctx, guard))

@@ -316,7 +316,9 @@ impl KeyApi for IamClient {
     }
 
     fn account(&self) -> String {
-        self.access_key_id().to_owned()
+        // The credentials resolve lazily; the endpoint is known now, and a wider lock scope
+        // only serializes more.
+        self.endpoint().to_owned()
     }
 
     async fn create_key(&self, ctx: &Context, user: Option<&str>) -> Result<NewKey, CloudError> {

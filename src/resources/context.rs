@@ -1,43 +1,24 @@
-//! What every CRUD call gets besides its inputs: cancellation, a deadline, and the clouds.
+//! What every CRUD call gets besides its inputs: the cloud [`Call`] (cancellation and a
+//! deadline) and the configured clouds.
 
-use crate::cloud::error::CloudError;
-use crate::provider::clouds::Clouds;
-use std::future::Future;
+use crate::cloud::{Call, Clouds};
+use std::ops::Deref;
 use std::sync::Arc;
-use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 
-/// The context of one operation.
+/// The context of one operation. Derefs to its [`Call`], so `client.method(ctx, ...)` passes the
+/// call budget down to the cloud layer and `ctx.guard(...)`, `ctx.deadline` read it.
 #[derive(Clone)]
 pub struct Context {
-    /// Fires when `cancel` is called.
-    pub cancel: CancellationToken,
-    /// When the operation must be over, retries included.
-    pub deadline: Instant,
+    /// The cancel token and deadline, which the cloud clients honour.
+    pub call: Call,
     /// Configured cloud access.
     pub clouds: Arc<Clouds>,
 }
 
-impl Context {
-    /// Runs `fut` unless the operation is cancelled or past its deadline first.
-    pub async fn guard<T>(&self, fut: impl Future<Output = Result<T, CloudError>>) -> Result<T, CloudError> {
-        tokio::select! {
-            biased;
-            _ = self.cancel.cancelled() => Err(CloudError::Cancelled),
-            _ = tokio::time::sleep_until(self.deadline) => Err(CloudError::Timeout),
-            out = fut => out,
-        }
-    }
+impl Deref for Context {
+    type Target = Call;
 
-    /// Sleeps, waking early with an error on cancel or deadline.
-    pub async fn sleep(&self, duration: std::time::Duration) -> Result<(), CloudError> {
-        if Instant::now() + duration > self.deadline {
-            return Err(CloudError::Timeout);
-        }
-        self.guard(async {
-            tokio::time::sleep(duration).await;
-            Ok(())
-        })
-        .await
+    fn deref(&self) -> &Call {
+        &self.call
     }
 }

@@ -7,7 +7,6 @@ use super::rules::{Rule, str_prop};
 use super::{Context, CreateResult, Found, Resource, ResourceError, ResourceInfo, Timeouts};
 use crate::cloud::error::CloudError;
 use crate::cloud::oci::client::{Credential, CredentialKind, IdentityClient};
-use crate::cloud::retry::{Idempotency, with_retries};
 use crate::protocol::PropertyMap;
 use crate::provider::error::ProviderError;
 use crate::secrets::Secret;
@@ -167,10 +166,9 @@ async fn create<T: OciKind>(ctx: &Context, inputs: T::Inputs) -> CreateResult<T:
     let user = T::user_id(&inputs).to_owned();
     // One retry token per create: a retry after a lost answer gets the same secret back.
     let retry_token = uuid::Uuid::new_v4().to_string();
-    let created = match with_retries(ctx, Idempotency::Idempotent, || {
-        client.create_credential(T::KIND, &user, T::label(&inputs), &retry_token)
-    })
-    .await
+    let created = match client
+        .create_credential(ctx, T::KIND, &user, T::label(&inputs), &retry_token)
+        .await
     {
         Ok(created) => created,
         Err(err) => return Err(explain_create_error(ctx, &client, T::KIND, &user, err).await.into()),
@@ -181,7 +179,7 @@ async fn create<T: OciKind>(ctx: &Context, inputs: T::Inputs) -> CreateResult<T:
         ctx,
         || async {
             Ok(client
-                .list_credentials(T::KIND, &user)
+                .list_credentials(ctx, T::KIND, &user)
                 .await?
                 .into_iter()
                 .find(|c| c.id == id))
@@ -210,7 +208,7 @@ async fn read<T: OciKind>(
     let known_user = old_inputs.or(inputs).map(|i| T::user_id(&i).to_owned());
     let (user, cred_id) = read_target(id, T::KIND, known_user.as_deref())?;
     let client = ctx.clouds.oci_identity()?;
-    let Some(list) = list_or_none(ctx, || client.list_credentials(T::KIND, &user)).await? else {
+    let Some(list) = client.list_credentials_of_existing_user(ctx, T::KIND, &user).await? else {
         return Ok(None);
     };
     let Some(found) = list.into_iter().find(|c| c.id == cred_id) else {
@@ -239,10 +237,9 @@ async fn update<T: OciKind>(
     let client = ctx.clouds.oci_identity()?;
     let (old_inputs, secret) = T::split_outputs(olds);
     let user = T::user_id(&old_inputs);
-    let updated = with_retries(ctx, Idempotency::Idempotent, || {
-        client.update_credential(T::KIND, user, id, T::label(&news))
-    })
-    .await?;
+    let updated = client
+        .update_credential(ctx, T::KIND, user, id, T::label(&news))
+        .await?;
     Ok(outputs_of::<T>(news, &updated, secret))
 }
 
@@ -251,10 +248,7 @@ async fn delete<T: OciKind>(ctx: &Context, id: &str, outputs: T::Outputs) -> Res
     let client = ctx.clouds.oci_identity()?;
     let (inputs, _) = T::split_outputs(outputs);
     let user = T::user_id(&inputs);
-    with_retries(ctx, Idempotency::Idempotent, || {
-        client.delete_credential(T::KIND, user, id)
-    })
-    .await?;
+    client.delete_credential(ctx, T::KIND, user, id).await?;
     Ok(())
 }
 
@@ -337,19 +331,6 @@ pub fn noun(kind: CredentialKind) -> &'static str {
     }
 }
 
-/// Lists a user's credentials with retries; `None` when the user is not found.
-pub async fn list_or_none<T, F, Fut>(ctx: &Context, list: F) -> Result<Option<Vec<T>>, CloudError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Vec<T>, CloudError>>,
-{
-    match with_retries(ctx, Idempotency::Idempotent, list).await {
-        Ok(items) => Ok(Some(items)),
-        Err(CloudError::Api { status: 404, .. }) => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
 /// Turns a create failure into what a user can act on: the per-user limit (naming the user and
 /// the credentials that exist) and an unknown user. Other errors pass through.
 pub async fn explain_create_error(
@@ -360,7 +341,8 @@ pub async fn explain_create_error(
     err: CloudError,
 ) -> ProviderError {
     if err.has_code("LimitExceeded") {
-        let existing = list_or_none(ctx, || client.list_credentials(kind, user_id))
+        let existing = client
+            .list_credentials_of_existing_user(ctx, kind, user_id)
             .await
             .ok()
             .flatten()
@@ -383,7 +365,7 @@ pub async fn explain_create_error(
             source: err,
         };
     }
-    if matches!(err, CloudError::Api { status: 404, .. }) {
+    if err.is_not_found() {
         return ProviderError::Explained {
             message: format!(
                 "user {user_id} was not found, or the configured API key is not authorized to manage its {}s",
@@ -395,8 +377,8 @@ pub async fn explain_create_error(
     ProviderError::Cloud(err)
 }
 
-/// Polls (a list, via `poll`) until the credential is ACTIVE; bounded by the context's deadline
-/// and stopped by its cancellation. Returns the last seen item.
+/// Polls (a list, via `poll`, which retries itself) until the credential is ACTIVE; bounded by
+/// the context's deadline and stopped by its cancellation. Returns the last seen item.
 pub async fn wait_active<T, F, Fut>(
     ctx: &Context,
     mut poll: F,
@@ -408,7 +390,7 @@ where
 {
     let mut delay = FIRST_POLL_DELAY;
     loop {
-        match with_retries(ctx, Idempotency::Idempotent, &mut poll).await? {
+        match poll().await? {
             Some(item) if state_of(&item) == Some("ACTIVE") => return Ok(item),
             Some(item) if is_gone(state_of(&item)) => {
                 return Err(CloudError::Decode {

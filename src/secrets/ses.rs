@@ -3,7 +3,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::cloud::aws::sign::{derive_signing_key, hmac_sha256};
+use credplane_sign::aws::{derive_signing_key, hmac_sha256};
 
 /// The fixed "date" of the derivation: the password must not change from day to day.
 const DATE: &str = "11111111";

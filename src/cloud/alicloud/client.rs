@@ -3,14 +3,12 @@
 //! Errors become [`CloudError`]; retries follow the shared policy of [`crate::cloud::retry`]. A
 //! session the cloud calls expired is fetched again once, then reported.
 
-use super::config;
-use super::credentials::{Cached, CredentialChain, SigningKey};
+use super::credentials::{CredentialChain, SigningKey};
 use super::sign::{common_params, sign_rpc};
+use crate::cloud::call::Call;
 use crate::cloud::error::CloudError;
-use crate::cloud::retry::{Idempotency, parse_retry_after, with_retries};
-use crate::provider::clouds::Clouds;
-use crate::provider::error::ProviderError;
-use crate::resources::Context;
+use crate::cloud::http;
+use crate::cloud::retry::{Idempotency, RetryPolicy, with_retries};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::sync::Arc;
@@ -27,6 +25,7 @@ pub struct RpcClient {
     credentials: Arc<CredentialChain>,
     region: String,
     http: reqwest::Client,
+    retry: RetryPolicy,
 }
 
 /// The parameters of one call, in order; values are plain text (signing encodes them).
@@ -41,6 +40,7 @@ impl RpcClient {
         credentials: Arc<CredentialChain>,
         region: String,
         http: reqwest::Client,
+        retry: RetryPolicy,
     ) -> Self {
         RpcClient {
             service,
@@ -49,6 +49,7 @@ impl RpcClient {
             credentials,
             region,
             http,
+            retry,
         }
     }
 
@@ -57,15 +58,15 @@ impl RpcClient {
     /// rejected call had no effect); a second refusal is reported as a credentials error.
     pub async fn call<T: DeserializeOwned>(
         &self,
-        ctx: &Context,
+        call: &Call,
         idempotency: Idempotency,
         action: &str,
         params: &Params,
     ) -> Result<T, CloudError> {
         let mut refreshed = false;
         let value = loop {
-            let key = ctx.guard(self.credentials.current()).await?;
-            match with_retries(ctx, idempotency, || self.call_once(&key, action, params)).await {
+            let key = call.guard(self.credentials.current()).await?;
+            match with_retries(call, self.retry, idempotency, || self.call_once(&key, action, params)).await {
                 Err(err) if is_expired_token(&err) => {
                     let source = self.credentials.source();
                     if refreshed || !self.credentials.invalidate(&key).await {
@@ -105,38 +106,24 @@ impl RpcClient {
             detail: e.to_string(),
         })?;
         let url = format!("{}/", self.endpoint.trim_end_matches('/'));
-        let response = self
+        let request = self
             .http
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(reqwest::header::ACCEPT, "application/json")
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| self.transport(action, &e, !e.is_connect()))?;
-        let status = response.status().as_u16();
-        let retry_after = parse_retry_after(response.headers().get(reqwest::header::RETRY_AFTER));
-        // A body that breaks after the headers may follow an applied action: ambiguous.
-        let bytes = response.bytes().await.map_err(|e| self.transport(action, &e, true))?;
-        let value: Value = serde_json::from_slice(&bytes).map_err(|e| CloudError::Decode {
+            .body(body);
+        let reply = http::send(self.service, action, request).await?;
+        let status = reply.status.as_u16();
+        let value: Value = serde_json::from_slice(&reply.body).map_err(|e| CloudError::Decode {
             service: self.service,
             detail: format!("{action}: HTTP {status}, body is not JSON: {e}"),
         })?;
-        if (200..300).contains(&status) {
+        if reply.is_success() {
             return Ok(value);
         }
-        Err(api_error(self.service, status, &value, retry_after))
-    }
-
-    fn transport(&self, action: &str, err: &reqwest::Error, ambiguous: bool) -> CloudError {
-        CloudError::Transport {
-            service: self.service,
-            detail: format!("{action}: {err}"),
-            ambiguous,
-        }
+        Err(api_error(self.service, status, &value, reply.retry_after))
     }
 }
-
 /// The error document `{RequestId, Code, Message}` as a [`CloudError::Api`].
 pub fn api_error(
     service: &'static str,
@@ -166,65 +153,6 @@ pub fn is_expired_token(err: &CloudError) -> bool {
 /// Throttling and server-side failures may succeed later.
 pub fn is_retryable(code: &str, status: u16) -> bool {
     code.starts_with("Throttling") || code == "Rejected.Throttling" || code == "ServiceUnavailable" || status >= 500
-}
-
-impl Clouds {
-    /// The Alibaba Cloud credential chain (see [`config::resolve`]), resolved once per
-    /// configuration and cached with its credentials.
-    pub fn alicloud_credentials(&self) -> Result<Cached, ProviderError> {
-        let mut cached = self.alicloud_chain.lock().expect("alicloud credentials lock");
-        if let Some(found) = cached.as_ref() {
-            return Ok(found.clone());
-        }
-        let settings = self.settings.alicloud.clone().unwrap_or_default();
-        let env = |name: &str| std::env::var(name).ok();
-        let resolved =
-            config::resolve(&settings, &env, dirs::home_dir().as_deref()).map_err(ProviderError::Configuration)?;
-        let found = (
-            Arc::new(CredentialChain::new(resolved.source, self.http.clone())),
-            resolved.region,
-        );
-        *cached = Some(found.clone());
-        Ok(found)
-    }
-
-    /// The RAM client (`https://ram.aliyuncs.com`, or the `ram_endpoint` setting).
-    pub fn alicloud_ram(&self) -> Result<super::ram::RamClient, ProviderError> {
-        let (credentials, region) = self.alicloud_credentials()?;
-        let endpoint = self
-            .settings
-            .alicloud
-            .as_ref()
-            .and_then(|s| s.ram_endpoint.clone())
-            .unwrap_or_else(|| "https://ram.aliyuncs.com".into());
-        Ok(super::ram::RamClient::new(RpcClient::new(
-            "RAM",
-            "2015-05-01",
-            endpoint,
-            credentials,
-            region,
-            self.http.clone(),
-        )))
-    }
-
-    /// The KMS client (`https://kms.<region>.aliyuncs.com`, or the `kms_endpoint` setting).
-    pub fn alicloud_kms(&self) -> Result<super::kms::KmsClient, ProviderError> {
-        let (credentials, region) = self.alicloud_credentials()?;
-        let endpoint = self
-            .settings
-            .alicloud
-            .as_ref()
-            .and_then(|s| s.kms_endpoint.clone())
-            .unwrap_or_else(|| format!("https://kms.{region}.aliyuncs.com"));
-        Ok(super::kms::KmsClient::new(RpcClient::new(
-            "KMS",
-            "2016-01-20",
-            endpoint,
-            credentials,
-            region,
-            self.http.clone(),
-        )))
-    }
 }
 
 #[cfg(test)]

@@ -1,9 +1,9 @@
 //! KMS (2016-01-20): the secret (Secrets Manager) calls.
 
 use super::client::{Params, RpcClient};
+use crate::cloud::call::Call;
 use crate::cloud::error::CloudError;
 use crate::cloud::retry::Idempotency;
-use crate::resources::Context;
 use crate::secrets::Secret;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -146,16 +146,16 @@ impl KmsClient {
         KmsClient { rpc }
     }
 
-    async fn ok(&self, ctx: &Context, action: &str, params: Params) -> Result<(), CloudError> {
+    async fn ok(&self, call: &Call, action: &str, params: Params) -> Result<(), CloudError> {
         self.rpc
-            .call::<Ignored>(ctx, Idempotency::Idempotent, action, &params)
+            .call::<Ignored>(call, Idempotency::Idempotent, action, &params)
             .await
             .map(drop)
     }
 
     /// CreateSecret; returns the ARN. Not retried after an ambiguous failure (the caller checks
     /// with DescribeSecret).
-    pub async fn create_secret(&self, ctx: &Context, new: &NewSecret<'_>) -> Result<Option<String>, CloudError> {
+    pub async fn create_secret(&self, call: &Call, new: &NewSecret<'_>) -> Result<Option<String>, CloudError> {
         let mut params = vec![
             p("SecretName", new.secret_name),
             p("SecretData", new.secret_data.expose()),
@@ -176,24 +176,24 @@ impl KmsClient {
         params.extend(optional.into_iter().filter_map(|(k, v)| Some(p(k, v?))));
         let out: CreateSecretResponse = self
             .rpc
-            .call(ctx, Idempotency::NotIdempotent, "CreateSecret", &params)
+            .call(call, Idempotency::NotIdempotent, "CreateSecret", &params)
             .await?;
         Ok(out.arn)
     }
 
     /// DescribeSecret with its tags.
-    pub async fn describe_secret(&self, ctx: &Context, name: &str) -> Result<SecretDescription, CloudError> {
+    pub async fn describe_secret(&self, call: &Call, name: &str) -> Result<SecretDescription, CloudError> {
         let params = vec![p("SecretName", name), p("FetchTags", "true")];
         self.rpc
-            .call(ctx, Idempotency::Idempotent, "DescribeSecret", &params)
+            .call(call, Idempotency::Idempotent, "DescribeSecret", &params)
             .await
     }
 
     /// GetSecretValue of the `ACSCurrent` version.
-    pub async fn get_secret_value(&self, ctx: &Context, name: &str) -> Result<SecretValue, CloudError> {
+    pub async fn get_secret_value(&self, call: &Call, name: &str) -> Result<SecretValue, CloudError> {
         let params = vec![p("SecretName", name), p("VersionStage", "ACSCurrent")];
         self.rpc
-            .call(ctx, Idempotency::Idempotent, "GetSecretValue", &params)
+            .call(call, Idempotency::Idempotent, "GetSecretValue", &params)
             .await
     }
 
@@ -201,7 +201,7 @@ impl KmsClient {
     /// version id with the same data is accepted again.
     pub async fn put_secret_value(
         &self,
-        ctx: &Context,
+        call: &Call,
         name: &str,
         version_id: &str,
         data: &str,
@@ -213,13 +213,13 @@ impl KmsClient {
             p("SecretData", data),
             p("SecretDataType", data_type),
         ];
-        self.ok(ctx, "PutSecretValue", params).await
+        self.ok(call, "PutSecretValue", params).await
     }
 
     /// UpdateSecret: the description and/or the extended configuration's custom data.
     pub async fn update_secret(
         &self,
-        ctx: &Context,
+        call: &Call,
         name: &str,
         description: Option<&str>,
         custom_data: Option<&BTreeMap<String, String>>,
@@ -234,13 +234,13 @@ impl KmsClient {
                 serde_json::to_string(data).unwrap_or_default(),
             ));
         }
-        self.ok(ctx, "UpdateSecret", params).await
+        self.ok(call, "UpdateSecret", params).await
     }
 
     /// UpdateSecretRotationPolicy.
     pub async fn update_rotation_policy(
         &self,
-        ctx: &Context,
+        call: &Call,
         name: &str,
         enabled: bool,
         interval: Option<&str>,
@@ -249,32 +249,32 @@ impl KmsClient {
         if let Some(interval) = interval {
             params.push(p("RotationInterval", interval));
         }
-        self.ok(ctx, "UpdateSecretRotationPolicy", params).await
+        self.ok(call, "UpdateSecretRotationPolicy", params).await
     }
 
     /// SetSecretPolicy.
     pub async fn set_secret_policy(
         &self,
-        ctx: &Context,
+        call: &Call,
         name: &str,
         policy: &str,
         policy_name: &str,
     ) -> Result<(), CloudError> {
         let params = vec![p("SecretName", name), p("Policy", policy), p("PolicyName", policy_name)];
-        self.ok(ctx, "SetSecretPolicy", params).await
+        self.ok(call, "SetSecretPolicy", params).await
     }
 
     /// GetSecretPolicy.
     pub async fn get_secret_policy(
         &self,
-        ctx: &Context,
+        call: &Call,
         name: &str,
         policy_name: &str,
     ) -> Result<Option<String>, CloudError> {
         let params = vec![p("SecretName", name), p("PolicyName", policy_name)];
         let out: PolicyResponse = self
             .rpc
-            .call(ctx, Idempotency::Idempotent, "GetSecretPolicy", &params)
+            .call(call, Idempotency::Idempotent, "GetSecretPolicy", &params)
             .await?;
         Ok(out.policy)
     }
@@ -282,7 +282,7 @@ impl KmsClient {
     /// UpdateSecretVersionStage for `ACSCurrent`.
     pub async fn update_version_stage(
         &self,
-        ctx: &Context,
+        call: &Call,
         name: &str,
         move_to: Option<&str>,
         remove_from: Option<&str>,
@@ -294,18 +294,18 @@ impl KmsClient {
         if let Some(v) = remove_from {
             params.push(p("RemoveFromVersion", v));
         }
-        self.ok(ctx, "UpdateSecretVersionStage", params).await
+        self.ok(call, "UpdateSecretVersionStage", params).await
     }
 
     /// TagResource, addressing the secret by name.
     pub async fn tag_resource(
         &self,
-        ctx: &Context,
+        call: &Call,
         name: &str,
         tags: &BTreeMap<String, String>,
     ) -> Result<(), CloudError> {
         self.ok(
-            ctx,
+            call,
             "TagResource",
             vec![p("SecretName", name), p("Tags", tags_json(tags))],
         )
@@ -313,14 +313,14 @@ impl KmsClient {
     }
 
     /// UntagResource, addressing the secret by name.
-    pub async fn untag_resource(&self, ctx: &Context, name: &str, keys: &[&String]) -> Result<(), CloudError> {
+    pub async fn untag_resource(&self, call: &Call, name: &str, keys: &[&String]) -> Result<(), CloudError> {
         let keys = serde_json::to_string(keys).unwrap_or_default();
-        self.ok(ctx, "UntagResource", vec![p("SecretName", name), p("TagKeys", keys)])
+        self.ok(call, "UntagResource", vec![p("SecretName", name), p("TagKeys", keys)])
             .await
     }
 
     /// ListTagResources of one secret, every page.
-    pub async fn list_tags(&self, ctx: &Context, name: &str) -> Result<BTreeMap<String, String>, CloudError> {
+    pub async fn list_tags(&self, call: &Call, name: &str) -> Result<BTreeMap<String, String>, CloudError> {
         let mut tags = BTreeMap::new();
         let mut token: Option<String> = None;
         loop {
@@ -330,7 +330,7 @@ impl KmsClient {
             }
             let out: TagResourcesResponse = self
                 .rpc
-                .call(ctx, Idempotency::Idempotent, "ListTagResources", &params)
+                .call(call, Idempotency::Idempotent, "ListTagResources", &params)
                 .await?;
             tags.extend(
                 out.tag_resources
@@ -346,16 +346,11 @@ impl KmsClient {
     }
 
     /// DeleteSecret with a recovery window.
-    pub async fn delete_secret(
-        &self,
-        ctx: &Context,
-        name: &str,
-        recovery_window_in_days: u32,
-    ) -> Result<(), CloudError> {
+    pub async fn delete_secret(&self, call: &Call, name: &str, recovery_window_in_days: u32) -> Result<(), CloudError> {
         let params = vec![
             p("SecretName", name),
             p("RecoveryWindowInDays", recovery_window_in_days.to_string()),
         ];
-        self.ok(ctx, "DeleteSecret", params).await
+        self.ok(call, "DeleteSecret", params).await
     }
 }

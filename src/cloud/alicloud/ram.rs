@@ -1,9 +1,9 @@
 //! RAM (2015-05-01): the AccessKey calls.
 
 use super::client::{Params, RpcClient};
+use crate::cloud::call::Call;
 use crate::cloud::error::CloudError;
 use crate::cloud::retry::Idempotency;
-use crate::resources::Context;
 use crate::secrets::Secret;
 use serde::Deserialize;
 
@@ -67,11 +67,11 @@ impl RamClient {
 
     /// CreateAccessKey for `user_name`, or for the caller when `None`. Not retried after an
     /// ambiguous failure: the caller reconciles by listing.
-    pub async fn create_access_key(&self, ctx: &Context, user_name: Option<&str>) -> Result<AccessKey, CloudError> {
+    pub async fn create_access_key(&self, call: &Call, user_name: Option<&str>) -> Result<AccessKey, CloudError> {
         let params = with_user(user_name, Vec::new());
         let out: CreateAccessKeyResponse = self
             .rpc
-            .call(ctx, Idempotency::NotIdempotent, "CreateAccessKey", &params)
+            .call(call, Idempotency::NotIdempotent, "CreateAccessKey", &params)
             .await?;
         Ok(out.access_key)
     }
@@ -79,7 +79,7 @@ impl RamClient {
     /// UpdateAccessKey: sets the status (`Active` or `Inactive`).
     pub async fn update_access_key(
         &self,
-        ctx: &Context,
+        call: &Call,
         user_name: Option<&str>,
         access_key_id: &str,
         status: &str,
@@ -92,17 +92,17 @@ impl RamClient {
             ],
         );
         self.rpc
-            .call::<Ignored>(ctx, Idempotency::Idempotent, "UpdateAccessKey", &params)
+            .call::<Ignored>(call, Idempotency::Idempotent, "UpdateAccessKey", &params)
             .await
             .map(drop)
     }
 
     /// ListAccessKeys of `user_name`, or of the caller.
-    pub async fn list_access_keys(&self, ctx: &Context, user_name: Option<&str>) -> Result<Vec<AccessKey>, CloudError> {
+    pub async fn list_access_keys(&self, call: &Call, user_name: Option<&str>) -> Result<Vec<AccessKey>, CloudError> {
         let params = with_user(user_name, Vec::new());
         let out: ListAccessKeysResponse = self
             .rpc
-            .call(ctx, Idempotency::Idempotent, "ListAccessKeys", &params)
+            .call(call, Idempotency::Idempotent, "ListAccessKeys", &params)
             .await?;
         Ok(out.access_keys.access_key)
     }
@@ -110,13 +110,13 @@ impl RamClient {
     /// DeleteAccessKey.
     pub async fn delete_access_key(
         &self,
-        ctx: &Context,
+        call: &Call,
         user_name: Option<&str>,
         access_key_id: &str,
     ) -> Result<(), CloudError> {
         let params = with_user(user_name, vec![("UserAccessKeyId".into(), access_key_id.into())]);
         self.rpc
-            .call::<Ignored>(ctx, Idempotency::Idempotent, "DeleteAccessKey", &params)
+            .call::<Ignored>(call, Idempotency::Idempotent, "DeleteAccessKey", &params)
             .await
             .map(drop)
     }

@@ -1,12 +1,12 @@
 //! The IAM Query API (version 2010-05-08): form-encoded POSTs signed with SigV4, XML answers.
 
-use super::config::AwsAccess;
+use super::config::{self, AwsAccess};
+use super::settings::AwsSettings;
 use super::sign::{self, SignableRequest, SigningParams};
+use crate::cloud::call::Call;
 use crate::cloud::error::CloudError;
-use crate::cloud::retry::{Idempotency, parse_retry_after, with_retries};
-use crate::provider::clouds::Clouds;
-use crate::provider::error::ProviderError;
-use crate::resources::Context;
+use crate::cloud::http;
+use crate::cloud::retry::{Idempotency, RetryPolicy, with_retries};
 use crate::secrets::Secret;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -15,22 +15,12 @@ use std::sync::Arc;
 const SERVICE: &str = "IAM";
 const API_VERSION: &str = "2010-05-08";
 
-impl Clouds {
-    /// An IAM client with the AWS access of these settings (its credentials cached across calls).
-    pub fn iam(&self) -> Result<IamClient, ProviderError> {
-        let access = self
-            .aws
-            .get(self.settings.aws.as_ref())
-            .map_err(ProviderError::Configuration)?;
-        Ok(IamClient::new(self.http.clone(), access))
-    }
-}
-
 /// A client of the IAM Query API.
 #[derive(Clone, Debug)]
 pub struct IamClient {
     http: reqwest::Client,
     access: Arc<AwsAccess>,
+    retry: RetryPolicy,
 }
 
 /// An access key as `CreateAccessKey` returns it: the only time its secret is seen.
@@ -131,29 +121,6 @@ struct GetAccessKeyLastUsedResult {
     user_name: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct GetUserResponse {
-    #[serde(rename = "GetUserResult")]
-    result: GetUserResult,
-}
-
-#[derive(Deserialize)]
-struct GetUserResult {
-    #[serde(rename = "User")]
-    user: IamUser,
-}
-
-/// An IAM user.
-#[derive(Debug, Clone, Deserialize)]
-pub struct IamUser {
-    /// Its name.
-    #[serde(rename = "UserName")]
-    pub user_name: String,
-    /// Its ARN.
-    #[serde(rename = "Arn", default)]
-    pub arn: String,
-}
-
 /// `<ErrorResponse><Error>...</Error><RequestId/></ErrorResponse>`; moto nests `<Errors>` too.
 #[derive(Deserialize, Default)]
 struct ErrorResponse {
@@ -218,8 +185,24 @@ fn expired_code(code: &str) -> bool {
 
 impl IamClient {
     /// A client with resolved AWS access.
-    pub fn new(http: reqwest::Client, access: Arc<AwsAccess>) -> Self {
-        IamClient { http, access }
+    pub fn new(http: reqwest::Client, access: Arc<AwsAccess>, retry: RetryPolicy) -> Self {
+        IamClient { http, access, retry }
+    }
+
+    /// A client for `settings`, filled in from the AWS credential chain (credentials are fetched
+    /// on first use and cached with the client, which the factory keeps per `configure`).
+    pub fn configured(
+        settings: Option<&AwsSettings>,
+        http: reqwest::Client,
+        retry: RetryPolicy,
+    ) -> Result<Self, CloudError> {
+        let resolved = config::resolve(settings).map_err(CloudError::Configuration)?;
+        Ok(IamClient::new(http, Arc::new(AwsAccess::new(resolved)), retry))
+    }
+
+    /// The IAM endpoint in use (with the partition, it names the account's cloud).
+    pub fn endpoint(&self) -> &str {
+        &self.access.endpoint
     }
 
     /// The configured region (not the signing region, which follows the partition).
@@ -288,41 +271,31 @@ impl IamClient {
         for (name, value) in signed.headers {
             request = request.header(name, value);
         }
-        let response = request.body(body).send().await.map_err(|e| CloudError::Transport {
-            service: SERVICE,
-            detail: transport_detail(&e),
-            ambiguous: !e.is_connect(),
-        })?;
-        let status = response.status().as_u16();
-        let retry_after = parse_retry_after(response.headers().get(reqwest::header::RETRY_AFTER));
-        let text = response.text().await.map_err(|e| CloudError::Transport {
-            service: SERVICE,
-            detail: format!("the reply to {action} broke off: {}", transport_detail(&e)),
-            ambiguous: true,
-        })?;
-        if (200..300).contains(&status) {
-            Ok(text)
+        let reply = http::send(SERVICE, action, request.body(body)).await?;
+        let text = String::from_utf8_lossy(&reply.body);
+        if reply.is_success() {
+            Ok(text.into_owned())
         } else {
-            Err(parse_error(status, &text, retry_after))
+            Err(parse_error(reply.status.as_u16(), &text, reply.retry_after))
         }
     }
 
     async fn call<T: DeserializeOwned>(
         &self,
-        ctx: &Context,
+        call: &Call,
         idempotency: Idempotency,
         action: &str,
         params: &[(&str, &str)],
     ) -> Result<T, CloudError> {
-        let body = with_retries(ctx, idempotency, || self.send(action, params)).await?;
+        let body = with_retries(call, self.retry, idempotency, || self.send(action, params)).await?;
         decode(action, &body)
     }
 
     /// `CreateAccessKey`. Not idempotent: an ambiguous failure is returned, never retried.
-    pub async fn create_access_key(&self, ctx: &Context, user: &str) -> Result<NewAccessKey, CloudError> {
+    pub async fn create_access_key(&self, call: &Call, user: &str) -> Result<NewAccessKey, CloudError> {
         let r: CreateAccessKeyResponse = self
             .call(
-                ctx,
+                call,
                 Idempotency::NotIdempotent,
                 "CreateAccessKey",
                 &[("UserName", user)],
@@ -341,27 +314,31 @@ impl IamClient {
     /// `UpdateAccessKey`: sets `Active` or `Inactive`.
     pub async fn update_access_key(
         &self,
-        ctx: &Context,
+        call: &Call,
         user: &str,
         access_key_id: &str,
         status: &str,
     ) -> Result<(), CloudError> {
         let params = [("UserName", user), ("AccessKeyId", access_key_id), ("Status", status)];
-        with_retries(ctx, Idempotency::Idempotent, || self.send("UpdateAccessKey", &params))
-            .await
-            .map(drop)
+        with_retries(call, self.retry, Idempotency::Idempotent, || {
+            self.send("UpdateAccessKey", &params)
+        })
+        .await
+        .map(drop)
     }
 
     /// `DeleteAccessKey`.
-    pub async fn delete_access_key(&self, ctx: &Context, user: &str, access_key_id: &str) -> Result<(), CloudError> {
+    pub async fn delete_access_key(&self, call: &Call, user: &str, access_key_id: &str) -> Result<(), CloudError> {
         let params = [("UserName", user), ("AccessKeyId", access_key_id)];
-        with_retries(ctx, Idempotency::Idempotent, || self.send("DeleteAccessKey", &params))
-            .await
-            .map(drop)
+        with_retries(call, self.retry, Idempotency::Idempotent, || {
+            self.send("DeleteAccessKey", &params)
+        })
+        .await
+        .map(drop)
     }
 
     /// `ListAccessKeys`, every page.
-    pub async fn list_access_keys(&self, ctx: &Context, user: &str) -> Result<Vec<AccessKeyMetadata>, CloudError> {
+    pub async fn list_access_keys(&self, call: &Call, user: &str) -> Result<Vec<AccessKeyMetadata>, CloudError> {
         let mut keys = Vec::new();
         let mut marker: Option<String> = None;
         loop {
@@ -370,7 +347,7 @@ impl IamClient {
                 params.push(("Marker", m.as_str()));
             }
             let r: ListAccessKeysResponse = self
-                .call(ctx, Idempotency::Idempotent, "ListAccessKeys", &params)
+                .call(call, Idempotency::Idempotent, "ListAccessKeys", &params)
                 .await?;
             keys.extend(r.result.metadata.member.into_iter().map(|mut k| {
                 if k.user_name.is_empty() {
@@ -386,23 +363,16 @@ impl IamClient {
     }
 
     /// `GetAccessKeyLastUsed`: the user owning a key (`None` when IAM does not say).
-    pub async fn access_key_user(&self, ctx: &Context, access_key_id: &str) -> Result<Option<String>, CloudError> {
+    pub async fn access_key_user(&self, call: &Call, access_key_id: &str) -> Result<Option<String>, CloudError> {
         let r: GetAccessKeyLastUsedResponse = self
             .call(
-                ctx,
+                call,
                 Idempotency::Idempotent,
                 "GetAccessKeyLastUsed",
                 &[("AccessKeyId", access_key_id)],
             )
             .await?;
         Ok(r.result.user_name.filter(|u| !u.is_empty()))
-    }
-
-    /// `GetUser` of the caller (no user name) or of a named user.
-    pub async fn get_user(&self, ctx: &Context, user: Option<&str>) -> Result<IamUser, CloudError> {
-        let params: Vec<(&str, &str)> = user.map(|u| vec![("UserName", u)]).unwrap_or_default();
-        let r: GetUserResponse = self.call(ctx, Idempotency::Idempotent, "GetUser", &params).await?;
-        Ok(r.result.user)
     }
 }
 
@@ -421,18 +391,6 @@ fn decode<T: DeserializeOwned>(action: &str, body: &str) -> Result<T, CloudError
         service: SERVICE,
         detail: format!("{action}: {e}"),
     })
-}
-
-/// A transport error's description, with its causes (reqwest's own message is terse).
-fn transport_detail(err: &reqwest::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -1,21 +1,20 @@
 //! The OCI Identity API (20160918): auth tokens and customer secret keys, on reqwest, every
 //! request signed with [`OciSigner`].
 //!
-//! Credentials resolve field by field: `configure {oci: ...}` first, then the OCI config file
-//! and the OCI CLI environment variables (see [`super::config`]). The file is read only when
-//! the settings leave something out.
+//! The client owns its retries (every call is idempotent: creates carry `opc-retry-token`) and
+//! its not-found mapping. Credentials come from [`super::config::resolve`].
 
-use super::config::{self, ConfigSource};
+use super::config::{self, endpoint_of};
 use super::home_region::{Endpoints, HomeRegion, REGION_PLACEHOLDER, RegionSubscription, subscriptions_path};
 use super::principal::{self, AUTH_API_KEY, AUTH_INSTANCE_PRINCIPAL, AUTH_RESOURCE_PRINCIPAL, AUTH_SECURITY_TOKEN};
 use super::settings::OciSettings;
-use super::sign::{OciSigner, SignableRequest, load_private_key_pem};
+use super::sign::{OciSigner, SignableRequest};
+use crate::cloud::call::Call;
 use crate::cloud::error::CloudError;
-use crate::cloud::retry::parse_retry_after;
-use crate::provider::clouds::Clouds;
-use crate::provider::error::ProviderError;
+use crate::cloud::http;
+use crate::cloud::retry::{Idempotency, RetryPolicy, with_retries};
 use crate::secrets::Secret;
-use http::{Method, Uri};
+use ::http::{Method, Uri};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -93,6 +92,7 @@ pub struct IdentityClient {
     /// When set, writes go to the tenancy's home region, found on the first write.
     home: Option<HomeRegion>,
     write_endpoint: Arc<tokio::sync::OnceCell<String>>,
+    retry: RetryPolicy,
 }
 
 impl std::fmt::Debug for IdentityClient {
@@ -101,93 +101,6 @@ impl std::fmt::Debug for IdentityClient {
             .field("endpoint", &self.endpoint)
             .field("signer", &self.signer)
             .finish()
-    }
-}
-
-/// The resolved settings, before key loading.
-struct Resolved {
-    tenancy: String,
-    user: String,
-    fingerprint: String,
-    pem: zeroize::Zeroizing<String>,
-    pass_phrase: Option<zeroize::Zeroizing<String>>,
-    endpoint: String,
-    region: Option<String>,
-}
-
-fn settings_complete(s: &OciSettings) -> bool {
-    s.tenancy.is_some()
-        && s.user.is_some()
-        && s.fingerprint.is_some()
-        && (s.private_key.is_some() || s.key_file.is_some())
-        && (s.region.is_some() || s.endpoint.is_some())
-}
-
-fn resolve(
-    s: &OciSettings,
-    env: &dyn Fn(&str) -> Option<String>,
-    home: Option<&Path>,
-) -> Result<Resolved, ProviderError> {
-    let file = if settings_complete(s) {
-        None
-    } else {
-        let src = ConfigSource {
-            path: s.config_file.as_deref().map(Path::new),
-            profile: s.profile.as_deref(),
-            home,
-            env,
-        };
-        Some(config::load(&src).map_err(|e| {
-            ProviderError::Configuration(format!(
-                "OCI credentials are incomplete in the provider settings and the OCI config could not fill them in: {e}"
-            ))
-        })?)
-    };
-    let pick = |mine: &Option<String>, theirs: fn(&config::OciConfig) -> &String| -> Option<String> {
-        mine.clone().or_else(|| file.as_ref().map(|f| theirs(f).clone()))
-    };
-    let missing = |what: &str| ProviderError::Configuration(format!("OCI setting `{what}` is not set"));
-    let tenancy = pick(&s.tenancy, |f| &f.tenancy).ok_or_else(|| missing("tenancy"))?;
-    let user = pick(&s.user, |f| &f.user).ok_or_else(|| missing("user"))?;
-    let fingerprint = pick(&s.fingerprint, |f| &f.fingerprint).ok_or_else(|| missing("fingerprint"))?;
-    let region = pick(&s.region, |f| &f.region);
-    let pem =
-        if let Some(key) = &s.private_key {
-            zeroize::Zeroizing::new(key.expose().clone())
-        } else if let Some(path) = &s.key_file {
-            let path = config::expand_tilde(path, home).map_err(|e| ProviderError::Configuration(e.to_string()))?;
-            zeroize::Zeroizing::new(std::fs::read_to_string(&path).map_err(|e| {
-                ProviderError::Configuration(format!("cannot read OCI key_file {}: {e}", path.display()))
-            })?)
-        } else if let Some(f) = &file {
-            f.private_key_pem.clone()
-        } else {
-            return Err(missing("private_key or key_file"));
-        };
-    let pass_phrase = s
-        .pass_phrase
-        .as_ref()
-        .map(|p| zeroize::Zeroizing::new(p.expose().clone()))
-        .or_else(|| file.as_ref().and_then(|f| f.pass_phrase.clone()));
-    let endpoint = endpoint_of(s, region.as_deref()).ok_or_else(|| missing("region or endpoint"))?;
-    Ok(Resolved {
-        tenancy,
-        user,
-        fingerprint,
-        pem,
-        pass_phrase,
-        endpoint,
-        region,
-    })
-}
-
-/// The endpoint: the setting (a `{region}` template filled in), else the region's realm endpoint.
-fn endpoint_of(s: &OciSettings, region: Option<&str>) -> Option<String> {
-    match (&s.endpoint, region) {
-        (Some(e), Some(r)) if e.contains(REGION_PLACEHOLDER) => Some(Endpoints::Template(e.clone()).for_region(r)),
-        (Some(e), _) => Some(e.trim_end_matches('/').to_string()),
-        (None, Some(r)) => Some(Endpoints::Realm.for_region(r)),
-        (None, None) => None,
     }
 }
 
@@ -212,11 +125,11 @@ fn principal_of(
     s: &OciSettings,
     env: &dyn Fn(&str) -> Option<String>,
     home: Option<&Path>,
-) -> Result<Option<principal::Principal>, ProviderError> {
+) -> Result<Option<principal::Principal>, String> {
     let auth = s.auth.clone().or_else(|| env("OCI_CLI_AUTH").filter(|v| !v.is_empty()));
-    let fail = |e: String| ProviderError::Configuration(e);
+    let fail = |e: String| e;
     let from_profile = || {
-        let src = ConfigSource {
+        let src = config::ConfigSource {
             path: s.config_file.as_deref().map(Path::new),
             profile: s.profile.as_deref(),
             home,
@@ -238,7 +151,7 @@ fn principal_of(
         Some(other) => Err(fail(format!(
             "OCI auth {other:?} is not one of api_key, security_token, resource_principal"
         ))),
-        None if settings_complete(s) => Ok(None),
+        None if config::settings_complete(s) => Ok(None),
         None => {
             if let Some(p) = principal::resource_principal(env).map_err(fail)? {
                 return Ok(Some(p));
@@ -254,41 +167,42 @@ fn principal_of(
     }
 }
 
-impl Clouds {
-    /// The OCI Identity client for the configured credentials: a session-token principal when
-    /// one is configured (see [`principal_of`]), else the API key.
-    pub fn oci_identity(&self) -> Result<IdentityClient, ProviderError> {
-        let settings = self.settings.oci.clone().unwrap_or_default();
-        let home = dirs::home_dir();
-        let env = |name: &str| std::env::var(name).ok();
-        if let Some(p) = principal_of(&settings, &env, home.as_deref())? {
-            let region = settings.region.clone().or(p.region);
-            let endpoint = endpoint_of(&settings, region.as_deref()).ok_or_else(|| {
-                ProviderError::Configuration(format!("{}: no OCI region or endpoint is set", p.source))
-            })?;
-            let tenancy = settings.tenancy.clone().or(p.tenancy);
-            return Ok(IdentityClient::new(self.http.clone(), endpoint, p.signer)
-                .with_home_region(home_region(&settings, tenancy, region)));
-        }
-        let r = resolve(&settings, &env, home.as_deref())?;
-        let key = load_private_key_pem(&r.pem, r.pass_phrase.as_deref().map(String::as_str))
-            .map_err(|e| ProviderError::Configuration(format!("OCI API key: {e}")))?;
-        let signer = OciSigner::for_user(&r.tenancy, &r.user, &r.fingerprint, key);
-        let home_region = home_region(&settings, Some(r.tenancy.clone()), r.region.clone());
-        Ok(IdentityClient::new(self.http.clone(), r.endpoint, signer).with_home_region(home_region))
-    }
-}
-
 impl IdentityClient {
     /// A client for `endpoint` (no trailing slash) signing with `signer`.
-    pub fn new(http: reqwest::Client, endpoint: impl Into<String>, signer: OciSigner) -> Self {
+    pub fn new(http: reqwest::Client, endpoint: impl Into<String>, signer: OciSigner, retry: RetryPolicy) -> Self {
         IdentityClient {
             http,
             endpoint: endpoint.into(),
             signer: Arc::new(signer),
             home: None,
             write_endpoint: Arc::default(),
+            retry,
         }
+    }
+
+    /// The client for `settings`: a session-token principal when one is configured (see
+    /// [`principal_of`]), else the API key from the settings, the OCI config file and the
+    /// environment. Writes go to the tenancy's home region when the endpoint follows the region.
+    pub fn configured(
+        settings: Option<&OciSettings>,
+        http: reqwest::Client,
+        retry: RetryPolicy,
+    ) -> Result<Self, CloudError> {
+        let settings = settings.cloned().unwrap_or_default();
+        let env = |name: &str| std::env::var(name).ok();
+        let home = dirs::home_dir();
+        if let Some(p) = principal_of(&settings, &env, home.as_deref()).map_err(CloudError::Configuration)? {
+            let region = settings.region.clone().or(p.region);
+            let endpoint = endpoint_of(&settings, region.as_deref())
+                .ok_or_else(|| CloudError::Configuration(format!("{}: no OCI region or endpoint is set", p.source)))?;
+            let tenancy = settings.tenancy.clone().or(p.tenancy);
+            return Ok(IdentityClient::new(http, endpoint, p.signer, retry)
+                .with_home_region(home_region(&settings, tenancy, region)));
+        }
+        let resolved = config::resolve(&settings, &env, home.as_deref()).map_err(CloudError::Configuration)?;
+        let signer = resolved.signer().map_err(CloudError::Configuration)?;
+        let home_region = home_region(&settings, Some(resolved.tenancy.clone()), resolved.region.clone());
+        Ok(IdentityClient::new(http, resolved.endpoint, signer, retry).with_home_region(home_region))
     }
 
     /// Sends writes to the tenancy's home region (see [`super::home_region`]).
@@ -388,35 +302,22 @@ impl IdentityClient {
         if body.is_some() {
             req = req.body(body_bytes);
         }
-        let resp = req.send().await.map_err(|e| CloudError::Transport {
-            service: SERVICE,
-            detail: transport_detail(&e),
-            ambiguous: !e.is_connect(),
-        })?;
-        let status = resp.status();
-        let request_id = resp
-            .headers()
-            .get("opc-request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let retry_after = parse_retry_after(resp.headers().get("retry-after"));
-        let bytes = resp.bytes().await.map_err(|e| CloudError::Transport {
-            service: SERVICE,
-            detail: format!("the answer broke off: {}", transport_detail(&e)),
-            ambiguous: true,
-        })?;
+        let what = format!("{method} {path}");
+        let reply = http::send(SERVICE, &what, req).await?;
+        let status = reply.status;
+        let bytes = &reply.body;
         if status.is_success() {
             if status == reqwest::StatusCode::NO_CONTENT || bytes.is_empty() {
                 return Ok(None);
             }
-            return serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| CloudError::Decode {
-                    service: SERVICE,
-                    detail: format!("{method} {path}: {e}"),
-                });
+            return serde_json::from_slice(bytes).map(Some).map_err(|e| CloudError::Decode {
+                service: SERVICE,
+                detail: format!("{what}: {e}"),
+            });
         }
-        let doc: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        let request_id = reply.header("opc-request-id").map(str::to_owned);
+        let retry_after = reply.retry_after;
+        let doc: Value = serde_json::from_slice(bytes).unwrap_or(Value::Null);
         let code = doc
             .get("code")
             .and_then(Value::as_str)
@@ -435,26 +336,31 @@ impl IdentityClient {
         })
     }
 
+    /// One call with retries that must answer with a body.
     async fn call_some<T: DeserializeOwned>(
         &self,
+        budget: &Call,
         method: Method,
         path: &str,
         body: Option<&Value>,
         retry_token: Option<&str>,
     ) -> Result<T, CloudError> {
         let what = format!("{method} {path}");
-        self.call(method, path, body, retry_token)
-            .await?
-            .ok_or_else(|| CloudError::Decode {
-                service: SERVICE,
-                detail: format!("{what}: empty answer"),
-            })
+        with_retries(budget, self.retry, Idempotency::Idempotent, || {
+            self.call(method.clone(), path, body, retry_token)
+        })
+        .await?
+        .ok_or_else(|| CloudError::Decode {
+            service: SERVICE,
+            detail: format!("{what}: empty answer"),
+        })
     }
 
     /// CreateAuthToken or CreateCustomerSecretKey: `POST /users/{userId}/{kind}/` with
-    /// `opc-retry-token`.
+    /// `opc-retry-token`, so retrying after a lost answer returns the same credential.
     pub async fn create_credential(
         &self,
+        budget: &Call,
         kind: CredentialKind,
         user_id: &str,
         label: &str,
@@ -462,6 +368,7 @@ impl IdentityClient {
     ) -> Result<Credential, CloudError> {
         let body = json!({ kind.label_field(): label });
         self.call_some(
+            budget,
             Method::POST,
             &format!("/users/{}/{}/", seg(user_id), kind.segment()),
             Some(&body),
@@ -471,8 +378,14 @@ impl IdentityClient {
     }
 
     /// ListAuthTokens or ListCustomerSecretKeys.
-    pub async fn list_credentials(&self, kind: CredentialKind, user_id: &str) -> Result<Vec<Credential>, CloudError> {
+    pub async fn list_credentials(
+        &self,
+        budget: &Call,
+        kind: CredentialKind,
+        user_id: &str,
+    ) -> Result<Vec<Credential>, CloudError> {
         self.call_some(
+            budget,
             Method::GET,
             &format!("/users/{}/{}/", seg(user_id), kind.segment()),
             None,
@@ -481,9 +394,24 @@ impl IdentityClient {
         .await
     }
 
+    /// Like [`Self::list_credentials`], but `None` when the user is not found.
+    pub async fn list_credentials_of_existing_user(
+        &self,
+        budget: &Call,
+        kind: CredentialKind,
+        user_id: &str,
+    ) -> Result<Option<Vec<Credential>>, CloudError> {
+        match self.list_credentials(budget, kind, user_id).await {
+            Ok(items) => Ok(Some(items)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// UpdateAuthToken or UpdateCustomerSecretKey: sets the label.
     pub async fn update_credential(
         &self,
+        budget: &Call,
         kind: CredentialKind,
         user_id: &str,
         id: &str,
@@ -491,6 +419,7 @@ impl IdentityClient {
     ) -> Result<Credential, CloudError> {
         let body = json!({ kind.label_field(): label });
         self.call_some(
+            budget,
             Method::PUT,
             &format!("/users/{}/{}/{}", seg(user_id), kind.segment(), seg(id)),
             Some(&body),
@@ -499,19 +428,22 @@ impl IdentityClient {
         .await
     }
 
-    /// DeleteAuthToken or DeleteCustomerSecretKey; a 404 is success (already gone).
-    pub async fn delete_credential(&self, kind: CredentialKind, user_id: &str, id: &str) -> Result<(), CloudError> {
-        match self
-            .call::<Value>(
-                Method::DELETE,
-                &format!("/users/{}/{}/{}", seg(user_id), kind.segment(), seg(id)),
-                None,
-                None,
-            )
-            .await
-        {
+    /// DeleteAuthToken or DeleteCustomerSecretKey; not found is success (already gone).
+    pub async fn delete_credential(
+        &self,
+        budget: &Call,
+        kind: CredentialKind,
+        user_id: &str,
+        id: &str,
+    ) -> Result<(), CloudError> {
+        let path = format!("/users/{}/{}/{}", seg(user_id), kind.segment(), seg(id));
+        let deleted = with_retries(budget, self.retry, Idempotency::Idempotent, || {
+            self.call::<Value>(Method::DELETE, &path, None, None)
+        })
+        .await;
+        match deleted {
             Ok(_) => Ok(()),
-            Err(CloudError::Api { status: 404, .. }) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
             Err(e) => Err(e),
         }
     }
@@ -526,68 +458,9 @@ fn seg(s: &str) -> String {
         .replace("%5F", "_")
 }
 
-fn transport_detail(e: &reqwest::Error) -> String {
-    use std::error::Error as _;
-    let mut detail = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        detail.push_str(": ");
-        detail.push_str(&s.to_string());
-        source = s.source();
-    }
-    // reqwest puts the URL in its message; it holds no secret (ids only).
-    detail
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secrets::Secret;
-
-    fn no_env(_: &str) -> Option<String> {
-        None
-    }
-
-    #[test]
-    fn complete_settings_skip_the_config_file() {
-        let s = OciSettings {
-            tenancy: Some("t".into()),
-            user: Some("u".into()),
-            fingerprint: Some("f".into()),
-            private_key: Some(Secret::new("PEM".into())),
-            endpoint: Some("http://127.0.0.1:1/".into()),
-            config_file: Some("/nonexistent/config".into()),
-            ..Default::default()
-        };
-        let r = resolve(&s, &no_env, None).unwrap();
-        assert_eq!(r.endpoint, "http://127.0.0.1:1");
-        assert_eq!(r.user, "u");
-    }
-
-    #[test]
-    fn region_gives_the_public_endpoint_and_missing_file_is_a_configuration_error() {
-        let s = OciSettings {
-            tenancy: Some("t".into()),
-            user: Some("u".into()),
-            fingerprint: Some("f".into()),
-            private_key: Some(Secret::new("PEM".into())),
-            region: Some("us-ashburn-1".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            resolve(&s, &no_env, None).unwrap().endpoint,
-            "https://identity.us-ashburn-1.oraclecloud.com"
-        );
-        let partial = OciSettings {
-            config_file: Some("/nonexistent/oci/config".into()),
-            ..Default::default()
-        };
-        let err = resolve(&partial, &no_env, None).err().unwrap();
-        assert!(
-            matches!(err, ProviderError::Configuration(ref m) if m.contains("/nonexistent/oci/config")),
-            "{err}"
-        );
-    }
 
     #[test]
     fn both_kinds_decode_into_one_credential() {

@@ -17,8 +17,6 @@
 //! A missing default file is not an error (everything may come from the environment); a
 //! missing file that was named explicitly is.
 
-mod write;
-
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -26,9 +24,8 @@ use std::path::{Path, PathBuf};
 use ini::{Ini, ParseOption};
 use zeroize::Zeroizing;
 
+use super::settings::OciSettings;
 use super::sign::{KeyError, OciSigner, load_private_key_pem};
-
-pub use write::{OciConfigParts, write_config_file};
 
 /// The profile used when none is named.
 pub const DEFAULT_PROFILE: &str = "DEFAULT";
@@ -168,22 +165,6 @@ pub enum ConfigError {
         /// The path as written.
         path: String,
     },
-    /// A value cannot be written to an INI file safely.
-    #[error("cannot write `{key}` to an OCI config file: {reason}")]
-    InvalidValue {
-        /// The key (or `profile`).
-        key: &'static str,
-        /// Why.
-        reason: &'static str,
-    },
-    /// Writing the config file failed.
-    #[error("cannot write OCI config file {}: {source}", path.display())]
-    Write {
-        /// The config file.
-        path: PathBuf,
-        /// The I/O error.
-        source: io::Error,
-    },
 }
 
 fn file_name(path: &Option<PathBuf>) -> String {
@@ -312,6 +293,108 @@ pub fn expand_tilde(path: &str, home: Option<&Path>) -> Result<PathBuf, ConfigEr
     };
     let home = home.ok_or_else(|| ConfigError::NoHome { path: path.to_owned() })?;
     Ok(home.join(rest.trim_start_matches(['/', '\\'])))
+}
+
+/// Settings and config file merged, before key loading.
+pub struct Resolved {
+    /// The tenancy.
+    pub tenancy: String,
+    /// The user.
+    pub user: String,
+    /// The fingerprint.
+    pub fingerprint: String,
+    /// The private key PEM.
+    pub pem: zeroize::Zeroizing<String>,
+    /// Its pass phrase, if encrypted.
+    pub pass_phrase: Option<zeroize::Zeroizing<String>>,
+    /// The endpoint.
+    pub endpoint: String,
+    /// The region, when one is known (for the home-region redirect).
+    pub region: Option<String>,
+}
+
+/// The endpoint: the setting (a `{region}` template filled in), else the region's realm endpoint.
+pub fn endpoint_of(s: &OciSettings, region: Option<&str>) -> Option<String> {
+    use super::home_region::{Endpoints, REGION_PLACEHOLDER};
+    match (&s.endpoint, region) {
+        (Some(e), Some(r)) if e.contains(REGION_PLACEHOLDER) => Some(Endpoints::Template(e.clone()).for_region(r)),
+        (Some(e), _) => Some(e.trim_end_matches('/').to_string()),
+        (None, Some(r)) => Some(Endpoints::Realm.for_region(r)),
+        (None, None) => None,
+    }
+}
+
+pub(crate) fn settings_complete(s: &OciSettings) -> bool {
+    s.tenancy.is_some()
+        && s.user.is_some()
+        && s.fingerprint.is_some()
+        && (s.private_key.is_some() || s.key_file.is_some())
+        && (s.region.is_some() || s.endpoint.is_some())
+}
+
+/// Resolves the OCI credentials field by field: `configure {oci: ...}` first, then the OCI
+/// config file and the OCI CLI environment variables. The file is read only when the settings
+/// leave something out. Errors name the missing setting or the file, never a value.
+pub fn resolve(s: &OciSettings, env: &dyn Fn(&str) -> Option<String>, home: Option<&Path>) -> Result<Resolved, String> {
+    let file = if settings_complete(s) {
+        None
+    } else {
+        let src = ConfigSource {
+            path: s.config_file.as_deref().map(Path::new),
+            profile: s.profile.as_deref(),
+            home,
+            env,
+        };
+        Some(load(&src).map_err(|e| {
+            format!(
+                "OCI credentials are incomplete in the provider settings and the OCI config could not fill them in: {e}"
+            )
+        })?)
+    };
+    let pick = |mine: &Option<String>, theirs: fn(&OciConfig) -> &String| -> Option<String> {
+        mine.clone().or_else(|| file.as_ref().map(|f| theirs(f).clone()))
+    };
+    let missing = |what: &str| format!("OCI setting `{what}` is not set");
+    let tenancy = pick(&s.tenancy, |f| &f.tenancy).ok_or_else(|| missing("tenancy"))?;
+    let user = pick(&s.user, |f| &f.user).ok_or_else(|| missing("user"))?;
+    let fingerprint = pick(&s.fingerprint, |f| &f.fingerprint).ok_or_else(|| missing("fingerprint"))?;
+    let region = pick(&s.region, |f| &f.region);
+    let pem = if let Some(key) = &s.private_key {
+        zeroize::Zeroizing::new(key.expose().clone())
+    } else if let Some(path) = &s.key_file {
+        let path = expand_tilde(path, home).map_err(|e| e.to_string())?;
+        zeroize::Zeroizing::new(
+            std::fs::read_to_string(&path).map_err(|e| format!("cannot read OCI key_file {}: {e}", path.display()))?,
+        )
+    } else if let Some(f) = &file {
+        f.private_key_pem.clone()
+    } else {
+        return Err(missing("private_key or key_file"));
+    };
+    let pass_phrase = s
+        .pass_phrase
+        .as_ref()
+        .map(|p| zeroize::Zeroizing::new(p.expose().clone()))
+        .or_else(|| file.as_ref().and_then(|f| f.pass_phrase.clone()));
+    let endpoint = endpoint_of(s, region.as_deref()).ok_or_else(|| missing("region or endpoint"))?;
+    Ok(Resolved {
+        tenancy,
+        user,
+        fingerprint,
+        pem,
+        pass_phrase,
+        endpoint,
+        region,
+    })
+}
+
+impl Resolved {
+    /// The signer of this key (decrypting it with the pass phrase if needed).
+    pub fn signer(&self) -> Result<OciSigner, String> {
+        let key = load_private_key_pem(&self.pem, self.pass_phrase.as_deref().map(String::as_str))
+            .map_err(|e| format!("OCI API key: {e}"))?;
+        Ok(OciSigner::for_user(&self.tenancy, &self.user, &self.fingerprint, key))
+    }
 }
 
 #[cfg(test)]

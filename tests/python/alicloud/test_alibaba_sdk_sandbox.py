@@ -23,7 +23,9 @@ SIGNATURES = ["v2", "v3"]
 
 
 def fixtures():
-    with urllib.request.urlopen(f"{SANDBOX}/_sandbox/fixtures") as response:
+    token = os.environ["CREDPLANE_SANDBOX_TOKEN"]  # the admin API's bearer token; never skip
+    request = urllib.request.Request(f"{SANDBOX}/_sandbox/fixtures", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request) as response:
         return json.load(response)["alicloud-ram"]
 
 

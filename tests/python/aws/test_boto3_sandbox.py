@@ -22,7 +22,9 @@ def sandbox_url() -> str:
 
 
 def fixtures() -> dict:
-    with urllib.request.urlopen(f"{sandbox_url()}/_sandbox/fixtures") as resp:
+    token = os.environ["CREDPLANE_SANDBOX_TOKEN"]  # the admin API's bearer token; never skip
+    request = urllib.request.Request(f"{sandbox_url()}/_sandbox/fixtures", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request) as resp:
         return json.load(resp)["aws-iam"]
 
 

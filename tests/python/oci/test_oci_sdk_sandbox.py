@@ -17,14 +17,20 @@ ALICE = "ocid1.user.oc1..aaaaaaaaalice"
 NOBODY = "ocid1.user.oc1..aaaaaaaanobody"
 
 
+def _admin(url, data=None, method="GET"):
+    """A request to the sandbox admin API, with its bearer token (CREDPLANE_SANDBOX_TOKEN)."""
+    token = os.environ["CREDPLANE_SANDBOX_TOKEN"]  # a KeyError fails the run: never skip
+    headers = {"Authorization": f"Bearer {token}", "content-type": "application/json"}
+    return urllib.request.Request(url, data=data, method=method, headers=headers)
+
+
 def _get(url):
-    with urllib.request.urlopen(url, timeout=5) as resp:
+    with urllib.request.urlopen(_admin(url), timeout=5) as resp:
         return json.load(resp)
 
 
 def _put_json(url, doc):
-    req = urllib.request.Request(url, data=json.dumps(doc).encode(), method="PUT",
-                                 headers={"content-type": "application/json"})
+    req = _admin(url, data=json.dumps(doc).encode(), method="PUT")
     with urllib.request.urlopen(req, timeout=5) as resp:
         assert resp.status == 200
 

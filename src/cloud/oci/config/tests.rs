@@ -5,6 +5,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::*;
+use crate::cloud::oci::settings::OciSettings;
+use crate::secrets::Secret;
+use credplane_sandbox::oci_config::{OciConfigParts, write_config_file};
 
 const KEY_PEM: &str = "-----BEGIN PRIVATE KEY-----\nnot-a-real-key\n-----END PRIVATE KEY-----\n";
 
@@ -257,25 +260,6 @@ fn write_then_load_round_trips_with_mode_0600() {
 }
 
 #[test]
-fn write_rejects_values_that_would_break_the_ini() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("config");
-    let mut p = parts(dir.path().join("k.pem"));
-    p.user = "u\n[DEFAULT]".into();
-    assert!(matches!(
-        write_config_file(&path, "X", &p),
-        Err(ConfigError::InvalidValue { key: "user", .. })
-    ));
-    let p = parts(dir.path().join("k.pem"));
-    assert!(matches!(
-        write_config_file(&path, "A]B", &p),
-        Err(ConfigError::InvalidValue { key: "profile", .. })
-    ));
-    assert!(!path.exists());
-    assert!(!format!("{p:?}").contains("p@ss"));
-}
-
-#[test]
 fn signer_from_config_with_encrypted_pkcs8_key() {
     let vectors = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/oci-signing");
     let text = format!(
@@ -285,4 +269,46 @@ fn signer_from_config_with_encrypted_pkcs8_key() {
     let f = Fixture::new(Some(&text));
     let signer = f.load(None, None).unwrap().signer().unwrap();
     assert_eq!(signer.key_id(), "t/u/f4:af");
+}
+
+fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+#[test]
+fn complete_settings_skip_the_config_file() {
+    let s = OciSettings {
+        tenancy: Some("t".into()),
+        user: Some("u".into()),
+        fingerprint: Some("f".into()),
+        private_key: Some(Secret::new("PEM".into())),
+        endpoint: Some("http://127.0.0.1:1/".into()),
+        config_file: Some("/nonexistent/config".into()),
+        ..Default::default()
+    };
+    let r = resolve(&s, &no_env, None).unwrap();
+    assert_eq!(r.endpoint, "http://127.0.0.1:1");
+    assert_eq!(r.user, "u");
+}
+
+#[test]
+fn region_gives_the_public_endpoint_and_missing_file_is_a_configuration_error() {
+    let s = OciSettings {
+        tenancy: Some("t".into()),
+        user: Some("u".into()),
+        fingerprint: Some("f".into()),
+        private_key: Some(Secret::new("PEM".into())),
+        region: Some("us-ashburn-1".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        resolve(&s, &no_env, None).unwrap().endpoint,
+        "https://identity.us-ashburn-1.oraclecloud.com"
+    );
+    let partial = OciSettings {
+        config_file: Some("/nonexistent/oci/config".into()),
+        ..Default::default()
+    };
+    let err = resolve(&partial, &no_env, None).err().unwrap();
+    assert!(err.contains("/nonexistent/oci/config"), "{err}");
 }

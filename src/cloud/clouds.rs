@@ -1,0 +1,154 @@
+//! [`Clouds`]: the client factory. It holds the settings of the last `configure` and one HTTP
+//! connection pool, and builds each cloud's client once (credential chain included), caching it
+//! until the next `configure` replaces the whole factory.
+
+use super::alicloud::client::RpcClient;
+use super::alicloud::credentials::{Cached, CredentialChain};
+use super::alicloud::kms::KmsClient;
+use super::alicloud::ram::RamClient;
+use super::aws::client::IamClient;
+use super::error::CloudError;
+use super::oci::client::IdentityClient;
+use super::retry::RetryPolicy;
+use crate::protocol::ConfigureRequest;
+use crate::secrets::pgp_source::DEFAULT_KEYBASE_BASE_URL;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What the resources use to reach the clouds.
+pub struct Clouds {
+    /// The settings given by `configure` (each cloud falls back to its environment for the rest).
+    pub settings: ConfigureRequest,
+    /// One connection pool for every cloud call.
+    pub http: reqwest::Client,
+    /// Clients built so far; a failed build is not cached, so a fixed file is picked up.
+    cache: Mutex<Cache>,
+}
+
+#[derive(Default)]
+struct Cache {
+    iam: Option<IamClient>,
+    oci_identity: Option<IdentityClient>,
+    alicloud_credentials: Option<Cached>,
+}
+
+impl Clouds {
+    /// Clouds configured with `settings`.
+    pub fn new(settings: ConfigureRequest) -> Self {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            // One attempt; the operation's deadline bounds the whole retry loop.
+            .timeout(Duration::from_secs(60))
+            .user_agent(concat!("credplane/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("the HTTP client builds with static settings");
+        Clouds {
+            settings,
+            http,
+            cache: Mutex::default(),
+        }
+    }
+
+    /// The Keybase API base URL for `pgp_key = "keybase:..."`.
+    pub fn keybase_base_url(&self) -> &str {
+        self.settings
+            .common
+            .as_ref()
+            .and_then(|c| c.keybase_base_url.as_deref())
+            .unwrap_or(DEFAULT_KEYBASE_BASE_URL)
+    }
+
+    /// The retry policy every client gets: the `max_attempts` setting (default 8).
+    pub fn retry_policy(&self) -> RetryPolicy {
+        let default = RetryPolicy::default();
+        RetryPolicy {
+            max_attempts: self
+                .settings
+                .common
+                .as_ref()
+                .and_then(|c| c.max_attempts)
+                .unwrap_or(default.max_attempts)
+                .max(1),
+        }
+    }
+
+    /// Returns the cached value of `slot`, or builds, caches and returns it.
+    fn cached<T: Clone>(
+        &self,
+        slot: fn(&mut Cache) -> &mut Option<T>,
+        build: impl FnOnce() -> Result<T, CloudError>,
+    ) -> Result<T, CloudError> {
+        if let Some(hit) = slot(&mut self.cache.lock().expect("client cache lock")) {
+            return Ok(hit.clone());
+        }
+        // Built outside the lock: a credential chain may read files.
+        let built = build()?;
+        *slot(&mut self.cache.lock().expect("client cache lock")) = Some(built.clone());
+        Ok(built)
+    }
+
+    /// An IAM client with the resolved AWS credentials.
+    pub fn iam(&self) -> Result<IamClient, CloudError> {
+        self.cached(
+            |c| &mut c.iam,
+            || IamClient::configured(self.settings.aws.as_ref(), self.http.clone(), self.retry_policy()),
+        )
+    }
+
+    /// The OCI Identity client for the configured credentials.
+    pub fn oci_identity(&self) -> Result<IdentityClient, CloudError> {
+        self.cached(
+            |c| &mut c.oci_identity,
+            || IdentityClient::configured(self.settings.oci.as_ref(), self.http.clone(), self.retry_policy()),
+        )
+    }
+
+    /// The Alibaba Cloud credential chain and region (see [`super::alicloud::config::resolve`]),
+    /// resolved once per configuration and cached with its credentials.
+    pub fn alicloud_credentials(&self) -> Result<Cached, CloudError> {
+        self.cached(
+            |c| &mut c.alicloud_credentials,
+            || {
+                let settings = self.settings.alicloud.clone().unwrap_or_default();
+                let env = |name: &str| std::env::var(name).ok();
+                let resolved = super::alicloud::config::resolve(&settings, &env, dirs::home_dir().as_deref())
+                    .map_err(CloudError::Configuration)?;
+                Ok((
+                    Arc::new(CredentialChain::new(resolved.source, self.http.clone())),
+                    resolved.region,
+                ))
+            },
+        )
+    }
+
+    /// The RAM client (`https://ram.aliyuncs.com`, or the `ram_endpoint` setting).
+    pub fn alicloud_ram(&self) -> Result<RamClient, CloudError> {
+        let endpoint = self.settings.alicloud.as_ref().and_then(|s| s.ram_endpoint.clone());
+        let (credentials, region) = self.alicloud_credentials()?;
+        Ok(RamClient::new(RpcClient::new(
+            "RAM",
+            "2015-05-01",
+            endpoint.unwrap_or_else(|| "https://ram.aliyuncs.com".into()),
+            credentials,
+            region,
+            self.http.clone(),
+            self.retry_policy(),
+        )))
+    }
+
+    /// The KMS client (`https://kms.<region>.aliyuncs.com`, or the `kms_endpoint` setting).
+    pub fn alicloud_kms(&self) -> Result<KmsClient, CloudError> {
+        let (credentials, region) = self.alicloud_credentials()?;
+        let endpoint = self.settings.alicloud.as_ref().and_then(|s| s.kms_endpoint.clone());
+        let endpoint = endpoint.unwrap_or_else(|| format!("https://kms.{region}.aliyuncs.com"));
+        Ok(KmsClient::new(RpcClient::new(
+            "KMS",
+            "2016-01-20",
+            endpoint,
+            credentials,
+            region,
+            self.http.clone(),
+            self.retry_policy(),
+        )))
+    }
+}
