@@ -34,6 +34,21 @@ impl Clouds {
             .unwrap_or("https://keybase.io")
     }
 
+    /// How `pgp_key` sources are fetched: this client, the Keybase URL, and whether an
+    /// `external:` URL may be plain http.
+    pub fn pgp_fetch(&self) -> crate::secrets::pgp_source::PgpFetch<'_> {
+        crate::secrets::pgp_source::PgpFetch {
+            http: &self.http,
+            keybase_base_url: self.keybase_base_url(),
+            allow_http: self
+                .settings
+                .common
+                .as_ref()
+                .and_then(|c| c.allow_http_pgp_key_urls)
+                .unwrap_or(false),
+        }
+    }
+
     /// Attempts per cloud call, first included.
     pub fn max_attempts(&self) -> u32 {
         self.settings

@@ -62,6 +62,7 @@ impl Resource for OciIdentityAuthToken {
             import: "`users/{userId}/authTokens/{id}`. The token itself is not available for imported resources.",
             timeouts: Timeouts {
                 create: 1200,
+                read: 300,
                 update: 1200,
                 delete: 1200,
             },

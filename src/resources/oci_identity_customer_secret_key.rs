@@ -64,6 +64,7 @@ impl Resource for OciIdentityCustomerSecretKey {
             import: "`users/{userId}/customerSecretKeys/{id}`. The key itself is not available for imported resources.",
             timeouts: Timeouts {
                 create: 1200,
+                read: 300,
                 update: 1200,
                 delete: 1200,
             },

@@ -2,8 +2,12 @@
 //! stdio ([`stdio`]) and over HTTP and WebSocket ([`http`]).
 
 pub mod auth;
+pub mod catch_panic;
+pub mod dispatch;
+pub mod host;
 pub mod http;
 pub mod stdio;
+pub mod tls;
 
 use crate::protocol::{ErrorCode, PropertyMap, openrpc};
 use crate::provider::Provider;
