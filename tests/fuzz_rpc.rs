@@ -243,10 +243,10 @@ fn damage(rng: &mut SmallRng, text: String) -> String {
 /// One fuzz input: a seed request (or a batch of them), mutated.
 fn generate(rng: &mut SmallRng, seeds: &[(String, Value)]) -> String {
     loop {
-        let mut pick = || seeds[rng.random_range(0..seeds.len())].1.clone();
+        let pick = |rng: &mut SmallRng| seeds[rng.random_range(0..seeds.len())].1.clone();
         let mut message = match rng.random_range(0..10) {
-            0 => Value::Array((0..rng.random_range(1..4)).map(|_| pick()).collect()),
-            _ => pick(),
+            0 => Value::Array((0..rng.random_range(1..4)).map(|_| pick(rng)).collect()),
+            _ => pick(rng),
         };
         if rng.random_bool(0.15) {
             // Without an id it is a notification: no reply allowed.

@@ -97,6 +97,7 @@ fn https_with_a_certificate_and_key() {
             "/CN=localhost",
         ])
         .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
         .arg("-keyout")
         .arg(&key)
         .arg("-out")

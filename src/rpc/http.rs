@@ -78,11 +78,13 @@ pub async fn start(module: RpcModule<Provider>, options: HttpOptions) -> std::io
         .max_connections(options.max_connections as u32)
         .set_batch_request_config(BatchRequestConfig::Limit(MAX_BATCH_LEN as u32))
         .build();
+    // The method table for jsonrpsee (WebSocket); the module itself for POST.
+    let methods: jsonrpsee::Methods = module.clone();
     let front = FrontLayer {
         gate: Arc::new(Gate {
             token: options.token,
             hosts: HostAllowList::new(local, &options.allowed_hosts),
-            module: Arc::new(module.clone()),
+            module: Arc::new(module),
         }),
     };
     let builder = Server::builder()
@@ -90,7 +92,6 @@ pub async fn start(module: RpcModule<Provider>, options: HttpOptions) -> std::io
         .set_rpc_middleware(jsonrpsee::core::middleware::RpcServiceBuilder::new().layer_fn(CatchPanic))
         .set_http_middleware(tower::ServiceBuilder::new().layer(front))
         .to_service_builder();
-    let methods: jsonrpsee::Methods = module.into();
     let (stop, handle) = stop_channel();
     let slots = Arc::new(Semaphore::new(options.max_connections));
     let tls = options.tls;
