@@ -57,8 +57,8 @@ enum Command {
         #[arg(long = "allow-host", value_name = "NAME")]
         allow_hosts: Vec<String>,
         /// The most concurrent HTTP and WebSocket connections.
-        #[arg(long, default_value_t = rpc::http::DEFAULT_MAX_CONNECTIONS)]
-        max_connections: usize,
+        #[arg(long, default_value_t = std::num::NonZeroUsize::new(rpc::http::DEFAULT_MAX_CONNECTIONS).expect("non-zero"))]
+        max_connections: std::num::NonZeroUsize,
         /// Start the cloud sandbox in-process and point every cloud at it (no cloud account needed).
         #[arg(long)]
         sandbox: bool,
@@ -172,7 +172,7 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 tls,
                 insecure_plain_http,
                 allowed_hosts: allow_hosts,
-                max_connections,
+                max_connections: max_connections.get(),
             };
             let signal = rpc::http::ShutdownSignal::install()?;
             let (local, handle) = rpc::http::start(module, options).await?;

@@ -9,9 +9,11 @@ use hardening::{Http1, Stdio1, TOKEN};
 use serde_json::{Value, json};
 use std::time::Duration;
 
-/// (request text, expected reply as [(id, code)] or `None` for no reply; `single` when the reply
-/// must be an object, not an array).
-fn cases() -> Vec<(&'static str, Option<Vec<(Value, i64)>>, bool)> {
+/// The expected reply: (id, error code or 0 for a result) per reply object, or `None` for no reply.
+type Expected = Option<Vec<(Value, i64)>>;
+
+/// (request text, expected reply, `single` when the reply must be an object, not an array).
+fn cases() -> Vec<(&'static str, Expected, bool)> {
     let null = Value::Null;
     vec![
         // The three.

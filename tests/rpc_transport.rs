@@ -7,6 +7,8 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+mod hardening;
+
 const BIN: &str = env!("CARGO_BIN_EXE_credplane");
 /// Bearer tokens long enough to be accepted (32 characters at least).
 const T0KEN: &str = "t0ken-0123456789abcdef0123456789abcdef";
@@ -244,21 +246,7 @@ fn post(url: &str, token: Option<&str>, body: String) -> (u16, String) {
 }
 
 fn try_post(url: &str, token: Option<&str>, body: String) -> Result<(u16, String), reqwest::Error> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async {
-            let mut req = reqwest::Client::new()
-                .post(url)
-                .header("content-type", "application/json")
-                .body(body);
-            if let Some(token) = token {
-                req = req.bearer_auth(token);
-            }
-            let resp = req.send().await?;
-            Ok((resp.status().as_u16(), resp.text().await?))
-        })
+    hardening::try_post(url, token, &[], body)
 }
 
 #[test]

@@ -21,6 +21,20 @@ fn panicked(id: Id<'static>) -> MethodResponse {
     )
 }
 
+/// The response of a future built under `catch_unwind`, or `fallback()` if building or polling it panicked.
+async fn guarded<F: Future<Output = MethodResponse>>(
+    built: std::thread::Result<F>,
+    fallback: impl FnOnce() -> MethodResponse,
+) -> MethodResponse {
+    match built {
+        Ok(future) => AssertUnwindSafe(future)
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| fallback()),
+        Err(_) => fallback(),
+    }
+}
+
 impl<S> RpcServiceT for CatchPanic<S>
 where
     S: RpcServiceT<
@@ -36,41 +50,21 @@ where
 
     fn call<'a>(&self, request: Request<'a>) -> impl Future<Output = MethodResponse> + Send + 'a {
         let id = request.id().into_owned();
-        let built = catch_unwind(AssertUnwindSafe(|| self.0.call(request)));
-        async move {
-            match built {
-                Ok(future) => AssertUnwindSafe(future)
-                    .catch_unwind()
-                    .await
-                    .unwrap_or_else(|_| panicked(id)),
-                Err(_) => panicked(id),
-            }
-        }
+        guarded(catch_unwind(AssertUnwindSafe(|| self.0.call(request))), move || {
+            panicked(id)
+        })
     }
 
     fn batch<'a>(&self, requests: Batch<'a>) -> impl Future<Output = MethodResponse> + Send + 'a {
-        let built = catch_unwind(AssertUnwindSafe(|| self.0.batch(requests)));
-        async move {
-            match built {
-                Ok(future) => AssertUnwindSafe(future)
-                    .catch_unwind()
-                    .await
-                    .unwrap_or_else(|_| panicked(Id::Null)),
-                Err(_) => panicked(Id::Null),
-            }
-        }
+        guarded(catch_unwind(AssertUnwindSafe(|| self.0.batch(requests))), || {
+            panicked(Id::Null)
+        })
     }
 
     fn notification<'a>(&self, n: Notification<'a>) -> impl Future<Output = MethodResponse> + Send + 'a {
-        let built = catch_unwind(AssertUnwindSafe(|| self.0.notification(n)));
-        async move {
-            match built {
-                Ok(future) => AssertUnwindSafe(future)
-                    .catch_unwind()
-                    .await
-                    .unwrap_or_else(|_| MethodResponse::notification()),
-                Err(_) => MethodResponse::notification(),
-            }
-        }
+        guarded(
+            catch_unwind(AssertUnwindSafe(|| self.0.notification(n))),
+            MethodResponse::notification,
+        )
     }
 }

@@ -169,6 +169,16 @@ impl Drop for Http1 {
 
 /// POSTs `body` with the token and extra headers.
 pub fn post(url: &str, token: Option<&str>, headers: &[(&str, &str)], body: String) -> (u16, String) {
+    try_post(url, token, headers, body).expect("HTTP reply")
+}
+
+/// POSTs `body` as JSON with the token and extra headers; (status, body) or the transport error.
+pub fn try_post(
+    url: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: String,
+) -> Result<(u16, String), reqwest::Error> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -184,8 +194,8 @@ pub fn post(url: &str, token: Option<&str>, headers: &[(&str, &str)], body: Stri
             for (k, v) in headers {
                 req = req.header(*k, *v);
             }
-            let resp = req.send().await.expect("HTTP reply");
-            (resp.status().as_u16(), resp.text().await.unwrap())
+            let resp = req.send().await?;
+            Ok((resp.status().as_u16(), resp.text().await?))
         })
 }
 
