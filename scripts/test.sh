@@ -14,6 +14,7 @@ fi
 export MOTO_SERVER="$PWD/$venv/bin/moto_server"
 
 cargo fmt --all --check
+cargo clippy --locked --workspace --all-targets -- -D warnings
 cargo build --locked --workspace
 cargo test --locked --workspace
 

@@ -47,9 +47,24 @@ enum Command {
         /// Listen for HTTP and WebSocket on this address (loopback unless --allow-remote).
         #[arg(long)]
         listen: Option<SocketAddr>,
-        /// Allow a non-loopback --listen address.
+        /// Allow a non-loopback --listen address (needs --tls-cert and --tls-key, or --insecure-plain-http).
         #[arg(long)]
         allow_remote: bool,
+        /// Serve HTTPS with this PEM certificate chain.
+        #[arg(long, requires = "tls_key", requires = "listen")]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key of --tls-cert.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// With --allow-remote: serve plain HTTP anyway (the token and secrets cross the network in clear).
+        #[arg(long, conflicts_with = "tls_cert")]
+        insecure_plain_http: bool,
+        /// Accept this host name in the Host header, besides loopback names and the listen address (repeatable).
+        #[arg(long = "allow-host", value_name = "NAME")]
+        allow_hosts: Vec<String>,
+        /// The most concurrent HTTP and WebSocket connections.
+        #[arg(long, default_value_t = std::num::NonZeroUsize::new(rpc::http::DEFAULT_MAX_CONNECTIONS).expect("non-zero"))]
+        max_connections: std::num::NonZeroUsize,
         /// Start the cloud sandbox in-process and point every cloud at it (no cloud account needed).
         #[arg(long)]
         sandbox: bool,
@@ -127,6 +142,11 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             stdio,
             listen,
             allow_remote,
+            tls_cert,
+            tls_key,
+            insecure_plain_http,
+            allow_hosts,
+            max_connections,
             sandbox,
         } => {
             let provider = if sandbox {
@@ -141,18 +161,31 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 return Ok(ExitCode::SUCCESS);
             }
             let token = match std::env::var("CREDPLANE_TOKEN") {
-                Ok(token) if !token.is_empty() => token,
+                Ok(token) if !token.is_empty() => rpc::auth::BearerToken::new(&token)?,
                 _ => {
                     let token = rpc::auth::BearerToken::generate();
                     // Printed once, on purpose: the caller needs it and it is not a cloud secret.
                     eprintln!("credplane: bearer token: {token}");
-                    token
+                    rpc::auth::BearerToken::new(&token)?
                 }
             };
-            let addr = listen.expect("checked above");
+            let tls = match (&tls_cert, &tls_key) {
+                (Some(cert), Some(key)) => Some(rpc::tls::acceptor(cert, key)?),
+                _ => None,
+            };
+            let scheme = if tls.is_some() { "https" } else { "http" };
+            let options = rpc::http::HttpOptions {
+                addr: listen.expect("checked above"),
+                token,
+                allow_remote,
+                tls,
+                insecure_plain_http,
+                allowed_hosts: allow_hosts,
+                max_connections: max_connections.get(),
+            };
             let signal = rpc::http::ShutdownSignal::install()?;
-            let (local, handle) = rpc::http::start(module, addr, &token, allow_remote).await?;
-            eprintln!("credplane: listening on http://{local} (HTTP and WebSocket)");
+            let (local, handle) = rpc::http::start(module, options).await?;
+            eprintln!("credplane: listening on {scheme}://{local} (HTTP and WebSocket)");
             rpc::http::run_until_signal(handle, signal).await;
             Ok(ExitCode::SUCCESS)
         }

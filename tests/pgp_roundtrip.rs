@@ -11,7 +11,16 @@ use axum::http::{StatusCode, Uri};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use credplane::secrets::pgp::{PgpErrorKind, parse_public_key};
-use credplane::secrets::pgp_source::{PgpKeySource, classify, resolve_pgp_key};
+use credplane::secrets::pgp_source::{PgpFetch, PgpKeySource, classify, resolve_pgp_key};
+
+/// Fetching from the test's local server: plain http allowed.
+fn fetch<'a>(http: &'a reqwest::Client, keybase_base_url: &'a str) -> PgpFetch<'a> {
+    PgpFetch {
+        http,
+        keybase_base_url,
+        allow_http: true,
+    }
+}
 use gpg::GpgHome;
 
 const SECRET: &[u8] = b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY+=\n\xc3\xa9";
@@ -187,7 +196,7 @@ async fn keybase_source_fetches_primary_bundle() {
     let (base, seen) = serve(home.export_armored()).await;
     let http = reqwest::Client::new();
 
-    let recipient = resolve_pgp_key("keybase:alice", &http, &base).await.unwrap();
+    let recipient = resolve_pgp_key("keybase:alice", &fetch(&http, &base)).await.unwrap();
     assert_eq!(recipient.fingerprint(), home.fingerprint);
     let binary = STANDARD.decode(recipient.encrypt(SECRET).unwrap()).unwrap();
     assert_eq!(home.decrypt(&binary), SECRET);
@@ -196,7 +205,9 @@ async fn keybase_source_fetches_primary_bundle() {
         "/_/api/1.0/user/lookup.json?usernames=alice&fields=public_keys"
     );
 
-    let err = resolve_pgp_key("keybase:nobody", &http, &base).await.unwrap_err();
+    let err = resolve_pgp_key("keybase:nobody", &fetch(&http, &base))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), PgpErrorKind::Fetch);
     assert!(
         err.to_string().contains("keybase:nobody") && err.to_string().contains("NOT_FOUND"),
@@ -211,9 +222,28 @@ async fn external_source_substitutes_encoded_name() {
     let http = reqwest::Client::new();
 
     let arg = format!("external:Jane Doe/1|{base}/keys/%s.asc");
-    let recipient = resolve_pgp_key(&arg, &http, "http://unused.invalid").await.unwrap();
+    let recipient = resolve_pgp_key(&arg, &fetch(&http, "http://unused.invalid"))
+        .await
+        .unwrap();
     assert_eq!(recipient.fingerprint(), home.fingerprint);
     assert_eq!(seen.lock().unwrap().as_slice(), ["/keys/Jane%20Doe%2F1.asc"]);
+}
+
+#[tokio::test]
+async fn external_source_needs_https_unless_configured() {
+    let home = curve25519_home();
+    let (base, seen) = serve(home.export_armored()).await;
+    let http = reqwest::Client::new();
+    let strict = PgpFetch {
+        allow_http: false,
+        ..fetch(&http, "https://unused.invalid")
+    };
+    let err = resolve_pgp_key(&format!("external:jane|{base}/keys/%s.asc"), &strict)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), PgpErrorKind::InvalidArgument);
+    assert!(err.to_string().contains("https://"), "{err}");
+    assert!(seen.lock().unwrap().is_empty(), "nothing fetched over http");
 }
 
 #[tokio::test]
@@ -222,7 +252,7 @@ async fn external_source_reports_http_404() {
     let (base, _) = serve(home.export_armored()).await;
     let http = reqwest::Client::new();
 
-    let err = resolve_pgp_key(&format!("external:ghost|{base}/keys/%s.asc"), &http, &base)
+    let err = resolve_pgp_key(&format!("external:ghost|{base}/keys/%s.asc"), &fetch(&http, &base))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), PgpErrorKind::Fetch);
@@ -237,12 +267,12 @@ async fn external_source_reports_http_404() {
 async fn inline_and_invalid_arguments_resolve_without_http() {
     let home = curve25519_home();
     let http = reqwest::Client::new();
-    let recipient = resolve_pgp_key(&home.export_base64(), &http, "http://unused.invalid")
+    let recipient = resolve_pgp_key(&home.export_base64(), &fetch(&http, "http://unused.invalid"))
         .await
         .unwrap();
     assert_eq!(recipient.fingerprint(), home.fingerprint);
 
-    let err = resolve_pgp_key("keybase:", &http, "http://unused.invalid")
+    let err = resolve_pgp_key("keybase:", &fetch(&http, "http://unused.invalid"))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), PgpErrorKind::InvalidArgument);

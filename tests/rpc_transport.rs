@@ -7,7 +7,12 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+mod hardening;
+
 const BIN: &str = env!("CARGO_BIN_EXE_credplane");
+/// Bearer tokens long enough to be accepted (32 characters at least).
+const T0KEN: &str = "t0ken-0123456789abcdef0123456789abcdef";
+const WSTOKEN: &str = "wstoken-0123456789abcdef0123456789abcdef";
 
 /// A provider over stdio; replies are collected by a reader thread.
 struct StdioProvider {
@@ -241,26 +246,12 @@ fn post(url: &str, token: Option<&str>, body: String) -> (u16, String) {
 }
 
 fn try_post(url: &str, token: Option<&str>, body: String) -> Result<(u16, String), reqwest::Error> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async {
-            let mut req = reqwest::Client::new()
-                .post(url)
-                .header("content-type", "application/json")
-                .body(body);
-            if let Some(token) = token {
-                req = req.bearer_auth(token);
-            }
-            let resp = req.send().await?;
-            Ok((resp.status().as_u16(), resp.text().await?))
-        })
+    hardening::try_post(url, token, &[], body)
 }
 
 #[test]
 fn http_with_token_limits_and_batches() {
-    let server = Http::start("t0ken");
+    let server = Http::start(T0KEN);
     let call = json!({"jsonrpc": "2.0", "id": 1, "method": "check", "params": {"type": "oci_identity_auth_token", "news": {"description": "d", "user_id": "bad"}}}).to_string();
 
     let (status, _) = post(&server.url, None, call.clone());
@@ -268,17 +259,17 @@ fn http_with_token_limits_and_batches() {
     let (status, _) = post(&server.url, Some("wrong"), call.clone());
     assert_eq!(status, 401, "wrong token");
 
-    let (status, body) = post(&server.url, Some("t0ken"), call);
+    let (status, body) = post(&server.url, Some(T0KEN), call);
     assert_eq!(status, 200);
     let reply: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(reply["result"]["failures"][0]["property"], "user_id");
 
-    let (_, body) = post(&server.url, Some("t0ken"), "{not json".into());
+    let (_, body) = post(&server.url, Some(T0KEN), "{not json".into());
     assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["error"]["code"], -32700);
 
     let (_, body) = post(
         &server.url,
-        Some("t0ken"),
+        Some(T0KEN),
         json!({"jsonrpc": "2.0", "id": 2, "method": "nope"}).to_string(),
     );
     assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["error"]["code"], -32601);
@@ -286,7 +277,7 @@ fn http_with_token_limits_and_batches() {
     let batch: Vec<Value> = (0..3)
         .map(|i| json!({"jsonrpc": "2.0", "id": i, "method": "cancel", "params": {}}))
         .collect();
-    let (_, body) = post(&server.url, Some("t0ken"), Value::Array(batch).to_string());
+    let (_, body) = post(&server.url, Some(T0KEN), Value::Array(batch).to_string());
     assert_eq!(
         serde_json::from_str::<Value>(&body).unwrap().as_array().unwrap().len(),
         3
@@ -295,7 +286,7 @@ fn http_with_token_limits_and_batches() {
     let too_long: Vec<Value> = (0..65)
         .map(|i| json!({"jsonrpc": "2.0", "id": i, "method": "cancel", "params": {}}))
         .collect();
-    let (_, body) = post(&server.url, Some("t0ken"), Value::Array(too_long).to_string());
+    let (_, body) = post(&server.url, Some(T0KEN), Value::Array(too_long).to_string());
     let reply: Value = serde_json::from_str(&body).unwrap();
     assert!(
         reply.get("error").is_some() || reply[0].get("error").is_some(),
@@ -305,7 +296,7 @@ fn http_with_token_limits_and_batches() {
     let huge = json!({"jsonrpc": "2.0", "id": 3, "method": "check", "params": {"type": "aws_iam_access_key", "news": {"user": "x".repeat(5 * 1024 * 1024)}}}).to_string();
     // The server answers 413 as soon as it sees the length; the client may still be writing the
     // body then, and see the connection closed instead. Either way the request was refused.
-    match try_post(&server.url, Some("t0ken"), huge) {
+    match try_post(&server.url, Some(T0KEN), huge) {
         Ok((status, body)) => assert_eq!(status, 413, "oversized body refused: {body}"),
         Err(err) => assert!(
             err.is_request() && !err.is_connect(),
@@ -318,7 +309,7 @@ fn http_with_token_limits_and_batches() {
 fn http_refuses_remote_addresses_unless_asked() {
     let out = Command::new(BIN)
         .args(["serve", "--listen", "0.0.0.0:0"])
-        .env("CREDPLANE_TOKEN", "x")
+        .env("CREDPLANE_TOKEN", T0KEN)
         .output()
         .unwrap();
     assert!(!out.status.success());
@@ -327,7 +318,7 @@ fn http_refuses_remote_addresses_unless_asked() {
 
 #[test]
 fn sigterm_stops_the_http_server_cleanly() {
-    let server = Http::start("t");
+    let server = Http::start(T0KEN);
     let pid = server.child.id();
     let status = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
     assert!(status.success());
@@ -423,7 +414,7 @@ mod websocket {
 
 #[test]
 fn websocket_on_the_same_port_needs_the_token() {
-    let server = Http::start("wstoken");
+    let server = Http::start(WSTOKEN);
     let addr = server
         .url
         .trim_start_matches("http://")
@@ -433,7 +424,7 @@ fn websocket_on_the_same_port_needs_the_token() {
     let (_, refused) = websocket::handshake(&addr, None);
     assert!(refused.starts_with("HTTP/1.1 401"), "{refused}");
 
-    let (mut stream, accepted) = websocket::handshake(&addr, Some("wstoken"));
+    let (mut stream, accepted) = websocket::handshake(&addr, Some(WSTOKEN));
     assert!(accepted.starts_with("HTTP/1.1 101"), "{accepted}");
     websocket::send_text(
         &mut stream,
@@ -451,7 +442,7 @@ fn sigterm_lets_a_call_in_flight_finish() {
     // A provider on the sandbox clouds, whose CreateAccessKey we make slow through the sandbox.
     let mut child = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0", "--sandbox"])
-        .env("CREDPLANE_TOKEN", "t")
+        .env("CREDPLANE_TOKEN", T0KEN)
         .env("CREDPLANE_SANDBOX_TOKEN", SANDBOX_TOKEN)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
@@ -488,7 +479,7 @@ fn sigterm_lets_a_call_in_flight_finish() {
     });
 
     let create = json!({"jsonrpc": "2.0", "id": 1, "method": "create", "params": {"type": "aws_iam_access_key", "inputs": {"user": "alice"}}}).to_string();
-    let caller = std::thread::spawn(move || post(&url, Some("t"), create));
+    let caller = std::thread::spawn(move || post(&url, Some(T0KEN), create));
     // Once the create is held by the sandbox, ask the server to stop.
     let in_flight = format!("{sandbox}/_sandbox/in-flight");
     let held = (0..500).any(|_| {

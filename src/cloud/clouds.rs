@@ -58,6 +58,21 @@ impl Clouds {
             .unwrap_or(DEFAULT_KEYBASE_BASE_URL)
     }
 
+    /// How `pgp_key` sources are fetched: this client, the Keybase URL, and whether an
+    /// `external:` URL may be plain http.
+    pub fn pgp_fetch(&self) -> crate::secrets::pgp_source::PgpFetch<'_> {
+        crate::secrets::pgp_source::PgpFetch {
+            http: &self.http,
+            keybase_base_url: self.keybase_base_url(),
+            allow_http: self
+                .settings
+                .common
+                .as_ref()
+                .and_then(|c| c.allow_http_pgp_key_urls)
+                .unwrap_or(false),
+        }
+    }
+
     /// The retry policy every client gets: the `max_attempts` setting (default 8).
     pub fn retry_policy(&self) -> RetryPolicy {
         let default = RetryPolicy::default();

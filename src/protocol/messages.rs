@@ -255,4 +255,8 @@ pub struct CommonSettings {
     /// Maximum attempts per cloud call, first try included (default 8).
     #[serde(default)]
     pub max_attempts: Option<u32>,
+    /// Allow `pgp_key = "external:<name>|http://..."` (default false: https only, since a key
+    /// fetched over plain http can be swapped on the way).
+    #[serde(default)]
+    pub allow_http_pgp_key_urls: Option<bool>,
 }

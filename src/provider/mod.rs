@@ -124,7 +124,7 @@ impl Provider {
     /// `read`.
     pub async fn read(&self, req: ReadRequest) -> Result<Option<ReadResponse>, ProviderError> {
         let resource = self.resource(&req.type_name)?;
-        let (ctx, _guard) = self.context(req.timeout_seconds, resource.info().timeouts.create)?;
+        let (ctx, _guard) = self.context(req.timeout_seconds, resource.info().timeouts.read)?;
         tracing::info!(r#type = %req.type_name, id = %req.id, "read");
         resource.read(&ctx, &req.id, req.inputs, req.outputs).await
     }

@@ -33,7 +33,9 @@ pub struct AlicloudRamAccessKeyInputs {
     /// The name of a file that saves the access key id and access key secret, as JSON
     /// (`{"AccessKeyId": ..., "AccessKeySecret": ...}`). Strongly suggest you to specify it when
     /// you create the access key, otherwise you would not get its secret ever. credplane writes it
-    /// atomically with mode 0600, and checks that it can be written before the key is created.
+    /// atomically with mode 0600, and checks that it can be written before the key is created; a
+    /// symlink or a non-regular file is refused. Deleting the resource removes the file too (when
+    /// it still holds this key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-forceNew" = true), length(min = 1))]
     pub secret_file: Option<String>,
@@ -124,7 +126,7 @@ impl Resource for AlicloudRamAccessKey {
         }
         let recipient = match &inputs.pgp_key {
             Some(arg) => Some(
-                resolve_pgp_key(arg, &ctx.clouds.http, ctx.clouds.keybase_base_url())
+                resolve_pgp_key(arg, &ctx.clouds.pgp_fetch())
                     .await
                     .map_err(|e| ProviderError::invalid("pgp_key", e.message().to_string()))?,
             ),
@@ -248,9 +250,16 @@ impl Resource for AlicloudRamAccessKey {
             .delete_access_key(ctx, outputs.inputs.user_name.as_deref(), id)
             .await
         {
-            Err(e) if e.has_code("EntityNotExist.User.AccessKey") || e.has_code("EntityNotExist.User") => Ok(()),
-            other => Ok(other?),
+            Err(e) if e.has_code("EntityNotExist.User.AccessKey") || e.has_code("EntityNotExist.User") => {}
+            other => other?,
         }
+        // The key is gone, so is the file that held its secret (kept if rewritten for another key).
+        if let Some(path) = &outputs.inputs.secret_file
+            && let Err(e) = crate::secrets::secret_file::remove_private(Path::new(path), id)
+        {
+            tracing::warn!(path = %path, error = %e, "the access key is deleted but its secret_file was not removed");
+        }
+        Ok(())
     }
 }
 

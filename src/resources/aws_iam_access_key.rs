@@ -129,7 +129,7 @@ impl Resource for AwsIamAccessKey {
         // A bad pgp_key must fail before a key is minted: its secret could never be shown again.
         let recipient = match &inputs.pgp_key {
             Some(arg) => Some(
-                resolve_pgp_key(arg, &ctx.clouds.http, ctx.clouds.keybase_base_url())
+                resolve_pgp_key(arg, &ctx.clouds.pgp_fetch())
                     .await
                     .map_err(|e| ProviderError::invalid("pgp_key", e.message()))?,
             ),

@@ -40,7 +40,7 @@ pub struct ResourceInfo {
     pub cloud: &'static str,
     /// How to import: the id form `read` accepts with no prior state.
     pub import: &'static str,
-    /// Default timeouts in seconds for create, update and delete.
+    /// Default timeouts in seconds for create, read, update and delete.
     pub timeouts: Timeouts,
 }
 
@@ -49,6 +49,8 @@ pub struct ResourceInfo {
 pub struct Timeouts {
     /// For `create`.
     pub create: u64,
+    /// For `read`: a lookup, so it need not wait as long as a create.
+    pub read: u64,
     /// For `update`.
     pub update: u64,
     /// For `delete`.
@@ -56,9 +58,10 @@ pub struct Timeouts {
 }
 
 impl Timeouts {
-    /// Five minutes for everything: the Terraform providers' usual default.
+    /// Five minutes to change something (the Terraform providers' usual default), two to read.
     pub const FIVE_MINUTES: Timeouts = Timeouts {
         create: 300,
+        read: 120,
         update: 300,
         delete: 300,
     };

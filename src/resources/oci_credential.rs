@@ -120,6 +120,7 @@ impl<K: OciKind> Resource for OciCredential<K> {
             // Terraform's OCI provider waits up to 20 minutes for Identity.
             timeouts: Timeouts {
                 create: 1200,
+                read: 300,
                 update: 1200,
                 delete: 1200,
             },

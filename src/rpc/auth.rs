@@ -1,20 +1,30 @@
 //! Bearer-token authentication for the HTTP and WebSocket transport.
 
-use jsonrpsee::server::{HttpBody, HttpResponse};
 use subtle::ConstantTimeEq;
 
-/// A shared token; every request must carry `Authorization: Bearer <token>`.
+/// The shortest token accepted: shorter ones can be guessed or brute-forced.
+pub const MIN_TOKEN_LEN: usize = 32;
+
+/// A shared token; every request must carry `Authorization: Bearer <token>` (the scheme name in
+/// any case, RFC 9110 section 11.1).
 #[derive(Clone)]
 pub struct BearerToken {
     expected: std::sync::Arc<[u8]>,
 }
 
 impl BearerToken {
-    /// Uses `token`.
-    pub fn new(token: &str) -> Self {
-        BearerToken {
-            expected: format!("Bearer {token}").into_bytes().into(),
+    /// Uses `token`; refuses one shorter than [`MIN_TOKEN_LEN`] (the message never quotes it).
+    pub fn new(token: &str) -> Result<Self, String> {
+        if token.chars().count() < MIN_TOKEN_LEN {
+            return Err(format!(
+                "CREDPLANE_TOKEN must be at least {MIN_TOKEN_LEN} characters long (it has {}); \
+                 unset it to have a random one generated",
+                token.chars().count()
+            ));
         }
+        Ok(BearerToken {
+            expected: token.as_bytes().into(),
+        })
     }
 
     /// A fresh random token (244 random bits as hex).
@@ -22,28 +32,47 @@ impl BearerToken {
         format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
     }
 
-    /// Whether the request carries the token. The comparison takes the same time for every wrong token.
+    /// Whether the request carries the token. The comparison takes the same time for every wrong
+    /// token of the right length.
     pub fn accepts<B>(&self, request: &http::Request<B>) -> bool {
-        request
-            .headers()
-            .get(http::header::AUTHORIZATION)
-            .is_some_and(|value| bool::from(value.as_bytes().ct_eq(&self.expected)))
+        let Some(value) = request.headers().get(http::header::AUTHORIZATION) else {
+            return false;
+        };
+        let value = value.as_bytes();
+        let Some(space) = value.iter().position(|b| *b == b' ') else {
+            return false;
+        };
+        let (scheme, rest) = value.split_at(space);
+        let token = rest.trim_ascii_start();
+        scheme.eq_ignore_ascii_case(b"bearer") && bool::from(token.ct_eq(&self.expected))
     }
 }
 
-impl<B> tower_http::validate_request::ValidateRequest<B> for BearerToken {
-    type ResponseBody = HttpBody;
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    fn validate(&mut self, request: &mut http::Request<B>) -> Result<(), HttpResponse> {
-        if self.accepts(request) {
-            return Ok(());
+    fn request(auth: &str) -> http::Request<()> {
+        http::Request::builder().header("authorization", auth).body(()).unwrap()
+    }
+
+    #[test]
+    fn the_scheme_is_case_insensitive_and_the_token_exact() {
+        let token = "a".repeat(40);
+        let auth = BearerToken::new(&token).unwrap();
+        for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+            assert!(auth.accepts(&request(&format!("{scheme} {token}"))), "{scheme}");
         }
-        let body = r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"missing or wrong bearer token"}}"#;
-        Err(http::Response::builder()
-            .status(http::StatusCode::UNAUTHORIZED)
-            .header(http::header::WWW_AUTHENTICATE, "Bearer")
-            .header(http::header::CONTENT_TYPE, "application/json")
-            .body(HttpBody::from(body))
-            .expect("static response"))
+        assert!(!auth.accepts(&request(&format!("Basic {token}"))));
+        assert!(!auth.accepts(&request(&format!("Bearer {token}x"))));
+        assert!(!auth.accepts(&request(&format!("Bearer{token}"))));
+        assert!(!auth.accepts(&http::Request::builder().body(()).unwrap()));
+    }
+
+    #[test]
+    fn short_tokens_are_refused_without_quoting_them() {
+        let err = BearerToken::new("hunter2").err().unwrap();
+        assert!(err.contains("at least 32") && !err.contains("hunter2"), "{err}");
+        assert!(BearerToken::new(&BearerToken::generate()).is_ok());
     }
 }

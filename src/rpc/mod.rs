@@ -2,9 +2,13 @@
 //! stdio ([`stdio`]) and over HTTP and WebSocket ([`http`]).
 
 pub mod auth;
+pub mod catch_panic;
+pub mod dispatch;
+pub mod host;
 pub mod http;
 pub mod methods;
 pub mod stdio;
+pub mod tls;
 
 use crate::protocol::{ErrorCode, PropertyMap};
 use crate::provider::Provider;

@@ -1,24 +1,36 @@
 //! JSON-RPC 2.0 over stdin/stdout: one message (an object or a batch array) per line, one reply
-//! per line. Messages are handled concurrently, so that `cancel` can reach an operation in flight;
-//! replies therefore come back in completion order, matched by `id`.
+//! per line.
+//!
+//! Messages are handled concurrently, so that `cancel` can reach an operation in flight; replies
+//! therefore come back in completion order, matched by `id`. Two exceptions keep pipelining safe:
+//! `configure` is a barrier (it is applied before the next line is even read, so a pipelined
+//! `create` after it runs with the new settings) and `cancel` runs at once. Everything is bounded:
+//! a line is refused once it passes [`MAX_REQUEST_BYTES`] without being buffered whole, at most
+//! [`MAX_IN_FLIGHT`] messages run at a time, and at most [`REPLY_QUEUE`] replies wait for stdout.
 
-use super::http::{MAX_BATCH_LEN, MAX_REQUEST_BYTES};
+pub use super::dispatch::handle_message;
+use super::dispatch::{MAX_REQUEST_BYTES, calls_method, error_reply};
 use crate::protocol::ErrorCode;
 use crate::provider::Provider;
 use jsonrpsee::RpcModule;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::sync::Arc;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
+
+/// The most messages handled at once; reading waits when they are all busy.
+pub const MAX_IN_FLIGHT: usize = 64;
+/// The most replies waiting to be written; handlers wait when stdout is that far behind.
+pub const REPLY_QUEUE: usize = 256;
 
 /// Serves until `input` ends, then waits for the replies in flight.
 pub async fn serve(
     module: RpcModule<Provider>,
-    input: impl AsyncBufRead + Unpin,
+    mut input: impl AsyncBufRead + Unpin,
     mut output: impl AsyncWrite + Unpin + Send + 'static,
 ) -> std::io::Result<()> {
     let module = Arc::new(module);
-    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+    let (tx, mut rx) = mpsc::channel::<String>(REPLY_QUEUE);
     let writer = tokio::spawn(async move {
         while let Some(line) = rx.recv().await {
             output.write_all(line.as_bytes()).await?;
@@ -27,15 +39,32 @@ pub async fn serve(
         }
         Ok::<_, std::io::Error>(())
     });
-    let mut lines = input.lines();
-    while let Some(line) = lines.next_line().await? {
-        if line.trim().is_empty() {
+    let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    let mut buf = Vec::new();
+    while let Some(line) = read_line(&mut input, &mut buf, MAX_REQUEST_BYTES).await? {
+        let text = match line {
+            Line::TooLong => {
+                let reply = error_reply(Value::Null, ErrorCode::InvalidRequest, "request too large");
+                let _ = tx.send(reply.to_string()).await;
+                continue;
+            }
+            Line::Text(text) => text,
+        };
+        if text.trim().is_empty() {
             continue;
         }
+        if runs_inline(&text) {
+            if let Some(reply) = handle_message(&module, &text).await {
+                let _ = tx.send(reply).await;
+            }
+            continue;
+        }
+        let permit = in_flight.clone().acquire_owned().await.map_err(std::io::Error::other)?;
         let (module, tx) = (module.clone(), tx.clone());
         tokio::spawn(async move {
-            if let Some(reply) = handle_message(&module, &line).await {
-                let _ = tx.send(reply);
+            let _permit = permit;
+            if let Some(reply) = handle_message(&module, &text).await {
+                let _ = tx.send(reply).await;
             }
         });
     }
@@ -43,74 +72,85 @@ pub async fn serve(
     writer.await.map_err(std::io::Error::other)?
 }
 
-fn error_reply(id: Value, code: ErrorCode, message: &str) -> Value {
-    json!({"jsonrpc": "2.0", "id": id, "error": {"code": code.code(), "message": message}})
+/// `configure` (a barrier for what follows) and `cancel` (must reach work in flight even when
+/// every slot is busy) run in the reading loop itself; both are quick and never touch a cloud.
+fn runs_inline(text: &str) -> bool {
+    serde_json::from_str::<Value>(text).is_ok_and(|m| calls_method(&m, "configure") || calls_method(&m, "cancel"))
 }
 
-/// Handles one line; `None` when nothing must be answered (notifications only).
-pub async fn handle_message(module: &RpcModule<Provider>, text: &str) -> Option<String> {
-    if text.len() > MAX_REQUEST_BYTES {
-        return Some(error_reply(Value::Null, ErrorCode::InvalidRequest, "request too large").to_string());
-    }
-    let message: Value = match serde_json::from_str(text) {
-        Ok(v) => v,
-        Err(_) => return Some(error_reply(Value::Null, ErrorCode::ParseError, "Parse error").to_string()),
-    };
-    match message {
-        Value::Array(items) if items.is_empty() => {
-            Some(error_reply(Value::Null, ErrorCode::InvalidRequest, "empty batch").to_string())
+/// One line of input.
+#[derive(Debug, PartialEq)]
+enum Line {
+    /// The line (lossily decoded: invalid UTF-8 then fails as a parse error).
+    Text(String),
+    /// The line passed the size limit; its bytes were dropped as they came.
+    TooLong,
+}
+
+/// Reads the next line, never holding more than `max` bytes of it; `None` at the end of input.
+async fn read_line(
+    input: &mut (impl AsyncBufRead + Unpin),
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Option<Line>> {
+    buf.clear();
+    let mut too_long = false;
+    let mut seen_any = false;
+    loop {
+        let chunk = input.fill_buf().await?;
+        if chunk.is_empty() {
+            if !seen_any {
+                return Ok(None);
+            }
+            break;
         }
-        Value::Array(items) if items.len() > MAX_BATCH_LEN => Some(
-            error_reply(
-                Value::Null,
-                ErrorCode::InvalidRequest,
-                &format!("batch longer than {MAX_BATCH_LEN}"),
-            )
-            .to_string(),
-        ),
-        Value::Array(items) => {
-            let replies: Vec<Value> = futures_join(items.into_iter().map(|item| handle_single(module, item)))
-                .await
-                .into_iter()
-                .flatten()
-                .collect();
-            (!replies.is_empty()).then(|| Value::Array(replies).to_string())
+        seen_any = true;
+        let (take, done) = match chunk.iter().position(|b| *b == b'\n') {
+            Some(i) => (i, true),
+            None => (chunk.len(), false),
+        };
+        if !too_long && buf.len() + take > max {
+            too_long = true;
+            *buf = Vec::new();
         }
-        single => handle_single(module, single).await.map(|v| v.to_string()),
+        if !too_long {
+            buf.extend_from_slice(&chunk[..take]);
+        }
+        input.consume(if done { take + 1 } else { take });
+        if done {
+            break;
+        }
     }
+    if too_long {
+        return Ok(Some(Line::TooLong));
+    }
+    if buf.last() == Some(&b'\r') {
+        buf.pop();
+    }
+    Ok(Some(Line::Text(String::from_utf8_lossy(buf).into_owned())))
 }
 
-async fn futures_join<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
-    let mut set = Vec::new();
-    for f in futures {
-        set.push(f);
-    }
-    let mut out = Vec::with_capacity(set.len());
-    // Batch members run one after another: a batch is rare on stdio and order keeps it simple.
-    for f in set {
-        out.push(f.await);
-    }
-    out
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-async fn handle_single(module: &RpcModule<Provider>, message: Value) -> Option<Value> {
-    let Value::Object(mut object) = message else {
-        return Some(error_reply(Value::Null, ErrorCode::InvalidRequest, "Invalid request"));
-    };
-    let notification = !object.contains_key("id");
-    let id = object.get("id").cloned().unwrap_or(Value::Null);
-    let valid_id = matches!(id, Value::Null | Value::Number(_) | Value::String(_));
-    if object.get("jsonrpc") != Some(&json!("2.0")) || !object.get("method").is_some_and(Value::is_string) || !valid_id
-    {
-        return (!notification).then(|| error_reply(id, ErrorCode::InvalidRequest, "Invalid request"));
+    #[tokio::test]
+    async fn a_long_line_is_dropped_as_it_streams_and_the_next_one_still_read() {
+        let long = "x".repeat(100);
+        let input = format!("{long}\nshort\r\nlast");
+        // A tiny read buffer: the long line arrives in many chunks.
+        let mut reader = tokio::io::BufReader::with_capacity(8, input.as_bytes());
+        let mut buf = Vec::new();
+        assert_eq!(read_line(&mut reader, &mut buf, 50).await.unwrap(), Some(Line::TooLong));
+        assert!(buf.capacity() <= 64, "never buffered the whole long line");
+        assert_eq!(
+            read_line(&mut reader, &mut buf, 50).await.unwrap(),
+            Some(Line::Text("short".into()))
+        );
+        assert_eq!(
+            read_line(&mut reader, &mut buf, 50).await.unwrap(),
+            Some(Line::Text("last".into()))
+        );
+        assert_eq!(read_line(&mut reader, &mut buf, 50).await.unwrap(), None);
     }
-    if notification {
-        object.insert("id".into(), json!(0));
-    }
-    let text = Value::Object(object).to_string();
-    let reply = match module.raw_json_request(&text, 1).await {
-        Ok((raw, _subscriptions)) => serde_json::from_str(raw.get()).unwrap_or(Value::Null),
-        Err(_) => error_reply(id, ErrorCode::InvalidRequest, "Invalid request"),
-    };
-    (!notification).then_some(reply)
 }

@@ -109,14 +109,26 @@ pub fn external_url(name: &str, url_template: &str) -> String {
     url_template.replace("%s", &utf8_percent_encode(name, NAME_ENCODE_SET).to_string())
 }
 
+/// Where and how keys are fetched.
+#[derive(Clone, Copy)]
+pub struct PgpFetch<'a> {
+    /// The HTTP client.
+    pub http: &'a reqwest::Client,
+    /// The Keybase API, normally [`DEFAULT_KEYBASE_BASE_URL`].
+    pub keybase_base_url: &'a str,
+    /// Whether an `external:` URL may be plain http (a configure setting; https only by default,
+    /// since a key fetched over plain http can be swapped by anyone on the path).
+    pub allow_http: bool,
+}
+
 /// Resolves a `pgp_key` argument to a validated recipient, fetching it from
-/// Keybase (at `keybase_base_url`, normally [`DEFAULT_KEYBASE_BASE_URL`]) or an
-/// external URL when needed.
-pub async fn resolve_pgp_key(
-    arg: &str,
-    http: &reqwest::Client,
-    keybase_base_url: &str,
-) -> Result<PgpRecipient, PgpError> {
+/// Keybase or an external URL when needed.
+pub async fn resolve_pgp_key(arg: &str, fetch_with: &PgpFetch<'_>) -> Result<PgpRecipient, PgpError> {
+    let PgpFetch {
+        http,
+        keybase_base_url,
+        allow_http,
+    } = *fetch_with;
     match classify(arg).map_err(|rule| PgpError::new(PgpErrorKind::InvalidArgument, rule))? {
         PgpKeySource::Base64(text) | PgpKeySource::Armored(text) => parse_public_key(&text),
         PgpKeySource::Keybase { user } => {
@@ -124,6 +136,13 @@ pub async fn resolve_pgp_key(
             parse_public_key(&bundle).map_err(|e| context(e, &format!("keybase:{user}")))
         }
         PgpKeySource::External { name, url_template } => {
+            if !allow_http && !url_template.to_ascii_lowercase().starts_with("https://") {
+                return Err(PgpError::new(
+                    PgpErrorKind::InvalidArgument,
+                    "pgp_key external:<name>|<url> needs an https:// URL (configure common.allow_http_pgp_key_urls \
+                     = true to allow http://)",
+                ));
+            }
             let url = external_url(&name, &url_template);
             let source = format!("external:{name} ({url})");
             let body = fetch(http, &url, &source).await?;

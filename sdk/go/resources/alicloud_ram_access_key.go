@@ -25,7 +25,9 @@ type AlicloudRamAccessKeyArgs struct {
 	// The name of a file that saves the access key id and access key secret, as JSON
 	// (`{"AccessKeyId": ..., "AccessKeySecret": ...}`). Strongly suggest you to specify it when
 	// you create the access key, otherwise you would not get its secret ever. credplane writes it
-	// atomically with mode 0600, and checks that it can be written before the key is created.
+	// atomically with mode 0600, and checks that it can be written before the key is created; a
+	// symlink or a non-regular file is refused. Deleting the resource removes the file too (when
+	// it still holds this key).
 	//
 	// Optional. Changing it replaces the resource.
 	SecretFile runtime.Input[string]
@@ -71,7 +73,9 @@ type AlicloudRamAccessKeyState struct {
 	// The name of a file that saves the access key id and access key secret, as JSON
 	// (`{"AccessKeyId": ..., "AccessKeySecret": ...}`). Strongly suggest you to specify it when
 	// you create the access key, otherwise you would not get its secret ever. credplane writes it
-	// atomically with mode 0600, and checks that it can be written before the key is created.
+	// atomically with mode 0600, and checks that it can be written before the key is created; a
+	// symlink or a non-regular file is refused. Deleting the resource removes the file too (when
+	// it still holds this key).
 	//
 	// Optional. Changing it replaces the resource.
 	SecretFile *string `json:"secret_file,omitempty"`
@@ -159,7 +163,9 @@ func (r *AlicloudRamAccessKey) Status() runtime.Output[*KeyStatus] {
 // SecretFile: The name of a file that saves the access key id and access key secret, as JSON
 // (`{"AccessKeyId": ..., "AccessKeySecret": ...}`). Strongly suggest you to specify it when
 // you create the access key, otherwise you would not get its secret ever. credplane writes it
-// atomically with mode 0600, and checks that it can be written before the key is created.
+// atomically with mode 0600, and checks that it can be written before the key is created; a
+// symlink or a non-regular file is refused. Deleting the resource removes the file too (when
+// it still holds this key).
 //
 // Optional. Changing it replaces the resource.
 func (r *AlicloudRamAccessKey) SecretFile() runtime.Output[*string] {

@@ -38,7 +38,9 @@ class AlicloudRamAccessKeyArgs:
     """The name of a file that saves the access key id and access key secret, as JSON
     (`{"AccessKeyId": ..., "AccessKeySecret": ...}`). Strongly suggest you to specify it when
     you create the access key, otherwise you would not get its secret ever. credplane writes it
-    atomically with mode 0600, and checks that it can be written before the key is created.
+    atomically with mode 0600, and checks that it can be written before the key is created; a
+    symlink or a non-regular file is refused. Deleting the resource removes the file too (when
+    it still holds this key).
 
     Optional. Changing it replaces the resource.
     """
@@ -94,7 +96,9 @@ class AlicloudRamAccessKeyState:
     """The name of a file that saves the access key id and access key secret, as JSON
     (`{"AccessKeyId": ..., "AccessKeySecret": ...}`). Strongly suggest you to specify it when
     you create the access key, otherwise you would not get its secret ever. credplane writes it
-    atomically with mode 0600, and checks that it can be written before the key is created.
+    atomically with mode 0600, and checks that it can be written before the key is created; a
+    symlink or a non-regular file is refused. Deleting the resource removes the file too (when
+    it still holds this key).
 
     Optional. Changing it replaces the resource.
     """
@@ -200,7 +204,9 @@ class AlicloudRamAccessKey(Resource):
         """The name of a file that saves the access key id and access key secret, as JSON
         (`{"AccessKeyId": ..., "AccessKeySecret": ...}`). Strongly suggest you to specify it when
         you create the access key, otherwise you would not get its secret ever. credplane writes it
-        atomically with mode 0600, and checks that it can be written before the key is created.
+        atomically with mode 0600, and checks that it can be written before the key is created; a
+        symlink or a non-regular file is refused. Deleting the resource removes the file too (when
+        it still holds this key).
 
         Optional. Changing it replaces the resource.
         """

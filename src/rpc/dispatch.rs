@@ -1,0 +1,122 @@
+//! The one JSON-RPC 2.0 dispatcher behind stdio and HTTP POST: it checks each message against the
+//! spec (so an invalid request gets -32600 whatever shape it has, and only a valid notification
+//! goes unanswered), runs it on the method table, and turns a panic in a handler into a -32603
+//! reply instead of a missing one.
+
+use crate::protocol::ErrorCode;
+use crate::provider::Provider;
+use futures_util::FutureExt;
+use jsonrpsee::RpcModule;
+use serde_json::{Map, Value, json};
+use std::panic::AssertUnwindSafe;
+
+/// The largest request accepted, in bytes (a stdio line or an HTTP body).
+pub const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
+/// The longest batch accepted.
+pub const MAX_BATCH_LEN: usize = 64;
+
+/// A JSON-RPC error reply.
+pub fn error_reply(id: Value, code: ErrorCode, message: &str) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "error": {"code": code.code(), "message": message}})
+}
+
+/// Handles one message (an object or a batch array); `None` when nothing must be answered
+/// (a notification, or a batch of notifications only).
+pub async fn handle_message(module: &RpcModule<Provider>, text: &str) -> Option<String> {
+    if text.len() > MAX_REQUEST_BYTES {
+        return Some(error_reply(Value::Null, ErrorCode::InvalidRequest, "request too large").to_string());
+    }
+    let message: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(_) => return Some(error_reply(Value::Null, ErrorCode::ParseError, "Parse error").to_string()),
+    };
+    match message {
+        Value::Array(items) if items.is_empty() => {
+            Some(error_reply(Value::Null, ErrorCode::InvalidRequest, "Invalid request: empty batch").to_string())
+        }
+        Value::Array(items) if items.len() > MAX_BATCH_LEN => Some(
+            error_reply(
+                Value::Null,
+                ErrorCode::InvalidRequest,
+                &format!("Invalid request: batch longer than {MAX_BATCH_LEN}"),
+            )
+            .to_string(),
+        ),
+        Value::Array(items) => {
+            // Batch members run one after another: a batch is rare, and order keeps it simple.
+            let mut replies = Vec::new();
+            for item in items {
+                replies.extend(handle_single(module, item).await);
+            }
+            (!replies.is_empty()).then(|| Value::Array(replies).to_string())
+        }
+        single => handle_single(module, single).await.map(|v| v.to_string()),
+    }
+}
+
+/// Whether `message` (parsed) holds a call of `method`, alone or in a batch.
+pub fn calls_method(message: &Value, method: &str) -> bool {
+    match message {
+        Value::Array(items) => items.iter().any(|item| calls_method(item, method)),
+        Value::Object(object) => object.get("method").and_then(Value::as_str) == Some(method),
+        _ => false,
+    }
+}
+
+fn valid_id(id: &Value) -> bool {
+    matches!(id, Value::Null | Value::String(_)) || id.as_i64().is_some() || id.as_u64().is_some()
+}
+
+/// What is wrong with a request object, if anything (spec section 4).
+fn invalid_reason(object: &Map<String, Value>) -> Option<&'static str> {
+    if object.get("jsonrpc") != Some(&json!("2.0")) {
+        return Some("Invalid request: jsonrpc must be \"2.0\"");
+    }
+    if !object.get("method").is_some_and(Value::is_string) {
+        return Some("Invalid request: method must be a string");
+    }
+    if object.get("id").is_some_and(|id| !valid_id(id)) {
+        return Some("Invalid request: id must be a string, an integer or null");
+    }
+    if object.get("params").is_some_and(|p| !(p.is_object() || p.is_array())) {
+        return Some("Invalid request: params must be an object or an array");
+    }
+    None
+}
+
+async fn handle_single(module: &RpcModule<Provider>, message: Value) -> Option<Value> {
+    let Value::Object(mut object) = message else {
+        return Some(error_reply(
+            Value::Null,
+            ErrorCode::InvalidRequest,
+            "Invalid request: not an object",
+        ));
+    };
+    let id = object
+        .get("id")
+        .filter(|id| valid_id(id))
+        .cloned()
+        .unwrap_or(Value::Null);
+    if let Some(reason) = invalid_reason(&object) {
+        // Answered even without an id: only a valid request can be a notification.
+        return Some(error_reply(id, ErrorCode::InvalidRequest, reason));
+    }
+    let notification = !object.contains_key("id");
+    if notification {
+        object.insert("id".into(), json!(0));
+    }
+    let text = Value::Object(object).to_string();
+    let call = AssertUnwindSafe(module.raw_json_request(&text, 1)).catch_unwind().await;
+    let reply = match call {
+        Ok(Ok((raw, _subscriptions))) => serde_json::from_str::<Value>(raw.get())
+            .ok()
+            .filter(Value::is_object)
+            .unwrap_or_else(|| error_reply(id.clone(), ErrorCode::InternalError, "internal error: unreadable reply")),
+        Ok(Err(_)) => error_reply(id, ErrorCode::InvalidRequest, "Invalid request"),
+        Err(_panic) => {
+            tracing::error!("a method handler panicked; answered -32603");
+            error_reply(id, ErrorCode::InternalError, "internal error: the handler panicked")
+        }
+    };
+    (!notification).then_some(reply)
+}
