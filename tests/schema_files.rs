@@ -64,10 +64,10 @@ fn seed_names(seed: &Path) -> BTreeSet<String> {
             in_reference = line.contains("Argument Reference") || line.contains("Attributes Reference");
             continue;
         }
-        if let (true, Some(rest)) = (in_reference, line.strip_prefix("* `")) {
-            if let Some((name, _)) = rest.split_once('`') {
-                names.insert(name.to_string());
-            }
+        if let (true, Some(rest)) = (in_reference, line.strip_prefix("* `"))
+            && let Some((name, _)) = rest.split_once('`')
+        {
+            names.insert(name.to_string());
         }
     }
     names

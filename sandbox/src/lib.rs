@@ -10,6 +10,8 @@
 //! need `Authorization: Bearer <admin token>` ([`SandboxHandle::admin_token`]), answer loopback
 //! clients only unless [`SandboxOptions::admin_allow_remote`], and check `Host` ([`admin`]).
 
+// Handlers answer `Result<_, Response>`, axum's idiom; the large error is the HTTP reply itself.
+#![allow(clippy::result_large_err)]
 #![warn(missing_docs)]
 
 pub mod admin;
@@ -239,13 +241,13 @@ pub async fn start(addr: SocketAddr, options: SandboxOptions) -> std::io::Result
         state_file: options.state_file,
         in_flight: Mutex::default(),
     });
-    if let Some(path) = &shared.state_file {
-        if let Ok(text) = std::fs::read_to_string(path) {
-            let saved: Value = serde_json::from_str(&text).map_err(std::io::Error::other)?;
-            for api in &shared.apis {
-                if let Some(state) = saved.get(api.name()) {
-                    api.restore(state).map_err(std::io::Error::other)?;
-                }
+    if let Some(path) = &shared.state_file
+        && let Ok(text) = std::fs::read_to_string(path)
+    {
+        let saved: Value = serde_json::from_str(&text).map_err(std::io::Error::other)?;
+        for api in &shared.apis {
+            if let Some(state) = saved.get(api.name()) {
+                api.restore(state).map_err(std::io::Error::other)?;
             }
         }
     }
@@ -324,10 +326,10 @@ async fn serve_cloud(
         Fault::ServerError => return api.server_error(&req),
         Fault::None | Fault::DropReply => api.handle(&req),
     };
-    if let Some(path) = &shared.state_file {
-        if let Err(err) = persist(path, &snapshot(&shared)) {
-            tracing::error!(error = %err, "could not persist the sandbox state");
-        }
+    if let Some(path) = &shared.state_file
+        && let Err(err) = persist(path, &snapshot(&shared))
+    {
+        tracing::error!(error = %err, "could not persist the sandbox state");
     }
     if fault == Fault::DropReply {
         return dropped_reply();

@@ -141,12 +141,11 @@ fn has_flag(document: &Value, schema: &Value, key: &str) -> bool {
     if schema.get(key) == Some(&Value::Bool(true)) {
         return true;
     }
-    if let Some(target) = schema.get("$ref").and_then(Value::as_str) {
-        if let Some(def) = target.strip_prefix("#/$defs/") {
-            if has_flag(document, &document["$defs"][def], key) {
-                return true;
-            }
-        }
+    if let Some(target) = schema.get("$ref").and_then(Value::as_str)
+        && let Some(def) = target.strip_prefix("#/$defs/")
+        && has_flag(document, &document["$defs"][def], key)
+    {
+        return true;
     }
     ["anyOf", "oneOf", "allOf"].iter().any(|combinator| {
         schema

@@ -74,13 +74,13 @@ impl StoredSecret {
         for v in &mut self.versions {
             v.stages.retain(|s| s != stage);
         }
-        if stage == CURRENT {
-            if let Some(old) = holder {
-                for v in &mut self.versions {
-                    v.stages.retain(|s| s != PREVIOUS);
-                }
-                self.versions[old].stages.push(PREVIOUS.into());
+        if stage == CURRENT
+            && let Some(old) = holder
+        {
+            for v in &mut self.versions {
+                v.stages.retain(|s| s != PREVIOUS);
             }
+            self.versions[old].stages.push(PREVIOUS.into());
         }
         self.versions[to].stages.push(stage.into());
     }
