@@ -32,6 +32,8 @@ enum Outcome {
 
 struct Slot {
     registered: bool,
+    /// Registration order, for the plan.
+    index: usize,
     deps: Vec<String>,
     tx: watch::Sender<Option<Outcome>>,
 }
@@ -40,6 +42,7 @@ impl Slot {
     fn new() -> Self {
         Slot {
             registered: false,
+            index: usize::MAX,
             deps: Vec::new(),
             tx: watch::channel(None).0,
         }
@@ -175,14 +178,18 @@ impl Deployment {
             }
             let slot = inner.slots.entry(name.clone()).or_insert_with(Slot::new);
             if slot.registered {
-                return Err(EngineError::invalid(
+                let err = EngineError::invalid(
                     &name,
                     "name",
                     format!("two resources are named {name:?}; names must be unique in a stack"),
-                ));
+                );
+                inner.errors.push(err.clone());
+                return Err(err);
             }
             slot.registered = true;
             slot.deps = deps.clone();
+            let index = inner.order.len();
+            inner.slots.get_mut(&name).expect("inserted above").index = index;
             inner.order.push(name.clone());
             if let Some(cycle) = find_cycle(&inner.slots, &name) {
                 inner.slots[&name].tx.send_replace(Some(Outcome::Failed));
@@ -205,7 +212,7 @@ impl Deployment {
         };
         let result = self.run(&req, &deps, &wanted, waits).await;
         let mut inner = self.inner.lock().expect("inner lock");
-        let index = inner.order.iter().position(|n| n == &name).unwrap_or(usize::MAX);
+        let index = inner.slots[&name].index;
         match result {
             Ok((step, id, outputs)) => {
                 let op = step.op.clone();
@@ -594,10 +601,15 @@ impl Deployment {
                 ignore_changes: req.options.ignore_changes.clone(),
             })
             .map_err(|e| EngineError::provider(name, &e))?;
-        if diff.changes || !diff.detailed_diff.is_empty() {
-            let shown: Vec<String> = diff
-                .detailed_diff
-                .keys()
+        // Only what the program sets counts: properties it leaves out keep the cloud's values.
+        let differing: Vec<&String> = diff
+            .detailed_diff
+            .keys()
+            .filter(|p| req.inputs.contains_key(*p))
+            .collect();
+        if !differing.is_empty() {
+            let shown: Vec<String> = differing
+                .into_iter()
                 .map(|p| {
                     let was = mask(found.outputs.get(p).unwrap_or(&Value::Null));
                     let now = mask(news.get(p).unwrap_or(&Value::Null));

@@ -29,7 +29,7 @@ def passphrase(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture
-def client() -> Iterator[Client]:
+def client(passphrase: str) -> Iterator[Client]:
     c = Client(provider_argv())
     yield c
     c.close()

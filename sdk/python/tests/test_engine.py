@@ -97,10 +97,8 @@ def test_wrong_passphrase_and_held_lock(make_stack: Callable[..., Stack], client
     st.up()
     with pytest.raises(StateError, match="wrong CREDPLANE_PASSPHRASE"):
         make_stack(lambda: kms("a"), passphrase="not it").up()
-    monkeypatch.delenv("CREDPLANE_PASSPHRASE")
     with pytest.raises(PassphraseRequired):
-        make_stack(lambda: kms("a")).up()
-    monkeypatch.setenv("CREDPLANE_PASSPHRASE", "correct horse battery staple")
+        make_stack(lambda: kms("a"), passphrase="").up()
     held = client.call("engine.open", {"stack": "test", "action": "up", "backend": str(tmp_path / "state.json")})
     with pytest.raises(Locked, match="locked by pid"):
         make_stack(lambda: kms("a")).up()

@@ -114,9 +114,10 @@ class Stack:
                 params["passphrase"] = Secret(self._passphrase)
             deployment = self.client.call("engine.open", params)["deployment"]
         replies: dict[str, Future[Any]] = {}
+        self._sent: list[Future[Any]] = []
         for r in resources:
             self._register(deployment, r, replies)
-        failures = [f.exception() for f in list(replies.values())]
+        failures = [f.exception() for f in self._sent]
         if given is not None:  # `credplane up -- program`: the CLI closes and prints
             if any(failures):
                 raise next(e for e in failures if e)
@@ -142,6 +143,7 @@ class Stack:
         to the engine as reference envelopes, so most registrations are sent at once."""
         out: Future[Any] = Future()
         replies[r.name] = out
+        self._sent.append(out)
         waits = [replies[o.resource.name] for o in collect_outputs(r._inputs)
                  if not _is_plain(o) and o.resource.name in replies]
         sent = threading.Lock()
