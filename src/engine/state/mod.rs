@@ -118,7 +118,7 @@ pub struct StackState {
 
 /// One change to the state, as journaled.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "camelCase")]
+#[serde(tag = "kind", rename_all = "camelCase")]
 pub enum Record {
     /// A create is about to be sent.
     Begin(Pending),
