@@ -75,6 +75,9 @@ pub struct Deployment {
     state: Mutex<StackState>,
     inner: Mutex<Inner>,
     may_exist: Vec<MayExist>,
+    /// Registrations that reached the engine, and a wake-up for `close` waiting on them.
+    arrived: std::sync::atomic::AtomicUsize,
+    arrival: tokio::sync::Notify,
 }
 
 type StepResult = Result<(Step, String, Map<String, Value>), EngineError>;
@@ -106,6 +109,8 @@ impl Deployment {
             writer,
             store: Mutex::new(Some(store)),
             state: Mutex::new(state),
+            arrived: Default::default(),
+            arrival: tokio::sync::Notify::new(),
             inner: Mutex::new(Inner {
                 warnings,
                 ..Default::default()
@@ -143,6 +148,12 @@ impl Deployment {
 
     /// `engine.register`: replies when the resource's step is done.
     pub async fn register(&self, req: RegisterRequest) -> Result<RegisterResponse, EngineError> {
+        let result = self.register_one(req).await;
+        result
+    }
+
+    async fn register_one(&self, req: RegisterRequest) -> Result<RegisterResponse, EngineError> {
+        let arrival = Arrival(self);
         let name = req.name.clone();
         if name.is_empty() {
             return Err(EngineError::invalid("", "name", "must be a non-empty string"));
@@ -210,6 +221,7 @@ impl Deployment {
                 })
                 .collect::<Vec<_>>()
         };
+        drop(arrival);
         let result = self.run(&req, &deps, &wanted, waits).await;
         let mut inner = self.inner.lock().expect("inner lock");
         let index = inner.slots[&name].index;
@@ -855,7 +867,16 @@ impl Deployment {
     }
 
     /// `engine.close`.
-    pub async fn close(self: &Arc<Self>) -> Result<CloseResponse, EngineError> {
+    pub async fn close(self: &Arc<Self>, registrations: Option<usize>) -> Result<CloseResponse, EngineError> {
+        if let Some(n) = registrations {
+            loop {
+                let woken = self.arrival.notified();
+                if self.arrived.load(std::sync::atomic::Ordering::SeqCst) >= n {
+                    break;
+                }
+                woken.await;
+            }
+        }
         let pending: Vec<watch::Receiver<Option<Outcome>>> = {
             let mut inner = self.inner.lock().expect("inner lock");
             inner.closed = true;
@@ -968,6 +989,16 @@ impl Deployment {
             Value::Object(m) => Some(m),
             _ => None,
         }
+    }
+}
+
+/// Counts a registration as arrived (recorded or refused) when dropped.
+struct Arrival<'a>(&'a Deployment);
+
+impl Drop for Arrival<'_> {
+    fn drop(&mut self) {
+        self.0.arrived.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.0.arrival.notify_waiters();
     }
 }
 

@@ -152,6 +152,10 @@ pub struct OutputsRequest {
 pub struct DeploymentRequest {
     /// From open.
     pub deployment: String,
+    /// `engine.close`: how many `engine.register` calls the SDK sent; close first waits until
+    /// that many have arrived (requests are handled concurrently, so close may overtake some).
+    #[serde(default)]
+    pub registrations: Option<usize>,
 }
 
 /// An interrupted create whose outcome could not be proven.

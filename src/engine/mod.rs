@@ -241,7 +241,7 @@ impl Engine {
     /// `engine.close`.
     pub async fn close(&self, req: DeploymentRequest) -> Result<CloseResponse, EngineError> {
         let d = self.deployment(&req.deployment)?;
-        let result = d.close().await;
+        let result = d.close(req.registrations).await;
         self.deployments
             .lock()
             .expect("deployments lock")

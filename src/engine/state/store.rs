@@ -98,7 +98,8 @@ impl Store {
             _lock: lock,
         };
         let upgrade = raw.as_ref().is_some_and(|r| r.version == 1);
-        if writes && (replayed || upgrade || journal_bytes.is_some()) {
+        // A new state gets its snapshot (and so its salt) before any journal record needs it.
+        if writes && (replayed || upgrade || journal_bytes.is_some() || raw.is_none()) {
             store.compact(&state)?;
         }
         Ok(Opened { store, state, warnings })

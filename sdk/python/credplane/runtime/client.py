@@ -70,8 +70,7 @@ class Client:
         return cls(url=url, token=token)
 
     def _drain(self, stream: IO[bytes]) -> None:
-        for raw in iter(stream.readline, b""):
-            self.stderr_tail.append(raw.decode("utf-8", "replace").rstrip())
+        self.stderr_tail.extend(raw.decode("utf-8", "replace").rstrip() for raw in iter(stream.readline, b""))
 
     def _read(self, stream: IO[bytes]) -> None:
         for raw in iter(stream.readline, b""):
@@ -157,9 +156,3 @@ class Client:
             self._proc.kill()
             self._proc.wait()
         self._fail_all("client closed")
-
-    def __enter__(self) -> "Client":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -12,8 +12,7 @@ from .secret import unwrap
 @dataclass
 class PropertyChange:
     name: str
-    kind: str
-    """``add``, ``update`` or ``delete``."""
+    kind: str  # add, update or delete
     old: Any = None
     new: Any = None
     replace: bool = False
@@ -21,8 +20,7 @@ class PropertyChange:
 
 @dataclass
 class Step:
-    op: str
-    """``create``, ``update``, ``replace``, ``delete``, ``same`` or ``import``."""
+    op: str  # create, update, replace, delete, same or import
     type: str
     name: str
     id: str | None = None
@@ -65,10 +63,6 @@ class Plan:
 
     def counts(self) -> dict[str, int]:
         return dict(self.summary)
-
-    @property
-    def has_changes(self) -> bool:
-        return any(s.op != "same" for s in self.steps)
 
     def render(self) -> str:
         return self.text

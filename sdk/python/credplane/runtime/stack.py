@@ -40,10 +40,6 @@ class Stack:
         self._resources: dict[str, dict[str, Any]] = {}
 
     @property
-    def state_path(self) -> str | None:
-        return self.backend
-
-    @property
     def client(self) -> Client:
         if self._client is None:
             url = os.environ.get("CREDPLANE_ENGINE")
@@ -94,10 +90,8 @@ class Stack:
         return {k: dict(v) for k, v in self._resources.items()}
 
     def _declare(self) -> list[Resource]:
-        if self._program is None:
-            return list(self._declared)
         with collecting() as resources:
-            self._program()
+            self._program() if self._program is not None else resources.extend(self._declared)
         return resources
 
     def _run(self, action: str) -> Plan:
@@ -105,25 +99,23 @@ class Stack:
         given = os.environ.get("CREDPLANE_DEPLOYMENT") if os.environ.get("CREDPLANE_ENGINE") else None
         deployment = given
         if deployment is None:
-            params: dict[str, Any] = {"stack": self.name, "action": action}
-            if self.backend is not None:
-                params["backend"] = self.backend
-            if self._parallelism is not None:
-                params["parallelism"] = self._parallelism
-            if self._passphrase is not None:
-                params["passphrase"] = Secret(self._passphrase)
+            params = {"stack": self.name, "action": action, "backend": self.backend, "parallelism": self._parallelism,
+                      "passphrase": None if self._passphrase is None else Secret(self._passphrase)}
+            params = {k: v for k, v in params.items() if v is not None}
             deployment = self.client.call("engine.open", params)["deployment"]
         replies: dict[str, Future[Any]] = {}
-        self._sent: list[Future[Any]] = []
+        self._sent: list[threading.Event] = []
         for r in resources:
             self._register(deployment, r, replies)
-        failures = [f.exception() for f in self._sent]
+        for sent in self._sent:  # every registration is on its way (its reply may come at close)
+            sent.wait()
         if given is not None:  # `credplane up -- program`: the CLI closes and prints
-            if any(failures):
-                raise next(e for e in failures if e)
+            for f in replies.values():
+                if f.exception():
+                    raise f.exception()  # type: ignore[misc]
             return Plan(self.name, action)
         try:
-            result = self.client.call("engine.close", {"deployment": deployment})
+            result = self.client.call("engine.close", {"deployment": deployment, "registrations": len(self._sent)})
         except RpcError as exc:
             if self._out is not None and exc.data.get("plan"):
                 print(exc.data["plan"], file=self._out, flush=True)
@@ -143,7 +135,8 @@ class Stack:
         to the engine as reference envelopes, so most registrations are sent at once."""
         out: Future[Any] = Future()
         replies[r.name] = out
-        self._sent.append(out)
+        done = threading.Event()
+        self._sent.append(done)
         waits = [replies[o.resource.name] for o in collect_outputs(r._inputs)
                  if not _is_plain(o) and o.resource.name in replies]
         sent = threading.Lock()
@@ -159,6 +152,8 @@ class Stack:
             except BaseException as exc:  # noqa: BLE001 - surfaced through the future
                 out.set_exception(exc)
                 return
+            finally:
+                done.set()
             reply.add_done_callback(lambda f: out.set_exception(e) if (e := f.exception()) else out.set_result(f.result()))
 
         for w in waits:
