@@ -947,8 +947,9 @@ impl Deployment {
             }
         }
         let mut inner = self.inner.lock().expect("inner lock");
-        let mut steps = std::mem::take(&mut inner.steps);
-        steps.sort_by_key(|(i, _)| *i);
+        let steps = std::mem::take(&mut inner.steps);
+        // Completion order: a dependent's step always completes after its dependencies' steps.
+        // (Registration order is not the program's: requests are handled concurrently.)
         let steps: Vec<Step> = steps.into_iter().map(|(_, s)| s).collect();
         let mut warnings = inner.warnings.clone();
         if !inner.errors.is_empty() {
