@@ -11,6 +11,8 @@
 //!   [`cloud::Call`]. Imports `protocol` and `secrets`, never a floor above.
 //! - [`resources`]: the `Resource` trait, the registry, and one file per resource type. Its
 //!   `Context` carries a [`cloud::Call`] down to the clients.
+//! - [`engine`]: the stack engine above the provider: deployments, steps in parallel, journaled sealed state
+//!   (`docs/engine.md`).
 //! - [`provider`]: the one dispatcher from a method call to a resource type, with cancellation and timeouts.
 //! - [`rpc`]: the jsonrpsee method table, served over stdio and over HTTP/WebSocket with a bearer token.
 //! - [`secrets`]: `Secret<T>`, PGP encryption, the SES SMTP password, and `secret_file` writing.
@@ -27,6 +29,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod cloud;
+pub mod engine;
 pub mod export;
 pub mod logging;
 pub mod protocol;

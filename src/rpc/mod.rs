@@ -59,7 +59,8 @@ fn reply<T: Serialize>(result: Result<T, ProviderError>) -> Result<Value, ErrorO
 
 /// Builds the jsonrpsee module over a provider, from the one method table ([`methods`]).
 pub fn module(provider: Arc<Provider>) -> RpcModule<Provider> {
-    let mut module = RpcModule::from_arc(provider);
+    let mut module = RpcModule::from_arc(provider.clone());
+    crate::engine::rpc::register(&mut module, provider);
     methods::register(&mut module);
     module
 }

@@ -20,21 +20,13 @@ class MissingOutput(ValueError):
 
 
 class Output(Generic[T_co]):
-    """The value of ``prop`` in the outputs of ``resource``, known once that resource is applied.
-
-    During a preview the value may be unknown (the resource does not exist yet); it is then sent to
-    the provider as the unknown sentinel. A secret output stays a :class:`Secret` when it is fed into
-    another resource's input, so secret-ness flows along references.
-    """
+    """The output ``prop`` of ``resource``: sent to the engine as a reference, which it resolves
+    (unknown in a preview until known; a secret stays a secret)."""
 
     __slots__ = ("_resource", "_prop", "_fn")
 
-    def __init__(
-        self, resource: "Resource", prop: str, fn: Callable[[Any], Any] | None = None
-    ) -> None:
-        self._resource = resource
-        self._prop = prop
-        self._fn = fn
+    def __init__(self, resource: "Resource", prop: str, fn: Callable[[Any], Any] | None = None) -> None:
+        self._resource, self._prop, self._fn = resource, prop, fn
 
     @property
     def resource(self) -> "Resource":
@@ -45,10 +37,8 @@ class Output(Generic[T_co]):
         return self._prop
 
     def apply(self, fn: Callable[[T_co], U]) -> "Output[U]":
-        """A derived output: ``fn`` is called with the plain value once it is known.
-
-        If the value is a secret, ``fn`` gets the plaintext and the result is a secret again.
-        """
+        """A derived output: ``fn`` gets the plain value once known (the SDK waits for that
+        resource); if it was a secret, ``fn`` gets the plaintext and the result is secret again."""
         prev = self._fn
 
         def composed(value: Any) -> Any:
@@ -57,10 +47,8 @@ class Output(Generic[T_co]):
         return self._with_fn(composed)
 
     def required(self: "Output[V | None]") -> "Output[V]":
-        """The same output, typed without ``None``: for an optional attribute that a program
-        knows is set (``secret`` of an access key created without ``pgp_key``). Applying fails
-        with :class:`MissingOutput` if it turns out to be absent, rather than sending ``null``.
-        """
+        """The same output typed without ``None`` (an optional attribute the program knows is
+        set); fails with :class:`MissingOutput` if it is absent, rather than sending ``null``."""
         where = f"{self._resource.name}.{self._prop}"
 
         def present(value: Any) -> Any:
@@ -73,9 +61,7 @@ class Output(Generic[T_co]):
     @staticmethod
     def all(*outputs: "Output[Any]") -> "Output[list[Any]]":
         """One output holding the list of the values of ``outputs`` (unknown if any is unknown,
-        secret if any is secret); combine with ``.apply``, e.g.
-        ``Output.all(key._output("id"), key._output("secret")).apply(lambda v: json.dumps(...))``.
-        """
+        secret if any is secret); combine with ``.apply``."""
         if not outputs:
             raise ValueError("Output.all needs at least one output")
         return _AllOutput(list(outputs))
@@ -104,10 +90,7 @@ class Output(Generic[T_co]):
         return f"Output({self._resource.name}.{self._prop}{suffix})"
 
     def __bool__(self) -> bool:
-        raise TypeError(
-            "an Output has no value while the program runs; pass it as an input of another "
-            "resource, or use .apply()"
-        )
+        raise TypeError("an Output has no value while the program runs; pass it as an input, or use .apply()")
 
 
 class _AllOutput(Output[list[Any]]):
@@ -149,29 +132,9 @@ def collect_outputs(value: Any) -> list[Output[Any]]:
             found.extend(v._sources())
         elif isinstance(v, Secret):
             walk(v.value)
-        elif isinstance(v, dict):
-            for item in v.values():
-                walk(item)
-        elif isinstance(v, (list, tuple)):
-            for item in v:
+        elif isinstance(v, (dict, list, tuple)):
+            for item in v.values() if isinstance(v, dict) else v:
                 walk(item)
 
     walk(value)
     return found
-
-
-def resolve(value: Any, lookup: Callable[["Resource", str], Any]) -> Any:
-    """Replaces every :class:`Output` in ``value`` by ``lookup(resource, prop)`` (transformed).
-
-    ``lookup`` returns :data:`UNKNOWN` when the value is not known yet.
-    """
-    if isinstance(value, Output):
-        return value._resolve(lookup)
-    if isinstance(value, Secret):
-        inner = resolve(value.value, lookup)
-        return inner if isinstance(inner, (Secret, Unknown)) else Secret(inner)
-    if isinstance(value, dict):
-        return {k: resolve(v, lookup) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [resolve(v, lookup) for v in value]
-    return value
