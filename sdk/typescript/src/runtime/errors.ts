@@ -1,6 +1,6 @@
-/** Typed errors for JSON-RPC error replies, one class per code (see schema/openrpc.json). */
+/** Typed errors for JSON-RPC error replies, one class per code (provider and engine codes). */
 
-/** A property that failed validation. */
+/** A property that failed validation (`resources.<name>.<field>` for the engine's). */
 export interface Failure {
   readonly property: string;
   readonly reason: string;
@@ -9,7 +9,7 @@ export interface Failure {
 /** The `data` of a credplane error reply. */
 export interface ErrorData {
   readonly message: string;
-  readonly retryable: boolean;
+  readonly retryable?: boolean;
   readonly cloudCode?: string;
   readonly requestId?: string;
   readonly failures?: readonly Failure[];
@@ -17,9 +17,15 @@ export interface ErrorData {
   readonly id?: string;
   /** PartiallyCreated: the outputs known so far. */
   readonly outputs?: Record<string, unknown>;
+  /** A create whose cloud call may have taken effect. */
+  readonly mayExist?: boolean;
+  /** Ids that may belong to an interrupted create. */
+  readonly candidates?: readonly string[];
+  /** engine.close: the plan text of what was done before the failure. */
+  readonly plan?: string;
 }
 
-/** Any error reply from the provider. */
+/** Any error reply from the provider or the engine. */
 export class CredplaneError extends Error {
   readonly code: number;
   readonly data: ErrorData | undefined;
@@ -47,6 +53,7 @@ export class CredplaneError extends Error {
 export class ParseError extends CredplaneError {}
 export class InvalidRequestError extends CredplaneError {}
 export class MethodNotFoundError extends CredplaneError {}
+/** Bad params; from the engine also duplicate names, dependsOn cycles, unknown references. */
 export class InvalidParamsError extends CredplaneError {}
 export class CloudError extends CredplaneError {}
 export class CancelledError extends CredplaneError {}
@@ -54,6 +61,17 @@ export class TimeoutError extends CredplaneError {}
 export class PartiallyCreatedError extends CredplaneError {}
 export class ConfigurationError extends CredplaneError {}
 export class UnsupportedError extends CredplaneError {}
+/** Wrong passphrase, corrupted or tampered snapshot or journal. */
+export class StateError extends CredplaneError {}
+/** The stack is locked by another engine (the message names the holder and its age). */
+export class LockedError extends CredplaneError {}
+/** A protected resource would be deleted. */
+export class ProtectedError extends CredplaneError {}
+/** A dependency failed, so this step did not run. */
+export class DependencyFailedError extends CredplaneError {}
+/** Interrupted creates whose outcome is unknown block `up` (`data.candidates`). */
+export class MayExistError extends CredplaneError {}
+
 /** The transport failed (process exited, HTTP status, bad reply). */
 export class TransportError extends Error {
   constructor(message: string) {
@@ -76,48 +94,15 @@ export const ERROR_CLASSES: ReadonlyMap<number, ErrorClass> = new Map<number, Er
   [-32004, PartiallyCreatedError],
   [-32005, ConfigurationError],
   [-32006, UnsupportedError],
+  [-32010, StateError],
+  [-32011, LockedError],
+  [-32012, ProtectedError],
+  [-32013, DependencyFailedError],
+  [-32014, MayExistError],
 ]);
 
 /** The typed error for a JSON-RPC `error` object. */
 export function errorFromReply(error: { code: number; message: string; data?: unknown }): CredplaneError {
   const cls = ERROR_CLASSES.get(error.code) ?? CredplaneError;
   return new cls(error.code, error.message, error.data as ErrorData | undefined);
-}
-
-/** An error of the stack engine itself (not a provider reply): cycles, duplicate names, ... */
-export class StackError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = new.target.name;
-  }
-}
-
-/** `check` reported failures for a resource's inputs. */
-export class CheckFailedError extends StackError {
-  constructor(
-    readonly failures: readonly Failure[],
-    readonly resource?: string,
-  ) {
-    const where = resource !== undefined ? `${resource}: ` : "";
-    super(`${where}invalid inputs: ` + failures.map((f) => `${f.property || "(resource)"}: ${f.reason}`).join("; "));
-  }
-}
-
-/** The state file is unreadable, inconsistent, or cannot be decrypted. */
-export class StateError extends StackError {}
-
-/** The state holds (or will hold) secrets and `CREDPLANE_PASSPHRASE` is not set. */
-export class PassphraseRequiredError extends StateError {}
-
-/** An earlier run was interrupted during a create whose result could not be reconciled. */
-export class PendingOperationError extends StateError {
-  constructor(readonly names: readonly string[]) {
-    super(
-      "an earlier run was interrupted while creating " +
-        names.join(", ") +
-        ": the resource may exist in the cloud with an unknown id. Call " +
-        "Stack.resolvePending(name, id) to adopt it, or Stack.resolvePending(name) to " +
-        "forget the marker after checking that nothing was created.",
-    );
-  }
 }
