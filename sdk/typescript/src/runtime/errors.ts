@@ -6,22 +6,20 @@ export interface Failure {
   readonly reason: string;
 }
 
-/** The `data` of a credplane error reply. */
+/**
+ * The `data` of an error reply. `id`/`outputs`: what a partial create left; `mayExist` and
+ * `candidates`: a create that may have taken effect; `plan`: what a failed close did.
+ */
 export interface ErrorData {
   readonly message: string;
   readonly retryable?: boolean;
   readonly cloudCode?: string;
   readonly requestId?: string;
   readonly failures?: readonly Failure[];
-  /** PartiallyCreated: the id of the object that exists. */
   readonly id?: string;
-  /** PartiallyCreated: the outputs known so far. */
   readonly outputs?: Record<string, unknown>;
-  /** A create whose cloud call may have taken effect. */
   readonly mayExist?: boolean;
-  /** Ids that may belong to an interrupted create. */
   readonly candidates?: readonly string[];
-  /** engine.close: the plan text of what was done before the failure. */
   readonly plan?: string;
 }
 

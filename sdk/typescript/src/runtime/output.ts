@@ -21,13 +21,10 @@ export interface Registered {
 /** Calls `fn` on a wire value: unknown stays unknown, a secret's plaintext gives a secret. */
 function applyWire(raw: unknown, fn: (v: unknown) => unknown): unknown {
   if (isUnknown(raw)) return UNKNOWN;
-  if (isSecretEnvelope(raw)) return { [MARK]: "secret", value: unsecret(valueToWire(fn(raw.value))) };
-  return valueToWire(fn(raw));
+  return isSecretEnvelope(raw) ? { [MARK]: "secret", value: unsecret(valueToWire(fn(raw.value))) } : valueToWire(fn(raw));
 }
 
-function unsecret(v: unknown): unknown {
-  return isSecretEnvelope(v) ? v.value : v;
-}
+const unsecret = (v: unknown): unknown => (isSecretEnvelope(v) ? v.value : v);
 
 /** The output `property` of `resource`, possibly transformed by `apply` callbacks. */
 export class Output<T> {
@@ -115,10 +112,6 @@ class AllOutput extends Output<unknown[]> {
     const list = values.map(unsecret);
     const out = this.fn !== undefined ? applyWire(list, this.fn) : list;
     return values.some(isSecretEnvelope) && !isSecretEnvelope(out) ? { [MARK]: "secret", value: out } : out;
-  }
-
-  override toString(): string {
-    return "Output.all(" + this.parts.map(String).join(", ") + ")";
   }
 }
 
@@ -211,10 +204,6 @@ export class Resource {
     const { dependsOn: _d, stack: _s, ...rest } = this.opts;
     const params = (resolved: unknown): WireMap => ({ type: this.type, name: this.name, inputs: resolved, options: { ...rest, dependsOn: [...deps] } });
     return waits ? settle(inputs).then(params) : params(inputs);
-  }
-
-  toString(): string {
-    return `<${this.type} ${JSON.stringify(this.name)}>`;
   }
 }
 

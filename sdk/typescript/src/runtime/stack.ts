@@ -34,16 +34,10 @@ export interface StackOptions {
 }
 
 /** One property change of a step (values masked by the engine: `[secret]`, `(unknown)`). */
-export interface Change {
-  readonly name: string;
-  readonly kind: "add" | "update" | "delete";
-  readonly replace: boolean;
-  readonly old: unknown;
-  readonly new: unknown;
-}
+export type Change = { readonly name: string; readonly kind: "add" | "update" | "delete"; readonly replace: boolean; readonly old: unknown; readonly new: unknown };
 
-/** One step of a deployment. `note` is `replaced` for a replaced predecessor, `gone` in refresh. */
-export interface Step {
+/** One step. `note` is `replaced` (a replaced predecessor's deletion) or `gone` (refresh). */
+export type Step = {
   readonly op: "create" | "update" | "replace" | "delete" | "same" | "import";
   readonly type: string;
   readonly name: string;
@@ -51,18 +45,17 @@ export interface Step {
   readonly note: string;
   readonly deleteBeforeReplace: boolean;
   readonly changes: readonly Change[];
-}
+};
 
-/** What `engine.close` returns. */
-export interface Outcome {
+/** What `engine.close` returns; `plan` is the rendered text. */
+export type Outcome = {
   readonly summary: Record<string, number>;
   readonly steps: readonly Step[];
-  /** The rendered plan text. */
   readonly plan: string;
   readonly outputs: WireMap;
   readonly warnings: readonly string[];
   readonly mayExist: readonly { readonly name: string; readonly type: string; readonly ids: readonly string[] }[];
-}
+};
 
 /** The result of an operation: the engine's outcome and the register replies. */
 export class Plan {
@@ -74,7 +67,6 @@ export class Plan {
   get steps(): readonly Step[] {
     return this.outcome.steps;
   }
-
   get text(): string {
     return this.outcome.plan;
   }
@@ -138,18 +130,14 @@ export class Stack {
     this.#configured = false;
   }
 
-  preview(): Promise<Plan> {
-    return this.#run("preview");
-  }
-  up(): Promise<Plan> {
-    return this.#run("up");
-  }
-  refresh(): Promise<Plan> {
-    return this.#run("refresh");
-  }
-  destroy(): Promise<Plan> {
-    return this.#run("destroy");
-  }
+  /** What `up` would do. */
+  readonly preview = (): Promise<Plan> => this.#run("preview");
+  /** Makes the cloud match the program. */
+  readonly up = (): Promise<Plan> => this.#run("up");
+  /** Reads every resource; the plan reports drift. */
+  readonly refresh = (): Promise<Plan> => this.#run("refresh");
+  /** Deletes every resource, dependents first. */
+  readonly destroy = (): Promise<Plan> => this.#run("destroy");
 
   /** The outputs of `name` from the last `up`/`preview` (secrets as `Secret`, unknowns `undefined`). */
   outputs(name: string): Record<string, unknown> {
