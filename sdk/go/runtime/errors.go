@@ -5,54 +5,48 @@ import (
 	"fmt"
 )
 
-// JSON-RPC and application error codes (schema/openrpc.json).
-const (
-	CodeParseError       = -32700
-	CodeInvalidRequest   = -32600
-	CodeMethodNotFound   = -32601
-	CodeInvalidParams    = -32602
-	CodeCloud            = -32001
-	CodeCancelled        = -32002
-	CodeTimeout          = -32003
-	CodePartiallyCreated = -32004
-	CodeConfiguration    = -32005
-	CodeUnsupported      = -32006
-)
-
-// Sentinels for errors.Is: errors.Is(err, runtime.ErrInvalidParams) matches any reply of
-// that code.
+// Sentinels for errors.Is, one per JSON-RPC code (schema/openrpc.json, docs/engine.md):
+// errors.Is(err, runtime.ErrInvalidParams) matches any reply of that code.
 var (
-	ErrParse            = &Error{Code: CodeParseError}
-	ErrInvalidRequest   = &Error{Code: CodeInvalidRequest}
-	ErrMethodNotFound   = &Error{Code: CodeMethodNotFound}
-	ErrInvalidParams    = &Error{Code: CodeInvalidParams}
-	ErrCloud            = &Error{Code: CodeCloud}
-	ErrCancelled        = &Error{Code: CodeCancelled}
-	ErrTimeout          = &Error{Code: CodeTimeout}
-	ErrPartiallyCreated = &Error{Code: CodePartiallyCreated}
-	ErrConfiguration    = &Error{Code: CodeConfiguration}
-	ErrUnsupported      = &Error{Code: CodeUnsupported}
+	ErrParse            = &Error{Code: -32700}
+	ErrInvalidRequest   = &Error{Code: -32600}
+	ErrMethodNotFound   = &Error{Code: -32601}
+	ErrInvalidParams    = &Error{Code: -32602} // also duplicate names, dependsOn cycles, unknown references
+	ErrCloud            = &Error{Code: -32001}
+	ErrCancelled        = &Error{Code: -32002}
+	ErrTimeout          = &Error{Code: -32003}
+	ErrPartiallyCreated = &Error{Code: -32004}
+	ErrConfiguration    = &Error{Code: -32005}
+	ErrUnsupported      = &Error{Code: -32006}
+	ErrState            = &Error{Code: -32010} // wrong passphrase, corrupted or tampered state
+	ErrLocked           = &Error{Code: -32011} // the stack is locked by another engine
+	ErrProtected        = &Error{Code: -32012} // a protected resource would be deleted
+	ErrDependencyFailed = &Error{Code: -32013} // a dependency failed, so this step did not run
+	ErrMayExist         = &Error{Code: -32014} // interrupted creates of unknown outcome block up
 )
 
-// Failure is a property that failed validation.
+// Failure is a property that failed validation (`resources.<name>.<field>` for the engine).
 type Failure struct {
 	Property string `json:"property"`
 	Reason   string `json:"reason"`
 }
 
-// ErrorData is the data of a credplane error reply.
+// ErrorData is the data of an error reply. ID and Outputs: what a partial create left;
+// MayExist and Candidates: a create that may have taken effect; Plan: what a failed close did.
 type ErrorData struct {
-	Message   string    `json:"message"`
-	Retryable bool      `json:"retryable"`
-	CloudCode string    `json:"cloudCode,omitempty"`
-	RequestID string    `json:"requestId,omitempty"`
-	Failures  []Failure `json:"failures,omitempty"`
-	// ID and Outputs are set by PartiallyCreated: the object exists and must be tracked.
-	ID      string         `json:"id,omitempty"`
-	Outputs map[string]any `json:"outputs,omitempty"`
+	Message    string         `json:"message"`
+	Retryable  bool           `json:"retryable"`
+	CloudCode  string         `json:"cloudCode,omitempty"`
+	RequestID  string         `json:"requestId,omitempty"`
+	Failures   []Failure      `json:"failures,omitempty"`
+	ID         string         `json:"id,omitempty"`
+	Outputs    map[string]any `json:"outputs,omitempty"`
+	MayExist   bool           `json:"mayExist,omitempty"`
+	Candidates []string       `json:"candidates,omitempty"`
+	Plan       string         `json:"plan,omitempty"`
 }
 
-// Error is a JSON-RPC error reply from the provider.
+// Error is a JSON-RPC error reply from the provider or the engine.
 type Error struct {
 	Code    int       `json:"code"`
 	Message string    `json:"message"`
@@ -72,16 +66,8 @@ func (e *Error) Is(target error) bool {
 	return errors.As(target, &t) && t.Code == e.Code && t.Message == ""
 }
 
-// Failures are the properties that failed validation (InvalidParams).
-func (e *Error) Failures() []Failure { return e.Data.Failures }
-
-// CloudCode is the cloud's own error code, if the cloud answered.
-func (e *Error) CloudCode() string { return e.Data.CloudCode }
-
-// TransportError is a failure to reach the provider (process exited, HTTP status, bad reply).
+// TransportError is a failure to reach credplane (process exited, HTTP status, bad reply).
 type TransportError struct{ Err error }
 
 func (e *TransportError) Error() string { return "credplane transport: " + e.Err.Error() }
-
-// Unwrap returns the cause.
 func (e *TransportError) Unwrap() error { return e.Err }

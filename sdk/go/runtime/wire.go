@@ -5,8 +5,11 @@ import (
 	"reflect"
 )
 
+// Wire is a JSON object on the wire.
+type Wire = map[string]any
+
 // ToWire converts an input value for the wire: secrets enveloped, named string types (enums)
-// as plain strings, output references left in place, everything else as is.
+// as plain strings, output references left in place for the stack, everything else as is.
 func ToWire(v any) any {
 	switch x := v.(type) {
 	case *OutputRef:
@@ -14,7 +17,7 @@ func ToWire(v any) any {
 	case envelope:
 		return x.Envelope()
 	case map[string]string:
-		m := make(map[string]any, len(x))
+		m := make(Wire, len(x))
 		for k, s := range x {
 			m[k] = s
 		}
@@ -26,38 +29,41 @@ func ToWire(v any) any {
 	return v
 }
 
-func isEnvelope(v any) bool {
-	m, ok := v.(map[string]any)
-	return ok && m[Mark] == "secret"
-}
+func secretEnvelope(v any) Wire { return Wire{Mark: "secret", "value": v} }
 
-// IsUnknown reports whether a wire value is the unknown sentinel of a preview.
-func IsUnknown(v any) bool {
-	m, ok := v.(map[string]any)
-	return ok && m[Mark] == "unknown"
-}
+// IsSecret and IsUnknown report whether a wire value is a secret envelope, or the unknown
+// sentinel of a preview.
+func IsSecret(v any) bool  { m, ok := v.(Wire); return ok && m[Mark] == "secret" }
+func IsUnknown(v any) bool { m, ok := v.(Wire); return ok && m[Mark] == "unknown" }
 
-// StripUnknowns returns a copy of a wire map with unknown sentinels removed (nil).
-func StripUnknowns(w map[string]any) map[string]any {
-	out := make(map[string]any, len(w))
-	for k, v := range w {
-		if IsUnknown(v) {
-			continue
-		}
-		if m, ok := v.(map[string]any); ok {
-			v = StripUnknowns(m)
-		}
-		out[k] = v
+// Reveal is the plaintext of a secret envelope (any other value as it is).
+func Reveal(v any) any {
+	if IsSecret(v) {
+		return v.(Wire)["value"]
 	}
-	return out
+	return v
 }
 
 // DecodeState reads a wire map into a generated State struct: unknowns become zero values,
 // envelopes become Secret (see Secret.UnmarshalJSON), enums their named type.
-func DecodeState(w map[string]any, state any) error {
-	b, err := json.Marshal(StripUnknowns(w))
+func DecodeState(w Wire, state any) error {
+	b, err := json.Marshal(stripUnknowns(w))
 	if err != nil {
 		return err
 	}
 	return json.Unmarshal(b, state)
+}
+
+func stripUnknowns(v any) any {
+	m, ok := v.(Wire)
+	if !ok {
+		return v
+	}
+	out := make(Wire, len(m))
+	for k, e := range m {
+		if !IsUnknown(e) {
+			out[k] = stripUnknowns(e)
+		}
+	}
+	return out
 }
