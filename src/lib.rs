@@ -3,6 +3,7 @@
 //! # Layout
 //! - [`protocol`]: the wire types of every JSON-RPC method, the secret envelope, the unknown sentinel and error codes.
 //! - [`rpc`]: the jsonrpsee method table, served over stdio and over HTTP/WebSocket with a bearer token.
+//! - [`engine`]: the stack engine above the provider: deployments, steps in parallel, journaled sealed state.
 //! - [`provider`]: the one dispatcher from a method call to a resource type, with cancellation and timeouts.
 //! - [`resources`]: the `Resource` trait, the registry, and one file per resource type.
 //! - [`cloud`]: one folder per cloud: a pure signer, a reqwest client with retries, and a credential chain.
@@ -14,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod cloud;
+pub mod engine;
 pub mod logging;
 pub mod protocol;
 pub mod provider;

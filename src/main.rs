@@ -1,6 +1,8 @@
 //! The `credplane` command: wiring only. See the crate docs for the layout.
 
 use clap::{Parser, Subcommand};
+use credplane::engine::cli::DeployArgs;
+use credplane::engine::messages::Action;
 use credplane::provider::Provider;
 use credplane::{logging, rpc, schema_files};
 use std::net::SocketAddr;
@@ -78,6 +80,17 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Create, update and delete until the cloud matches the program: `credplane up -- python3 main.py`.
+    Up(DeployCli),
+    /// Show what `up` would do.
+    Preview(DeployCli),
+    /// Read every resource of the stack and record drift.
+    Refresh(DeployCli),
+    /// Delete every resource of the stack.
+    Destroy(DeployCli),
+    /// Manage stack states.
+    #[command(subcommand)]
+    Stack(StackCommand),
     /// Call one method and print its result as JSON.
     Call {
         /// The method, such as getSchema or check.
@@ -92,6 +105,140 @@ enum Command {
         #[arg(long, env = "CREDPLANE_TOKEN", hide_env_values = true)]
         token: Option<String>,
     },
+}
+
+/// The options of `up`, `preview`, `refresh` and `destroy`.
+#[derive(clap::Args)]
+struct DeployCli {
+    /// The stack name.
+    #[arg(long, env = "CREDPLANE_STACK", default_value = "dev")]
+    stack: String,
+    /// The state: a directory, a `.json` file, or `file:///dir` (default ./.credplane).
+    #[arg(long, env = "CREDPLANE_STATE")]
+    state: Option<String>,
+    /// Provider calls at once (default 16).
+    #[arg(long)]
+    parallel: Option<usize>,
+    /// Run against the in-process cloud sandbox.
+    #[arg(long)]
+    sandbox: bool,
+    /// The program, after `--`; it gets the engine's address in CREDPLANE_ENGINE.
+    #[arg(last = true)]
+    program: Vec<String>,
+}
+
+/// `credplane stack ...`.
+#[derive(Subcommand)]
+enum StackCommand {
+    /// List the stacks in a state directory.
+    Ls {
+        /// The state directory.
+        #[arg(long, env = "CREDPLANE_STATE")]
+        state: Option<String>,
+    },
+    /// Print a stack's snapshot (secrets stay sealed).
+    Export {
+        /// The stack.
+        #[arg(long, env = "CREDPLANE_STACK", default_value = "dev")]
+        stack: String,
+        /// The state location.
+        #[arg(long, env = "CREDPLANE_STATE")]
+        state: Option<String>,
+    },
+    /// Replace a stack's snapshot with a document from `stack export` (read from a file).
+    Import {
+        /// The file to import.
+        file: PathBuf,
+        /// The stack.
+        #[arg(long, env = "CREDPLANE_STACK", default_value = "dev")]
+        stack: String,
+        /// The state location.
+        #[arg(long, env = "CREDPLANE_STATE")]
+        state: Option<String>,
+    },
+    /// Remove a stale lock on purpose.
+    Unlock {
+        /// The stack.
+        #[arg(long, env = "CREDPLANE_STACK", default_value = "dev")]
+        stack: String,
+        /// The state location.
+        #[arg(long, env = "CREDPLANE_STATE")]
+        state: Option<String>,
+    },
+    /// Delete a stack's state (refused while it has resources).
+    Rm {
+        /// The stack.
+        #[arg(long, env = "CREDPLANE_STACK", default_value = "dev")]
+        stack: String,
+        /// The state location.
+        #[arg(long, env = "CREDPLANE_STATE")]
+        state: Option<String>,
+    },
+}
+
+async fn provider_for(
+    sandbox: bool,
+) -> Result<(Provider, Option<credplane::sandbox::SandboxHandle>), Box<dyn std::error::Error>> {
+    if !sandbox {
+        return Ok((Provider::default(), None));
+    }
+    let handle = credplane::sandbox::start(([127, 0, 0, 1], 0).into(), Default::default()).await?;
+    let settings = serde_json::from_value(serde_json::Value::Object(handle.provider_settings()))?;
+    eprintln!("credplane: cloud sandbox on {} (in-process)", handle.url);
+    Ok((Provider::new(settings), Some(handle)))
+}
+
+async fn run_deploy(action: Action, cli: DeployCli) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let (provider, _sandbox) = provider_for(cli.sandbox).await?;
+    let args = DeployArgs {
+        action,
+        stack: cli.stack,
+        state: cli.state,
+        parallel: cli.parallel,
+        program: cli.program,
+    };
+    match credplane::engine::cli::deploy(Arc::new(provider), args).await {
+        Ok(plan) => {
+            println!("{plan}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+async fn run_stack(command: StackCommand) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    use serde_json::json;
+    let (method, params) = match command {
+        StackCommand::Ls { state } => ("engine.stacks", json!({"backend": state})),
+        StackCommand::Export { stack, state } => ("engine.export", json!({"stack": stack, "backend": state})),
+        StackCommand::Import { file, stack, state } => {
+            let document: serde_json::Value = serde_json::from_slice(&std::fs::read(&file)?)?;
+            (
+                "engine.import",
+                json!({"stack": stack, "backend": state, "document": document}),
+            )
+        }
+        StackCommand::Unlock { stack, .. } => {
+            eprintln!(
+                "stack {stack}: a local state's lock is an flock, released by the system when its holder exits; nothing to unlock"
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        StackCommand::Rm { stack, state } => ("engine.remove", json!({"stack": stack, "backend": state})),
+    };
+    match credplane::engine::cli::stack(Arc::new(Provider::default()), method, params).await {
+        Ok(v) => {
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("credplane: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }
 
 #[tokio::main]
@@ -109,6 +256,11 @@ async fn main() -> ExitCode {
 
 async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
     match command {
+        Command::Up(cli) => run_deploy(Action::Up, cli).await,
+        Command::Preview(cli) => run_deploy(Action::Preview, cli).await,
+        Command::Refresh(cli) => run_deploy(Action::Refresh, cli).await,
+        Command::Destroy(cli) => run_deploy(Action::Destroy, cli).await,
+        Command::Stack(command) => run_stack(command).await,
         Command::Serve {
             stdio,
             listen,

@@ -15,21 +15,32 @@ import argparse
 import os
 import tempfile
 
-from credplane.runtime import Client, Resource, Stack
-from credplane.runtime.plan import render_value
+from credplane.resources import (
+    AlicloudKmsSecret,
+    AlicloudKmsSecretArgs,
+    AlicloudRamAccessKey,
+    AlicloudRamAccessKeyArgs,
+    AwsIamAccessKey,
+    AwsIamAccessKeyArgs,
+    OciIdentityAuthToken,
+    OciIdentityAuthTokenArgs,
+    OciIdentityCustomerSecretKey,
+    OciIdentityCustomerSecretKeyArgs,
+)
+from credplane.runtime import Client, Stack
 
 OCI_USER = "ocid1.user.oc1..aaaaaaaaalice"
 
 
 def program(token_description: str) -> None:
-    Resource("aws_iam_access_key", "aws-key", {"user": "alice"})
-    Resource("oci_identity_customer_secret_key", "oci-s3-key", {"display_name": "quickstart", "user_id": OCI_USER})
-    Resource("oci_identity_auth_token", "oci-token", {"description": token_description, "user_id": OCI_USER})
-    ram = Resource("alicloud_ram_access_key", "ram-key", {"user_name": "alice"})
-    Resource(
-        "alicloud_kms_secret",
+    AwsIamAccessKey("aws-key", AwsIamAccessKeyArgs(user="alice"))
+    OciIdentityCustomerSecretKey("oci-s3-key", OciIdentityCustomerSecretKeyArgs(display_name="quickstart", user_id=OCI_USER))
+    OciIdentityAuthToken("oci-token", OciIdentityAuthTokenArgs(description=token_description, user_id=OCI_USER))
+    ram = AlicloudRamAccessKey("ram-key", AlicloudRamAccessKeyArgs(user_name="alice"))
+    # The RAM key's secret goes into KMS: the engine resolves the reference (and keeps it secret).
+    AlicloudKmsSecret(
         "ram-key-secret",
-        {"secret_name": "quickstart/ram-key", "secret_data": ram._output("secret"), "version_id": "v1"},
+        AlicloudKmsSecretArgs(secret_name="quickstart/ram-key", secret_data=ram.secret.required(), version_id="v1"),
     )
 
 
@@ -52,11 +63,11 @@ def main() -> None:
         print("\n### 2. up")
         stack.up()
         print("\n### 3. outputs (secrets masked)")
-        for r in stack.state().resources:
-            print(f"{r.type} {r.name} (id {r.id})")
-            for k, v in sorted(r.outputs.items()):
+        for name, r in stack.state().items():
+            print(f"{r['type']} {name} (id {r['id']})")
+            for k, v in sorted(r["outputs"].items()):
                 if v is not None:
-                    print(f"    {k} = {render_value(v)}")
+                    print(f"    {k} = {v}")  # a Secret prints as [secret]
         print("\n### 4. change the auth token's description: the diff")
         description["value"] = "rotated by the quickstart"
         plan = stack.preview()

@@ -18,34 +18,42 @@ import os
 import re
 import tempfile
 
-from credplane.runtime import Client, Output, Resource, Secret, Stack
+from credplane.resources import (
+    AlicloudKmsSecret,
+    AlicloudKmsSecretArgs,
+    AlicloudRamAccessKey,
+    AlicloudRamAccessKeyArgs,
+    AwsIamAccessKey,
+    AwsIamAccessKeyArgs,
+)
+from credplane.runtime import Client, Output, Secret, Stack
 
 KEY = re.compile(r"^key-(\d+)$")
 
 
 def declare(cloud: str, generation: int) -> None:
+    key: AwsIamAccessKey | AlicloudRamAccessKey
     if cloud == "aws":
-        key = Resource("aws_iam_access_key", f"key-{generation}", {"user": "alice"})
+        key = AwsIamAccessKey(f"key-{generation}", AwsIamAccessKeyArgs(user="alice"))
     else:
-        key = Resource("alicloud_ram_access_key", f"key-{generation}", {"user_name": "alice"})
-    Resource(
-        "alicloud_kms_secret",
+        key = AlicloudRamAccessKey(f"key-{generation}", AlicloudRamAccessKeyArgs(user_name="alice"))
+    AlicloudKmsSecret(
         "current-key",
-        {
-            "secret_name": f"rotation/{cloud}-alice",
+        AlicloudKmsSecretArgs(
+            secret_name=f"rotation/{cloud}-alice",
             # The id and the secret of the key, as one JSON document; secret because the key's
-            # secret is.
-            "secret_data": Output.all(key._output("id"), key._output("secret")).apply(
-                lambda v: json.dumps({"AccessKeyId": v[0], "AccessKeySecret": v[1]})
+            # secret is (an apply callback: the SDK waits for the key, then registers this).
+            secret_data=Output.all(key.id, key.secret).apply(
+                lambda v: Secret(json.dumps({"AccessKeyId": v[0], "AccessKeySecret": v[1]}))
             ),
-            "version_id": f"v{generation}",
-            "description": key._output("id").apply(lambda key_id: f"access key {key_id}"),
-        },
+            version_id=f"v{generation}",
+            description=key.id.apply(lambda key_id: f"access key {key_id}"),
+        ),
     )
 
 
 def current_generation(stack: Stack) -> int:
-    gens = [int(m.group(1)) for r in stack.state().resources if (m := KEY.match(r.name))]
+    gens = [int(m.group(1)) for name in stack.state() if (m := KEY.match(name))]
     return max(gens, default=0)
 
 
@@ -74,13 +82,14 @@ def main() -> None:
             plan = stack.preview()
             assert plan.ops() == {f"key-{target['generation']}": "create", "current-key": "update", f"key-{target['generation'] - 1}": "delete"}, plan.ops()
             stack.up()
-            keys = [r for r in stack.state().resources if r.type == key_type]
+            keys = [(name, r) for name, r in stack.state().items() if r["type"] == key_type]
             assert len(keys) == 1, keys
+            name, key = keys[0]
             stored = stack.outputs("current-key")["secret_data"]
             assert isinstance(stored, Secret)
             doc = json.loads(stored.value)
-            assert doc["AccessKeyId"] == keys[0].id and Secret(doc["AccessKeySecret"]) == keys[0].outputs["secret"]
-            print(f"KMS secret now holds {keys[0].name} (id {keys[0].id}), value {stored}")
+            assert doc["AccessKeyId"] == key["id"] and Secret(doc["AccessKeySecret"]) == key["outputs"]["secret"]
+            print(f"KMS secret now holds {name} (id {key['id']}), value {stored}")
         if not args.keep:
             print("\n### destroy")
             stack.destroy()

@@ -68,7 +68,8 @@ fn reply<T: Serialize>(result: Result<T, ProviderError>) -> Result<Value, ErrorO
 
 /// Builds the method table over a provider.
 pub fn module(provider: Arc<Provider>) -> RpcModule<Provider> {
-    let mut module = RpcModule::from_arc(provider);
+    let mut module = RpcModule::from_arc(provider.clone());
+    crate::engine::rpc::register(&mut module, provider);
     let discover = openrpc::document();
     module
         .register_method("getSchema", |params, p, _| {

@@ -16,7 +16,7 @@ EXAMPLES = REPO / "examples" / "python"
 
 
 @pytest.mark.parametrize("script,args", [("quickstart.py", []), ("rotate_keys.py", ["--cloud", "alicloud"]), ("rotate_keys.py", ["--cloud", "aws"])])
-def test_example(script: str, args: list[str], tmp_path: Path, cloud_file: Path) -> None:
+def test_example(script: str, args: list[str], tmp_path: Path) -> None:
     env = dict(os.environ)
     argv = provider_argv()
     if "--sandbox" in argv:

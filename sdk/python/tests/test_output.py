@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from credplane.runtime import UNKNOWN, Output, Resource, Secret
-from credplane.runtime.output import collect_outputs, resolve
+from credplane.runtime.output import collect_outputs
 
 
 def test_output_reference_and_apply() -> None:
@@ -15,11 +15,11 @@ def test_output_reference_and_apply() -> None:
     assert o.resource is key and o.prop == "secret" and repr(o) == "Output(k.secret)"
     outputs: dict[str, Any] = {"secret": Secret("s"), "id": "AKIA1"}
     lookup = lambda r, p: outputs.get(p, UNKNOWN)  # noqa: E731
-    assert resolve({"a": [o]}, lookup) == {"a": [Secret("s")]}
+    assert o._resolve(lookup) == Secret("s")
     upper = o.apply(str.upper)
-    assert resolve(upper, lookup) == Secret("S")
-    assert resolve(key._output("id").apply(lambda v: f"key {v}"), lookup) == "key AKIA1"
-    assert resolve(key._output("missing").apply(str.upper), lookup) is UNKNOWN
+    assert upper._resolve(lookup) == Secret("S")
+    assert (key._output("id").apply(lambda v: f"key {v}"))._resolve(lookup) == "key AKIA1"
+    assert (key._output("missing").apply(str.upper))._resolve(lookup) is UNKNOWN
     with pytest.raises(TypeError):
         bool(o)
 
@@ -32,9 +32,9 @@ def test_output_all() -> None:
     )
     assert {o.resource.name for o in collect_outputs({"x": combined})} == {"k", "o"}
     values = {"k": {"id": "LTAI1", "secret": Secret("sss")}, "o": {"id": "AKIA2"}}
-    got = resolve(combined, lambda r, p: values[r.name].get(p, UNKNOWN))
+    got = (combined)._resolve(lambda r, p: values[r.name].get(p, UNKNOWN))
     assert isinstance(got, Secret) and json.loads(got.value)["AccessKeys"][0]["AccessKeySecret"] == "sss"
-    assert resolve(combined, lambda r, p: UNKNOWN if r.name == "o" else values[r.name][p]) is UNKNOWN
+    assert (combined)._resolve(lambda r, p: UNKNOWN if r.name == "o" else values[r.name][p]) is UNKNOWN
     kms = Resource("alicloud_kms_secret", "kms", {"secret_data": combined})
     assert [d.name for d in kms._dependencies()] == ["k", "o"]
 
@@ -44,7 +44,7 @@ def test_required_output_keeps_secrets_and_refuses_absence() -> None:
 
     key = Resource("alicloud_ram_access_key", "k", {"user_name": "alice"})
     required = key._output("secret").required()
-    assert resolve(required, lambda r, p: Secret("s")) == Secret("s")
-    assert resolve(required, lambda r, p: UNKNOWN) is UNKNOWN
+    assert (required)._resolve(lambda r, p: Secret("s")) == Secret("s")
+    assert (required)._resolve(lambda r, p: UNKNOWN) is UNKNOWN
     with pytest.raises(MissingOutput, match="k.secret has no value"):
-        resolve(required, lambda r, p: None)
+        (required)._resolve(lambda r, p: None)

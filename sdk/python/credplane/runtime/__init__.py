@@ -1,21 +1,10 @@
-"""The credplane runtime: resources, outputs, secrets, the provider client and the stack engine."""
+"""The credplane runtime: resources, outputs, secrets, the transport and a Stack facade over the
+engine inside ``credplane`` (docs/engine.md)."""
 
-from .client import CheckResult, Client, CreateResult, DiffResult, ReadResult, provider_command
+from .client import Client, provider_command
 from .errors import (
-    Cancelled,
-    CheckFailed,
-    CloudError,
-    ConfigurationError,
-    CredplaneError,
-    Failure,
-    InvalidParams,
-    PartiallyCreated,
-    PassphraseRequired,
-    PendingOperationError,
-    RpcError,
-    StateError,
-    Timeout,
-    TransportError,
+    Cancelled, CheckFailed, CloudError, ConfigurationError, CredplaneError, DependencyFailed, Failure, InvalidParams,
+    Locked, MayExist, PartiallyCreated, PassphraseRequired, Protected, RpcError, StateError, Timeout, TransportError,
     Unsupported,
 )
 from .output import Input, MissingOutput, Output
@@ -23,13 +12,10 @@ from .plan import Plan, PropertyChange, Step
 from .resource import Resource
 from .secret import UNKNOWN, Secret, Unknown
 from .stack import Stack
-from .state import ResourceState, StackState, StateFile
 
 __all__ = [
-    "Cancelled", "CheckFailed", "CheckResult", "Client", "CloudError", "ConfigurationError",
-    "CreateResult", "CredplaneError", "DiffResult", "Failure", "Input", "InvalidParams", "MissingOutput", "Output",
-    "PartiallyCreated", "PassphraseRequired", "PendingOperationError", "Plan", "PropertyChange",
-    "ReadResult", "Resource", "ResourceState", "RpcError", "Secret", "Stack", "StackState",
-    "StateError", "StateFile", "Step", "Timeout", "TransportError", "UNKNOWN", "Unknown",
-    "Unsupported", "provider_command",
+    "Cancelled", "CheckFailed", "Client", "CloudError", "ConfigurationError", "CredplaneError", "DependencyFailed",
+    "Failure", "Input", "InvalidParams", "Locked", "MayExist", "MissingOutput", "Output", "PartiallyCreated",
+    "PassphraseRequired", "Plan", "PropertyChange", "Protected", "Resource", "RpcError", "Secret",
+    "Stack", "StateError", "Step", "Timeout", "TransportError", "UNKNOWN", "Unknown", "Unsupported", "provider_command",
 ]

@@ -1,4 +1,4 @@
-"""Exceptions raised by the credplane runtime, mapped from the JSON-RPC error codes."""
+"""Exceptions raised by the runtime, one class per JSON-RPC error code (docs/engine.md)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,8 @@ class Failure:
 
     @staticmethod
     def parse(items: Any) -> list["Failure"]:
-        out: list[Failure] = []
-        if isinstance(items, list):
-            for item in items:
-                if isinstance(item, Mapping):
-                    out.append(Failure(str(item.get("property", "")), str(item.get("reason", ""))))
-        return out
+        items = items if isinstance(items, list) else []
+        return [Failure(str(i.get("property", "")), str(i.get("reason", ""))) for i in items if isinstance(i, Mapping)]
 
 
 class CredplaneError(Exception):
@@ -31,48 +27,13 @@ class TransportError(CredplaneError):
     """The provider could not be reached, died, or sent something that is not JSON-RPC."""
 
 
-class CheckFailed(CredplaneError):
-    """``check`` reported failures for a resource's inputs."""
-
-    def __init__(self, failures: Sequence[Failure], resource: str | None = None) -> None:
-        self.failures = list(failures)
-        self.resource = resource
-        where = f"{resource}: " if resource else ""
-        detail = "; ".join(f"{f.property or '(resource)'}: {f.reason}" for f in self.failures)
-        super().__init__(f"{where}invalid inputs: {detail}")
-
-
-class StateError(CredplaneError):
-    """The state file is unreadable, inconsistent, or cannot be decrypted."""
-
-
-class PassphraseRequired(StateError):
-    """The state holds (or will hold) secrets and ``CREDPLANE_PASSPHRASE`` is not set."""
-
-
-class PendingOperationError(StateError):
-    """An earlier run was interrupted during a create whose result could not be reconciled."""
-
-    def __init__(self, names: Sequence[str]) -> None:
-        self.names = list(names)
-        super().__init__(
-            "an earlier run was interrupted while creating "
-            + ", ".join(self.names)
-            + ": the resource may exist in the cloud with an unknown id. Call "
-            "Stack.resolve_pending(name, id=...) to adopt it, or Stack.resolve_pending(name) to "
-            "forget the marker after checking that nothing was created."
-        )
-
-
 class RpcError(CredplaneError):
-    """A JSON-RPC error reply. ``code``, ``message`` and ``data`` are as sent by the provider."""
+    """A JSON-RPC error reply: ``code``, ``message`` and ``data`` as sent by the engine."""
 
     code: int = 0
 
     def __init__(self, code: int, message: str, data: Mapping[str, Any] | None = None) -> None:
-        self.code = code
-        self.message = message
-        self.data: dict[str, Any] = dict(data or {})
+        self.code, self.message, self.data = code, message, dict(data or {})
         self.failures = Failure.parse(self.data.get("failures"))
         self.retryable = bool(self.data.get("retryable", False))
         self.cloud_code: str | None = self.data.get("cloudCode")
@@ -80,34 +41,23 @@ class RpcError(CredplaneError):
         super().__init__(f"[{code}] {message}")
 
 
-class ParseError(RpcError):
-    code = -32700
+def _kind(name: str, code: int, doc: str, base: type[RpcError] = RpcError) -> type[RpcError]:
+    return type(name, (base,), {"code": code, "__doc__": doc, "__module__": __name__})
 
 
-class InvalidRequest(RpcError):
-    code = -32600
-
-
-class MethodNotFound(RpcError):
-    code = -32601
-
-
-class InvalidParams(RpcError):
-    code = -32602
-
-
-class CloudError(RpcError):
-    """The cloud refused or failed the call (``cloud_code``, ``request_id``, ``retryable``)."""
-
-    code = -32001
-
-
-class Cancelled(RpcError):
-    code = -32002
-
-
-class Timeout(RpcError):
-    code = -32003
+InvalidParams = _kind("InvalidParams", -32602, "Bad params or inputs; ``failures`` names each property and rule.")
+CheckFailed = InvalidParams
+CloudError = _kind("CloudError", -32001, "The cloud refused or failed the call (``cloud_code``, ``request_id``).")
+Cancelled = _kind("Cancelled", -32002, "The operation was cancelled.")
+Timeout = _kind("Timeout", -32003, "The operation did not finish within its timeout.")
+ConfigurationError = _kind("ConfigurationError", -32005, "Credentials or settings for a cloud are missing or wrong.")
+Unsupported = _kind("Unsupported", -32006, "Not supported for this resource type.")
+StateError = _kind("StateError", -32010, "Wrong or missing passphrase, corrupted or tampered state.")
+PassphraseRequired = _kind("PassphraseRequired", -32010, "``CREDPLANE_PASSPHRASE`` is not set.", StateError)
+Locked = _kind("Locked", -32011, "Another engine holds the stack's lock (named with its age).")
+Protected = _kind("Protected", -32012, "A protected resource would have been deleted.")
+DependencyFailed = _kind("DependencyFailed", -32013, "Not applied: a resource it depends on failed.")
+MayExist = _kind("MayExist", -32014, "An interrupted create may have left a resource behind.")
 
 
 class PartiallyCreated(RpcError):
@@ -120,42 +70,25 @@ class PartiallyCreated(RpcError):
         from .secret import unwrap
 
         self.id: str = str(self.data.get("id") or "")
-        outputs = unwrap(self.data.get("outputs") or {})
-        self.outputs: dict[str, Any] = outputs if isinstance(outputs, dict) else {}
-
-
-class ConfigurationError(RpcError):
-    code = -32005
-
-
-class Unsupported(RpcError):
-    code = -32006
+        self.outputs: dict[str, Any] = unwrap(self.data.get("outputs") or {})
 
 
 _BY_CODE: dict[int, type[RpcError]] = {
-    cls.code: cls
-    for cls in (
-        ParseError,
-        InvalidRequest,
-        MethodNotFound,
-        InvalidParams,
-        CloudError,
-        Cancelled,
-        Timeout,
-        PartiallyCreated,
-        ConfigurationError,
-        Unsupported,
-    )
+    c.code: c for c in (InvalidParams, CloudError, Cancelled, Timeout, PartiallyCreated, ConfigurationError,
+                        Unsupported, StateError, Locked, Protected, DependencyFailed, MayExist)
 }
 
 
 def error_from_reply(error: Any) -> RpcError:
-    """Builds the exception for a JSON-RPC ``error`` member."""
+    """The exception for a JSON-RPC ``error`` member."""
     if not isinstance(error, Mapping):
         return RpcError(-32603, f"malformed error reply: {error!r}")
-    code = error.get("code")
-    code = code if isinstance(code, int) else -32603
-    message = str(error.get("message", ""))
-    data = error.get("data")
+    code = error.get("code") if isinstance(error.get("code"), int) else -32603
+    message, data = str(error.get("message", "")), error.get("data")
     cls = _BY_CODE.get(code, RpcError)
+    if cls is StateError and message.startswith("set CREDPLANE_PASSPHRASE"):
+        cls = PassphraseRequired
     return cls(code, message, data if isinstance(data, Mapping) else None)
+
+
+__all__: Sequence[str] = [n for n in dir() if n[0].isupper()]

@@ -20,12 +20,8 @@ class MissingOutput(ValueError):
 
 
 class Output(Generic[T_co]):
-    """The value of ``prop`` in the outputs of ``resource``, known once that resource is applied.
-
-    During a preview the value may be unknown (the resource does not exist yet); it is then sent to
-    the provider as the unknown sentinel. A secret output stays a :class:`Secret` when it is fed into
-    another resource's input, so secret-ness flows along references.
-    """
+    """The output ``prop`` of ``resource``: sent to the engine as a reference, which it resolves
+    (unknown in a preview until known; a secret stays a secret)."""
 
     __slots__ = ("_resource", "_prop", "_fn")
 
@@ -158,20 +154,3 @@ def collect_outputs(value: Any) -> list[Output[Any]]:
 
     walk(value)
     return found
-
-
-def resolve(value: Any, lookup: Callable[["Resource", str], Any]) -> Any:
-    """Replaces every :class:`Output` in ``value`` by ``lookup(resource, prop)`` (transformed).
-
-    ``lookup`` returns :data:`UNKNOWN` when the value is not known yet.
-    """
-    if isinstance(value, Output):
-        return value._resolve(lookup)
-    if isinstance(value, Secret):
-        inner = resolve(value.value, lookup)
-        return inner if isinstance(inner, (Secret, Unknown)) else Secret(inner)
-    if isinstance(value, dict):
-        return {k: resolve(v, lookup) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [resolve(v, lookup) for v in value]
-    return value

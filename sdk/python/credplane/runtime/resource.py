@@ -10,6 +10,7 @@ from .output import Output, collect_outputs
 from .secret import unwrap
 
 _local = threading.local()
+_OPTIONS = {"ignoreChanges", "deleteBeforeReplace", "replaceOnChanges", "protect", "retainOnDelete", "customTimeouts", "import"}
 
 
 def _collectors() -> list[list["Resource"]]:
@@ -51,6 +52,7 @@ class Resource:
         depends_on: Sequence["Resource"] = (),
         ignore_changes: Sequence[str] = (),
         timeouts: Mapping[str, float] | None = None,
+        **options: Any,
     ) -> None:
         if not isinstance(type_name, str) or not type_name:
             raise ValueError("type_name must be a non-empty string")
@@ -63,9 +65,8 @@ class Resource:
         # Wire envelopes (as produced by generated code) become Secret / UNKNOWN; Outputs stay.
         self._inputs: dict[str, Any] = unwrap(given)
         self._depends_on: list[Resource] = list(depends_on)
-        self._ignore_changes: list[str] = list(ignore_changes)
-        self._timeouts: dict[str, float] = dict(timeouts or {})
-        """``create`` / ``update`` / ``delete`` -> seconds, sent as ``timeoutSeconds``."""
+        self._options: dict[str, Any] = {}
+        self.set_options(ignore_changes=ignore_changes, custom_timeouts=timeouts, **options)
         # Filled in by the stack engine as it runs.
         self._id: str | None = None
         self._outputs: dict[str, Any] | None = None
@@ -89,6 +90,24 @@ class Resource:
     @property
     def depends_on(self) -> list["Resource"]:
         return list(self._depends_on)
+
+    def set_options(self, **options: Any) -> "Resource":
+        """Resource options, as in docs/engine.md (snake_case here): ``depends_on``,
+        ``ignore_changes``, ``delete_before_replace``, ``replace_on_changes``, ``protect``,
+        ``retain_on_delete``, ``custom_timeouts`` ({create, update, delete} seconds) and ``import_``
+        (an id to adopt). Returns the resource, so it chains after a generated constructor."""
+        for key, value in options.items():
+            if key == "depends_on":
+                self._depends_on = list(value)
+                continue
+            wire = {"import_": "import"}.get(key) or "".join(p if i == 0 else p.title() for i, p in enumerate(key.split("_")))
+            if wire not in _OPTIONS:
+                raise TypeError(f"unknown resource option {key!r}")
+            if value in (None, False, (), []):
+                self._options.pop(wire, None)
+            else:
+                self._options[wire] = list(value) if isinstance(value, (list, tuple)) else value
+        return self
 
     def _output(self, prop: str) -> Output[Any]:
         """A reference to the output property ``prop`` of this resource."""

@@ -123,26 +123,6 @@ def unwrap(value: Any) -> Any:
     return value
 
 
-def contains_secret(value: Any) -> bool:
-    if isinstance(value, Secret):
-        return True
-    if isinstance(value, dict):
-        return any(contains_secret(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(contains_secret(v) for v in value)
-    return False
-
-
-def contains_unknown(value: Any) -> bool:
-    if isinstance(value, Unknown):
-        return True
-    if isinstance(value, dict):
-        return any(contains_unknown(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(contains_unknown(v) for v in value)
-    return False
-
-
 def reveal(value: Any) -> Any:
     """Strips :class:`Secret` wrappers recursively (for comparisons; never for printing)."""
     if isinstance(value, Secret):
@@ -151,17 +131,4 @@ def reveal(value: Any) -> Any:
         return {k: reveal(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [reveal(v) for v in value]
-    return value
-
-
-def mask(value: Any) -> Any:
-    """A printable copy: secrets become ``"[secret]"``, unknowns ``"(unknown)"``."""
-    if isinstance(value, Secret):
-        return MASK
-    if isinstance(value, Unknown):
-        return UNKNOWN_TEXT
-    if isinstance(value, dict):
-        return {k: mask(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [mask(v) for v in value]
     return value

@@ -1,0 +1,120 @@
+//! `credplane up|preview|refresh|destroy -- <program>` and `credplane stack ...`: the engine
+//! served on a loopback port, the program started with its address in the environment (the way
+//! Pulumi starts a language host), progress lines while it runs, the plan at the end.
+
+use super::messages::Action;
+use crate::provider::Provider;
+use crate::rpc;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What `credplane up` and friends were asked.
+pub struct DeployArgs {
+    /// What to do.
+    pub action: Action,
+    /// The stack.
+    pub stack: String,
+    /// The state URL or path.
+    pub state: Option<String>,
+    /// Provider calls at once.
+    pub parallel: Option<usize>,
+    /// The program command.
+    pub program: Vec<String>,
+}
+
+async fn call(module: &jsonrpsee::RpcModule<Provider>, method: &str, params: Value) -> Result<Value, String> {
+    let request = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    let text = rpc::stdio::handle_message(module, &request.to_string())
+        .await
+        .unwrap_or_default();
+    let reply: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    match reply.get("error") {
+        Some(err) => {
+            let plan = err
+                .pointer("/data/plan")
+                .and_then(Value::as_str)
+                .map(|p| format!("{p}\n"))
+                .unwrap_or_default();
+            let errors = err.pointer("/data/errors").and_then(Value::as_array).map(|e| {
+                e.iter()
+                    .filter_map(Value::as_str)
+                    .map(|m| format!("  error: {m}\n"))
+                    .collect::<String>()
+            });
+            Err(format!(
+                "{plan}{}{}",
+                errors.unwrap_or_default(),
+                err["message"].as_str().unwrap_or("failed")
+            ))
+        }
+        None => Ok(reply["result"].clone()),
+    }
+}
+
+/// Runs one deployment with a program; returns the rendered plan.
+pub async fn deploy(provider: Arc<Provider>, args: DeployArgs) -> Result<String, String> {
+    let module = rpc::module(provider);
+    let started = Instant::now();
+    let mut params = json!({"stack": args.stack, "action": args.action.as_str()});
+    if let Some(state) = &args.state {
+        params["backend"] = json!(state);
+    }
+    if let Some(n) = args.parallel {
+        params["parallelism"] = json!(n);
+    }
+    let opened = call(&module, "engine.open", params).await?;
+    for w in opened["warnings"].as_array().into_iter().flatten() {
+        eprintln!("warning: {}", w.as_str().unwrap_or_default());
+    }
+    let deployment = opened["deployment"].as_str().unwrap_or_default().to_string();
+    let program_needed = matches!(args.action, Action::Up | Action::Preview);
+    if program_needed && args.program.is_empty() {
+        call(&module, "engine.cancel", json!({"deployment": deployment}))
+            .await
+            .ok();
+        return Err("give the program to run after --, e.g. credplane up -- python3 main.py".into());
+    }
+    if program_needed {
+        let token = rpc::auth::BearerToken::generate();
+        let (local, handle) = rpc::http::start(module.clone(), ([127, 0, 0, 1], 0).into(), &token, false)
+            .await
+            .map_err(|e| e.to_string())?;
+        eprintln!(
+            "{} stack {}: running {}",
+            args.action.as_str(),
+            args.stack,
+            args.program.join(" ")
+        );
+        let status = tokio::process::Command::new(&args.program[0])
+            .args(&args.program[1..])
+            .env("CREDPLANE_ENGINE", format!("http://{local}"))
+            .env("CREDPLANE_ENGINE_TOKEN", token.to_string())
+            .env("CREDPLANE_DEPLOYMENT", &deployment)
+            .env("CREDPLANE_STACK", &args.stack)
+            .status()
+            .await;
+        let _ = handle.stop();
+        match status {
+            Ok(s) if s.success() => {}
+            other => {
+                call(&module, "engine.cancel", json!({"deployment": deployment}))
+                    .await
+                    .ok();
+                let why = match other {
+                    Ok(s) => format!("the program exited with {s}"),
+                    Err(e) => format!("cannot start {}: {e}", args.program[0]),
+                };
+                return Err(format!("{why}; nothing more was applied (the steps done are recorded)"));
+            }
+        }
+    }
+    let closed = call(&module, "engine.close", json!({"deployment": deployment})).await?;
+    let plan = closed["plan"].as_str().unwrap_or_default().to_string();
+    Ok(format!("{plan}\nDuration: {:.1}s", started.elapsed().as_secs_f64()))
+}
+
+/// `credplane stack ls|export|import|unlock|rm`.
+pub async fn stack(provider: Arc<Provider>, method: &str, params: Value) -> Result<Value, String> {
+    call(&rpc::module(provider), method, params).await
+}

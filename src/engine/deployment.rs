@@ -1,0 +1,1026 @@
+//! One open deployment: registrations arrive concurrently; each waits for its dependencies,
+//! then runs its step (at most `parallelism` provider calls at once) and replies. `close`
+//! deletes what was not registered, in reverse dependency order, and compacts the state.
+
+use super::error::{DEPENDENCY_FAILED, EngineError, PROTECTED};
+use super::messages::{Action, CloseResponse, MayExist, Options, RegisterRequest, RegisterResponse};
+use super::plan::{self, Change, Step, mask};
+use super::refs::{self, Ref};
+use super::state::journal::JournalWriter;
+use super::state::store::Store;
+use super::state::{KeptOptions, Pending, Record, ResourceState, StackState};
+use crate::protocol::*;
+use crate::provider::Provider;
+use crate::provider::error::ProviderError;
+use serde_json::{Map, Value};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{Semaphore, watch};
+
+/// How a resource's step ended, as seen by its dependents.
+#[derive(Debug, Clone)]
+enum Outcome {
+    Done {
+        type_name: String,
+        id: String,
+        outputs: Map<String, Value>,
+    },
+    Failed,
+    /// Referred to, never registered.
+    Missing,
+}
+
+struct Slot {
+    registered: bool,
+    deps: Vec<String>,
+    tx: watch::Sender<Option<Outcome>>,
+}
+
+impl Slot {
+    fn new() -> Self {
+        Slot {
+            registered: false,
+            deps: Vec::new(),
+            tx: watch::channel(None).0,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    slots: HashMap<String, Slot>,
+    order: Vec<String>,
+    steps: Vec<(usize, Step)>,
+    errors: Vec<EngineError>,
+    warnings: Vec<String>,
+    outputs: Option<Map<String, Value>>,
+    closed: bool,
+}
+
+/// An open deployment.
+pub struct Deployment {
+    /// Its id.
+    pub id: String,
+    /// The stack.
+    pub stack: String,
+    /// What it does.
+    pub action: Action,
+    provider: Arc<Provider>,
+    sem: Arc<Semaphore>,
+    writer: Option<JournalWriter>,
+    store: Mutex<Option<Store>>,
+    state: Mutex<StackState>,
+    inner: Mutex<Inner>,
+    may_exist: Vec<MayExist>,
+}
+
+type StepResult = Result<(Step, String, Map<String, Value>), EngineError>;
+
+impl Deployment {
+    /// A deployment over an opened store.
+    pub fn new(
+        id: String,
+        action: Action,
+        provider: Arc<Provider>,
+        parallelism: usize,
+        mut store: Store,
+        state: StackState,
+        warnings: Vec<String>,
+        may_exist: Vec<MayExist>,
+    ) -> Result<Self, EngineError> {
+        let writer = if action == Action::Preview {
+            None
+        } else {
+            Some(store.writer()?)
+        };
+        Ok(Deployment {
+            id,
+            stack: state.stack.clone(),
+            action,
+            provider,
+            sem: Arc::new(Semaphore::new(parallelism)),
+            writer,
+            store: Mutex::new(Some(store)),
+            state: Mutex::new(state),
+            inner: Mutex::new(Inner {
+                warnings,
+                ..Default::default()
+            }),
+            may_exist,
+        })
+    }
+
+    fn preview(&self) -> bool {
+        self.action == Action::Preview
+    }
+
+    /// Journals `records` (durably), then applies them to the live state.
+    async fn journal(&self, records: Vec<Record>) -> Result<(), EngineError> {
+        if let Some(w) = &self.writer {
+            w.append_all(records.clone()).await?;
+        }
+        let mut state = self.state.lock().expect("state lock");
+        for r in &records {
+            state.apply(r);
+        }
+        Ok(())
+    }
+
+    fn has_output(&self, type_name: &str, property: &str) -> bool {
+        property == "id"
+            || self.provider.registry().get(type_name).is_some_and(|r| {
+                r.schema()
+                    .document
+                    .pointer("/$defs/outputs/properties")
+                    .and_then(Value::as_object)
+                    .is_some_and(|p| p.contains_key(property))
+            })
+    }
+
+    /// `engine.register`: replies when the resource's step is done.
+    pub async fn register(&self, req: RegisterRequest) -> Result<RegisterResponse, EngineError> {
+        let name = req.name.clone();
+        if name.is_empty() {
+            return Err(EngineError::invalid("", "name", "must be a non-empty string"));
+        }
+        if self.provider.registry().get(&req.type_name).is_none() {
+            let valid = self.provider.registry().names().join(", ");
+            return Err(EngineError::invalid(
+                &name,
+                "type",
+                format!("unknown resource type {:?}; valid types are: {valid}", req.type_name),
+            ));
+        }
+        let mut found = Vec::new();
+        refs::collect(&Value::Object(req.inputs.clone()), "inputs", &mut found);
+        let mut deps: Vec<String> = Vec::new();
+        let mut wanted: Vec<(String, Ref)> = Vec::new();
+        for (path, r) in found {
+            let r = r.map_err(|e| EngineError::invalid(&name, &path, e))?;
+            if !deps.contains(&r.resource) {
+                deps.push(r.resource.clone());
+            }
+            wanted.push((path, r));
+        }
+        for d in &req.options.depends_on {
+            if !deps.contains(d) {
+                deps.push(d.clone());
+            }
+        }
+        let waits = {
+            let mut inner = self.inner.lock().expect("inner lock");
+            if inner.closed {
+                return Err(EngineError::invalid(&name, "", "the deployment is closed"));
+            }
+            let slot = inner.slots.entry(name.clone()).or_insert_with(Slot::new);
+            if slot.registered {
+                return Err(EngineError::invalid(
+                    &name,
+                    "name",
+                    format!("two resources are named {name:?}; names must be unique in a stack"),
+                ));
+            }
+            slot.registered = true;
+            slot.deps = deps.clone();
+            inner.order.push(name.clone());
+            if let Some(cycle) = find_cycle(&inner.slots, &name) {
+                inner.slots[&name].tx.send_replace(Some(Outcome::Failed));
+                let err = EngineError::invalid(
+                    &name,
+                    "options.dependsOn",
+                    format!("dependency cycle: {}", cycle.join(" -> ")),
+                );
+                inner.errors.push(err.clone());
+                return Err(err);
+            }
+            deps.iter()
+                .map(|d| {
+                    (
+                        d.clone(),
+                        inner.slots.entry(d.clone()).or_insert_with(Slot::new).tx.subscribe(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let result = self.run(&req, &deps, &wanted, waits).await;
+        let mut inner = self.inner.lock().expect("inner lock");
+        let index = inner.order.iter().position(|n| n == &name).unwrap_or(usize::MAX);
+        match result {
+            Ok((step, id, outputs)) => {
+                let op = step.op.clone();
+                inner.steps.push((index, step));
+                inner.slots[&name].tx.send_replace(Some(Outcome::Done {
+                    type_name: req.type_name.clone(),
+                    id: id.clone(),
+                    outputs: outputs.clone(),
+                }));
+                Ok(RegisterResponse { name, id, op, outputs })
+            }
+            Err(err) => {
+                inner.slots[&name].tx.send_replace(Some(Outcome::Failed));
+                inner.errors.push(err.clone());
+                Err(err)
+            }
+        }
+    }
+
+    async fn run(
+        &self,
+        req: &RegisterRequest,
+        deps: &[String],
+        wanted: &[(String, Ref)],
+        waits: Vec<(String, watch::Receiver<Option<Outcome>>)>,
+    ) -> StepResult {
+        let name = &req.name;
+        let mut done: HashMap<String, (String, String, Map<String, Value>)> = HashMap::new();
+        for (dep, mut rx) in waits {
+            let outcome = rx.wait_for(Option::is_some).await.map(|v| v.clone()).ok().flatten();
+            match outcome {
+                Some(Outcome::Done { type_name, id, outputs }) => {
+                    done.insert(dep, (type_name, id, outputs));
+                }
+                Some(Outcome::Missing) | None => {
+                    let field = if req.options.depends_on.contains(&dep) {
+                        "options.dependsOn"
+                    } else {
+                        "inputs"
+                    };
+                    return Err(EngineError::invalid(
+                        name,
+                        field,
+                        format!("refers to {dep:?}, which is not a resource of this deployment"),
+                    ));
+                }
+                Some(Outcome::Failed) => {
+                    return Err(EngineError::new(
+                        DEPENDENCY_FAILED,
+                        format!("{name}: not applied, because its dependency {dep} failed"),
+                    ));
+                }
+            }
+        }
+        for (path, r) in wanted {
+            let (type_name, _, _) = &done[&r.resource];
+            if !self.has_output(type_name, &r.property) {
+                return Err(EngineError::invalid(
+                    name,
+                    path,
+                    format!("{} ({type_name}) has no output {:?}", r.resource, r.property),
+                ));
+            }
+        }
+        let preview = self.preview();
+        let news = match refs::substitute(&Value::Object(req.inputs.clone()), &|r: &Ref| {
+            let (_, id, outputs) = &done[&r.resource];
+            refs::output(outputs, id, &r.property, preview)
+        }) {
+            Value::Object(m) => m,
+            _ => unreachable!("an object stays an object"),
+        };
+        let _permit = self.sem.acquire().await.expect("semaphore open");
+        self.step(req, deps.to_vec(), news).await
+    }
+
+    fn check(
+        &self,
+        name: &str,
+        type_name: &str,
+        olds: Option<PropertyMap>,
+        news: PropertyMap,
+    ) -> Result<PropertyMap, EngineError> {
+        let checked = self
+            .provider
+            .check(CheckRequest {
+                type_name: type_name.into(),
+                olds,
+                news,
+            })
+            .map_err(|e| EngineError::provider(name, &e))?;
+        if !checked.failures.is_empty() {
+            return Err(EngineError::provider(
+                name,
+                &ProviderError::InvalidParams(checked.failures),
+            ));
+        }
+        Ok(checked.inputs)
+    }
+
+    async fn step(&self, req: &RegisterRequest, deps: Vec<String>, mut news: PropertyMap) -> StepResult {
+        let (name, ty, opts) = (req.name.as_str(), req.type_name.as_str(), &req.options);
+        let kept = KeptOptions {
+            protect: opts.protect,
+            retain_on_delete: opts.retain_on_delete,
+            delete_timeout: opts.custom_timeouts.delete,
+        };
+        let old = self.state.lock().expect("state lock").resources.get(name).cloned();
+        let Some(old) = old else {
+            if let Some(id) = &opts.import {
+                return self.import(req, id, news, deps, kept).await;
+            }
+            let news = self.check(name, ty, None, news)?;
+            let mut step = Step::new("create", ty, name, None);
+            step.changes = news
+                .iter()
+                .map(|(k, v)| change(k, "add", &Value::Null, v, false))
+                .collect();
+            let (id, outputs) = self.create(name, ty, news, deps, kept, opts, vec![]).await?;
+            step.id = Some(id.clone()).filter(|i| !i.is_empty());
+            return Ok((step, id, outputs));
+        };
+        for prop in &opts.ignore_changes {
+            match old.inputs.get(prop) {
+                Some(v) => news.insert(prop.clone(), v.clone()),
+                None => news.remove(prop),
+            };
+        }
+        if old.type_name != ty {
+            let news = self.check(name, ty, None, news)?;
+            let mut step = Step::new("replace", ty, name, Some(old.id.clone()));
+            step.changes.push(change(
+                "type",
+                "update",
+                &Value::String(old.type_name.clone()),
+                &Value::String(ty.into()),
+                true,
+            ));
+            return self.replace(step, old, news, deps, kept, opts, false).await;
+        }
+        let news = self.check(name, ty, Some(old.inputs.clone()), news)?;
+        let diff = self
+            .provider
+            .diff(DiffRequest {
+                type_name: ty.into(),
+                id: old.id.clone(),
+                olds: old.outputs.clone(),
+                news: news.clone(),
+                ignore_changes: opts.ignore_changes.clone(),
+            })
+            .map_err(|e| EngineError::provider(name, &e))?;
+        let any = opts.replace_on_changes.iter().any(|p| p == "*");
+        let changes: Vec<Change> = diff
+            .detailed_diff
+            .iter()
+            .map(|(prop, d)| {
+                let (kind, forced) = match d.kind {
+                    DiffKind::Add => ("add", false),
+                    DiffKind::AddReplace => ("add", true),
+                    DiffKind::Update => ("update", false),
+                    DiffKind::UpdateReplace => ("update", true),
+                    DiffKind::Delete => ("delete", false),
+                    DiffKind::DeleteReplace => ("delete", true),
+                };
+                let replace = forced || diff.replaces.contains(prop) || any || opts.replace_on_changes.contains(prop);
+                let was = old
+                    .outputs
+                    .get(prop)
+                    .or_else(|| old.inputs.get(prop))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                change(prop, kind, &was, news.get(prop).unwrap_or(&Value::Null), replace)
+            })
+            .collect();
+        if !diff.changes && changes.is_empty() {
+            if !self.preview() && (old.dependencies != deps || old.options != kept || old.partial) {
+                let resource = ResourceState {
+                    dependencies: deps,
+                    options: kept,
+                    partial: false,
+                    ..old.clone()
+                };
+                self.journal(vec![Record::Put { resource }]).await?;
+            }
+            return Ok((Step::new("same", ty, name, Some(old.id.clone())), old.id, old.outputs));
+        }
+        let replace = !diff.replaces.is_empty() || changes.iter().any(|c| c.replace);
+        if replace {
+            let mut step = Step::new("replace", ty, name, Some(old.id.clone()));
+            step.changes = changes;
+            let dbr = opts.delete_before_replace || diff.delete_before_replace;
+            return self.replace(step, old, news, deps, kept, opts, dbr).await;
+        }
+        let mut step = Step::new("update", ty, name, Some(old.id.clone()));
+        step.changes = changes;
+        let request = UpdateRequest {
+            type_name: ty.into(),
+            id: old.id.clone(),
+            olds: old.outputs.clone(),
+            news: news.clone(),
+            preview: self.preview(),
+            timeout_seconds: opts.custom_timeouts.update,
+        };
+        let outputs = match self.provider.update(request).await {
+            Ok(r) => r.outputs,
+            Err(ProviderError::Unsupported(_)) if self.preview() => {
+                let mut merged = old.outputs.clone();
+                merged.extend(news.clone());
+                merged
+            }
+            Err(e) => return Err(EngineError::provider(name, &e)),
+        };
+        if !self.preview() {
+            let resource = ResourceState {
+                inputs: news,
+                outputs: outputs.clone(),
+                dependencies: deps,
+                options: kept,
+                partial: false,
+                ..old.clone()
+            };
+            self.journal(vec![Record::Put { resource }]).await?;
+        }
+        Ok((step, old.id, outputs))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn replace(
+        &self,
+        mut step: Step,
+        old: ResourceState,
+        news: PropertyMap,
+        deps: Vec<String>,
+        kept: KeptOptions,
+        opts: &Options,
+        delete_first: bool,
+    ) -> StepResult {
+        let name = old.name.clone();
+        if old.options.protect {
+            return Err(EngineError::new(
+                PROTECTED,
+                format!(
+                    "{name}: is protected; a change to it needs a replacement, which would delete it (unprotect it first)"
+                ),
+            ));
+        }
+        step.delete_before_replace = delete_first;
+        let ty = step.type_name.clone();
+        if delete_first && !self.preview() {
+            self.delete_in_cloud(&old).await?;
+            self.journal(vec![Record::Remove { name: name.clone() }]).await?;
+        }
+        let before = if delete_first {
+            vec![]
+        } else {
+            vec![
+                Record::Remove { name: name.clone() },
+                Record::PendingDelete { resource: old },
+            ]
+        };
+        let (id, outputs) = self.create(&name, &ty, news, deps, kept, opts, before).await?;
+        if !self.preview() {
+            step.id = Some(id.clone());
+        }
+        Ok((step, id, outputs))
+    }
+
+    /// Creates (or, in a preview, plans) a resource. `before` is journaled together with its
+    /// record, so a replaced resource moves to the pending deletes exactly when its successor exists.
+    #[allow(clippy::too_many_arguments)]
+    async fn create(
+        &self,
+        name: &str,
+        ty: &str,
+        inputs: PropertyMap,
+        deps: Vec<String>,
+        kept: KeptOptions,
+        opts: &Options,
+        before: Vec<Record>,
+    ) -> Result<(String, Map<String, Value>), EngineError> {
+        let request = CreateRequest {
+            type_name: ty.into(),
+            inputs: inputs.clone(),
+            preview: self.preview(),
+            timeout_seconds: opts.custom_timeouts.create,
+        };
+        if self.preview() {
+            let r = self
+                .provider
+                .create(request)
+                .await
+                .map_err(|e| EngineError::provider(name, &e))?;
+            return Ok((r.id, r.outputs));
+        }
+        let pending = Pending {
+            op: "create".into(),
+            type_name: ty.into(),
+            name: name.into(),
+            inputs: inputs.clone(),
+            dependencies: deps.clone(),
+        };
+        self.journal(vec![Record::Begin(pending)]).await?;
+        let state = |id: String, outputs: Map<String, Value>, partial: bool| ResourceState {
+            type_name: ty.into(),
+            name: name.into(),
+            id,
+            inputs: inputs.clone(),
+            outputs,
+            dependencies: deps.clone(),
+            partial,
+            options: kept.clone(),
+        };
+        match self.provider.create(request).await {
+            Ok(r) => {
+                let mut records = before;
+                records.push(Record::Put {
+                    resource: state(r.id.clone(), r.outputs.clone(), false),
+                });
+                records.push(Record::End { name: name.into() });
+                self.journal(records).await?;
+                Ok((r.id, r.outputs))
+            }
+            Err(e) => {
+                let err = EngineError::provider(name, &e);
+                match &e {
+                    ProviderError::PartiallyCreated { id, outputs, .. } => {
+                        let mut records = before;
+                        records.push(Record::Put {
+                            resource: state(id.clone(), outputs.clone(), true),
+                        });
+                        records.push(Record::End { name: name.into() });
+                        self.journal(records).await?;
+                    }
+                    // The outcome is unknown: the begin record stays for the next run to reconcile.
+                    _ if e.to_wire().0 == ErrorCode::Timeout => {}
+                    _ => self.journal(vec![Record::End { name: name.into() }]).await?,
+                }
+                Err(err)
+            }
+        }
+    }
+
+    async fn import(
+        &self,
+        req: &RegisterRequest,
+        id: &str,
+        news: PropertyMap,
+        deps: Vec<String>,
+        kept: KeptOptions,
+    ) -> StepResult {
+        let (name, ty) = (req.name.as_str(), req.type_name.as_str());
+        let found = self
+            .provider
+            .read(ReadRequest {
+                type_name: ty.into(),
+                id: id.into(),
+                inputs: None,
+                outputs: None,
+                timeout_seconds: None,
+            })
+            .await
+            .map_err(|e| EngineError::provider(name, &e))?
+            .ok_or_else(|| EngineError::invalid(name, "options.import", format!("no {ty} with id {id:?} exists")))?;
+        let news = self.check(name, ty, Some(found.inputs.clone()), news)?;
+        let diff = self
+            .provider
+            .diff(DiffRequest {
+                type_name: ty.into(),
+                id: found.id.clone(),
+                olds: found.outputs.clone(),
+                news: news.clone(),
+                ignore_changes: req.options.ignore_changes.clone(),
+            })
+            .map_err(|e| EngineError::provider(name, &e))?;
+        if diff.changes || !diff.detailed_diff.is_empty() {
+            let shown: Vec<String> = diff
+                .detailed_diff
+                .keys()
+                .map(|p| {
+                    let was = mask(found.outputs.get(p).unwrap_or(&Value::Null));
+                    let now = mask(news.get(p).unwrap_or(&Value::Null));
+                    format!("{p}: {was} => {now}")
+                })
+                .collect();
+            return Err(EngineError::invalid(
+                name,
+                "options.import",
+                format!(
+                    "the program's inputs differ from the imported resource: {}",
+                    shown.join("; ")
+                ),
+            ));
+        }
+        if !self.preview() {
+            let resource = ResourceState {
+                type_name: ty.into(),
+                name: name.into(),
+                id: found.id.clone(),
+                inputs: news,
+                outputs: found.outputs.clone(),
+                dependencies: deps,
+                partial: false,
+                options: kept,
+            };
+            self.journal(vec![Record::Put { resource }]).await?;
+        }
+        Ok((
+            Step::new("import", ty, name, Some(found.id.clone())),
+            found.id,
+            found.outputs,
+        ))
+    }
+
+    async fn delete_in_cloud(&self, r: &ResourceState) -> Result<(), EngineError> {
+        if r.options.protect {
+            return Err(EngineError::new(
+                PROTECTED,
+                format!(
+                    "{}: is protected and cannot be deleted (set protect to false and run up first)",
+                    r.name
+                ),
+            ));
+        }
+        if r.options.retain_on_delete {
+            return Ok(());
+        }
+        self.provider
+            .delete(DeleteRequest {
+                type_name: r.type_name.clone(),
+                id: r.id.clone(),
+                outputs: r.outputs.clone(),
+                timeout_seconds: r.options.delete_timeout,
+            })
+            .await
+            .map(|_| ())
+            .map_err(|e| EngineError::provider(&r.name, &e))
+    }
+
+    /// Deletes `victims` in reverse dependency order, in parallel, and journals each deletion.
+    async fn delete_all(self: &Arc<Self>, victims: Vec<ResourceState>, note: &str, replaced: bool) {
+        let names: HashSet<String> = victims.iter().map(|r| r.name.clone()).collect();
+        let nodes: Vec<(ResourceState, Vec<String>)> = victims
+            .iter()
+            .map(|r| {
+                let dependents = victims
+                    .iter()
+                    .filter(|o| o.dependencies.contains(&r.name) && names.contains(&o.name) && o.name != r.name)
+                    .map(|o| o.name.clone())
+                    .collect();
+                (r.clone(), dependents)
+            })
+            .collect();
+        let note = note.to_string();
+        let this = self.clone();
+        run_graph(nodes, move |r: ResourceState, ok: bool| {
+            let (this, note) = (this.clone(), note.clone());
+            async move {
+                if !ok {
+                    this.fail(EngineError::new(
+                        DEPENDENCY_FAILED,
+                        format!(
+                            "{}: not deleted, because a resource that depends on it was not deleted",
+                            r.name
+                        ),
+                    ));
+                    return false;
+                }
+                let mut step = Step::new("delete", &r.type_name, &r.name, Some(r.id.clone()));
+                step.note = note;
+                if this.preview() {
+                    this.push_step(step);
+                    return true;
+                }
+                let _permit = this.sem.acquire().await.expect("semaphore open");
+                if let Err(e) = this.delete_in_cloud(&r).await {
+                    this.fail(e);
+                    return false;
+                }
+                let record = if replaced {
+                    Record::DeletedPending {
+                        name: r.name.clone(),
+                        id: r.id.clone(),
+                    }
+                } else {
+                    Record::Remove { name: r.name.clone() }
+                };
+                if let Err(e) = this.journal(vec![record]).await {
+                    this.fail(e);
+                    return false;
+                }
+                this.push_step(step);
+                true
+            }
+        })
+        .await;
+    }
+
+    fn fail(&self, e: EngineError) {
+        self.inner.lock().expect("inner lock").errors.push(e);
+    }
+
+    fn push_step(&self, step: Step) {
+        self.inner.lock().expect("inner lock").steps.push((usize::MAX, step));
+    }
+
+    /// Reads every resource; drift is an `update` step, a vanished resource a `delete`.
+    async fn refresh_all(self: &Arc<Self>) {
+        let resources: Vec<ResourceState> = self
+            .state
+            .lock()
+            .expect("state lock")
+            .resources
+            .values()
+            .cloned()
+            .collect();
+        let mut tasks = tokio::task::JoinSet::new();
+        for (index, s) in resources.into_iter().enumerate() {
+            let this = self.clone();
+            tasks.spawn(async move {
+                let _permit = this.sem.acquire().await.expect("semaphore open");
+                let read = this
+                    .provider
+                    .read(ReadRequest {
+                        type_name: s.type_name.clone(),
+                        id: s.id.clone(),
+                        inputs: Some(s.inputs.clone()),
+                        outputs: Some(s.outputs.clone()),
+                        timeout_seconds: None,
+                    })
+                    .await;
+                let found = match read {
+                    Ok(found) => found,
+                    Err(e) => return this.fail(EngineError::provider(&s.name, &e)),
+                };
+                let Some(found) = found else {
+                    let mut step = Step::new("delete", &s.type_name, &s.name, Some(s.id.clone()));
+                    step.note = "gone".into();
+                    if let Err(e) = this.journal(vec![Record::Remove { name: s.name.clone() }]).await {
+                        return this.fail(e);
+                    }
+                    return this.inner.lock().expect("inner lock").steps.push((index, step));
+                };
+                let mut outputs = found.outputs.clone();
+                for (k, v) in &s.outputs {
+                    // Secrets the cloud returns only at creation are carried forward.
+                    if outputs.get(k).is_none_or(Value::is_null) && crate::protocol::envelope::is_secret(v) {
+                        outputs.insert(k.clone(), v.clone());
+                    }
+                }
+                let mut inputs = s.inputs.clone();
+                inputs.extend(found.inputs.into_iter().filter(|(_, v)| !v.is_null()));
+                let mut keys: Vec<&String> = s.outputs.keys().chain(outputs.keys()).collect();
+                keys.sort();
+                keys.dedup();
+                let changes: Vec<Change> = keys
+                    .into_iter()
+                    .filter(|k| s.outputs.get(*k) != outputs.get(*k))
+                    .map(|k| {
+                        let (a, b) = (
+                            s.outputs.get(k).unwrap_or(&Value::Null),
+                            outputs.get(k).unwrap_or(&Value::Null),
+                        );
+                        let kind = if a.is_null() {
+                            "add"
+                        } else if b.is_null() {
+                            "delete"
+                        } else {
+                            "update"
+                        };
+                        change(k, kind, a, b, false)
+                    })
+                    .collect();
+                let id = if found.id.is_empty() {
+                    s.id.clone()
+                } else {
+                    found.id.clone()
+                };
+                let mut step = Step::new(
+                    if changes.is_empty() { "same" } else { "update" },
+                    &s.type_name,
+                    &s.name,
+                    Some(id.clone()),
+                );
+                step.changes = changes;
+                let resource = ResourceState {
+                    id,
+                    inputs,
+                    outputs,
+                    ..s
+                };
+                if let Err(e) = this.journal(vec![Record::Put { resource }]).await {
+                    return this.fail(e);
+                }
+                this.inner.lock().expect("inner lock").steps.push((index, step));
+            });
+        }
+        while tasks.join_next().await.is_some() {}
+    }
+
+    /// `engine.outputs`.
+    pub fn set_outputs(&self, outputs: Map<String, Value>) {
+        self.inner.lock().expect("inner lock").outputs = Some(outputs);
+    }
+
+    /// `engine.cancel`: later registrations fail; the lock is released when the steps in flight end.
+    pub fn cancel(&self) {
+        let mut inner = self.inner.lock().expect("inner lock");
+        inner.closed = true;
+        for slot in inner.slots.values() {
+            if slot.tx.borrow().is_none() && !slot.registered {
+                slot.tx.send_replace(Some(Outcome::Missing));
+            }
+        }
+        self.sem.close();
+        self.provider.cancel();
+    }
+
+    /// `engine.close`.
+    pub async fn close(self: &Arc<Self>) -> Result<CloseResponse, EngineError> {
+        let pending: Vec<watch::Receiver<Option<Outcome>>> = {
+            let mut inner = self.inner.lock().expect("inner lock");
+            inner.closed = true;
+            for slot in inner.slots.values() {
+                if !slot.registered {
+                    slot.tx.send_replace(Some(Outcome::Missing));
+                }
+            }
+            inner.slots.values().map(|s| s.tx.subscribe()).collect()
+        };
+        for mut rx in pending {
+            let _ = rx.wait_for(Option::is_some).await;
+        }
+        let failed = !self.inner.lock().expect("inner lock").errors.is_empty();
+        let registered: HashSet<String> = self.inner.lock().expect("inner lock").order.iter().cloned().collect();
+        let (resources, pending_deletes) = {
+            let s = self.state.lock().expect("state lock");
+            (
+                s.resources.values().cloned().collect::<Vec<_>>(),
+                s.pending_deletes.clone(),
+            )
+        };
+        match self.action {
+            Action::Up | Action::Preview if !failed => {
+                let dropped: Vec<ResourceState> = resources
+                    .into_iter()
+                    .filter(|r| !registered.contains(&r.name))
+                    .collect();
+                self.delete_all(dropped, "", false).await;
+                self.delete_all(pending_deletes, "replaced", true).await;
+            }
+            Action::Destroy => {
+                self.delete_all(resources, "", false).await;
+                self.delete_all(pending_deletes, "replaced", true).await;
+            }
+            Action::Refresh => self.refresh_all().await,
+            _ => {}
+        }
+        let outputs = self.resolve_outputs();
+        if self.action != Action::Preview
+            && let Some(outputs) = &outputs
+        {
+            self.journal(vec![Record::Outputs {
+                outputs: outputs.clone(),
+            }])
+            .await?;
+        }
+        let final_state = self.state.lock().expect("state lock").clone();
+        let resources: Map<String, Value> = final_state
+            .resources
+            .values()
+            .map(|r| {
+                (
+                    r.name.clone(),
+                    serde_json::json!({"type": r.type_name, "id": r.id, "outputs": r.outputs}),
+                )
+            })
+            .collect();
+        let store = self.store.lock().expect("store lock").take();
+        if let Some(mut store) = store
+            && self.action != Action::Preview
+        {
+            let compacted = tokio::task::spawn_blocking(move || store.compact(&final_state).map(|_| store)).await;
+            match compacted {
+                Ok(Ok(store)) => drop(store),
+                Ok(Err(e)) => self.fail(e.into()),
+                Err(e) => self.fail(EngineError::new(ErrorCode::InternalError.code(), e.to_string())),
+            }
+        }
+        let mut inner = self.inner.lock().expect("inner lock");
+        let mut steps = std::mem::take(&mut inner.steps);
+        steps.sort_by_key(|(i, _)| *i);
+        let steps: Vec<Step> = steps.into_iter().map(|(_, s)| s).collect();
+        let mut warnings = inner.warnings.clone();
+        if !inner.errors.is_empty() {
+            warnings.push(format!(
+                "{} step(s) failed; the steps listed were applied and recorded",
+                inner.errors.len()
+            ));
+        }
+        let text = plan::render(&self.stack, self.action.as_str(), &steps, &warnings);
+        let response = CloseResponse {
+            summary: plan::summary(&steps),
+            steps,
+            plan: text,
+            outputs: outputs.unwrap_or_default(),
+            warnings,
+            may_exist: self.may_exist.clone(),
+            resources,
+        };
+        if let Some(first) = inner.errors.first() {
+            let messages: Vec<String> = inner.errors.iter().map(|e| e.message().to_string()).collect();
+            return Err(first
+                .clone()
+                .with("errors", Value::from(messages))
+                .with("plan", Value::String(response.plan.clone()))
+                .with("steps", serde_json::to_value(&response.steps).unwrap_or_default()));
+        }
+        Ok(response)
+    }
+
+    fn resolve_outputs(&self) -> Option<Map<String, Value>> {
+        let raw = self.inner.lock().expect("inner lock").outputs.clone()?;
+        let state = self.state.lock().expect("state lock");
+        let preview = self.preview();
+        match refs::substitute(&Value::Object(raw), &|r: &Ref| match state.resources.get(&r.resource) {
+            Some(s) => refs::output(&s.outputs, &s.id, &r.property, preview),
+            None => crate::protocol::envelope::unknown(),
+        }) {
+            Value::Object(m) => Some(m),
+            _ => None,
+        }
+    }
+}
+
+fn change(name: &str, kind: &str, old: &Value, new: &Value, replace: bool) -> Change {
+    Change {
+        name: name.into(),
+        kind: kind.into(),
+        replace,
+        old: mask(old),
+        new: mask(new),
+    }
+}
+
+/// A dependency path from `start` back to itself through registered slots, if any.
+fn find_cycle(slots: &HashMap<String, Slot>, start: &str) -> Option<Vec<String>> {
+    fn visit(
+        slots: &HashMap<String, Slot>,
+        node: &str,
+        start: &str,
+        path: &mut Vec<String>,
+        seen: &mut HashSet<String>,
+    ) -> bool {
+        let Some(slot) = slots.get(node) else { return false };
+        for d in &slot.deps {
+            path.push(d.clone());
+            if d == start || (seen.insert(d.clone()) && visit(slots, d, start, path, seen)) {
+                return true;
+            }
+            path.pop();
+        }
+        false
+    }
+    let mut path = vec![start.to_string()];
+    visit(slots, start, start, &mut path, &mut HashSet::new()).then_some(path)
+}
+
+/// Runs `f` once per node after every node it waits on has finished; `f` learns whether they
+/// all succeeded. Independent nodes run concurrently.
+async fn run_graph<F, Fut>(nodes: Vec<(ResourceState, Vec<String>)>, f: F)
+where
+    F: Fn(ResourceState, bool) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = bool> + Send + 'static,
+{
+    let mut senders = HashMap::new();
+    let mut receivers = HashMap::new();
+    for (r, _) in &nodes {
+        let (tx, rx) = watch::channel(None::<bool>);
+        senders.insert(r.name.clone(), tx);
+        receivers.insert(r.name.clone(), rx);
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for (r, waits) in nodes {
+        let Some(tx) = senders.remove(&r.name) else { continue };
+        let waits: Vec<_> = waits.iter().filter_map(|w| receivers.get(w).cloned()).collect();
+        let f = f.clone();
+        tasks.spawn(async move {
+            let mut ok = true;
+            for mut rx in waits {
+                ok &= rx
+                    .wait_for(Option::is_some)
+                    .await
+                    .map(|v| v.unwrap_or(false))
+                    .unwrap_or(false);
+            }
+            tx.send_replace(Some(f(r, ok).await));
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cycles_are_found_with_their_path() {
+        let mut slots = HashMap::new();
+        for (n, deps) in [("a", vec!["b"]), ("b", vec!["c"]), ("c", vec!["a"])] {
+            let mut s = Slot::new();
+            s.registered = true;
+            s.deps = deps.into_iter().map(String::from).collect();
+            slots.insert(n.to_string(), s);
+        }
+        assert_eq!(find_cycle(&slots, "c").unwrap(), vec!["c", "a", "b", "c"]);
+        slots.get_mut("c").unwrap().deps.clear();
+        assert!(find_cycle(&slots, "a").is_none());
+    }
+}

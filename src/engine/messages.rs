@@ -1,0 +1,202 @@
+//! The params and results of the `engine.*` methods (see docs/engine.md).
+
+use super::plan::Step;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// What a deployment does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Make the cloud match the program.
+    Up,
+    /// Plan only.
+    Preview,
+    /// Read every resource, record drift.
+    Refresh,
+    /// Delete every resource.
+    Destroy,
+}
+
+impl Action {
+    /// The word used in plans.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Up => "up",
+            Action::Preview => "preview",
+            Action::Refresh => "refresh",
+            Action::Destroy => "destroy",
+        }
+    }
+}
+
+/// `engine.open`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OpenRequest {
+    /// The stack name.
+    pub stack: String,
+    /// What to do.
+    pub action: Action,
+    /// The state URL or path.
+    #[serde(default)]
+    pub backend: Option<String>,
+    /// Provider calls at once (default 16).
+    #[serde(default)]
+    pub parallelism: Option<usize>,
+    /// A secret envelope or string; default `CREDPLANE_PASSPHRASE`.
+    #[serde(default)]
+    pub passphrase: Option<Value>,
+}
+
+/// The result of `engine.open`.
+#[derive(Debug, Clone, Serialize)]
+pub struct OpenResponse {
+    /// The deployment id for the other methods.
+    pub deployment: String,
+    /// Torn journal records dropped, interrupted creates adopted, upgrades.
+    pub warnings: Vec<String>,
+}
+
+/// `customTimeouts`, in seconds.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Timeouts {
+    /// Create.
+    #[serde(default)]
+    pub create: Option<f64>,
+    /// Update.
+    #[serde(default)]
+    pub update: Option<f64>,
+    /// Delete.
+    #[serde(default)]
+    pub delete: Option<f64>,
+}
+
+/// Pulumi's resource options.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Options {
+    /// Explicit dependencies, by name.
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    /// Inputs whose changes are ignored.
+    #[serde(default)]
+    pub ignore_changes: Vec<String>,
+    /// Delete the old resource before creating its replacement.
+    #[serde(default)]
+    pub delete_before_replace: bool,
+    /// Properties whose change replaces the resource (`*` for any).
+    #[serde(default)]
+    pub replace_on_changes: Vec<String>,
+    /// Refuse to delete it.
+    #[serde(default)]
+    pub protect: bool,
+    /// Forget it instead of deleting it.
+    #[serde(default)]
+    pub retain_on_delete: bool,
+    /// Timeouts per operation.
+    #[serde(default)]
+    pub custom_timeouts: Timeouts,
+    /// Adopt this existing id.
+    #[serde(default)]
+    pub import: Option<String>,
+}
+
+/// `engine.register`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    /// From open.
+    pub deployment: String,
+    /// The resource type.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Unique in the deployment.
+    pub name: String,
+    /// Inputs, references allowed.
+    #[serde(default)]
+    pub inputs: Map<String, Value>,
+    /// Resource options.
+    #[serde(default)]
+    pub options: Options,
+}
+
+/// The result of `engine.register`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegisterResponse {
+    /// The resource name.
+    pub name: String,
+    /// Its id (empty in a preview of a create).
+    pub id: String,
+    /// The step's op.
+    pub op: String,
+    /// Its outputs, secrets wrapped, unknowns in a preview.
+    pub outputs: Map<String, Value>,
+}
+
+/// `engine.outputs`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputsRequest {
+    /// From open.
+    pub deployment: String,
+    /// Stack outputs, references allowed.
+    pub outputs: Map<String, Value>,
+}
+
+/// `engine.close` and `engine.cancel`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeploymentRequest {
+    /// From open.
+    pub deployment: String,
+}
+
+/// An interrupted create whose outcome could not be proven.
+#[derive(Debug, Clone, Serialize)]
+pub struct MayExist {
+    /// The resource name.
+    pub name: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Ids that may belong to it (empty when the cloud cannot be asked).
+    pub ids: Vec<String>,
+}
+
+/// The result of `engine.close`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CloseResponse {
+    /// Counts by op.
+    pub summary: BTreeMap<String, usize>,
+    /// Every step.
+    pub steps: Vec<Step>,
+    /// The rendered plan.
+    pub plan: String,
+    /// The stack outputs.
+    pub outputs: Map<String, Value>,
+    /// Warnings.
+    pub warnings: Vec<String>,
+    /// Interrupted creates that may exist.
+    pub may_exist: Vec<MayExist>,
+    /// Every resource of the state after the deployment: name -> `{type, id, outputs}`.
+    pub resources: Map<String, Value>,
+}
+
+/// `engine.export`, `engine.unlock`, `engine.stacks`, `engine.remove`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StackRequest {
+    /// The stack name (ignored by `engine.stacks`).
+    #[serde(default)]
+    pub stack: String,
+    /// The state URL or path.
+    #[serde(default)]
+    pub backend: Option<String>,
+    /// `engine.import`: the document to store.
+    #[serde(default)]
+    pub document: Option<Value>,
+}
