@@ -32,13 +32,10 @@ export function declare(cloud: string, generation: number): void {
   });
 }
 
-/** The names of the resources in the stack's state (engine.export; secrets stay sealed). */
-async function storedResources(stack: Stack): Promise<{ name: string; type: string; id: string }[]> {
-  return ((await stack.export())["resources"] ?? []) as { name: string; type: string; id: string }[];
-}
-
+/** The generation of the newest key in the stored state (engine.export; secrets stay sealed). */
 async function currentGeneration(stack: Stack): Promise<number> {
-  const gens = (await storedResources(stack))
+  const stored = ((await stack.export())["resources"] ?? []) as { name: string }[];
+  const gens = stored
     .map((r) => KEY.exec(r.name))
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => Number(m[1]));
@@ -77,7 +74,9 @@ async function main(): Promise<void> {
         throw new Error(`unexpected plan ${JSON.stringify(ops)}`);
       }
       await stack.up();
-      const keys = (await storedResources(stack)).filter((r) => r.type === keyType);
+      const keys = Object.entries(stack.state())
+        .filter(([, r]) => r.type === keyType)
+        .map(([name, r]) => ({ name, id: r.id }));
       if (keys.length !== 1) throw new Error(`expected one key, found ${keys.map((k) => k.name).join(", ")}`);
       const stored = stack.outputs("current-key")["secret_data"];
       if (!(stored instanceof Secret)) throw new Error("the KMS secret's value is not a secret");

@@ -65,14 +65,17 @@ func declare(cloud string, generation *int) func() error {
 	}
 }
 
-func currentGeneration(stack *runtime.Stack) (int, error) {
-	state, err := stack.State()
+// currentGeneration is the newest key's generation in the stored state (engine.export).
+func currentGeneration(ctx context.Context, stack *runtime.Stack) (int, error) {
+	doc, err := stack.Export(ctx)
 	if err != nil {
 		return 0, err
 	}
 	gen := 0
-	for _, r := range state.Resources {
-		if m := keyName.FindStringSubmatch(r.Name); m != nil {
+	stored, _ := doc["resources"].([]any)
+	for _, r := range stored {
+		name, _ := r.(map[string]any)["name"].(string)
+		if m := keyName.FindStringSubmatch(name); m != nil {
 			n, _ := strconv.Atoi(m[1])
 			gen = max(gen, n)
 		}
@@ -114,7 +117,7 @@ func run(cloud string, rotations int, statePath string, keep bool) error {
 	stack := runtime.NewStack("rotation", declare(cloud, &generation), runtime.StackOptions{StatePath: statePath, Sandbox: true})
 	defer stack.Close()
 
-	gen, err := currentGeneration(stack)
+	gen, err := currentGeneration(ctx, stack)
 	if err != nil {
 		return err
 	}
@@ -124,7 +127,7 @@ func run(cloud string, rotations int, statePath string, keep bool) error {
 		return err
 	}
 	for i := 0; i < rotations; i++ {
-		if gen, err = currentGeneration(stack); err != nil {
+		if gen, err = currentGeneration(ctx, stack); err != nil {
 			return err
 		}
 		generation = gen + 1
@@ -140,20 +143,17 @@ func run(cloud string, rotations int, statePath string, keep bool) error {
 		if _, err := stack.Up(ctx); err != nil {
 			return err
 		}
-		state, err := stack.State()
-		if err != nil {
-			return err
-		}
-		var keys []*runtime.ResourceState
-		for _, r := range state.Resources {
+		var keys []string
+		for name, r := range stack.State() {
 			if r.Type == keyType {
-				keys = append(keys, r)
+				keys = append(keys, name)
 			}
 		}
 		if len(keys) != 1 {
 			return fmt.Errorf("%d keys after the rotation, want 1", len(keys))
 		}
-		kms, err := resources.AlicloudKmsSecretStateFromWire(state.Get("current-key").Outputs)
+		key := stack.State()[keys[0]]
+		kms, err := resources.AlicloudKmsSecretStateFromWire(stack.State()["current-key"].Outputs)
 		if err != nil {
 			return err
 		}
@@ -161,10 +161,10 @@ func run(cloud string, rotations int, statePath string, keep bool) error {
 		if err := json.Unmarshal([]byte(kms.SecretData.Value()), &doc); err != nil {
 			return fmt.Errorf("the KMS secret does not hold JSON: %w", err)
 		}
-		if doc.AccessKeyID != keys[0].ID || doc.AccessKeySecret != runtime.Reveal(keys[0].Outputs["secret"]) {
-			return fmt.Errorf("the KMS secret does not hold %s", keys[0].Name)
+		if doc.AccessKeyID != key.ID || doc.AccessKeySecret != runtime.Reveal(key.Outputs["secret"]) {
+			return fmt.Errorf("the KMS secret does not hold %s", keys[0])
 		}
-		fmt.Printf("KMS secret now holds %s (id %s), value %v\n", keys[0].Name, keys[0].ID, kms.SecretData)
+		fmt.Printf("KMS secret now holds %s (id %s), value %v\n", keys[0], key.ID, kms.SecretData)
 	}
 	if !keep {
 		fmt.Println("\n### destroy")

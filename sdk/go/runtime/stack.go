@@ -41,7 +41,8 @@ type Step struct {
 	Changes                  []Change
 }
 
-// Plan is what engine.close returns (Text: the rendered plan), and the register replies.
+// Plan is what engine.close returns (Text: the rendered plan; Resources: the state after it),
+// and the register replies.
 type Plan struct {
 	Summary    map[string]int
 	Steps      []Step
@@ -49,7 +50,14 @@ type Plan struct {
 	Outputs    Wire
 	Warnings   []string
 	MayExist   []Wire
+	Resources  map[string]Stored
 	Registered map[string]*Registered `json:"-"`
+}
+
+// Stored is a resource in the state (outputs with secrets enveloped).
+type Stored struct {
+	Type, ID string
+	Outputs  Wire
 }
 
 // Ops maps each resource to its op (a replaced predecessor's deletion belongs to its replace).
@@ -73,6 +81,7 @@ type Stack struct {
 	client     *Client
 	declared   []*Resource
 	registered map[string]*Registered
+	state      map[string]Stored
 }
 
 // NewStack is a stack whose program declares its resources (called by Up and Preview).
@@ -110,14 +119,20 @@ func (s *Stack) Up(ctx context.Context) (*Plan, error)      { return s.run(ctx, 
 func (s *Stack) Refresh(ctx context.Context) (*Plan, error) { return s.run(ctx, "refresh") }
 func (s *Stack) Destroy(ctx context.Context) (*Plan, error) { return s.run(ctx, "destroy") }
 
-// Outputs are the wire outputs of name from the last Up or Preview, with its "id".
+// State is the state after the last operation: name -> type, id, outputs.
+func (s *Stack) State() map[string]Stored { return s.state }
+
+// Outputs are the wire outputs of name after the last operation, with its "id".
 func (s *Stack) Outputs(name string) (Wire, error) {
-	reg, ok := s.registered[name]
-	if !ok {
-		return nil, fmt.Errorf("%s was not registered by the last up or preview", name)
+	r, ok := s.state[name]
+	if reg := s.registered[name]; !ok && reg != nil {
+		r, ok = Stored{ID: reg.ID, Outputs: reg.Outputs}, true
 	}
-	out := Wire{"id": reg.ID}
-	for k, v := range reg.Outputs {
+	if !ok {
+		return nil, fmt.Errorf("%s is not in the stack", name)
+	}
+	out := Wire{"id": r.ID}
+	for k, v := range r.Outputs {
 		out[k] = v
 	}
 	return out, nil
@@ -199,6 +214,7 @@ func (s *Stack) run(ctx context.Context, action string) (*Plan, error) {
 		return nil, err
 	}
 	s.print(plan.Text)
+	s.state = plan.Resources
 	return plan, failed
 }
 

@@ -1,7 +1,8 @@
 /**
  * The conformance runner: every tests/conformance/scenarios/*.json (format in
  * tests/conformance/README.md) against `credplane serve --stdio --sandbox`, each scenario on a
- * fresh `credplane` process (its engine runs the steps) and an empty state. The binary is CREDPLANE_BIN, else
+ * fresh `credplane` process (its engine runs the steps) and an empty state; the state after a step
+ * is the one `engine.close` returns. The binary is CREDPLANE_BIN, else
  * <repo>/target/debug/credplane; a missing binary is a failure, never a skip.
  * Mirrors sdk/python/tests/test_conformance.py, unknown keys rejected.
  */
@@ -11,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 
-import { Client, CredplaneError, Plan, Registered, Resource, Secret, Stack, isSecretEnvelope, isUnknown } from "../src";
+import { Client, CredplaneError, Plan, Resource, Secret, Stack, StoredResource, isSecretEnvelope, isUnknown } from "../src";
 
 export const REPO = path.resolve(__dirname, "..", "..", "..", "..");
 export const BIN = process.env["CREDPLANE_BIN"] || path.join(REPO, "target", "debug", "credplane");
@@ -89,27 +90,18 @@ function buildProgram(spec: Json[], literals: string[]): () => void {
   };
 }
 
-/** The resources in the state after a step: ids and outputs from the snapshot (secrets sealed). */
-interface Stored {
-  readonly id: string;
-  readonly outputs: Record<string, unknown>;
-}
+type State = Record<string, StoredResource>;
 
-async function stored(stack: Stack): Promise<Map<string, Stored>> {
-  const doc = (await stack.export()) as Json;
-  return new Map(((doc?.resources ?? []) as Json[]).map((r) => [r.name as string, { id: r.id as string, outputs: (r.outputs ?? {}) as Record<string, unknown> }]));
-}
-
-/** A value by plaintext: from the last register reply (the snapshot's secrets are sealed). */
-function plaintext(known: Map<string, Registered>, state: Map<string, Stored>, dotted: string): unknown {
+/** A value by plaintext, from the state (secrets enveloped, with their value). */
+function plaintext(state: State, dotted: string): unknown {
   const dot = dotted.indexOf(".");
   const [name, prop] = [dotted.slice(0, dot), dotted.slice(dot + 1)];
-  const reg = known.get(name);
-  const v = reg !== undefined ? (prop === "id" ? reg.id : reg.outputs[prop]) : state.get(name)?.outputs[prop];
+  const r = state[name];
+  const v = prop === "id" ? r?.id : r?.outputs[prop];
   return isSecretEnvelope(v) ? v.value : v;
 }
 
-function checkExpect(expect: Json, plan: Plan, known: Map<string, Registered>, state: Map<string, Stored>, idsBefore: Map<string, string>, literals: string[], where: string): void {
+function checkExpect(expect: Json, plan: Plan, state: State, idsBefore: Map<string, string>, literals: string[], where: string): void {
   const text = plan.text;
   if ("plan" in expect) {
     const got = Object.fromEntries(Object.entries(plan.ops()).filter(([, op]) => op !== "same"));
@@ -148,7 +140,7 @@ function checkExpect(expect: Json, plan: Plan, known: Map<string, Registered>, s
   }
   if ("masked" in expect) {
     const plaintexts = [...literals];
-    for (const r of known.values()) {
+    for (const r of Object.values(state)) {
       for (const v of Object.values(r.outputs)) if (isSecretEnvelope(v)) plaintexts.push(typeof v.value === "string" ? v.value : JSON.stringify(v.value));
     }
     for (const p of plaintexts) assert.ok(!text.includes(p), `${where}: a secret leaked into the printed plan`);
@@ -163,7 +155,7 @@ function checkExpect(expect: Json, plan: Plan, known: Map<string, Registered>, s
     }
   }
   for (const [name, e] of Object.entries((expect.outputs ?? {}) as Record<string, Json>)) {
-    const r = state.get(name);
+    const r = state[name];
     assert.ok(r !== undefined, `${where}: ${name} not in the state`);
     const outputs: Record<string, unknown> = { id: r.id, ...r.outputs };
     for (const prop of (e.present ?? []) as string[]) {
@@ -171,21 +163,21 @@ function checkExpect(expect: Json, plan: Plan, known: Map<string, Registered>, s
     }
     for (const prop of (e.secret ?? []) as string[]) assert.ok(isSecretEnvelope(outputs[prop]), `${where}: ${name}.${prop} not secret`);
     for (const [prop, value] of Object.entries((e.values ?? {}) as Record<string, unknown>)) {
-      assert.deepEqual(plaintext(known, state, `${name}.${prop}`), value, `${where}: ${name}.${prop}`);
+      assert.deepEqual(plaintext(state, `${name}.${prop}`), value, `${where}: ${name}.${prop}`);
     }
   }
   for (const [a, b] of (expect.equal ?? []) as [string, string][]) {
-    const va = plaintext(known, state, a);
+    const va = plaintext(state, a);
     assert.ok(va !== undefined && va !== null, `${where}: ${a} missing`);
-    assert.deepEqual(va, plaintext(known, state, b), `${where}: ${a} != ${b}`);
+    assert.deepEqual(va, plaintext(state, b), `${where}: ${a} != ${b}`);
   }
   for (const name of (expect.sameId ?? []) as string[]) {
-    assert.ok(state.get(name) !== undefined && state.get(name)!.id === idsBefore.get(name), `${where}: ${name} id changed`);
+    assert.ok(state[name] !== undefined && state[name].id === idsBefore.get(name), `${where}: ${name} id changed`);
   }
   for (const name of (expect.newId ?? []) as string[]) {
-    assert.ok(state.get(name) !== undefined && state.get(name)!.id !== idsBefore.get(name), `${where}: ${name} id unchanged`);
+    assert.ok(state[name] !== undefined && state[name].id !== idsBefore.get(name), `${where}: ${name} id unchanged`);
   }
-  if ("state" in expect) assert.deepEqual([...state.keys()].sort(), [...(expect.state as string[])].sort(), `${where}: state`);
+  if ("state" in expect) assert.deepEqual(Object.keys(state).sort(), [...(expect.state as string[])].sort(), `${where}: state`);
 }
 
 const PASSPHRASE = "conformance-passphrase";
@@ -196,7 +188,7 @@ export async function runScenario(scenario: Json): Promise<void> {
   assert.ok(fs.existsSync(BIN), `the provider binary ${BIN} does not exist: build it (cargo build) or set CREDPLANE_BIN`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "credplane-conformance-"));
   const literals: string[] = [];
-  const known = new Map<string, Registered>();
+  let idsBefore = new Map<string, string>();
   let program: Json[] = [];
   const env: NodeJS.ProcessEnv = { ...process.env, CREDPLANE_PASSPHRASE: PASSPHRASE, RUST_LOG: process.env["RUST_LOG"] ?? "warn" };
   delete env["CREDPLANE_ENGINE"];
@@ -206,7 +198,6 @@ export async function runScenario(scenario: Json): Promise<void> {
       const where = `${scenario.name} step ${i} (${step.action})`;
       if ("program" in step) program = step.program;
       const stack = new Stack(scenario.name, buildProgram(program, literals), { backend: path.join(dir, "state.json"), client, out: null, passphrase: PASSPHRASE });
-      const idsBefore = new Map([...(await stored(stack))].map(([n, r]) => [n, r.id] as const));
       const expect = step.expect ?? {};
       const action = step.action as "preview" | "up" | "refresh" | "destroy";
       if ("error" in expect) {
@@ -223,8 +214,8 @@ export async function runScenario(scenario: Json): Promise<void> {
         continue;
       }
       const plan = await stack[action]();
-      if (action === "up") for (const [n, r] of plan.registered) known.set(n, r);
-      checkExpect(expect, plan, known, await stored(stack), idsBefore, literals, where);
+      checkExpect(expect, plan, plan.outcome.resources, idsBefore, literals, where);
+      idsBefore = new Map(Object.entries(plan.outcome.resources).map(([n, r]) => [n, r.id] as const));
     }
   } finally {
     await client.close();

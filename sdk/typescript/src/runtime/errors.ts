@@ -48,27 +48,27 @@ export class CredplaneError extends Error {
   }
 }
 
-export class ParseError extends CredplaneError {}
-export class InvalidRequestError extends CredplaneError {}
-export class MethodNotFoundError extends CredplaneError {}
+export class ParseError extends CredplaneError { static readonly code = -32700; }
+export class InvalidRequestError extends CredplaneError { static readonly code = -32600; }
+export class MethodNotFoundError extends CredplaneError { static readonly code = -32601; }
 /** Bad params; from the engine also duplicate names, dependsOn cycles, unknown references. */
-export class InvalidParamsError extends CredplaneError {}
-export class CloudError extends CredplaneError {}
-export class CancelledError extends CredplaneError {}
-export class TimeoutError extends CredplaneError {}
-export class PartiallyCreatedError extends CredplaneError {}
-export class ConfigurationError extends CredplaneError {}
-export class UnsupportedError extends CredplaneError {}
+export class InvalidParamsError extends CredplaneError { static readonly code = -32602; }
+export class CloudError extends CredplaneError { static readonly code = -32001; }
+export class CancelledError extends CredplaneError { static readonly code = -32002; }
+export class TimeoutError extends CredplaneError { static readonly code = -32003; }
+export class PartiallyCreatedError extends CredplaneError { static readonly code = -32004; }
+export class ConfigurationError extends CredplaneError { static readonly code = -32005; }
+export class UnsupportedError extends CredplaneError { static readonly code = -32006; }
 /** Wrong passphrase, corrupted or tampered snapshot or journal. */
-export class StateError extends CredplaneError {}
+export class StateError extends CredplaneError { static readonly code = -32010; }
 /** The stack is locked by another engine (the message names the holder and its age). */
-export class LockedError extends CredplaneError {}
+export class LockedError extends CredplaneError { static readonly code = -32011; }
 /** A protected resource would be deleted. */
-export class ProtectedError extends CredplaneError {}
+export class ProtectedError extends CredplaneError { static readonly code = -32012; }
 /** A dependency failed, so this step did not run. */
-export class DependencyFailedError extends CredplaneError {}
+export class DependencyFailedError extends CredplaneError { static readonly code = -32013; }
 /** Interrupted creates whose outcome is unknown block `up` (`data.candidates`). */
-export class MayExistError extends CredplaneError {}
+export class MayExistError extends CredplaneError { static readonly code = -32014; }
 
 /** The transport failed (process exited, HTTP status, bad reply). */
 export class TransportError extends Error {
@@ -78,26 +78,13 @@ export class TransportError extends Error {
   }
 }
 
-type ErrorClass = new (code: number, message: string, data?: ErrorData) => CredplaneError;
+type ErrorClass = (new (code: number, message: string, data?: ErrorData) => CredplaneError) & { readonly code: number };
 
-/** The error class of each code: one row per code. */
-export const ERROR_CLASSES: ReadonlyMap<number, ErrorClass> = new Map<number, ErrorClass>([
-  [-32700, ParseError],
-  [-32600, InvalidRequestError],
-  [-32601, MethodNotFoundError],
-  [-32602, InvalidParamsError],
-  [-32001, CloudError],
-  [-32002, CancelledError],
-  [-32003, TimeoutError],
-  [-32004, PartiallyCreatedError],
-  [-32005, ConfigurationError],
-  [-32006, UnsupportedError],
-  [-32010, StateError],
-  [-32011, LockedError],
-  [-32012, ProtectedError],
-  [-32013, DependencyFailedError],
-  [-32014, MayExistError],
-]);
+/** The error class of each code. */
+export const ERROR_CLASSES: ReadonlyMap<number, ErrorClass> = new Map(
+  [ParseError, InvalidRequestError, MethodNotFoundError, InvalidParamsError, CloudError, CancelledError, TimeoutError, PartiallyCreatedError,
+    ConfigurationError, UnsupportedError, StateError, LockedError, ProtectedError, DependencyFailedError, MayExistError].map((c) => [c.code, c]),
+);
 
 /** The typed error for a JSON-RPC `error` object. */
 export function errorFromReply(error: { code: number; message: string; data?: unknown }): CredplaneError {

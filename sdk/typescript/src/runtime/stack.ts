@@ -14,22 +14,20 @@ import { WireMap, valueFromWire } from "./wire";
 /** A program declares resources (synchronously); it is called at the start of `up`/`preview`. */
 export type Program = () => void;
 
+/**
+ * `backend`: the state URL (a directory, a `.json` state file, or `s3://bucket/prefix?endpoint=..`;
+ * `statePath` is the same). `client`: default `credplane serve --stdio [--sandbox]` (`sandbox`
+ * default `$CREDPLANE_SANDBOX == "1"`), closed by {@link Stack.close}. `passphrase`: default the
+ * engine's `CREDPLANE_PASSPHRASE`. `parallelism`: provider calls at once (default 16). `out`:
+ * where the plan is printed (default process.stdout; null prints nothing).
+ */
 export interface StackOptions {
-  /** The state URL: a directory, a `.json` state file path, or `s3://bucket/prefix?endpoint=..`. */
   readonly backend?: string;
-  /** A state file path (today's SDK layout); the same as `backend`. */
   readonly statePath?: string;
-  /** The connection; default `credplane serve --stdio` (closed by {@link Stack.close}). */
   readonly client?: Client;
-  /** Start that provider with `--sandbox` (default: `$CREDPLANE_SANDBOX == "1"`). */
   readonly sandbox?: boolean;
-  /** Default: the engine's `CREDPLANE_PASSPHRASE`. */
   readonly passphrase?: string;
-  /** Provider calls at once (engine default 16). */
   readonly parallelism?: number;
-  /** Sent with `configure` (keys `aws`, `oci`, `alicloud`, `common`) before the first deployment. */
-  readonly config?: WireMap;
-  /** Where the plan is printed: default process.stdout; null prints nothing. */
   readonly out?: { write(text: string): unknown } | null;
 }
 
@@ -55,7 +53,12 @@ export type Outcome = {
   readonly outputs: WireMap;
   readonly warnings: readonly string[];
   readonly mayExist: readonly { readonly name: string; readonly type: string; readonly ids: readonly string[] }[];
+  /** The state after the deployment: name -> type, id and outputs (secrets enveloped). */
+  readonly resources: Record<string, StoredResource>;
 };
+
+/** A resource in the state. */
+export type StoredResource = { readonly type: string; readonly id: string; readonly outputs: WireMap };
 
 /** The result of an operation: the engine's outcome and the register replies. */
 export class Plan {
@@ -64,12 +67,8 @@ export class Plan {
     readonly registered: ReadonlyMap<string, Registered>,
   ) {}
 
-  get steps(): readonly Step[] {
-    return this.outcome.steps;
-  }
-  get text(): string {
-    return this.outcome.plan;
-  }
+  get steps(): readonly Step[] { return this.outcome.steps; } // prettier-ignore
+  get text(): string { return this.outcome.plan; } // prettier-ignore
 
   /** The op of each resource (a replaced predecessor's deletion belongs to its replace). */
   ops(): Record<string, string> {
@@ -90,8 +89,8 @@ export class Stack {
   readonly #program: Program | undefined;
   readonly #opts: StackOptions;
   #client: Client | undefined;
-  #configured = false;
   #registered = new Map<string, Registered>();
+  #state: Record<string, StoredResource> = {};
 
   constructor(
     readonly name: string = "stack",
@@ -116,10 +115,6 @@ export class Stack {
         ? Client.http(env["CREDPLANE_ENGINE"]!, env["CREDPLANE_ENGINE_TOKEN"] ?? "")
         : Client.stdio({ sandbox: this.#opts.sandbox ?? env["CREDPLANE_SANDBOX"] === "1" });
     }
-    if (this.#opts.config !== undefined && !this.#configured) {
-      this.#configured = true;
-      await this.#client.call("configure", this.#opts.config);
-    }
     return this.#client;
   }
 
@@ -127,7 +122,6 @@ export class Stack {
   async close(): Promise<void> {
     if (this.#client !== undefined && this.#opts.client === undefined) await this.#client.close();
     this.#client = undefined;
-    this.#configured = false;
   }
 
   /** What `up` would do. */
@@ -139,11 +133,16 @@ export class Stack {
   /** Deletes every resource, dependents first. */
   readonly destroy = (): Promise<Plan> => this.#run("destroy");
 
-  /** The outputs of `name` from the last `up`/`preview` (secrets as `Secret`, unknowns `undefined`). */
+  /** The state after the last operation (name -> type, id, outputs with secrets enveloped). */
+  state(): Record<string, StoredResource> {
+    return this.#state;
+  }
+
+  /** The outputs of `name` after the last operation, with its `id` (secrets as `Secret`, unknowns `undefined`). */
   outputs(name: string): Record<string, unknown> {
-    const reg = this.#registered.get(name);
-    if (reg === undefined) throw new Error(`${name} was not registered by the last up or preview`);
-    return { id: reg.id || undefined, ...(valueFromWire(reg.outputs) as Record<string, unknown>) };
+    const r = this.#state[name] ?? this.#registered.get(name);
+    if (r === undefined) throw new Error(`${name} is not in the stack`);
+    return { id: r.id || undefined, ...(valueFromWire(r.outputs) as Record<string, unknown>) };
   }
 
   /** The stack's snapshot as stored (secrets stay sealed): `engine.export`. */
@@ -170,23 +169,28 @@ export class Stack {
           })
         ).deployment;
     const declared = action === "up" || action === "preview" ? this.#declare() : [];
+    let unsent: unknown; // an apply that failed: the engine never heard of that resource
     for (const r of declared) {
       const params = r.registration();
       const send = (p: WireMap): Promise<Registered> => client.call<Registered>("engine.register", { deployment, ...p });
-      r._registered = params instanceof Promise ? params.then(send) : send(params);
+      const fail = (e: unknown): never => {
+        unsent ??= e;
+        throw e;
+      };
+      r._registered = params instanceof Promise ? params.then(send, fail) : send(params);
     }
     const settled = await Promise.allSettled(declared.map((r) => r._registered!));
     this.#registered = new Map();
     settled.forEach((s) => s.status === "fulfilled" && this.#registered.set(s.value.name, s.value));
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-    if (failed !== undefined && !(failed.reason instanceof CredplaneError)) {
-      // The SDK failed to register a resource (an apply callback threw): closing would delete it.
+    if (unsent !== undefined) {
+      // Closing would delete the resource the engine did not hear of: cancel instead.
       if (!attached) await client.call("engine.cancel", { deployment }).catch(() => undefined);
-      throw failed.reason;
+      throw unsent;
     }
     if (attached) {
       if (failed !== undefined) throw failed.reason;
-      return new Plan({ summary: {}, steps: [], plan: "", outputs: {}, warnings: [], mayExist: [] }, this.#registered);
+      return new Plan({ summary: {}, steps: [], plan: "", outputs: {}, warnings: [], mayExist: [], resources: {} }, this.#registered);
     }
     let outcome: Outcome;
     try {
@@ -196,6 +200,7 @@ export class Stack {
       throw e;
     }
     this.#print(outcome.plan);
+    this.#state = outcome.resources ?? {};
     if (failed !== undefined) throw failed.reason;
     return new Plan(outcome, this.#registered);
   }
