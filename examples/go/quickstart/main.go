@@ -64,8 +64,8 @@ func main() {
 
 func run(statePath string, keep bool) error {
 	ctx := context.Background()
-	if os.Getenv(runtime.PassphraseEnv) == "" {
-		os.Setenv(runtime.PassphraseEnv, "quickstart-demo-passphrase")
+	if os.Getenv("CREDPLANE_PASSPHRASE") == "" {
+		os.Setenv("CREDPLANE_PASSPHRASE", "quickstart-demo-passphrase")
 		fmt.Println("(CREDPLANE_PASSPHRASE not set: using a demo passphrase for the state)")
 	}
 	if statePath == "" {
@@ -109,11 +109,11 @@ func run(statePath string, keep bool) error {
 		}
 	}
 	// The typed view: a runtime.Secret prints masked with every fmt verb.
-	ramOutputs, err := stack.Outputs("ram-key")
-	if err != nil {
-		return err
+	ramWire := runtime.Wire{"id": state["ram-key"].ID}
+	for k, v := range state["ram-key"].Outputs {
+		ramWire[k] = v
 	}
-	ram, err := resources.AlicloudRamAccessKeyStateFromWire(ramOutputs)
+	ram, err := resources.AlicloudRamAccessKeyStateFromWire(ramWire)
 	if err != nil {
 		return err
 	}

@@ -99,8 +99,8 @@ func main() {
 
 func run(cloud string, rotations int, statePath string, keep bool) error {
 	ctx := context.Background()
-	if os.Getenv(runtime.PassphraseEnv) == "" {
-		os.Setenv(runtime.PassphraseEnv, "rotation-demo-passphrase")
+	if os.Getenv("CREDPLANE_PASSPHRASE") == "" {
+		os.Setenv("CREDPLANE_PASSPHRASE", "rotation-demo-passphrase")
 	}
 	if statePath == "" {
 		dir, err := os.MkdirTemp("", "credplane-rotate-")

@@ -530,7 +530,7 @@ func runScenario(sc *scenario, bin, dir string) (err error) {
 const passphrase = "conformance-passphrase"
 
 func TestScenarios(t *testing.T) {
-	t.Setenv(runtime.PassphraseEnv, passphrase) // for the engine, which the runner starts
+	t.Setenv("CREDPLANE_PASSPHRASE", passphrase) // for the engine, which the runner starts
 	t.Setenv("CREDPLANE_ENGINE", "")
 	bin := providerBinary(t)
 	files := scenarioFiles(t)
@@ -594,7 +594,7 @@ func TestValidationRejectsTypos(t *testing.T) {
 
 // The runner must notice wrong expectations (the Python runner's self-test, against the sandbox).
 func TestRunnerDetectsWrongExpectations(t *testing.T) {
-	t.Setenv(runtime.PassphraseEnv, passphrase)
+	t.Setenv("CREDPLANE_PASSPHRASE", passphrase)
 	t.Setenv("CREDPLANE_ENGINE", "")
 	bin := providerBinary(t)
 	base := `{"type": "alicloud_kms_secret", "name": "kms", "inputs": {"secret_name": "neg", "secret_data": {"$credplane": "secret", "value": "NEG-PLAIN"}, "version_id": "v1"}}`

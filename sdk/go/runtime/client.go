@@ -3,6 +3,7 @@ package runtime
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,8 +16,7 @@ import (
 	"sync/atomic"
 )
 
-// Transport carries JSON-RPC calls. Start sends a call (over stdio, in the order of the Start
-// calls) and returns a function that waits for its reply, so calls can be pipelined.
+// Transport carries JSON-RPC calls; Start sends one and returns a function awaiting its reply.
 type Transport interface {
 	Start(ctx context.Context, method string, params any) func() (json.RawMessage, error)
 	Close() error
@@ -39,12 +39,7 @@ func (r *reply) settle() (json.RawMessage, error) {
 	return r.Result, nil
 }
 
-func failed(err error) func() (json.RawMessage, error) {
-	return func() (json.RawMessage, error) { return nil, err }
-}
-
-// StdioTransport runs `credplane serve --stdio` and multiplexes calls over its pipes;
-// replies may come out of order and are matched by id.
+// StdioTransport multiplexes calls over the pipes of `credplane serve --stdio` (replies by id).
 type StdioTransport struct {
 	cmd     *exec.Cmd
 	stdin   io.WriteCloser
@@ -55,16 +50,13 @@ type StdioTransport struct {
 	err     error
 }
 
-// NewStdioTransport starts `binary serve --stdio args...` (binary: default CREDPLANE_BIN, else
-// credplane from PATH).
-func NewStdioTransport(binary string, args ...string) (*StdioTransport, error) {
-	if binary == "" {
-		binary = os.Getenv("CREDPLANE_BIN")
+// NewStdioClient starts `credplane serve --stdio [--sandbox] args...`; binary defaults to
+// CREDPLANE_BIN, else credplane from PATH.
+func NewStdioClient(binary string, sandbox bool, args ...string) (*Client, error) {
+	if sandbox {
+		args = append([]string{"--sandbox"}, args...)
 	}
-	if binary == "" {
-		binary = "credplane"
-	}
-	cmd := exec.Command(binary, append([]string{"serve", "--stdio"}, args...)...)
+	cmd := exec.Command(cmp.Or(binary, os.Getenv("CREDPLANE_BIN"), "credplane"), append([]string{"serve", "--stdio"}, args...)...)
 	stdin, err1 := cmd.StdinPipe()
 	stdout, err2 := cmd.StdoutPipe()
 	err := errors.Join(err1, err2)
@@ -76,7 +68,7 @@ func NewStdioTransport(binary string, args ...string) (*StdioTransport, error) {
 	}
 	t := &StdioTransport{cmd: cmd, stdin: stdin, pending: map[int64]chan *reply{}, done: make(chan struct{})}
 	go t.readLoop(stdout)
-	return t, nil
+	return &Client{T: t}, nil
 }
 
 func (t *StdioTransport) readLoop(stdout io.Reader) {
@@ -101,24 +93,17 @@ func (t *StdioTransport) readLoop(stdout io.Reader) {
 	close(t.done)
 }
 
-// Start writes one request; the returned function waits for its reply.
 func (t *StdioTransport) Start(ctx context.Context, method string, params any) func() (json.RawMessage, error) {
-	id := t.nextID.Add(1)
+	id, ch := t.nextID.Add(1), make(chan *reply, 1)
 	line, err := request(id, method, params)
-	if err != nil {
-		return failed(err)
-	}
-	ch := make(chan *reply, 1)
 	t.mu.Lock()
-	if err := t.err; err != nil {
-		t.mu.Unlock()
-		return failed(err)
+	if err = cmp.Or(err, t.err); err == nil {
+		t.pending[id] = ch
+		_, err = t.stdin.Write(append(line, '\n'))
 	}
-	t.pending[id] = ch
-	_, err = t.stdin.Write(append(line, '\n'))
 	t.mu.Unlock()
 	if err != nil {
-		return failed(&TransportError{err})
+		return func() (json.RawMessage, error) { return nil, err }
 	}
 	return func() (json.RawMessage, error) {
 		select {
@@ -135,30 +120,26 @@ func (t *StdioTransport) Start(ctx context.Context, method string, params any) f
 	}
 }
 
-// Close ends the provider's input and waits for it to exit.
+// Close ends the provider's input and waits for it to exit; an HTTPTransport has nothing to close.
+func (t *HTTPTransport) Close() error { return nil }
 func (t *StdioTransport) Close() error {
 	_ = t.stdin.Close()
 	<-t.done
 	return t.cmd.Wait()
 }
 
-// HTTPTransport POSTs calls to `credplane serve --listen` (or the engine named by
-// CREDPLANE_ENGINE) with a bearer token; calls run concurrently.
+// HTTPTransport POSTs calls to `credplane serve --listen` (or CREDPLANE_ENGINE) with a token.
 type HTTPTransport struct {
 	URL    string
 	Token  string
 	nextID atomic.Int64
 }
 
-// Start posts one request in the background.
+// Start posts the request when its reply is awaited (a Stack awaits each registration in a
+// goroutine of its own, so they run concurrently).
 func (t *HTTPTransport) Start(ctx context.Context, method string, params any) func() (json.RawMessage, error) {
-	var raw json.RawMessage
-	var err error
-	done := make(chan struct{})
-	go func() { raw, err = t.post(ctx, method, params); close(done) }()
-	return func() (json.RawMessage, error) { <-done; return raw, err }
+	return func() (json.RawMessage, error) { return t.post(ctx, method, params) }
 }
-
 func (t *HTTPTransport) post(ctx context.Context, method string, params any) (json.RawMessage, error) {
 	body, err := request(t.nextID.Add(1), method, params)
 	if err != nil {
@@ -182,28 +163,17 @@ func (t *HTTPTransport) post(ctx context.Context, method string, params any) (js
 	return r.settle()
 }
 
-// Close does nothing: HTTP holds no session.
-func (t *HTTPTransport) Close() error { return nil }
-
-// Client is a connection to credplane: any provider or engine.* method by name.
+// Client is a connection to credplane: any provider or engine.* method by name. NewHTTPClient
+// talks to `credplane serve --listen` (or an engine) at url; Close stops the connection (and the
+// process NewStdioClient started).
 type Client struct{ T Transport }
 
-// NewStdioClient starts `credplane serve --stdio [--sandbox] args...` (see NewStdioTransport).
-func NewStdioClient(binary string, sandbox bool, args ...string) (*Client, error) {
-	if sandbox {
-		args = append([]string{"--sandbox"}, args...)
-	}
-	t, err := NewStdioTransport(binary, args...)
-	return &Client{T: t}, err
-}
-
-// NewHTTPClient talks to `credplane serve --listen` (or an engine) at url.
 func NewHTTPClient(url, token string) *Client {
 	return &Client{T: &HTTPTransport{URL: url, Token: token}}
 }
+func (c *Client) Close() error { return c.T.Close() }
 
-// Call calls method with params by name and decodes the result into out (if not nil); a
-// JSON-RPC error is an *Error.
+// Call calls method with params by name, decoding the result into out (if not nil).
 func (c *Client) Call(ctx context.Context, method string, params, out any) error {
 	return decode(c.T.Start(ctx, method, params), out)
 }
@@ -215,6 +185,3 @@ func decode(wait func() (json.RawMessage, error), out any) error {
 	}
 	return err
 }
-
-// Close stops the connection (and the process it started).
-func (c *Client) Close() error { return c.T.Close() }

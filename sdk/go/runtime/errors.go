@@ -5,8 +5,7 @@ import (
 	"fmt"
 )
 
-// Sentinels for errors.Is, one per JSON-RPC code (schema/openrpc.json, docs/engine.md):
-// errors.Is(err, runtime.ErrInvalidParams) matches any reply of that code.
+// Sentinels for errors.Is, one per code (schema/openrpc.json, docs/engine.md).
 var (
 	ErrParse            = &Error{Code: -32700}
 	ErrInvalidRequest   = &Error{Code: -32600}
@@ -25,33 +24,23 @@ var (
 	ErrMayExist         = &Error{Code: -32014} // interrupted creates of unknown outcome block up
 )
 
-// Failure is a property that failed validation (`resources.<name>.<field>` for the engine).
-type Failure struct {
-	Property string `json:"property"`
-	Reason   string `json:"reason"`
-}
-
-// ErrorData is the data of an error reply. ID and Outputs: what a partial create left;
-// MayExist and Candidates: a create that may have taken effect; Plan: what a failed close did.
-type ErrorData struct {
-	Message    string         `json:"message"`
-	Retryable  bool           `json:"retryable"`
-	CloudCode  string         `json:"cloudCode,omitempty"`
-	RequestID  string         `json:"requestId,omitempty"`
-	Failures   []Failure      `json:"failures,omitempty"`
-	ID         string         `json:"id,omitempty"`
-	Outputs    map[string]any `json:"outputs,omitempty"`
-	MayExist   bool           `json:"mayExist,omitempty"`
-	Candidates []string       `json:"candidates,omitempty"`
-	Plan       string         `json:"plan,omitempty"`
-}
-
-// Error is a JSON-RPC error reply from the provider or the engine.
+// Error is a JSON-RPC error reply from the provider or the engine; it Is the sentinel of its code.
+// Data.Failures name the properties that failed validation (`resources.<name>.<field>` for the
+// engine), Data.Plan the text of what a failed engine.close did. (Replies are read, never
+// written: JSON names match the fields case-insensitively.)
 type Error struct {
-	Code    int       `json:"code"`
-	Message string    `json:"message"`
-	Data    ErrorData `json:"data"`
+	Code    int
+	Message string
+	Data    ErrorData
 }
+type ErrorData struct {
+	Message, CloudCode, RequestID, ID, Plan string
+	Retryable, MayExist                     bool
+	Failures                                []Failure
+	Outputs                                 Wire
+	Candidates                              []string
+}
+type Failure struct{ Property, Reason string }
 
 func (e *Error) Error() string {
 	if e.Data.CloudCode != "" {
@@ -59,8 +48,6 @@ func (e *Error) Error() string {
 	}
 	return fmt.Sprintf("credplane: %s (code %d)", e.Message, e.Code)
 }
-
-// Is matches the sentinel of the same code.
 func (e *Error) Is(target error) bool {
 	var t *Error
 	return errors.As(target, &t) && t.Code == e.Code && t.Message == ""

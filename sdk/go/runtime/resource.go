@@ -6,9 +6,8 @@ import (
 	"fmt"
 )
 
-// OutputRef names an output property of a declared resource. A plain one goes to the engine as
-// a reference envelope (the engine resolves it); a derived one (Apply, Apply2) is computed by fn
-// from its parts once the engine replied for their resources.
+// OutputRef names an output of a resource: the engine resolves a plain one (a reference envelope);
+// a derived one (Apply, Apply2) is computed by fn from its parts' values, after their steps.
 type OutputRef struct {
 	Resource *Resource
 	Property string
@@ -48,15 +47,15 @@ func PutSecret[T any](w map[string]any, key string, in Input[T]) {
 	}
 }
 
-// Registered is the engine's reply to engine.register when the resource's step is done: outputs
-// with secrets enveloped (unknowns in a preview).
-type Registered struct {
-	Name, ID, Op string
-	Outputs      Wire
+// Stored is a resource as the engine reports it: the reply to engine.register when its step is
+// done (Name, ID, Op, Outputs; unknowns in a preview), or the state after engine.close (Type, ID,
+// Outputs). Outputs hold secrets enveloped; decode them with the generated XStateFromWire.
+type Stored struct {
+	Name, Type, ID, Op string
+	Outputs            Wire
 }
 
-// Options are Pulumi's resource options (docs/engine.md); CustomTimeouts: create, update, delete
-// in seconds.
+// Options are Pulumi's resource options (docs/engine.md); CustomTimeouts in seconds.
 type Options struct {
 	DependsOn           []string           `json:"dependsOn,omitempty"`
 	IgnoreChanges       []string           `json:"ignoreChanges,omitempty"`
@@ -75,18 +74,18 @@ type Resource struct {
 	Inputs  map[string]any
 	Options Options
 	done    chan struct{} // closed when reply or err is set
-	reply   *Registered
+	reply   *Stored
 	err     error
 }
 
 // Declared is any generated resource: they embed Resource, whose Base returns itself. A
-// ResourceOption configures a resource at declaration.
+// ResourceOption configures a resource at declaration: DependsOn adds explicit dependencies,
+// With sets the others, e.g. runtime.With(func(o *runtime.Options) { o.Protect = true }).
 type Declared interface{ Base() *Resource }
 type ResourceOption func(*Resource)
 
-func (r *Resource) Base() *Resource { return r }
-
-// DependsOn adds explicit dependencies.
+func (r *Resource) Base() *Resource          { return r }
+func With(set func(*Options)) ResourceOption { return func(r *Resource) { set(&r.Options) } }
 func DependsOn(rs ...Declared) ResourceOption {
 	return func(r *Resource) {
 		for _, d := range rs {
@@ -94,9 +93,6 @@ func DependsOn(rs ...Declared) ResourceOption {
 		}
 	}
 }
-
-// With sets the other options: runtime.With(func(o *runtime.Options) { o.Protect = true }).
-func With(set func(*Options)) ResourceOption { return func(r *Resource) { set(&r.Options) } }
 
 // collector is the stack whose program is running; programs run one at a time.
 var collector *Stack
@@ -112,8 +108,7 @@ func (r *Resource) Init(typ, name string, inputs map[string]any, opts ...Resourc
 	}
 }
 
-// NewResource declares a resource of any type from a wire map of inputs (values may be
-// references from Ref or Output.In, or secret envelopes); generated constructors are typed.
+// NewResource declares a resource of any type from a wire map of inputs (Ref for references).
 func NewResource(typ, name string, inputs map[string]any, opts ...ResourceOption) *Resource {
 	r := &Resource{}
 	r.Init(typ, name, inputs, opts...)
@@ -126,7 +121,7 @@ func (r *Resource) Ref(property string) *OutputRef {
 }
 
 // Wait returns the engine's reply for r once its step is done.
-func (r *Resource) Wait() (*Registered, error) {
+func (r *Resource) Wait() (*Stored, error) {
 	if r.done == nil {
 		return nil, fmt.Errorf("%s was not registered by a running stack", r.Name)
 	}
@@ -134,8 +129,7 @@ func (r *Resource) Wait() (*Registered, error) {
 	return r.reply, r.err
 }
 
-// encode is a wire value for engine.register: plain references as envelopes; a derived one
-// computed (waiting for its sources) when wait is set, else reported to derived and left out.
+// encode is a value for engine.register: a derived ref computed if wait, else passed to derived.
 func encode(v any, wait bool, derived func(*OutputRef)) (out any, err error) {
 	switch x := v.(type) {
 	case *OutputRef:
@@ -176,8 +170,7 @@ func (o *OutputRef) sources() (out []*OutputRef) {
 	return out
 }
 
-// value is the wire value once the sources' steps are done: unknown if any is unknown, a secret
-// if any is a secret (fn gets the plaintext).
+// value is the wire value once the sources' steps are done (unknown, secret if any source is).
 func (o *OutputRef) value() (any, error) {
 	if o.parts == nil {
 		reg, err := o.Resource.Wait()
@@ -225,9 +218,8 @@ func derive[U any](fn func(vs []any) (any, error), parts ...OutputRef) Output[U]
 	return Output[U]{Ref: ref}
 }
 
-// Apply is a derived output: fn is called with the value once it is known (the SDK waits for the
-// engine's reply). If the value is a secret, fn gets it decoded from the plaintext and the result
-// is a secret again; unknown during a preview stays unknown.
+// Apply is an output computed by fn once the value is known (the SDK waits for the engine's reply);
+// fn gets a secret's plaintext and its result is a secret; unknown (preview) stays unknown.
 func Apply[T, U any](o Output[T], fn func(T) U) Output[U] {
 	return derive[U](func(vs []any) (any, error) {
 		t, err := decodeAs[T](vs[0])
@@ -250,7 +242,5 @@ func Apply2[A, B, U any](a Output[A], b Output[B], fn func(A, B) U) Output[U] {
 	}, a.Ref, b.Ref)
 }
 
-// Deref turns an output of an optional (pointer) attribute into one of its value type, e.g.
-// a RAM key's Secret() (Output[*Secret[string]]) into the Output[Secret[string]] a KMS
-// secret's SecretData takes. The wire value is the same (a reference).
+// Deref turns an Output[*T] of an optional attribute into an Output[T] (the same reference).
 func Deref[T any](o Output[*T]) Output[T] { return Output[T]{Ref: o.Ref} }

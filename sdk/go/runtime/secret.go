@@ -1,6 +1,6 @@
 // Package runtime is the hand-written part of the credplane Go SDK, a thin client of the engine
 // inside credplane (docs/engine.md): the transport, typed errors, Secret, the Resource, Input and
-// Output types the generated resources (package resources) are built on, and the Stack facade.
+// Output types that package resources builds on, and the Stack facade.
 package runtime
 
 import (
@@ -11,8 +11,7 @@ import (
 // Mark is the key of credplane's wire envelopes: {"$credplane": "secret", "value": ...}.
 const Mark = "$credplane"
 
-// Secret holds a value that prints as "[secret]" with every fmt verb, so that leaking it
-// takes an explicit call to Value. It marshals to the wire envelope and unmarshals from it.
+// Secret holds a value that prints as "[secret]" with every fmt verb; JSON is the wire envelope.
 type Secret[T any] struct{ value T }
 
 // NewSecret wraps a value. Value is the plaintext, the one deliberate way out; String and Format

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,14 +11,9 @@ import (
 	"sync"
 )
 
-// PassphraseEnv names the variable holding the state passphrase (read by the engine).
-const PassphraseEnv = "CREDPLANE_PASSPHRASE"
-
-// StackOptions configure a Stack; every field is optional. Backend is the state URL (a
-// directory, a .json state file, or s3://bucket/prefix?endpoint=..; StatePath is the same).
-// Client defaults to `credplane serve --stdio [--sandbox]` (CREDPLANE_BIN) started on first use,
-// or to the engine named by CREDPLANE_ENGINE. Passphrase defaults to the engine's
-// CREDPLANE_PASSPHRASE, Parallelism to 16. Out receives the plan text (default os.Stdout).
+// StackOptions (all optional): Backend, the state URL (a directory, a .json file, s3://..; or
+// StatePath); Client (default: CREDPLANE_ENGINE, else `credplane serve --stdio [--sandbox]`);
+// Passphrase (default: the engine's CREDPLANE_PASSPHRASE); Parallelism (16); Out (os.Stdout).
 type StackOptions struct {
 	Backend, StatePath, Passphrase string
 	Client                         *Client
@@ -33,31 +29,22 @@ type Change struct {
 	Old, New   any
 }
 
-// Step is one step of a deployment; Note is "replaced" for the deletion of a replaced
-// predecessor and "gone" for a resource refresh found deleted.
+// Step is one step; Note is "replaced" (a replaced predecessor's deletion) or "gone" (refresh).
 type Step struct {
 	Op, Type, Name, ID, Note string
 	DeleteBeforeReplace      bool
 	Changes                  []Change
 }
 
-// Plan is what engine.close returns (Text: the rendered plan; Resources: the state after it),
-// and the register replies.
+// Plan is engine.close's result (Text: the plan; Resources: the state) and the register replies.
 type Plan struct {
 	Summary    map[string]int
 	Steps      []Step
 	Text       string `json:"plan"`
-	Outputs    Wire
 	Warnings   []string
 	MayExist   []Wire
 	Resources  map[string]Stored
-	Registered map[string]*Registered `json:"-"`
-}
-
-// Stored is a resource in the state (outputs with secrets enveloped).
-type Stored struct {
-	Type, ID string
-	Outputs  Wire
+	Registered map[string]*Stored `json:"-"`
 }
 
 // Ops maps each resource to its op (a replaced predecessor's deletion belongs to its replace).
@@ -71,17 +58,15 @@ func (p *Plan) Ops() map[string]string {
 	return ops
 }
 
-// Stack is a named set of resources declared by a program and deployed by the engine inside
-// credplane: Up and Preview open a deployment, register every resource without waiting for the
-// replies (only Apply waits, for its sources), and close it; the engine returns the plan.
+// Stack runs a program's resources through the engine: open, one register per resource, sent
+// without waiting for replies (only Apply waits, for its sources), close (the engine's plan).
 type Stack struct {
-	name       string
-	program    func() error
-	opts       StackOptions
-	client     *Client
-	declared   []*Resource
-	registered map[string]*Registered
-	state      map[string]Stored
+	name     string
+	program  func() error
+	opts     StackOptions
+	client   *Client
+	declared []*Resource
+	state    map[string]Stored
 }
 
 // NewStack is a stack whose program declares its resources (called by Up and Preview).
@@ -122,22 +107,6 @@ func (s *Stack) Destroy(ctx context.Context) (*Plan, error) { return s.run(ctx, 
 // State is the state after the last operation: name -> type, id, outputs.
 func (s *Stack) State() map[string]Stored { return s.state }
 
-// Outputs are the wire outputs of name after the last operation, with its "id".
-func (s *Stack) Outputs(name string) (Wire, error) {
-	r, ok := s.state[name]
-	if reg := s.registered[name]; !ok && reg != nil {
-		r, ok = Stored{ID: reg.ID, Outputs: reg.Outputs}, true
-	}
-	if !ok {
-		return nil, fmt.Errorf("%s is not in the stack", name)
-	}
-	out := Wire{"id": r.ID}
-	for k, v := range r.Outputs {
-		out[k] = v
-	}
-	return out, nil
-}
-
 // Export is the stack's snapshot as stored (secrets stay sealed): engine.export.
 func (s *Stack) Export(ctx context.Context) (doc Wire, err error) {
 	c, err := s.Client()
@@ -161,52 +130,42 @@ func (s *Stack) run(ctx context.Context, action string) (*Plan, error) {
 		err = s.program()
 		collector = nil
 	}
+	deployment := os.Getenv("CREDPLANE_DEPLOYMENT")
+	if err == nil && !attached() {
+		var pass any // nil: the engine's CREDPLANE_PASSPHRASE
+		if s.opts.Passphrase != "" {
+			pass = secretEnvelope(s.opts.Passphrase)
+		}
+		params := Wire{"stack": s.name, "action": action, "backend": s.backend(), "parallelism": cmp.Or(s.opts.Parallelism, 16), "passphrase": pass}
+		var opened struct{ Deployment string }
+		err = c.Call(ctx, "engine.open", params, &opened)
+		deployment = opened.Deployment
+	}
 	if err != nil {
 		return nil, err
-	}
-	deployment := os.Getenv("CREDPLANE_DEPLOYMENT")
-	if !attached() {
-		params := Wire{"stack": s.name, "action": action, "backend": s.backend()}
-		if s.opts.Parallelism > 0 {
-			params["parallelism"] = s.opts.Parallelism
-		}
-		if s.opts.Passphrase != "" {
-			params["passphrase"] = secretEnvelope(s.opts.Passphrase)
-		}
-		var opened struct{ Deployment string }
-		if err := c.Call(ctx, "engine.open", params, &opened); err != nil {
-			return nil, err
-		}
-		deployment = opened.Deployment
 	}
 	var wg sync.WaitGroup
 	for _, r := range s.declared {
 		wg.Add(1)
 		wait := s.register(ctx, c, deployment, r)
-		go func() {
-			defer wg.Done()
-			r.err = wait()
-			close(r.done)
-		}()
+		go func() { r.err = wait(); close(r.done); wg.Done() }()
 	}
 	wg.Wait()
-	s.registered = map[string]*Registered{}
+	plan := &Plan{Registered: map[string]*Stored{}}
 	var failed error
 	for _, r := range s.declared {
 		if r.err == nil {
-			s.registered[r.Name] = r.reply
+			plan.Registered[r.Name] = r.reply
 		} else if failed == nil || errors.As(r.err, new(*applyError)) {
 			failed = r.err
 		}
 	}
 	if attached() {
-		return &Plan{Registered: s.registered}, failed
-	} else if errors.As(failed, new(*applyError)) {
-		// The engine never heard of a resource: closing would delete it, so cancel.
+		return plan, failed
+	} else if errors.As(failed, new(*applyError)) { // the engine never heard of it: close would delete it
 		_ = c.Call(ctx, "engine.cancel", Wire{"deployment": deployment}, nil)
 		return nil, failed
 	}
-	plan := &Plan{Registered: s.registered}
 	if err := c.Call(ctx, "engine.close", Wire{"deployment": deployment}, plan); err != nil {
 		if e := (*Error)(nil); errors.As(err, &e) && e.Data.Plan != "" {
 			s.print(e.Data.Plan)
@@ -218,8 +177,7 @@ func (s *Stack) run(ctx context.Context, action string) (*Plan, error) {
 	return plan, failed
 }
 
-// register sends r's engine.register now (in declaration order), or, if an Apply computes one of
-// its inputs, once the Apply's sources replied; the result waits for the reply.
+// register sends r now, or after its Apply sources' replies; the result awaits r's reply.
 func (s *Stack) register(ctx context.Context, c *Client, deployment string, r *Resource) func() error {
 	r.done, r.reply, r.err = make(chan struct{}), nil, nil
 	opts, derived := r.Options, false
