@@ -165,6 +165,23 @@ enum StackCommand {
         #[arg(long, env = "CREDPLANE_STATE")]
         state: Option<String>,
     },
+    /// Settle an interrupted create: adopt it by --id, or forget it (after checking the cloud).
+    Resolve {
+        /// The resource name.
+        name: String,
+        /// The id of the resource the interrupted create made, if it exists.
+        #[arg(long)]
+        id: Option<String>,
+        /// The stack.
+        #[arg(long, env = "CREDPLANE_STACK", default_value = "dev")]
+        stack: String,
+        /// The state location.
+        #[arg(long, env = "CREDPLANE_STATE")]
+        state: Option<String>,
+        /// Use the in-process cloud sandbox.
+        #[arg(long)]
+        sandbox: bool,
+    },
     /// Delete a stack's state (refused while it has resources).
     Rm {
         /// The stack.
@@ -228,8 +245,23 @@ async fn run_stack(command: StackCommand) -> Result<ExitCode, Box<dyn std::error
             return Ok(ExitCode::SUCCESS);
         }
         StackCommand::Rm { stack, state } => ("engine.remove", json!({"stack": stack, "backend": state})),
+        StackCommand::Resolve {
+            name,
+            id,
+            stack,
+            state,
+            sandbox,
+        } => {
+            let (provider, _sandbox) = provider_for(sandbox).await?;
+            let params = json!({"stack": stack, "backend": state, "name": name, "id": id});
+            return print_result(credplane::engine::cli::stack(Arc::new(provider), "engine.resolve", params).await);
+        }
     };
-    match credplane::engine::cli::stack(Arc::new(Provider::default()), method, params).await {
+    print_result(credplane::engine::cli::stack(Arc::new(Provider::default()), method, params).await)
+}
+
+fn print_result(result: Result<serde_json::Value, String>) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    match result {
         Ok(v) => {
             println!("{}", serde_json::to_string_pretty(&v)?);
             Ok(ExitCode::SUCCESS)

@@ -23,11 +23,32 @@ pub struct DeployArgs {
     pub program: Vec<String>,
 }
 
-async fn call(module: &jsonrpsee::RpcModule<Provider>, method: &str, params: Value) -> Result<Value, String> {
+/// The engine as the CLI talks to it: in-process, or through the loopback server the program uses.
+enum Engine {
+    InProcess(jsonrpsee::RpcModule<Provider>),
+    Http { url: String, token: String },
+}
+
+async fn call(engine: &Engine, method: &str, params: Value) -> Result<Value, String> {
     let request = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-    let text = rpc::stdio::handle_message(module, &request.to_string())
-        .await
-        .unwrap_or_default();
+    let text = match engine {
+        Engine::InProcess(module) => rpc::stdio::handle_message(module, &request.to_string())
+            .await
+            .unwrap_or_default(),
+        Engine::Http { url, token } => {
+            let response = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(token)
+                .json(&request)
+                .send()
+                .await;
+            response
+                .map_err(|e| e.to_string())?
+                .text()
+                .await
+                .map_err(|e| e.to_string())?
+        }
+    };
     let reply: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
     match reply.get("error") {
         Some(err) => {
@@ -54,8 +75,16 @@ async fn call(module: &jsonrpsee::RpcModule<Provider>, method: &str, params: Val
 
 /// Runs one deployment with a program; returns the rendered plan.
 pub async fn deploy(provider: Arc<Provider>, args: DeployArgs) -> Result<String, String> {
-    let module = rpc::module(provider);
     let started = Instant::now();
+    let token = rpc::auth::BearerToken::generate();
+    let (local, handle) = rpc::http::start(rpc::module(provider), ([127, 0, 0, 1], 0).into(), &token, false)
+        .await
+        .map_err(|e| e.to_string())?;
+    let url = format!("http://{local}");
+    let module = Engine::Http {
+        url: url.clone(),
+        token: token.clone(),
+    };
     let mut params = json!({"stack": args.stack, "action": args.action.as_str()});
     if let Some(state) = &args.state {
         params["backend"] = json!(state);
@@ -76,10 +105,6 @@ pub async fn deploy(provider: Arc<Provider>, args: DeployArgs) -> Result<String,
         return Err("give the program to run after --, e.g. credplane up -- python3 main.py".into());
     }
     if program_needed {
-        let token = rpc::auth::BearerToken::generate();
-        let (local, handle) = rpc::http::start(module.clone(), ([127, 0, 0, 1], 0).into(), &token, false)
-            .await
-            .map_err(|e| e.to_string())?;
         eprintln!(
             "{} stack {}: running {}",
             args.action.as_str(),
@@ -88,13 +113,12 @@ pub async fn deploy(provider: Arc<Provider>, args: DeployArgs) -> Result<String,
         );
         let status = tokio::process::Command::new(&args.program[0])
             .args(&args.program[1..])
-            .env("CREDPLANE_ENGINE", format!("http://{local}"))
+            .env("CREDPLANE_ENGINE", &url)
             .env("CREDPLANE_ENGINE_TOKEN", token.to_string())
             .env("CREDPLANE_DEPLOYMENT", &deployment)
             .env("CREDPLANE_STACK", &args.stack)
             .status()
             .await;
-        let _ = handle.stop();
         match status {
             Ok(s) if s.success() => {}
             other => {
@@ -109,12 +133,14 @@ pub async fn deploy(provider: Arc<Provider>, args: DeployArgs) -> Result<String,
             }
         }
     }
-    let closed = call(&module, "engine.close", json!({"deployment": deployment})).await?;
+    let closed = call(&module, "engine.close", json!({"deployment": deployment})).await;
+    let _ = handle.stop();
+    let closed = closed?;
     let plan = closed["plan"].as_str().unwrap_or_default().to_string();
     Ok(format!("{plan}\nDuration: {:.1}s", started.elapsed().as_secs_f64()))
 }
 
 /// `credplane stack ls|export|import|unlock|rm`.
 pub async fn stack(provider: Arc<Provider>, method: &str, params: Value) -> Result<Value, String> {
-    call(&rpc::module(provider), method, params).await
+    call(&Engine::InProcess(rpc::module(provider)), method, params).await
 }

@@ -78,6 +78,7 @@ type StepResult = Result<(Step, String, Map<String, Value>), EngineError>;
 
 impl Deployment {
     /// A deployment over an opened store.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         id: String,
         action: Action,
@@ -277,7 +278,7 @@ impl Deployment {
             Value::Object(m) => m,
             _ => unreachable!("an object stays an object"),
         };
-        let _permit = self.sem.acquire().await.expect("semaphore open");
+        let _permit = self.sem.acquire().await.map_err(|_| cancelled(name))?;
         self.step(req, deps.to_vec(), news).await
     }
 
@@ -316,6 +317,20 @@ impl Deployment {
         let Some(old) = old else {
             if let Some(id) = &opts.import {
                 return self.import(req, id, news, deps, kept).await;
+            }
+            let interrupted = self
+                .state
+                .lock()
+                .expect("state lock")
+                .pending
+                .iter()
+                .any(|p| p.name == name);
+            if interrupted && !self.preview() {
+                return Err(EngineError::new(
+                    super::error::MAY_EXIST,
+                    format!("{name}: an interrupted create of {ty} may exist in the cloud; adopt it with the import option (its id), or, if nothing was created, drop the pending entry from the state (credplane stack export / import)"),
+                )
+                .with("candidates", Value::Array(vec![])));
             }
             let news = self.check(name, ty, None, news)?;
             let mut step = Step::new("create", ty, name, None);
@@ -678,7 +693,10 @@ impl Deployment {
                     this.push_step(step);
                     return true;
                 }
-                let _permit = this.sem.acquire().await.expect("semaphore open");
+                let Ok(_permit) = this.sem.acquire().await else {
+                    this.fail(cancelled(&r.name));
+                    return false;
+                };
                 if let Err(e) = this.delete_in_cloud(&r).await {
                     this.fail(e);
                     return false;
@@ -724,7 +742,9 @@ impl Deployment {
         for (index, s) in resources.into_iter().enumerate() {
             let this = self.clone();
             tasks.spawn(async move {
-                let _permit = this.sem.acquire().await.expect("semaphore open");
+                let Ok(_permit) = this.sem.acquire().await else {
+                    return this.fail(cancelled(&s.name));
+                };
                 let read = this
                     .provider
                     .read(ReadRequest {
@@ -937,6 +957,13 @@ impl Deployment {
             _ => None,
         }
     }
+}
+
+fn cancelled(name: &str) -> EngineError {
+    EngineError::new(
+        ErrorCode::Cancelled.code(),
+        format!("{name}: not applied, the deployment was cancelled"),
+    )
 }
 
 fn change(name: &str, kind: &str, old: &Value, new: &Value, replace: bool) -> Change {

@@ -200,3 +200,19 @@ pub struct StackRequest {
     #[serde(default)]
     pub document: Option<Value>,
 }
+
+/// `engine.resolve`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveRequest {
+    /// The stack name.
+    pub stack: String,
+    /// The state URL or path.
+    #[serde(default)]
+    pub backend: Option<String>,
+    /// The resource whose create was interrupted.
+    pub name: String,
+    /// Its id, when the user found it; without, the pending entry is forgotten.
+    #[serde(default)]
+    pub id: Option<String>,
+}

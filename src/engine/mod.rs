@@ -209,7 +209,7 @@ impl Engine {
                         type_name: p.type_name.clone(),
                         name: p.name.clone(),
                         id: found.id,
-                        inputs: p.inputs.clone(),
+                        inputs,
                         outputs: found.outputs,
                         dependencies: p.dependencies.clone(),
                         partial: false,
@@ -294,6 +294,66 @@ impl Engine {
             Err(_) => vec![],
         };
         Ok(serde_json::json!({ "stacks": names }))
+    }
+
+    /// `engine.resolve`: settles an interrupted create of `name`: with `id`, reads that resource
+    /// and records it; without, forgets the pending entry (after the user checked the cloud).
+    pub async fn resolve(&self, req: ResolveRequest) -> Result<Value, EngineError> {
+        valid_stack(&req.stack)?;
+        let backend = LocalBackend::resolve(req.backend.as_deref(), &req.stack);
+        let pass = passphrase(None);
+        let stack = req.stack.clone();
+        let opened = tokio::task::spawn_blocking(move || Store::open(backend, &stack, pass.as_deref(), true))
+            .await
+            .map_err(|e| EngineError::new(STATE, e.to_string()))??;
+        let (mut store, mut state) = (opened.store, opened.state);
+        let p = state
+            .pending
+            .iter()
+            .find(|p| p.name == req.name)
+            .cloned()
+            .ok_or_else(|| {
+                EngineError::new(
+                    -32602,
+                    format!("name: no interrupted create of {:?} in stack {}", req.name, req.stack),
+                )
+            })?;
+        let mut records = Vec::new();
+        if let Some(id) = &req.id {
+            let read = ReadRequest {
+                type_name: p.type_name.clone(),
+                id: id.clone(),
+                inputs: Some(p.inputs.clone()),
+                outputs: None,
+                timeout_seconds: None,
+            };
+            let found = self
+                .provider
+                .read(read)
+                .await
+                .map_err(|e| EngineError::provider(&p.name, &e))?
+                .ok_or_else(|| EngineError::new(-32602, format!("id: {} {id} does not exist", p.type_name)))?;
+            records.push(Record::Put {
+                resource: state::ResourceState {
+                    type_name: p.type_name.clone(),
+                    name: p.name.clone(),
+                    id: found.id,
+                    inputs: p.inputs.clone(),
+                    outputs: found.outputs,
+                    dependencies: p.dependencies.clone(),
+                    partial: false,
+                    options: Default::default(),
+                },
+            });
+        }
+        records.push(Record::End { name: p.name.clone() });
+        for r in &records {
+            state.apply(r);
+        }
+        tokio::task::spawn_blocking(move || store.compact(&state))
+            .await
+            .map_err(|e| EngineError::new(STATE, e.to_string()))??;
+        Ok(Value::Object(Default::default()))
     }
 
     /// `engine.remove`: deletes a stack's state; refused while it has resources.

@@ -11,7 +11,7 @@ use serde_json::Value;
 use std::sync::Arc;
 
 /// The engine's method names.
-pub const METHODS: [&str; 9] = [
+pub const METHODS: [&str; 10] = [
     "engine.open",
     "engine.register",
     "engine.outputs",
@@ -21,6 +21,7 @@ pub const METHODS: [&str; 9] = [
     "engine.import",
     "engine.stacks",
     "engine.remove",
+    "engine.resolve",
 ];
 
 fn reply<T: Serialize>(result: Result<T, EngineError>) -> Result<Value, ErrorObjectOwned> {
@@ -112,6 +113,14 @@ pub fn register<C: Send + Sync + 'static>(module: &mut RpcModule<C>, provider: A
                     .map_err(EngineError::from_provider)
                     .and_then(|r| e.remove(r, false)),
             )
+        })
+        .expect("unique method name");
+    engine
+        .register_async_method("engine.resolve", |params, e, _| async move {
+            match decode(&params) {
+                Ok(req) => reply(e.resolve(req).await),
+                Err(err) => Err(bad_params(err)),
+            }
         })
         .expect("unique method name");
     module.merge(engine).expect("engine method names are unique");

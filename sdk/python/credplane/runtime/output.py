@@ -25,12 +25,8 @@ class Output(Generic[T_co]):
 
     __slots__ = ("_resource", "_prop", "_fn")
 
-    def __init__(
-        self, resource: "Resource", prop: str, fn: Callable[[Any], Any] | None = None
-    ) -> None:
-        self._resource = resource
-        self._prop = prop
-        self._fn = fn
+    def __init__(self, resource: "Resource", prop: str, fn: Callable[[Any], Any] | None = None) -> None:
+        self._resource, self._prop, self._fn = resource, prop, fn
 
     @property
     def resource(self) -> "Resource":
@@ -41,10 +37,8 @@ class Output(Generic[T_co]):
         return self._prop
 
     def apply(self, fn: Callable[[T_co], U]) -> "Output[U]":
-        """A derived output: ``fn`` is called with the plain value once it is known.
-
-        If the value is a secret, ``fn`` gets the plaintext and the result is a secret again.
-        """
+        """A derived output: ``fn`` gets the plain value once known (the SDK waits for that
+        resource); if it was a secret, ``fn`` gets the plaintext and the result is secret again."""
         prev = self._fn
 
         def composed(value: Any) -> Any:
@@ -53,10 +47,8 @@ class Output(Generic[T_co]):
         return self._with_fn(composed)
 
     def required(self: "Output[V | None]") -> "Output[V]":
-        """The same output, typed without ``None``: for an optional attribute that a program
-        knows is set (``secret`` of an access key created without ``pgp_key``). Applying fails
-        with :class:`MissingOutput` if it turns out to be absent, rather than sending ``null``.
-        """
+        """The same output typed without ``None`` (an optional attribute the program knows is
+        set); fails with :class:`MissingOutput` if it is absent, rather than sending ``null``."""
         where = f"{self._resource.name}.{self._prop}"
 
         def present(value: Any) -> Any:
@@ -69,9 +61,7 @@ class Output(Generic[T_co]):
     @staticmethod
     def all(*outputs: "Output[Any]") -> "Output[list[Any]]":
         """One output holding the list of the values of ``outputs`` (unknown if any is unknown,
-        secret if any is secret); combine with ``.apply``, e.g.
-        ``Output.all(key._output("id"), key._output("secret")).apply(lambda v: json.dumps(...))``.
-        """
+        secret if any is secret); combine with ``.apply``."""
         if not outputs:
             raise ValueError("Output.all needs at least one output")
         return _AllOutput(list(outputs))
@@ -100,10 +90,7 @@ class Output(Generic[T_co]):
         return f"Output({self._resource.name}.{self._prop}{suffix})"
 
     def __bool__(self) -> bool:
-        raise TypeError(
-            "an Output has no value while the program runs; pass it as an input of another "
-            "resource, or use .apply()"
-        )
+        raise TypeError("an Output has no value while the program runs; pass it as an input, or use .apply()")
 
 
 class _AllOutput(Output[list[Any]]):
@@ -145,11 +132,8 @@ def collect_outputs(value: Any) -> list[Output[Any]]:
             found.extend(v._sources())
         elif isinstance(v, Secret):
             walk(v.value)
-        elif isinstance(v, dict):
-            for item in v.values():
-                walk(item)
-        elif isinstance(v, (list, tuple)):
-            for item in v:
+        elif isinstance(v, (dict, list, tuple)):
+            for item in v.values() if isinstance(v, dict) else v:
                 walk(item)
 
     walk(value)

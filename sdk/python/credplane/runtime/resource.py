@@ -14,11 +14,9 @@ _OPTIONS = {"ignoreChanges", "deleteBeforeReplace", "replaceOnChanges", "protect
 
 
 def _collectors() -> list[list["Resource"]]:
-    stack: list[list[Resource]] | None = getattr(_local, "collectors", None)
-    if stack is None:
-        stack = []
-        _local.collectors = stack
-    return stack
+    if not hasattr(_local, "collectors"):
+        _local.collectors = []
+    return _local.collectors  # type: ignore[no-any-return]
 
 
 @contextlib.contextmanager
@@ -33,46 +31,31 @@ def collecting() -> Iterator[list["Resource"]]:
 
 
 class Resource:
-    """A declared cloud resource: its type, a name unique in the stack, and its inputs.
+    """A declared resource: its type, a name unique in the stack, its inputs (which may hold
+    :class:`Output` references to other resources: implicit dependencies) and options.
 
-    Inputs may hold :class:`Output` references to other resources (``other._output("secret")``);
-    they become implicit dependencies. ``depends_on`` adds explicit ones. Constructing a resource
-    inside a stack's program (or ``with stack:`` block) registers it into that stack.
-
-    Generated subclasses expose typed properties; to leave them every public name, the base class
-    keeps its state in underscore attributes and only adds ``type_name`` and ``name``.
+    Generated subclasses expose typed outputs; to leave them every public name, the base class
+    keeps its state in underscore attributes and only adds ``type_name``, ``name``, ``inputs``,
+    ``depends_on`` and :meth:`set_options`.
     """
 
-    def __init__(
-        self,
-        type_name: str,
-        name: str,
-        inputs: Mapping[str, Any],
-        *,
-        depends_on: Sequence["Resource"] = (),
-        ignore_changes: Sequence[str] = (),
-        timeouts: Mapping[str, float] | None = None,
-        **options: Any,
-    ) -> None:
+    def __init__(self, type_name: str, name: str, inputs: Mapping[str, Any], *, depends_on: Sequence["Resource"] = (),
+                 ignore_changes: Sequence[str] = (), timeouts: Mapping[str, float] | None = None, **options: Any) -> None:
         if not isinstance(type_name, str) or not type_name:
             raise ValueError("type_name must be a non-empty string")
         if not isinstance(name, str) or not name:
             raise ValueError("name must be a non-empty string")
-        self._type_name = type_name
-        self._name = name
-        given = {k: v for k, v in dict(inputs).items() if v is not None}
-        self._given_inputs = given
+        self._type_name, self._name = type_name, name
+        self._given_inputs = {k: v for k, v in dict(inputs).items() if v is not None}
         # Wire envelopes (as produced by generated code) become Secret / UNKNOWN; Outputs stay.
-        self._inputs: dict[str, Any] = unwrap(given)
+        self._inputs: dict[str, Any] = unwrap(self._given_inputs)
         self._depends_on: list[Resource] = list(depends_on)
         self._options: dict[str, Any] = {}
         self.set_options(ignore_changes=ignore_changes, custom_timeouts=timeouts, **options)
-        # Filled in by the stack engine as it runs.
-        self._id: str | None = None
+        self._id: str | None = None  # set after each operation
         self._outputs: dict[str, Any] | None = None
-        collectors = _collectors()
-        if collectors:
-            collectors[-1].append(self)
+        if _collectors():
+            _collectors()[-1].append(self)
 
     @property
     def type_name(self) -> str:
@@ -92,18 +75,18 @@ class Resource:
         return list(self._depends_on)
 
     def set_options(self, **options: Any) -> "Resource":
-        """Resource options, as in docs/engine.md (snake_case here): ``depends_on``,
-        ``ignore_changes``, ``delete_before_replace``, ``replace_on_changes``, ``protect``,
-        ``retain_on_delete``, ``custom_timeouts`` ({create, update, delete} seconds) and ``import_``
-        (an id to adopt). Returns the resource, so it chains after a generated constructor."""
+        """Resource options (docs/engine.md), snake_case: ``depends_on``, ``ignore_changes``,
+        ``delete_before_replace``, ``replace_on_changes``, ``protect``, ``retain_on_delete``,
+        ``custom_timeouts`` ({create, update, delete} seconds), ``import_`` (an id to adopt).
+        Returns the resource, so it chains after a generated constructor."""
         for key, value in options.items():
             if key == "depends_on":
                 self._depends_on = list(value)
                 continue
-            wire = {"import_": "import"}.get(key) or "".join(p if i == 0 else p.title() for i, p in enumerate(key.split("_")))
+            wire = "import" if key == "import_" else "".join(p if i == 0 else p.title() for i, p in enumerate(key.split("_")))
             if wire not in _OPTIONS:
                 raise TypeError(f"unknown resource option {key!r}")
-            if value in (None, False, (), []):
+            if value in (None, False, (), [], {}):
                 self._options.pop(wire, None)
             else:
                 self._options[wire] = list(value) if isinstance(value, (list, tuple)) else value

@@ -1,9 +1,6 @@
-"""Secret values and the wire envelopes.
-
-On the wire a secret is ``{"$credplane": "secret", "value": <v>}`` and a value unknown during a
-preview is ``{"$credplane": "unknown"}``. In Python a secret is a :class:`Secret` and an unknown
-value is the :data:`UNKNOWN` singleton. :func:`wrap` and :func:`unwrap` convert recursively.
-"""
+"""Secret values and the wire envelopes: a secret travels as ``{"$credplane": "secret", "value":
+<v>}`` and a value unknown in a preview as ``{"$credplane": "unknown"}``. In Python they are
+:class:`Secret` and :data:`UNKNOWN`; :func:`wrap` and :func:`unwrap` convert recursively."""
 
 from __future__ import annotations
 
@@ -17,17 +14,13 @@ UNKNOWN_TEXT = "(unknown)"
 
 
 class Secret(Generic[T]):
-    """A value that must never be shown: ``repr``/``str``/``format`` give ``[secret]``.
-
-    Equality and hashing use the wrapped value, so two secrets holding the same value compare equal.
-    """
+    """A value that is never shown: ``repr``/``str``/``format`` give ``[secret]``. Equality and
+    hashing use the wrapped value."""
 
     __slots__ = ("_value",)
 
     def __init__(self, value: T) -> None:
-        if isinstance(value, Secret):
-            value = value.value
-        self._value: T = value
+        self._value: T = value.value if isinstance(value, Secret) else value
 
     @property
     def value(self) -> T:
@@ -37,16 +30,13 @@ class Secret(Generic[T]):
     def __repr__(self) -> str:
         return MASK
 
-    def __str__(self) -> str:
-        return MASK
+    __str__ = __repr__
 
     def __format__(self, format_spec: str) -> str:
         return MASK
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, Secret):
-            return bool(self._value == other._value)
-        return NotImplemented
+        return bool(self._value == other._value) if isinstance(other, Secret) else NotImplemented
 
     def __hash__(self) -> int:
         try:
@@ -75,8 +65,7 @@ class Unknown:
     def __repr__(self) -> str:
         return UNKNOWN_TEXT
 
-    def __str__(self) -> str:
-        return UNKNOWN_TEXT
+    __str__ = __repr__
 
     def __bool__(self) -> bool:
         return False
@@ -90,10 +79,6 @@ UNKNOWN = Unknown()
 
 def is_secret_envelope(value: Any) -> bool:
     return isinstance(value, dict) and value.get(ENVELOPE_KEY) == "secret" and "value" in value
-
-
-def is_unknown_envelope(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(ENVELOPE_KEY) == "unknown"
 
 
 def wrap(value: Any) -> Any:
@@ -115,7 +100,7 @@ def unwrap(value: Any) -> Any:
         if is_secret_envelope(value):
             inner = unwrap(value["value"])
             return inner if isinstance(inner, Secret) else Secret(inner)
-        if is_unknown_envelope(value):
+        if value.get(ENVELOPE_KEY) == "unknown":
             return UNKNOWN
         return {k: unwrap(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -48,8 +48,9 @@ class Stack:
         if self._client is None:
             url = os.environ.get("CREDPLANE_ENGINE")
             self._client = Client.http(url, os.environ.get("CREDPLANE_ENGINE_TOKEN")) if url else Client.stdio(self._binary, sandbox=self._sandbox)
-            if self._config:
-                self._client.configure(**self._config)
+        if self._config:  # sent once, before the first call
+            self._client.configure(**self._config)
+            self._config = {}
         return self._client
 
     def close(self) -> None:
