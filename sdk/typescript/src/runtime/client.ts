@@ -25,13 +25,10 @@ function settle(reply: Reply): unknown {
   return reply.result;
 }
 
-/** How to start `credplane serve --stdio`. */
+/** `binary serve --stdio [--sandbox] ...args` (binary: default `$CREDPLANE_BIN`, else `credplane`). */
 export interface StdioOptions {
-  /** Default `$CREDPLANE_BIN`, else `credplane` from PATH. */
   readonly binary?: string;
-  /** Adds `--sandbox` (the in-process cloud sandbox). */
   readonly sandbox?: boolean;
-  /** More arguments after `serve --stdio`. */
   readonly args?: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
 }
