@@ -14,7 +14,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { AlicloudKmsSecret, AlicloudRamAccessKey, AwsIamAccessKey, Client, Output, Secret, Stack } from "@credplane/sdk";
+import { AlicloudKmsSecret, AlicloudRamAccessKey, AwsIamAccessKey, Client, Output, Secret, Stack, StateError } from "@credplane/sdk";
 
 const KEY = /^key-(\d+)$/;
 
@@ -34,7 +34,11 @@ export function declare(cloud: string, generation: number): void {
 
 /** The generation of the newest key in the stored state (engine.export; secrets stay sealed). */
 async function currentGeneration(stack: Stack): Promise<number> {
-  const stored = ((await stack.export())["resources"] ?? []) as { name: string }[];
+  const doc = await stack.export().catch((e: unknown) => {
+    if (e instanceof StateError && /no state/.test(e.message)) return {}; // a new stack
+    throw e;
+  });
+  const stored = ((doc as Record<string, unknown>)["resources"] ?? []) as { name: string }[];
   const gens = stored
     .map((r) => KEY.exec(r.name))
     .filter((m): m is RegExpExecArray => m !== null)

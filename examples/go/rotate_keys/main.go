@@ -12,6 +12,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -20,6 +21,7 @@ import (
 	"reflect"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/credplane/credplane/sdk/go/resources"
 	"github.com/credplane/credplane/sdk/go/runtime"
@@ -68,7 +70,9 @@ func declare(cloud string, generation *int) func() error {
 // currentGeneration is the newest key's generation in the stored state (engine.export).
 func currentGeneration(ctx context.Context, stack *runtime.Stack) (int, error) {
 	doc, err := stack.Export(ctx)
-	if err != nil {
+	if errors.Is(err, runtime.ErrState) && strings.Contains(err.Error(), "no state") {
+		return 0, nil // a new stack
+	} else if err != nil {
 		return 0, err
 	}
 	gen := 0
