@@ -125,8 +125,8 @@ func (s *Stack) backend() any {
 
 func (s *Stack) run(ctx context.Context, action string) (*Plan, error) {
 	c, err := s.Client()
-	if err == nil && (action == "up" || action == "preview") {
-		s.declared, collector = nil, s
+	if s.declared = nil; err == nil && (action == "up" || action == "preview") {
+		collector = s
 		err = s.program()
 		collector = nil
 	}

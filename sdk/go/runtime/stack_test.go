@@ -226,3 +226,19 @@ func TestWithCredplaneEngineSetUpRegistersIntoTheGivenDeployment(t *testing.T) {
 		t.Fatalf("calls: %v", seen)
 	}
 }
+
+func TestRefreshAndDestroyRegisterNothing(t *testing.T) {
+	f := &fakeEngine{expect: 1}
+	st := stackOn(f, io.Discard, func() error {
+		resources.NewAwsIamAccessKey("a", resources.AwsIamAccessKeyArgs{User: runtime.Val("alice")})
+		return nil
+	})
+	for _, op := range []func(context.Context) (*runtime.Plan, error){st.Up, st.Refresh, st.Destroy} {
+		if _, err := op(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(f.registers()); n != 1 {
+		t.Fatalf("%d registrations, want 1 (up only): %v", n, f.methods())
+	}
+}
