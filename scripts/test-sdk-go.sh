@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Everything CI runs for the Go SDK: gofmt, go vet, go test (runtime, stack engine, the
+# Everything CI runs for the Go SDK (a thin client of the engine inside credplane): gofmt, go
+# vet, go test (runtime and Stack facade on a fake engine, the
 # conformance scenarios against `credplane serve --stdio --sandbox`), and the Go examples
 # end to end. The provider binary is CREDPLANE_BIN, else target/debug/credplane (built here
 # when missing).

@@ -5,8 +5,8 @@
  * and a KMS secret holding the RAM key's secret; prints the outputs (secrets masked); changes an
  * updatable field (the auth token's description), shows the diff, applies it; destroys everything.
  *
- * Needs `credplane serve --stdio --sandbox`: CREDPLANE_BIN names the binary (default: `credplane`
- * on PATH). Options: `--state PATH` (default: a temporary directory), `--keep` (do not destroy).
+ * Needs `credplane serve --stdio --sandbox`, whose engine plans, runs the steps and keeps the state:
+ * CREDPLANE_BIN names the binary (default: `credplane` on PATH). Options: `--state PATH` (default: a temporary directory), `--keep` (do not destroy).
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -19,13 +19,20 @@ import {
   Client,
   OciIdentityAuthToken,
   OciIdentityCustomerSecretKey,
+  Secret,
   Stack,
-  renderValue,
 } from "@credplane/sdk";
 
 const OCI_USER = "ocid1.user.oc1..aaaaaaaaalice";
 
-function program(tokenDescription: string): void {
+const NAMES = ["aws-key", "oci-s3-key", "oci-token", "ram-key", "ram-key-secret"];
+
+/** How an output prints: secrets masked. */
+function show(v: unknown): string {
+  return v instanceof Secret ? String(v) : JSON.stringify(v);
+}
+
+export function program(tokenDescription: string): void {
   new AwsIamAccessKey("aws-key", { user: "alice" });
   new OciIdentityCustomerSecretKey("oci-s3-key", { displayName: "quickstart", userId: OCI_USER });
   new OciIdentityAuthToken("oci-token", { description: tokenDescription, userId: OCI_USER });
@@ -45,7 +52,7 @@ async function main(): Promise<void> {
   const state = stateArg >= 0 ? args[stateArg + 1]! : path.join(fs.mkdtempSync(path.join(os.tmpdir(), "credplane-quickstart-")), "state.json");
 
   let description = "created by the quickstart";
-  const client = Client.stdio({ binary: process.env["CREDPLANE_BIN"] || "credplane", args: ["--sandbox"] });
+  const client = Client.stdio({ sandbox: true });
   const stack = new Stack("quickstart", () => program(description), { statePath: state, client });
   try {
     console.log("\n### 1. preview");
@@ -53,11 +60,11 @@ async function main(): Promise<void> {
     console.log("\n### 2. up");
     await stack.up();
     console.log("\n### 3. outputs (secrets masked)");
-    for (const r of stack.state().resources) {
-      console.log(`${r.type} ${r.name} (id ${r.id})`);
-      for (const k of Object.keys(r.outputs).sort()) {
-        const v = r.outputs[k];
-        if (v !== null && v !== undefined) console.log(`    ${k} = ${renderValue(v)}`);
+    for (const name of NAMES) {
+      const outputs = stack.outputs(name);
+      console.log(`${name} (id ${String(outputs["id"])})`);
+      for (const k of Object.keys(outputs).sort()) {
+        if (outputs[k] !== null && outputs[k] !== undefined) console.log(`    ${k} = ${show(outputs[k])}`);
       }
     }
     console.log("\n### 4. change the auth token's description: the diff");
@@ -78,7 +85,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
+}

@@ -14,11 +14,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { AlicloudKmsSecret, AlicloudRamAccessKey, AwsIamAccessKey, Client, Output, Secret, Stack } from "@credplane/sdk";
+import { AlicloudKmsSecret, AlicloudRamAccessKey, AwsIamAccessKey, Client, Output, Secret, Stack, StateError } from "@credplane/sdk";
 
 const KEY = /^key-(\d+)$/;
 
-function declare(cloud: string, generation: number): void {
+export function declare(cloud: string, generation: number): void {
   const key =
     cloud === "aws"
       ? new AwsIamAccessKey(`key-${generation}`, { user: "alice" })
@@ -32,10 +32,15 @@ function declare(cloud: string, generation: number): void {
   });
 }
 
-function currentGeneration(stack: Stack): number {
-  const gens = stack
-    .state()
-    .resources.map((r) => KEY.exec(r.name))
+/** The generation of the newest key in the stored state (engine.export; secrets stay sealed). */
+async function currentGeneration(stack: Stack): Promise<number> {
+  const doc = await stack.export().catch((e: unknown) => {
+    if (e instanceof StateError && /no state/.test(e.message)) return {}; // a new stack
+    throw e;
+  });
+  const stored = ((doc as Record<string, unknown>)["resources"] ?? []) as { name: string }[];
+  const gens = stored
+    .map((r) => KEY.exec(r.name))
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => Number(m[1]));
   return gens.length > 0 ? Math.max(...gens) : 0;
@@ -56,15 +61,15 @@ async function main(): Promise<void> {
   const state = option(args, "--state", path.join(fs.mkdtempSync(path.join(os.tmpdir(), "credplane-rotate-")), "state.json"));
   const keyType = cloud === "aws" ? AwsIamAccessKey.TYPE : AlicloudRamAccessKey.TYPE;
 
-  const client = Client.stdio({ binary: process.env["CREDPLANE_BIN"] || "credplane", args: ["--sandbox"] });
+  const client = Client.stdio({ sandbox: true });
   let generation = 1;
   const stack = new Stack("rotation", () => declare(cloud, generation), { statePath: state, client });
   try {
-    generation = Math.max(currentGeneration(stack), 1);
+    generation = Math.max(await currentGeneration(stack), 1);
     console.log(`### initial key (generation ${generation})`);
     await stack.up();
     for (let i = 0; i < rotations; i++) {
-      generation = currentGeneration(stack) + 1;
+      generation = (await currentGeneration(stack)) + 1;
       console.log(`\n### rotate to generation ${generation}`);
       const plan = await stack.preview();
       const want = { [`key-${generation}`]: "create", "current-key": "update", [`key-${generation - 1}`]: "delete" };
@@ -73,12 +78,14 @@ async function main(): Promise<void> {
         throw new Error(`unexpected plan ${JSON.stringify(ops)}`);
       }
       await stack.up();
-      const keys = stack.state().resources.filter((r) => r.type === keyType);
+      const keys = Object.entries(stack.state())
+        .filter(([, r]) => r.type === keyType)
+        .map(([name, r]) => ({ name, id: r.id }));
       if (keys.length !== 1) throw new Error(`expected one key, found ${keys.map((k) => k.name).join(", ")}`);
       const stored = stack.outputs("current-key")["secret_data"];
       if (!(stored instanceof Secret)) throw new Error("the KMS secret's value is not a secret");
       const doc = JSON.parse(stored.value as string) as { AccessKeyId: string; AccessKeySecret: string };
-      const secret = keys[0]!.outputs["secret"];
+      const secret = stack.outputs(keys[0]!.name)["secret"];
       if (doc.AccessKeyId !== keys[0]!.id || !(secret instanceof Secret) || doc.AccessKeySecret !== secret.value) {
         throw new Error("the KMS secret does not hold the current key");
       }
@@ -93,7 +100,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
+}

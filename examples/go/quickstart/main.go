@@ -1,4 +1,4 @@
-// Command quickstart: all five resource types on the sandbox, with the Go stack engine.
+// Command quickstart: all five resource types on the sandbox, through the engine inside credplane.
 //
 // Creates an AWS IAM access key, an OCI customer secret key, an OCI auth token, a RAM access
 // key and a KMS secret holding the RAM key's secret; prints the outputs (secrets masked);
@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"log"
@@ -43,6 +44,15 @@ func program(tokenDescription *string) func() error {
 	}
 }
 
+// show prints a wire value with secrets masked.
+func show(v any) string {
+	if runtime.IsSecret(v) {
+		return "[secret]"
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
 func main() {
 	statePath := flag.String("state", "", "state file (default: a temporary directory)")
 	keep := flag.Bool("keep", false, "do not destroy at the end")
@@ -54,8 +64,8 @@ func main() {
 
 func run(statePath string, keep bool) error {
 	ctx := context.Background()
-	if os.Getenv(runtime.PassphraseEnv) == "" {
-		os.Setenv(runtime.PassphraseEnv, "quickstart-demo-passphrase")
+	if os.Getenv("CREDPLANE_PASSPHRASE") == "" {
+		os.Setenv("CREDPLANE_PASSPHRASE", "quickstart-demo-passphrase")
 		fmt.Println("(CREDPLANE_PASSPHRASE not set: using a demo passphrase for the state)")
 	}
 	if statePath == "" {
@@ -78,12 +88,15 @@ func run(statePath string, keep bool) error {
 		return err
 	}
 	fmt.Println("\n### 3. outputs (secrets masked)")
-	state, err := stack.State()
-	if err != nil {
-		return err
+	state := stack.State()
+	names := make([]string, 0, len(state))
+	for name := range state {
+		names = append(names, name)
 	}
-	for _, r := range state.Resources {
-		fmt.Printf("%s %s (id %s)\n", r.Type, r.Name, r.ID)
+	sort.Strings(names)
+	for _, name := range names {
+		r := state[name]
+		fmt.Printf("%s %s (id %s)\n", r.Type, name, r.ID)
 		keys := make([]string, 0, len(r.Outputs))
 		for k := range r.Outputs {
 			keys = append(keys, k)
@@ -91,16 +104,16 @@ func run(statePath string, keep bool) error {
 		sort.Strings(keys)
 		for _, k := range keys {
 			if r.Outputs[k] != nil {
-				fmt.Printf("    %s = %s\n", k, runtime.RenderValue(r.Outputs[k]))
+				fmt.Printf("    %s = %s\n", k, show(r.Outputs[k]))
 			}
 		}
 	}
 	// The typed view: a runtime.Secret prints masked with every fmt verb.
-	ramOutputs, err := stack.Outputs("ram-key")
-	if err != nil {
-		return err
+	ramWire := runtime.Wire{"id": state["ram-key"].ID}
+	for k, v := range state["ram-key"].Outputs {
+		ramWire[k] = v
 	}
-	ram, err := resources.AlicloudRamAccessKeyStateFromWire(ramOutputs)
+	ram, err := resources.AlicloudRamAccessKeyStateFromWire(ramWire)
 	if err != nil {
 		return err
 	}
@@ -112,7 +125,7 @@ func run(statePath string, keep bool) error {
 	if err != nil {
 		return err
 	}
-	if op := plan.Ops()["oci-token"]; op != runtime.OpUpdate {
+	if op := plan.Ops()["oci-token"]; op != "update" {
 		return fmt.Errorf("oci-token: expected an update, got %q", op)
 	}
 	fmt.Println("\n### 5. apply it")

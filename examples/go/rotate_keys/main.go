@@ -12,6 +12,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -20,6 +21,7 @@ import (
 	"reflect"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/credplane/credplane/sdk/go/resources"
 	"github.com/credplane/credplane/sdk/go/runtime"
@@ -65,14 +67,19 @@ func declare(cloud string, generation *int) func() error {
 	}
 }
 
-func currentGeneration(stack *runtime.Stack) (int, error) {
-	state, err := stack.State()
-	if err != nil {
+// currentGeneration is the newest key's generation in the stored state (engine.export).
+func currentGeneration(ctx context.Context, stack *runtime.Stack) (int, error) {
+	doc, err := stack.Export(ctx)
+	if errors.Is(err, runtime.ErrState) && strings.Contains(err.Error(), "no state") {
+		return 0, nil // a new stack
+	} else if err != nil {
 		return 0, err
 	}
 	gen := 0
-	for _, r := range state.Resources {
-		if m := keyName.FindStringSubmatch(r.Name); m != nil {
+	stored, _ := doc["resources"].([]any)
+	for _, r := range stored {
+		name, _ := r.(map[string]any)["name"].(string)
+		if m := keyName.FindStringSubmatch(name); m != nil {
 			n, _ := strconv.Atoi(m[1])
 			gen = max(gen, n)
 		}
@@ -96,8 +103,8 @@ func main() {
 
 func run(cloud string, rotations int, statePath string, keep bool) error {
 	ctx := context.Background()
-	if os.Getenv(runtime.PassphraseEnv) == "" {
-		os.Setenv(runtime.PassphraseEnv, "rotation-demo-passphrase")
+	if os.Getenv("CREDPLANE_PASSPHRASE") == "" {
+		os.Setenv("CREDPLANE_PASSPHRASE", "rotation-demo-passphrase")
 	}
 	if statePath == "" {
 		dir, err := os.MkdirTemp("", "credplane-rotate-")
@@ -114,7 +121,7 @@ func run(cloud string, rotations int, statePath string, keep bool) error {
 	stack := runtime.NewStack("rotation", declare(cloud, &generation), runtime.StackOptions{StatePath: statePath, Sandbox: true})
 	defer stack.Close()
 
-	gen, err := currentGeneration(stack)
+	gen, err := currentGeneration(ctx, stack)
 	if err != nil {
 		return err
 	}
@@ -124,7 +131,7 @@ func run(cloud string, rotations int, statePath string, keep bool) error {
 		return err
 	}
 	for i := 0; i < rotations; i++ {
-		if gen, err = currentGeneration(stack); err != nil {
+		if gen, err = currentGeneration(ctx, stack); err != nil {
 			return err
 		}
 		generation = gen + 1
@@ -140,20 +147,17 @@ func run(cloud string, rotations int, statePath string, keep bool) error {
 		if _, err := stack.Up(ctx); err != nil {
 			return err
 		}
-		state, err := stack.State()
-		if err != nil {
-			return err
-		}
-		var keys []*runtime.ResourceState
-		for _, r := range state.Resources {
+		var keys []string
+		for name, r := range stack.State() {
 			if r.Type == keyType {
-				keys = append(keys, r)
+				keys = append(keys, name)
 			}
 		}
 		if len(keys) != 1 {
 			return fmt.Errorf("%d keys after the rotation, want 1", len(keys))
 		}
-		kms, err := resources.AlicloudKmsSecretStateFromWire(state.Get("current-key").Outputs)
+		key := stack.State()[keys[0]]
+		kms, err := resources.AlicloudKmsSecretStateFromWire(stack.State()["current-key"].Outputs)
 		if err != nil {
 			return err
 		}
@@ -161,10 +165,10 @@ func run(cloud string, rotations int, statePath string, keep bool) error {
 		if err := json.Unmarshal([]byte(kms.SecretData.Value()), &doc); err != nil {
 			return fmt.Errorf("the KMS secret does not hold JSON: %w", err)
 		}
-		if doc.AccessKeyID != keys[0].ID || doc.AccessKeySecret != runtime.Reveal(keys[0].Outputs["secret"]) {
-			return fmt.Errorf("the KMS secret does not hold %s", keys[0].Name)
+		if doc.AccessKeyID != key.ID || doc.AccessKeySecret != runtime.Reveal(key.Outputs["secret"]) {
+			return fmt.Errorf("the KMS secret does not hold %s", keys[0])
 		}
-		fmt.Printf("KMS secret now holds %s (id %s), value %v\n", keys[0].Name, keys[0].ID, kms.SecretData)
+		fmt.Printf("KMS secret now holds %s (id %s), value %v\n", keys[0], key.ID, kms.SecretData)
 	}
 	if !keep {
 		fmt.Println("\n### destroy")

@@ -1,6 +1,7 @@
 // Package conformance runs the language-neutral conformance scenarios of
-// tests/conformance/scenarios against the Go stack engine and `credplane serve --stdio
-// --sandbox` (the binary from CREDPLANE_BIN, else <repo>/target/debug/credplane). The format
+// tests/conformance/scenarios through the Go SDK against the engine of `credplane serve --stdio
+// --sandbox` (the binary from CREDPLANE_BIN, else <repo>/target/debug/credplane); the state after
+// a step is the one engine.close returns. The format
 // is specified in tests/conformance/README.md; this runner checks every expect key exactly as
 // the Python runner (sdk/python/tests/test_conformance.py) does, and rejects unknown keys.
 package conformance
@@ -38,6 +39,7 @@ type resourceSpec struct {
 	Name      string         `json:"name"`
 	Inputs    map[string]any `json:"inputs"`
 	DependsOn []string       `json:"dependsOn"`
+	Options   map[string]any `json:"options"` // passed to engine.register as they are
 }
 
 type planExpect struct {
@@ -72,7 +74,7 @@ type expect struct {
 }
 
 var actions = map[string]bool{"preview": true, "up": true, "refresh": true, "destroy": true}
-var ops = map[string]bool{"create": true, "update": true, "replace": true, "delete": true}
+var ops = map[string]bool{"create": true, "update": true, "replace": true, "delete": true, "import": true}
 
 // parse decodes a scenario, rejecting anything the format does not define (typos included).
 func parse(data []byte) (*scenario, error) {
@@ -168,16 +170,12 @@ func buildProgram(spec []resourceSpec, literals *[]string) func() error {
 					return r.Ref(prop), nil
 				}
 				if runtime.IsSecret(x) {
-					if s, ok := x["value"].(string); ok {
-						*literals = append(*literals, s)
-					} else {
-						*literals = append(*literals, runtime.RenderValue(x["value"]))
-					}
+					*literals = append(*literals, jsonText(x["value"]))
 					inner, err := convert(x["value"])
 					if err != nil {
 						return nil, err
 					}
-					return runtime.SecretValue(inner), nil
+					return map[string]any{"$credplane": "secret", "value": inner}, nil
 				}
 				out := map[string]any{}
 				for k, e := range x {
@@ -214,11 +212,42 @@ func buildProgram(spec []resourceSpec, literals *[]string) func() error {
 			if err != nil {
 				return err
 			}
+			if r.Options != nil {
+				raw, _ := json.Marshal(r.Options)
+				opts = append(opts, runtime.With(func(o *runtime.Options) { _ = json.Unmarshal(raw, o) }))
+			}
 			m, _ := inputs.(map[string]any)
 			declared[r.Name] = runtime.NewResource(r.Type, r.Name, m, opts...)
 		}
 		return nil
 	}
+}
+
+// jsonText is a plaintext as it could appear in a plan (strings as they are, others as JSON).
+func jsonText(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// stepOf is the step of name (a replaced predecessor's deletion belongs to its replace).
+func stepOf(plan *runtime.Plan, name string) *runtime.Step {
+	for i, s := range plan.Steps {
+		if s.Name == name && s.Note != "replaced" {
+			return &plan.Steps[i]
+		}
+	}
+	return nil
+}
+
+func changed(st *runtime.Step) []string {
+	var out []string
+	for _, c := range st.Changes {
+		out = append(out, c.Name)
+	}
+	return out
 }
 
 func setOf(items []string) map[string]bool {
@@ -229,11 +258,12 @@ func setOf(items []string) map[string]bool {
 	return out
 }
 
-func checkExpect(e *expect, plan *runtime.Plan, text string, stack *runtime.Stack, idsBefore map[string]string, literals []string, where string) error {
+func checkExpect(e *expect, plan *runtime.Plan, idsBefore map[string]string, literals []string, where string) error {
+	text, state := plan.Text, plan.Resources
 	if e.Plan != nil {
 		got := map[string]string{}
 		for n, op := range plan.Ops() {
-			if op != runtime.OpSame {
+			if op != "same" {
 				got[n] = op
 			}
 		}
@@ -245,18 +275,18 @@ func checkExpect(e *expect, plan *runtime.Plan, text string, stack *runtime.Stac
 			return fmt.Errorf("%s: plan ops %v != %v\n%s", where, got, want, text)
 		}
 		for name, p := range *e.Plan {
-			st := plan.Step(name)
+			st := stepOf(plan, name)
 			if st == nil {
 				return fmt.Errorf("%s: no step for %s", where, name)
 			}
-			changed := setOf(st.Changed())
+			changes := setOf(changed(st))
 			for _, c := range p.Changed {
-				if !changed[c] {
-					return fmt.Errorf("%s: %s changes %v lack %s", where, name, st.Changed(), c)
+				if !changes[c] {
+					return fmt.Errorf("%s: %s changes %v lack %s", where, name, changed(st), c)
 				}
 			}
 			for _, c := range p.Unchanged {
-				if changed[c] {
+				if changes[c] {
 					return fmt.Errorf("%s: %s should not change %s", where, name, c)
 				}
 			}
@@ -277,7 +307,7 @@ func checkExpect(e *expect, plan *runtime.Plan, text string, stack *runtime.Stac
 		in := setOf(*e.Order)
 		names := []string{}
 		for _, s := range plan.Steps {
-			if in[s.Name] {
+			if in[s.Name] && s.Note != "replaced" {
 				names = append(names, s.Name)
 			}
 		}
@@ -287,13 +317,13 @@ func checkExpect(e *expect, plan *runtime.Plan, text string, stack *runtime.Stac
 	}
 	lines := strings.Split(text, "\n")
 	for name, props := range e.Unknown {
-		st := plan.Step(name)
-		if st == nil {
+		reg, st := plan.Registered[name], stepOf(plan, name)
+		if reg == nil || st == nil {
 			return fmt.Errorf("%s: no step for %s", where, name)
 		}
 		for _, prop := range props {
-			if !runtime.IsUnknown(st.Outputs[prop]) {
-				return fmt.Errorf("%s: %s.%s should be unknown, is %v", where, name, prop, runtime.RenderValue(st.Outputs[prop]))
+			if !runtime.IsUnknown(reg.Outputs[prop]) {
+				return fmt.Errorf("%s: %s.%s should be unknown, is %v", where, name, prop, jsonText(reg.Outputs[prop]))
 			}
 			for _, c := range st.Changes {
 				if c.Name != prop {
@@ -313,20 +343,12 @@ func checkExpect(e *expect, plan *runtime.Plan, text string, stack *runtime.Stac
 			}
 		}
 	}
-	state, err := stack.State()
-	if err != nil {
-		return fmt.Errorf("%s: loading the state: %w", where, err)
-	}
 	if e.Masked != nil {
 		plaintexts := append([]string{}, literals...)
-		for _, r := range state.Resources {
+		for _, r := range state {
 			for _, v := range r.Outputs {
 				if runtime.IsSecret(v) {
-					if s, ok := runtime.Reveal(v).(string); ok {
-						plaintexts = append(plaintexts, s)
-					} else {
-						plaintexts = append(plaintexts, runtime.RenderValue(runtime.Reveal(v)))
-					}
+					plaintexts = append(plaintexts, jsonText(runtime.Reveal(v)))
 				}
 			}
 		}
@@ -336,18 +358,18 @@ func checkExpect(e *expect, plan *runtime.Plan, text string, stack *runtime.Stac
 			}
 		}
 		for name, props := range *e.Masked {
-			st := plan.Step(name)
+			st := stepOf(plan, name)
 			if st == nil {
 				return fmt.Errorf("%s: no step for %s", where, name)
 			}
 			for _, prop := range props {
-				var change *runtime.PropertyChange
+				var change *runtime.Change
 				for i := range st.Changes {
 					if st.Changes[i].Name == prop {
 						change = &st.Changes[i]
 					}
 				}
-				if change == nil || !runtime.IsSecret(change.New) {
+				if change == nil || change.New != "[secret]" {
 					return fmt.Errorf("%s: %s.%s not a secret change", where, name, prop)
 				}
 				found := false
@@ -363,9 +385,13 @@ func checkExpect(e *expect, plan *runtime.Plan, text string, stack *runtime.Stac
 		}
 	}
 	for name, o := range e.Outputs {
-		r := state.Get(name)
-		if r == nil {
+		r, ok := state[name]
+		if !ok {
 			return fmt.Errorf("%s: %s not in the state", where, name)
+		}
+		r.Outputs = map[string]any{"id": r.ID}
+		for k, v := range state[name].Outputs {
+			r.Outputs[k] = v
 		}
 		for _, prop := range o.Present {
 			if r.Outputs[prop] == nil {
@@ -385,9 +411,11 @@ func checkExpect(e *expect, plan *runtime.Plan, text string, stack *runtime.Stac
 	}
 	lookup := func(dotted string) (any, error) {
 		name, prop, _ := strings.Cut(dotted, ".")
-		r := state.Get(name)
-		if r == nil {
+		r, ok := state[name]
+		if !ok {
 			return nil, fmt.Errorf("%s: %s not in the state", where, name)
+		} else if prop == "id" {
+			return r.ID, nil
 		}
 		return r.Outputs[prop], nil
 	}
@@ -406,22 +434,22 @@ func checkExpect(e *expect, plan *runtime.Plan, text string, stack *runtime.Stac
 	}
 	for _, name := range e.SameID {
 		before, ok := idsBefore[name]
-		r := state.Get(name)
-		if r == nil || !ok || r.ID != before {
+		r, in := state[name]
+		if !in || !ok || r.ID != before {
 			return fmt.Errorf("%s: %s id changed", where, name)
 		}
 	}
 	for _, name := range e.NewID {
 		before, ok := idsBefore[name]
-		r := state.Get(name)
-		if r == nil || (ok && r.ID == before) {
+		r, in := state[name]
+		if !in || (ok && r.ID == before) {
 			return fmt.Errorf("%s: %s id unchanged", where, name)
 		}
 	}
 	if e.State != nil {
 		got := []string{}
-		for _, r := range state.Resources {
-			got = append(got, r.Name)
+		for name := range state {
+			got = append(got, name)
 		}
 		want := append([]string{}, *e.State...)
 		sort.Strings(got)
@@ -436,7 +464,7 @@ func checkExpect(e *expect, plan *runtime.Plan, text string, stack *runtime.Stac
 // runScenario runs one scenario on a fresh provider process and an empty state in dir.
 func runScenario(sc *scenario, bin, dir string) (err error) {
 	ctx := context.Background()
-	client, err := runtime.NewStdioClient(bin, "--sandbox")
+	client, err := runtime.NewStdioClient(bin, true)
 	if err != nil {
 		return err
 	}
@@ -447,6 +475,7 @@ func runScenario(sc *scenario, bin, dir string) (err error) {
 	}()
 	var literals []string
 	var program []resourceSpec
+	idsBefore := map[string]string{}
 	for i, st := range sc.Steps {
 		where := fmt.Sprintf("%s step %d (%s)", sc.Name, i, st.Action)
 		if st.Program != nil {
@@ -454,17 +483,8 @@ func runScenario(sc *scenario, bin, dir string) (err error) {
 		}
 		var out bytes.Buffer
 		stack := runtime.NewStack(sc.Name, buildProgram(program, &literals), runtime.StackOptions{
-			StatePath: filepath.Join(dir, "state.json"), Client: client, Out: &out,
-			Passphrase: "conformance-passphrase", ScryptN: 1 << 12,
+			StatePath: filepath.Join(dir, "state.json"), Client: client, Out: &out, Passphrase: passphrase,
 		})
-		state, err := stack.State()
-		if err != nil {
-			return fmt.Errorf("%s: %w", where, err)
-		}
-		idsBefore := map[string]string{}
-		for _, r := range state.Resources {
-			idsBefore[r.Name] = r.ID
-		}
 		e := st.Expect
 		if e == nil {
 			e = &expect{}
@@ -488,22 +508,30 @@ func runScenario(sc *scenario, bin, dir string) (err error) {
 			if rpc.Code != *e.Error.Code {
 				return fmt.Errorf("%s: error code %d, want %d", where, rpc.Code, *e.Error.Code)
 			}
-			if e.Error.CloudCode != nil && rpc.CloudCode() != *e.Error.CloudCode {
-				return fmt.Errorf("%s: cloud code %q, want %q", where, rpc.CloudCode(), *e.Error.CloudCode)
+			if e.Error.CloudCode != nil && rpc.Data.CloudCode != *e.Error.CloudCode {
+				return fmt.Errorf("%s: cloud code %q, want %q", where, rpc.Data.CloudCode, *e.Error.CloudCode)
 			}
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w\n%s", where, err, out.String())
 		}
-		if err := checkExpect(e, plan, out.String(), stack, idsBefore, literals, where); err != nil {
+		if err := checkExpect(e, plan, idsBefore, literals, where); err != nil {
 			return err
+		}
+		idsBefore = map[string]string{}
+		for name, r := range plan.Resources {
+			idsBefore[name] = r.ID
 		}
 	}
 	return nil
 }
 
+const passphrase = "conformance-passphrase"
+
 func TestScenarios(t *testing.T) {
+	t.Setenv("CREDPLANE_PASSPHRASE", passphrase) // for the engine, which the runner starts
+	t.Setenv("CREDPLANE_ENGINE", "")
 	bin := providerBinary(t)
 	files := scenarioFiles(t)
 	if len(files) < 4 {
@@ -566,6 +594,8 @@ func TestValidationRejectsTypos(t *testing.T) {
 
 // The runner must notice wrong expectations (the Python runner's self-test, against the sandbox).
 func TestRunnerDetectsWrongExpectations(t *testing.T) {
+	t.Setenv("CREDPLANE_PASSPHRASE", passphrase)
+	t.Setenv("CREDPLANE_ENGINE", "")
 	bin := providerBinary(t)
 	base := `{"type": "alicloud_kms_secret", "name": "kms", "inputs": {"secret_name": "neg", "secret_data": {"$credplane": "secret", "value": "NEG-PLAIN"}, "version_id": "v1"}}`
 	for _, e := range []string{

@@ -5,59 +5,42 @@ import (
 	"fmt"
 )
 
-// JSON-RPC and application error codes (schema/openrpc.json).
-const (
-	CodeParseError       = -32700
-	CodeInvalidRequest   = -32600
-	CodeMethodNotFound   = -32601
-	CodeInvalidParams    = -32602
-	CodeCloud            = -32001
-	CodeCancelled        = -32002
-	CodeTimeout          = -32003
-	CodePartiallyCreated = -32004
-	CodeConfiguration    = -32005
-	CodeUnsupported      = -32006
-)
-
-// Sentinels for errors.Is: errors.Is(err, runtime.ErrInvalidParams) matches any reply of
-// that code.
+// Sentinels for errors.Is, one per code (schema/openrpc.json, docs/engine.md).
 var (
-	ErrParse            = &Error{Code: CodeParseError}
-	ErrInvalidRequest   = &Error{Code: CodeInvalidRequest}
-	ErrMethodNotFound   = &Error{Code: CodeMethodNotFound}
-	ErrInvalidParams    = &Error{Code: CodeInvalidParams}
-	ErrCloud            = &Error{Code: CodeCloud}
-	ErrCancelled        = &Error{Code: CodeCancelled}
-	ErrTimeout          = &Error{Code: CodeTimeout}
-	ErrPartiallyCreated = &Error{Code: CodePartiallyCreated}
-	ErrConfiguration    = &Error{Code: CodeConfiguration}
-	ErrUnsupported      = &Error{Code: CodeUnsupported}
+	ErrParse            = &Error{Code: -32700}
+	ErrInvalidRequest   = &Error{Code: -32600}
+	ErrMethodNotFound   = &Error{Code: -32601}
+	ErrInvalidParams    = &Error{Code: -32602} // also duplicate names, dependsOn cycles, unknown references
+	ErrCloud            = &Error{Code: -32001}
+	ErrCancelled        = &Error{Code: -32002}
+	ErrTimeout          = &Error{Code: -32003}
+	ErrPartiallyCreated = &Error{Code: -32004}
+	ErrConfiguration    = &Error{Code: -32005}
+	ErrUnsupported      = &Error{Code: -32006}
+	ErrState            = &Error{Code: -32010} // wrong passphrase, corrupted or tampered state
+	ErrLocked           = &Error{Code: -32011} // the stack is locked by another engine
+	ErrProtected        = &Error{Code: -32012} // a protected resource would be deleted
+	ErrDependencyFailed = &Error{Code: -32013} // a dependency failed, so this step did not run
+	ErrMayExist         = &Error{Code: -32014} // interrupted creates of unknown outcome block up
 )
 
-// Failure is a property that failed validation.
-type Failure struct {
-	Property string `json:"property"`
-	Reason   string `json:"reason"`
-}
-
-// ErrorData is the data of a credplane error reply.
-type ErrorData struct {
-	Message   string    `json:"message"`
-	Retryable bool      `json:"retryable"`
-	CloudCode string    `json:"cloudCode,omitempty"`
-	RequestID string    `json:"requestId,omitempty"`
-	Failures  []Failure `json:"failures,omitempty"`
-	// ID and Outputs are set by PartiallyCreated: the object exists and must be tracked.
-	ID      string         `json:"id,omitempty"`
-	Outputs map[string]any `json:"outputs,omitempty"`
-}
-
-// Error is a JSON-RPC error reply from the provider.
+// Error is a JSON-RPC error reply from the provider or the engine; it Is the sentinel of its code.
+// Data.Failures name the properties that failed validation (`resources.<name>.<field>` for the
+// engine), Data.Plan the text of what a failed engine.close did. (Replies are read, never
+// written: JSON names match the fields case-insensitively.)
 type Error struct {
-	Code    int       `json:"code"`
-	Message string    `json:"message"`
-	Data    ErrorData `json:"data"`
+	Code    int
+	Message string
+	Data    ErrorData
 }
+type ErrorData struct {
+	Message, CloudCode, RequestID, ID, Plan string
+	Retryable, MayExist                     bool
+	Failures                                []Failure
+	Outputs                                 Wire
+	Candidates                              []string
+}
+type Failure struct{ Property, Reason string }
 
 func (e *Error) Error() string {
 	if e.Data.CloudCode != "" {
@@ -65,23 +48,13 @@ func (e *Error) Error() string {
 	}
 	return fmt.Sprintf("credplane: %s (code %d)", e.Message, e.Code)
 }
-
-// Is matches the sentinel of the same code.
 func (e *Error) Is(target error) bool {
 	var t *Error
 	return errors.As(target, &t) && t.Code == e.Code && t.Message == ""
 }
 
-// Failures are the properties that failed validation (InvalidParams).
-func (e *Error) Failures() []Failure { return e.Data.Failures }
-
-// CloudCode is the cloud's own error code, if the cloud answered.
-func (e *Error) CloudCode() string { return e.Data.CloudCode }
-
-// TransportError is a failure to reach the provider (process exited, HTTP status, bad reply).
+// TransportError is a failure to reach credplane (process exited, HTTP status, bad reply).
 type TransportError struct{ Err error }
 
 func (e *TransportError) Error() string { return "credplane transport: " + e.Err.Error() }
-
-// Unwrap returns the cause.
 func (e *TransportError) Unwrap() error { return e.Err }

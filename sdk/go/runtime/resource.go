@@ -2,153 +2,115 @@ package runtime
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
-	"sort"
 )
 
-// OutputRef names an output property of a declared resource; the engine running the stack
-// resolves it. It is left in place in wire maps. A derived reference (Apply, Apply2) also
-// holds the function computing its value.
+// OutputRef names an output of a resource: the engine resolves a plain one (a reference envelope);
+// a derived one (Apply, Apply2) is computed by fn from its parts' values, after their steps.
 type OutputRef struct {
 	Resource *Resource
 	Property string
 	parts    []*OutputRef
-	fn       func(any) (any, error)
+	fn       func([]any) (any, error)
 }
 
-// Output is a typed reference to an output property.
-type Output[T any] struct{ Ref OutputRef }
-
-// OutputOf is the reference to property of r.
-func OutputOf[T any](r *Resource, property string) Output[T] {
-	return Output[T]{Ref: OutputRef{Resource: r, Property: property}}
-}
-
-// In uses the output as the input of another resource.
-func (o Output[T]) In() Input[T] { return Input[T]{output: &o.Ref, set: true} }
-
-// Input is a plain value or an output of another resource; the zero Input is unset.
+// Input is a plain value (Val) or an output of another resource (Output.In); the zero Input is
+// unset. Output is a typed reference to an output property (OutputOf).
 type Input[T any] struct {
 	value  T
 	output *OutputRef
 	set    bool
 }
+type Output[T any] struct{ Ref OutputRef }
 
-// Val is an Input holding a plain value.
-func Val[T any](v T) Input[T] { return Input[T]{value: v, set: true} }
+func Val[T any](v T) Input[T]    { return Input[T]{value: v, set: true} }
+func (o Output[T]) In() Input[T] { return Input[T]{output: &o.Ref, set: true} }
+func OutputOf[T any](r *Resource, property string) Output[T] {
+	return Output[T]{Ref: OutputRef{Resource: r, Property: property}}
+}
 
-// IsSet reports whether the input was given.
-func (i Input[T]) IsSet() bool { return i.set }
-
-// Put stores a set input in a wire map under key: plain values converted by ToWire,
-// outputs left in place.
+// Put stores a set input in a wire map under key: plain values converted by ToWire, outputs kept.
 func Put[T any](w map[string]any, key string, in Input[T]) {
-	if !in.set {
-		return
-	}
 	if in.output != nil {
 		w[key] = in.output
-		return
+	} else if in.set {
+		w[key] = ToWire(in.value)
 	}
-	w[key] = ToWire(in.value)
 }
 
 // PutSecret is Put for a secret property: a value that is not already a Secret is enveloped.
 func PutSecret[T any](w map[string]any, key string, in Input[T]) {
 	Put(w, key, in)
-	if v, ok := w[key]; ok {
-		if _, isRef := v.(*OutputRef); !isRef && !isEnvelope(v) {
-			w[key] = map[string]any{Mark: "secret", "value": v}
-		}
+	if v, ok := w[key]; ok && in.output == nil && !IsSecret(v) {
+		w[key] = secretEnvelope(v)
 	}
 }
 
-// DefaultStack receives resources declared without InStack outside a stack program.
-var DefaultStack = &Stack{}
+// Stored is a resource as the engine reports it: the reply to engine.register when its step is
+// done (Name, ID, Op, Outputs; unknowns in a preview), or the state after engine.close (Type, ID,
+// Outputs). Outputs hold secrets enveloped; decode them with the generated XStateFromWire.
+type Stored struct {
+	Name, Type, ID, Op string
+	Outputs            Wire
+}
+
+// Options are Pulumi's resource options (docs/engine.md); CustomTimeouts in seconds.
+type Options struct {
+	DependsOn           []string           `json:"dependsOn,omitempty"`
+	IgnoreChanges       []string           `json:"ignoreChanges,omitempty"`
+	DeleteBeforeReplace bool               `json:"deleteBeforeReplace,omitempty"`
+	ReplaceOnChanges    []string           `json:"replaceOnChanges,omitempty"`
+	Protect             bool               `json:"protect,omitempty"`
+	RetainOnDelete      bool               `json:"retainOnDelete,omitempty"`
+	CustomTimeouts      map[string]float64 `json:"customTimeouts,omitempty"`
+	Import              string             `json:"import,omitempty"`
+}
 
 // Resource is the base of every generated resource type.
 type Resource struct {
-	Type      string
-	Name      string
-	Inputs    map[string]any
-	DependsOn []*Resource
-	// IgnoreChanges lists properties whose changes diff ignores (sent as ignoreChanges).
-	IgnoreChanges []string
-	// Timeouts: "create", "update", "delete" -> seconds, sent as timeoutSeconds.
-	Timeouts map[string]uint64
-	stack    *Stack
-	// Filled in by the stack engine as it runs.
-	id      string
-	outputs map[string]any
+	Type    string
+	Name    string
+	Inputs  map[string]any
+	Options Options
+	done    chan struct{} // closed when reply or err is set
+	reply   *Stored
+	err     error
 }
 
-// CurrentID is the resource's id after the last operation of its stack ("" if none yet).
-func (r *Resource) CurrentID() string { return r.id }
-
-// CurrentOutputs are the resource's outputs (wire form: secrets enveloped; unknowns possible in a
-// preview) after the last operation of its stack.
-func (r *Resource) CurrentOutputs() map[string]any { return r.outputs }
-
-// Base returns the resource itself; generated types embed Resource and so implement Declared.
-func (r *Resource) Base() *Resource { return r }
-
-// Declared is any generated resource.
+// Declared is any generated resource: they embed Resource, whose Base returns itself. A
+// ResourceOption configures a resource at declaration: DependsOn adds explicit dependencies,
+// With sets the others, e.g. runtime.With(func(o *runtime.Options) { o.Protect = true }).
 type Declared interface{ Base() *Resource }
-
-// ResourceOption configures a resource at declaration.
 type ResourceOption func(*Resource)
 
-// DependsOn adds explicit dependencies.
+func (r *Resource) Base() *Resource          { return r }
+func With(set func(*Options)) ResourceOption { return func(r *Resource) { set(&r.Options) } }
 func DependsOn(rs ...Declared) ResourceOption {
 	return func(r *Resource) {
 		for _, d := range rs {
-			r.DependsOn = append(r.DependsOn, d.Base())
+			r.Options.DependsOn = append(r.Options.DependsOn, d.Base().Name)
 		}
 	}
 }
 
-// InStack declares the resource in s instead of DefaultStack (or the stack whose program
-// is running).
-func InStack(s *Stack) ResourceOption { return func(r *Resource) { r.stack = s } }
+// collector is the stack whose program is running; programs run one at a time.
+var collector *Stack
 
-// IgnoreChanges makes diff ignore changes of these properties.
-func IgnoreChanges(props ...string) ResourceOption {
-	return func(r *Resource) { r.IgnoreChanges = append(r.IgnoreChanges, props...) }
-}
-
-// Timeouts sets the create / update / delete timeouts (seconds; 0 leaves one unset).
-func Timeouts(create, update, del uint64) ResourceOption {
-	return func(r *Resource) {
-		r.Timeouts = map[string]uint64{}
-		for k, v := range map[string]uint64{"create": create, "update": update, "delete": del} {
-			if v > 0 {
-				r.Timeouts[k] = v
-			}
-		}
-	}
-}
-
-// Init declares the resource; generated constructors call it. Without InStack, a resource
-// declared while a stack's program runs joins that stack, otherwise DefaultStack.
+// Init declares the resource in the stack whose program is running; generated constructors call it.
 func (r *Resource) Init(typ, name string, inputs map[string]any, opts ...ResourceOption) {
-	r.Type, r.Name, r.Inputs, r.stack = typ, name, inputs, DefaultStack
-	if collector != nil {
-		r.stack = collector
-	}
+	r.Type, r.Name, r.Inputs = typ, name, inputs
 	for _, o := range opts {
 		o(r)
 	}
-	r.stack.Resources = append(r.stack.Resources, r)
+	if collector != nil {
+		collector.declared = append(collector.declared, r)
+	}
 }
 
-// NewResource declares a resource of any type from a wire map of inputs (values may be
-// Output references, as from Output.In, or secret envelopes). The generated constructors are
-// the typed way.
+// NewResource declares a resource of any type from a wire map of inputs (Ref for references).
 func NewResource(typ, name string, inputs map[string]any, opts ...ResourceOption) *Resource {
 	r := &Resource{}
-	if inputs == nil {
-		inputs = map[string]any{}
-	}
 	r.Init(typ, name, inputs, opts...)
 	return r
 }
@@ -158,172 +120,127 @@ func (r *Resource) Ref(property string) *OutputRef {
 	return &OutputRef{Resource: r, Property: property}
 }
 
-// Dependencies are the implicit (outputs referenced by the inputs) and explicit
-// dependencies, without repeats.
-func (r *Resource) Dependencies() []*Resource {
-	var seen []*Resource
-	add := func(d *Resource) {
-		if d == nil || d == r {
-			return
-		}
-		for _, s := range seen {
-			if s == d {
-				return
-			}
-		}
-		seen = append(seen, d)
+// Wait returns the engine's reply for r once its step is done.
+func (r *Resource) Wait() (*Stored, error) {
+	if r.done == nil {
+		return nil, fmt.Errorf("%s was not registered by a running stack", r.Name)
 	}
-	for _, ref := range collectRefs(r.Inputs) {
-		add(ref.Resource)
-	}
-	for _, d := range r.DependsOn {
-		add(d)
-	}
-	return seen
+	<-r.done
+	return r.reply, r.err
 }
 
-// collector is the stack whose program is running (see Stack); programs run one at a time.
-var collector *Stack
-
-// collectRefs lists every (source) output reference nested in a wire value.
-func collectRefs(v any) []*OutputRef {
-	var found []*OutputRef
-	var walk func(any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case *OutputRef:
-			found = append(found, x.sources()...)
-		case map[string]any:
-			keys := make([]string, 0, len(x))
-			for k := range x {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				walk(x[k])
-			}
-		case []any:
-			for _, e := range x {
-				walk(e)
+// encode is a value for engine.register: a derived ref computed if wait, else passed to derived.
+func encode(v any, wait bool, derived func(*OutputRef)) (out any, err error) {
+	switch x := v.(type) {
+	case *OutputRef:
+		if x.parts == nil {
+			return Wire{Mark: "ref", "resource": x.Resource.Name, "property": x.Property}, nil
+		} else if wait {
+			return x.value()
+		}
+		derived(x)
+		return nil, nil
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k := range x {
+			if m[k], err = encode(x[k], wait, derived); err != nil {
+				return nil, err
 			}
 		}
+		return m, nil
+	case []any:
+		l := make([]any, len(x))
+		for i := range x {
+			if l[i], err = encode(x[i], wait, derived); err != nil {
+				return nil, err
+			}
+		}
+		return l, nil
 	}
-	walk(v)
-	return found
+	return v, nil
 }
 
-func (o *OutputRef) sources() []*OutputRef {
+func (o *OutputRef) sources() (out []*OutputRef) {
 	if o.parts == nil {
 		return []*OutputRef{o}
 	}
-	var out []*OutputRef
 	for _, p := range o.parts {
 		out = append(out, p.sources()...)
 	}
 	return out
 }
 
-// resolve computes the value of the reference; lookup returns the raw output (the unknown
-// sentinel when it is not known yet).
-func (o *OutputRef) resolve(lookup func(*Resource, string) any) (any, error) {
-	if o.parts != nil {
-		values := make([]any, len(o.parts))
-		secret := false
-		for i, p := range o.parts {
-			v, err := p.resolve(lookup)
-			if err != nil {
-				return nil, err
-			}
-			if IsUnknown(v) {
-				return Unknown(), nil
-			}
-			if IsSecret(v) {
-				secret = true
-			}
-			values[i] = Reveal(v)
-		}
-		var result any = values
-		if o.fn != nil {
-			var err error
-			if result, err = o.fn(values); err != nil {
-				return nil, err
-			}
-		}
-		if secret && !IsSecret(result) {
-			result = SecretValue(result)
-		}
-		return result, nil
-	}
-	raw := lookup(o.Resource, o.Property)
-	if IsUnknown(raw) {
-		return Unknown(), nil
-	}
-	if o.fn == nil {
-		return raw, nil
-	}
-	if IsSecret(raw) {
-		result, err := o.fn(Reveal(raw))
+// value is the wire value once the sources' steps are done (unknown, secret if any source is).
+func (o *OutputRef) value() (any, error) {
+	if o.parts == nil {
+		reg, err := o.Resource.Wait()
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("output %s.%s: %w", o.Resource.Name, o.Property, err)
+		} else if v, ok := reg.Outputs[o.Property]; ok || o.Property != "id" {
+			return v, nil
+		} else if reg.ID == "" {
+			return Wire{Mark: "unknown"}, nil
 		}
-		if IsUnknown(result) {
-			return result, nil
-		}
-		return SecretValue(result), nil
+		return reg.ID, nil
 	}
-	return o.fn(raw)
+	values, secret := make([]any, len(o.parts)), false
+	for i, p := range o.parts {
+		v, err := p.value()
+		if err != nil || IsUnknown(v) {
+			return v, err
+		}
+		secret, values[i] = secret || IsSecret(v), Reveal(v)
+	}
+	result, err := o.fn(values)
+	if err != nil {
+		return nil, fmt.Errorf("output %s.%s: %w", o.Resource.Name, o.Property, err)
+	} else if secret && !IsSecret(result) {
+		result = secretEnvelope(result)
+	}
+	return result, nil
 }
 
 // decodeAs converts a plain wire value to T (through JSON).
-func decodeAs[T any](v any) (T, error) {
-	var t T
-	if v == nil {
-		return t, nil
-	}
+func decodeAs[T any](v any) (t T, err error) {
 	data, err := json.Marshal(v)
-	if err != nil {
-		return t, err
+	if err == nil && v != nil {
+		err = json.Unmarshal(data, &t)
 	}
-	err = json.Unmarshal(data, &t)
 	return t, err
 }
 
-// Apply is a derived output: fn is called with the value once it is known. If the value is a
-// secret, fn gets it decoded from the plaintext and the result is a secret again; unknown
-// during a preview stays unknown.
-func Apply[T, U any](o Output[T], fn func(T) U) Output[U] {
-	src := o.Ref
-	ref := OutputRef{Resource: src.Resource, Property: src.Property, parts: []*OutputRef{&src}}
-	ref.fn = func(v any) (any, error) {
-		t, err := decodeAs[T](v.([]any)[0])
-		if err != nil {
-			return nil, fmt.Errorf("output %s.%s: %w", src.Resource.Name, src.Property, err)
-		}
-		return ToWire(fn(t)), nil
+// derive is an output computed by fn from the values of parts.
+func derive[U any](fn func(vs []any) (any, error), parts ...OutputRef) Output[U] {
+	ref := OutputRef{Resource: parts[0].Resource, Property: parts[0].Property, fn: fn}
+	for i := range parts {
+		ref.parts = append(ref.parts, &parts[i])
 	}
 	return Output[U]{Ref: ref}
+}
+
+// Apply is an output computed by fn once the value is known (the SDK waits for the engine's reply);
+// fn gets a secret's plaintext and its result is a secret; unknown (preview) stays unknown.
+func Apply[T, U any](o Output[T], fn func(T) U) Output[U] {
+	return derive[U](func(vs []any) (any, error) {
+		t, err := decodeAs[T](vs[0])
+		if err != nil {
+			return nil, err
+		}
+		return ToWire(fn(t)), nil
+	}, o.Ref)
 }
 
 // Apply2 combines two outputs (unknown if either is unknown, secret if either is secret).
 func Apply2[A, B, U any](a Output[A], b Output[B], fn func(A, B) U) Output[U] {
-	ra, rb := a.Ref, b.Ref
-	ref := OutputRef{Resource: ra.Resource, Property: ra.Property, parts: []*OutputRef{&ra, &rb}}
-	ref.fn = func(v any) (any, error) {
-		vs := v.([]any)
-		x, err := decodeAs[A](vs[0])
-		if err != nil {
-			return nil, err
-		}
-		y, err := decodeAs[B](vs[1])
-		if err != nil {
+	return derive[U](func(vs []any) (any, error) {
+		x, err1 := decodeAs[A](vs[0])
+		y, err2 := decodeAs[B](vs[1])
+		if err := errors.Join(err1, err2); err != nil {
 			return nil, err
 		}
 		return ToWire(fn(x, y)), nil
-	}
-	return Output[U]{Ref: ref}
+	}, a.Ref, b.Ref)
 }
 
-// Deref turns an output of an optional (pointer) attribute into one of its value type, e.g.
-// a RAM key's Secret() (Output[*Secret[string]]) into the Output[Secret[string]] a KMS
-// secret's SecretData takes. The wire value is the same.
+// Deref turns an Output[*T] of an optional attribute into an Output[T] (the same reference).
 func Deref[T any](o Output[*T]) Output[T] { return Output[T]{Ref: o.Ref} }

@@ -66,20 +66,6 @@ func TestArgsToWire(t *testing.T) {
 	}
 }
 
-func TestOutputsStayInPlace(t *testing.T) {
-	stack := &runtime.Stack{}
-	key := resources.NewAwsIamAccessKey("k", resources.AwsIamAccessKeyArgs{User: runtime.Val("alice")}, runtime.InStack(stack))
-	other := resources.NewAwsIamAccessKey("k2", resources.AwsIamAccessKeyArgs{User: key.User().In()},
-		runtime.InStack(stack), runtime.DependsOn(key))
-	ref, ok := other.Inputs["user"].(*runtime.OutputRef)
-	if !ok || ref.Resource != &key.Resource || ref.Property != "user" {
-		t.Fatalf("input: %#v", other.Inputs["user"])
-	}
-	if len(stack.Resources) != 2 || other.DependsOn[0] != &key.Resource {
-		t.Fatal("stack or dependsOn")
-	}
-}
-
 func TestStateFromWire(t *testing.T) {
 	st, err := resources.AwsIamAccessKeyStateFromWire(map[string]any{
 		"id": "AKIA1", "user": "alice", "status": "Active",
@@ -104,8 +90,11 @@ func TestInvalidParamsReplyMapsToTypedError(t *testing.T) {
 	if !errors.Is(err, runtime.ErrInvalidParams) || errors.Is(err, runtime.ErrCloud) {
 		t.Fatal("errors.Is")
 	}
-	if f := e.Failures(); len(f) != 1 || f[0].Property != "type" {
+	if f := e.Data.Failures; len(f) != 1 || f[0].Property != "type" {
 		t.Fatalf("failures %+v", f)
+	}
+	if err := error(&runtime.Error{Code: -32012}); !errors.Is(err, runtime.ErrProtected) || errors.Is(err, runtime.ErrLocked) {
+		t.Fatal("engine codes")
 	}
 }
 
@@ -118,56 +107,41 @@ func binary(t *testing.T) string {
 }
 
 func TestCheckAndGetSchemaOverStdio(t *testing.T) {
-	c, err := runtime.NewStdioClient(binary(t))
+	c, err := runtime.NewStdioClient(binary(t), false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	ctx := context.Background()
-	schema, err := c.GetSchema(ctx)
-	if err != nil {
-		t.Fatal(err)
+	var schema struct{ Resources map[string]any }
+	if err := c.Call(ctx, "getSchema", runtime.Wire{}, &schema); err != nil || schema.Resources[resources.AwsIamAccessKeyType] == nil {
+		t.Fatalf("getSchema: %v %v", err, schema.Resources)
 	}
-	if _, ok := schema.Resources[resources.AwsIamAccessKeyType]; !ok {
-		t.Fatalf("resources: %v", schema.Resources)
-	}
-	doc, err := c.Discover(ctx)
-	if err != nil || doc["openrpc"] == nil {
-		t.Fatalf("discover: %v %v", err, doc["openrpc"])
+	type checked struct {
+		Inputs   runtime.Wire
+		Failures []runtime.Failure
 	}
 	args := resources.AwsIamAccessKeyArgs{User: runtime.Val("alice")}
-	ok, err := c.Check(ctx, runtime.CheckRequest{Type: resources.AwsIamAccessKeyType, News: args.ToWire()})
-	if err != nil || len(ok.Failures) != 0 || ok.Inputs["status"] != "Active" {
-		t.Fatalf("check: %v %+v", err, ok)
+	// Pipelined: both sent before either reply is read.
+	okWait := c.T.Start(ctx, "check", runtime.Wire{"type": resources.AwsIamAccessKeyType, "news": args.ToWire()})
+	badWait := c.T.Start(ctx, "check", runtime.Wire{"type": resources.AwsIamAccessKeyType, "news": runtime.Wire{"user": 5}})
+	var ok, bad checked
+	for _, x := range []struct {
+		wait func() (json.RawMessage, error)
+		out  *checked
+	}{{okWait, &ok}, {badWait, &bad}} {
+		raw, err := x.wait()
+		if err != nil || json.Unmarshal(raw, x.out) != nil {
+			t.Fatal(err)
+		}
 	}
-	bad, err := c.Check(ctx, runtime.CheckRequest{Type: resources.AwsIamAccessKeyType, News: runtime.Wire{"user": 5}})
-	if err != nil || len(bad.Failures) == 0 || bad.Failures[0].Property != "user" {
-		t.Fatalf("check failures: %v %+v", err, bad)
+	if len(ok.Failures) != 0 || ok.Inputs["status"] != "Active" || len(bad.Failures) == 0 || bad.Failures[0].Property != "user" {
+		t.Fatalf("check: %+v %+v", ok, bad)
 	}
-	_, err = c.Check(ctx, runtime.CheckRequest{Type: "nope", News: runtime.Wire{}})
+	err = c.Call(ctx, "check", runtime.Wire{"type": "nope", "news": runtime.Wire{}}, nil)
 	var rpcErr *runtime.Error
-	if !errors.As(err, &rpcErr) || rpcErr.Code != runtime.CodeInvalidParams || rpcErr.Failures()[0].Property != "type" {
+	if !errors.Is(err, runtime.ErrInvalidParams) || !errors.As(err, &rpcErr) || rpcErr.Data.Failures[0].Property != "type" {
 		t.Fatalf("unknown type: %v", err)
-	}
-}
-
-func TestCreatePreviewDecodesUnknowns(t *testing.T) {
-	c, err := runtime.NewStdioClient(binary(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	args := resources.AwsIamAccessKeyArgs{User: runtime.Val("alice")}
-	res, err := c.Create(context.Background(), runtime.CreateRequest{Type: resources.AwsIamAccessKeyType, Inputs: args.ToWire(), Preview: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := resources.AwsIamAccessKeyStateFromWire(res.Outputs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.User != "alice" || st.Status == nil || *st.Status != resources.KeyStatusActive || st.Secret != nil || st.ID != "" {
-		t.Fatalf("%+v", st)
 	}
 }
 
@@ -200,11 +174,12 @@ func TestCheckOverHTTP(t *testing.T) {
 		}
 	}()
 	ctx := context.Background()
-	ok, err := runtime.NewHTTPClient(url, token).Check(ctx, runtime.CheckRequest{Type: resources.AwsIamAccessKeyType, News: runtime.Wire{"user": "alice"}})
+	var ok struct{ Failures []runtime.Failure }
+	err = runtime.NewHTTPClient(url, token).Call(ctx, "check", runtime.Wire{"type": resources.AwsIamAccessKeyType, "news": runtime.Wire{"user": "alice"}}, &ok)
 	if err != nil || len(ok.Failures) != 0 {
 		t.Fatalf("check: %v %+v", err, ok)
 	}
-	_, err = runtime.NewHTTPClient(url, "wrong").GetSchema(ctx)
+	err = runtime.NewHTTPClient(url, "wrong").Call(ctx, "getSchema", runtime.Wire{}, nil)
 	if !errors.Is(err, runtime.ErrInvalidRequest) {
 		t.Fatalf("wrong token: %v", err)
 	}

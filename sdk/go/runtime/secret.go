@@ -1,6 +1,6 @@
-// Package runtime is the hand-written part of the credplane Go SDK: the JSON-RPC client,
-// typed errors, the Secret type, and the Resource/Input/Output types the generated
-// resources (package resources) are built on.
+// Package runtime is the hand-written part of the credplane Go SDK, a thin client of the engine
+// inside credplane (docs/engine.md): the transport, typed errors, Secret, the Resource, Input and
+// Output types that package resources builds on, and the Stack facade.
 package runtime
 
 import (
@@ -11,33 +11,16 @@ import (
 // Mark is the key of credplane's wire envelopes: {"$credplane": "secret", "value": ...}.
 const Mark = "$credplane"
 
-// Secret holds a value that prints as "[secret]" with every fmt verb, so that leaking it
-// takes an explicit call to Value. It marshals to the wire envelope and unmarshals from it.
-type Secret[T any] struct {
-	value T
-}
+// Secret holds a value that prints as "[secret]" with every fmt verb; JSON is the wire envelope.
+type Secret[T any] struct{ value T }
 
-// NewSecret wraps a value.
-func NewSecret[T any](v T) Secret[T] { return Secret[T]{value: v} }
-
-// Value is the plaintext: the one deliberate way out.
-func (s Secret[T]) Value() T { return s.value }
-
-// String masks the value.
-func (s Secret[T]) String() string { return "[secret]" }
-
-// GoString masks the value for %#v.
-func (s Secret[T]) GoString() string { return "[secret]" }
-
-// Format masks the value for every verb (%v, %+v, %s, %q, %x...).
-func (s Secret[T]) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte("[secret]")) }
-
-// Envelope is the wire form of the secret.
-func (s Secret[T]) Envelope() map[string]any {
-	return map[string]any{Mark: "secret", "value": s.value}
-}
-
-// MarshalJSON writes the envelope.
+// NewSecret wraps a value. Value is the plaintext, the one deliberate way out; String and Format
+// mask it for every fmt verb; Envelope and MarshalJSON give the wire envelope.
+func NewSecret[T any](v T) Secret[T]             { return Secret[T]{value: v} }
+func (s Secret[T]) Value() T                     { return s.value }
+func (s Secret[T]) String() string               { return "[secret]" }
+func (s Secret[T]) Format(f fmt.State, _ rune)   { _, _ = f.Write([]byte("[secret]")) }
+func (s Secret[T]) Envelope() map[string]any     { return secretEnvelope(s.value) }
 func (s Secret[T]) MarshalJSON() ([]byte, error) { return json.Marshal(s.Envelope()) }
 
 // UnmarshalJSON reads an envelope, or a plain value (a secret attribute that came unwrapped).
@@ -47,7 +30,7 @@ func (s *Secret[T]) UnmarshalJSON(b []byte) error {
 		Value json.RawMessage `json:"value"`
 	}
 	if err := json.Unmarshal(b, &env); err == nil && env.Mark == "secret" {
-		return json.Unmarshal(env.Value, &s.value)
+		b = env.Value
 	}
 	return json.Unmarshal(b, &s.value)
 }

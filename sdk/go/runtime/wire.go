@@ -5,20 +5,16 @@ import (
 	"reflect"
 )
 
-// ToWire converts an input value for the wire: secrets enveloped, named string types (enums)
-// as plain strings, output references left in place, everything else as is.
+// Wire is a JSON object on the wire.
+type Wire = map[string]any
+
+// ToWire converts an input: secrets enveloped, enums as strings, references kept for the stack.
 func ToWire(v any) any {
 	switch x := v.(type) {
 	case *OutputRef:
 		return x
 	case envelope:
 		return x.Envelope()
-	case map[string]string:
-		m := make(map[string]any, len(x))
-		for k, s := range x {
-			m[k] = s
-		}
-		return m
 	}
 	if rv := reflect.ValueOf(v); rv.IsValid() && rv.Kind() == reflect.String {
 		return rv.String()
@@ -26,38 +22,29 @@ func ToWire(v any) any {
 	return v
 }
 
-func isEnvelope(v any) bool {
-	m, ok := v.(map[string]any)
-	return ok && m[Mark] == "secret"
+// IsSecret and IsUnknown report whether a wire value is a secret envelope, or the unknown
+// sentinel of a preview; Reveal is the plaintext of a secret envelope (any other value as is).
+func IsSecret(v any) bool  { m, ok := v.(Wire); return ok && m[Mark] == "secret" }
+func IsUnknown(v any) bool { m, ok := v.(Wire); return ok && m[Mark] == "unknown" }
+func Reveal(v any) any {
+	if IsSecret(v) {
+		return v.(Wire)["value"]
+	}
+	return v
 }
+func secretEnvelope(v any) Wire { return Wire{Mark: "secret", "value": v} }
 
-// IsUnknown reports whether a wire value is the unknown sentinel of a preview.
-func IsUnknown(v any) bool {
-	m, ok := v.(map[string]any)
-	return ok && m[Mark] == "unknown"
-}
-
-// StripUnknowns returns a copy of a wire map with unknown sentinels removed (nil).
-func StripUnknowns(w map[string]any) map[string]any {
-	out := make(map[string]any, len(w))
+// DecodeState reads a wire map into a generated State struct (unknowns become zero values).
+func DecodeState(w Wire, state any) error {
+	known := Wire{}
 	for k, v := range w {
-		if IsUnknown(v) {
-			continue
+		if !IsUnknown(v) {
+			known[k] = v
 		}
-		if m, ok := v.(map[string]any); ok {
-			v = StripUnknowns(m)
-		}
-		out[k] = v
 	}
-	return out
-}
-
-// DecodeState reads a wire map into a generated State struct: unknowns become zero values,
-// envelopes become Secret (see Secret.UnmarshalJSON), enums their named type.
-func DecodeState(w map[string]any, state any) error {
-	b, err := json.Marshal(StripUnknowns(w))
-	if err != nil {
-		return err
+	b, err := json.Marshal(known)
+	if err == nil {
+		err = json.Unmarshal(b, state)
 	}
-	return json.Unmarshal(b, state)
+	return err
 }

@@ -1,7 +1,8 @@
 /**
  * The conformance runner: every tests/conformance/scenarios/*.json (format in
  * tests/conformance/README.md) against `credplane serve --stdio --sandbox`, each scenario on a
- * fresh provider process and an empty state. The binary is CREDPLANE_BIN, else
+ * fresh `credplane` process (its engine runs the steps) and an empty state; the state after a step
+ * is the one `engine.close` returns. The binary is CREDPLANE_BIN, else
  * <repo>/target/debug/credplane; a missing binary is a failure, never a skip.
  * Mirrors sdk/python/tests/test_conformance.py, unknown keys rejected.
  */
@@ -11,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 
-import { Client, CredplaneError, Plan, Resource, Secret, Stack, Unknown, isSecretEnvelopeValue, reveal, deepEqual } from "../src";
+import { Client, CredplaneError, Plan, Resource, Secret, Stack, StoredResource, isSecretEnvelope, isUnknown } from "../src";
 
 export const REPO = path.resolve(__dirname, "..", "..", "..", "..");
 export const BIN = process.env["CREDPLANE_BIN"] || path.join(REPO, "target", "debug", "credplane");
@@ -23,11 +24,11 @@ const SCENARIOS = fs.existsSync(SCENARIO_DIR)
 const SCENARIO_KEYS = new Set(["name", "description", "steps"]);
 const STEP_KEYS = new Set(["action", "program", "expect"]);
 const ACTIONS = new Set(["preview", "up", "refresh", "destroy"]);
-const RESOURCE_KEYS = new Set(["type", "name", "inputs", "dependsOn"]);
+const RESOURCE_KEYS = new Set(["type", "name", "inputs", "dependsOn", "options"]);
 const EXPECT_KEYS = new Set(["plan", "order", "unknown", "masked", "outputs", "equal", "sameId", "newId", "state", "error"]);
 const PLAN_KEYS = new Set(["op", "changed", "unchanged", "replaceBy"]);
 const OUTPUT_KEYS = new Set(["present", "secret", "values"]);
-const OPS = new Set(["create", "update", "replace", "delete"]);
+const OPS = new Set(["create", "update", "replace", "delete", "import"]);
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -70,12 +71,11 @@ function buildProgram(spec: Json[], literals: string[]): () => void {
         if (keys.length === 1 && keys[0] === "$ref") {
           const ref = String(o["$ref"]);
           const dot = ref.indexOf(".");
-          const name = ref.slice(0, dot);
-          const target = declared.get(name);
-          assert.ok(target !== undefined, `$ref to ${name}, not declared earlier`);
+          const target = declared.get(ref.slice(0, dot));
+          assert.ok(target !== undefined, `$ref to ${ref}, not declared earlier`);
           return target._output(ref.slice(dot + 1));
         }
-        if (isSecretEnvelopeValue(o)) {
+        if (isSecretEnvelope(o)) {
           literals.push(typeof o.value === "string" ? o.value : JSON.stringify(o.value));
           return new Secret(convert(o.value));
         }
@@ -84,26 +84,32 @@ function buildProgram(spec: Json[], literals: string[]): () => void {
       return v;
     };
     for (const r of spec) {
-      const deps = ((r.dependsOn ?? []) as string[]).map((d) => declared.get(d)!);
-      declared.set(r.name, new Resource(r.type, r.name, convert(r.inputs ?? {}) as Record<string, unknown>, { dependsOn: deps }));
+      const dependsOn = ((r.dependsOn ?? []) as string[]).map((d) => declared.get(d)!);
+      declared.set(r.name, new Resource(r.type, r.name, convert(r.inputs ?? {}) as Record<string, unknown>, { ...(r.options ?? {}), dependsOn }));
     }
   };
 }
 
-function outputOf(stack: Stack, dotted: string): unknown {
+type State = Record<string, StoredResource>;
+
+/** A value by plaintext, from the state (secrets enveloped, with their value). */
+function plaintext(state: State, dotted: string): unknown {
   const dot = dotted.indexOf(".");
-  return stack.outputs(dotted.slice(0, dot))[dotted.slice(dot + 1)];
+  const [name, prop] = [dotted.slice(0, dot), dotted.slice(dot + 1)];
+  const r = state[name];
+  const v = prop === "id" ? r?.id : r?.outputs[prop];
+  return isSecretEnvelope(v) ? v.value : v;
 }
 
-function checkExpect(expect: Json, plan: Plan, text: string, stack: Stack, idsBefore: Map<string, string>, literals: string[], where: string): void {
+function checkExpect(expect: Json, plan: Plan, state: State, idsBefore: Map<string, string>, literals: string[], where: string): void {
+  const text = plan.text;
   if ("plan" in expect) {
     const got = Object.fromEntries(Object.entries(plan.ops()).filter(([, op]) => op !== "same"));
     const want = Object.fromEntries(Object.entries(expect.plan as Record<string, Json>).map(([n, e]) => [n, e.op]));
     assert.deepEqual(got, want, `${where}: plan ops\n${text}`);
     for (const [name, e] of Object.entries(expect.plan as Record<string, Json>)) {
-      const step = plan.step(name);
-      assert.ok(step !== undefined);
-      const changed = new Set(step.changed);
+      const step = plan.step(name)!;
+      const changed = new Set(step.changes.map((c) => c.name));
       const missing = ((e.changed ?? []) as string[]).filter((p) => !changed.has(p));
       assert.deepEqual(missing, [], `${where}: ${name} changes ${JSON.stringify([...changed])} lack ${JSON.stringify(missing)}`);
       const extra = ((e.unchanged ?? []) as string[]).filter((p) => changed.has(p));
@@ -115,16 +121,16 @@ function checkExpect(expect: Json, plan: Plan, text: string, stack: Stack, idsBe
   }
   if ("order" in expect) {
     const order = expect.order as string[];
-    const names = plan.steps.map((s) => s.name).filter((n) => order.includes(n));
+    const names = plan.steps.filter((s) => s.note !== "replaced").map((s) => s.name).filter((n) => order.includes(n));
     assert.deepEqual(names, order, `${where}: order`);
   }
   const lines = text.split("\n");
   for (const [name, props] of Object.entries((expect.unknown ?? {}) as Record<string, string[]>)) {
-    const step = plan.step(name);
-    assert.ok(step !== undefined, `${where}: no step for ${name}`);
+    const reg = plan.registered.get(name);
+    assert.ok(reg !== undefined, `${where}: no register reply for ${name}`);
     for (const prop of props) {
-      assert.ok(step.outputs[prop] instanceof Unknown, `${where}: ${name}.${prop} should be unknown`);
-      if (step.changes.some((c) => c.name === prop)) {
+      assert.ok(isUnknown(reg.outputs[prop]), `${where}: ${name}.${prop} should be unknown`);
+      if (plan.step(name)?.changes.some((c) => c.name === prop)) {
         assert.ok(
           lines.some((l) => /^[+~-]/.test(l.trim()) && l.includes(` ${prop}: `) && l.includes("(unknown)")),
           `${where}: ${name}.${prop} not printed as (unknown)\n${text}`,
@@ -134,10 +140,8 @@ function checkExpect(expect: Json, plan: Plan, text: string, stack: Stack, idsBe
   }
   if ("masked" in expect) {
     const plaintexts = [...literals];
-    for (const r of stack.state().resources) {
-      for (const v of Object.values(r.outputs)) {
-        if (v instanceof Secret) plaintexts.push(typeof v.value === "string" ? v.value : JSON.stringify(reveal(v)));
-      }
+    for (const r of Object.values(state)) {
+      for (const v of Object.values(r.outputs)) if (isSecretEnvelope(v)) plaintexts.push(typeof v.value === "string" ? v.value : JSON.stringify(v.value));
     }
     for (const p of plaintexts) assert.ok(!text.includes(p), `${where}: a secret leaked into the printed plan`);
     for (const [name, props] of Object.entries(expect.masked as Record<string, string[]>)) {
@@ -145,66 +149,55 @@ function checkExpect(expect: Json, plan: Plan, text: string, stack: Stack, idsBe
       assert.ok(step !== undefined, `${where}: no step for ${name}`);
       for (const prop of props) {
         const change = step.changes.find((c) => c.name === prop);
-        assert.ok(change !== undefined && change.new instanceof Secret, `${where}: ${name}.${prop} not a secret change`);
+        assert.ok(change !== undefined && change.new === "[secret]", `${where}: ${name}.${prop} not a secret change`);
         assert.ok(lines.some((l) => l.includes(` ${prop}: `) && l.includes("[secret]")), `${where}: ${name}.${prop} not printed masked\n${text}`);
       }
     }
   }
-  const state = stack.state();
   for (const [name, e] of Object.entries((expect.outputs ?? {}) as Record<string, Json>)) {
-    const r = state.get(name);
+    const r = state[name];
     assert.ok(r !== undefined, `${where}: ${name} not in the state`);
+    const outputs: Record<string, unknown> = { id: r.id, ...r.outputs };
     for (const prop of (e.present ?? []) as string[]) {
-      assert.ok(r.outputs[prop] !== undefined && r.outputs[prop] !== null, `${where}: ${name}.${prop} missing`);
+      assert.ok(outputs[prop] !== undefined && outputs[prop] !== null, `${where}: ${name}.${prop} missing`);
     }
-    for (const prop of (e.secret ?? []) as string[]) assert.ok(r.outputs[prop] instanceof Secret, `${where}: ${name}.${prop} not secret`);
+    for (const prop of (e.secret ?? []) as string[]) assert.ok(isSecretEnvelope(outputs[prop]), `${where}: ${name}.${prop} not secret`);
     for (const [prop, value] of Object.entries((e.values ?? {}) as Record<string, unknown>)) {
-      assert.ok(deepEqual(reveal(r.outputs[prop]), value), `${where}: ${name}.${prop} = ${JSON.stringify(reveal(r.outputs[prop]))}`);
+      assert.deepEqual(plaintext(state, `${name}.${prop}`), value, `${where}: ${name}.${prop}`);
     }
   }
   for (const [a, b] of (expect.equal ?? []) as [string, string][]) {
-    const va = outputOf(stack, a);
-    const vb = outputOf(stack, b);
-    assert.ok(va !== undefined && va !== null && deepEqual(reveal(va), reveal(vb)), `${where}: ${a} != ${b}`);
+    const va = plaintext(state, a);
+    assert.ok(va !== undefined && va !== null, `${where}: ${a} missing`);
+    assert.deepEqual(va, plaintext(state, b), `${where}: ${a} != ${b}`);
   }
   for (const name of (expect.sameId ?? []) as string[]) {
-    const r = state.get(name);
-    assert.ok(r !== undefined && r.id === idsBefore.get(name), `${where}: ${name} id changed`);
+    assert.ok(state[name] !== undefined && state[name].id === idsBefore.get(name), `${where}: ${name} id changed`);
   }
   for (const name of (expect.newId ?? []) as string[]) {
-    const r = state.get(name);
-    assert.ok(r !== undefined && r.id !== idsBefore.get(name), `${where}: ${name} id unchanged`);
+    assert.ok(state[name] !== undefined && state[name].id !== idsBefore.get(name), `${where}: ${name} id unchanged`);
   }
-  if ("state" in expect) {
-    assert.deepEqual(
-      state.resources.map((r) => r.name).sort(),
-      [...(expect.state as string[])].sort(),
-      `${where}: state`,
-    );
-  }
+  if ("state" in expect) assert.deepEqual(Object.keys(state).sort(), [...(expect.state as string[])].sort(), `${where}: state`);
 }
 
-/** Runs one scenario on a fresh provider process and an empty state in a temp directory. */
+const PASSPHRASE = "conformance-passphrase";
+
+/** Runs one scenario on a fresh `credplane serve --stdio --sandbox` and an empty state directory. */
 export async function runScenario(scenario: Json): Promise<void> {
   validate(scenario);
   assert.ok(fs.existsSync(BIN), `the provider binary ${BIN} does not exist: build it (cargo build) or set CREDPLANE_BIN`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "credplane-conformance-"));
   const literals: string[] = [];
+  let idsBefore = new Map<string, string>();
   let program: Json[] = [];
-  const client = Client.stdio({ binary: BIN, args: ["--sandbox"], env: { ...process.env, RUST_LOG: process.env["RUST_LOG"] ?? "warn" } });
+  const env: NodeJS.ProcessEnv = { ...process.env, CREDPLANE_PASSPHRASE: PASSPHRASE, RUST_LOG: process.env["RUST_LOG"] ?? "warn" };
+  delete env["CREDPLANE_ENGINE"];
+  const client = Client.stdio({ binary: BIN, sandbox: true, env });
   try {
     for (const [i, step] of (scenario.steps as Json[]).entries()) {
       const where = `${scenario.name} step ${i} (${step.action})`;
       if ("program" in step) program = step.program;
-      let text = "";
-      const stack = new Stack(scenario.name, buildProgram(program, literals), {
-        statePath: path.join(dir, "state.json"),
-        client,
-        out: { write: (s: string) => (text += s) },
-        passphrase: "conformance-passphrase",
-        scryptN: 2 ** 12,
-      });
-      const idsBefore = new Map(stack.state().resources.map((r) => [r.name, r.id] as const));
+      const stack = new Stack(scenario.name, buildProgram(program, literals), { backend: path.join(dir, "state.json"), client, out: null, passphrase: PASSPHRASE });
       const expect = step.expect ?? {};
       const action = step.action as "preview" | "up" | "refresh" | "destroy";
       if ("error" in expect) {
@@ -212,7 +205,7 @@ export async function runScenario(scenario: Json): Promise<void> {
           () => stack[action](),
           (e: unknown) => {
             assert.ok(e instanceof CredplaneError, `${where}: expected a JSON-RPC error, got ${String(e)}`);
-            assert.equal(e.code, expect.error.code, `${where}: error code`);
+            assert.equal(e.code, expect.error.code, `${where}: error code (${e.message})`);
             if ("cloudCode" in expect.error) assert.equal(e.cloudCode, expect.error.cloudCode, `${where}: cloudCode`);
             return true;
           },
@@ -221,7 +214,8 @@ export async function runScenario(scenario: Json): Promise<void> {
         continue;
       }
       const plan = await stack[action]();
-      checkExpect(expect, plan, text, stack, idsBefore, literals, where);
+      checkExpect(expect, plan, plan.outcome.resources, idsBefore, literals, where);
+      idsBefore = new Map(Object.entries(plan.outcome.resources).map(([n, r]) => [n, r.id] as const));
     }
   } finally {
     await client.close();

@@ -1,12 +1,12 @@
 /**
- * A JSON-RPC client for the credplane provider, over stdio (`credplane serve --stdio`, one
- * message per line, replies matched by id) or HTTP (`credplane serve --listen`, bearer token).
+ * The transport to `credplane`: JSON-RPC over stdio (`credplane serve --stdio`, one message per
+ * line, replies matched by id, so calls are pipelined) or HTTP POST (`credplane serve --listen`,
+ * or the engine a `credplane up -- <program>` run names in `CREDPLANE_ENGINE`).
  */
 import { ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 
-import { CredplaneError, Failure, TransportError, errorFromReply } from "./errors";
-import { WireMap } from "./wire";
+import { TransportError, errorFromReply } from "./errors";
 
 /** Carries one JSON-RPC call. */
 export interface Transport {
@@ -25,6 +25,14 @@ function settle(reply: Reply): unknown {
   return reply.result;
 }
 
+/** `binary serve --stdio [--sandbox] ...args` (binary: default `$CREDPLANE_BIN`, else `credplane`). */
+export interface StdioOptions {
+  readonly binary?: string;
+  readonly sandbox?: boolean;
+  readonly args?: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+}
+
 /** Spawns `credplane serve --stdio` and multiplexes calls over its stdin/stdout. */
 export class StdioTransport implements Transport {
   readonly #child: ChildProcess;
@@ -32,14 +40,13 @@ export class StdioTransport implements Transport {
   #nextId = 1;
   #exited: Error | undefined;
 
-  /** `binary` defaults to `credplane` from PATH; `args` are added after `serve --stdio`. */
-  constructor(opts: { binary?: string; args?: readonly string[]; env?: NodeJS.ProcessEnv } = {}) {
-    this.#child = spawn(opts.binary ?? "credplane", ["serve", "--stdio", ...(opts.args ?? [])], {
+  constructor(opts: StdioOptions = {}) {
+    const args = ["serve", "--stdio", ...(opts.sandbox === true ? ["--sandbox"] : []), ...(opts.args ?? [])];
+    this.#child = spawn(opts.binary ?? (process.env["CREDPLANE_BIN"] || "credplane"), args, {
       stdio: ["pipe", "pipe", "inherit"],
       env: opts.env ?? process.env,
     });
-    const lines = createInterface({ input: this.#child.stdout! });
-    lines.on("line", (line) => this.#onLine(line));
+    createInterface({ input: this.#child.stdout! }).on("line", (line) => this.#onLine(line));
     const fail = (err: Error): void => {
       this.#exited = err;
       for (const p of this.#pending.values()) p.reject(err);
@@ -50,16 +57,15 @@ export class StdioTransport implements Transport {
   }
 
   #onLine(line: string): void {
-    if (line.trim() === "") return;
     let reply: Reply;
     try {
       reply = JSON.parse(line) as Reply;
     } catch {
-      return;
+      return; // not a reply (the provider logs to stderr; be lenient anyway)
     }
     const waiter = typeof reply.id === "number" ? this.#pending.get(reply.id) : undefined;
-    if (waiter !== undefined && typeof reply.id === "number") {
-      this.#pending.delete(reply.id);
+    if (waiter !== undefined) {
+      this.#pending.delete(reply.id as number);
       waiter.resolve(reply);
     }
   }
@@ -80,7 +86,7 @@ export class StdioTransport implements Transport {
   }
 }
 
-/** POSTs each call to `credplane serve --listen` with `Authorization: Bearer <token>`. */
+/** POSTs each call to `url` with `Authorization: Bearer <token>`; calls run concurrently. */
 export class HttpTransport implements Transport {
   #nextId = 1;
 
@@ -108,134 +114,26 @@ export class HttpTransport implements Transport {
   async close(): Promise<void> {}
 }
 
-/** `getSchema` result. */
-export interface SchemaResponse {
-  readonly version: string;
-  /** Resource type → its JSON Schema (schema/resources/<type>.json). */
-  readonly resources: Record<string, WireMap>;
-}
-export interface CheckRequest {
-  readonly type: string;
-  readonly olds?: WireMap;
-  readonly news: WireMap;
-}
-export interface CheckResponse {
-  readonly inputs: WireMap;
-  readonly failures: readonly Failure[];
-}
-export interface DiffRequest {
-  readonly type: string;
-  readonly id: string;
-  readonly olds: WireMap;
-  readonly news: WireMap;
-  readonly ignoreChanges?: readonly string[];
-}
-export type DiffKind = "add" | "add-replace" | "update" | "update-replace" | "delete" | "delete-replace";
-export interface DiffResponse {
-  readonly changes: boolean;
-  readonly replaces: readonly string[];
-  readonly stables: readonly string[];
-  readonly deleteBeforeReplace: boolean;
-  readonly detailedDiff: Record<string, { readonly kind: DiffKind }>;
-}
-export interface CreateRequest {
-  readonly type: string;
-  readonly inputs: WireMap;
-  readonly preview?: boolean;
-  readonly timeoutSeconds?: number;
-}
-export interface CreateResponse {
-  readonly id: string;
-  readonly outputs: WireMap;
-}
-export interface ReadRequest {
-  readonly type: string;
-  readonly id: string;
-  readonly inputs?: WireMap;
-  readonly outputs?: WireMap;
-  readonly timeoutSeconds?: number;
-}
-export interface ReadResponse {
-  readonly id: string;
-  readonly inputs: WireMap;
-  readonly outputs: WireMap;
-}
-export interface UpdateRequest {
-  readonly type: string;
-  readonly id: string;
-  readonly olds: WireMap;
-  readonly news: WireMap;
-  readonly preview?: boolean;
-  readonly timeoutSeconds?: number;
-}
-export interface UpdateResponse {
-  readonly outputs: WireMap;
-}
-export interface DeleteRequest {
-  readonly type: string;
-  readonly id: string;
-  readonly outputs: WireMap;
-  readonly timeoutSeconds?: number;
-}
-/** `configure` params: per-cloud settings (see AwsSettings etc. in schema/openrpc.json). */
-export interface ConfigureRequest {
-  readonly aws?: WireMap;
-  readonly oci?: WireMap;
-  readonly alicloud?: WireMap;
-  readonly common?: WireMap;
-}
-
-/** Typed calls of every provider method. */
+/** A connection to `credplane`: any provider or `engine.*` method by name. */
 export class Client {
   constructor(readonly transport: Transport) {}
 
-  /** Spawns `credplane serve --stdio` (binary from PATH unless given). */
-  static stdio(opts: { binary?: string; args?: readonly string[]; env?: NodeJS.ProcessEnv } = {}): Client {
+  /** Spawns `credplane serve --stdio [--sandbox]`. */
+  static stdio(opts: StdioOptions = {}): Client {
     return new Client(new StdioTransport(opts));
   }
 
-  /** Connects to `credplane serve --listen` at `url` (e.g. `http://127.0.0.1:8080/`). */
+  /** Connects to `credplane serve --listen` (or an engine) at `url`. */
   static http(url: string, token: string): Client {
     return new Client(new HttpTransport(url, token));
   }
 
-  async #call<T>(method: string, params: object): Promise<T> {
+  /** Calls `method` with params by name; a JSON-RPC error throws its typed {@link CredplaneError}. */
+  async call<T = unknown>(method: string, params: object = {}): Promise<T> {
     return (await this.transport.call(method, params)) as T;
   }
 
-  getSchema(): Promise<SchemaResponse> {
-    return this.#call("getSchema", {});
-  }
-  discover(): Promise<WireMap> {
-    return this.#call("rpc.discover", {});
-  }
-  configure(req: ConfigureRequest): Promise<Record<string, never>> {
-    return this.#call("configure", req);
-  }
-  check(req: CheckRequest): Promise<CheckResponse> {
-    return this.#call("check", req);
-  }
-  diff(req: DiffRequest): Promise<DiffResponse> {
-    return this.#call("diff", req);
-  }
-  create(req: CreateRequest): Promise<CreateResponse> {
-    return this.#call("create", req);
-  }
-  read(req: ReadRequest): Promise<ReadResponse | null> {
-    return this.#call("read", req);
-  }
-  update(req: UpdateRequest): Promise<UpdateResponse> {
-    return this.#call("update", req);
-  }
-  delete(req: DeleteRequest): Promise<Record<string, never>> {
-    return this.#call("delete", req);
-  }
-  cancel(): Promise<{ readonly cancelled: number }> {
-    return this.#call("cancel", {});
-  }
   close(): Promise<void> {
     return this.transport.close();
   }
 }
-
-export { CredplaneError };

@@ -1,25 +1,29 @@
-/** Typed errors for JSON-RPC error replies, one class per code (see schema/openrpc.json). */
+/** Typed errors for JSON-RPC error replies, one class per code (provider and engine codes). */
 
-/** A property that failed validation. */
+/** A property that failed validation (`resources.<name>.<field>` for the engine's). */
 export interface Failure {
   readonly property: string;
   readonly reason: string;
 }
 
-/** The `data` of a credplane error reply. */
+/**
+ * The `data` of an error reply. `id`/`outputs`: what a partial create left; `mayExist` and
+ * `candidates`: a create that may have taken effect; `plan`: what a failed close did.
+ */
 export interface ErrorData {
   readonly message: string;
-  readonly retryable: boolean;
+  readonly retryable?: boolean;
   readonly cloudCode?: string;
   readonly requestId?: string;
   readonly failures?: readonly Failure[];
-  /** PartiallyCreated: the id of the object that exists. */
   readonly id?: string;
-  /** PartiallyCreated: the outputs known so far. */
   readonly outputs?: Record<string, unknown>;
+  readonly mayExist?: boolean;
+  readonly candidates?: readonly string[];
+  readonly plan?: string;
 }
 
-/** Any error reply from the provider. */
+/** Any error reply from the provider or the engine. */
 export class CredplaneError extends Error {
   readonly code: number;
   readonly data: ErrorData | undefined;
@@ -44,16 +48,28 @@ export class CredplaneError extends Error {
   }
 }
 
-export class ParseError extends CredplaneError {}
-export class InvalidRequestError extends CredplaneError {}
-export class MethodNotFoundError extends CredplaneError {}
-export class InvalidParamsError extends CredplaneError {}
-export class CloudError extends CredplaneError {}
-export class CancelledError extends CredplaneError {}
-export class TimeoutError extends CredplaneError {}
-export class PartiallyCreatedError extends CredplaneError {}
-export class ConfigurationError extends CredplaneError {}
-export class UnsupportedError extends CredplaneError {}
+export class ParseError extends CredplaneError { static readonly code = -32700; }
+export class InvalidRequestError extends CredplaneError { static readonly code = -32600; }
+export class MethodNotFoundError extends CredplaneError { static readonly code = -32601; }
+/** Bad params; from the engine also duplicate names, dependsOn cycles, unknown references. */
+export class InvalidParamsError extends CredplaneError { static readonly code = -32602; }
+export class CloudError extends CredplaneError { static readonly code = -32001; }
+export class CancelledError extends CredplaneError { static readonly code = -32002; }
+export class TimeoutError extends CredplaneError { static readonly code = -32003; }
+export class PartiallyCreatedError extends CredplaneError { static readonly code = -32004; }
+export class ConfigurationError extends CredplaneError { static readonly code = -32005; }
+export class UnsupportedError extends CredplaneError { static readonly code = -32006; }
+/** Wrong passphrase, corrupted or tampered snapshot or journal. */
+export class StateError extends CredplaneError { static readonly code = -32010; }
+/** The stack is locked by another engine (the message names the holder and its age). */
+export class LockedError extends CredplaneError { static readonly code = -32011; }
+/** A protected resource would be deleted. */
+export class ProtectedError extends CredplaneError { static readonly code = -32012; }
+/** A dependency failed, so this step did not run. */
+export class DependencyFailedError extends CredplaneError { static readonly code = -32013; }
+/** Interrupted creates whose outcome is unknown block `up` (`data.candidates`). */
+export class MayExistError extends CredplaneError { static readonly code = -32014; }
+
 /** The transport failed (process exited, HTTP status, bad reply). */
 export class TransportError extends Error {
   constructor(message: string) {
@@ -62,62 +78,16 @@ export class TransportError extends Error {
   }
 }
 
-type ErrorClass = new (code: number, message: string, data?: ErrorData) => CredplaneError;
+type ErrorClass = (new (code: number, message: string, data?: ErrorData) => CredplaneError) & { readonly code: number };
 
-/** The error class of each code: one row per code. */
-export const ERROR_CLASSES: ReadonlyMap<number, ErrorClass> = new Map<number, ErrorClass>([
-  [-32700, ParseError],
-  [-32600, InvalidRequestError],
-  [-32601, MethodNotFoundError],
-  [-32602, InvalidParamsError],
-  [-32001, CloudError],
-  [-32002, CancelledError],
-  [-32003, TimeoutError],
-  [-32004, PartiallyCreatedError],
-  [-32005, ConfigurationError],
-  [-32006, UnsupportedError],
-]);
+/** The error class of each code. */
+export const ERROR_CLASSES: ReadonlyMap<number, ErrorClass> = new Map(
+  [ParseError, InvalidRequestError, MethodNotFoundError, InvalidParamsError, CloudError, CancelledError, TimeoutError, PartiallyCreatedError,
+    ConfigurationError, UnsupportedError, StateError, LockedError, ProtectedError, DependencyFailedError, MayExistError].map((c) => [c.code, c]),
+);
 
 /** The typed error for a JSON-RPC `error` object. */
 export function errorFromReply(error: { code: number; message: string; data?: unknown }): CredplaneError {
   const cls = ERROR_CLASSES.get(error.code) ?? CredplaneError;
   return new cls(error.code, error.message, error.data as ErrorData | undefined);
-}
-
-/** An error of the stack engine itself (not a provider reply): cycles, duplicate names, ... */
-export class StackError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = new.target.name;
-  }
-}
-
-/** `check` reported failures for a resource's inputs. */
-export class CheckFailedError extends StackError {
-  constructor(
-    readonly failures: readonly Failure[],
-    readonly resource?: string,
-  ) {
-    const where = resource !== undefined ? `${resource}: ` : "";
-    super(`${where}invalid inputs: ` + failures.map((f) => `${f.property || "(resource)"}: ${f.reason}`).join("; "));
-  }
-}
-
-/** The state file is unreadable, inconsistent, or cannot be decrypted. */
-export class StateError extends StackError {}
-
-/** The state holds (or will hold) secrets and `CREDPLANE_PASSPHRASE` is not set. */
-export class PassphraseRequiredError extends StateError {}
-
-/** An earlier run was interrupted during a create whose result could not be reconciled. */
-export class PendingOperationError extends StateError {
-  constructor(readonly names: readonly string[]) {
-    super(
-      "an earlier run was interrupted while creating " +
-        names.join(", ") +
-        ": the resource may exist in the cloud with an unknown id. Call " +
-        "Stack.resolvePending(name, id) to adopt it, or Stack.resolvePending(name) to " +
-        "forget the marker after checking that nothing was created.",
-    );
-  }
 }

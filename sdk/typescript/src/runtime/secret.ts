@@ -1,10 +1,10 @@
 /**
- * A secret value: it prints as `[secret]` everywhere (toString, JSON.stringify of the wrapper
- * yields the wire envelope, util.inspect / console.log), so that leaking it takes `.value`.
+ * A secret value: it prints as `[secret]` everywhere (toString, util.inspect / console.log), and
+ * `JSON.stringify` yields the wire envelope, so that leaking it takes `.value`.
  */
 import { inspect } from "node:util";
 
-/** The marker key of credplane's wire envelopes. */
+/** The marker key of credplane's wire envelopes (secret, unknown, ref). */
 export const MARK = "$credplane";
 
 /** A secret on the wire: `{"$credplane": "secret", "value": ...}`. */
@@ -34,7 +34,7 @@ export class Secret<T> {
     return "[secret]";
   }
 
-  /** `JSON.stringify` of a secret yields the envelope, which the provider understands. */
+  /** `JSON.stringify` of a secret yields the envelope, which the engine understands. */
   toJSON(): SecretEnvelope<T> {
     return this.toEnvelope();
   }
@@ -52,33 +52,3 @@ export class Secret<T> {
     return "[secret]";
   }
 }
-
-/** How a secret prints. */
-export const MASK = "[secret]";
-/** How a value unknown during a preview prints. */
-export const UNKNOWN_TEXT = "(unknown)";
-
-/**
- * A value that is not known yet (a preview of a resource that does not exist yet). There is one
- * instance, {@link UNKNOWN}; on the wire it is `{"$credplane": "unknown"}`.
- */
-export class Unknown {
-  static readonly instance: Unknown = new Unknown();
-
-  private constructor() {}
-
-  toString(): string {
-    return UNKNOWN_TEXT;
-  }
-
-  toJSON(): { readonly [MARK]: "unknown" } {
-    return { [MARK]: "unknown" };
-  }
-
-  [inspect.custom](): string {
-    return UNKNOWN_TEXT;
-  }
-}
-
-/** The unknown value. */
-export const UNKNOWN: Unknown = Unknown.instance;
