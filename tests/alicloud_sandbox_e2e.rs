@@ -686,3 +686,159 @@ async fn kms_check_refuses_key_id_and_certificate_id_and_same_version_updates() 
         .unwrap_err();
     assert!(wire_error(&err).2.contains("needs a new version_id"));
 }
+
+impl Env {
+    async fn check(&self, type_name: &str, olds: Option<&Value>, news: Value) -> credplane::protocol::CheckResponse {
+        let req = json!({"type": type_name, "olds": olds, "news": news});
+        self.provider.check(serde_json::from_value(req).unwrap()).unwrap()
+    }
+
+    async fn diff(&self, type_name: &str, id: &str, olds: &Value, news: &Value) -> credplane::protocol::DiffResponse {
+        let req = json!({"type": type_name, "id": id, "olds": olds, "news": news});
+        self.provider.diff(serde_json::from_value(req).unwrap()).unwrap()
+    }
+}
+
+#[tokio::test]
+async fn kms_force_delete_without_recovery_frees_the_name_at_once() {
+    let env = env().await;
+    let inputs = json!({"secret_name": "gone-now", "secret_data": "d", "version_id": "v1",
+        "force_delete_without_recovery": true, "recovery_window_in_days": 7});
+    let created = env.create(KMS, inputs.clone()).await.unwrap();
+    let outputs = Value::Object(created.outputs);
+    assert_eq!(outputs["version_stages"], json!(["ACSCurrent"]), "computed default");
+    assert!(
+        outputs.get("planned_delete_time").is_none(),
+        "a live secret is not scheduled"
+    );
+    env.delete(KMS, "gone-now", &outputs).await;
+    let cloud = env.state().await;
+    assert!(
+        cloud["alicloud-kms"]["secrets"].get("gone-now").is_none(),
+        "deleted without a recovery window: {cloud}"
+    );
+    env.create(KMS, inputs).await.expect("the name is free again at once");
+
+    // Without it, the secret waits in its recovery window and the name stays taken.
+    let inputs = json!({"secret_name": "kept", "secret_data": "d", "version_id": "v1"});
+    let created = env.create(KMS, inputs.clone()).await.unwrap();
+    env.delete(KMS, "kept", &Value::Object(created.outputs)).await;
+    assert!(env.state().await["alicloud-kms"]["secrets"]["kept"]["planned_delete_time"].is_string());
+    assert!(env.create(KMS, inputs).await.is_err());
+}
+
+#[tokio::test]
+async fn kms_version_stages_at_create_update_and_read() {
+    let env = env().await;
+    let inputs = json!({"secret_name": "staged", "secret_data": "d1", "version_id": "v1",
+        "version_stages": ["ACSCurrent", "Blue"]});
+    let created = env.create(KMS, inputs.clone()).await.unwrap();
+    let outputs = Value::Object(created.outputs);
+    let cloud = &env.state().await["alicloud-kms"]["secrets"]["staged"];
+    assert_eq!(cloud["versions"][0]["stages"], json!(["ACSCurrent", "Blue"]));
+    assert_eq!(outputs["version_stages"], json!(["ACSCurrent", "Blue"]));
+
+    // A new version with its own stages, through PutSecretValue.
+    let mut news = inputs.clone();
+    news["secret_data"] = secret("d2");
+    news["version_id"] = json!("v2");
+    news["version_stages"] = json!(["ACSCurrent", "Green"]);
+    let updated = env.update(KMS, "staged", &outputs, news.clone()).await;
+    let cloud = &env.state().await["alicloud-kms"]["secrets"]["staged"];
+    assert_eq!(cloud["versions"][1]["stages"], json!(["ACSCurrent", "Green"]));
+    let read = env.read(KMS, "staged", Some(&news), Some(&updated)).await.unwrap();
+    assert_eq!(read.outputs["version_stages"], json!(["ACSCurrent", "Green"]));
+
+    // Only the list changes: the stages move onto the current version, or off it.
+    let mut news2 = news.clone();
+    news2["version_stages"] = json!(["ACSCurrent", "Red"]);
+    env.update(KMS, "staged", &updated, news2).await;
+    let cloud = &env.state().await["alicloud-kms"]["secrets"]["staged"];
+    assert_eq!(cloud["versions"][1]["stages"], json!(["ACSCurrent", "Red"]));
+
+    // A list without ACSCurrent is refused in check, naming the field.
+    let mut bad = inputs.clone();
+    bad["version_stages"] = json!(["Blue"]);
+    let failures = env.check(KMS, None, bad).await.failures;
+    assert!(
+        failures
+            .iter()
+            .any(|f| f.property == "version_stages" && f.reason.contains("ACSCurrent")),
+        "{failures:?}"
+    );
+}
+
+#[tokio::test]
+async fn kms_check_refuses_new_data_without_new_version_naming_both() {
+    let env = env().await;
+    let olds = json!({"secret_name": "n", "secret_data": secret("d"), "version_id": "v1"});
+    let news = json!({"secret_name": "n", "secret_data": "e", "version_id": "v1"});
+    let failures = env.check(KMS, Some(&olds), news).await.failures;
+    let named: Vec<&str> = failures.iter().map(|f| f.property.as_str()).collect();
+    assert!(
+        named.contains(&"secret_data") && named.contains(&"version_id"),
+        "{failures:?}"
+    );
+    assert!(
+        failures
+            .iter()
+            .all(|f| f.reason.contains("secret_data") && f.reason.contains("version_id"))
+    );
+    // With a new version id, or with the same data, check passes.
+    for news in [
+        json!({"secret_name": "n", "secret_data": "e", "version_id": "v2"}),
+        json!({"secret_name": "n", "secret_data": "d", "version_id": "v1"}),
+    ] {
+        let failures = env.check(KMS, Some(&olds), news).await.failures;
+        assert!(failures.is_empty(), "{failures:?}");
+    }
+}
+
+#[tokio::test]
+async fn kms_import_keeps_key_and_instance_and_then_diff_is_clean() {
+    let env = env().await;
+    let mut program = ecs_inputs();
+    // The recovery window is a delete-time setting no cloud call reads back: left at its default.
+    program.as_object_mut().unwrap().remove("recovery_window_in_days");
+    // KMS answers JSON with its keys sorted; a program writing it so round-trips exactly.
+    program["extended_config"] = json!(
+        r#"{"CommandId":"cmd-ACS-KMS-RotateECSSecret-For-Linux.sh","InstanceId":"i-bp1fr0a100hd0yf6ksq3","RegionId":"cn-hangzhou","SecretSubType":"Password"}"#
+    );
+    env.create(KMS, program.clone()).await.unwrap();
+
+    let imported = env.read(KMS, "db-login", None, None).await.unwrap();
+    assert_eq!(imported.inputs["encryption_key_id"], json!("key-hzz661646aeygbqrfqg5j"));
+    assert_eq!(imported.inputs["dkms_instance_id"], json!("kst-hzz61dbabacquz826y29f"));
+    let news = env.check(KMS, None, program.clone()).await;
+    assert!(news.failures.is_empty(), "{:?}", news.failures);
+    let diff = env
+        .diff(
+            KMS,
+            "db-login",
+            &Value::Object(imported.outputs.clone()),
+            &Value::Object(news.inputs),
+        )
+        .await;
+    assert!(!diff.changes, "import then diff: {:?}", diff.detailed_diff);
+
+    // A secret under KMS's own key: the program does not name a key, and the diff is clean too.
+    let plain = json!({"secret_name": "plain", "secret_data": "d", "version_id": "v1"});
+    env.create(KMS, plain.clone()).await.unwrap();
+    let imported = env.read(KMS, "plain", None, None).await.unwrap();
+    let news = env.check(KMS, None, plain).await;
+    let diff = env
+        .diff(
+            KMS,
+            "plain",
+            &Value::Object(imported.outputs.clone()),
+            &Value::Object(news.inputs.clone()),
+        )
+        .await;
+    assert!(!diff.changes, "import then diff: {:?}", diff.detailed_diff);
+    // ... and check with those olds does not take the cloud's key for a change of key.
+    let failures = env
+        .check(KMS, Some(&Value::Object(imported.inputs)), Value::Object(news.inputs))
+        .await
+        .failures;
+    assert!(failures.is_empty(), "{failures:?}");
+}

@@ -50,6 +50,8 @@ pub enum Type {
     Integer,
     /// `map<string, string>`.
     Map,
+    /// A list of strings.
+    List,
     /// A string enum, by its name in [`Model::enums`].
     Enum(String),
 }
@@ -506,6 +508,7 @@ fn type_of(schema: &Value) -> Result<Type> {
         ["boolean"] => Ok(Type::Bool),
         ["integer"] => Ok(Type::Integer),
         ["object"] if schema["additionalProperties"]["type"] == "string" => Ok(Type::Map),
+        ["array"] if schema["items"]["type"] == "string" => Ok(Type::List),
         other => bail!("unsupported type {other:?}"),
     }
 }
@@ -523,6 +526,7 @@ fn example_arg(p: &Property, enums: &BTreeMap<String, Enum>) -> ExampleArg {
         (Type::Bool, _) => Value::Bool(true),
         (Type::Integer, _) => Value::from(1),
         (Type::Map, _) => serde_json::json!({"team": "platform"}),
+        (Type::List, _) => serde_json::json!(["example"]),
         _ => Value::String(format!("example-{}", p.name.wire.replace('_', "-"))),
     };
     ExampleArg {

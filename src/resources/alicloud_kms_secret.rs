@@ -87,13 +87,16 @@ pub struct AlicloudKmsSecretInputs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-updatable" = true))]
     pub description: Option<String>,
-    /// The identifier of the KMS user master key used to encrypt the credential value.
+    /// The identifier of the KMS user master key used to encrypt the credential value. Unset, KMS
+    /// uses a key of its own; `read` reports the key DescribeSecret names (computed), so that an
+    /// imported secret under a customer key keeps it and a program that does not set it sees no diff.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-forceNew" = true))]
+    #[schemars(extend("x-forceNew" = true, "x-computed" = true))]
     pub encryption_key_id: Option<String>,
-    /// The ID of the dedicated KMS instance.
+    /// The ID of the dedicated KMS instance. Computed like `encryption_key_id`: `read` reports
+    /// the instance DescribeSecret names.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-forceNew" = true))]
+    #[schemars(extend("x-forceNew" = true, "x-computed" = true))]
     pub dkms_instance_id: Option<String>,
     /// Expanding configuration of credentials, a JSON object such as
     /// `{"SecretSubType":"Password","InstanceId":"i-...","RegionId":"cn-hangzhou"}`. Only managed
@@ -124,9 +127,11 @@ pub struct AlicloudKmsSecretInputs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-updatable" = true))]
     pub rotation_interval: Option<String>,
-    /// The resource policy of the secret, a JSON document (SetSecretPolicy).
+    /// The resource policy of the secret, a JSON document (SetSecretPolicy). Computed: every secret
+    /// has one (KMS gives a new secret its default policy), so an import reports the cloud's, and a
+    /// program that leaves `policy` unset keeps whatever policy the secret has.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-updatable" = true))]
+    #[schemars(extend("x-updatable" = true, "x-computed" = true))]
     pub policy: Option<String>,
     /// The name of the policy. Default `default`.
     #[serde(default = "default_policy_name")]
@@ -137,6 +142,24 @@ pub struct AlicloudKmsSecretInputs {
     #[serde(default = "default_recovery_window")]
     #[schemars(extend("x-updatable" = true), range(min = 7, max = 30))]
     pub recovery_window_in_days: u32,
+    /// The stage labels of the version `version_id` (at most 7), as Terraform's and Pulumi's
+    /// `version_stages`: given to PutSecretValue when a new version is stored, and moved onto the
+    /// current version with UpdateSecretVersionStage when only the list changes (at create too,
+    /// where CreateSecret itself takes no stages). Unlike Terraform, the list must contain
+    /// `ACSCurrent`: this resource reads its secret's current version, so a version without it
+    /// would show as a perpetual diff. Default (computed): what GetSecretValue reports for the
+    /// current version, `["ACSCurrent"]` for a new secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-updatable" = true, "x-computed" = true), length(min = 1, max = 7))]
+    pub version_stages: Option<Vec<String>>,
+    /// Whether `delete` removes the secret at once and for good (DeleteSecret with
+    /// ForceDeleteWithoutRecovery=true), so that its name can be used again right away. Default
+    /// `false`: the secret waits `recovery_window_in_days` days, restorable, and its name stays
+    /// taken meanwhile. When `true`, `recovery_window_in_days` is ignored. A change takes effect at
+    /// deletion (an update only records it).
+    #[serde(default)]
+    #[schemars(extend("x-updatable" = true))]
+    pub force_delete_without_recovery: bool,
     /// Moves the `ACSCurrent` stage to this version (UpdateSecretVersionStage MoveToVersion).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-updatable" = true))]
@@ -186,6 +209,12 @@ pub struct AlicloudKmsSecretOutputs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-computed" = true))]
     pub arn: Option<String>,
+    /// The time when the secret is scheduled to be deleted, from DescribeSecret. A secret in its
+    /// deletion window counts as deleted (`read` reports it gone, so that a refresh drops it), so
+    /// for a live secret this stays unset, as in Terraform.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-computed" = true))]
+    pub planned_delete_time: Option<String>,
 }
 
 /// The `alicloud_kms_secret` resource.
@@ -199,6 +228,12 @@ const REPLACING_FIELDS: [&str; 5] = [
     "dkms_instance_id",
     "extended_config",
 ];
+
+/// The replacing arguments that `read` fills in from the cloud when the program leaves them unset.
+const COMPUTED_REPLACING: [&str; 2] = ["encryption_key_id", "dkms_instance_id"];
+
+/// The stage every version this resource manages carries.
+const CURRENT_STAGE: &str = "ACSCurrent";
 
 /// The secret types whose value has a fixed JSON layout and which KMS rotates itself.
 const MANAGED: [&str; 3] = ["Rds", "RAMCredentials", "ECS"];
@@ -275,6 +310,11 @@ const RULES: &[Rule] = &[
         check: legacy_custom_data_managed_only,
     },
     Rule {
+        name: "version_stages holds ACSCurrent",
+        property: "version_stages",
+        check: stages_hold_current,
+    },
+    Rule {
         name: "exactly one of key_id, secret_name, certificate_id (key_id)",
         property: "key_id",
         check: no_key_id,
@@ -331,6 +371,18 @@ fn interval_format(inputs: &PropertyMap) -> Option<String> {
 fn interval_needs_rotation(inputs: &PropertyMap) -> Option<String> {
     (is_set(inputs, "rotation_interval") && bool_prop(inputs, "enable_automatic_rotation") == Some(false))
         .then(|| "needs enable_automatic_rotation = true".to_string())
+}
+
+/// A new `secret_data` needs a new `version_id` (KMS never reuses a version id): refused in
+/// `check`, before a preview promises an update that would fail.
+fn new_data_needs_new_version(olds: &PropertyMap, news: &PropertyMap) -> Vec<Failure> {
+    let changed = |field: &str| olds.get(field) != news.get(field);
+    let known = |field: &str| !is_unknown_prop(news, field) && news.get(field).is_some();
+    if !(known("secret_data") && known("version_id") && changed("secret_data") && !changed("version_id")) {
+        return vec![];
+    }
+    let reason = "secret_data changed but version_id did not: KMS stores each value as a new version, and version ids are never reused; change version_id together with secret_data";
+    vec![Failure::new("secret_data", reason), Failure::new("version_id", reason)]
 }
 
 /// The secret data as JSON, for the managed types whose layout is fixed.
@@ -431,6 +483,13 @@ fn exactly_one_of(inputs: &PropertyMap, name: &str) -> Option<String> {
     })
 }
 
+fn stages_hold_current(inputs: &PropertyMap) -> Option<String> {
+    let stages = inputs.get("version_stages")?.as_array()?;
+    (!stages.iter().any(|s| s.as_str() == Some(CURRENT_STAGE))).then(|| {
+        "must contain ACSCurrent: this resource reads its secret's current version, so a version without ACSCurrent would never match".to_string()
+    })
+}
+
 fn no_key_id(inputs: &PropertyMap) -> Option<String> {
     exactly_one_of(inputs, "key_id")
 }
@@ -460,19 +519,23 @@ impl Resource for AlicloudKmsSecret {
     /// KMS keeps a deleted secret's name through its recovery window, so a replacement under the
     /// same name would be refused: the ForceNew arguments change only together with the name.
     fn check_change(olds: &PropertyMap, news: &PropertyMap) -> Vec<Failure> {
+        let mut failures = new_data_needs_new_version(olds, news);
         if olds.get("secret_name") != news.get("secret_name") {
-            return vec![];
+            return failures;
         }
-        REPLACING_FIELDS
+        let set = |map: &PropertyMap, field: &str| map.get(field).filter(|v| !v.is_null()).cloned();
+        failures.extend(REPLACING_FIELDS
             .iter()
-            .filter(|field| olds.get(**field).filter(|v| !v.is_null()) != news.get(**field).filter(|v| !v.is_null()))
+            // A computed argument the program leaves unset keeps what the cloud reported.
+            .filter(|field| !(COMPUTED_REPLACING.contains(field) && set(news, field).is_none()))
+            .filter(|field| set(olds, field) != set(news, field))
             .map(|field| {
                 Failure::new(
                     *field,
                     "can only change together with secret_name: replacing the secret under the same name fails while the old one is in its recovery window; choose a new secret_name",
                 )
-            })
-            .collect()
+            }));
+        failures
     }
 
     async fn create(&self, ctx: &Context, inputs: Self::Inputs) -> CreateResult<Self::Outputs> {
@@ -527,26 +590,43 @@ impl Resource for AlicloudKmsSecret {
             id: name.to_string(),
             create_time: None,
             arn,
+            planned_delete_time: None,
         };
         let after_create = async {
             if let Some(policy) = &inputs.policy {
                 kms.set_secret_policy(ctx, name, policy, &inputs.policy_name).await?;
             }
+            // CreateSecret takes no stages: the initial version holds ACSCurrent, the others move onto it.
+            for stage in inputs.version_stages.iter().flatten().filter(|s| *s != CURRENT_STAGE) {
+                kms.update_version_stage(ctx, name, stage, Some(&inputs.version_id), None)
+                    .await?;
+            }
             if inputs.move_to_version.is_some() || inputs.remove_from_version.is_some() {
                 kms.update_version_stage(
                     ctx,
                     name,
+                    CURRENT_STAGE,
                     inputs.move_to_version.as_deref(),
                     inputs.remove_from_version.as_deref(),
                 )
                 .await?;
             }
-            kms.describe_secret(ctx, name).await
+            let described = kms.describe_secret(ctx, name).await?;
+            let value = kms.get_secret_value(ctx, name).await?;
+            Ok::<_, CloudError>((described, value))
         };
         match after_create.await {
-            Ok(described) => {
+            Ok((described, value)) => {
                 outputs.create_time = described.create_time;
                 outputs.arn = described.arn.or(outputs.arn);
+                outputs.inputs.version_stages = value.version_stages.map(|s| s.version_stage);
+                let cloud = |v: Option<String>| v.filter(|v| !v.is_empty());
+                let (key, instance) = (
+                    &mut outputs.inputs.encryption_key_id,
+                    &mut outputs.inputs.dkms_instance_id,
+                );
+                *key = key.take().or_else(|| cloud(described.encryption_key_id));
+                *instance = instance.take().or_else(|| cloud(described.dkms_instance_id));
                 Ok((name.to_string(), outputs))
             }
             Err(e) => Err(ResourceError::partial(name, outputs, e.to_string())),
@@ -602,8 +682,15 @@ impl Resource for AlicloudKmsSecret {
             .clone()
             .filter(|i| !i.is_empty() && state.enable_automatic_rotation);
         if importing {
-            state.extended_config = described.extended_config.clone().filter(|c| !c.is_empty());
+            let (config, custom) = split_custom_data(described.extended_config.as_deref());
+            state.extended_config = config;
+            state.extended_config_custom_data = custom;
         }
+        // Computed replacing arguments: the cloud's, where the program left them unset.
+        let cloud = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+        state.encryption_key_id = state.encryption_key_id.or_else(|| cloud(&described.encryption_key_id));
+        state.dkms_instance_id = state.dkms_instance_id.or_else(|| cloud(&described.dkms_instance_id));
+        state.version_stages = value.version_stages.clone().map(|s| s.version_stage);
         if state.extended_config_custom_data.is_some() || state.custom_data.is_some() {
             let custom = custom_data_of(described.extended_config.as_deref());
             if state.extended_config_custom_data.is_some() {
@@ -630,6 +717,7 @@ impl Resource for AlicloudKmsSecret {
             id: described.secret_name.clone(),
             create_time: described.create_time,
             arn: described.arn,
+            planned_delete_time: described.planned_delete_time.filter(|t| !t.is_empty()),
         };
         Ok(Some(Found {
             id: described.secret_name,
@@ -646,6 +734,10 @@ impl Resource for AlicloudKmsSecret {
         news: Self::Inputs,
     ) -> Result<Self::Outputs, ResourceError<Self::Outputs>> {
         let kms = ctx.clouds.alicloud_kms()?;
+        let mut news = news;
+        // Computed arguments the program leaves unset keep what the cloud reported.
+        news.encryption_key_id = news.encryption_key_id.or_else(|| olds.inputs.encryption_key_id.clone());
+        news.dkms_instance_id = news.dkms_instance_id.or_else(|| olds.inputs.dkms_instance_id.clone());
         let old = &olds.inputs;
         let data_changed = old.secret_data != news.secret_data;
         if data_changed && old.version_id == news.version_id {
@@ -655,10 +747,27 @@ impl Resource for AlicloudKmsSecret {
             )
             .into());
         }
-        if data_changed || old.version_id != news.version_id {
+        let new_version = data_changed || old.version_id != news.version_id;
+        if new_version {
             let data_type = data_type_name(news.secret_data_type);
-            kms.put_secret_value(ctx, id, &news.version_id, news.secret_data.expose(), data_type)
+            let stages = news.version_stages.as_deref();
+            kms.put_secret_value(ctx, id, &news.version_id, news.secret_data.expose(), data_type, stages)
                 .await?;
+        }
+        match (news.version_stages.clone(), old.version_stages.clone()) {
+            (Some(new_stages), Some(old_stages)) if !new_version && new_stages != old_stages => {
+                for stage in new_stages.iter().filter(|s| !old_stages.contains(s)) {
+                    kms.update_version_stage(ctx, id, stage, Some(&news.version_id), None)
+                        .await?;
+                }
+                for stage in old_stages.iter().filter(|s| !new_stages.contains(s)) {
+                    kms.update_version_stage(ctx, id, stage, None, Some(&news.version_id))
+                        .await?;
+                }
+            }
+            (None, Some(_)) if !new_version => news.version_stages = old.version_stages.clone(),
+            (None, _) => news.version_stages = Some(vec![CURRENT_STAGE.to_string()]),
+            _ => {}
         }
         let custom = news.extended_config_custom_data.as_ref().or(news.custom_data.as_ref());
         let old_custom = old.extended_config_custom_data.as_ref().or(old.custom_data.as_ref());
@@ -694,6 +803,7 @@ impl Resource for AlicloudKmsSecret {
             kms.update_version_stage(
                 ctx,
                 id,
+                CURRENT_STAGE,
                 news.move_to_version.as_deref(),
                 news.remove_from_version.as_deref(),
             )
@@ -723,7 +833,9 @@ impl Resource for AlicloudKmsSecret {
     /// blocks the create of its replacement.
     async fn delete(&self, ctx: &Context, id: &str, outputs: Self::Outputs) -> Result<(), ProviderError> {
         let kms = ctx.clouds.alicloud_kms()?;
-        match kms.delete_secret(ctx, id, outputs.inputs.recovery_window_in_days).await {
+        let inputs = &outputs.inputs;
+        let force = inputs.force_delete_without_recovery;
+        match kms.delete_secret(ctx, id, inputs.recovery_window_in_days, force).await {
             Err(e) if is_gone(&e) => Ok(()),
             other => Ok(other?),
         }
@@ -750,6 +862,8 @@ impl AlicloudKmsSecretInputs {
             policy: None,
             policy_name: default_policy_name(),
             recovery_window_in_days: default_recovery_window(),
+            version_stages: None,
+            force_delete_without_recovery: false,
             move_to_version: None,
             remove_from_version: None,
             tags: None,
@@ -791,6 +905,24 @@ fn extended_config_with_custom_data(inputs: &AlicloudKmsSecretInputs) -> Option<
         .unwrap_or_default();
     config.insert("CustomData".into(), serde_json::to_value(custom).unwrap_or_default());
     Some(Value::Object(config).to_string())
+}
+
+/// An extended configuration as the inputs hold it: without its `CustomData`, which is
+/// `extended_config_custom_data` (CreateSecret takes both merged; see
+/// `extended_config_with_custom_data`).
+fn split_custom_data(extended_config: Option<&str>) -> (Option<String>, Option<BTreeMap<String, String>>) {
+    let Some(text) = extended_config.filter(|c| !c.is_empty()) else {
+        return (None, None);
+    };
+    let Ok(Value::Object(mut config)) = serde_json::from_str::<Value>(text) else {
+        return (Some(text.to_string()), None);
+    };
+    let custom = config
+        .remove("CustomData")
+        .and_then(|c| serde_json::from_value::<BTreeMap<String, String>>(c).ok())
+        .filter(|c| !c.is_empty());
+    let config = (!config.is_empty()).then(|| Value::Object(config).to_string());
+    (config, custom)
 }
 
 /// The `CustomData` object of an extended configuration.

@@ -52,14 +52,17 @@ type AlicloudKmsSecretArgs struct {
 	// Optional. Updatable in place.
 	Description runtime.Input[string]
 
-	// The identifier of the KMS user master key used to encrypt the credential value.
+	// The identifier of the KMS user master key used to encrypt the credential value. Unset, KMS
+	// uses a key of its own; `read` reports the key DescribeSecret names (computed), so that an
+	// imported secret under a customer key keeps it and a program that does not set it sees no diff.
 	//
-	// Optional. Changing it replaces the resource.
+	// Optional. Changing it replaces the resource. Computed by the provider when not set.
 	EncryptionKeyID runtime.Input[string]
 
-	// The ID of the dedicated KMS instance.
+	// The ID of the dedicated KMS instance. Computed like `encryption_key_id`: `read` reports
+	// the instance DescribeSecret names.
 	//
-	// Optional. Changing it replaces the resource.
+	// Optional. Changing it replaces the resource. Computed by the provider when not set.
 	DkmsInstanceID runtime.Input[string]
 
 	// Expanding configuration of credentials, a JSON object such as
@@ -96,9 +99,11 @@ type AlicloudKmsSecretArgs struct {
 	// Optional. Updatable in place.
 	RotationInterval runtime.Input[string]
 
-	// The resource policy of the secret, a JSON document (SetSecretPolicy).
+	// The resource policy of the secret, a JSON document (SetSecretPolicy). Computed: every secret
+	// has one (KMS gives a new secret its default policy), so an import reports the cloud's, and a
+	// program that leaves `policy` unset keeps whatever policy the secret has.
 	//
-	// Optional. Updatable in place.
+	// Optional. Updatable in place. Computed by the provider when not set.
 	Policy runtime.Input[string]
 
 	// The name of the policy. Default `default`.
@@ -111,6 +116,26 @@ type AlicloudKmsSecretArgs struct {
 	//
 	// Optional. Updatable in place. Default: `30`.
 	RecoveryWindowInDays runtime.Input[int64]
+
+	// The stage labels of the version `version_id` (at most 7), as Terraform's and Pulumi's
+	// `version_stages`: given to PutSecretValue when a new version is stored, and moved onto the
+	// current version with UpdateSecretVersionStage when only the list changes (at create too,
+	// where CreateSecret itself takes no stages). Unlike Terraform, the list must contain
+	// `ACSCurrent`: this resource reads its secret's current version, so a version without it
+	// would show as a perpetual diff. Default (computed): what GetSecretValue reports for the
+	// current version, `["ACSCurrent"]` for a new secret.
+	//
+	// Optional. Updatable in place. Computed by the provider when not set.
+	VersionStages runtime.Input[[]string]
+
+	// Whether `delete` removes the secret at once and for good (DeleteSecret with
+	// ForceDeleteWithoutRecovery=true), so that its name can be used again right away. Default
+	// `false`: the secret waits `recovery_window_in_days` days, restorable, and its name stays
+	// taken meanwhile. When `true`, `recovery_window_in_days` is ignored. A change takes effect at
+	// deletion (an update only records it).
+	//
+	// Optional. Updatable in place. Default: `false`.
+	ForceDeleteWithoutRecovery runtime.Input[bool]
 
 	// Moves the `ACSCurrent` stage to this version (UpdateSecretVersionStage MoveToVersion).
 	//
@@ -162,6 +187,8 @@ func (a *AlicloudKmsSecretArgs) ToWire() map[string]any {
 	runtime.Put(w, "policy", a.Policy)
 	runtime.Put(w, "policy_name", a.PolicyName)
 	runtime.Put(w, "recovery_window_in_days", a.RecoveryWindowInDays)
+	runtime.Put(w, "version_stages", a.VersionStages)
+	runtime.Put(w, "force_delete_without_recovery", a.ForceDeleteWithoutRecovery)
 	runtime.Put(w, "move_to_version", a.MoveToVersion)
 	runtime.Put(w, "remove_from_version", a.RemoveFromVersion)
 	runtime.Put(w, "tags", a.Tags)
@@ -219,14 +246,17 @@ type AlicloudKmsSecretState struct {
 	// Optional. Updatable in place.
 	Description *string `json:"description,omitempty"`
 
-	// The identifier of the KMS user master key used to encrypt the credential value.
+	// The identifier of the KMS user master key used to encrypt the credential value. Unset, KMS
+	// uses a key of its own; `read` reports the key DescribeSecret names (computed), so that an
+	// imported secret under a customer key keeps it and a program that does not set it sees no diff.
 	//
-	// Optional. Changing it replaces the resource.
+	// Optional. Changing it replaces the resource. Computed by the provider when not set.
 	EncryptionKeyID *string `json:"encryption_key_id,omitempty"`
 
-	// The ID of the dedicated KMS instance.
+	// The ID of the dedicated KMS instance. Computed like `encryption_key_id`: `read` reports
+	// the instance DescribeSecret names.
 	//
-	// Optional. Changing it replaces the resource.
+	// Optional. Changing it replaces the resource. Computed by the provider when not set.
 	DkmsInstanceID *string `json:"dkms_instance_id,omitempty"`
 
 	// Expanding configuration of credentials, a JSON object such as
@@ -263,9 +293,11 @@ type AlicloudKmsSecretState struct {
 	// Optional. Updatable in place.
 	RotationInterval *string `json:"rotation_interval,omitempty"`
 
-	// The resource policy of the secret, a JSON document (SetSecretPolicy).
+	// The resource policy of the secret, a JSON document (SetSecretPolicy). Computed: every secret
+	// has one (KMS gives a new secret its default policy), so an import reports the cloud's, and a
+	// program that leaves `policy` unset keeps whatever policy the secret has.
 	//
-	// Optional. Updatable in place.
+	// Optional. Updatable in place. Computed by the provider when not set.
 	Policy *string `json:"policy,omitempty"`
 
 	// The name of the policy. Default `default`.
@@ -278,6 +310,26 @@ type AlicloudKmsSecretState struct {
 	//
 	// Optional. Updatable in place. Default: `30`.
 	RecoveryWindowInDays *int64 `json:"recovery_window_in_days,omitempty"`
+
+	// The stage labels of the version `version_id` (at most 7), as Terraform's and Pulumi's
+	// `version_stages`: given to PutSecretValue when a new version is stored, and moved onto the
+	// current version with UpdateSecretVersionStage when only the list changes (at create too,
+	// where CreateSecret itself takes no stages). Unlike Terraform, the list must contain
+	// `ACSCurrent`: this resource reads its secret's current version, so a version without it
+	// would show as a perpetual diff. Default (computed): what GetSecretValue reports for the
+	// current version, `["ACSCurrent"]` for a new secret.
+	//
+	// Optional. Updatable in place. Computed by the provider when not set.
+	VersionStages []string `json:"version_stages,omitempty"`
+
+	// Whether `delete` removes the secret at once and for good (DeleteSecret with
+	// ForceDeleteWithoutRecovery=true), so that its name can be used again right away. Default
+	// `false`: the secret waits `recovery_window_in_days` days, restorable, and its name stays
+	// taken meanwhile. When `true`, `recovery_window_in_days` is ignored. A change takes effect at
+	// deletion (an update only records it).
+	//
+	// Optional. Updatable in place. Default: `false`.
+	ForceDeleteWithoutRecovery *bool `json:"force_delete_without_recovery,omitempty"`
 
 	// Moves the `ACSCurrent` stage to this version (UpdateSecretVersionStage MoveToVersion).
 	//
@@ -317,6 +369,13 @@ type AlicloudKmsSecretState struct {
 	//
 	// May be absent. Computed by the provider.
 	ARN *string `json:"arn,omitempty"`
+
+	// The time when the secret is scheduled to be deleted, from DescribeSecret. A secret in its
+	// deletion window counts as deleted (`read` reports it gone, so that a refresh drops it), so
+	// for a live secret this stays unset, as in Terraform.
+	//
+	// May be absent. Computed by the provider.
+	PlannedDeleteTime *string `json:"planned_delete_time,omitempty"`
 }
 
 // AlicloudKmsSecretStateFromWire reads a wire map: envelopes become runtime.Secret, unknowns
@@ -405,16 +464,19 @@ func (r *AlicloudKmsSecret) Description() runtime.Output[*string] {
 	return runtime.OutputOf[*string](&r.Resource, "description")
 }
 
-// EncryptionKeyID: The identifier of the KMS user master key used to encrypt the credential value.
+// EncryptionKeyID: The identifier of the KMS user master key used to encrypt the credential value. Unset, KMS
+// uses a key of its own; `read` reports the key DescribeSecret names (computed), so that an
+// imported secret under a customer key keeps it and a program that does not set it sees no diff.
 //
-// Optional. Changing it replaces the resource.
+// Optional. Changing it replaces the resource. Computed by the provider when not set.
 func (r *AlicloudKmsSecret) EncryptionKeyID() runtime.Output[*string] {
 	return runtime.OutputOf[*string](&r.Resource, "encryption_key_id")
 }
 
-// DkmsInstanceID: The ID of the dedicated KMS instance.
+// DkmsInstanceID: The ID of the dedicated KMS instance. Computed like `encryption_key_id`: `read` reports
+// the instance DescribeSecret names.
 //
-// Optional. Changing it replaces the resource.
+// Optional. Changing it replaces the resource. Computed by the provider when not set.
 func (r *AlicloudKmsSecret) DkmsInstanceID() runtime.Output[*string] {
 	return runtime.OutputOf[*string](&r.Resource, "dkms_instance_id")
 }
@@ -463,9 +525,11 @@ func (r *AlicloudKmsSecret) RotationInterval() runtime.Output[*string] {
 	return runtime.OutputOf[*string](&r.Resource, "rotation_interval")
 }
 
-// Policy: The resource policy of the secret, a JSON document (SetSecretPolicy).
+// Policy: The resource policy of the secret, a JSON document (SetSecretPolicy). Computed: every secret
+// has one (KMS gives a new secret its default policy), so an import reports the cloud's, and a
+// program that leaves `policy` unset keeps whatever policy the secret has.
 //
-// Optional. Updatable in place.
+// Optional. Updatable in place. Computed by the provider when not set.
 func (r *AlicloudKmsSecret) Policy() runtime.Output[*string] {
 	return runtime.OutputOf[*string](&r.Resource, "policy")
 }
@@ -483,6 +547,30 @@ func (r *AlicloudKmsSecret) PolicyName() runtime.Output[*string] {
 // Optional. Updatable in place. Default: `30`.
 func (r *AlicloudKmsSecret) RecoveryWindowInDays() runtime.Output[*int64] {
 	return runtime.OutputOf[*int64](&r.Resource, "recovery_window_in_days")
+}
+
+// VersionStages: The stage labels of the version `version_id` (at most 7), as Terraform's and Pulumi's
+// `version_stages`: given to PutSecretValue when a new version is stored, and moved onto the
+// current version with UpdateSecretVersionStage when only the list changes (at create too,
+// where CreateSecret itself takes no stages). Unlike Terraform, the list must contain
+// `ACSCurrent`: this resource reads its secret's current version, so a version without it
+// would show as a perpetual diff. Default (computed): what GetSecretValue reports for the
+// current version, `["ACSCurrent"]` for a new secret.
+//
+// Optional. Updatable in place. Computed by the provider when not set.
+func (r *AlicloudKmsSecret) VersionStages() runtime.Output[[]string] {
+	return runtime.OutputOf[[]string](&r.Resource, "version_stages")
+}
+
+// ForceDeleteWithoutRecovery: Whether `delete` removes the secret at once and for good (DeleteSecret with
+// ForceDeleteWithoutRecovery=true), so that its name can be used again right away. Default
+// `false`: the secret waits `recovery_window_in_days` days, restorable, and its name stays
+// taken meanwhile. When `true`, `recovery_window_in_days` is ignored. A change takes effect at
+// deletion (an update only records it).
+//
+// Optional. Updatable in place. Default: `false`.
+func (r *AlicloudKmsSecret) ForceDeleteWithoutRecovery() runtime.Output[*bool] {
+	return runtime.OutputOf[*bool](&r.Resource, "force_delete_without_recovery")
 }
 
 // MoveToVersion: Moves the `ACSCurrent` stage to this version (UpdateSecretVersionStage MoveToVersion).
@@ -536,4 +624,13 @@ func (r *AlicloudKmsSecret) CreateTime() runtime.Output[*string] {
 // May be absent. Computed by the provider.
 func (r *AlicloudKmsSecret) ARN() runtime.Output[*string] {
 	return runtime.OutputOf[*string](&r.Resource, "arn")
+}
+
+// PlannedDeleteTime: The time when the secret is scheduled to be deleted, from DescribeSecret. A secret in its
+// deletion window counts as deleted (`read` reports it gone, so that a refresh drops it), so
+// for a live secret this stays unset, as in Terraform.
+//
+// May be absent. Computed by the provider.
+func (r *AlicloudKmsSecret) PlannedDeleteTime() runtime.Output[*string] {
+	return runtime.OutputOf[*string](&r.Resource, "planned_delete_time")
 }

@@ -69,15 +69,18 @@ class AlicloudKmsSecretArgs:
     """
 
     encryption_key_id: Input[str] | None = None
-    """The identifier of the KMS user master key used to encrypt the credential value.
+    """The identifier of the KMS user master key used to encrypt the credential value. Unset, KMS
+    uses a key of its own; `read` reports the key DescribeSecret names (computed), so that an
+    imported secret under a customer key keeps it and a program that does not set it sees no diff.
 
-    Optional. Changing it replaces the resource.
+    Optional. Changing it replaces the resource. Computed by the provider when not set.
     """
 
     dkms_instance_id: Input[str] | None = None
-    """The ID of the dedicated KMS instance.
+    """The ID of the dedicated KMS instance. Computed like `encryption_key_id`: `read` reports
+    the instance DescribeSecret names.
 
-    Optional. Changing it replaces the resource.
+    Optional. Changing it replaces the resource. Computed by the provider when not set.
     """
 
     extended_config: Input[str] | None = None
@@ -120,9 +123,11 @@ class AlicloudKmsSecretArgs:
     """
 
     policy: Input[str] | None = None
-    """The resource policy of the secret, a JSON document (SetSecretPolicy).
+    """The resource policy of the secret, a JSON document (SetSecretPolicy). Computed: every secret
+    has one (KMS gives a new secret its default policy), so an import reports the cloud's, and a
+    program that leaves `policy` unset keeps whatever policy the secret has.
 
-    Optional. Updatable in place.
+    Optional. Updatable in place. Computed by the provider when not set.
     """
 
     policy_name: Input[str] | None = None
@@ -136,6 +141,28 @@ class AlicloudKmsSecretArgs:
     RecoveryWindowInDays). Default value: 30. A change takes effect at deletion.
 
     Optional. Updatable in place. Default: `30`.
+    """
+
+    version_stages: Input[Sequence[str]] | None = None
+    """The stage labels of the version `version_id` (at most 7), as Terraform's and Pulumi's
+    `version_stages`: given to PutSecretValue when a new version is stored, and moved onto the
+    current version with UpdateSecretVersionStage when only the list changes (at create too,
+    where CreateSecret itself takes no stages). Unlike Terraform, the list must contain
+    `ACSCurrent`: this resource reads its secret's current version, so a version without it
+    would show as a perpetual diff. Default (computed): what GetSecretValue reports for the
+    current version, `["ACSCurrent"]` for a new secret.
+
+    Optional. Updatable in place. Computed by the provider when not set.
+    """
+
+    force_delete_without_recovery: Input[bool] | None = None
+    """Whether `delete` removes the secret at once and for good (DeleteSecret with
+    ForceDeleteWithoutRecovery=true), so that its name can be used again right away. Default
+    `false`: the secret waits `recovery_window_in_days` days, restorable, and its name stays
+    taken meanwhile. When `true`, `recovery_window_in_days` is ignored. A change takes effect at
+    deletion (an update only records it).
+
+    Optional. Updatable in place. Default: `false`.
     """
 
     move_to_version: Input[str] | None = None
@@ -205,6 +232,10 @@ class AlicloudKmsSecretArgs:
             wire["policy_name"] = _wire.value_to_wire(self.policy_name)
         if self.recovery_window_in_days is not None:
             wire["recovery_window_in_days"] = _wire.value_to_wire(self.recovery_window_in_days)
+        if self.version_stages is not None:
+            wire["version_stages"] = _wire.value_to_wire(self.version_stages)
+        if self.force_delete_without_recovery is not None:
+            wire["force_delete_without_recovery"] = _wire.value_to_wire(self.force_delete_without_recovery)
         if self.move_to_version is not None:
             wire["move_to_version"] = _wire.value_to_wire(self.move_to_version)
         if self.remove_from_version is not None:
@@ -277,15 +308,18 @@ class AlicloudKmsSecretState:
     """
 
     encryption_key_id: str | None = None
-    """The identifier of the KMS user master key used to encrypt the credential value.
+    """The identifier of the KMS user master key used to encrypt the credential value. Unset, KMS
+    uses a key of its own; `read` reports the key DescribeSecret names (computed), so that an
+    imported secret under a customer key keeps it and a program that does not set it sees no diff.
 
-    Optional. Changing it replaces the resource.
+    Optional. Changing it replaces the resource. Computed by the provider when not set.
     """
 
     dkms_instance_id: str | None = None
-    """The ID of the dedicated KMS instance.
+    """The ID of the dedicated KMS instance. Computed like `encryption_key_id`: `read` reports
+    the instance DescribeSecret names.
 
-    Optional. Changing it replaces the resource.
+    Optional. Changing it replaces the resource. Computed by the provider when not set.
     """
 
     extended_config: str | None = None
@@ -328,9 +362,11 @@ class AlicloudKmsSecretState:
     """
 
     policy: str | None = None
-    """The resource policy of the secret, a JSON document (SetSecretPolicy).
+    """The resource policy of the secret, a JSON document (SetSecretPolicy). Computed: every secret
+    has one (KMS gives a new secret its default policy), so an import reports the cloud's, and a
+    program that leaves `policy` unset keeps whatever policy the secret has.
 
-    Optional. Updatable in place.
+    Optional. Updatable in place. Computed by the provider when not set.
     """
 
     policy_name: str | None = None
@@ -344,6 +380,28 @@ class AlicloudKmsSecretState:
     RecoveryWindowInDays). Default value: 30. A change takes effect at deletion.
 
     Optional. Updatable in place. Default: `30`.
+    """
+
+    version_stages: list[str] | None = None
+    """The stage labels of the version `version_id` (at most 7), as Terraform's and Pulumi's
+    `version_stages`: given to PutSecretValue when a new version is stored, and moved onto the
+    current version with UpdateSecretVersionStage when only the list changes (at create too,
+    where CreateSecret itself takes no stages). Unlike Terraform, the list must contain
+    `ACSCurrent`: this resource reads its secret's current version, so a version without it
+    would show as a perpetual diff. Default (computed): what GetSecretValue reports for the
+    current version, `["ACSCurrent"]` for a new secret.
+
+    Optional. Updatable in place. Computed by the provider when not set.
+    """
+
+    force_delete_without_recovery: bool | None = None
+    """Whether `delete` removes the secret at once and for good (DeleteSecret with
+    ForceDeleteWithoutRecovery=true), so that its name can be used again right away. Default
+    `false`: the secret waits `recovery_window_in_days` days, restorable, and its name stays
+    taken meanwhile. When `true`, `recovery_window_in_days` is ignored. A change takes effect at
+    deletion (an update only records it).
+
+    Optional. Updatable in place. Default: `false`.
     """
 
     move_to_version: str | None = None
@@ -392,6 +450,14 @@ class AlicloudKmsSecretState:
     May be absent. Computed by the provider.
     """
 
+    planned_delete_time: str | None = None
+    """The time when the secret is scheduled to be deleted, from DescribeSecret. A secret in its
+    deletion window counts as deleted (`read` reports it gone, so that a refresh drops it), so
+    for a live secret this stays unset, as in Terraform.
+
+    May be absent. Computed by the provider.
+    """
+
     @classmethod
     def from_wire(cls, wire: Mapping[str, Any]) -> AlicloudKmsSecretState:
         """Reads a wire map: envelopes become ``Secret``, unknowns (preview) become ``None``."""
@@ -413,6 +479,8 @@ class AlicloudKmsSecretState:
             policy=_wire.value_from_wire(wire.get("policy")),
             policy_name=_wire.value_from_wire(wire.get("policy_name")),
             recovery_window_in_days=_wire.value_from_wire(wire.get("recovery_window_in_days")),
+            version_stages=_wire.value_from_wire(wire.get("version_stages")),
+            force_delete_without_recovery=_wire.value_from_wire(wire.get("force_delete_without_recovery")),
             move_to_version=_wire.value_from_wire(wire.get("move_to_version")),
             remove_from_version=_wire.value_from_wire(wire.get("remove_from_version")),
             tags=_wire.value_from_wire(wire.get("tags")),
@@ -420,6 +488,7 @@ class AlicloudKmsSecretState:
             certificate_id=_wire.value_from_wire(wire.get("certificate_id")),
             create_time=_wire.value_from_wire(wire.get("create_time")),
             arn=_wire.value_from_wire(wire.get("arn")),
+            planned_delete_time=_wire.value_from_wire(wire.get("planned_delete_time")),
         )
 
 
@@ -511,17 +580,20 @@ class AlicloudKmsSecret(Resource):
 
     @property
     def encryption_key_id(self) -> Output[str | None]:
-        """The identifier of the KMS user master key used to encrypt the credential value.
+        """The identifier of the KMS user master key used to encrypt the credential value. Unset, KMS
+        uses a key of its own; `read` reports the key DescribeSecret names (computed), so that an
+        imported secret under a customer key keeps it and a program that does not set it sees no diff.
 
-        Optional. Changing it replaces the resource.
+        Optional. Changing it replaces the resource. Computed by the provider when not set.
         """
         return self._output("encryption_key_id")
 
     @property
     def dkms_instance_id(self) -> Output[str | None]:
-        """The ID of the dedicated KMS instance.
+        """The ID of the dedicated KMS instance. Computed like `encryption_key_id`: `read` reports
+        the instance DescribeSecret names.
 
-        Optional. Changing it replaces the resource.
+        Optional. Changing it replaces the resource. Computed by the provider when not set.
         """
         return self._output("dkms_instance_id")
 
@@ -576,9 +648,11 @@ class AlicloudKmsSecret(Resource):
 
     @property
     def policy(self) -> Output[str | None]:
-        """The resource policy of the secret, a JSON document (SetSecretPolicy).
+        """The resource policy of the secret, a JSON document (SetSecretPolicy). Computed: every secret
+        has one (KMS gives a new secret its default policy), so an import reports the cloud's, and a
+        program that leaves `policy` unset keeps whatever policy the secret has.
 
-        Optional. Updatable in place.
+        Optional. Updatable in place. Computed by the provider when not set.
         """
         return self._output("policy")
 
@@ -598,6 +672,32 @@ class AlicloudKmsSecret(Resource):
         Optional. Updatable in place. Default: `30`.
         """
         return self._output("recovery_window_in_days")
+
+    @property
+    def version_stages(self) -> Output[list[str] | None]:
+        """The stage labels of the version `version_id` (at most 7), as Terraform's and Pulumi's
+        `version_stages`: given to PutSecretValue when a new version is stored, and moved onto the
+        current version with UpdateSecretVersionStage when only the list changes (at create too,
+        where CreateSecret itself takes no stages). Unlike Terraform, the list must contain
+        `ACSCurrent`: this resource reads its secret's current version, so a version without it
+        would show as a perpetual diff. Default (computed): what GetSecretValue reports for the
+        current version, `["ACSCurrent"]` for a new secret.
+
+        Optional. Updatable in place. Computed by the provider when not set.
+        """
+        return self._output("version_stages")
+
+    @property
+    def force_delete_without_recovery(self) -> Output[bool | None]:
+        """Whether `delete` removes the secret at once and for good (DeleteSecret with
+        ForceDeleteWithoutRecovery=true), so that its name can be used again right away. Default
+        `false`: the secret waits `recovery_window_in_days` days, restorable, and its name stays
+        taken meanwhile. When `true`, `recovery_window_in_days` is ignored. A change takes effect at
+        deletion (an update only records it).
+
+        Optional. Updatable in place. Default: `false`.
+        """
+        return self._output("force_delete_without_recovery")
 
     @property
     def move_to_version(self) -> Output[str | None]:
@@ -658,3 +758,13 @@ class AlicloudKmsSecret(Resource):
         May be absent. Computed by the provider.
         """
         return self._output("arn")
+
+    @property
+    def planned_delete_time(self) -> Output[str | None]:
+        """The time when the secret is scheduled to be deleted, from DescribeSecret. A secret in its
+        deletion window counts as deleted (`read` reports it gone, so that a refresh drops it), so
+        for a live secret this stays unset, as in Terraform.
+
+        May be absent. Computed by the provider.
+        """
+        return self._output("planned_delete_time")

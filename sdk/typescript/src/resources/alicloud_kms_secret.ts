@@ -56,15 +56,18 @@ export interface AlicloudKmsSecretArgs {
    */
   readonly description?: Input<string>;
   /**
-   * The identifier of the KMS user master key used to encrypt the credential value.
+   * The identifier of the KMS user master key used to encrypt the credential value. Unset, KMS
+   * uses a key of its own; `read` reports the key DescribeSecret names (computed), so that an
+   * imported secret under a customer key keeps it and a program that does not set it sees no diff.
    *
-   * Optional. Changing it replaces the resource.
+   * Optional. Changing it replaces the resource. Computed by the provider when not set.
    */
   readonly encryptionKeyId?: Input<string>;
   /**
-   * The ID of the dedicated KMS instance.
+   * The ID of the dedicated KMS instance. Computed like `encryption_key_id`: `read` reports
+   * the instance DescribeSecret names.
    *
-   * Optional. Changing it replaces the resource.
+   * Optional. Changing it replaces the resource. Computed by the provider when not set.
    */
   readonly dkmsInstanceId?: Input<string>;
   /**
@@ -107,9 +110,11 @@ export interface AlicloudKmsSecretArgs {
    */
   readonly rotationInterval?: Input<string>;
   /**
-   * The resource policy of the secret, a JSON document (SetSecretPolicy).
+   * The resource policy of the secret, a JSON document (SetSecretPolicy). Computed: every secret
+   * has one (KMS gives a new secret its default policy), so an import reports the cloud's, and a
+   * program that leaves `policy` unset keeps whatever policy the secret has.
    *
-   * Optional. Updatable in place.
+   * Optional. Updatable in place. Computed by the provider when not set.
    */
   readonly policy?: Input<string>;
   /**
@@ -125,6 +130,28 @@ export interface AlicloudKmsSecretArgs {
    * Optional. Updatable in place. Default: `30`.
    */
   readonly recoveryWindowInDays?: Input<number>;
+  /**
+   * The stage labels of the version `version_id` (at most 7), as Terraform's and Pulumi's
+   * `version_stages`: given to PutSecretValue when a new version is stored, and moved onto the
+   * current version with UpdateSecretVersionStage when only the list changes (at create too,
+   * where CreateSecret itself takes no stages). Unlike Terraform, the list must contain
+   * `ACSCurrent`: this resource reads its secret's current version, so a version without it
+   * would show as a perpetual diff. Default (computed): what GetSecretValue reports for the
+   * current version, `["ACSCurrent"]` for a new secret.
+   *
+   * Optional. Updatable in place. Computed by the provider when not set.
+   */
+  readonly versionStages?: Input<string[]>;
+  /**
+   * Whether `delete` removes the secret at once and for good (DeleteSecret with
+   * ForceDeleteWithoutRecovery=true), so that its name can be used again right away. Default
+   * `false`: the secret waits `recovery_window_in_days` days, restorable, and its name stays
+   * taken meanwhile. When `true`, `recovery_window_in_days` is ignored. A change takes effect at
+   * deletion (an update only records it).
+   *
+   * Optional. Updatable in place. Default: `false`.
+   */
+  readonly forceDeleteWithoutRecovery?: Input<boolean>;
   /**
    * Moves the `ACSCurrent` stage to this version (UpdateSecretVersionStage MoveToVersion).
    *
@@ -181,6 +208,8 @@ export const AlicloudKmsSecretArgs = {
     if (args.policy !== undefined) w["policy"] = wire.valueToWire(args.policy);
     if (args.policyName !== undefined) w["policy_name"] = wire.valueToWire(args.policyName);
     if (args.recoveryWindowInDays !== undefined) w["recovery_window_in_days"] = wire.valueToWire(args.recoveryWindowInDays);
+    if (args.versionStages !== undefined) w["version_stages"] = wire.valueToWire(args.versionStages);
+    if (args.forceDeleteWithoutRecovery !== undefined) w["force_delete_without_recovery"] = wire.valueToWire(args.forceDeleteWithoutRecovery);
     if (args.moveToVersion !== undefined) w["move_to_version"] = wire.valueToWire(args.moveToVersion);
     if (args.removeFromVersion !== undefined) w["remove_from_version"] = wire.valueToWire(args.removeFromVersion);
     if (args.tags !== undefined) w["tags"] = wire.valueToWire(args.tags);
@@ -247,15 +276,18 @@ export interface AlicloudKmsSecretState {
    */
   readonly description?: string;
   /**
-   * The identifier of the KMS user master key used to encrypt the credential value.
+   * The identifier of the KMS user master key used to encrypt the credential value. Unset, KMS
+   * uses a key of its own; `read` reports the key DescribeSecret names (computed), so that an
+   * imported secret under a customer key keeps it and a program that does not set it sees no diff.
    *
-   * Optional. Changing it replaces the resource.
+   * Optional. Changing it replaces the resource. Computed by the provider when not set.
    */
   readonly encryptionKeyId?: string;
   /**
-   * The ID of the dedicated KMS instance.
+   * The ID of the dedicated KMS instance. Computed like `encryption_key_id`: `read` reports
+   * the instance DescribeSecret names.
    *
-   * Optional. Changing it replaces the resource.
+   * Optional. Changing it replaces the resource. Computed by the provider when not set.
    */
   readonly dkmsInstanceId?: string;
   /**
@@ -298,9 +330,11 @@ export interface AlicloudKmsSecretState {
    */
   readonly rotationInterval?: string;
   /**
-   * The resource policy of the secret, a JSON document (SetSecretPolicy).
+   * The resource policy of the secret, a JSON document (SetSecretPolicy). Computed: every secret
+   * has one (KMS gives a new secret its default policy), so an import reports the cloud's, and a
+   * program that leaves `policy` unset keeps whatever policy the secret has.
    *
-   * Optional. Updatable in place.
+   * Optional. Updatable in place. Computed by the provider when not set.
    */
   readonly policy?: string;
   /**
@@ -316,6 +350,28 @@ export interface AlicloudKmsSecretState {
    * Optional. Updatable in place. Default: `30`.
    */
   readonly recoveryWindowInDays?: number;
+  /**
+   * The stage labels of the version `version_id` (at most 7), as Terraform's and Pulumi's
+   * `version_stages`: given to PutSecretValue when a new version is stored, and moved onto the
+   * current version with UpdateSecretVersionStage when only the list changes (at create too,
+   * where CreateSecret itself takes no stages). Unlike Terraform, the list must contain
+   * `ACSCurrent`: this resource reads its secret's current version, so a version without it
+   * would show as a perpetual diff. Default (computed): what GetSecretValue reports for the
+   * current version, `["ACSCurrent"]` for a new secret.
+   *
+   * Optional. Updatable in place. Computed by the provider when not set.
+   */
+  readonly versionStages?: string[];
+  /**
+   * Whether `delete` removes the secret at once and for good (DeleteSecret with
+   * ForceDeleteWithoutRecovery=true), so that its name can be used again right away. Default
+   * `false`: the secret waits `recovery_window_in_days` days, restorable, and its name stays
+   * taken meanwhile. When `true`, `recovery_window_in_days` is ignored. A change takes effect at
+   * deletion (an update only records it).
+   *
+   * Optional. Updatable in place. Default: `false`.
+   */
+  readonly forceDeleteWithoutRecovery?: boolean;
   /**
    * Moves the `ACSCurrent` stage to this version (UpdateSecretVersionStage MoveToVersion).
    *
@@ -362,6 +418,14 @@ export interface AlicloudKmsSecretState {
    * May be absent. Computed by the provider.
    */
   readonly arn?: string;
+  /**
+   * The time when the secret is scheduled to be deleted, from DescribeSecret. A secret in its
+   * deletion window counts as deleted (`read` reports it gone, so that a refresh drops it), so
+   * for a live secret this stays unset, as in Terraform.
+   *
+   * May be absent. Computed by the provider.
+   */
+  readonly plannedDeleteTime?: string;
 }
 
 export const AlicloudKmsSecretState = {
@@ -385,6 +449,8 @@ export const AlicloudKmsSecretState = {
       policy: wire.valueFromWire(w["policy"]) as string,
       policyName: wire.valueFromWire(w["policy_name"]) as string,
       recoveryWindowInDays: wire.valueFromWire(w["recovery_window_in_days"]) as number,
+      versionStages: wire.valueFromWire(w["version_stages"]) as string[],
+      forceDeleteWithoutRecovery: wire.valueFromWire(w["force_delete_without_recovery"]) as boolean,
       moveToVersion: wire.valueFromWire(w["move_to_version"]) as string,
       removeFromVersion: wire.valueFromWire(w["remove_from_version"]) as string,
       tags: wire.valueFromWire(w["tags"]) as Record<string, string>,
@@ -392,6 +458,7 @@ export const AlicloudKmsSecretState = {
       certificateId: wire.valueFromWire(w["certificate_id"]) as string,
       createTime: wire.valueFromWire(w["create_time"]) as string,
       arn: wire.valueFromWire(w["arn"]) as string,
+      plannedDeleteTime: wire.valueFromWire(w["planned_delete_time"]) as string,
     };
   },
 };
@@ -485,18 +552,21 @@ export class AlicloudKmsSecret extends Resource {
   }
 
   /**
-   * The identifier of the KMS user master key used to encrypt the credential value.
+   * The identifier of the KMS user master key used to encrypt the credential value. Unset, KMS
+   * uses a key of its own; `read` reports the key DescribeSecret names (computed), so that an
+   * imported secret under a customer key keeps it and a program that does not set it sees no diff.
    *
-   * Optional. Changing it replaces the resource.
+   * Optional. Changing it replaces the resource. Computed by the provider when not set.
    */
   get encryptionKeyId(): Output<string | undefined> {
     return this.output("encryption_key_id");
   }
 
   /**
-   * The ID of the dedicated KMS instance.
+   * The ID of the dedicated KMS instance. Computed like `encryption_key_id`: `read` reports
+   * the instance DescribeSecret names.
    *
-   * Optional. Changing it replaces the resource.
+   * Optional. Changing it replaces the resource. Computed by the provider when not set.
    */
   get dkmsInstanceId(): Output<string | undefined> {
     return this.output("dkms_instance_id");
@@ -557,9 +627,11 @@ export class AlicloudKmsSecret extends Resource {
   }
 
   /**
-   * The resource policy of the secret, a JSON document (SetSecretPolicy).
+   * The resource policy of the secret, a JSON document (SetSecretPolicy). Computed: every secret
+   * has one (KMS gives a new secret its default policy), so an import reports the cloud's, and a
+   * program that leaves `policy` unset keeps whatever policy the secret has.
    *
-   * Optional. Updatable in place.
+   * Optional. Updatable in place. Computed by the provider when not set.
    */
   get policy(): Output<string | undefined> {
     return this.output("policy");
@@ -582,6 +654,34 @@ export class AlicloudKmsSecret extends Resource {
    */
   get recoveryWindowInDays(): Output<number | undefined> {
     return this.output("recovery_window_in_days");
+  }
+
+  /**
+   * The stage labels of the version `version_id` (at most 7), as Terraform's and Pulumi's
+   * `version_stages`: given to PutSecretValue when a new version is stored, and moved onto the
+   * current version with UpdateSecretVersionStage when only the list changes (at create too,
+   * where CreateSecret itself takes no stages). Unlike Terraform, the list must contain
+   * `ACSCurrent`: this resource reads its secret's current version, so a version without it
+   * would show as a perpetual diff. Default (computed): what GetSecretValue reports for the
+   * current version, `["ACSCurrent"]` for a new secret.
+   *
+   * Optional. Updatable in place. Computed by the provider when not set.
+   */
+  get versionStages(): Output<string[] | undefined> {
+    return this.output("version_stages");
+  }
+
+  /**
+   * Whether `delete` removes the secret at once and for good (DeleteSecret with
+   * ForceDeleteWithoutRecovery=true), so that its name can be used again right away. Default
+   * `false`: the secret waits `recovery_window_in_days` days, restorable, and its name stays
+   * taken meanwhile. When `true`, `recovery_window_in_days` is ignored. A change takes effect at
+   * deletion (an update only records it).
+   *
+   * Optional. Updatable in place. Default: `false`.
+   */
+  get forceDeleteWithoutRecovery(): Output<boolean | undefined> {
+    return this.output("force_delete_without_recovery");
   }
 
   /**
@@ -649,5 +749,16 @@ export class AlicloudKmsSecret extends Resource {
    */
   get arn(): Output<string | undefined> {
     return this.output("arn");
+  }
+
+  /**
+   * The time when the secret is scheduled to be deleted, from DescribeSecret. A secret in its
+   * deletion window counts as deleted (`read` reports it gone, so that a refresh drops it), so
+   * for a live secret this stays unset, as in Terraform.
+   *
+   * May be absent. Computed by the provider.
+   */
+  get plannedDeleteTime(): Output<string | undefined> {
+    return this.output("planned_delete_time");
   }
 }
