@@ -693,6 +693,11 @@ impl Env {
         self.provider.check(serde_json::from_value(req).unwrap()).unwrap()
     }
 
+    /// `news` as check normalizes them (defaults filled in), for KMS.
+    async fn checked(&self, news: &Value) -> Value {
+        Value::Object(self.check(KMS, None, news.clone()).await.inputs)
+    }
+
     async fn diff(&self, type_name: &str, id: &str, olds: &Value, news: &Value) -> credplane::protocol::DiffResponse {
         let req = json!({"type": type_name, "id": id, "olds": olds, "news": news});
         self.provider.diff(serde_json::from_value(req).unwrap()).unwrap()
@@ -841,4 +846,86 @@ async fn kms_import_keeps_key_and_instance_and_then_diff_is_clean() {
         .await
         .failures;
     assert!(failures.is_empty(), "{failures:?}");
+}
+
+#[tokio::test]
+async fn kms_write_only_value_reaches_kms_and_never_state_outputs_or_answers() {
+    let env = env().await;
+    let (first, second) = ("wo-value-one-7f3a", "wo-value-two-9c1e");
+    let program = json!({"secret_name": "wo", "secret_data_wo": secret(first), "secret_data_wo_version": 1,
+        "version_id": "v1"});
+    let checked = env.check(KMS, None, program.clone()).await;
+    assert!(checked.failures.is_empty(), "{:?}", checked.failures);
+    let created = env.create(KMS, Value::Object(checked.inputs)).await.unwrap();
+    let outputs = Value::Object(created.outputs);
+    let cloud = &env.state().await["alicloud-kms"]["secrets"]["wo"];
+    assert_eq!(cloud["versions"][0]["data"], json!(first), "KMS holds the value");
+
+    let read = env.read(KMS, "wo", Some(&program), Some(&outputs)).await.unwrap();
+    let (read_inputs, read_outputs) = (Value::Object(read.inputs), Value::Object(read.outputs));
+    // Same program again: no diff, though the value is in the news and never in the olds.
+    let diff = env.diff(KMS, "wo", &read_outputs, &env.checked(&program).await).await;
+    assert!(!diff.changes, "{:?}", diff.detailed_diff);
+
+    // A new value with a new wo version (and version id): PutSecretValue, still not in outputs.
+    let mut news = program.clone();
+    news["secret_data_wo"] = secret(second);
+    let diff = env.diff(KMS, "wo", &read_outputs, &env.checked(&news).await).await;
+    assert!(!diff.changes, "the value alone is no change: {:?}", diff.detailed_diff);
+    news["secret_data_wo_version"] = json!(2);
+    let failures = env.check(KMS, Some(&program), news.clone()).await.failures;
+    assert!(failures.iter().any(|f| f.property == "version_id"), "{failures:?}");
+    news["version_id"] = json!("v2");
+    let diff = env.diff(KMS, "wo", &read_outputs, &env.checked(&news).await).await;
+    assert!(
+        diff.detailed_diff.contains_key("secret_data_wo_version"),
+        "{:?}",
+        diff.detailed_diff
+    );
+    let updated = env.update(KMS, "wo", &read_outputs, news.clone()).await;
+    let cloud = &env.state().await["alicloud-kms"]["secrets"]["wo"];
+    assert_eq!(cloud["versions"][1]["data"], json!(second));
+    assert_eq!(cloud["versions"][1]["stages"], json!(["ACSCurrent"]));
+    let imported = env.read(KMS, "wo", Some(&news), Some(&updated)).await.unwrap();
+
+    for (what, value) in [
+        ("create", &outputs),
+        ("read inputs", &read_inputs),
+        ("read outputs", &read_outputs),
+        ("update", &updated),
+        ("read after update", &Value::Object(imported.outputs)),
+    ] {
+        let text = value.to_string();
+        assert!(
+            !text.contains(first) && !text.contains(second),
+            "{what} holds the value: {text}"
+        );
+        assert!(
+            value.get("secret_data_wo").is_none() && value.get("secret_data").is_none(),
+            "{what}"
+        );
+    }
+    assert_eq!(updated["secret_data_wo_version"], json!(2));
+
+    // Both sources at once, or a wo value without its version: refused in check.
+    let mut both = program.clone();
+    both["secret_data"] = secret("x");
+    let failures = env.check(KMS, None, both).await.failures;
+    assert!(
+        failures
+            .iter()
+            .any(|f| f.property == "secret_data" && f.reason.contains("exclusive")),
+        "{failures:?}"
+    );
+    let mut unversioned = program.clone();
+    unversioned.as_object_mut().unwrap().remove("secret_data_wo_version");
+    let failures = env.check(KMS, None, unversioned).await.failures;
+    assert!(
+        failures.iter().any(|f| f.property == "secret_data_wo_version"),
+        "{failures:?}"
+    );
+    // The schema marks it write-only and secret.
+    let schema = env.provider.get_schema();
+    let prop = &schema.resources[KMS]["$defs"]["inputs"]["properties"]["secret_data_wo"];
+    assert_eq!(prop["x-writeOnly"], json!(true), "{prop}");
 }

@@ -68,8 +68,23 @@ pub struct AlicloudKmsSecretInputs {
     /// `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
     /// (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
     /// replacement, which the cloud refuses while the old secret is in its recovery window.
+    /// Exactly one of `secret_data` and `secret_data_wo` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-updatable" = true))]
-    pub secret_data: Secret<String>,
+    pub secret_data: Option<Secret<String>>,
+    /// Write-only credential value, as Terraform 1.11's `*_wo` arguments: sent to KMS (CreateSecret,
+    /// then PutSecretValue whenever `secret_data_wo_version` changes) and never stored in state or
+    /// outputs, nor returned by any call; `read` does not put the cloud's value back either. A
+    /// change of the value alone is not a diff: change `secret_data_wo_version` (and `version_id`,
+    /// as KMS never reuses a version id) to store it. Exclusive with `secret_data`.
+    #[serde(default, skip_serializing)]
+    #[schemars(extend("x-writeOnly" = true))]
+    pub secret_data_wo: Option<Secret<String>>,
+    /// The version of `secret_data_wo`: changing it stores the current `secret_data_wo` as a new
+    /// version (PutSecretValue under the new `version_id`). Stored in state, unlike the value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-updatable" = true))]
+    pub secret_data_wo_version: Option<i64>,
     /// The credential version number. Changing it (with `secret_data`) stores a new version in place.
     #[schemars(extend("x-updatable" = true), length(min = 1, max = 64))]
     pub version_id: String,
@@ -240,6 +255,16 @@ const MANAGED: [&str; 3] = ["Rds", "RAMCredentials", "ECS"];
 
 const RULES: &[Rule] = &[
     Rule {
+        name: "exactly one of secret_data and secret_data_wo",
+        property: "secret_data",
+        check: one_data_source,
+    },
+    Rule {
+        name: "secret_data_wo has a version",
+        property: "secret_data_wo_version",
+        check: wo_needs_version,
+    },
+    Rule {
         name: "secret_data at most 30720 bytes",
         property: "secret_data",
         check: data_size,
@@ -335,7 +360,7 @@ fn is_managed(inputs: &PropertyMap) -> bool {
 }
 
 fn data_size(inputs: &PropertyMap) -> Option<String> {
-    let len = str_prop(inputs, "secret_data")?.len();
+    let len = data_of(inputs)?.len();
     (len > 30720).then(|| format!("must be at most 30720 bytes; it is {len} bytes"))
 }
 
@@ -343,7 +368,7 @@ fn binary_is_base64(inputs: &PropertyMap) -> Option<String> {
     if str_prop(inputs, "secret_data_type") != Some("binary") {
         return None;
     }
-    let data = str_prop(inputs, "secret_data")?;
+    let data = data_of(inputs)?;
     base64::engine::general_purpose::STANDARD
         .decode(data)
         .is_err()
@@ -373,6 +398,28 @@ fn interval_needs_rotation(inputs: &PropertyMap) -> Option<String> {
         .then(|| "needs enable_automatic_rotation = true".to_string())
 }
 
+/// The value, from `secret_data` or `secret_data_wo`.
+fn data_of(inputs: &PropertyMap) -> Option<&str> {
+    str_prop(inputs, "secret_data").or_else(|| str_prop(inputs, "secret_data_wo"))
+}
+
+fn one_data_source(inputs: &PropertyMap) -> Option<String> {
+    let (plain, write_only) = (
+        inputs.contains_key("secret_data"),
+        inputs.contains_key("secret_data_wo"),
+    );
+    match (plain, write_only) {
+        (true, true) => Some("secret_data and secret_data_wo are exclusive: set only one".into()),
+        (false, false) => Some("one of secret_data and secret_data_wo is required".into()),
+        _ => None,
+    }
+}
+
+fn wo_needs_version(inputs: &PropertyMap) -> Option<String> {
+    (inputs.contains_key("secret_data_wo") && !inputs.contains_key("secret_data_wo_version"))
+        .then(|| "secret_data_wo needs secret_data_wo_version, whose change stores a new value".to_string())
+}
+
 /// A new `secret_data` needs a new `version_id` (KMS never reuses a version id): refused in
 /// `check`, before a preview promises an update that would fail.
 fn new_data_needs_new_version(olds: &PropertyMap, news: &PropertyMap) -> Vec<Failure> {
@@ -385,12 +432,25 @@ fn new_data_needs_new_version(olds: &PropertyMap, news: &PropertyMap) -> Vec<Fai
     vec![Failure::new("secret_data", reason), Failure::new("version_id", reason)]
 }
 
+/// As [`new_data_needs_new_version`], for a new `secret_data_wo_version`.
+fn new_wo_version_needs_new_version(olds: &PropertyMap, news: &PropertyMap) -> Vec<Failure> {
+    let changed = |field: &str| olds.get(field) != news.get(field);
+    if !(news.contains_key("secret_data_wo_version") && changed("secret_data_wo_version") && !changed("version_id")) {
+        return vec![];
+    }
+    let reason = "secret_data_wo_version changed but version_id did not: the new value is stored as a new version, and version ids are never reused; change version_id too";
+    vec![
+        Failure::new("secret_data_wo_version", reason),
+        Failure::new("version_id", reason),
+    ]
+}
+
 /// The secret data as JSON, for the managed types whose layout is fixed.
 fn data_json(inputs: &PropertyMap, wanted_type: &str) -> Option<Result<Value, ()>> {
     if secret_type(inputs) != wanted_type {
         return None;
     }
-    Some(serde_json::from_str(str_prop(inputs, "secret_data")?).map_err(|_| ()))
+    Some(serde_json::from_str(data_of(inputs)?).map_err(|_| ()))
 }
 
 /// Whether `value[list]` is a non-empty array of objects each holding string `fields`.
@@ -520,6 +580,7 @@ impl Resource for AlicloudKmsSecret {
     /// same name would be refused: the ForceNew arguments change only together with the name.
     fn check_change(olds: &PropertyMap, news: &PropertyMap) -> Vec<Failure> {
         let mut failures = new_data_needs_new_version(olds, news);
+        failures.extend(new_wo_version_needs_new_version(olds, news));
         if olds.get("secret_name") != news.get("secret_name") {
             return failures;
         }
@@ -541,9 +602,10 @@ impl Resource for AlicloudKmsSecret {
     async fn create(&self, ctx: &Context, inputs: Self::Inputs) -> CreateResult<Self::Outputs> {
         let kms = ctx.clouds.alicloud_kms()?;
         let name = inputs.secret_name.as_str();
+        let data = inputs.value().map_err(ResourceError::from)?;
         let new = NewSecret {
             secret_name: name,
-            secret_data: &inputs.secret_data,
+            secret_data: data,
             version_id: &inputs.version_id,
             secret_type: type_name(inputs.secret_type),
             secret_data_type: data_type_name(inputs.secret_data_type),
@@ -659,7 +721,10 @@ impl Resource for AlicloudKmsSecret {
             .unwrap_or_else(|| AlicloudKmsSecretInputs::imported(id, &value));
         // The cloud's current value wins: a value changed behind our back shows up as a diff.
         state.secret_name = described.secret_name.clone();
-        state.secret_data = value.secret_data.clone();
+        // A write-only value stays out of state: the version id alone shows a change behind our back.
+        if state.secret_data_wo_version.is_none() {
+            state.secret_data = Some(value.secret_data.clone());
+        }
         state.version_id = value.version_id.clone();
         if let Some(t) = value.secret_data_type.as_deref() {
             state.secret_data_type = if t == "binary" {
@@ -739,7 +804,8 @@ impl Resource for AlicloudKmsSecret {
         news.encryption_key_id = news.encryption_key_id.or_else(|| olds.inputs.encryption_key_id.clone());
         news.dkms_instance_id = news.dkms_instance_id.or_else(|| olds.inputs.dkms_instance_id.clone());
         let old = &olds.inputs;
-        let data_changed = old.secret_data != news.secret_data;
+        let data_changed =
+            old.secret_data != news.secret_data || old.secret_data_wo_version != news.secret_data_wo_version;
         if data_changed && old.version_id == news.version_id {
             return Err(ProviderError::invalid(
                 "version_id",
@@ -751,7 +817,8 @@ impl Resource for AlicloudKmsSecret {
         if new_version {
             let data_type = data_type_name(news.secret_data_type);
             let stages = news.version_stages.as_deref();
-            kms.put_secret_value(ctx, id, &news.version_id, news.secret_data.expose(), data_type, stages)
+            let data = news.value()?.expose();
+            kms.put_secret_value(ctx, id, &news.version_id, data, data_type, stages)
                 .await?;
         }
         match (news.version_stages.clone(), old.version_stages.clone()) {
@@ -843,11 +910,21 @@ impl Resource for AlicloudKmsSecret {
 }
 
 impl AlicloudKmsSecretInputs {
+    /// The value to send: `secret_data`, else the write-only `secret_data_wo`.
+    fn value(&self) -> Result<&Secret<String>, ProviderError> {
+        self.secret_data
+            .as_ref()
+            .or(self.secret_data_wo.as_ref())
+            .ok_or_else(|| ProviderError::invalid("secret_data", "one of secret_data and secret_data_wo is required"))
+    }
+
     /// The inputs of an imported secret, before the cloud's values fill them.
     fn imported(name: &str, value: &SecretValue) -> Self {
         AlicloudKmsSecretInputs {
             secret_name: name.to_string(),
-            secret_data: value.secret_data.clone(),
+            secret_data: Some(value.secret_data.clone()),
+            secret_data_wo: None,
+            secret_data_wo_version: None,
             version_id: value.version_id.clone(),
             secret_type: SecretType::Generic,
             secret_data_type: SecretDataType::Text,
@@ -954,7 +1031,7 @@ async fn made_by_this_create(
     let described = kms.describe_secret(ctx, name).await.ok()?;
     Some(
         value.version_id == inputs.version_id
-            && value.secret_data == inputs.secret_data
+            && inputs.value().is_ok_and(|data| value.secret_data == *data)
             && window.contains(described.create_time.as_deref()),
     )
 }

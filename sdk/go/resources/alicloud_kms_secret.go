@@ -18,6 +18,11 @@ type AlicloudKmsSecretArgs struct {
 	// Required. Changing it replaces the resource.
 	SecretName runtime.Input[string]
 
+	// The credential version number. Changing it (with `secret_data`) stores a new version in place.
+	//
+	// Required. Updatable in place.
+	VersionID runtime.Input[string]
+
 	// The credential value. The length does not exceed 30720 bytes (30KB). KMS uses the specified
 	// key to encrypt it and stores it in the initial version. For `Generic` secrets any value; for
 	// `Rds` `{"Accounts":[{"AccountName":"","AccountPassword":""}]}`; for `RAMCredentials`
@@ -26,14 +31,25 @@ type AlicloudKmsSecretArgs struct {
 	// `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
 	// (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
 	// replacement, which the cloud refuses while the old secret is in its recovery window.
+	// Exactly one of `secret_data` and `secret_data_wo` is set.
 	//
-	// Required. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
+	// Optional. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
 	SecretData runtime.Input[runtime.Secret[string]]
 
-	// The credential version number. Changing it (with `secret_data`) stores a new version in place.
+	// Write-only credential value, as Terraform 1.11's `*_wo` arguments: sent to KMS (CreateSecret,
+	// then PutSecretValue whenever `secret_data_wo_version` changes) and never stored in state or
+	// outputs, nor returned by any call; `read` does not put the cloud's value back either. A
+	// change of the value alone is not a diff: change `secret_data_wo_version` (and `version_id`,
+	// as KMS never reuses a version id) to store it. Exclusive with `secret_data`.
 	//
-	// Required. Updatable in place.
-	VersionID runtime.Input[string]
+	// Optional. Secret: masked in the SDKs and enveloped on the wire.
+	SecretDataWo runtime.Input[runtime.Secret[string]]
+
+	// The version of `secret_data_wo`: changing it stores the current `secret_data_wo` as a new
+	// version (PutSecretValue under the new `version_id`). Stored in state, unlike the value.
+	//
+	// Optional. Updatable in place.
+	SecretDataWoVersion runtime.Input[int64]
 
 	// The credential type: `Generic` (normal credentials), `Rds` (managed RDS credentials),
 	// `RAMCredentials` (managed RAM credentials) or `ECS` (managed ECS credentials).
@@ -172,8 +188,10 @@ type AlicloudKmsSecretArgs struct {
 func (a *AlicloudKmsSecretArgs) ToWire() map[string]any {
 	w := map[string]any{}
 	runtime.Put(w, "secret_name", a.SecretName)
-	runtime.PutSecret(w, "secret_data", a.SecretData)
 	runtime.Put(w, "version_id", a.VersionID)
+	runtime.PutSecret(w, "secret_data", a.SecretData)
+	runtime.PutSecret(w, "secret_data_wo", a.SecretDataWo)
+	runtime.Put(w, "secret_data_wo_version", a.SecretDataWoVersion)
 	runtime.Put(w, "secret_type", a.SecretType)
 	runtime.Put(w, "secret_data_type", a.SecretDataType)
 	runtime.Put(w, "description", a.Description)
@@ -207,18 +225,6 @@ type AlicloudKmsSecretState struct {
 	// Required. Changing it replaces the resource.
 	SecretName string `json:"secret_name"`
 
-	// The credential value. The length does not exceed 30720 bytes (30KB). KMS uses the specified
-	// key to encrypt it and stores it in the initial version. For `Generic` secrets any value; for
-	// `Rds` `{"Accounts":[{"AccountName":"","AccountPassword":""}]}`; for `RAMCredentials`
-	// `{"AccessKeys":[{"AccessKeyId":"","AccessKeySecret":""}]}` (all the access keys of the RAM
-	// user); for `ECS` with SecretSubType `Password` `{"UserName":"","Password":""}` and with
-	// `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
-	// (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
-	// replacement, which the cloud refuses while the old secret is in its recovery window.
-	//
-	// Required. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
-	SecretData runtime.Secret[string] `json:"secret_data"`
-
 	// The credential version number. Changing it (with `secret_data`) stores a new version in place.
 	//
 	// Required. Updatable in place.
@@ -228,6 +234,34 @@ type AlicloudKmsSecretState struct {
 	//
 	// Always set. Computed by the provider.
 	ID string `json:"id"`
+
+	// The credential value. The length does not exceed 30720 bytes (30KB). KMS uses the specified
+	// key to encrypt it and stores it in the initial version. For `Generic` secrets any value; for
+	// `Rds` `{"Accounts":[{"AccountName":"","AccountPassword":""}]}`; for `RAMCredentials`
+	// `{"AccessKeys":[{"AccessKeyId":"","AccessKeySecret":""}]}` (all the access keys of the RAM
+	// user); for `ECS` with SecretSubType `Password` `{"UserName":"","Password":""}` and with
+	// `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
+	// (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
+	// replacement, which the cloud refuses while the old secret is in its recovery window.
+	// Exactly one of `secret_data` and `secret_data_wo` is set.
+	//
+	// Optional. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
+	SecretData *runtime.Secret[string] `json:"secret_data,omitempty"`
+
+	// Write-only credential value, as Terraform 1.11's `*_wo` arguments: sent to KMS (CreateSecret,
+	// then PutSecretValue whenever `secret_data_wo_version` changes) and never stored in state or
+	// outputs, nor returned by any call; `read` does not put the cloud's value back either. A
+	// change of the value alone is not a diff: change `secret_data_wo_version` (and `version_id`,
+	// as KMS never reuses a version id) to store it. Exclusive with `secret_data`.
+	//
+	// Optional. Secret: masked in the SDKs and enveloped on the wire.
+	SecretDataWo *runtime.Secret[string] `json:"secret_data_wo,omitempty"`
+
+	// The version of `secret_data_wo`: changing it stores the current `secret_data_wo` as a new
+	// version (PutSecretValue under the new `version_id`). Stored in state, unlike the value.
+	//
+	// Optional. Updatable in place.
+	SecretDataWoVersion *int64 `json:"secret_data_wo_version,omitempty"`
 
 	// The credential type: `Generic` (normal credentials), `Rds` (managed RDS credentials),
 	// `RAMCredentials` (managed RAM credentials) or `ECS` (managed ECS credentials).
@@ -413,20 +447,6 @@ func (r *AlicloudKmsSecret) SecretName() runtime.Output[string] {
 	return runtime.OutputOf[string](&r.Resource, "secret_name")
 }
 
-// SecretData: The credential value. The length does not exceed 30720 bytes (30KB). KMS uses the specified
-// key to encrypt it and stores it in the initial version. For `Generic` secrets any value; for
-// `Rds` `{"Accounts":[{"AccountName":"","AccountPassword":""}]}`; for `RAMCredentials`
-// `{"AccessKeys":[{"AccessKeyId":"","AccessKeySecret":""}]}` (all the access keys of the RAM
-// user); for `ECS` with SecretSubType `Password` `{"UserName":"","Password":""}` and with
-// `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
-// (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
-// replacement, which the cloud refuses while the old secret is in its recovery window.
-//
-// Required. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
-func (r *AlicloudKmsSecret) SecretData() runtime.Output[runtime.Secret[string]] {
-	return runtime.OutputOf[runtime.Secret[string]](&r.Resource, "secret_data")
-}
-
 // VersionID: The credential version number. Changing it (with `secret_data`) stores a new version in place.
 //
 // Required. Updatable in place.
@@ -439,6 +459,40 @@ func (r *AlicloudKmsSecret) VersionID() runtime.Output[string] {
 // Always set. Computed by the provider.
 func (r *AlicloudKmsSecret) ID() runtime.Output[string] {
 	return runtime.OutputOf[string](&r.Resource, "id")
+}
+
+// SecretData: The credential value. The length does not exceed 30720 bytes (30KB). KMS uses the specified
+// key to encrypt it and stores it in the initial version. For `Generic` secrets any value; for
+// `Rds` `{"Accounts":[{"AccountName":"","AccountPassword":""}]}`; for `RAMCredentials`
+// `{"AccessKeys":[{"AccessKeyId":"","AccessKeySecret":""}]}` (all the access keys of the RAM
+// user); for `ECS` with SecretSubType `Password` `{"UserName":"","Password":""}` and with
+// `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
+// (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
+// replacement, which the cloud refuses while the old secret is in its recovery window.
+// Exactly one of `secret_data` and `secret_data_wo` is set.
+//
+// Optional. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
+func (r *AlicloudKmsSecret) SecretData() runtime.Output[*runtime.Secret[string]] {
+	return runtime.OutputOf[*runtime.Secret[string]](&r.Resource, "secret_data")
+}
+
+// SecretDataWo: Write-only credential value, as Terraform 1.11's `*_wo` arguments: sent to KMS (CreateSecret,
+// then PutSecretValue whenever `secret_data_wo_version` changes) and never stored in state or
+// outputs, nor returned by any call; `read` does not put the cloud's value back either. A
+// change of the value alone is not a diff: change `secret_data_wo_version` (and `version_id`,
+// as KMS never reuses a version id) to store it. Exclusive with `secret_data`.
+//
+// Optional. Secret: masked in the SDKs and enveloped on the wire.
+func (r *AlicloudKmsSecret) SecretDataWo() runtime.Output[*runtime.Secret[string]] {
+	return runtime.OutputOf[*runtime.Secret[string]](&r.Resource, "secret_data_wo")
+}
+
+// SecretDataWoVersion: The version of `secret_data_wo`: changing it stores the current `secret_data_wo` as a new
+// version (PutSecretValue under the new `version_id`). Stored in state, unlike the value.
+//
+// Optional. Updatable in place.
+func (r *AlicloudKmsSecret) SecretDataWoVersion() runtime.Output[*int64] {
+	return runtime.OutputOf[*int64](&r.Resource, "secret_data_wo_version")
 }
 
 // SecretType: The credential type: `Generic` (normal credentials), `Rds` (managed RDS credentials),

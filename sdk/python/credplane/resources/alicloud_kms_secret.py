@@ -29,7 +29,13 @@ class AlicloudKmsSecretArgs:
     Required. Changing it replaces the resource.
     """
 
-    secret_data: Input[Secret[str] | str]
+    version_id: Input[str]
+    """The credential version number. Changing it (with `secret_data`) stores a new version in place.
+
+    Required. Updatable in place.
+    """
+
+    secret_data: Input[Secret[str] | str] | None = None
     """The credential value. The length does not exceed 30720 bytes (30KB). KMS uses the specified
     key to encrypt it and stores it in the initial version. For `Generic` secrets any value; for
     `Rds` `{"Accounts":[{"AccountName":"","AccountPassword":""}]}`; for `RAMCredentials`
@@ -38,14 +44,26 @@ class AlicloudKmsSecretArgs:
     `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
     (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
     replacement, which the cloud refuses while the old secret is in its recovery window.
+    Exactly one of `secret_data` and `secret_data_wo` is set.
 
-    Required. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
+    Optional. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
     """
 
-    version_id: Input[str]
-    """The credential version number. Changing it (with `secret_data`) stores a new version in place.
+    secret_data_wo: Input[Secret[str] | str] | None = None
+    """Write-only credential value, as Terraform 1.11's `*_wo` arguments: sent to KMS (CreateSecret,
+    then PutSecretValue whenever `secret_data_wo_version` changes) and never stored in state or
+    outputs, nor returned by any call; `read` does not put the cloud's value back either. A
+    change of the value alone is not a diff: change `secret_data_wo_version` (and `version_id`,
+    as KMS never reuses a version id) to store it. Exclusive with `secret_data`.
 
-    Required. Updatable in place.
+    Optional. Secret: masked in the SDKs and enveloped on the wire.
+    """
+
+    secret_data_wo_version: Input[int] | None = None
+    """The version of `secret_data_wo`: changing it stores the current `secret_data_wo` as a new
+    version (PutSecretValue under the new `version_id`). Stored in state, unlike the value.
+
+    Optional. Updatable in place.
     """
 
     secret_type: Input[SecretType] | None = None
@@ -204,8 +222,13 @@ class AlicloudKmsSecretArgs:
         secrets enveloped, ``Output`` references left in place for the runtime."""
         wire: dict[str, Any] = {}
         wire["secret_name"] = _wire.value_to_wire(self.secret_name)
-        wire["secret_data"] = _wire.secret_to_wire(self.secret_data)
         wire["version_id"] = _wire.value_to_wire(self.version_id)
+        if self.secret_data is not None:
+            wire["secret_data"] = _wire.secret_to_wire(self.secret_data)
+        if self.secret_data_wo is not None:
+            wire["secret_data_wo"] = _wire.secret_to_wire(self.secret_data_wo)
+        if self.secret_data_wo_version is not None:
+            wire["secret_data_wo_version"] = _wire.value_to_wire(self.secret_data_wo_version)
         if self.secret_type is not None:
             wire["secret_type"] = _wire.value_to_wire(self.secret_type)
         if self.secret_data_type is not None:
@@ -262,19 +285,6 @@ class AlicloudKmsSecretState:
     Required. Changing it replaces the resource.
     """
 
-    secret_data: Secret[str]
-    """The credential value. The length does not exceed 30720 bytes (30KB). KMS uses the specified
-    key to encrypt it and stores it in the initial version. For `Generic` secrets any value; for
-    `Rds` `{"Accounts":[{"AccountName":"","AccountPassword":""}]}`; for `RAMCredentials`
-    `{"AccessKeys":[{"AccessKeyId":"","AccessKeySecret":""}]}` (all the access keys of the RAM
-    user); for `ECS` with SecretSubType `Password` `{"UserName":"","Password":""}` and with
-    `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
-    (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
-    replacement, which the cloud refuses while the old secret is in its recovery window.
-
-    Required. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
-    """
-
     version_id: str
     """The credential version number. Changing it (with `secret_data`) stores a new version in place.
 
@@ -285,6 +295,37 @@ class AlicloudKmsSecretState:
     """The ID of the secret: its name.
 
     Always set. Computed by the provider.
+    """
+
+    secret_data: Secret[str] | None = None
+    """The credential value. The length does not exceed 30720 bytes (30KB). KMS uses the specified
+    key to encrypt it and stores it in the initial version. For `Generic` secrets any value; for
+    `Rds` `{"Accounts":[{"AccountName":"","AccountPassword":""}]}`; for `RAMCredentials`
+    `{"AccessKeys":[{"AccessKeyId":"","AccessKeySecret":""}]}` (all the access keys of the RAM
+    user); for `ECS` with SecretSubType `Password` `{"UserName":"","Password":""}` and with
+    `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
+    (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
+    replacement, which the cloud refuses while the old secret is in its recovery window.
+    Exactly one of `secret_data` and `secret_data_wo` is set.
+
+    Optional. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
+    """
+
+    secret_data_wo: Secret[str] | None = None
+    """Write-only credential value, as Terraform 1.11's `*_wo` arguments: sent to KMS (CreateSecret,
+    then PutSecretValue whenever `secret_data_wo_version` changes) and never stored in state or
+    outputs, nor returned by any call; `read` does not put the cloud's value back either. A
+    change of the value alone is not a diff: change `secret_data_wo_version` (and `version_id`,
+    as KMS never reuses a version id) to store it. Exclusive with `secret_data`.
+
+    Optional. Secret: masked in the SDKs and enveloped on the wire.
+    """
+
+    secret_data_wo_version: int | None = None
+    """The version of `secret_data_wo`: changing it stores the current `secret_data_wo` as a new
+    version (PutSecretValue under the new `version_id`). Stored in state, unlike the value.
+
+    Optional. Updatable in place.
     """
 
     secret_type: SecretType | None = None
@@ -463,9 +504,11 @@ class AlicloudKmsSecretState:
         """Reads a wire map: envelopes become ``Secret``, unknowns (preview) become ``None``."""
         return cls(
             secret_name=_wire.value_from_wire(wire.get("secret_name")),
-            secret_data=_wire.secret_from_wire(wire.get("secret_data")),
             version_id=_wire.value_from_wire(wire.get("version_id")),
             id=_wire.value_from_wire(wire.get("id")),
+            secret_data=_wire.secret_from_wire(wire.get("secret_data")),
+            secret_data_wo=_wire.secret_from_wire(wire.get("secret_data_wo")),
+            secret_data_wo_version=_wire.value_from_wire(wire.get("secret_data_wo_version")),
             secret_type=_wire.enum_from_wire(SecretType, wire.get("secret_type")),
             secret_data_type=_wire.enum_from_wire(SecretDataType, wire.get("secret_data_type")),
             description=_wire.value_from_wire(wire.get("description")),
@@ -522,21 +565,6 @@ class AlicloudKmsSecret(Resource):
         return self._output("secret_name")
 
     @property
-    def secret_data(self) -> Output[Secret[str]]:
-        """The credential value. The length does not exceed 30720 bytes (30KB). KMS uses the specified
-        key to encrypt it and stores it in the initial version. For `Generic` secrets any value; for
-        `Rds` `{"Accounts":[{"AccountName":"","AccountPassword":""}]}`; for `RAMCredentials`
-        `{"AccessKeys":[{"AccessKeyId":"","AccessKeySecret":""}]}` (all the access keys of the RAM
-        user); for `ECS` with SecretSubType `Password` `{"UserName":"","Password":""}` and with
-        `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
-        (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
-        replacement, which the cloud refuses while the old secret is in its recovery window.
-
-        Required. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
-        """
-        return self._output("secret_data")
-
-    @property
     def version_id(self) -> Output[str]:
         """The credential version number. Changing it (with `secret_data`) stores a new version in place.
 
@@ -551,6 +579,43 @@ class AlicloudKmsSecret(Resource):
         Always set. Computed by the provider.
         """
         return self._output("id")
+
+    @property
+    def secret_data(self) -> Output[Secret[str] | None]:
+        """The credential value. The length does not exceed 30720 bytes (30KB). KMS uses the specified
+        key to encrypt it and stores it in the initial version. For `Generic` secrets any value; for
+        `Rds` `{"Accounts":[{"AccountName":"","AccountPassword":""}]}`; for `RAMCredentials`
+        `{"AccessKeys":[{"AccessKeyId":"","AccessKeySecret":""}]}` (all the access keys of the RAM
+        user); for `ECS` with SecretSubType `Password` `{"UserName":"","Password":""}` and with
+        `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
+        (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
+        replacement, which the cloud refuses while the old secret is in its recovery window.
+        Exactly one of `secret_data` and `secret_data_wo` is set.
+
+        Optional. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
+        """
+        return self._output("secret_data")
+
+    @property
+    def secret_data_wo(self) -> Output[Secret[str] | None]:
+        """Write-only credential value, as Terraform 1.11's `*_wo` arguments: sent to KMS (CreateSecret,
+        then PutSecretValue whenever `secret_data_wo_version` changes) and never stored in state or
+        outputs, nor returned by any call; `read` does not put the cloud's value back either. A
+        change of the value alone is not a diff: change `secret_data_wo_version` (and `version_id`,
+        as KMS never reuses a version id) to store it. Exclusive with `secret_data`.
+
+        Optional. Secret: masked in the SDKs and enveloped on the wire.
+        """
+        return self._output("secret_data_wo")
+
+    @property
+    def secret_data_wo_version(self) -> Output[int | None]:
+        """The version of `secret_data_wo`: changing it stores the current `secret_data_wo` as a new
+        version (PutSecretValue under the new `version_id`). Stored in state, unlike the value.
+
+        Optional. Updatable in place.
+        """
+        return self._output("secret_data_wo_version")
 
     @property
     def secret_type(self) -> Output[SecretType | None]:

@@ -17,6 +17,12 @@ export interface AlicloudKmsSecretArgs {
    */
   readonly secretName: Input<string>;
   /**
+   * The credential version number. Changing it (with `secret_data`) stores a new version in place.
+   *
+   * Required. Updatable in place.
+   */
+  readonly versionId: Input<string>;
+  /**
    * The credential value. The length does not exceed 30720 bytes (30KB). KMS uses the specified
    * key to encrypt it and stores it in the initial version. For `Generic` secrets any value; for
    * `Rds` `{"Accounts":[{"AccountName":"","AccountPassword":""}]}`; for `RAMCredentials`
@@ -25,16 +31,28 @@ export interface AlicloudKmsSecretArgs {
    * `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
    * (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
    * replacement, which the cloud refuses while the old secret is in its recovery window.
+   * Exactly one of `secret_data` and `secret_data_wo` is set.
    *
-   * Required. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
+   * Optional. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
    */
-  readonly secretData: Input<Secret<string> | string>;
+  readonly secretData?: Input<Secret<string> | string>;
   /**
-   * The credential version number. Changing it (with `secret_data`) stores a new version in place.
+   * Write-only credential value, as Terraform 1.11's `*_wo` arguments: sent to KMS (CreateSecret,
+   * then PutSecretValue whenever `secret_data_wo_version` changes) and never stored in state or
+   * outputs, nor returned by any call; `read` does not put the cloud's value back either. A
+   * change of the value alone is not a diff: change `secret_data_wo_version` (and `version_id`,
+   * as KMS never reuses a version id) to store it. Exclusive with `secret_data`.
    *
-   * Required. Updatable in place.
+   * Optional. Secret: masked in the SDKs and enveloped on the wire.
    */
-  readonly versionId: Input<string>;
+  readonly secretDataWo?: Input<Secret<string> | string>;
+  /**
+   * The version of `secret_data_wo`: changing it stores the current `secret_data_wo` as a new
+   * version (PutSecretValue under the new `version_id`). Stored in state, unlike the value.
+   *
+   * Optional. Updatable in place.
+   */
+  readonly secretDataWoVersion?: Input<number>;
   /**
    * The credential type: `Generic` (normal credentials), `Rds` (managed RDS credentials),
    * `RAMCredentials` (managed RAM credentials) or `ECS` (managed ECS credentials).
@@ -193,8 +211,10 @@ export const AlicloudKmsSecretArgs = {
   toWire(args: AlicloudKmsSecretArgs): wire.WireMap {
     const w: wire.WireMap = {};
     if (args.secretName !== undefined) w["secret_name"] = wire.valueToWire(args.secretName);
-    if (args.secretData !== undefined) w["secret_data"] = wire.secretToWire(args.secretData);
     if (args.versionId !== undefined) w["version_id"] = wire.valueToWire(args.versionId);
+    if (args.secretData !== undefined) w["secret_data"] = wire.secretToWire(args.secretData);
+    if (args.secretDataWo !== undefined) w["secret_data_wo"] = wire.secretToWire(args.secretDataWo);
+    if (args.secretDataWoVersion !== undefined) w["secret_data_wo_version"] = wire.valueToWire(args.secretDataWoVersion);
     if (args.secretType !== undefined) w["secret_type"] = wire.valueToWire(args.secretType);
     if (args.secretDataType !== undefined) w["secret_data_type"] = wire.valueToWire(args.secretDataType);
     if (args.description !== undefined) w["description"] = wire.valueToWire(args.description);
@@ -231,19 +251,6 @@ export interface AlicloudKmsSecretState {
    */
   readonly secretName: string;
   /**
-   * The credential value. The length does not exceed 30720 bytes (30KB). KMS uses the specified
-   * key to encrypt it and stores it in the initial version. For `Generic` secrets any value; for
-   * `Rds` `{"Accounts":[{"AccountName":"","AccountPassword":""}]}`; for `RAMCredentials`
-   * `{"AccessKeys":[{"AccessKeyId":"","AccessKeySecret":""}]}` (all the access keys of the RAM
-   * user); for `ECS` with SecretSubType `Password` `{"UserName":"","Password":""}` and with
-   * `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
-   * (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
-   * replacement, which the cloud refuses while the old secret is in its recovery window.
-   *
-   * Required. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
-   */
-  readonly secretData: Secret<string>;
-  /**
    * The credential version number. Changing it (with `secret_data`) stores a new version in place.
    *
    * Required. Updatable in place.
@@ -255,6 +262,37 @@ export interface AlicloudKmsSecretState {
    * Always set. Computed by the provider.
    */
   readonly id: string;
+  /**
+   * The credential value. The length does not exceed 30720 bytes (30KB). KMS uses the specified
+   * key to encrypt it and stores it in the initial version. For `Generic` secrets any value; for
+   * `Rds` `{"Accounts":[{"AccountName":"","AccountPassword":""}]}`; for `RAMCredentials`
+   * `{"AccessKeys":[{"AccessKeyId":"","AccessKeySecret":""}]}` (all the access keys of the RAM
+   * user); for `ECS` with SecretSubType `Password` `{"UserName":"","Password":""}` and with
+   * `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
+   * (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
+   * replacement, which the cloud refuses while the old secret is in its recovery window.
+   * Exactly one of `secret_data` and `secret_data_wo` is set.
+   *
+   * Optional. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
+   */
+  readonly secretData?: Secret<string>;
+  /**
+   * Write-only credential value, as Terraform 1.11's `*_wo` arguments: sent to KMS (CreateSecret,
+   * then PutSecretValue whenever `secret_data_wo_version` changes) and never stored in state or
+   * outputs, nor returned by any call; `read` does not put the cloud's value back either. A
+   * change of the value alone is not a diff: change `secret_data_wo_version` (and `version_id`,
+   * as KMS never reuses a version id) to store it. Exclusive with `secret_data`.
+   *
+   * Optional. Secret: masked in the SDKs and enveloped on the wire.
+   */
+  readonly secretDataWo?: Secret<string>;
+  /**
+   * The version of `secret_data_wo`: changing it stores the current `secret_data_wo` as a new
+   * version (PutSecretValue under the new `version_id`). Stored in state, unlike the value.
+   *
+   * Optional. Updatable in place.
+   */
+  readonly secretDataWoVersion?: number;
   /**
    * The credential type: `Generic` (normal credentials), `Rds` (managed RDS credentials),
    * `RAMCredentials` (managed RAM credentials) or `ECS` (managed ECS credentials).
@@ -433,9 +471,11 @@ export const AlicloudKmsSecretState = {
   fromWire(w: wire.WireMap): AlicloudKmsSecretState {
     return {
       secretName: wire.valueFromWire(w["secret_name"]) as string,
-      secretData: wire.secretFromWire(w["secret_data"]) as Secret<string>,
       versionId: wire.valueFromWire(w["version_id"]) as string,
       id: wire.valueFromWire(w["id"]) as string,
+      secretData: wire.secretFromWire(w["secret_data"]) as Secret<string>,
+      secretDataWo: wire.secretFromWire(w["secret_data_wo"]) as Secret<string>,
+      secretDataWoVersion: wire.valueFromWire(w["secret_data_wo_version"]) as number,
       secretType: wire.valueFromWire(w["secret_type"]) as SecretType,
       secretDataType: wire.valueFromWire(w["secret_data_type"]) as SecretDataType,
       description: wire.valueFromWire(w["description"]) as string,
@@ -489,22 +529,6 @@ export class AlicloudKmsSecret extends Resource {
   }
 
   /**
-   * The credential value. The length does not exceed 30720 bytes (30KB). KMS uses the specified
-   * key to encrypt it and stores it in the initial version. For `Generic` secrets any value; for
-   * `Rds` `{"Accounts":[{"AccountName":"","AccountPassword":""}]}`; for `RAMCredentials`
-   * `{"AccessKeys":[{"AccessKeyId":"","AccessKeySecret":""}]}` (all the access keys of the RAM
-   * user); for `ECS` with SecretSubType `Password` `{"UserName":"","Password":""}` and with
-   * `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
-   * (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
-   * replacement, which the cloud refuses while the old secret is in its recovery window.
-   *
-   * Required. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
-   */
-  get secretData(): Output<Secret<string>> {
-    return this.output("secret_data");
-  }
-
-  /**
    * The credential version number. Changing it (with `secret_data`) stores a new version in place.
    *
    * Required. Updatable in place.
@@ -520,6 +544,46 @@ export class AlicloudKmsSecret extends Resource {
    */
   get id(): Output<string> {
     return this.output("id");
+  }
+
+  /**
+   * The credential value. The length does not exceed 30720 bytes (30KB). KMS uses the specified
+   * key to encrypt it and stores it in the initial version. For `Generic` secrets any value; for
+   * `Rds` `{"Accounts":[{"AccountName":"","AccountPassword":""}]}`; for `RAMCredentials`
+   * `{"AccessKeys":[{"AccessKeyId":"","AccessKeySecret":""}]}` (all the access keys of the RAM
+   * user); for `ECS` with SecretSubType `Password` `{"UserName":"","Password":""}` and with
+   * `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
+   * (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
+   * replacement, which the cloud refuses while the old secret is in its recovery window.
+   * Exactly one of `secret_data` and `secret_data_wo` is set.
+   *
+   * Optional. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
+   */
+  get secretData(): Output<Secret<string> | undefined> {
+    return this.output("secret_data");
+  }
+
+  /**
+   * Write-only credential value, as Terraform 1.11's `*_wo` arguments: sent to KMS (CreateSecret,
+   * then PutSecretValue whenever `secret_data_wo_version` changes) and never stored in state or
+   * outputs, nor returned by any call; `read` does not put the cloud's value back either. A
+   * change of the value alone is not a diff: change `secret_data_wo_version` (and `version_id`,
+   * as KMS never reuses a version id) to store it. Exclusive with `secret_data`.
+   *
+   * Optional. Secret: masked in the SDKs and enveloped on the wire.
+   */
+  get secretDataWo(): Output<Secret<string> | undefined> {
+    return this.output("secret_data_wo");
+  }
+
+  /**
+   * The version of `secret_data_wo`: changing it stores the current `secret_data_wo` as a new
+   * version (PutSecretValue under the new `version_id`). Stored in state, unlike the value.
+   *
+   * Optional. Updatable in place.
+   */
+  get secretDataWoVersion(): Output<number | undefined> {
+    return this.output("secret_data_wo_version");
   }
 
   /**
