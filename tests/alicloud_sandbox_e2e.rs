@@ -516,12 +516,9 @@ async fn kms_secret_every_argument_create_read_update_import_drift_delete() {
     assert_eq!(cloud["versions"][0]["stages"], json!(["ACSCurrent"]));
     assert_eq!(cloud["versions"][1]["stages"], json!(["ACSPrevious"]));
     let read = env.read(KMS, "db-login", Some(&news2), Some(&updated2)).await.unwrap();
-    assert_eq!(
-        read.outputs["version_id"],
-        json!("v1"),
-        "the current version is what the cloud says"
-    );
-    assert_eq!(read.outputs["secret_data"], inputs["secret_data"]);
+    // ECS is a managed type, whose value the cloud rotates: read keeps the program's version.
+    assert_eq!(read.outputs["version_id"], json!("v2"));
+    assert_eq!(read.outputs["secret_data"], news2["secret_data"]);
     assert_eq!(read.outputs["enable_automatic_rotation"], json!(false));
 
     // Import by name.
@@ -533,7 +530,7 @@ async fn kms_secret_every_argument_create_read_update_import_drift_delete() {
     assert_eq!(imported.inputs["tags"], json!({"cost": "42", "env": "prod"}));
     assert_eq!(imported.inputs["secret_data"]["$credplane"], json!("secret"));
 
-    // Drift: a new value stored behind the provider's back is noticed.
+    // A new value stored behind the provider's back (as the cloud's rotation does) is not fought.
     env.kms(
         "PutSecretValue",
         &[
@@ -543,12 +540,9 @@ async fn kms_secret_every_argument_create_read_update_import_drift_delete() {
         ],
     )
     .await;
-    let drifted = env.read(KMS, "db-login", Some(&news2), Some(&updated2)).await.unwrap();
-    assert_eq!(drifted.outputs["version_id"], json!("v9"));
-    assert_eq!(
-        drifted.outputs["secret_data"],
-        secret(r#"{"UserName":"x","Password":"changed"}"#)
-    );
+    let rotated = env.read(KMS, "db-login", Some(&news2), Some(&updated2)).await.unwrap();
+    assert_eq!(rotated.outputs["version_id"], json!("v2"));
+    assert_eq!(rotated.outputs["secret_data"], news2["secret_data"]);
 
     // Delete: a recovery window of recovery_window_in_days, then gone for read.
     env.delete(KMS, "db-login", &updated2).await;
@@ -928,4 +922,72 @@ async fn kms_write_only_value_reaches_kms_and_never_state_outputs_or_answers() {
     let schema = env.provider.get_schema();
     let prop = &schema.resources[KMS]["$defs"]["inputs"]["properties"]["secret_data_wo"];
     assert_eq!(prop["x-writeOnly"], json!(true), "{prop}");
+}
+
+#[tokio::test]
+async fn kms_managed_rotation_settles_while_generic_drift_shows() {
+    let env = env().await;
+    let program = json!({
+        "secret_name": "ram-keys",
+        "secret_data": secret(r#"{"AccessKeys":[{"AccessKeyId":"LTAI1","AccessKeySecret":"s1"}]}"#),
+        "version_id": "v1",
+        "secret_type": "RAMCredentials",
+        "extended_config": r#"{"SecretSubType":"RamUserAccessKey","UserName":"app"}"#,
+        "enable_automatic_rotation": true,
+        "rotation_interval": "604800s",
+    });
+    let created = env.create(KMS, env.checked(&program).await).await.unwrap();
+    let outputs = Value::Object(created.outputs);
+    // The cloud rotates: a new current version the program never wrote.
+    env.kms(
+        "PutSecretValue",
+        &[
+            ("SecretName", "ram-keys"),
+            ("VersionId", "rotated-1"),
+            (
+                "SecretData",
+                r#"{"AccessKeys":[{"AccessKeyId":"LTAI2","AccessKeySecret":"s2"}]}"#,
+            ),
+        ],
+    )
+    .await;
+    let read = env.read(KMS, "ram-keys", Some(&program), Some(&outputs)).await.unwrap();
+    let refreshed = Value::Object(read.outputs);
+    assert_eq!(
+        refreshed["version_id"],
+        json!("v1"),
+        "the rotation is not reported as drift"
+    );
+    let diff = env
+        .diff(KMS, "ram-keys", &refreshed, &env.checked(&program).await)
+        .await;
+    assert!(
+        !diff.changes,
+        "no perpetual diff after a rotation: {:?}",
+        diff.detailed_diff
+    );
+    let cloud = &env.state().await["alicloud-kms"]["secrets"]["ram-keys"];
+    assert_eq!(
+        cloud["versions"][1]["stages"],
+        json!(["ACSCurrent"]),
+        "the rotated value stays current"
+    );
+    // An import still reads the cloud's current value.
+    let imported = env.read(KMS, "ram-keys", None, None).await.unwrap();
+    assert_eq!(imported.outputs["version_id"], json!("rotated-1"));
+
+    // A Generic secret changed behind our back is drift, and shows.
+    let generic = json!({"secret_name": "plain", "secret_data": secret("a"), "version_id": "v1"});
+    let created = env.create(KMS, env.checked(&generic).await).await.unwrap();
+    env.kms(
+        "PutSecretValue",
+        &[("SecretName", "plain"), ("VersionId", "v9"), ("SecretData", "changed")],
+    )
+    .await;
+    let read = env
+        .read(KMS, "plain", Some(&generic), Some(&Value::Object(created.outputs)))
+        .await
+        .unwrap();
+    assert_eq!(read.outputs["version_id"], json!("v9"));
+    assert_eq!(read.outputs["secret_data"], secret("changed"));
 }

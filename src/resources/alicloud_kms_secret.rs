@@ -68,7 +68,11 @@ pub struct AlicloudKmsSecretInputs {
     /// `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
     /// (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
     /// replacement, which the cloud refuses while the old secret is in its recovery window.
-    /// Exactly one of `secret_data` and `secret_data_wo` is set.
+    /// Exactly one of `secret_data` and `secret_data_wo` is set. For the managed types (`Rds`,
+    /// `RAMCredentials`, `ECS`) KMS rotates the value itself: `read` then keeps this value and
+    /// `version_id` as the program gave them rather than the rotated ones (as Terraform ignores
+    /// those changes), so a rotation never shows as drift and the next update never undoes it; an
+    /// import still reads the cloud's current value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-updatable" = true))]
     pub secret_data: Option<Secret<String>>,
@@ -721,11 +725,17 @@ impl Resource for AlicloudKmsSecret {
             .unwrap_or_else(|| AlicloudKmsSecretInputs::imported(id, &value));
         // The cloud's current value wins: a value changed behind our back shows up as a diff.
         state.secret_name = described.secret_name.clone();
-        // A write-only value stays out of state: the version id alone shows a change behind our back.
-        if state.secret_data_wo_version.is_none() {
-            state.secret_data = Some(value.secret_data.clone());
+        // Managed types (Rds, RAMCredentials, ECS): the cloud rotates the value itself, so `read`
+        // keeps the program's value and version, as Terraform ignores those changes; reporting the
+        // rotated value would make the next `up` put the old one back, undoing the rotation.
+        let cloud_rotates = !importing && MANAGED.contains(&type_name(state.secret_type));
+        if !cloud_rotates {
+            // A write-only value stays out of state: the version id alone shows a change behind our back.
+            if state.secret_data_wo_version.is_none() {
+                state.secret_data = Some(value.secret_data.clone());
+            }
+            state.version_id = value.version_id.clone();
         }
-        state.version_id = value.version_id.clone();
         if let Some(t) = value.secret_data_type.as_deref() {
             state.secret_data_type = if t == "binary" {
                 SecretDataType::Binary

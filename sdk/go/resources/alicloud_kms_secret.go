@@ -31,7 +31,11 @@ type AlicloudKmsSecretArgs struct {
 	// `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
 	// (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
 	// replacement, which the cloud refuses while the old secret is in its recovery window.
-	// Exactly one of `secret_data` and `secret_data_wo` is set.
+	// Exactly one of `secret_data` and `secret_data_wo` is set. For the managed types (`Rds`,
+	// `RAMCredentials`, `ECS`) KMS rotates the value itself: `read` then keeps this value and
+	// `version_id` as the program gave them rather than the rotated ones (as Terraform ignores
+	// those changes), so a rotation never shows as drift and the next update never undoes it; an
+	// import still reads the cloud's current value.
 	//
 	// Optional. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
 	SecretData runtime.Input[runtime.Secret[string]]
@@ -243,7 +247,11 @@ type AlicloudKmsSecretState struct {
 	// `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
 	// (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
 	// replacement, which the cloud refuses while the old secret is in its recovery window.
-	// Exactly one of `secret_data` and `secret_data_wo` is set.
+	// Exactly one of `secret_data` and `secret_data_wo` is set. For the managed types (`Rds`,
+	// `RAMCredentials`, `ECS`) KMS rotates the value itself: `read` then keeps this value and
+	// `version_id` as the program gave them rather than the rotated ones (as Terraform ignores
+	// those changes), so a rotation never shows as drift and the next update never undoes it; an
+	// import still reads the cloud's current value.
 	//
 	// Optional. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
 	SecretData *runtime.Secret[string] `json:"secret_data,omitempty"`
@@ -469,7 +477,11 @@ func (r *AlicloudKmsSecret) ID() runtime.Output[string] {
 // `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
 // (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
 // replacement, which the cloud refuses while the old secret is in its recovery window.
-// Exactly one of `secret_data` and `secret_data_wo` is set.
+// Exactly one of `secret_data` and `secret_data_wo` is set. For the managed types (`Rds`,
+// `RAMCredentials`, `ECS`) KMS rotates the value itself: `read` then keeps this value and
+// `version_id` as the program gave them rather than the rotated ones (as Terraform ignores
+// those changes), so a rotation never shows as drift and the next update never undoes it; an
+// import still reads the cloud's current value.
 //
 // Optional. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
 func (r *AlicloudKmsSecret) SecretData() runtime.Output[*runtime.Secret[string]] {

@@ -31,7 +31,11 @@ export interface AlicloudKmsSecretArgs {
    * `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
    * (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
    * replacement, which the cloud refuses while the old secret is in its recovery window.
-   * Exactly one of `secret_data` and `secret_data_wo` is set.
+   * Exactly one of `secret_data` and `secret_data_wo` is set. For the managed types (`Rds`,
+   * `RAMCredentials`, `ECS`) KMS rotates the value itself: `read` then keeps this value and
+   * `version_id` as the program gave them rather than the rotated ones (as Terraform ignores
+   * those changes), so a rotation never shows as drift and the next update never undoes it; an
+   * import still reads the cloud's current value.
    *
    * Optional. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
    */
@@ -271,7 +275,11 @@ export interface AlicloudKmsSecretState {
    * `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
    * (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
    * replacement, which the cloud refuses while the old secret is in its recovery window.
-   * Exactly one of `secret_data` and `secret_data_wo` is set.
+   * Exactly one of `secret_data` and `secret_data_wo` is set. For the managed types (`Rds`,
+   * `RAMCredentials`, `ECS`) KMS rotates the value itself: `read` then keeps this value and
+   * `version_id` as the program gave them rather than the rotated ones (as Terraform ignores
+   * those changes), so a rotation never shows as drift and the next update never undoes it; an
+   * import still reads the cloud's current value.
    *
    * Optional. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
    */
@@ -555,7 +563,11 @@ export class AlicloudKmsSecret extends Resource {
    * `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
    * (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
    * replacement, which the cloud refuses while the old secret is in its recovery window.
-   * Exactly one of `secret_data` and `secret_data_wo` is set.
+   * Exactly one of `secret_data` and `secret_data_wo` is set. For the managed types (`Rds`,
+   * `RAMCredentials`, `ECS`) KMS rotates the value itself: `read` then keeps this value and
+   * `version_id` as the program gave them rather than the rotated ones (as Terraform ignores
+   * those changes), so a rotation never shows as drift and the next update never undoes it; an
+   * import still reads the cloud's current value.
    *
    * Optional. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
    */
