@@ -76,6 +76,10 @@ pub fn build<R: Resource>() -> SchemaDoc {
             defs.extend(sub);
         }
     }
+    // A write-only input is never an output, though the outputs flatten the inputs.
+    if let Some(Value::Object(props)) = outputs.get_mut("properties") {
+        props.retain(|_, schema| schema.get(X_WRITE_ONLY) != Some(&Value::Bool(true)));
+    }
     let description = inputs.get("description").cloned().unwrap_or(Value::Null);
     let ResourceInfo {
         cloud,

@@ -256,15 +256,6 @@ type AlicloudKmsSecretState struct {
 	// Optional. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
 	SecretData *runtime.Secret[string] `json:"secret_data,omitempty"`
 
-	// Write-only credential value, as Terraform 1.11's `*_wo` arguments: sent to KMS (CreateSecret,
-	// then PutSecretValue whenever `secret_data_wo_version` changes) and never stored in state or
-	// outputs, nor returned by any call; `read` does not put the cloud's value back either. A
-	// change of the value alone is not a diff: change `secret_data_wo_version` (and `version_id`,
-	// as KMS never reuses a version id) to store it. Exclusive with `secret_data`.
-	//
-	// Optional. Secret: masked in the SDKs and enveloped on the wire.
-	SecretDataWo *runtime.Secret[string] `json:"secret_data_wo,omitempty"`
-
 	// The version of `secret_data_wo`: changing it stores the current `secret_data_wo` as a new
 	// version (PutSecretValue under the new `version_id`). Stored in state, unlike the value.
 	//
@@ -486,17 +477,6 @@ func (r *AlicloudKmsSecret) ID() runtime.Output[string] {
 // Optional. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
 func (r *AlicloudKmsSecret) SecretData() runtime.Output[*runtime.Secret[string]] {
 	return runtime.OutputOf[*runtime.Secret[string]](&r.Resource, "secret_data")
-}
-
-// SecretDataWo: Write-only credential value, as Terraform 1.11's `*_wo` arguments: sent to KMS (CreateSecret,
-// then PutSecretValue whenever `secret_data_wo_version` changes) and never stored in state or
-// outputs, nor returned by any call; `read` does not put the cloud's value back either. A
-// change of the value alone is not a diff: change `secret_data_wo_version` (and `version_id`,
-// as KMS never reuses a version id) to store it. Exclusive with `secret_data`.
-//
-// Optional. Secret: masked in the SDKs and enveloped on the wire.
-func (r *AlicloudKmsSecret) SecretDataWo() runtime.Output[*runtime.Secret[string]] {
-	return runtime.OutputOf[*runtime.Secret[string]](&r.Resource, "secret_data_wo")
 }
 
 // SecretDataWoVersion: The version of `secret_data_wo`: changing it stores the current `secret_data_wo` as a new

@@ -319,16 +319,6 @@ class AlicloudKmsSecretState:
     Optional. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
     """
 
-    secret_data_wo: Secret[str] | None = None
-    """Write-only credential value, as Terraform 1.11's `*_wo` arguments: sent to KMS (CreateSecret,
-    then PutSecretValue whenever `secret_data_wo_version` changes) and never stored in state or
-    outputs, nor returned by any call; `read` does not put the cloud's value back either. A
-    change of the value alone is not a diff: change `secret_data_wo_version` (and `version_id`,
-    as KMS never reuses a version id) to store it. Exclusive with `secret_data`.
-
-    Optional. Secret: masked in the SDKs and enveloped on the wire.
-    """
-
     secret_data_wo_version: int | None = None
     """The version of `secret_data_wo`: changing it stores the current `secret_data_wo` as a new
     version (PutSecretValue under the new `version_id`). Stored in state, unlike the value.
@@ -515,7 +505,6 @@ class AlicloudKmsSecretState:
             version_id=_wire.value_from_wire(wire.get("version_id")),
             id=_wire.value_from_wire(wire.get("id")),
             secret_data=_wire.secret_from_wire(wire.get("secret_data")),
-            secret_data_wo=_wire.secret_from_wire(wire.get("secret_data_wo")),
             secret_data_wo_version=_wire.value_from_wire(wire.get("secret_data_wo_version")),
             secret_type=_wire.enum_from_wire(SecretType, wire.get("secret_type")),
             secret_data_type=_wire.enum_from_wire(SecretDataType, wire.get("secret_data_type")),
@@ -607,18 +596,6 @@ class AlicloudKmsSecret(Resource):
         Optional. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
         """
         return self._output("secret_data")
-
-    @property
-    def secret_data_wo(self) -> Output[Secret[str] | None]:
-        """Write-only credential value, as Terraform 1.11's `*_wo` arguments: sent to KMS (CreateSecret,
-        then PutSecretValue whenever `secret_data_wo_version` changes) and never stored in state or
-        outputs, nor returned by any call; `read` does not put the cloud's value back either. A
-        change of the value alone is not a diff: change `secret_data_wo_version` (and `version_id`,
-        as KMS never reuses a version id) to store it. Exclusive with `secret_data`.
-
-        Optional. Secret: masked in the SDKs and enveloped on the wire.
-        """
-        return self._output("secret_data_wo")
 
     @property
     def secret_data_wo_version(self) -> Output[int | None]:

@@ -285,16 +285,6 @@ export interface AlicloudKmsSecretState {
    */
   readonly secretData?: Secret<string>;
   /**
-   * Write-only credential value, as Terraform 1.11's `*_wo` arguments: sent to KMS (CreateSecret,
-   * then PutSecretValue whenever `secret_data_wo_version` changes) and never stored in state or
-   * outputs, nor returned by any call; `read` does not put the cloud's value back either. A
-   * change of the value alone is not a diff: change `secret_data_wo_version` (and `version_id`,
-   * as KMS never reuses a version id) to store it. Exclusive with `secret_data`.
-   *
-   * Optional. Secret: masked in the SDKs and enveloped on the wire.
-   */
-  readonly secretDataWo?: Secret<string>;
-  /**
    * The version of `secret_data_wo`: changing it stores the current `secret_data_wo` as a new
    * version (PutSecretValue under the new `version_id`). Stored in state, unlike the value.
    *
@@ -482,7 +472,6 @@ export const AlicloudKmsSecretState = {
       versionId: wire.valueFromWire(w["version_id"]) as string,
       id: wire.valueFromWire(w["id"]) as string,
       secretData: wire.secretFromWire(w["secret_data"]) as Secret<string>,
-      secretDataWo: wire.secretFromWire(w["secret_data_wo"]) as Secret<string>,
       secretDataWoVersion: wire.valueFromWire(w["secret_data_wo_version"]) as number,
       secretType: wire.valueFromWire(w["secret_type"]) as SecretType,
       secretDataType: wire.valueFromWire(w["secret_data_type"]) as SecretDataType,
@@ -573,19 +562,6 @@ export class AlicloudKmsSecret extends Resource {
    */
   get secretData(): Output<Secret<string> | undefined> {
     return this.output("secret_data");
-  }
-
-  /**
-   * Write-only credential value, as Terraform 1.11's `*_wo` arguments: sent to KMS (CreateSecret,
-   * then PutSecretValue whenever `secret_data_wo_version` changes) and never stored in state or
-   * outputs, nor returned by any call; `read` does not put the cloud's value back either. A
-   * change of the value alone is not a diff: change `secret_data_wo_version` (and `version_id`,
-   * as KMS never reuses a version id) to store it. Exclusive with `secret_data`.
-   *
-   * Optional. Secret: masked in the SDKs and enveloped on the wire.
-   */
-  get secretDataWo(): Output<Secret<string> | undefined> {
-    return this.output("secret_data_wo");
   }
 
   /**
