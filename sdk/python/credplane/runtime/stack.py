@@ -159,6 +159,8 @@ class Stack:
         return [by_name[n] for n in order]
 
     def _save(self, state: StackState, op: str, name: str) -> None:
+        if self._state_file.write_only is None:
+            self._state_file.write_only = _write_only_inputs(self.client.get_schema())
         self._state_file.save(state)
         if self.after_operation is not None:
             self.after_operation(op, name)
@@ -444,3 +446,12 @@ class Stack:
             self._finish_pending_deletes(state, plan)
             self._print(plan.render())
             return plan
+
+
+def _write_only_inputs(schema: Mapping[str, Any]) -> dict[str, frozenset[str]]:
+    """Per resource type, the input properties flagged ``x-writeOnly`` in ``getSchema``'s answer."""
+    out: dict[str, frozenset[str]] = {}
+    for type_name, doc in (schema.get("resources") or {}).items():
+        props = (((doc or {}).get("$defs") or {}).get("inputs") or {}).get("properties") or {}
+        out[type_name] = frozenset(n for n, p in props.items() if isinstance(p, dict) and p.get("x-writeOnly") is True)
+    return out

@@ -14,7 +14,7 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -119,6 +119,8 @@ class StateFile:
         self._scrypt_n = scrypt_n or DEFAULT_SCRYPT_N
         self._header: dict[str, Any] | None = None
         self._cipher: _Cipher | None = None
+        self.write_only: dict[str, frozenset[str]] | None = None
+        """Per resource type, the inputs the schema flags ``x-writeOnly``: never saved."""
 
     @property
     def has_passphrase(self) -> bool:
@@ -165,6 +167,10 @@ class StateFile:
         self._header = header
         self._cipher = cipher
         return cipher
+
+    def _kept(self, type: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        dropped = (self.write_only or {}).get(type, frozenset())
+        return {k: v for k, v in inputs.items() if k not in dropped}
 
     def _seal(self, value: Any) -> Any:
         if isinstance(value, Secret):
@@ -256,7 +262,7 @@ class StateFile:
                 "type": r.type,
                 "name": r.name,
                 "id": r.id,
-                "inputs": self._seal(r.inputs),
+                "inputs": self._seal(self._kept(r.type, r.inputs)),
                 "outputs": self._seal(r.outputs),
                 "dependencies": list(r.dependencies),
             }
@@ -270,7 +276,7 @@ class StateFile:
             "encryption": self._header,
             "resources": [res(r) for r in state.resources],
             "pending": [
-                {"op": p.op, "type": p.type, "name": p.name, "inputs": self._seal(p.inputs), "dependencies": p.dependencies}
+                {"op": p.op, "type": p.type, "name": p.name, "inputs": self._seal(self._kept(p.type, p.inputs)), "dependencies": p.dependencies}
                 for p in state.pending
             ],
             "pendingDeletes": [res(r) for r in state.pending_deletes],
