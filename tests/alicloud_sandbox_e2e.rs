@@ -991,3 +991,16 @@ async fn kms_managed_rotation_settles_while_generic_drift_shows() {
     assert_eq!(read.outputs["version_id"], json!("v9"));
     assert_eq!(read.outputs["secret_data"], secret("changed"));
 }
+
+#[tokio::test]
+async fn kms_switch_to_write_only_needs_a_new_version_in_check() {
+    let env = env().await;
+    let olds = json!({"secret_name": "n", "secret_data": secret("d"), "version_id": "v1"});
+    let news =
+        json!({"secret_name": "n", "secret_data_wo": secret("d"), "secret_data_wo_version": 1, "version_id": "v1"});
+    let failures = env.check(KMS, Some(&olds), news.clone()).await.failures;
+    assert!(failures.iter().any(|f| f.property == "version_id"), "{failures:?}");
+    let mut news = news;
+    news["version_id"] = json!("v2");
+    assert!(env.check(KMS, Some(&olds), news).await.failures.is_empty());
+}

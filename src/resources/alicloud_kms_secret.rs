@@ -428,7 +428,8 @@ fn wo_needs_version(inputs: &PropertyMap) -> Option<String> {
 /// `check`, before a preview promises an update that would fail.
 fn new_data_needs_new_version(olds: &PropertyMap, news: &PropertyMap) -> Vec<Failure> {
     let changed = |field: &str| olds.get(field) != news.get(field);
-    let known = |field: &str| !is_unknown_prop(news, field) && news.get(field).is_some();
+    // A switch between secret_data and secret_data_wo stores a new version too.
+    let known = |field: &str| !is_unknown_prop(news, field);
     if !(known("secret_data") && known("version_id") && changed("secret_data") && !changed("version_id")) {
         return vec![];
     }
