@@ -147,6 +147,8 @@ pub struct Property {
     pub computed: bool,
     /// Known only in the result of create (`x-onlyOnCreate`).
     pub only_on_create: bool,
+    /// Sent to the cloud, never stored nor returned (`x-writeOnly`).
+    pub write_only: bool,
     /// Deprecated.
     pub deprecated: bool,
     /// Default value, as JSON text (`"Active"`, `30`, `false`).
@@ -404,6 +406,7 @@ fn property(
         secret: flag("x-secret"),
         computed: flag("x-computed"),
         only_on_create: flag("x-onlyOnCreate"),
+        write_only: flag("x-writeOnly"),
         deprecated: flag("deprecated"),
         default: default_value.as_ref().map(Value::to_string),
         default_value,
