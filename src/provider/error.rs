@@ -25,7 +25,7 @@ pub enum ProviderError {
         /// The id of the resource that exists.
         id: String,
         /// Its outputs, secrets wrapped.
-        outputs: PropertyMap,
+        outputs: Box<PropertyMap>,
         /// What failed after the create.
         reason: String,
     },
@@ -39,7 +39,7 @@ pub enum ProviderError {
         candidates: Vec<String>,
         /// The error of the create call.
         #[source]
-        source: CloudError,
+        source: Box<CloudError>,
     },
     /// An error of a create whose cloud call may have taken effect (`data.mayExist`).
     #[error(transparent)]
@@ -125,7 +125,7 @@ impl ProviderError {
     pub fn cloud_source(&self) -> Option<&CloudError> {
         match self {
             ProviderError::Cloud(err) | ProviderError::Explained { source: err, .. } => Some(err),
-            ProviderError::Unproven { source, .. } => Some(source),
+            ProviderError::Unproven { source, .. } => Some(source.as_ref()),
             ProviderError::MayExist(inner) => inner.cloud_source(),
             _ => None,
         }
@@ -172,7 +172,7 @@ impl ProviderError {
             }
             ProviderError::PartiallyCreated { id, outputs, .. } => {
                 data.id = Some(id.clone());
-                data.outputs = Some(serde_json::Value::Object(outputs.clone()));
+                data.outputs = Some(serde_json::Value::Object(outputs.as_ref().clone()));
                 ErrorCode::PartiallyCreated
             }
             ProviderError::Unproven { candidates, source, .. } => {

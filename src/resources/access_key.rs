@@ -239,7 +239,7 @@ async fn reconcile<C: KeyApi>(
                     ids.join(", ")
                 ),
                 candidates: ids,
-                source: cause,
+                source: Box::new(cause),
             })
         }
     }

@@ -870,10 +870,10 @@ impl Resource for AlicloudKmsSecret {
             )
             .await?;
         }
-        if let Some(policy) = &news.policy {
-            if old.policy.as_ref() != Some(policy) || old.policy_name != news.policy_name {
-                kms.set_secret_policy(ctx, id, policy, &news.policy_name).await?;
-            }
+        if let Some(policy) = &news.policy
+            && (old.policy.as_ref() != Some(policy) || old.policy_name != news.policy_name)
+        {
+            kms.set_secret_policy(ctx, id, policy, &news.policy_name).await?;
         }
         let stage_changed =
             old.move_to_version != news.move_to_version || old.remove_from_version != news.remove_from_version;

@@ -212,12 +212,12 @@ impl Resource for AwsIamAccessKey {
                 .into());
             }
         };
-        if inputs.status == KeyStatus::Inactive {
-            if let Err(err) = iam.set_status(ctx, Some(user.as_str()), &id, KeyStatus::Inactive).await {
-                outputs.inputs.status = KeyStatus::Active;
-                let reason = format!("setting its status to Inactive failed (it is Active): {err}");
-                return Err(ResourceError::partial(id, outputs, reason));
-            }
+        if inputs.status == KeyStatus::Inactive
+            && let Err(err) = iam.set_status(ctx, Some(user.as_str()), &id, KeyStatus::Inactive).await
+        {
+            outputs.inputs.status = KeyStatus::Active;
+            let reason = format!("setting its status to Inactive failed (it is Active): {err}");
+            return Err(ResourceError::partial(id, outputs, reason));
         }
         Ok((id, outputs))
     }

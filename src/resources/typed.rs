@@ -97,7 +97,7 @@ impl<R: Resource> Typed<R> {
                     type_name: R::TYPE,
                     done,
                     id: partial.id,
-                    outputs,
+                    outputs: Box::new(outputs),
                     reason: partial.reason,
                 },
                 Err(err) => err,
