@@ -292,14 +292,12 @@ impl Resource for AwsIamAccessKey {
                 .await?;
         }
         let mut outputs = olds;
-        if news.ses_region != outputs.inputs.ses_region {
-            if let Some(secret) = &outputs.secret {
-                let region = news
-                    .ses_region
-                    .clone()
-                    .unwrap_or(ctx.clouds.iam()?.region().to_string());
-                outputs.ses_smtp_password_v4 = Some(Secret::new(ses_smtp_password_v4(secret.expose(), &region)));
-            }
+        if let (true, Some(secret)) = (news.ses_region != outputs.inputs.ses_region, &outputs.secret) {
+            let region = match &news.ses_region {
+                Some(region) => region.clone(),
+                None => ctx.clouds.iam()?.region().to_string(),
+            };
+            outputs.ses_smtp_password_v4 = Some(Secret::new(ses_smtp_password_v4(secret.expose(), &region)));
         }
         outputs.inputs = news;
         Ok(outputs)

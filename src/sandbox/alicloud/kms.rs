@@ -74,13 +74,11 @@ impl StoredSecret {
         for v in &mut self.versions {
             v.stages.retain(|s| s != stage);
         }
-        if stage == CURRENT {
-            if let Some(old) = holder {
-                for v in &mut self.versions {
-                    v.stages.retain(|s| s != PREVIOUS);
-                }
-                self.versions[old].stages.push(PREVIOUS.into());
+        if let (true, Some(old)) = (stage == CURRENT, holder) {
+            for v in &mut self.versions {
+                v.stages.retain(|s| s != PREVIOUS);
             }
+            self.versions[old].stages.push(PREVIOUS.into());
         }
         self.versions[to].stages.push(stage.into());
     }
