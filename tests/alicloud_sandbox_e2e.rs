@@ -519,12 +519,9 @@ async fn kms_secret_every_argument_create_read_update_import_drift_delete() {
     assert_eq!(cloud["versions"][0]["stages"], json!(["ACSCurrent"]));
     assert_eq!(cloud["versions"][1]["stages"], json!(["ACSPrevious"]));
     let read = env.read(KMS, "db-login", Some(&news2), Some(&updated2)).await.unwrap();
-    assert_eq!(
-        read.outputs["version_id"],
-        json!("v1"),
-        "the current version is what the cloud says"
-    );
-    assert_eq!(read.outputs["secret_data"], inputs["secret_data"]);
+    // ECS is a managed type, whose value the cloud rotates: read keeps the program's version.
+    assert_eq!(read.outputs["version_id"], json!("v2"));
+    assert_eq!(read.outputs["secret_data"], news2["secret_data"]);
     assert_eq!(read.outputs["enable_automatic_rotation"], json!(false));
 
     // Import by name.
@@ -536,7 +533,7 @@ async fn kms_secret_every_argument_create_read_update_import_drift_delete() {
     assert_eq!(imported.inputs["tags"], json!({"cost": "42", "env": "prod"}));
     assert_eq!(imported.inputs["secret_data"]["$credplane"], json!("secret"));
 
-    // Drift: a new value stored behind the provider's back is noticed.
+    // A new value stored behind the provider's back (as the cloud's rotation does) is not fought.
     env.kms(
         "PutSecretValue",
         &[
@@ -546,12 +543,9 @@ async fn kms_secret_every_argument_create_read_update_import_drift_delete() {
         ],
     )
     .await;
-    let drifted = env.read(KMS, "db-login", Some(&news2), Some(&updated2)).await.unwrap();
-    assert_eq!(drifted.outputs["version_id"], json!("v9"));
-    assert_eq!(
-        drifted.outputs["secret_data"],
-        secret(r#"{"UserName":"x","Password":"changed"}"#)
-    );
+    let rotated = env.read(KMS, "db-login", Some(&news2), Some(&updated2)).await.unwrap();
+    assert_eq!(rotated.outputs["version_id"], json!("v2"));
+    assert_eq!(rotated.outputs["secret_data"], news2["secret_data"]);
 
     // Delete: a recovery window of recovery_window_in_days, then gone for read.
     env.delete(KMS, "db-login", &updated2).await;
@@ -688,4 +682,328 @@ async fn kms_check_refuses_key_id_and_certificate_id_and_same_version_updates() 
         .await
         .unwrap_err();
     assert!(wire_error(&err).2.contains("needs a new version_id"));
+}
+
+impl Env {
+    async fn check(&self, type_name: &str, olds: Option<&Value>, news: Value) -> credplane::protocol::CheckResponse {
+        let req = json!({"type": type_name, "olds": olds, "news": news});
+        self.provider.check(serde_json::from_value(req).unwrap()).unwrap()
+    }
+
+    /// `news` as check normalizes them (defaults filled in), for KMS.
+    async fn checked(&self, news: &Value) -> Value {
+        Value::Object(self.check(KMS, None, news.clone()).await.inputs)
+    }
+
+    async fn diff(&self, type_name: &str, id: &str, olds: &Value, news: &Value) -> credplane::protocol::DiffResponse {
+        let req = json!({"type": type_name, "id": id, "olds": olds, "news": news});
+        self.provider.diff(serde_json::from_value(req).unwrap()).unwrap()
+    }
+}
+
+#[tokio::test]
+async fn kms_force_delete_without_recovery_frees_the_name_at_once() {
+    let env = env().await;
+    let inputs = json!({"secret_name": "gone-now", "secret_data": "d", "version_id": "v1",
+        "force_delete_without_recovery": true, "recovery_window_in_days": 7});
+    let created = env.create(KMS, inputs.clone()).await.unwrap();
+    let outputs = Value::Object(created.outputs);
+    assert_eq!(outputs["version_stages"], json!(["ACSCurrent"]), "computed default");
+    assert!(
+        outputs.get("planned_delete_time").is_none(),
+        "a live secret is not scheduled"
+    );
+    env.delete(KMS, "gone-now", &outputs).await;
+    let cloud = env.state().await;
+    assert!(
+        cloud["alicloud-kms"]["secrets"].get("gone-now").is_none(),
+        "deleted without a recovery window: {cloud}"
+    );
+    env.create(KMS, inputs).await.expect("the name is free again at once");
+
+    // Without it, the secret waits in its recovery window and the name stays taken.
+    let inputs = json!({"secret_name": "kept", "secret_data": "d", "version_id": "v1"});
+    let created = env.create(KMS, inputs.clone()).await.unwrap();
+    env.delete(KMS, "kept", &Value::Object(created.outputs)).await;
+    assert!(env.state().await["alicloud-kms"]["secrets"]["kept"]["planned_delete_time"].is_string());
+    assert!(env.create(KMS, inputs).await.is_err());
+}
+
+#[tokio::test]
+async fn kms_version_stages_at_create_update_and_read() {
+    let env = env().await;
+    let inputs = json!({"secret_name": "staged", "secret_data": "d1", "version_id": "v1",
+        "version_stages": ["ACSCurrent", "Blue"]});
+    let created = env.create(KMS, inputs.clone()).await.unwrap();
+    let outputs = Value::Object(created.outputs);
+    let cloud = &env.state().await["alicloud-kms"]["secrets"]["staged"];
+    assert_eq!(cloud["versions"][0]["stages"], json!(["ACSCurrent", "Blue"]));
+    assert_eq!(outputs["version_stages"], json!(["ACSCurrent", "Blue"]));
+
+    // A new version with its own stages, through PutSecretValue.
+    let mut news = inputs.clone();
+    news["secret_data"] = secret("d2");
+    news["version_id"] = json!("v2");
+    news["version_stages"] = json!(["ACSCurrent", "Green"]);
+    let updated = env.update(KMS, "staged", &outputs, news.clone()).await;
+    let cloud = &env.state().await["alicloud-kms"]["secrets"]["staged"];
+    assert_eq!(cloud["versions"][1]["stages"], json!(["ACSCurrent", "Green"]));
+    let read = env.read(KMS, "staged", Some(&news), Some(&updated)).await.unwrap();
+    assert_eq!(read.outputs["version_stages"], json!(["ACSCurrent", "Green"]));
+
+    // Only the list changes: the stages move onto the current version, or off it.
+    let mut news2 = news.clone();
+    news2["version_stages"] = json!(["ACSCurrent", "Red"]);
+    env.update(KMS, "staged", &updated, news2).await;
+    let cloud = &env.state().await["alicloud-kms"]["secrets"]["staged"];
+    assert_eq!(cloud["versions"][1]["stages"], json!(["ACSCurrent", "Red"]));
+
+    // A list without ACSCurrent is refused in check, naming the field.
+    let mut bad = inputs.clone();
+    bad["version_stages"] = json!(["Blue"]);
+    let failures = env.check(KMS, None, bad).await.failures;
+    assert!(
+        failures
+            .iter()
+            .any(|f| f.property == "version_stages" && f.reason.contains("ACSCurrent")),
+        "{failures:?}"
+    );
+}
+
+#[tokio::test]
+async fn kms_check_refuses_new_data_without_new_version_naming_both() {
+    let env = env().await;
+    let olds = json!({"secret_name": "n", "secret_data": secret("d"), "version_id": "v1"});
+    let news = json!({"secret_name": "n", "secret_data": "e", "version_id": "v1"});
+    let failures = env.check(KMS, Some(&olds), news).await.failures;
+    let named: Vec<&str> = failures.iter().map(|f| f.property.as_str()).collect();
+    assert!(
+        named.contains(&"secret_data") && named.contains(&"version_id"),
+        "{failures:?}"
+    );
+    assert!(
+        failures
+            .iter()
+            .all(|f| f.reason.contains("secret_data") && f.reason.contains("version_id"))
+    );
+    // With a new version id, or with the same data, check passes.
+    for news in [
+        json!({"secret_name": "n", "secret_data": "e", "version_id": "v2"}),
+        json!({"secret_name": "n", "secret_data": "d", "version_id": "v1"}),
+    ] {
+        let failures = env.check(KMS, Some(&olds), news).await.failures;
+        assert!(failures.is_empty(), "{failures:?}");
+    }
+}
+
+#[tokio::test]
+async fn kms_import_keeps_key_and_instance_and_then_diff_is_clean() {
+    let env = env().await;
+    let mut program = ecs_inputs();
+    // The recovery window is a delete-time setting no cloud call reads back: left at its default.
+    program.as_object_mut().unwrap().remove("recovery_window_in_days");
+    // KMS answers JSON with its keys sorted; a program writing it so round-trips exactly.
+    program["extended_config"] = json!(
+        r#"{"CommandId":"cmd-ACS-KMS-RotateECSSecret-For-Linux.sh","InstanceId":"i-bp1fr0a100hd0yf6ksq3","RegionId":"cn-hangzhou","SecretSubType":"Password"}"#
+    );
+    env.create(KMS, program.clone()).await.unwrap();
+
+    let imported = env.read(KMS, "db-login", None, None).await.unwrap();
+    assert_eq!(imported.inputs["encryption_key_id"], json!("key-hzz661646aeygbqrfqg5j"));
+    assert_eq!(imported.inputs["dkms_instance_id"], json!("kst-hzz61dbabacquz826y29f"));
+    let news = env.check(KMS, None, program.clone()).await;
+    assert!(news.failures.is_empty(), "{:?}", news.failures);
+    let diff = env
+        .diff(
+            KMS,
+            "db-login",
+            &Value::Object(imported.outputs.clone()),
+            &Value::Object(news.inputs),
+        )
+        .await;
+    assert!(!diff.changes, "import then diff: {:?}", diff.detailed_diff);
+
+    // A secret under KMS's own key: the program does not name a key, and the diff is clean too.
+    let plain = json!({"secret_name": "plain", "secret_data": "d", "version_id": "v1"});
+    env.create(KMS, plain.clone()).await.unwrap();
+    let imported = env.read(KMS, "plain", None, None).await.unwrap();
+    let news = env.check(KMS, None, plain).await;
+    let diff = env
+        .diff(
+            KMS,
+            "plain",
+            &Value::Object(imported.outputs.clone()),
+            &Value::Object(news.inputs.clone()),
+        )
+        .await;
+    assert!(!diff.changes, "import then diff: {:?}", diff.detailed_diff);
+    // ... and check with those olds does not take the cloud's key for a change of key.
+    let failures = env
+        .check(KMS, Some(&Value::Object(imported.inputs)), Value::Object(news.inputs))
+        .await
+        .failures;
+    assert!(failures.is_empty(), "{failures:?}");
+}
+
+#[tokio::test]
+async fn kms_write_only_value_reaches_kms_and_never_state_outputs_or_answers() {
+    let env = env().await;
+    let (first, second) = ("wo-value-one-7f3a", "wo-value-two-9c1e");
+    let program = json!({"secret_name": "wo", "secret_data_wo": secret(first), "secret_data_wo_version": 1,
+        "version_id": "v1"});
+    let checked = env.check(KMS, None, program.clone()).await;
+    assert!(checked.failures.is_empty(), "{:?}", checked.failures);
+    let created = env.create(KMS, Value::Object(checked.inputs)).await.unwrap();
+    let outputs = Value::Object(created.outputs);
+    let cloud = &env.state().await["alicloud-kms"]["secrets"]["wo"];
+    assert_eq!(cloud["versions"][0]["data"], json!(first), "KMS holds the value");
+
+    let read = env.read(KMS, "wo", Some(&program), Some(&outputs)).await.unwrap();
+    let (read_inputs, read_outputs) = (Value::Object(read.inputs), Value::Object(read.outputs));
+    // Same program again: no diff, though the value is in the news and never in the olds.
+    let diff = env.diff(KMS, "wo", &read_outputs, &env.checked(&program).await).await;
+    assert!(!diff.changes, "{:?}", diff.detailed_diff);
+
+    // A new value with a new wo version (and version id): PutSecretValue, still not in outputs.
+    let mut news = program.clone();
+    news["secret_data_wo"] = secret(second);
+    let diff = env.diff(KMS, "wo", &read_outputs, &env.checked(&news).await).await;
+    assert!(!diff.changes, "the value alone is no change: {:?}", diff.detailed_diff);
+    news["secret_data_wo_version"] = json!(2);
+    let failures = env.check(KMS, Some(&program), news.clone()).await.failures;
+    assert!(failures.iter().any(|f| f.property == "version_id"), "{failures:?}");
+    news["version_id"] = json!("v2");
+    let diff = env.diff(KMS, "wo", &read_outputs, &env.checked(&news).await).await;
+    assert!(
+        diff.detailed_diff.contains_key("secret_data_wo_version"),
+        "{:?}",
+        diff.detailed_diff
+    );
+    let updated = env.update(KMS, "wo", &read_outputs, news.clone()).await;
+    let cloud = &env.state().await["alicloud-kms"]["secrets"]["wo"];
+    assert_eq!(cloud["versions"][1]["data"], json!(second));
+    assert_eq!(cloud["versions"][1]["stages"], json!(["ACSCurrent"]));
+    let imported = env.read(KMS, "wo", Some(&news), Some(&updated)).await.unwrap();
+
+    for (what, value) in [
+        ("create", &outputs),
+        ("read inputs", &read_inputs),
+        ("read outputs", &read_outputs),
+        ("update", &updated),
+        ("read after update", &Value::Object(imported.outputs)),
+    ] {
+        let text = value.to_string();
+        assert!(
+            !text.contains(first) && !text.contains(second),
+            "{what} holds the value: {text}"
+        );
+        assert!(
+            value.get("secret_data_wo").is_none() && value.get("secret_data").is_none(),
+            "{what}"
+        );
+    }
+    assert_eq!(updated["secret_data_wo_version"], json!(2));
+
+    // Both sources at once, or a wo value without its version: refused in check.
+    let mut both = program.clone();
+    both["secret_data"] = secret("x");
+    let failures = env.check(KMS, None, both).await.failures;
+    assert!(
+        failures
+            .iter()
+            .any(|f| f.property == "secret_data" && f.reason.contains("exclusive")),
+        "{failures:?}"
+    );
+    let mut unversioned = program.clone();
+    unversioned.as_object_mut().unwrap().remove("secret_data_wo_version");
+    let failures = env.check(KMS, None, unversioned).await.failures;
+    assert!(
+        failures.iter().any(|f| f.property == "secret_data_wo_version"),
+        "{failures:?}"
+    );
+    // The schema marks it write-only and secret.
+    let schema = env.provider.get_schema();
+    let prop = &schema.resources[KMS]["$defs"]["inputs"]["properties"]["secret_data_wo"];
+    assert_eq!(prop["x-writeOnly"], json!(true), "{prop}");
+}
+
+#[tokio::test]
+async fn kms_managed_rotation_settles_while_generic_drift_shows() {
+    let env = env().await;
+    let program = json!({
+        "secret_name": "ram-keys",
+        "secret_data": secret(r#"{"AccessKeys":[{"AccessKeyId":"LTAI1","AccessKeySecret":"s1"}]}"#),
+        "version_id": "v1",
+        "secret_type": "RAMCredentials",
+        "extended_config": r#"{"SecretSubType":"RamUserAccessKey","UserName":"app"}"#,
+        "enable_automatic_rotation": true,
+        "rotation_interval": "604800s",
+    });
+    let created = env.create(KMS, env.checked(&program).await).await.unwrap();
+    let outputs = Value::Object(created.outputs);
+    // The cloud rotates: a new current version the program never wrote.
+    env.kms(
+        "PutSecretValue",
+        &[
+            ("SecretName", "ram-keys"),
+            ("VersionId", "rotated-1"),
+            (
+                "SecretData",
+                r#"{"AccessKeys":[{"AccessKeyId":"LTAI2","AccessKeySecret":"s2"}]}"#,
+            ),
+        ],
+    )
+    .await;
+    let read = env.read(KMS, "ram-keys", Some(&program), Some(&outputs)).await.unwrap();
+    let refreshed = Value::Object(read.outputs);
+    assert_eq!(
+        refreshed["version_id"],
+        json!("v1"),
+        "the rotation is not reported as drift"
+    );
+    let diff = env
+        .diff(KMS, "ram-keys", &refreshed, &env.checked(&program).await)
+        .await;
+    assert!(
+        !diff.changes,
+        "no perpetual diff after a rotation: {:?}",
+        diff.detailed_diff
+    );
+    let cloud = &env.state().await["alicloud-kms"]["secrets"]["ram-keys"];
+    assert_eq!(
+        cloud["versions"][1]["stages"],
+        json!(["ACSCurrent"]),
+        "the rotated value stays current"
+    );
+    // An import still reads the cloud's current value.
+    let imported = env.read(KMS, "ram-keys", None, None).await.unwrap();
+    assert_eq!(imported.outputs["version_id"], json!("rotated-1"));
+
+    // A Generic secret changed behind our back is drift, and shows.
+    let generic = json!({"secret_name": "plain", "secret_data": secret("a"), "version_id": "v1"});
+    let created = env.create(KMS, env.checked(&generic).await).await.unwrap();
+    env.kms(
+        "PutSecretValue",
+        &[("SecretName", "plain"), ("VersionId", "v9"), ("SecretData", "changed")],
+    )
+    .await;
+    let read = env
+        .read(KMS, "plain", Some(&generic), Some(&Value::Object(created.outputs)))
+        .await
+        .unwrap();
+    assert_eq!(read.outputs["version_id"], json!("v9"));
+    assert_eq!(read.outputs["secret_data"], secret("changed"));
+}
+
+#[tokio::test]
+async fn kms_switch_to_write_only_needs_a_new_version_in_check() {
+    let env = env().await;
+    let olds = json!({"secret_name": "n", "secret_data": secret("d"), "version_id": "v1"});
+    let news =
+        json!({"secret_name": "n", "secret_data_wo": secret("d"), "secret_data_wo_version": 1, "version_id": "v1"});
+    let failures = env.check(KMS, Some(&olds), news.clone()).await.failures;
+    assert!(failures.iter().any(|f| f.property == "version_id"), "{failures:?}");
+    let mut news = news;
+    news["version_id"] = json!("v2");
+    assert!(env.check(KMS, Some(&olds), news).await.failures.is_empty());
 }

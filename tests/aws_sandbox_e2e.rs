@@ -309,3 +309,77 @@ async fn failed_deactivation_is_partially_created() {
         "no secret in the message"
     );
 }
+
+#[tokio::test]
+async fn ses_region_derives_the_password_for_that_region() {
+    use credplane::secrets::ses::ses_smtp_password_v4;
+    let (_handle, admin) = sandbox().await;
+    let p = provider(admin.settings());
+    let created = create(&p, json!({"user": "alice", "ses_region": "eu-west-1"}), None)
+        .await
+        .expect("create");
+    let outputs = Value::Object(created.outputs);
+    let secret = secret_value(&outputs["secret"]);
+    let ses = secret_value(&outputs["ses_smtp_password_v4"]);
+    assert_eq!(ses, ses_smtp_password_v4(&secret, "eu-west-1"));
+    assert_ne!(
+        ses,
+        ses_smtp_password_v4(&secret, "us-east-1"),
+        "not the provider's region"
+    );
+    assert_eq!(outputs["ses_region"], "eu-west-1");
+
+    // In place: derived again from the held secret; unset, the provider's region.
+    let moved = update(
+        &p,
+        &created.id,
+        &outputs,
+        json!({"user": "alice", "ses_region": "ap-south-1"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        secret_value(&moved["ses_smtp_password_v4"]),
+        ses_smtp_password_v4(&secret, "ap-south-1")
+    );
+    let back = update(&p, &created.id, &moved, json!({"user": "alice"})).await.unwrap();
+    assert_eq!(
+        secret_value(&back["ses_smtp_password_v4"]),
+        ses_smtp_password_v4(&secret, "us-east-1")
+    );
+
+    // A bad region is refused in check; with pgp_key a change of region is refused in check.
+    let check = |olds: Option<Value>, news: Value| {
+        let req = json!({"type": TYPE, "olds": olds, "news": news});
+        p.check(serde_json::from_value(req).unwrap()).unwrap().failures
+    };
+    let failures = check(None, json!({"user": "alice", "ses_region": "Europe"}));
+    assert!(failures.iter().any(|f| f.property == "ses_region"), "{failures:?}");
+    let pgp = "keybase:someone";
+    let failures = check(
+        Some(json!({"user": "alice", "pgp_key": pgp, "ses_region": "eu-west-1"})),
+        json!({"user": "alice", "pgp_key": pgp, "ses_region": "eu-west-2"}),
+    );
+    assert!(
+        failures
+            .iter()
+            .any(|f| f.property == "ses_region" && f.reason.contains("pgp_key")),
+        "{failures:?}"
+    );
+}
+
+#[tokio::test]
+async fn import_then_diff_against_user_and_status_is_clean() {
+    let (_handle, admin) = sandbox().await;
+    let p = provider(admin.settings());
+    let program = json!({"user": "alice", "status": "Inactive"});
+    let created = create(&p, program.clone(), None).await.expect("create");
+    let imported = read(&p, &created.id, None, None).await.unwrap().expect("found");
+    assert_eq!(imported.inputs["user"], "alice");
+    let req = json!({"type": TYPE, "news": program});
+    let news = p.check(serde_json::from_value(req).unwrap()).unwrap();
+    assert!(news.failures.is_empty(), "{:?}", news.failures);
+    let req = json!({"type": TYPE, "id": created.id, "olds": imported.outputs, "news": news.inputs});
+    let diff = p.diff(serde_json::from_value(req).unwrap()).unwrap();
+    assert!(!diff.changes, "import then diff: {:?}", diff.detailed_diff);
+}

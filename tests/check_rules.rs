@@ -70,7 +70,10 @@ fn aws_iam_access_key_rules() {
             (
                 "unknown property",
                 json!({"bogus": 1}),
-                &[("bogus", "unknown property; valid properties are: pgp_key, status, user")],
+                &[(
+                    "bogus",
+                    "unknown property; valid properties are: pgp_key, ses_region, status, user",
+                )],
             ),
             (
                 "pgp_key keybase needs a user",

@@ -278,6 +278,38 @@ fn rows() -> Vec<(&'static str, Value, &'static str, Value, Value, DiffKind)> {
             json!("v0"),
             Add,
         ),
+        (
+            "alicloud_kms_secret",
+            kms.clone(),
+            "force_delete_without_recovery",
+            json!(false),
+            json!(true),
+            Update,
+        ),
+        (
+            "alicloud_kms_secret",
+            kms.clone(),
+            "version_stages",
+            json!(["ACSCurrent"]),
+            json!(["ACSCurrent", "Blue"]),
+            Update,
+        ),
+        (
+            "alicloud_kms_secret",
+            kms.clone(),
+            "secret_data_wo_version",
+            Value::Null,
+            json!(1),
+            Add,
+        ),
+        (
+            "aws_iam_access_key",
+            aws.clone(),
+            "ses_region",
+            Value::Null,
+            json!("eu-west-1"),
+            Add,
+        ),
     ]
 }
 

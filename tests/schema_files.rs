@@ -115,7 +115,7 @@ fn secret_properties_are_flagged() {
         ("oci_identity_auth_token", "outputs", &["token"]),
         ("oci_identity_customer_secret_key", "outputs", &["key"]),
         ("alicloud_ram_access_key", "outputs", &["secret", "encrypted_secret"]),
-        ("alicloud_kms_secret", "inputs", &["secret_data"]),
+        ("alicloud_kms_secret", "inputs", &["secret_data", "secret_data_wo"]),
         ("alicloud_kms_secret", "outputs", &["secret_data"]),
     ];
     let provider = Provider::default();

@@ -37,6 +37,7 @@ fn doc_prop(p: &Property) -> DocProp {
         (p.secret, "Secret"),
         (p.computed, "Computed"),
         (p.only_on_create, "Only on create"),
+        (p.write_only, "Write-only"),
         (p.deprecated, "Deprecated"),
     ];
     let flags = rows.iter().filter(|(on, _)| *on).map(|(_, s)| s.to_string()).collect();

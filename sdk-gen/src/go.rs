@@ -16,6 +16,7 @@ fn base(ty: &Type) -> String {
         Type::Bool => "bool".into(),
         Type::Integer => "int64".into(),
         Type::Map => "map[string]string".into(),
+        Type::List => "[]string".into(),
         Type::Enum(name) => name.clone(),
     }
 }
@@ -36,8 +37,8 @@ fn arg_field(p: &Property) -> Field {
 fn state_field(p: &Property) -> Field {
     let b = base(&p.ty);
     let value = if p.secret { format!("runtime.Secret[{b}]") } else { b };
-    // Optional values are pointers (nil = absent), except maps, whose nil already says it.
-    let ty = if p.required || p.ty == Type::Map {
+    // Optional values are pointers (nil = absent), except maps and lists, whose nil already says it.
+    let ty = if p.required || matches!(p.ty, Type::Map | Type::List) {
         value
     } else {
         format!("*{value}")

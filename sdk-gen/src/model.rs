@@ -50,6 +50,8 @@ pub enum Type {
     Integer,
     /// `map<string, string>`.
     Map,
+    /// A list of strings.
+    List,
     /// A string enum, by its name in [`Model::enums`].
     Enum(String),
 }
@@ -145,6 +147,8 @@ pub struct Property {
     pub computed: bool,
     /// Known only in the result of create (`x-onlyOnCreate`).
     pub only_on_create: bool,
+    /// Sent to the cloud, never stored nor returned (`x-writeOnly`).
+    pub write_only: bool,
     /// Deprecated.
     pub deprecated: bool,
     /// Default value, as JSON text (`"Active"`, `30`, `false`).
@@ -402,6 +406,7 @@ fn property(
         secret: flag("x-secret"),
         computed: flag("x-computed"),
         only_on_create: flag("x-onlyOnCreate"),
+        write_only: flag("x-writeOnly"),
         deprecated: flag("deprecated"),
         default: default_value.as_ref().map(Value::to_string),
         default_value,
@@ -506,6 +511,7 @@ fn type_of(schema: &Value) -> Result<Type> {
         ["boolean"] => Ok(Type::Bool),
         ["integer"] => Ok(Type::Integer),
         ["object"] if schema["additionalProperties"]["type"] == "string" => Ok(Type::Map),
+        ["array"] if schema["items"]["type"] == "string" => Ok(Type::List),
         other => bail!("unsupported type {other:?}"),
     }
 }
@@ -523,6 +529,7 @@ fn example_arg(p: &Property, enums: &BTreeMap<String, Enum>) -> ExampleArg {
         (Type::Bool, _) => Value::Bool(true),
         (Type::Integer, _) => Value::from(1),
         (Type::Map, _) => serde_json::json!({"team": "platform"}),
+        (Type::List, _) => serde_json::json!(["example"]),
         _ => Value::String(format!("example-{}", p.name.wire.replace('_', "-"))),
     };
     ExampleArg {

@@ -18,6 +18,8 @@ fn base(ty: &Type, state: bool) -> String {
         Type::Integer => "int".into(),
         Type::Map if state => "dict[str, str]".into(),
         Type::Map => "Mapping[str, str]".into(),
+        Type::List if state => "list[str]".into(),
+        Type::List => "Sequence[str]".into(),
         Type::Enum(name) => name.clone(),
     }
 }

@@ -16,6 +16,7 @@ fn base(ty: &Type) -> String {
         Type::Bool => "boolean".into(),
         Type::Integer => "number".into(),
         Type::Map => "Record<string, string>".into(),
+        Type::List => "string[]".into(),
         Type::Enum(name) => name.clone(),
     }
 }

@@ -119,6 +119,27 @@ impl Deployment {
         })
     }
 
+    /// `inputs` without the write-only properties (`x-writeOnly` in the type's schema): their
+    /// values go to the cloud and never into the journal or the snapshot.
+    fn persistable(&self, ty: &str, inputs: &PropertyMap) -> PropertyMap {
+        let Some(resource) = self.provider.registry().get(ty) else {
+            return inputs.clone();
+        };
+        let properties = resource.schema().document.pointer("/$defs/inputs/properties");
+        let write_only = |name: &str| {
+            properties
+                .and_then(|p| p.get(name))
+                .and_then(|p| p.get("x-writeOnly"))
+                .and_then(Value::as_bool)
+                .unwrap_or(false)
+        };
+        inputs
+            .iter()
+            .filter(|(k, _)| !write_only(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
     fn preview(&self) -> bool {
         self.action == Action::Preview
     }
@@ -453,7 +474,7 @@ impl Deployment {
         };
         if !self.preview() {
             let resource = ResourceState {
-                inputs: news,
+                inputs: self.persistable(&old.type_name, &news),
                 outputs: outputs.clone(),
                 dependencies: deps,
                 options: kept,
@@ -537,15 +558,16 @@ impl Deployment {
             op: "create".into(),
             type_name: ty.into(),
             name: name.into(),
-            inputs: inputs.clone(),
+            inputs: self.persistable(ty, &inputs),
             dependencies: deps.clone(),
         };
         self.journal(vec![Record::Begin(pending)]).await?;
+        let kept_inputs = self.persistable(ty, &inputs);
         let state = |id: String, outputs: Map<String, Value>, partial: bool| ResourceState {
             type_name: ty.into(),
             name: name.into(),
             id,
-            inputs: inputs.clone(),
+            inputs: kept_inputs.clone(),
             outputs,
             dependencies: deps.clone(),
             partial,
@@ -642,7 +664,7 @@ impl Deployment {
                 type_name: ty.into(),
                 name: name.into(),
                 id: found.id.clone(),
-                inputs: news,
+                inputs: self.persistable(ty, &news),
                 outputs: found.outputs.clone(),
                 dependencies: deps,
                 partial: false,

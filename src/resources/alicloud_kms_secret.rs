@@ -68,8 +68,27 @@ pub struct AlicloudKmsSecretInputs {
     /// `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
     /// (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
     /// replacement, which the cloud refuses while the old secret is in its recovery window.
+    /// Exactly one of `secret_data` and `secret_data_wo` is set. For the managed types (`Rds`,
+    /// `RAMCredentials`, `ECS`) KMS rotates the value itself: `read` then keeps this value and
+    /// `version_id` as the program gave them rather than the rotated ones (as Terraform ignores
+    /// those changes), so a rotation never shows as drift and the next update never undoes it; an
+    /// import still reads the cloud's current value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-updatable" = true))]
-    pub secret_data: Secret<String>,
+    pub secret_data: Option<Secret<String>>,
+    /// Write-only credential value, as Terraform 1.11's `*_wo` arguments: sent to KMS (CreateSecret,
+    /// then PutSecretValue whenever `secret_data_wo_version` changes) and never stored in state or
+    /// outputs, nor returned by any call; `read` does not put the cloud's value back either. A
+    /// change of the value alone is not a diff: change `secret_data_wo_version` (and `version_id`,
+    /// as KMS never reuses a version id) to store it. Exclusive with `secret_data`.
+    #[serde(default, skip_serializing)]
+    #[schemars(extend("x-writeOnly" = true))]
+    pub secret_data_wo: Option<Secret<String>>,
+    /// The version of `secret_data_wo`: changing it stores the current `secret_data_wo` as a new
+    /// version (PutSecretValue under the new `version_id`). Stored in state, unlike the value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-updatable" = true))]
+    pub secret_data_wo_version: Option<i64>,
     /// The credential version number. Changing it (with `secret_data`) stores a new version in place.
     #[schemars(extend("x-updatable" = true), length(min = 1, max = 64))]
     pub version_id: String,
@@ -87,13 +106,16 @@ pub struct AlicloudKmsSecretInputs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-updatable" = true))]
     pub description: Option<String>,
-    /// The identifier of the KMS user master key used to encrypt the credential value.
+    /// The identifier of the KMS user master key used to encrypt the credential value. Unset, KMS
+    /// uses a key of its own; `read` reports the key DescribeSecret names (computed), so that an
+    /// imported secret under a customer key keeps it and a program that does not set it sees no diff.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-forceNew" = true))]
+    #[schemars(extend("x-forceNew" = true, "x-computed" = true))]
     pub encryption_key_id: Option<String>,
-    /// The ID of the dedicated KMS instance.
+    /// The ID of the dedicated KMS instance. Computed like `encryption_key_id`: `read` reports
+    /// the instance DescribeSecret names.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-forceNew" = true))]
+    #[schemars(extend("x-forceNew" = true, "x-computed" = true))]
     pub dkms_instance_id: Option<String>,
     /// Expanding configuration of credentials, a JSON object such as
     /// `{"SecretSubType":"Password","InstanceId":"i-...","RegionId":"cn-hangzhou"}`. Only managed
@@ -124,9 +146,11 @@ pub struct AlicloudKmsSecretInputs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-updatable" = true))]
     pub rotation_interval: Option<String>,
-    /// The resource policy of the secret, a JSON document (SetSecretPolicy).
+    /// The resource policy of the secret, a JSON document (SetSecretPolicy). Computed: every secret
+    /// has one (KMS gives a new secret its default policy), so an import reports the cloud's, and a
+    /// program that leaves `policy` unset keeps whatever policy the secret has.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-updatable" = true))]
+    #[schemars(extend("x-updatable" = true, "x-computed" = true))]
     pub policy: Option<String>,
     /// The name of the policy. Default `default`.
     #[serde(default = "default_policy_name")]
@@ -137,6 +161,24 @@ pub struct AlicloudKmsSecretInputs {
     #[serde(default = "default_recovery_window")]
     #[schemars(extend("x-updatable" = true), range(min = 7, max = 30))]
     pub recovery_window_in_days: u32,
+    /// The stage labels of the version `version_id` (at most 7), as Terraform's and Pulumi's
+    /// `version_stages`: given to PutSecretValue when a new version is stored, and moved onto the
+    /// current version with UpdateSecretVersionStage when only the list changes (at create too,
+    /// where CreateSecret itself takes no stages). Unlike Terraform, the list must contain
+    /// `ACSCurrent`: this resource reads its secret's current version, so a version without it
+    /// would show as a perpetual diff. Default (computed): what GetSecretValue reports for the
+    /// current version, `["ACSCurrent"]` for a new secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-updatable" = true, "x-computed" = true), length(min = 1, max = 7))]
+    pub version_stages: Option<Vec<String>>,
+    /// Whether `delete` removes the secret at once and for good (DeleteSecret with
+    /// ForceDeleteWithoutRecovery=true), so that its name can be used again right away. Default
+    /// `false`: the secret waits `recovery_window_in_days` days, restorable, and its name stays
+    /// taken meanwhile. When `true`, `recovery_window_in_days` is ignored. A change takes effect at
+    /// deletion (an update only records it).
+    #[serde(default)]
+    #[schemars(extend("x-updatable" = true))]
+    pub force_delete_without_recovery: bool,
     /// Moves the `ACSCurrent` stage to this version (UpdateSecretVersionStage MoveToVersion).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-updatable" = true))]
@@ -186,6 +228,12 @@ pub struct AlicloudKmsSecretOutputs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-computed" = true))]
     pub arn: Option<String>,
+    /// The time when the secret is scheduled to be deleted, from DescribeSecret. A secret in its
+    /// deletion window counts as deleted (`read` reports it gone, so that a refresh drops it), so
+    /// for a live secret this stays unset, as in Terraform.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-computed" = true))]
+    pub planned_delete_time: Option<String>,
 }
 
 /// The `alicloud_kms_secret` resource.
@@ -200,10 +248,26 @@ const REPLACING_FIELDS: [&str; 5] = [
     "extended_config",
 ];
 
+/// The replacing arguments that `read` fills in from the cloud when the program leaves them unset.
+const COMPUTED_REPLACING: [&str; 2] = ["encryption_key_id", "dkms_instance_id"];
+
+/// The stage every version this resource manages carries.
+const CURRENT_STAGE: &str = "ACSCurrent";
+
 /// The secret types whose value has a fixed JSON layout and which KMS rotates itself.
 const MANAGED: [&str; 3] = ["Rds", "RAMCredentials", "ECS"];
 
 const RULES: &[Rule] = &[
+    Rule {
+        name: "exactly one of secret_data and secret_data_wo",
+        property: "secret_data",
+        check: one_data_source,
+    },
+    Rule {
+        name: "secret_data_wo has a version",
+        property: "secret_data_wo_version",
+        check: wo_needs_version,
+    },
     Rule {
         name: "secret_data at most 30720 bytes",
         property: "secret_data",
@@ -275,6 +339,11 @@ const RULES: &[Rule] = &[
         check: legacy_custom_data_managed_only,
     },
     Rule {
+        name: "version_stages holds ACSCurrent",
+        property: "version_stages",
+        check: stages_hold_current,
+    },
+    Rule {
         name: "exactly one of key_id, secret_name, certificate_id (key_id)",
         property: "key_id",
         check: no_key_id,
@@ -295,7 +364,7 @@ fn is_managed(inputs: &PropertyMap) -> bool {
 }
 
 fn data_size(inputs: &PropertyMap) -> Option<String> {
-    let len = str_prop(inputs, "secret_data")?.len();
+    let len = data_of(inputs)?.len();
     (len > 30720).then(|| format!("must be at most 30720 bytes; it is {len} bytes"))
 }
 
@@ -303,7 +372,7 @@ fn binary_is_base64(inputs: &PropertyMap) -> Option<String> {
     if str_prop(inputs, "secret_data_type") != Some("binary") {
         return None;
     }
-    let data = str_prop(inputs, "secret_data")?;
+    let data = data_of(inputs)?;
     base64::engine::general_purpose::STANDARD
         .decode(data)
         .is_err()
@@ -333,12 +402,60 @@ fn interval_needs_rotation(inputs: &PropertyMap) -> Option<String> {
         .then(|| "needs enable_automatic_rotation = true".to_string())
 }
 
+/// The value, from `secret_data` or `secret_data_wo`.
+fn data_of(inputs: &PropertyMap) -> Option<&str> {
+    str_prop(inputs, "secret_data").or_else(|| str_prop(inputs, "secret_data_wo"))
+}
+
+fn one_data_source(inputs: &PropertyMap) -> Option<String> {
+    let (plain, write_only) = (
+        inputs.contains_key("secret_data"),
+        inputs.contains_key("secret_data_wo"),
+    );
+    match (plain, write_only) {
+        (true, true) => Some("secret_data and secret_data_wo are exclusive: set only one".into()),
+        (false, false) => Some("one of secret_data and secret_data_wo is required".into()),
+        _ => None,
+    }
+}
+
+fn wo_needs_version(inputs: &PropertyMap) -> Option<String> {
+    (inputs.contains_key("secret_data_wo") && !inputs.contains_key("secret_data_wo_version"))
+        .then(|| "secret_data_wo needs secret_data_wo_version, whose change stores a new value".to_string())
+}
+
+/// A new `secret_data` needs a new `version_id` (KMS never reuses a version id): refused in
+/// `check`, before a preview promises an update that would fail.
+fn new_data_needs_new_version(olds: &PropertyMap, news: &PropertyMap) -> Vec<Failure> {
+    let changed = |field: &str| olds.get(field) != news.get(field);
+    // A switch between secret_data and secret_data_wo stores a new version too.
+    let known = |field: &str| !is_unknown_prop(news, field);
+    if !(known("secret_data") && known("version_id") && changed("secret_data") && !changed("version_id")) {
+        return vec![];
+    }
+    let reason = "secret_data changed but version_id did not: KMS stores each value as a new version, and version ids are never reused; change version_id together with secret_data";
+    vec![Failure::new("secret_data", reason), Failure::new("version_id", reason)]
+}
+
+/// As [`new_data_needs_new_version`], for a new `secret_data_wo_version`.
+fn new_wo_version_needs_new_version(olds: &PropertyMap, news: &PropertyMap) -> Vec<Failure> {
+    let changed = |field: &str| olds.get(field) != news.get(field);
+    if !(news.contains_key("secret_data_wo_version") && changed("secret_data_wo_version") && !changed("version_id")) {
+        return vec![];
+    }
+    let reason = "secret_data_wo_version changed but version_id did not: the new value is stored as a new version, and version ids are never reused; change version_id too";
+    vec![
+        Failure::new("secret_data_wo_version", reason),
+        Failure::new("version_id", reason),
+    ]
+}
+
 /// The secret data as JSON, for the managed types whose layout is fixed.
 fn data_json(inputs: &PropertyMap, wanted_type: &str) -> Option<Result<Value, ()>> {
     if secret_type(inputs) != wanted_type {
         return None;
     }
-    Some(serde_json::from_str(str_prop(inputs, "secret_data")?).map_err(|_| ()))
+    Some(serde_json::from_str(data_of(inputs)?).map_err(|_| ()))
 }
 
 /// Whether `value[list]` is a non-empty array of objects each holding string `fields`.
@@ -431,6 +548,13 @@ fn exactly_one_of(inputs: &PropertyMap, name: &str) -> Option<String> {
     })
 }
 
+fn stages_hold_current(inputs: &PropertyMap) -> Option<String> {
+    let stages = inputs.get("version_stages")?.as_array()?;
+    (!stages.iter().any(|s| s.as_str() == Some(CURRENT_STAGE))).then(|| {
+        "must contain ACSCurrent: this resource reads its secret's current version, so a version without ACSCurrent would never match".to_string()
+    })
+}
+
 fn no_key_id(inputs: &PropertyMap) -> Option<String> {
     exactly_one_of(inputs, "key_id")
 }
@@ -460,27 +584,33 @@ impl Resource for AlicloudKmsSecret {
     /// KMS keeps a deleted secret's name through its recovery window, so a replacement under the
     /// same name would be refused: the ForceNew arguments change only together with the name.
     fn check_change(olds: &PropertyMap, news: &PropertyMap) -> Vec<Failure> {
+        let mut failures = new_data_needs_new_version(olds, news);
+        failures.extend(new_wo_version_needs_new_version(olds, news));
         if olds.get("secret_name") != news.get("secret_name") {
-            return vec![];
+            return failures;
         }
-        REPLACING_FIELDS
+        let set = |map: &PropertyMap, field: &str| map.get(field).filter(|v| !v.is_null()).cloned();
+        failures.extend(REPLACING_FIELDS
             .iter()
-            .filter(|field| olds.get(**field).filter(|v| !v.is_null()) != news.get(**field).filter(|v| !v.is_null()))
+            // A computed argument the program leaves unset keeps what the cloud reported.
+            .filter(|field| !(COMPUTED_REPLACING.contains(field) && set(news, field).is_none()))
+            .filter(|field| set(olds, field) != set(news, field))
             .map(|field| {
                 Failure::new(
                     *field,
                     "can only change together with secret_name: replacing the secret under the same name fails while the old one is in its recovery window; choose a new secret_name",
                 )
-            })
-            .collect()
+            }));
+        failures
     }
 
     async fn create(&self, ctx: &Context, inputs: Self::Inputs) -> CreateResult<Self::Outputs> {
         let kms = ctx.clouds.alicloud_kms()?;
         let name = inputs.secret_name.as_str();
+        let data = inputs.value().map_err(ResourceError::from)?;
         let new = NewSecret {
             secret_name: name,
-            secret_data: &inputs.secret_data,
+            secret_data: data,
             version_id: &inputs.version_id,
             secret_type: type_name(inputs.secret_type),
             secret_data_type: data_type_name(inputs.secret_data_type),
@@ -527,26 +657,43 @@ impl Resource for AlicloudKmsSecret {
             id: name.to_string(),
             create_time: None,
             arn,
+            planned_delete_time: None,
         };
         let after_create = async {
             if let Some(policy) = &inputs.policy {
                 kms.set_secret_policy(ctx, name, policy, &inputs.policy_name).await?;
             }
+            // CreateSecret takes no stages: the initial version holds ACSCurrent, the others move onto it.
+            for stage in inputs.version_stages.iter().flatten().filter(|s| *s != CURRENT_STAGE) {
+                kms.update_version_stage(ctx, name, stage, Some(&inputs.version_id), None)
+                    .await?;
+            }
             if inputs.move_to_version.is_some() || inputs.remove_from_version.is_some() {
                 kms.update_version_stage(
                     ctx,
                     name,
+                    CURRENT_STAGE,
                     inputs.move_to_version.as_deref(),
                     inputs.remove_from_version.as_deref(),
                 )
                 .await?;
             }
-            kms.describe_secret(ctx, name).await
+            let described = kms.describe_secret(ctx, name).await?;
+            let value = kms.get_secret_value(ctx, name).await?;
+            Ok::<_, CloudError>((described, value))
         };
         match after_create.await {
-            Ok(described) => {
+            Ok((described, value)) => {
                 outputs.create_time = described.create_time;
                 outputs.arn = described.arn.or(outputs.arn);
+                outputs.inputs.version_stages = value.version_stages.map(|s| s.version_stage);
+                let cloud = |v: Option<String>| v.filter(|v| !v.is_empty());
+                let (key, instance) = (
+                    &mut outputs.inputs.encryption_key_id,
+                    &mut outputs.inputs.dkms_instance_id,
+                );
+                *key = key.take().or_else(|| cloud(described.encryption_key_id));
+                *instance = instance.take().or_else(|| cloud(described.dkms_instance_id));
                 Ok((name.to_string(), outputs))
             }
             Err(e) => Err(ResourceError::partial(name, outputs, e.to_string())),
@@ -579,8 +726,17 @@ impl Resource for AlicloudKmsSecret {
             .unwrap_or_else(|| AlicloudKmsSecretInputs::imported(id, &value));
         // The cloud's current value wins: a value changed behind our back shows up as a diff.
         state.secret_name = described.secret_name.clone();
-        state.secret_data = value.secret_data.clone();
-        state.version_id = value.version_id.clone();
+        // Managed types (Rds, RAMCredentials, ECS): the cloud rotates the value itself, so `read`
+        // keeps the program's value and version, as Terraform ignores those changes; reporting the
+        // rotated value would make the next `up` put the old one back, undoing the rotation.
+        let cloud_rotates = !importing && MANAGED.contains(&type_name(state.secret_type));
+        if !cloud_rotates {
+            // A write-only value stays out of state: the version id alone shows a change behind our back.
+            if state.secret_data_wo_version.is_none() {
+                state.secret_data = Some(value.secret_data.clone());
+            }
+            state.version_id = value.version_id.clone();
+        }
         if let Some(t) = value.secret_data_type.as_deref() {
             state.secret_data_type = if t == "binary" {
                 SecretDataType::Binary
@@ -602,8 +758,15 @@ impl Resource for AlicloudKmsSecret {
             .clone()
             .filter(|i| !i.is_empty() && state.enable_automatic_rotation);
         if importing {
-            state.extended_config = described.extended_config.clone().filter(|c| !c.is_empty());
+            let (config, custom) = split_custom_data(described.extended_config.as_deref());
+            state.extended_config = config;
+            state.extended_config_custom_data = custom;
         }
+        // Computed replacing arguments: the cloud's, where the program left them unset.
+        let cloud = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+        state.encryption_key_id = state.encryption_key_id.or_else(|| cloud(&described.encryption_key_id));
+        state.dkms_instance_id = state.dkms_instance_id.or_else(|| cloud(&described.dkms_instance_id));
+        state.version_stages = value.version_stages.clone().map(|s| s.version_stage);
         if state.extended_config_custom_data.is_some() || state.custom_data.is_some() {
             let custom = custom_data_of(described.extended_config.as_deref());
             if state.extended_config_custom_data.is_some() {
@@ -630,6 +793,7 @@ impl Resource for AlicloudKmsSecret {
             id: described.secret_name.clone(),
             create_time: described.create_time,
             arn: described.arn,
+            planned_delete_time: described.planned_delete_time.filter(|t| !t.is_empty()),
         };
         Ok(Some(Found {
             id: described.secret_name,
@@ -646,8 +810,13 @@ impl Resource for AlicloudKmsSecret {
         news: Self::Inputs,
     ) -> Result<Self::Outputs, ResourceError<Self::Outputs>> {
         let kms = ctx.clouds.alicloud_kms()?;
+        let mut news = news;
+        // Computed arguments the program leaves unset keep what the cloud reported.
+        news.encryption_key_id = news.encryption_key_id.or_else(|| olds.inputs.encryption_key_id.clone());
+        news.dkms_instance_id = news.dkms_instance_id.or_else(|| olds.inputs.dkms_instance_id.clone());
         let old = &olds.inputs;
-        let data_changed = old.secret_data != news.secret_data;
+        let data_changed =
+            old.secret_data != news.secret_data || old.secret_data_wo_version != news.secret_data_wo_version;
         if data_changed && old.version_id == news.version_id {
             return Err(ProviderError::invalid(
                 "version_id",
@@ -655,10 +824,28 @@ impl Resource for AlicloudKmsSecret {
             )
             .into());
         }
-        if data_changed || old.version_id != news.version_id {
+        let new_version = data_changed || old.version_id != news.version_id;
+        if new_version {
             let data_type = data_type_name(news.secret_data_type);
-            kms.put_secret_value(ctx, id, &news.version_id, news.secret_data.expose(), data_type)
+            let stages = news.version_stages.as_deref();
+            let data = news.value()?.expose();
+            kms.put_secret_value(ctx, id, &news.version_id, data, data_type, stages)
                 .await?;
+        }
+        match (news.version_stages.clone(), old.version_stages.clone()) {
+            (Some(new_stages), Some(old_stages)) if !new_version && new_stages != old_stages => {
+                for stage in new_stages.iter().filter(|s| !old_stages.contains(s)) {
+                    kms.update_version_stage(ctx, id, stage, Some(&news.version_id), None)
+                        .await?;
+                }
+                for stage in old_stages.iter().filter(|s| !new_stages.contains(s)) {
+                    kms.update_version_stage(ctx, id, stage, None, Some(&news.version_id))
+                        .await?;
+                }
+            }
+            (None, Some(_)) if !new_version => news.version_stages = old.version_stages.clone(),
+            (None, _) => news.version_stages = Some(vec![CURRENT_STAGE.to_string()]),
+            _ => {}
         }
         let custom = news.extended_config_custom_data.as_ref().or(news.custom_data.as_ref());
         let old_custom = old.extended_config_custom_data.as_ref().or(old.custom_data.as_ref());
@@ -694,6 +881,7 @@ impl Resource for AlicloudKmsSecret {
             kms.update_version_stage(
                 ctx,
                 id,
+                CURRENT_STAGE,
                 news.move_to_version.as_deref(),
                 news.remove_from_version.as_deref(),
             )
@@ -723,7 +911,9 @@ impl Resource for AlicloudKmsSecret {
     /// blocks the create of its replacement.
     async fn delete(&self, ctx: &Context, id: &str, outputs: Self::Outputs) -> Result<(), ProviderError> {
         let kms = ctx.clouds.alicloud_kms()?;
-        match kms.delete_secret(ctx, id, outputs.inputs.recovery_window_in_days).await {
+        let inputs = &outputs.inputs;
+        let force = inputs.force_delete_without_recovery;
+        match kms.delete_secret(ctx, id, inputs.recovery_window_in_days, force).await {
             Err(e) if is_gone(&e) => Ok(()),
             other => Ok(other?),
         }
@@ -731,11 +921,21 @@ impl Resource for AlicloudKmsSecret {
 }
 
 impl AlicloudKmsSecretInputs {
+    /// The value to send: `secret_data`, else the write-only `secret_data_wo`.
+    fn value(&self) -> Result<&Secret<String>, ProviderError> {
+        self.secret_data
+            .as_ref()
+            .or(self.secret_data_wo.as_ref())
+            .ok_or_else(|| ProviderError::invalid("secret_data", "one of secret_data and secret_data_wo is required"))
+    }
+
     /// The inputs of an imported secret, before the cloud's values fill them.
     fn imported(name: &str, value: &SecretValue) -> Self {
         AlicloudKmsSecretInputs {
             secret_name: name.to_string(),
-            secret_data: value.secret_data.clone(),
+            secret_data: Some(value.secret_data.clone()),
+            secret_data_wo: None,
+            secret_data_wo_version: None,
             version_id: value.version_id.clone(),
             secret_type: SecretType::Generic,
             secret_data_type: SecretDataType::Text,
@@ -750,6 +950,8 @@ impl AlicloudKmsSecretInputs {
             policy: None,
             policy_name: default_policy_name(),
             recovery_window_in_days: default_recovery_window(),
+            version_stages: None,
+            force_delete_without_recovery: false,
             move_to_version: None,
             remove_from_version: None,
             tags: None,
@@ -793,6 +995,24 @@ fn extended_config_with_custom_data(inputs: &AlicloudKmsSecretInputs) -> Option<
     Some(Value::Object(config).to_string())
 }
 
+/// An extended configuration as the inputs hold it: without its `CustomData`, which is
+/// `extended_config_custom_data` (CreateSecret takes both merged; see
+/// `extended_config_with_custom_data`).
+fn split_custom_data(extended_config: Option<&str>) -> (Option<String>, Option<BTreeMap<String, String>>) {
+    let Some(text) = extended_config.filter(|c| !c.is_empty()) else {
+        return (None, None);
+    };
+    let Ok(Value::Object(mut config)) = serde_json::from_str::<Value>(text) else {
+        return (Some(text.to_string()), None);
+    };
+    let custom = config
+        .remove("CustomData")
+        .and_then(|c| serde_json::from_value::<BTreeMap<String, String>>(c).ok())
+        .filter(|c| !c.is_empty());
+    let config = (!config.is_empty()).then(|| Value::Object(config).to_string());
+    (config, custom)
+}
+
 /// The `CustomData` object of an extended configuration.
 fn custom_data_of(extended_config: Option<&str>) -> Option<BTreeMap<String, String>> {
     let config: Value = serde_json::from_str(extended_config?).ok()?;
@@ -822,7 +1042,7 @@ async fn made_by_this_create(
     let described = kms.describe_secret(ctx, name).await.ok()?;
     Some(
         value.version_id == inputs.version_id
-            && value.secret_data == inputs.secret_data
+            && inputs.value().is_ok_and(|data| value.secret_data == *data)
             && window.contains(described.create_time.as_deref()),
     )
 }

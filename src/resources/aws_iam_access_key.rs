@@ -38,6 +38,14 @@ pub struct AwsIamAccessKeyInputs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-forceNew" = true))]
     pub pgp_key: Option<String>,
+    /// The AWS region whose SES accepts `ses_smtp_password_v4` (an SES password works only in the
+    /// region it was derived for), such as `eu-west-1`. Default: the provider's AWS region. Beyond
+    /// Terraform, where a second region needs a second provider configuration. Changes in place
+    /// by deriving the password again from the secret held in state; with `pgp_key` set the
+    /// secret is not held, so the region can then change only with a new key (`check` says so).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-updatable" = true), length(min = 1, max = 32))]
+    pub ses_region: Option<String>,
 }
 
 /// The state of an `aws_iam_access_key`.
@@ -62,9 +70,9 @@ pub struct AwsIamAccessKeyOutputs {
     #[schemars(extend("x-computed" = true, "x-onlyOnCreate" = true))]
     pub secret: Option<Secret<String>>,
     /// Secret access key converted into an SES SMTP password by applying AWS's documented Sigv4
-    /// conversion algorithm. The region used is the provider's configured AWS region (`configure`
-    /// `aws.region`, else `AWS_REGION`): an SES password only works in the region it was derived
-    /// for. SES SMTP regions include `ap-south-1`, `ap-southeast-2`, `eu-central-1`, `eu-west-1`,
+    /// conversion algorithm. The region used is `ses_region`, else the provider's configured AWS
+    /// region (`configure` `aws.region`, else `AWS_REGION`): an SES password only works in the
+    /// region it was derived for. SES SMTP regions include `ap-south-1`, `ap-southeast-2`, `eu-central-1`, `eu-west-1`,
     /// `us-east-1` and `us-west-2`. This attribute is not available for imported resources, nor
     /// when `pgp_key` is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -101,11 +109,30 @@ fn yes() -> bool {
 /// The `aws_iam_access_key` resource.
 pub struct AwsIamAccessKey;
 
-const RULES: &[Rule] = &[Rule {
-    name: "pgp_key form",
-    property: "pgp_key",
-    check: pgp_key_form,
-}];
+const RULES: &[Rule] = &[
+    Rule {
+        name: "pgp_key form",
+        property: "pgp_key",
+        check: pgp_key_form,
+    },
+    Rule {
+        name: "ses_region form",
+        property: "ses_region",
+        check: ses_region_form,
+    },
+];
+
+/// An AWS region name: lowercase words and a number, joined by dashes (`us-east-1`, `us-gov-west-1`).
+fn ses_region_form(inputs: &crate::protocol::PropertyMap) -> Option<String> {
+    let region = super::rules::str_prop(inputs, "ses_region")?;
+    let parts: Vec<&str> = region.split('-').collect();
+    let valid = parts.len() >= 3
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].parse::<u8>().is_ok();
+    (!valid).then(|| "must be an AWS region name such as eu-west-1".to_string())
+}
 
 #[async_trait]
 impl Resource for AwsIamAccessKey {
@@ -123,6 +150,21 @@ impl Resource for AwsIamAccessKey {
 
     fn rules() -> &'static [Rule] {
         RULES
+    }
+
+    /// With `pgp_key`, state holds no secret to derive a password for another SES region from.
+    fn check_change(
+        olds: &crate::protocol::PropertyMap,
+        news: &crate::protocol::PropertyMap,
+    ) -> Vec<crate::protocol::Failure> {
+        let encrypted = super::rules::is_set(news, "pgp_key");
+        if encrypted && olds.get("ses_region") != news.get("ses_region") && olds.get("pgp_key") == news.get("pgp_key") {
+            return vec![crate::protocol::Failure::new(
+                "ses_region",
+                "cannot change in place while pgp_key is set: the secret is not held in state, so no SES password can be derived for the new region; change it together with a new key",
+            )];
+        }
+        vec![]
     }
 
     async fn create(&self, ctx: &Context, inputs: Self::Inputs) -> CreateResult<Self::Outputs> {
@@ -223,7 +265,8 @@ impl Resource for AwsIamAccessKey {
                 AwsIamAccessKeyInputs {
                     user,
                     status,
-                    pgp_key: inputs.and_then(|i| i.pgp_key),
+                    pgp_key: inputs.as_ref().and_then(|i| i.pgp_key.clone()),
+                    ses_region: inputs.and_then(|i| i.ses_region),
                 },
                 id.to_string(),
                 create_date,
@@ -249,6 +292,13 @@ impl Resource for AwsIamAccessKey {
                 .await?;
         }
         let mut outputs = olds;
+        if let (true, Some(secret)) = (news.ses_region != outputs.inputs.ses_region, &outputs.secret) {
+            let region = match &news.ses_region {
+                Some(region) => region.clone(),
+                None => ctx.clouds.iam()?.region().to_string(),
+            };
+            outputs.ses_smtp_password_v4 = Some(Secret::new(ses_smtp_password_v4(secret.expose(), &region)));
+        }
         outputs.inputs = news;
         Ok(outputs)
     }
@@ -390,7 +440,7 @@ fn new_key_outputs(
     recipient: Option<&PgpRecipient>,
 ) -> Result<AwsIamAccessKeyOutputs, crate::secrets::pgp::PgpError> {
     let secret = key.secret.expose();
-    let ses = ses_smtp_password_v4(secret, iam.region());
+    let ses = ses_smtp_password_v4(secret, inputs.ses_region.as_deref().unwrap_or(iam.region()));
     let mut outputs = AwsIamAccessKeyOutputs {
         inputs: inputs.clone(),
         id: key.info.id.clone(),

@@ -18,7 +18,8 @@ pub fn diff(
     let (news, _) = unwrap_all(news);
     let mut response = DiffResponse::default();
     for (name, meta) in &doc.inputs {
-        if ignore_changes.iter().any(|ignored| ignored == name) {
+        // Never in state: a write-only input changes through its companion version property.
+        if meta.write_only || ignore_changes.iter().any(|ignored| ignored == name) {
             continue;
         }
         let old = olds.get(name).filter(|v| !v.is_null());

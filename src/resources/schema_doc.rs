@@ -17,6 +17,9 @@ pub const X_UPDATABLE: &str = "x-updatable";
 pub const X_COMPUTED: &str = "x-computed";
 /// Extension keyword: the value is secret; it travels in the envelope.
 pub const X_SECRET: &str = "x-secret";
+/// Extension keyword: a write-only input, sent to the cloud and never stored nor returned
+/// (Terraform's `*_wo` arguments); `diff` does not compare it.
+pub const X_WRITE_ONLY: &str = "x-writeOnly";
 /// Extension keyword: the cloud returns the value only in the create response.
 pub const X_ONLY_ON_CREATE: &str = "x-onlyOnCreate";
 
@@ -33,6 +36,8 @@ pub struct PropertyMeta {
     pub secret: bool,
     /// Returned only by create.
     pub only_on_create: bool,
+    /// Write-only: never stored, never compared.
+    pub write_only: bool,
     /// Deprecated.
     pub deprecated: bool,
     /// Required input.
@@ -70,6 +75,10 @@ pub fn build<R: Resource>() -> SchemaDoc {
         if let Some(Value::Object(sub)) = root.remove("$defs") {
             defs.extend(sub);
         }
+    }
+    // A write-only input is never an output, though the outputs flatten the inputs.
+    if let Some(Value::Object(props)) = outputs.get_mut("properties") {
+        props.retain(|_, schema| schema.get(X_WRITE_ONLY) != Some(&Value::Bool(true)));
     }
     let description = inputs.get("description").cloned().unwrap_or(Value::Null);
     let ResourceInfo {
@@ -126,6 +135,7 @@ fn property_metas(document: &Value, which: &str) -> BTreeMap<String, PropertyMet
                 computed: flag(X_COMPUTED) || flag("readOnly"),
                 secret: flag(X_SECRET),
                 only_on_create: flag(X_ONLY_ON_CREATE),
+                write_only: flag(X_WRITE_ONLY),
                 deprecated: flag("deprecated"),
                 required: required.contains(&name.as_str()),
                 default: schema.get("default").cloned(),

@@ -18,6 +18,11 @@ type AlicloudKmsSecretArgs struct {
 	// Required. Changing it replaces the resource.
 	SecretName runtime.Input[string]
 
+	// The credential version number. Changing it (with `secret_data`) stores a new version in place.
+	//
+	// Required. Updatable in place.
+	VersionID runtime.Input[string]
+
 	// The credential value. The length does not exceed 30720 bytes (30KB). KMS uses the specified
 	// key to encrypt it and stores it in the initial version. For `Generic` secrets any value; for
 	// `Rds` `{"Accounts":[{"AccountName":"","AccountPassword":""}]}`; for `RAMCredentials`
@@ -26,14 +31,29 @@ type AlicloudKmsSecretArgs struct {
 	// `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
 	// (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
 	// replacement, which the cloud refuses while the old secret is in its recovery window.
+	// Exactly one of `secret_data` and `secret_data_wo` is set. For the managed types (`Rds`,
+	// `RAMCredentials`, `ECS`) KMS rotates the value itself: `read` then keeps this value and
+	// `version_id` as the program gave them rather than the rotated ones (as Terraform ignores
+	// those changes), so a rotation never shows as drift and the next update never undoes it; an
+	// import still reads the cloud's current value.
 	//
-	// Required. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
+	// Optional. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
 	SecretData runtime.Input[runtime.Secret[string]]
 
-	// The credential version number. Changing it (with `secret_data`) stores a new version in place.
+	// Write-only credential value, as Terraform 1.11's `*_wo` arguments: sent to KMS (CreateSecret,
+	// then PutSecretValue whenever `secret_data_wo_version` changes) and never stored in state or
+	// outputs, nor returned by any call; `read` does not put the cloud's value back either. A
+	// change of the value alone is not a diff: change `secret_data_wo_version` (and `version_id`,
+	// as KMS never reuses a version id) to store it. Exclusive with `secret_data`.
 	//
-	// Required. Updatable in place.
-	VersionID runtime.Input[string]
+	// Optional. Secret: masked in the SDKs and enveloped on the wire.
+	SecretDataWo runtime.Input[runtime.Secret[string]]
+
+	// The version of `secret_data_wo`: changing it stores the current `secret_data_wo` as a new
+	// version (PutSecretValue under the new `version_id`). Stored in state, unlike the value.
+	//
+	// Optional. Updatable in place.
+	SecretDataWoVersion runtime.Input[int64]
 
 	// The credential type: `Generic` (normal credentials), `Rds` (managed RDS credentials),
 	// `RAMCredentials` (managed RAM credentials) or `ECS` (managed ECS credentials).
@@ -52,14 +72,17 @@ type AlicloudKmsSecretArgs struct {
 	// Optional. Updatable in place.
 	Description runtime.Input[string]
 
-	// The identifier of the KMS user master key used to encrypt the credential value.
+	// The identifier of the KMS user master key used to encrypt the credential value. Unset, KMS
+	// uses a key of its own; `read` reports the key DescribeSecret names (computed), so that an
+	// imported secret under a customer key keeps it and a program that does not set it sees no diff.
 	//
-	// Optional. Changing it replaces the resource.
+	// Optional. Changing it replaces the resource. Computed by the provider when not set.
 	EncryptionKeyID runtime.Input[string]
 
-	// The ID of the dedicated KMS instance.
+	// The ID of the dedicated KMS instance. Computed like `encryption_key_id`: `read` reports
+	// the instance DescribeSecret names.
 	//
-	// Optional. Changing it replaces the resource.
+	// Optional. Changing it replaces the resource. Computed by the provider when not set.
 	DkmsInstanceID runtime.Input[string]
 
 	// Expanding configuration of credentials, a JSON object such as
@@ -96,9 +119,11 @@ type AlicloudKmsSecretArgs struct {
 	// Optional. Updatable in place.
 	RotationInterval runtime.Input[string]
 
-	// The resource policy of the secret, a JSON document (SetSecretPolicy).
+	// The resource policy of the secret, a JSON document (SetSecretPolicy). Computed: every secret
+	// has one (KMS gives a new secret its default policy), so an import reports the cloud's, and a
+	// program that leaves `policy` unset keeps whatever policy the secret has.
 	//
-	// Optional. Updatable in place.
+	// Optional. Updatable in place. Computed by the provider when not set.
 	Policy runtime.Input[string]
 
 	// The name of the policy. Default `default`.
@@ -111,6 +136,26 @@ type AlicloudKmsSecretArgs struct {
 	//
 	// Optional. Updatable in place. Default: `30`.
 	RecoveryWindowInDays runtime.Input[int64]
+
+	// The stage labels of the version `version_id` (at most 7), as Terraform's and Pulumi's
+	// `version_stages`: given to PutSecretValue when a new version is stored, and moved onto the
+	// current version with UpdateSecretVersionStage when only the list changes (at create too,
+	// where CreateSecret itself takes no stages). Unlike Terraform, the list must contain
+	// `ACSCurrent`: this resource reads its secret's current version, so a version without it
+	// would show as a perpetual diff. Default (computed): what GetSecretValue reports for the
+	// current version, `["ACSCurrent"]` for a new secret.
+	//
+	// Optional. Updatable in place. Computed by the provider when not set.
+	VersionStages runtime.Input[[]string]
+
+	// Whether `delete` removes the secret at once and for good (DeleteSecret with
+	// ForceDeleteWithoutRecovery=true), so that its name can be used again right away. Default
+	// `false`: the secret waits `recovery_window_in_days` days, restorable, and its name stays
+	// taken meanwhile. When `true`, `recovery_window_in_days` is ignored. A change takes effect at
+	// deletion (an update only records it).
+	//
+	// Optional. Updatable in place. Default: `false`.
+	ForceDeleteWithoutRecovery runtime.Input[bool]
 
 	// Moves the `ACSCurrent` stage to this version (UpdateSecretVersionStage MoveToVersion).
 	//
@@ -147,8 +192,10 @@ type AlicloudKmsSecretArgs struct {
 func (a *AlicloudKmsSecretArgs) ToWire() map[string]any {
 	w := map[string]any{}
 	runtime.Put(w, "secret_name", a.SecretName)
-	runtime.PutSecret(w, "secret_data", a.SecretData)
 	runtime.Put(w, "version_id", a.VersionID)
+	runtime.PutSecret(w, "secret_data", a.SecretData)
+	runtime.PutSecret(w, "secret_data_wo", a.SecretDataWo)
+	runtime.Put(w, "secret_data_wo_version", a.SecretDataWoVersion)
 	runtime.Put(w, "secret_type", a.SecretType)
 	runtime.Put(w, "secret_data_type", a.SecretDataType)
 	runtime.Put(w, "description", a.Description)
@@ -162,6 +209,8 @@ func (a *AlicloudKmsSecretArgs) ToWire() map[string]any {
 	runtime.Put(w, "policy", a.Policy)
 	runtime.Put(w, "policy_name", a.PolicyName)
 	runtime.Put(w, "recovery_window_in_days", a.RecoveryWindowInDays)
+	runtime.Put(w, "version_stages", a.VersionStages)
+	runtime.Put(w, "force_delete_without_recovery", a.ForceDeleteWithoutRecovery)
 	runtime.Put(w, "move_to_version", a.MoveToVersion)
 	runtime.Put(w, "remove_from_version", a.RemoveFromVersion)
 	runtime.Put(w, "tags", a.Tags)
@@ -180,18 +229,6 @@ type AlicloudKmsSecretState struct {
 	// Required. Changing it replaces the resource.
 	SecretName string `json:"secret_name"`
 
-	// The credential value. The length does not exceed 30720 bytes (30KB). KMS uses the specified
-	// key to encrypt it and stores it in the initial version. For `Generic` secrets any value; for
-	// `Rds` `{"Accounts":[{"AccountName":"","AccountPassword":""}]}`; for `RAMCredentials`
-	// `{"AccessKeys":[{"AccessKeyId":"","AccessKeySecret":""}]}` (all the access keys of the RAM
-	// user); for `ECS` with SecretSubType `Password` `{"UserName":"","Password":""}` and with
-	// `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
-	// (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
-	// replacement, which the cloud refuses while the old secret is in its recovery window.
-	//
-	// Required. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
-	SecretData runtime.Secret[string] `json:"secret_data"`
-
 	// The credential version number. Changing it (with `secret_data`) stores a new version in place.
 	//
 	// Required. Updatable in place.
@@ -201,6 +238,29 @@ type AlicloudKmsSecretState struct {
 	//
 	// Always set. Computed by the provider.
 	ID string `json:"id"`
+
+	// The credential value. The length does not exceed 30720 bytes (30KB). KMS uses the specified
+	// key to encrypt it and stores it in the initial version. For `Generic` secrets any value; for
+	// `Rds` `{"Accounts":[{"AccountName":"","AccountPassword":""}]}`; for `RAMCredentials`
+	// `{"AccessKeys":[{"AccessKeyId":"","AccessKeySecret":""}]}` (all the access keys of the RAM
+	// user); for `ECS` with SecretSubType `Password` `{"UserName":"","Password":""}` and with
+	// `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
+	// (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
+	// replacement, which the cloud refuses while the old secret is in its recovery window.
+	// Exactly one of `secret_data` and `secret_data_wo` is set. For the managed types (`Rds`,
+	// `RAMCredentials`, `ECS`) KMS rotates the value itself: `read` then keeps this value and
+	// `version_id` as the program gave them rather than the rotated ones (as Terraform ignores
+	// those changes), so a rotation never shows as drift and the next update never undoes it; an
+	// import still reads the cloud's current value.
+	//
+	// Optional. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
+	SecretData *runtime.Secret[string] `json:"secret_data,omitempty"`
+
+	// The version of `secret_data_wo`: changing it stores the current `secret_data_wo` as a new
+	// version (PutSecretValue under the new `version_id`). Stored in state, unlike the value.
+	//
+	// Optional. Updatable in place.
+	SecretDataWoVersion *int64 `json:"secret_data_wo_version,omitempty"`
 
 	// The credential type: `Generic` (normal credentials), `Rds` (managed RDS credentials),
 	// `RAMCredentials` (managed RAM credentials) or `ECS` (managed ECS credentials).
@@ -219,14 +279,17 @@ type AlicloudKmsSecretState struct {
 	// Optional. Updatable in place.
 	Description *string `json:"description,omitempty"`
 
-	// The identifier of the KMS user master key used to encrypt the credential value.
+	// The identifier of the KMS user master key used to encrypt the credential value. Unset, KMS
+	// uses a key of its own; `read` reports the key DescribeSecret names (computed), so that an
+	// imported secret under a customer key keeps it and a program that does not set it sees no diff.
 	//
-	// Optional. Changing it replaces the resource.
+	// Optional. Changing it replaces the resource. Computed by the provider when not set.
 	EncryptionKeyID *string `json:"encryption_key_id,omitempty"`
 
-	// The ID of the dedicated KMS instance.
+	// The ID of the dedicated KMS instance. Computed like `encryption_key_id`: `read` reports
+	// the instance DescribeSecret names.
 	//
-	// Optional. Changing it replaces the resource.
+	// Optional. Changing it replaces the resource. Computed by the provider when not set.
 	DkmsInstanceID *string `json:"dkms_instance_id,omitempty"`
 
 	// Expanding configuration of credentials, a JSON object such as
@@ -263,9 +326,11 @@ type AlicloudKmsSecretState struct {
 	// Optional. Updatable in place.
 	RotationInterval *string `json:"rotation_interval,omitempty"`
 
-	// The resource policy of the secret, a JSON document (SetSecretPolicy).
+	// The resource policy of the secret, a JSON document (SetSecretPolicy). Computed: every secret
+	// has one (KMS gives a new secret its default policy), so an import reports the cloud's, and a
+	// program that leaves `policy` unset keeps whatever policy the secret has.
 	//
-	// Optional. Updatable in place.
+	// Optional. Updatable in place. Computed by the provider when not set.
 	Policy *string `json:"policy,omitempty"`
 
 	// The name of the policy. Default `default`.
@@ -278,6 +343,26 @@ type AlicloudKmsSecretState struct {
 	//
 	// Optional. Updatable in place. Default: `30`.
 	RecoveryWindowInDays *int64 `json:"recovery_window_in_days,omitempty"`
+
+	// The stage labels of the version `version_id` (at most 7), as Terraform's and Pulumi's
+	// `version_stages`: given to PutSecretValue when a new version is stored, and moved onto the
+	// current version with UpdateSecretVersionStage when only the list changes (at create too,
+	// where CreateSecret itself takes no stages). Unlike Terraform, the list must contain
+	// `ACSCurrent`: this resource reads its secret's current version, so a version without it
+	// would show as a perpetual diff. Default (computed): what GetSecretValue reports for the
+	// current version, `["ACSCurrent"]` for a new secret.
+	//
+	// Optional. Updatable in place. Computed by the provider when not set.
+	VersionStages []string `json:"version_stages,omitempty"`
+
+	// Whether `delete` removes the secret at once and for good (DeleteSecret with
+	// ForceDeleteWithoutRecovery=true), so that its name can be used again right away. Default
+	// `false`: the secret waits `recovery_window_in_days` days, restorable, and its name stays
+	// taken meanwhile. When `true`, `recovery_window_in_days` is ignored. A change takes effect at
+	// deletion (an update only records it).
+	//
+	// Optional. Updatable in place. Default: `false`.
+	ForceDeleteWithoutRecovery *bool `json:"force_delete_without_recovery,omitempty"`
 
 	// Moves the `ACSCurrent` stage to this version (UpdateSecretVersionStage MoveToVersion).
 	//
@@ -317,6 +402,13 @@ type AlicloudKmsSecretState struct {
 	//
 	// May be absent. Computed by the provider.
 	ARN *string `json:"arn,omitempty"`
+
+	// The time when the secret is scheduled to be deleted, from DescribeSecret. A secret in its
+	// deletion window counts as deleted (`read` reports it gone, so that a refresh drops it), so
+	// for a live secret this stays unset, as in Terraform.
+	//
+	// May be absent. Computed by the provider.
+	PlannedDeleteTime *string `json:"planned_delete_time,omitempty"`
 }
 
 // AlicloudKmsSecretStateFromWire reads a wire map: envelopes become runtime.Secret, unknowns
@@ -354,20 +446,6 @@ func (r *AlicloudKmsSecret) SecretName() runtime.Output[string] {
 	return runtime.OutputOf[string](&r.Resource, "secret_name")
 }
 
-// SecretData: The credential value. The length does not exceed 30720 bytes (30KB). KMS uses the specified
-// key to encrypt it and stores it in the initial version. For `Generic` secrets any value; for
-// `Rds` `{"Accounts":[{"AccountName":"","AccountPassword":""}]}`; for `RAMCredentials`
-// `{"AccessKeys":[{"AccessKeyId":"","AccessKeySecret":""}]}` (all the access keys of the RAM
-// user); for `ECS` with SecretSubType `Password` `{"UserName":"","Password":""}` and with
-// `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
-// (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
-// replacement, which the cloud refuses while the old secret is in its recovery window.
-//
-// Required. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
-func (r *AlicloudKmsSecret) SecretData() runtime.Output[runtime.Secret[string]] {
-	return runtime.OutputOf[runtime.Secret[string]](&r.Resource, "secret_data")
-}
-
 // VersionID: The credential version number. Changing it (with `secret_data`) stores a new version in place.
 //
 // Required. Updatable in place.
@@ -380,6 +458,33 @@ func (r *AlicloudKmsSecret) VersionID() runtime.Output[string] {
 // Always set. Computed by the provider.
 func (r *AlicloudKmsSecret) ID() runtime.Output[string] {
 	return runtime.OutputOf[string](&r.Resource, "id")
+}
+
+// SecretData: The credential value. The length does not exceed 30720 bytes (30KB). KMS uses the specified
+// key to encrypt it and stores it in the initial version. For `Generic` secrets any value; for
+// `Rds` `{"Accounts":[{"AccountName":"","AccountPassword":""}]}`; for `RAMCredentials`
+// `{"AccessKeys":[{"AccessKeyId":"","AccessKeySecret":""}]}` (all the access keys of the RAM
+// user); for `ECS` with SecretSubType `Password` `{"UserName":"","Password":""}` and with
+// `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
+// (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
+// replacement, which the cloud refuses while the old secret is in its recovery window.
+// Exactly one of `secret_data` and `secret_data_wo` is set. For the managed types (`Rds`,
+// `RAMCredentials`, `ECS`) KMS rotates the value itself: `read` then keeps this value and
+// `version_id` as the program gave them rather than the rotated ones (as Terraform ignores
+// those changes), so a rotation never shows as drift and the next update never undoes it; an
+// import still reads the cloud's current value.
+//
+// Optional. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
+func (r *AlicloudKmsSecret) SecretData() runtime.Output[*runtime.Secret[string]] {
+	return runtime.OutputOf[*runtime.Secret[string]](&r.Resource, "secret_data")
+}
+
+// SecretDataWoVersion: The version of `secret_data_wo`: changing it stores the current `secret_data_wo` as a new
+// version (PutSecretValue under the new `version_id`). Stored in state, unlike the value.
+//
+// Optional. Updatable in place.
+func (r *AlicloudKmsSecret) SecretDataWoVersion() runtime.Output[*int64] {
+	return runtime.OutputOf[*int64](&r.Resource, "secret_data_wo_version")
 }
 
 // SecretType: The credential type: `Generic` (normal credentials), `Rds` (managed RDS credentials),
@@ -405,16 +510,19 @@ func (r *AlicloudKmsSecret) Description() runtime.Output[*string] {
 	return runtime.OutputOf[*string](&r.Resource, "description")
 }
 
-// EncryptionKeyID: The identifier of the KMS user master key used to encrypt the credential value.
+// EncryptionKeyID: The identifier of the KMS user master key used to encrypt the credential value. Unset, KMS
+// uses a key of its own; `read` reports the key DescribeSecret names (computed), so that an
+// imported secret under a customer key keeps it and a program that does not set it sees no diff.
 //
-// Optional. Changing it replaces the resource.
+// Optional. Changing it replaces the resource. Computed by the provider when not set.
 func (r *AlicloudKmsSecret) EncryptionKeyID() runtime.Output[*string] {
 	return runtime.OutputOf[*string](&r.Resource, "encryption_key_id")
 }
 
-// DkmsInstanceID: The ID of the dedicated KMS instance.
+// DkmsInstanceID: The ID of the dedicated KMS instance. Computed like `encryption_key_id`: `read` reports
+// the instance DescribeSecret names.
 //
-// Optional. Changing it replaces the resource.
+// Optional. Changing it replaces the resource. Computed by the provider when not set.
 func (r *AlicloudKmsSecret) DkmsInstanceID() runtime.Output[*string] {
 	return runtime.OutputOf[*string](&r.Resource, "dkms_instance_id")
 }
@@ -463,9 +571,11 @@ func (r *AlicloudKmsSecret) RotationInterval() runtime.Output[*string] {
 	return runtime.OutputOf[*string](&r.Resource, "rotation_interval")
 }
 
-// Policy: The resource policy of the secret, a JSON document (SetSecretPolicy).
+// Policy: The resource policy of the secret, a JSON document (SetSecretPolicy). Computed: every secret
+// has one (KMS gives a new secret its default policy), so an import reports the cloud's, and a
+// program that leaves `policy` unset keeps whatever policy the secret has.
 //
-// Optional. Updatable in place.
+// Optional. Updatable in place. Computed by the provider when not set.
 func (r *AlicloudKmsSecret) Policy() runtime.Output[*string] {
 	return runtime.OutputOf[*string](&r.Resource, "policy")
 }
@@ -483,6 +593,30 @@ func (r *AlicloudKmsSecret) PolicyName() runtime.Output[*string] {
 // Optional. Updatable in place. Default: `30`.
 func (r *AlicloudKmsSecret) RecoveryWindowInDays() runtime.Output[*int64] {
 	return runtime.OutputOf[*int64](&r.Resource, "recovery_window_in_days")
+}
+
+// VersionStages: The stage labels of the version `version_id` (at most 7), as Terraform's and Pulumi's
+// `version_stages`: given to PutSecretValue when a new version is stored, and moved onto the
+// current version with UpdateSecretVersionStage when only the list changes (at create too,
+// where CreateSecret itself takes no stages). Unlike Terraform, the list must contain
+// `ACSCurrent`: this resource reads its secret's current version, so a version without it
+// would show as a perpetual diff. Default (computed): what GetSecretValue reports for the
+// current version, `["ACSCurrent"]` for a new secret.
+//
+// Optional. Updatable in place. Computed by the provider when not set.
+func (r *AlicloudKmsSecret) VersionStages() runtime.Output[[]string] {
+	return runtime.OutputOf[[]string](&r.Resource, "version_stages")
+}
+
+// ForceDeleteWithoutRecovery: Whether `delete` removes the secret at once and for good (DeleteSecret with
+// ForceDeleteWithoutRecovery=true), so that its name can be used again right away. Default
+// `false`: the secret waits `recovery_window_in_days` days, restorable, and its name stays
+// taken meanwhile. When `true`, `recovery_window_in_days` is ignored. A change takes effect at
+// deletion (an update only records it).
+//
+// Optional. Updatable in place. Default: `false`.
+func (r *AlicloudKmsSecret) ForceDeleteWithoutRecovery() runtime.Output[*bool] {
+	return runtime.OutputOf[*bool](&r.Resource, "force_delete_without_recovery")
 }
 
 // MoveToVersion: Moves the `ACSCurrent` stage to this version (UpdateSecretVersionStage MoveToVersion).
@@ -536,4 +670,13 @@ func (r *AlicloudKmsSecret) CreateTime() runtime.Output[*string] {
 // May be absent. Computed by the provider.
 func (r *AlicloudKmsSecret) ARN() runtime.Output[*string] {
 	return runtime.OutputOf[*string](&r.Resource, "arn")
+}
+
+// PlannedDeleteTime: The time when the secret is scheduled to be deleted, from DescribeSecret. A secret in its
+// deletion window counts as deleted (`read` reports it gone, so that a refresh drops it), so
+// for a live secret this stays unset, as in Terraform.
+//
+// May be absent. Computed by the provider.
+func (r *AlicloudKmsSecret) PlannedDeleteTime() runtime.Output[*string] {
+	return runtime.OutputOf[*string](&r.Resource, "planned_delete_time")
 }

@@ -29,6 +29,15 @@ type AwsIamAccessKeyArgs struct {
 	//
 	// Optional. Changing it replaces the resource.
 	PgpKey runtime.Input[string]
+
+	// The AWS region whose SES accepts `ses_smtp_password_v4` (an SES password works only in the
+	// region it was derived for), such as `eu-west-1`. Default: the provider's AWS region. Beyond
+	// Terraform, where a second region needs a second provider configuration. Changes in place
+	// by deriving the password again from the secret held in state; with `pgp_key` set the
+	// secret is not held, so the region can then change only with a new key (`check` says so).
+	//
+	// Optional. Updatable in place.
+	SesRegion runtime.Input[string]
 }
 
 // ToWire returns the inputs as a wire map: wire names, unset inputs omitted, secrets
@@ -38,6 +47,7 @@ func (a *AwsIamAccessKeyArgs) ToWire() map[string]any {
 	runtime.Put(w, "user", a.User)
 	runtime.Put(w, "status", a.Status)
 	runtime.Put(w, "pgp_key", a.PgpKey)
+	runtime.Put(w, "ses_region", a.SesRegion)
 	return w
 }
 
@@ -68,6 +78,15 @@ type AwsIamAccessKeyState struct {
 	// Optional. Changing it replaces the resource.
 	PgpKey *string `json:"pgp_key,omitempty"`
 
+	// The AWS region whose SES accepts `ses_smtp_password_v4` (an SES password works only in the
+	// region it was derived for), such as `eu-west-1`. Default: the provider's AWS region. Beyond
+	// Terraform, where a second region needs a second provider configuration. Changes in place
+	// by deriving the password again from the secret held in state; with `pgp_key` set the
+	// secret is not held, so the region can then change only with a new key (`check` says so).
+	//
+	// Optional. Updatable in place.
+	SesRegion *string `json:"ses_region,omitempty"`
+
 	// Date and time in RFC3339 format that the access key was created.
 	//
 	// May be absent. Computed by the provider.
@@ -83,9 +102,9 @@ type AwsIamAccessKeyState struct {
 	Secret *runtime.Secret[string] `json:"secret,omitempty"`
 
 	// Secret access key converted into an SES SMTP password by applying AWS's documented Sigv4
-	// conversion algorithm. The region used is the provider's configured AWS region (`configure`
-	// `aws.region`, else `AWS_REGION`): an SES password only works in the region it was derived
-	// for. SES SMTP regions include `ap-south-1`, `ap-southeast-2`, `eu-central-1`, `eu-west-1`,
+	// conversion algorithm. The region used is `ses_region`, else the provider's configured AWS
+	// region (`configure` `aws.region`, else `AWS_REGION`): an SES password only works in the
+	// region it was derived for. SES SMTP regions include `ap-south-1`, `ap-southeast-2`, `eu-central-1`, `eu-west-1`,
 	// `us-east-1` and `us-west-2`. This attribute is not available for imported resources, nor
 	// when `pgp_key` is set.
 	//
@@ -177,6 +196,17 @@ func (r *AwsIamAccessKey) PgpKey() runtime.Output[*string] {
 	return runtime.OutputOf[*string](&r.Resource, "pgp_key")
 }
 
+// SesRegion: The AWS region whose SES accepts `ses_smtp_password_v4` (an SES password works only in the
+// region it was derived for), such as `eu-west-1`. Default: the provider's AWS region. Beyond
+// Terraform, where a second region needs a second provider configuration. Changes in place
+// by deriving the password again from the secret held in state; with `pgp_key` set the
+// secret is not held, so the region can then change only with a new key (`check` says so).
+//
+// Optional. Updatable in place.
+func (r *AwsIamAccessKey) SesRegion() runtime.Output[*string] {
+	return runtime.OutputOf[*string](&r.Resource, "ses_region")
+}
+
 // CreateDate: Date and time in RFC3339 format that the access key was created.
 //
 // May be absent. Computed by the provider.
@@ -196,9 +226,9 @@ func (r *AwsIamAccessKey) Secret() runtime.Output[*runtime.Secret[string]] {
 }
 
 // SesSmtpPasswordV4: Secret access key converted into an SES SMTP password by applying AWS's documented Sigv4
-// conversion algorithm. The region used is the provider's configured AWS region (`configure`
-// `aws.region`, else `AWS_REGION`): an SES password only works in the region it was derived
-// for. SES SMTP regions include `ap-south-1`, `ap-southeast-2`, `eu-central-1`, `eu-west-1`,
+// conversion algorithm. The region used is `ses_region`, else the provider's configured AWS
+// region (`configure` `aws.region`, else `AWS_REGION`): an SES password only works in the
+// region it was derived for. SES SMTP regions include `ap-south-1`, `ap-southeast-2`, `eu-central-1`, `eu-west-1`,
 // `us-east-1` and `us-west-2`. This attribute is not available for imported resources, nor
 // when `pgp_key` is set.
 //

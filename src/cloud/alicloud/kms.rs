@@ -37,6 +37,11 @@ pub struct SecretDescription {
     pub rotation_interval: Option<String>,
     /// The extended configuration, a JSON object in a string.
     pub extended_config: Option<String>,
+    /// The KMS key that encrypts the value.
+    pub encryption_key_id: Option<String>,
+    /// The dedicated KMS instance.
+    #[serde(rename = "DKMSInstanceId")]
+    pub dkms_instance_id: Option<String>,
 }
 
 impl SecretDescription {
@@ -57,6 +62,18 @@ pub struct SecretValue {
     /// `text` or `binary`.
     #[serde(default)]
     pub secret_data_type: Option<String>,
+    /// The stages of the version.
+    #[serde(default)]
+    pub version_stages: Option<VersionStages>,
+}
+
+/// The `VersionStages` of a GetSecretValue answer.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VersionStages {
+    /// The stage labels.
+    #[serde(default)]
+    pub version_stage: Vec<String>,
 }
 
 /// Everything CreateSecret takes.
@@ -206,13 +223,17 @@ impl KmsClient {
         version_id: &str,
         data: &str,
         data_type: &str,
+        stages: Option<&[String]>,
     ) -> Result<(), CloudError> {
-        let params = vec![
+        let mut params = vec![
             p("SecretName", name),
             p("VersionId", version_id),
             p("SecretData", data),
             p("SecretDataType", data_type),
         ];
+        if let Some(stages) = stages {
+            params.push(p("VersionStages", serde_json::to_string(stages).unwrap_or_default()));
+        }
         self.ok(call, "PutSecretValue", params).await
     }
 
@@ -279,15 +300,16 @@ impl KmsClient {
         Ok(out.policy)
     }
 
-    /// UpdateSecretVersionStage for `ACSCurrent`.
+    /// UpdateSecretVersionStage of `stage` (`ACSCurrent` for the resource's move/remove arguments).
     pub async fn update_version_stage(
         &self,
         call: &Call,
         name: &str,
+        stage: &str,
         move_to: Option<&str>,
         remove_from: Option<&str>,
     ) -> Result<(), CloudError> {
-        let mut params = vec![p("SecretName", name), p("VersionStage", "ACSCurrent")];
+        let mut params = vec![p("SecretName", name), p("VersionStage", stage)];
         if let Some(v) = move_to {
             params.push(p("MoveToVersion", v));
         }
@@ -345,12 +367,21 @@ impl KmsClient {
         }
     }
 
-    /// DeleteSecret with a recovery window.
-    pub async fn delete_secret(&self, call: &Call, name: &str, recovery_window_in_days: u32) -> Result<(), CloudError> {
-        let params = vec![
-            p("SecretName", name),
-            p("RecoveryWindowInDays", recovery_window_in_days.to_string()),
-        ];
+    /// DeleteSecret with a recovery window, or at once and for good with `force` (the window is
+    /// then not sent: KMS ignores it).
+    pub async fn delete_secret(
+        &self,
+        call: &Call,
+        name: &str,
+        recovery_window_in_days: u32,
+        force: bool,
+    ) -> Result<(), CloudError> {
+        let mut params = vec![p("SecretName", name)];
+        if force {
+            params.push(p("ForceDeleteWithoutRecovery", "true"));
+        } else {
+            params.push(p("RecoveryWindowInDays", recovery_window_in_days.to_string()));
+        }
         self.ok(call, "DeleteSecret", params).await
     }
 }

@@ -29,7 +29,13 @@ class AlicloudKmsSecretArgs:
     Required. Changing it replaces the resource.
     """
 
-    secret_data: Input[Secret[str] | str]
+    version_id: Input[str]
+    """The credential version number. Changing it (with `secret_data`) stores a new version in place.
+
+    Required. Updatable in place.
+    """
+
+    secret_data: Input[Secret[str] | str] | None = None
     """The credential value. The length does not exceed 30720 bytes (30KB). KMS uses the specified
     key to encrypt it and stores it in the initial version. For `Generic` secrets any value; for
     `Rds` `{"Accounts":[{"AccountName":"","AccountPassword":""}]}`; for `RAMCredentials`
@@ -38,14 +44,30 @@ class AlicloudKmsSecretArgs:
     `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
     (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
     replacement, which the cloud refuses while the old secret is in its recovery window.
+    Exactly one of `secret_data` and `secret_data_wo` is set. For the managed types (`Rds`,
+    `RAMCredentials`, `ECS`) KMS rotates the value itself: `read` then keeps this value and
+    `version_id` as the program gave them rather than the rotated ones (as Terraform ignores
+    those changes), so a rotation never shows as drift and the next update never undoes it; an
+    import still reads the cloud's current value.
 
-    Required. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
+    Optional. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
     """
 
-    version_id: Input[str]
-    """The credential version number. Changing it (with `secret_data`) stores a new version in place.
+    secret_data_wo: Input[Secret[str] | str] | None = None
+    """Write-only credential value, as Terraform 1.11's `*_wo` arguments: sent to KMS (CreateSecret,
+    then PutSecretValue whenever `secret_data_wo_version` changes) and never stored in state or
+    outputs, nor returned by any call; `read` does not put the cloud's value back either. A
+    change of the value alone is not a diff: change `secret_data_wo_version` (and `version_id`,
+    as KMS never reuses a version id) to store it. Exclusive with `secret_data`.
 
-    Required. Updatable in place.
+    Optional. Secret: masked in the SDKs and enveloped on the wire.
+    """
+
+    secret_data_wo_version: Input[int] | None = None
+    """The version of `secret_data_wo`: changing it stores the current `secret_data_wo` as a new
+    version (PutSecretValue under the new `version_id`). Stored in state, unlike the value.
+
+    Optional. Updatable in place.
     """
 
     secret_type: Input[SecretType] | None = None
@@ -69,15 +91,18 @@ class AlicloudKmsSecretArgs:
     """
 
     encryption_key_id: Input[str] | None = None
-    """The identifier of the KMS user master key used to encrypt the credential value.
+    """The identifier of the KMS user master key used to encrypt the credential value. Unset, KMS
+    uses a key of its own; `read` reports the key DescribeSecret names (computed), so that an
+    imported secret under a customer key keeps it and a program that does not set it sees no diff.
 
-    Optional. Changing it replaces the resource.
+    Optional. Changing it replaces the resource. Computed by the provider when not set.
     """
 
     dkms_instance_id: Input[str] | None = None
-    """The ID of the dedicated KMS instance.
+    """The ID of the dedicated KMS instance. Computed like `encryption_key_id`: `read` reports
+    the instance DescribeSecret names.
 
-    Optional. Changing it replaces the resource.
+    Optional. Changing it replaces the resource. Computed by the provider when not set.
     """
 
     extended_config: Input[str] | None = None
@@ -120,9 +145,11 @@ class AlicloudKmsSecretArgs:
     """
 
     policy: Input[str] | None = None
-    """The resource policy of the secret, a JSON document (SetSecretPolicy).
+    """The resource policy of the secret, a JSON document (SetSecretPolicy). Computed: every secret
+    has one (KMS gives a new secret its default policy), so an import reports the cloud's, and a
+    program that leaves `policy` unset keeps whatever policy the secret has.
 
-    Optional. Updatable in place.
+    Optional. Updatable in place. Computed by the provider when not set.
     """
 
     policy_name: Input[str] | None = None
@@ -136,6 +163,28 @@ class AlicloudKmsSecretArgs:
     RecoveryWindowInDays). Default value: 30. A change takes effect at deletion.
 
     Optional. Updatable in place. Default: `30`.
+    """
+
+    version_stages: Input[Sequence[str]] | None = None
+    """The stage labels of the version `version_id` (at most 7), as Terraform's and Pulumi's
+    `version_stages`: given to PutSecretValue when a new version is stored, and moved onto the
+    current version with UpdateSecretVersionStage when only the list changes (at create too,
+    where CreateSecret itself takes no stages). Unlike Terraform, the list must contain
+    `ACSCurrent`: this resource reads its secret's current version, so a version without it
+    would show as a perpetual diff. Default (computed): what GetSecretValue reports for the
+    current version, `["ACSCurrent"]` for a new secret.
+
+    Optional. Updatable in place. Computed by the provider when not set.
+    """
+
+    force_delete_without_recovery: Input[bool] | None = None
+    """Whether `delete` removes the secret at once and for good (DeleteSecret with
+    ForceDeleteWithoutRecovery=true), so that its name can be used again right away. Default
+    `false`: the secret waits `recovery_window_in_days` days, restorable, and its name stays
+    taken meanwhile. When `true`, `recovery_window_in_days` is ignored. A change takes effect at
+    deletion (an update only records it).
+
+    Optional. Updatable in place. Default: `false`.
     """
 
     move_to_version: Input[str] | None = None
@@ -177,8 +226,13 @@ class AlicloudKmsSecretArgs:
         secrets enveloped, ``Output`` references left in place for the runtime."""
         wire: dict[str, Any] = {}
         wire["secret_name"] = _wire.value_to_wire(self.secret_name)
-        wire["secret_data"] = _wire.secret_to_wire(self.secret_data)
         wire["version_id"] = _wire.value_to_wire(self.version_id)
+        if self.secret_data is not None:
+            wire["secret_data"] = _wire.secret_to_wire(self.secret_data)
+        if self.secret_data_wo is not None:
+            wire["secret_data_wo"] = _wire.secret_to_wire(self.secret_data_wo)
+        if self.secret_data_wo_version is not None:
+            wire["secret_data_wo_version"] = _wire.value_to_wire(self.secret_data_wo_version)
         if self.secret_type is not None:
             wire["secret_type"] = _wire.value_to_wire(self.secret_type)
         if self.secret_data_type is not None:
@@ -205,6 +259,10 @@ class AlicloudKmsSecretArgs:
             wire["policy_name"] = _wire.value_to_wire(self.policy_name)
         if self.recovery_window_in_days is not None:
             wire["recovery_window_in_days"] = _wire.value_to_wire(self.recovery_window_in_days)
+        if self.version_stages is not None:
+            wire["version_stages"] = _wire.value_to_wire(self.version_stages)
+        if self.force_delete_without_recovery is not None:
+            wire["force_delete_without_recovery"] = _wire.value_to_wire(self.force_delete_without_recovery)
         if self.move_to_version is not None:
             wire["move_to_version"] = _wire.value_to_wire(self.move_to_version)
         if self.remove_from_version is not None:
@@ -231,19 +289,6 @@ class AlicloudKmsSecretState:
     Required. Changing it replaces the resource.
     """
 
-    secret_data: Secret[str]
-    """The credential value. The length does not exceed 30720 bytes (30KB). KMS uses the specified
-    key to encrypt it and stores it in the initial version. For `Generic` secrets any value; for
-    `Rds` `{"Accounts":[{"AccountName":"","AccountPassword":""}]}`; for `RAMCredentials`
-    `{"AccessKeys":[{"AccessKeyId":"","AccessKeySecret":""}]}` (all the access keys of the RAM
-    user); for `ECS` with SecretSubType `Password` `{"UserName":"","Password":""}` and with
-    `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
-    (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
-    replacement, which the cloud refuses while the old secret is in its recovery window.
-
-    Required. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
-    """
-
     version_id: str
     """The credential version number. Changing it (with `secret_data`) stores a new version in place.
 
@@ -254,6 +299,31 @@ class AlicloudKmsSecretState:
     """The ID of the secret: its name.
 
     Always set. Computed by the provider.
+    """
+
+    secret_data: Secret[str] | None = None
+    """The credential value. The length does not exceed 30720 bytes (30KB). KMS uses the specified
+    key to encrypt it and stores it in the initial version. For `Generic` secrets any value; for
+    `Rds` `{"Accounts":[{"AccountName":"","AccountPassword":""}]}`; for `RAMCredentials`
+    `{"AccessKeys":[{"AccessKeyId":"","AccessKeySecret":""}]}` (all the access keys of the RAM
+    user); for `ECS` with SecretSubType `Password` `{"UserName":"","Password":""}` and with
+    `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
+    (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
+    replacement, which the cloud refuses while the old secret is in its recovery window.
+    Exactly one of `secret_data` and `secret_data_wo` is set. For the managed types (`Rds`,
+    `RAMCredentials`, `ECS`) KMS rotates the value itself: `read` then keeps this value and
+    `version_id` as the program gave them rather than the rotated ones (as Terraform ignores
+    those changes), so a rotation never shows as drift and the next update never undoes it; an
+    import still reads the cloud's current value.
+
+    Optional. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
+    """
+
+    secret_data_wo_version: int | None = None
+    """The version of `secret_data_wo`: changing it stores the current `secret_data_wo` as a new
+    version (PutSecretValue under the new `version_id`). Stored in state, unlike the value.
+
+    Optional. Updatable in place.
     """
 
     secret_type: SecretType | None = None
@@ -277,15 +347,18 @@ class AlicloudKmsSecretState:
     """
 
     encryption_key_id: str | None = None
-    """The identifier of the KMS user master key used to encrypt the credential value.
+    """The identifier of the KMS user master key used to encrypt the credential value. Unset, KMS
+    uses a key of its own; `read` reports the key DescribeSecret names (computed), so that an
+    imported secret under a customer key keeps it and a program that does not set it sees no diff.
 
-    Optional. Changing it replaces the resource.
+    Optional. Changing it replaces the resource. Computed by the provider when not set.
     """
 
     dkms_instance_id: str | None = None
-    """The ID of the dedicated KMS instance.
+    """The ID of the dedicated KMS instance. Computed like `encryption_key_id`: `read` reports
+    the instance DescribeSecret names.
 
-    Optional. Changing it replaces the resource.
+    Optional. Changing it replaces the resource. Computed by the provider when not set.
     """
 
     extended_config: str | None = None
@@ -328,9 +401,11 @@ class AlicloudKmsSecretState:
     """
 
     policy: str | None = None
-    """The resource policy of the secret, a JSON document (SetSecretPolicy).
+    """The resource policy of the secret, a JSON document (SetSecretPolicy). Computed: every secret
+    has one (KMS gives a new secret its default policy), so an import reports the cloud's, and a
+    program that leaves `policy` unset keeps whatever policy the secret has.
 
-    Optional. Updatable in place.
+    Optional. Updatable in place. Computed by the provider when not set.
     """
 
     policy_name: str | None = None
@@ -344,6 +419,28 @@ class AlicloudKmsSecretState:
     RecoveryWindowInDays). Default value: 30. A change takes effect at deletion.
 
     Optional. Updatable in place. Default: `30`.
+    """
+
+    version_stages: list[str] | None = None
+    """The stage labels of the version `version_id` (at most 7), as Terraform's and Pulumi's
+    `version_stages`: given to PutSecretValue when a new version is stored, and moved onto the
+    current version with UpdateSecretVersionStage when only the list changes (at create too,
+    where CreateSecret itself takes no stages). Unlike Terraform, the list must contain
+    `ACSCurrent`: this resource reads its secret's current version, so a version without it
+    would show as a perpetual diff. Default (computed): what GetSecretValue reports for the
+    current version, `["ACSCurrent"]` for a new secret.
+
+    Optional. Updatable in place. Computed by the provider when not set.
+    """
+
+    force_delete_without_recovery: bool | None = None
+    """Whether `delete` removes the secret at once and for good (DeleteSecret with
+    ForceDeleteWithoutRecovery=true), so that its name can be used again right away. Default
+    `false`: the secret waits `recovery_window_in_days` days, restorable, and its name stays
+    taken meanwhile. When `true`, `recovery_window_in_days` is ignored. A change takes effect at
+    deletion (an update only records it).
+
+    Optional. Updatable in place. Default: `false`.
     """
 
     move_to_version: str | None = None
@@ -392,14 +489,23 @@ class AlicloudKmsSecretState:
     May be absent. Computed by the provider.
     """
 
+    planned_delete_time: str | None = None
+    """The time when the secret is scheduled to be deleted, from DescribeSecret. A secret in its
+    deletion window counts as deleted (`read` reports it gone, so that a refresh drops it), so
+    for a live secret this stays unset, as in Terraform.
+
+    May be absent. Computed by the provider.
+    """
+
     @classmethod
     def from_wire(cls, wire: Mapping[str, Any]) -> AlicloudKmsSecretState:
         """Reads a wire map: envelopes become ``Secret``, unknowns (preview) become ``None``."""
         return cls(
             secret_name=_wire.value_from_wire(wire.get("secret_name")),
-            secret_data=_wire.secret_from_wire(wire.get("secret_data")),
             version_id=_wire.value_from_wire(wire.get("version_id")),
             id=_wire.value_from_wire(wire.get("id")),
+            secret_data=_wire.secret_from_wire(wire.get("secret_data")),
+            secret_data_wo_version=_wire.value_from_wire(wire.get("secret_data_wo_version")),
             secret_type=_wire.enum_from_wire(SecretType, wire.get("secret_type")),
             secret_data_type=_wire.enum_from_wire(SecretDataType, wire.get("secret_data_type")),
             description=_wire.value_from_wire(wire.get("description")),
@@ -413,6 +519,8 @@ class AlicloudKmsSecretState:
             policy=_wire.value_from_wire(wire.get("policy")),
             policy_name=_wire.value_from_wire(wire.get("policy_name")),
             recovery_window_in_days=_wire.value_from_wire(wire.get("recovery_window_in_days")),
+            version_stages=_wire.value_from_wire(wire.get("version_stages")),
+            force_delete_without_recovery=_wire.value_from_wire(wire.get("force_delete_without_recovery")),
             move_to_version=_wire.value_from_wire(wire.get("move_to_version")),
             remove_from_version=_wire.value_from_wire(wire.get("remove_from_version")),
             tags=_wire.value_from_wire(wire.get("tags")),
@@ -420,6 +528,7 @@ class AlicloudKmsSecretState:
             certificate_id=_wire.value_from_wire(wire.get("certificate_id")),
             create_time=_wire.value_from_wire(wire.get("create_time")),
             arn=_wire.value_from_wire(wire.get("arn")),
+            planned_delete_time=_wire.value_from_wire(wire.get("planned_delete_time")),
         )
 
 
@@ -453,21 +562,6 @@ class AlicloudKmsSecret(Resource):
         return self._output("secret_name")
 
     @property
-    def secret_data(self) -> Output[Secret[str]]:
-        """The credential value. The length does not exceed 30720 bytes (30KB). KMS uses the specified
-        key to encrypt it and stores it in the initial version. For `Generic` secrets any value; for
-        `Rds` `{"Accounts":[{"AccountName":"","AccountPassword":""}]}`; for `RAMCredentials`
-        `{"AccessKeys":[{"AccessKeyId":"","AccessKeySecret":""}]}` (all the access keys of the RAM
-        user); for `ECS` with SecretSubType `Password` `{"UserName":"","Password":""}` and with
-        `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
-        (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
-        replacement, which the cloud refuses while the old secret is in its recovery window.
-
-        Required. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
-        """
-        return self._output("secret_data")
-
-    @property
     def version_id(self) -> Output[str]:
         """The credential version number. Changing it (with `secret_data`) stores a new version in place.
 
@@ -482,6 +576,35 @@ class AlicloudKmsSecret(Resource):
         Always set. Computed by the provider.
         """
         return self._output("id")
+
+    @property
+    def secret_data(self) -> Output[Secret[str] | None]:
+        """The credential value. The length does not exceed 30720 bytes (30KB). KMS uses the specified
+        key to encrypt it and stores it in the initial version. For `Generic` secrets any value; for
+        `Rds` `{"Accounts":[{"AccountName":"","AccountPassword":""}]}`; for `RAMCredentials`
+        `{"AccessKeys":[{"AccessKeyId":"","AccessKeySecret":""}]}` (all the access keys of the RAM
+        user); for `ECS` with SecretSubType `Password` `{"UserName":"","Password":""}` and with
+        `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
+        (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
+        replacement, which the cloud refuses while the old secret is in its recovery window.
+        Exactly one of `secret_data` and `secret_data_wo` is set. For the managed types (`Rds`,
+        `RAMCredentials`, `ECS`) KMS rotates the value itself: `read` then keeps this value and
+        `version_id` as the program gave them rather than the rotated ones (as Terraform ignores
+        those changes), so a rotation never shows as drift and the next update never undoes it; an
+        import still reads the cloud's current value.
+
+        Optional. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
+        """
+        return self._output("secret_data")
+
+    @property
+    def secret_data_wo_version(self) -> Output[int | None]:
+        """The version of `secret_data_wo`: changing it stores the current `secret_data_wo` as a new
+        version (PutSecretValue under the new `version_id`). Stored in state, unlike the value.
+
+        Optional. Updatable in place.
+        """
+        return self._output("secret_data_wo_version")
 
     @property
     def secret_type(self) -> Output[SecretType | None]:
@@ -511,17 +634,20 @@ class AlicloudKmsSecret(Resource):
 
     @property
     def encryption_key_id(self) -> Output[str | None]:
-        """The identifier of the KMS user master key used to encrypt the credential value.
+        """The identifier of the KMS user master key used to encrypt the credential value. Unset, KMS
+        uses a key of its own; `read` reports the key DescribeSecret names (computed), so that an
+        imported secret under a customer key keeps it and a program that does not set it sees no diff.
 
-        Optional. Changing it replaces the resource.
+        Optional. Changing it replaces the resource. Computed by the provider when not set.
         """
         return self._output("encryption_key_id")
 
     @property
     def dkms_instance_id(self) -> Output[str | None]:
-        """The ID of the dedicated KMS instance.
+        """The ID of the dedicated KMS instance. Computed like `encryption_key_id`: `read` reports
+        the instance DescribeSecret names.
 
-        Optional. Changing it replaces the resource.
+        Optional. Changing it replaces the resource. Computed by the provider when not set.
         """
         return self._output("dkms_instance_id")
 
@@ -576,9 +702,11 @@ class AlicloudKmsSecret(Resource):
 
     @property
     def policy(self) -> Output[str | None]:
-        """The resource policy of the secret, a JSON document (SetSecretPolicy).
+        """The resource policy of the secret, a JSON document (SetSecretPolicy). Computed: every secret
+        has one (KMS gives a new secret its default policy), so an import reports the cloud's, and a
+        program that leaves `policy` unset keeps whatever policy the secret has.
 
-        Optional. Updatable in place.
+        Optional. Updatable in place. Computed by the provider when not set.
         """
         return self._output("policy")
 
@@ -598,6 +726,32 @@ class AlicloudKmsSecret(Resource):
         Optional. Updatable in place. Default: `30`.
         """
         return self._output("recovery_window_in_days")
+
+    @property
+    def version_stages(self) -> Output[list[str] | None]:
+        """The stage labels of the version `version_id` (at most 7), as Terraform's and Pulumi's
+        `version_stages`: given to PutSecretValue when a new version is stored, and moved onto the
+        current version with UpdateSecretVersionStage when only the list changes (at create too,
+        where CreateSecret itself takes no stages). Unlike Terraform, the list must contain
+        `ACSCurrent`: this resource reads its secret's current version, so a version without it
+        would show as a perpetual diff. Default (computed): what GetSecretValue reports for the
+        current version, `["ACSCurrent"]` for a new secret.
+
+        Optional. Updatable in place. Computed by the provider when not set.
+        """
+        return self._output("version_stages")
+
+    @property
+    def force_delete_without_recovery(self) -> Output[bool | None]:
+        """Whether `delete` removes the secret at once and for good (DeleteSecret with
+        ForceDeleteWithoutRecovery=true), so that its name can be used again right away. Default
+        `false`: the secret waits `recovery_window_in_days` days, restorable, and its name stays
+        taken meanwhile. When `true`, `recovery_window_in_days` is ignored. A change takes effect at
+        deletion (an update only records it).
+
+        Optional. Updatable in place. Default: `false`.
+        """
+        return self._output("force_delete_without_recovery")
 
     @property
     def move_to_version(self) -> Output[str | None]:
@@ -658,3 +812,13 @@ class AlicloudKmsSecret(Resource):
         May be absent. Computed by the provider.
         """
         return self._output("arn")
+
+    @property
+    def planned_delete_time(self) -> Output[str | None]:
+        """The time when the secret is scheduled to be deleted, from DescribeSecret. A secret in its
+        deletion window counts as deleted (`read` reports it gone, so that a refresh drops it), so
+        for a live secret this stays unset, as in Terraform.
+
+        May be absent. Computed by the provider.
+        """
+        return self._output("planned_delete_time")

@@ -43,6 +43,16 @@ class AwsIamAccessKeyArgs:
     Optional. Changing it replaces the resource.
     """
 
+    ses_region: Input[str] | None = None
+    """The AWS region whose SES accepts `ses_smtp_password_v4` (an SES password works only in the
+    region it was derived for), such as `eu-west-1`. Default: the provider's AWS region. Beyond
+    Terraform, where a second region needs a second provider configuration. Changes in place
+    by deriving the password again from the secret held in state; with `pgp_key` set the
+    secret is not held, so the region can then change only with a new key (`check` says so).
+
+    Optional. Updatable in place.
+    """
+
     def to_wire(self) -> dict[str, Any]:
         """The inputs as a wire map: wire names, ``None`` omitted, enums as their values,
         secrets enveloped, ``Output`` references left in place for the runtime."""
@@ -52,6 +62,8 @@ class AwsIamAccessKeyArgs:
             wire["status"] = _wire.value_to_wire(self.status)
         if self.pgp_key is not None:
             wire["pgp_key"] = _wire.value_to_wire(self.pgp_key)
+        if self.ses_region is not None:
+            wire["ses_region"] = _wire.value_to_wire(self.ses_region)
         return wire
 
 
@@ -88,6 +100,16 @@ class AwsIamAccessKeyState:
     Optional. Changing it replaces the resource.
     """
 
+    ses_region: str | None = None
+    """The AWS region whose SES accepts `ses_smtp_password_v4` (an SES password works only in the
+    region it was derived for), such as `eu-west-1`. Default: the provider's AWS region. Beyond
+    Terraform, where a second region needs a second provider configuration. Changes in place
+    by deriving the password again from the secret held in state; with `pgp_key` set the
+    secret is not held, so the region can then change only with a new key (`check` says so).
+
+    Optional. Updatable in place.
+    """
+
     create_date: str | None = None
     """Date and time in RFC3339 format that the access key was created.
 
@@ -106,9 +128,9 @@ class AwsIamAccessKeyState:
 
     ses_smtp_password_v4: Secret[str] | None = None
     """Secret access key converted into an SES SMTP password by applying AWS's documented Sigv4
-    conversion algorithm. The region used is the provider's configured AWS region (`configure`
-    `aws.region`, else `AWS_REGION`): an SES password only works in the region it was derived
-    for. SES SMTP regions include `ap-south-1`, `ap-southeast-2`, `eu-central-1`, `eu-west-1`,
+    conversion algorithm. The region used is `ses_region`, else the provider's configured AWS
+    region (`configure` `aws.region`, else `AWS_REGION`): an SES password only works in the
+    region it was derived for. SES SMTP regions include `ap-south-1`, `ap-southeast-2`, `eu-central-1`, `eu-west-1`,
     `us-east-1` and `us-west-2`. This attribute is not available for imported resources, nor
     when `pgp_key` is set.
 
@@ -153,6 +175,7 @@ class AwsIamAccessKeyState:
             id=_wire.value_from_wire(wire.get("id")),
             status=_wire.enum_from_wire(KeyStatus, wire.get("status")),
             pgp_key=_wire.value_from_wire(wire.get("pgp_key")),
+            ses_region=_wire.value_from_wire(wire.get("ses_region")),
             create_date=_wire.value_from_wire(wire.get("create_date")),
             secret=_wire.secret_from_wire(wire.get("secret")),
             ses_smtp_password_v4=_wire.secret_from_wire(wire.get("ses_smtp_password_v4")),
@@ -219,6 +242,18 @@ class AwsIamAccessKey(Resource):
         return self._output("pgp_key")
 
     @property
+    def ses_region(self) -> Output[str | None]:
+        """The AWS region whose SES accepts `ses_smtp_password_v4` (an SES password works only in the
+        region it was derived for), such as `eu-west-1`. Default: the provider's AWS region. Beyond
+        Terraform, where a second region needs a second provider configuration. Changes in place
+        by deriving the password again from the secret held in state; with `pgp_key` set the
+        secret is not held, so the region can then change only with a new key (`check` says so).
+
+        Optional. Updatable in place.
+        """
+        return self._output("ses_region")
+
+    @property
     def create_date(self) -> Output[str | None]:
         """Date and time in RFC3339 format that the access key was created.
 
@@ -241,9 +276,9 @@ class AwsIamAccessKey(Resource):
     @property
     def ses_smtp_password_v4(self) -> Output[Secret[str] | None]:
         """Secret access key converted into an SES SMTP password by applying AWS's documented Sigv4
-        conversion algorithm. The region used is the provider's configured AWS region (`configure`
-        `aws.region`, else `AWS_REGION`): an SES password only works in the region it was derived
-        for. SES SMTP regions include `ap-south-1`, `ap-southeast-2`, `eu-central-1`, `eu-west-1`,
+        conversion algorithm. The region used is `ses_region`, else the provider's configured AWS
+        region (`configure` `aws.region`, else `AWS_REGION`): an SES password only works in the
+        region it was derived for. SES SMTP regions include `ap-south-1`, `ap-southeast-2`, `eu-central-1`, `eu-west-1`,
         `us-east-1` and `us-west-2`. This attribute is not available for imported resources, nor
         when `pgp_key` is set.
 

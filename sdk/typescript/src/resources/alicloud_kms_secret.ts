@@ -17,6 +17,12 @@ export interface AlicloudKmsSecretArgs {
    */
   readonly secretName: Input<string>;
   /**
+   * The credential version number. Changing it (with `secret_data`) stores a new version in place.
+   *
+   * Required. Updatable in place.
+   */
+  readonly versionId: Input<string>;
+  /**
    * The credential value. The length does not exceed 30720 bytes (30KB). KMS uses the specified
    * key to encrypt it and stores it in the initial version. For `Generic` secrets any value; for
    * `Rds` `{"Accounts":[{"AccountName":"","AccountPassword":""}]}`; for `RAMCredentials`
@@ -25,16 +31,32 @@ export interface AlicloudKmsSecretArgs {
    * `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
    * (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
    * replacement, which the cloud refuses while the old secret is in its recovery window.
+   * Exactly one of `secret_data` and `secret_data_wo` is set. For the managed types (`Rds`,
+   * `RAMCredentials`, `ECS`) KMS rotates the value itself: `read` then keeps this value and
+   * `version_id` as the program gave them rather than the rotated ones (as Terraform ignores
+   * those changes), so a rotation never shows as drift and the next update never undoes it; an
+   * import still reads the cloud's current value.
    *
-   * Required. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
+   * Optional. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
    */
-  readonly secretData: Input<Secret<string> | string>;
+  readonly secretData?: Input<Secret<string> | string>;
   /**
-   * The credential version number. Changing it (with `secret_data`) stores a new version in place.
+   * Write-only credential value, as Terraform 1.11's `*_wo` arguments: sent to KMS (CreateSecret,
+   * then PutSecretValue whenever `secret_data_wo_version` changes) and never stored in state or
+   * outputs, nor returned by any call; `read` does not put the cloud's value back either. A
+   * change of the value alone is not a diff: change `secret_data_wo_version` (and `version_id`,
+   * as KMS never reuses a version id) to store it. Exclusive with `secret_data`.
    *
-   * Required. Updatable in place.
+   * Optional. Secret: masked in the SDKs and enveloped on the wire.
    */
-  readonly versionId: Input<string>;
+  readonly secretDataWo?: Input<Secret<string> | string>;
+  /**
+   * The version of `secret_data_wo`: changing it stores the current `secret_data_wo` as a new
+   * version (PutSecretValue under the new `version_id`). Stored in state, unlike the value.
+   *
+   * Optional. Updatable in place.
+   */
+  readonly secretDataWoVersion?: Input<number>;
   /**
    * The credential type: `Generic` (normal credentials), `Rds` (managed RDS credentials),
    * `RAMCredentials` (managed RAM credentials) or `ECS` (managed ECS credentials).
@@ -56,15 +78,18 @@ export interface AlicloudKmsSecretArgs {
    */
   readonly description?: Input<string>;
   /**
-   * The identifier of the KMS user master key used to encrypt the credential value.
+   * The identifier of the KMS user master key used to encrypt the credential value. Unset, KMS
+   * uses a key of its own; `read` reports the key DescribeSecret names (computed), so that an
+   * imported secret under a customer key keeps it and a program that does not set it sees no diff.
    *
-   * Optional. Changing it replaces the resource.
+   * Optional. Changing it replaces the resource. Computed by the provider when not set.
    */
   readonly encryptionKeyId?: Input<string>;
   /**
-   * The ID of the dedicated KMS instance.
+   * The ID of the dedicated KMS instance. Computed like `encryption_key_id`: `read` reports
+   * the instance DescribeSecret names.
    *
-   * Optional. Changing it replaces the resource.
+   * Optional. Changing it replaces the resource. Computed by the provider when not set.
    */
   readonly dkmsInstanceId?: Input<string>;
   /**
@@ -107,9 +132,11 @@ export interface AlicloudKmsSecretArgs {
    */
   readonly rotationInterval?: Input<string>;
   /**
-   * The resource policy of the secret, a JSON document (SetSecretPolicy).
+   * The resource policy of the secret, a JSON document (SetSecretPolicy). Computed: every secret
+   * has one (KMS gives a new secret its default policy), so an import reports the cloud's, and a
+   * program that leaves `policy` unset keeps whatever policy the secret has.
    *
-   * Optional. Updatable in place.
+   * Optional. Updatable in place. Computed by the provider when not set.
    */
   readonly policy?: Input<string>;
   /**
@@ -125,6 +152,28 @@ export interface AlicloudKmsSecretArgs {
    * Optional. Updatable in place. Default: `30`.
    */
   readonly recoveryWindowInDays?: Input<number>;
+  /**
+   * The stage labels of the version `version_id` (at most 7), as Terraform's and Pulumi's
+   * `version_stages`: given to PutSecretValue when a new version is stored, and moved onto the
+   * current version with UpdateSecretVersionStage when only the list changes (at create too,
+   * where CreateSecret itself takes no stages). Unlike Terraform, the list must contain
+   * `ACSCurrent`: this resource reads its secret's current version, so a version without it
+   * would show as a perpetual diff. Default (computed): what GetSecretValue reports for the
+   * current version, `["ACSCurrent"]` for a new secret.
+   *
+   * Optional. Updatable in place. Computed by the provider when not set.
+   */
+  readonly versionStages?: Input<string[]>;
+  /**
+   * Whether `delete` removes the secret at once and for good (DeleteSecret with
+   * ForceDeleteWithoutRecovery=true), so that its name can be used again right away. Default
+   * `false`: the secret waits `recovery_window_in_days` days, restorable, and its name stays
+   * taken meanwhile. When `true`, `recovery_window_in_days` is ignored. A change takes effect at
+   * deletion (an update only records it).
+   *
+   * Optional. Updatable in place. Default: `false`.
+   */
+  readonly forceDeleteWithoutRecovery?: Input<boolean>;
   /**
    * Moves the `ACSCurrent` stage to this version (UpdateSecretVersionStage MoveToVersion).
    *
@@ -166,8 +215,10 @@ export const AlicloudKmsSecretArgs = {
   toWire(args: AlicloudKmsSecretArgs): wire.WireMap {
     const w: wire.WireMap = {};
     if (args.secretName !== undefined) w["secret_name"] = wire.valueToWire(args.secretName);
-    if (args.secretData !== undefined) w["secret_data"] = wire.secretToWire(args.secretData);
     if (args.versionId !== undefined) w["version_id"] = wire.valueToWire(args.versionId);
+    if (args.secretData !== undefined) w["secret_data"] = wire.secretToWire(args.secretData);
+    if (args.secretDataWo !== undefined) w["secret_data_wo"] = wire.secretToWire(args.secretDataWo);
+    if (args.secretDataWoVersion !== undefined) w["secret_data_wo_version"] = wire.valueToWire(args.secretDataWoVersion);
     if (args.secretType !== undefined) w["secret_type"] = wire.valueToWire(args.secretType);
     if (args.secretDataType !== undefined) w["secret_data_type"] = wire.valueToWire(args.secretDataType);
     if (args.description !== undefined) w["description"] = wire.valueToWire(args.description);
@@ -181,6 +232,8 @@ export const AlicloudKmsSecretArgs = {
     if (args.policy !== undefined) w["policy"] = wire.valueToWire(args.policy);
     if (args.policyName !== undefined) w["policy_name"] = wire.valueToWire(args.policyName);
     if (args.recoveryWindowInDays !== undefined) w["recovery_window_in_days"] = wire.valueToWire(args.recoveryWindowInDays);
+    if (args.versionStages !== undefined) w["version_stages"] = wire.valueToWire(args.versionStages);
+    if (args.forceDeleteWithoutRecovery !== undefined) w["force_delete_without_recovery"] = wire.valueToWire(args.forceDeleteWithoutRecovery);
     if (args.moveToVersion !== undefined) w["move_to_version"] = wire.valueToWire(args.moveToVersion);
     if (args.removeFromVersion !== undefined) w["remove_from_version"] = wire.valueToWire(args.removeFromVersion);
     if (args.tags !== undefined) w["tags"] = wire.valueToWire(args.tags);
@@ -202,19 +255,6 @@ export interface AlicloudKmsSecretState {
    */
   readonly secretName: string;
   /**
-   * The credential value. The length does not exceed 30720 bytes (30KB). KMS uses the specified
-   * key to encrypt it and stores it in the initial version. For `Generic` secrets any value; for
-   * `Rds` `{"Accounts":[{"AccountName":"","AccountPassword":""}]}`; for `RAMCredentials`
-   * `{"AccessKeys":[{"AccessKeyId":"","AccessKeySecret":""}]}` (all the access keys of the RAM
-   * user); for `ECS` with SecretSubType `Password` `{"UserName":"","Password":""}` and with
-   * `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
-   * (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
-   * replacement, which the cloud refuses while the old secret is in its recovery window.
-   *
-   * Required. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
-   */
-  readonly secretData: Secret<string>;
-  /**
    * The credential version number. Changing it (with `secret_data`) stores a new version in place.
    *
    * Required. Updatable in place.
@@ -226,6 +266,31 @@ export interface AlicloudKmsSecretState {
    * Always set. Computed by the provider.
    */
   readonly id: string;
+  /**
+   * The credential value. The length does not exceed 30720 bytes (30KB). KMS uses the specified
+   * key to encrypt it and stores it in the initial version. For `Generic` secrets any value; for
+   * `Rds` `{"Accounts":[{"AccountName":"","AccountPassword":""}]}`; for `RAMCredentials`
+   * `{"AccessKeys":[{"AccessKeyId":"","AccessKeySecret":""}]}` (all the access keys of the RAM
+   * user); for `ECS` with SecretSubType `Password` `{"UserName":"","Password":""}` and with
+   * `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
+   * (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
+   * replacement, which the cloud refuses while the old secret is in its recovery window.
+   * Exactly one of `secret_data` and `secret_data_wo` is set. For the managed types (`Rds`,
+   * `RAMCredentials`, `ECS`) KMS rotates the value itself: `read` then keeps this value and
+   * `version_id` as the program gave them rather than the rotated ones (as Terraform ignores
+   * those changes), so a rotation never shows as drift and the next update never undoes it; an
+   * import still reads the cloud's current value.
+   *
+   * Optional. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
+   */
+  readonly secretData?: Secret<string>;
+  /**
+   * The version of `secret_data_wo`: changing it stores the current `secret_data_wo` as a new
+   * version (PutSecretValue under the new `version_id`). Stored in state, unlike the value.
+   *
+   * Optional. Updatable in place.
+   */
+  readonly secretDataWoVersion?: number;
   /**
    * The credential type: `Generic` (normal credentials), `Rds` (managed RDS credentials),
    * `RAMCredentials` (managed RAM credentials) or `ECS` (managed ECS credentials).
@@ -247,15 +312,18 @@ export interface AlicloudKmsSecretState {
    */
   readonly description?: string;
   /**
-   * The identifier of the KMS user master key used to encrypt the credential value.
+   * The identifier of the KMS user master key used to encrypt the credential value. Unset, KMS
+   * uses a key of its own; `read` reports the key DescribeSecret names (computed), so that an
+   * imported secret under a customer key keeps it and a program that does not set it sees no diff.
    *
-   * Optional. Changing it replaces the resource.
+   * Optional. Changing it replaces the resource. Computed by the provider when not set.
    */
   readonly encryptionKeyId?: string;
   /**
-   * The ID of the dedicated KMS instance.
+   * The ID of the dedicated KMS instance. Computed like `encryption_key_id`: `read` reports
+   * the instance DescribeSecret names.
    *
-   * Optional. Changing it replaces the resource.
+   * Optional. Changing it replaces the resource. Computed by the provider when not set.
    */
   readonly dkmsInstanceId?: string;
   /**
@@ -298,9 +366,11 @@ export interface AlicloudKmsSecretState {
    */
   readonly rotationInterval?: string;
   /**
-   * The resource policy of the secret, a JSON document (SetSecretPolicy).
+   * The resource policy of the secret, a JSON document (SetSecretPolicy). Computed: every secret
+   * has one (KMS gives a new secret its default policy), so an import reports the cloud's, and a
+   * program that leaves `policy` unset keeps whatever policy the secret has.
    *
-   * Optional. Updatable in place.
+   * Optional. Updatable in place. Computed by the provider when not set.
    */
   readonly policy?: string;
   /**
@@ -316,6 +386,28 @@ export interface AlicloudKmsSecretState {
    * Optional. Updatable in place. Default: `30`.
    */
   readonly recoveryWindowInDays?: number;
+  /**
+   * The stage labels of the version `version_id` (at most 7), as Terraform's and Pulumi's
+   * `version_stages`: given to PutSecretValue when a new version is stored, and moved onto the
+   * current version with UpdateSecretVersionStage when only the list changes (at create too,
+   * where CreateSecret itself takes no stages). Unlike Terraform, the list must contain
+   * `ACSCurrent`: this resource reads its secret's current version, so a version without it
+   * would show as a perpetual diff. Default (computed): what GetSecretValue reports for the
+   * current version, `["ACSCurrent"]` for a new secret.
+   *
+   * Optional. Updatable in place. Computed by the provider when not set.
+   */
+  readonly versionStages?: string[];
+  /**
+   * Whether `delete` removes the secret at once and for good (DeleteSecret with
+   * ForceDeleteWithoutRecovery=true), so that its name can be used again right away. Default
+   * `false`: the secret waits `recovery_window_in_days` days, restorable, and its name stays
+   * taken meanwhile. When `true`, `recovery_window_in_days` is ignored. A change takes effect at
+   * deletion (an update only records it).
+   *
+   * Optional. Updatable in place. Default: `false`.
+   */
+  readonly forceDeleteWithoutRecovery?: boolean;
   /**
    * Moves the `ACSCurrent` stage to this version (UpdateSecretVersionStage MoveToVersion).
    *
@@ -362,6 +454,14 @@ export interface AlicloudKmsSecretState {
    * May be absent. Computed by the provider.
    */
   readonly arn?: string;
+  /**
+   * The time when the secret is scheduled to be deleted, from DescribeSecret. A secret in its
+   * deletion window counts as deleted (`read` reports it gone, so that a refresh drops it), so
+   * for a live secret this stays unset, as in Terraform.
+   *
+   * May be absent. Computed by the provider.
+   */
+  readonly plannedDeleteTime?: string;
 }
 
 export const AlicloudKmsSecretState = {
@@ -369,9 +469,10 @@ export const AlicloudKmsSecretState = {
   fromWire(w: wire.WireMap): AlicloudKmsSecretState {
     return {
       secretName: wire.valueFromWire(w["secret_name"]) as string,
-      secretData: wire.secretFromWire(w["secret_data"]) as Secret<string>,
       versionId: wire.valueFromWire(w["version_id"]) as string,
       id: wire.valueFromWire(w["id"]) as string,
+      secretData: wire.secretFromWire(w["secret_data"]) as Secret<string>,
+      secretDataWoVersion: wire.valueFromWire(w["secret_data_wo_version"]) as number,
       secretType: wire.valueFromWire(w["secret_type"]) as SecretType,
       secretDataType: wire.valueFromWire(w["secret_data_type"]) as SecretDataType,
       description: wire.valueFromWire(w["description"]) as string,
@@ -385,6 +486,8 @@ export const AlicloudKmsSecretState = {
       policy: wire.valueFromWire(w["policy"]) as string,
       policyName: wire.valueFromWire(w["policy_name"]) as string,
       recoveryWindowInDays: wire.valueFromWire(w["recovery_window_in_days"]) as number,
+      versionStages: wire.valueFromWire(w["version_stages"]) as string[],
+      forceDeleteWithoutRecovery: wire.valueFromWire(w["force_delete_without_recovery"]) as boolean,
       moveToVersion: wire.valueFromWire(w["move_to_version"]) as string,
       removeFromVersion: wire.valueFromWire(w["remove_from_version"]) as string,
       tags: wire.valueFromWire(w["tags"]) as Record<string, string>,
@@ -392,6 +495,7 @@ export const AlicloudKmsSecretState = {
       certificateId: wire.valueFromWire(w["certificate_id"]) as string,
       createTime: wire.valueFromWire(w["create_time"]) as string,
       arn: wire.valueFromWire(w["arn"]) as string,
+      plannedDeleteTime: wire.valueFromWire(w["planned_delete_time"]) as string,
     };
   },
 };
@@ -422,22 +526,6 @@ export class AlicloudKmsSecret extends Resource {
   }
 
   /**
-   * The credential value. The length does not exceed 30720 bytes (30KB). KMS uses the specified
-   * key to encrypt it and stores it in the initial version. For `Generic` secrets any value; for
-   * `Rds` `{"Accounts":[{"AccountName":"","AccountPassword":""}]}`; for `RAMCredentials`
-   * `{"AccessKeys":[{"AccessKeyId":"","AccessKeySecret":""}]}` (all the access keys of the RAM
-   * user); for `ECS` with SecretSubType `Password` `{"UserName":"","Password":""}` and with
-   * `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
-   * (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
-   * replacement, which the cloud refuses while the old secret is in its recovery window.
-   *
-   * Required. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
-   */
-  get secretData(): Output<Secret<string>> {
-    return this.output("secret_data");
-  }
-
-  /**
    * The credential version number. Changing it (with `secret_data`) stores a new version in place.
    *
    * Required. Updatable in place.
@@ -453,6 +541,37 @@ export class AlicloudKmsSecret extends Resource {
    */
   get id(): Output<string> {
     return this.output("id");
+  }
+
+  /**
+   * The credential value. The length does not exceed 30720 bytes (30KB). KMS uses the specified
+   * key to encrypt it and stores it in the initial version. For `Generic` secrets any value; for
+   * `Rds` `{"Accounts":[{"AccountName":"","AccountPassword":""}]}`; for `RAMCredentials`
+   * `{"AccessKeys":[{"AccessKeyId":"","AccessKeySecret":""}]}` (all the access keys of the RAM
+   * user); for `ECS` with SecretSubType `Password` `{"UserName":"","Password":""}` and with
+   * `SSHKey` `{"UserName":"","PublicKey":"","PrivateKey":""}`. Changing it stores a new version
+   * (PutSecretValue) in place, together with a new `version_id`: the Terraform resource forces a
+   * replacement, which the cloud refuses while the old secret is in its recovery window.
+   * Exactly one of `secret_data` and `secret_data_wo` is set. For the managed types (`Rds`,
+   * `RAMCredentials`, `ECS`) KMS rotates the value itself: `read` then keeps this value and
+   * `version_id` as the program gave them rather than the rotated ones (as Terraform ignores
+   * those changes), so a rotation never shows as drift and the next update never undoes it; an
+   * import still reads the cloud's current value.
+   *
+   * Optional. Updatable in place. Secret: masked in the SDKs and enveloped on the wire.
+   */
+  get secretData(): Output<Secret<string> | undefined> {
+    return this.output("secret_data");
+  }
+
+  /**
+   * The version of `secret_data_wo`: changing it stores the current `secret_data_wo` as a new
+   * version (PutSecretValue under the new `version_id`). Stored in state, unlike the value.
+   *
+   * Optional. Updatable in place.
+   */
+  get secretDataWoVersion(): Output<number | undefined> {
+    return this.output("secret_data_wo_version");
   }
 
   /**
@@ -485,18 +604,21 @@ export class AlicloudKmsSecret extends Resource {
   }
 
   /**
-   * The identifier of the KMS user master key used to encrypt the credential value.
+   * The identifier of the KMS user master key used to encrypt the credential value. Unset, KMS
+   * uses a key of its own; `read` reports the key DescribeSecret names (computed), so that an
+   * imported secret under a customer key keeps it and a program that does not set it sees no diff.
    *
-   * Optional. Changing it replaces the resource.
+   * Optional. Changing it replaces the resource. Computed by the provider when not set.
    */
   get encryptionKeyId(): Output<string | undefined> {
     return this.output("encryption_key_id");
   }
 
   /**
-   * The ID of the dedicated KMS instance.
+   * The ID of the dedicated KMS instance. Computed like `encryption_key_id`: `read` reports
+   * the instance DescribeSecret names.
    *
-   * Optional. Changing it replaces the resource.
+   * Optional. Changing it replaces the resource. Computed by the provider when not set.
    */
   get dkmsInstanceId(): Output<string | undefined> {
     return this.output("dkms_instance_id");
@@ -557,9 +679,11 @@ export class AlicloudKmsSecret extends Resource {
   }
 
   /**
-   * The resource policy of the secret, a JSON document (SetSecretPolicy).
+   * The resource policy of the secret, a JSON document (SetSecretPolicy). Computed: every secret
+   * has one (KMS gives a new secret its default policy), so an import reports the cloud's, and a
+   * program that leaves `policy` unset keeps whatever policy the secret has.
    *
-   * Optional. Updatable in place.
+   * Optional. Updatable in place. Computed by the provider when not set.
    */
   get policy(): Output<string | undefined> {
     return this.output("policy");
@@ -582,6 +706,34 @@ export class AlicloudKmsSecret extends Resource {
    */
   get recoveryWindowInDays(): Output<number | undefined> {
     return this.output("recovery_window_in_days");
+  }
+
+  /**
+   * The stage labels of the version `version_id` (at most 7), as Terraform's and Pulumi's
+   * `version_stages`: given to PutSecretValue when a new version is stored, and moved onto the
+   * current version with UpdateSecretVersionStage when only the list changes (at create too,
+   * where CreateSecret itself takes no stages). Unlike Terraform, the list must contain
+   * `ACSCurrent`: this resource reads its secret's current version, so a version without it
+   * would show as a perpetual diff. Default (computed): what GetSecretValue reports for the
+   * current version, `["ACSCurrent"]` for a new secret.
+   *
+   * Optional. Updatable in place. Computed by the provider when not set.
+   */
+  get versionStages(): Output<string[] | undefined> {
+    return this.output("version_stages");
+  }
+
+  /**
+   * Whether `delete` removes the secret at once and for good (DeleteSecret with
+   * ForceDeleteWithoutRecovery=true), so that its name can be used again right away. Default
+   * `false`: the secret waits `recovery_window_in_days` days, restorable, and its name stays
+   * taken meanwhile. When `true`, `recovery_window_in_days` is ignored. A change takes effect at
+   * deletion (an update only records it).
+   *
+   * Optional. Updatable in place. Default: `false`.
+   */
+  get forceDeleteWithoutRecovery(): Output<boolean | undefined> {
+    return this.output("force_delete_without_recovery");
   }
 
   /**
@@ -649,5 +801,16 @@ export class AlicloudKmsSecret extends Resource {
    */
   get arn(): Output<string | undefined> {
     return this.output("arn");
+  }
+
+  /**
+   * The time when the secret is scheduled to be deleted, from DescribeSecret. A secret in its
+   * deletion window counts as deleted (`read` reports it gone, so that a refresh drops it), so
+   * for a live secret this stays unset, as in Terraform.
+   *
+   * May be absent. Computed by the provider.
+   */
+  get plannedDeleteTime(): Output<string | undefined> {
+    return this.output("planned_delete_time");
   }
 }

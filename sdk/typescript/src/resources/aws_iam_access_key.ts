@@ -30,6 +30,16 @@ export interface AwsIamAccessKeyArgs {
    * Optional. Changing it replaces the resource.
    */
   readonly pgpKey?: Input<string>;
+  /**
+   * The AWS region whose SES accepts `ses_smtp_password_v4` (an SES password works only in the
+   * region it was derived for), such as `eu-west-1`. Default: the provider's AWS region. Beyond
+   * Terraform, where a second region needs a second provider configuration. Changes in place
+   * by deriving the password again from the secret held in state; with `pgp_key` set the
+   * secret is not held, so the region can then change only with a new key (`check` says so).
+   *
+   * Optional. Updatable in place.
+   */
+  readonly sesRegion?: Input<string>;
 }
 
 export const AwsIamAccessKeyArgs = {
@@ -39,6 +49,7 @@ export const AwsIamAccessKeyArgs = {
     if (args.user !== undefined) w["user"] = wire.valueToWire(args.user);
     if (args.status !== undefined) w["status"] = wire.valueToWire(args.status);
     if (args.pgpKey !== undefined) w["pgp_key"] = wire.valueToWire(args.pgpKey);
+    if (args.sesRegion !== undefined) w["ses_region"] = wire.valueToWire(args.sesRegion);
     return w;
   },
 };
@@ -75,6 +86,16 @@ export interface AwsIamAccessKeyState {
    */
   readonly pgpKey?: string;
   /**
+   * The AWS region whose SES accepts `ses_smtp_password_v4` (an SES password works only in the
+   * region it was derived for), such as `eu-west-1`. Default: the provider's AWS region. Beyond
+   * Terraform, where a second region needs a second provider configuration. Changes in place
+   * by deriving the password again from the secret held in state; with `pgp_key` set the
+   * secret is not held, so the region can then change only with a new key (`check` says so).
+   *
+   * Optional. Updatable in place.
+   */
+  readonly sesRegion?: string;
+  /**
    * Date and time in RFC3339 format that the access key was created.
    *
    * May be absent. Computed by the provider.
@@ -92,9 +113,9 @@ export interface AwsIamAccessKeyState {
   readonly secret?: Secret<string>;
   /**
    * Secret access key converted into an SES SMTP password by applying AWS's documented Sigv4
-   * conversion algorithm. The region used is the provider's configured AWS region (`configure`
-   * `aws.region`, else `AWS_REGION`): an SES password only works in the region it was derived
-   * for. SES SMTP regions include `ap-south-1`, `ap-southeast-2`, `eu-central-1`, `eu-west-1`,
+   * conversion algorithm. The region used is `ses_region`, else the provider's configured AWS
+   * region (`configure` `aws.region`, else `AWS_REGION`): an SES password only works in the
+   * region it was derived for. SES SMTP regions include `ap-south-1`, `ap-southeast-2`, `eu-central-1`, `eu-west-1`,
    * `us-east-1` and `us-west-2`. This attribute is not available for imported resources, nor
    * when `pgp_key` is set.
    *
@@ -141,6 +162,7 @@ export const AwsIamAccessKeyState = {
       id: wire.valueFromWire(w["id"]) as string,
       status: wire.valueFromWire(w["status"]) as KeyStatus,
       pgpKey: wire.valueFromWire(w["pgp_key"]) as string,
+      sesRegion: wire.valueFromWire(w["ses_region"]) as string,
       createDate: wire.valueFromWire(w["create_date"]) as string,
       secret: wire.secretFromWire(w["secret"]) as Secret<string>,
       sesSmtpPasswordV4: wire.secretFromWire(w["ses_smtp_password_v4"]) as Secret<string>,
@@ -207,6 +229,19 @@ export class AwsIamAccessKey extends Resource {
   }
 
   /**
+   * The AWS region whose SES accepts `ses_smtp_password_v4` (an SES password works only in the
+   * region it was derived for), such as `eu-west-1`. Default: the provider's AWS region. Beyond
+   * Terraform, where a second region needs a second provider configuration. Changes in place
+   * by deriving the password again from the secret held in state; with `pgp_key` set the
+   * secret is not held, so the region can then change only with a new key (`check` says so).
+   *
+   * Optional. Updatable in place.
+   */
+  get sesRegion(): Output<string | undefined> {
+    return this.output("ses_region");
+  }
+
+  /**
    * Date and time in RFC3339 format that the access key was created.
    *
    * May be absent. Computed by the provider.
@@ -230,9 +265,9 @@ export class AwsIamAccessKey extends Resource {
 
   /**
    * Secret access key converted into an SES SMTP password by applying AWS's documented Sigv4
-   * conversion algorithm. The region used is the provider's configured AWS region (`configure`
-   * `aws.region`, else `AWS_REGION`): an SES password only works in the region it was derived
-   * for. SES SMTP regions include `ap-south-1`, `ap-southeast-2`, `eu-central-1`, `eu-west-1`,
+   * conversion algorithm. The region used is `ses_region`, else the provider's configured AWS
+   * region (`configure` `aws.region`, else `AWS_REGION`): an SES password only works in the
+   * region it was derived for. SES SMTP regions include `ap-south-1`, `ap-southeast-2`, `eu-central-1`, `eu-west-1`,
    * `us-east-1` and `us-west-2`. This attribute is not available for imported resources, nor
    * when `pgp_key` is set.
    *
