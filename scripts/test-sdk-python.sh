@@ -22,14 +22,8 @@ fi
 cd "$ROOT/sdk/python"
 echo "== mypy --strict"
 "$VENV/bin/python" -m mypy --strict credplane "$ROOT/examples/python"
-echo "== pytest (fake provider: runtime, stack, state, conformance runner)"
-"$VENV/bin/python" -m pytest -q tests "$@"
-# The conformance scenarios and the examples once more, against the real provider and its
-# sandbox clouds. (The runner's self-tests only make sense against the fake, so they are left out.)
-if [ "${CREDPLANE_CONFORMANCE_SANDBOX:-}" != "1" ]; then
-  echo "== pytest (credplane serve --stdio --sandbox: conformance scenarios, examples, real binary)"
-  BIN="${CREDPLANE_BIN:-$ROOT/target/debug/credplane}"
-  [ -x "$BIN" ] || (cd "$ROOT" && cargo build --quiet --bin credplane)
-  CREDPLANE_CONFORMANCE_SANDBOX=1 CREDPLANE_BIN="$BIN" "$VENV/bin/python" -m pytest -q \
-    tests/test_conformance.py tests/test_examples.py tests/test_real_binary.py -k "not runner_detects_wrong_expectations"
-fi
+# Every test runs against the real provider and its engine (credplane serve --stdio --sandbox).
+BIN="${CREDPLANE_BIN:-$ROOT/target/debug/credplane}"
+[ -x "$BIN" ] || (cd "$ROOT" && cargo build --quiet --bin credplane)
+echo "== pytest (credplane serve --stdio --sandbox: engine, conformance scenarios, examples)"
+CREDPLANE_BIN="$BIN" "$VENV/bin/python" -m pytest -q tests "$@"

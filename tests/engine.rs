@@ -149,10 +149,12 @@ async fn independent_steps_run_in_parallel_and_dependents_wait() {
     last["inputs"]["description"] = json!({"$credplane": "ref", "resource": "s0", "property": "arn"});
     resources.push(last);
     let url = format!("{}/_sandbox/in-flight", e.sandbox.url);
+    let admin = e.sandbox.admin_token().to_string();
     let watcher = tokio::spawn(async move {
+        let http = reqwest::Client::new();
         let mut most = 0u64;
         for _ in 0..200 {
-            if let Ok(r) = reqwest::get(&url).await
+            if let Ok(r) = http.get(&url).bearer_auth(&admin).send().await
                 && let Ok(v) = r.json::<Value>().await
             {
                 most = most.max(v["CreateSecret"].as_u64().unwrap_or(0));

@@ -24,6 +24,14 @@ const FLOORS: &[Floor] = &[
         dir: "cloud",
         forbidden: &["resources", "provider", "rpc", "engine", "sandbox"],
     },
+    Floor {
+        dir: "resources",
+        forbidden: &["provider", "rpc", "engine", "sandbox"],
+    },
+    Floor {
+        dir: "provider",
+        forbidden: &["rpc", "engine", "sandbox"],
+    },
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

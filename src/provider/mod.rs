@@ -1,7 +1,8 @@
 //! The provider: the one place where a method call meets a resource type. It owns the registry,
 //! the cloud settings, and the cancellation of in-flight operations.
 
-pub mod error;
+/// The error type lives with the resources that raise it; re-exported for the floors above.
+pub use crate::resources::error;
 
 use crate::cloud::{Call, Clouds};
 use crate::protocol::envelope::unwrap_all;

@@ -18,7 +18,7 @@ use super::rules::str_prop;
 use super::window::Window;
 use crate::cloud::error::CloudError;
 use crate::protocol::PropertyMap;
-use crate::provider::error::ProviderError;
+use crate::resources::error::ProviderError;
 use crate::secrets::Secret;
 use async_trait::async_trait;
 use chrono::Utc;

@@ -13,7 +13,7 @@ use super::{Context, CreateResult, Found, Resource, ResourceError, ResourceInfo,
 use crate::cloud::alicloud::kms::{KmsClient, NewSecret, SecretValue};
 use crate::cloud::error::CloudError;
 use crate::protocol::{Failure, PropertyMap};
-use crate::provider::error::ProviderError;
+use crate::resources::error::ProviderError;
 use crate::secrets::Secret;
 use async_trait::async_trait;
 use base64::Engine;

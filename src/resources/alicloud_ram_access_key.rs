@@ -6,7 +6,7 @@ use super::{Context, CreateResult, Found, Resource, ResourceError, ResourceInfo,
 use crate::cloud::alicloud::ram::RamClient;
 use crate::cloud::error::CloudError;
 use crate::protocol::PropertyMap;
-use crate::provider::error::ProviderError;
+use crate::resources::error::ProviderError;
 use crate::secrets::Secret;
 use crate::secrets::pgp_source::resolve_pgp_key;
 use crate::secrets::secret_file::{check_writable, write_private};

@@ -6,7 +6,7 @@ use super::rules::Rule;
 use super::{Context, CreateResult, Found, Resource, ResourceError, ResourceInfo, Timeouts};
 use crate::cloud::aws::client::{AccessKeyMetadata, IamClient};
 use crate::cloud::error::CloudError;
-use crate::provider::error::ProviderError;
+use crate::resources::error::ProviderError;
 use crate::secrets::Secret;
 use crate::secrets::pgp::PgpRecipient;
 use crate::secrets::pgp_source::resolve_pgp_key;

@@ -12,6 +12,7 @@ pub mod aws_iam_access_key;
 mod check;
 pub mod context;
 mod diff;
+pub mod error;
 pub mod key_ledger;
 pub mod oci_credential;
 pub mod oci_identity_auth_token;
@@ -28,7 +29,7 @@ pub use rules::Rule;
 pub use typed::DynResource;
 
 use crate::protocol::PropertyMap;
-use crate::provider::error::ProviderError;
+use crate::resources::error::ProviderError;
 use async_trait::async_trait;
 use schemars::JsonSchema;
 use serde::{Serialize, de::DeserializeOwned};

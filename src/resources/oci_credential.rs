@@ -8,7 +8,7 @@ use super::{Context, CreateResult, Found, Resource, ResourceError, ResourceInfo,
 use crate::cloud::error::CloudError;
 use crate::cloud::oci::client::{Credential, CredentialKind, IdentityClient};
 use crate::protocol::PropertyMap;
-use crate::provider::error::ProviderError;
+use crate::resources::error::ProviderError;
 use crate::secrets::Secret;
 use async_trait::async_trait;
 use regex::Regex;

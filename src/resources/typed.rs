@@ -7,7 +7,7 @@ use super::schema_doc::{self, SchemaDoc};
 use super::{Context, Resource, ResourceError};
 use crate::protocol::envelope::{unknown, unwrap_all, wrap_secret};
 use crate::protocol::{CheckResponse, CreateResponse, DiffResponse, PropertyMap, ReadResponse};
-use crate::provider::error::ProviderError;
+use crate::resources::error::ProviderError;
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 use serde_json::Value;

@@ -83,7 +83,8 @@ def error_from_reply(error: Any) -> RpcError:
     """The exception for a JSON-RPC ``error`` member."""
     if not isinstance(error, Mapping):
         return RpcError(-32603, f"malformed error reply: {error!r}")
-    code = error.get("code") if isinstance(error.get("code"), int) else -32603
+    raw = error.get("code")
+    code: int = raw if isinstance(raw, int) else -32603
     message, data = str(error.get("message", "")), error.get("data")
     cls = _BY_CODE.get(code, RpcError)
     if cls is StateError and message.startswith("set CREDPLANE_PASSPHRASE"):

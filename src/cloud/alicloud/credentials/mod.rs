@@ -172,7 +172,7 @@ impl Source {
     }
 }
 
-/// A resolved chain and the region, as [`crate::provider::clouds::Clouds`] keeps them.
+/// A resolved chain and the region, as [`crate::cloud::Clouds`] keeps them.
 pub type Cached = (std::sync::Arc<CredentialChain>, String);
 
 /// A source with its cached credentials.
