@@ -118,3 +118,35 @@ fn the_sandbox_crate_does_not_depend_on_the_provider() {
         "credplane-sandbox must not depend on credplane (cargo forbids the cycle; share code through credplane-sign)"
     );
 }
+
+/// Not-found handling belongs to the clients (`CloudError::is_not_found`): a resource never matches
+/// a cloud's "does not exist" codes itself.
+#[test]
+fn resources_leave_not_found_codes_to_the_clients() {
+    let mut files = Vec::new();
+    rust_files(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/resources"),
+        &mut files,
+    );
+    let codes = [
+        "NoSuchEntity",
+        "EntityNotExist",
+        "Forbidden.ResourceNotFound",
+        "NotAuthorizedOrNotFound",
+    ];
+    let found: Vec<String> = files
+        .iter()
+        .flat_map(|f| {
+            let text = std::fs::read_to_string(f).unwrap();
+            codes
+                .iter()
+                .filter(|c| text.contains(&format!("\"{c}")))
+                .map(|c| format!("{}: {c}", f.display()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(
+        found.is_empty(),
+        "cloud not-found codes matched in resources/: {found:?}"
+    );
+}

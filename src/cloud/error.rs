@@ -22,6 +22,9 @@ pub enum CloudError {
         retryable: bool,
         /// How long the cloud asked us to wait (`Retry-After`), if it did.
         retry_after: Option<std::time::Duration>,
+        /// The thing asked about does not exist: each client decides from its cloud's codes,
+        /// so that resources never match a cloud's error strings.
+        not_found: bool,
     },
     /// The request could not be completed: connection refused or reset, timeout, a broken body.
     /// When `ambiguous`, the request may have reached the cloud and taken effect.
@@ -103,7 +106,7 @@ impl CloudError {
 
     /// Whether the cloud said the thing asked about does not exist (HTTP 404).
     pub fn is_not_found(&self) -> bool {
-        matches!(self, CloudError::Api { status: 404, .. })
+        matches!(self, CloudError::Api { not_found: true, .. })
     }
 
     /// The cloud's request id, if any.

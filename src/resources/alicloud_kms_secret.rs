@@ -782,7 +782,7 @@ impl Resource for AlicloudKmsSecret {
                 Ok(p) => p
                     .filter(|p| !p.is_empty())
                     .map(|cloud| same_json_or(cloud, state.policy.as_deref())),
-                Err(e) if e.has_code("Forbidden.ResourceNotFound") => None,
+                Err(e) if e.is_not_found() => None,
                 Err(e) => return Err(e.into()),
             };
         }
@@ -1049,7 +1049,7 @@ async fn made_by_this_create(
 
 /// A secret that is gone, or in its deletion window, which counts as gone.
 fn is_gone(e: &CloudError) -> bool {
-    e.has_code("Forbidden.ResourceNotFound") || e.has_code("Rejected.ResourceInDeleteWindow")
+    e.is_not_found() || e.has_code("Rejected.ResourceInDeleteWindow")
 }
 
 /// The explained error of a CreateSecret whose name is taken, by a live secret or by one in its

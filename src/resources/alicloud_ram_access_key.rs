@@ -207,7 +207,7 @@ impl Resource for AlicloudRamAccessKey {
         let ram = ctx.clouds.alicloud_ram()?;
         let keys = match ram.list_access_keys(ctx, base.inputs.user_name.as_deref()).await {
             Ok(keys) => keys,
-            Err(e) if e.has_code("EntityNotExist.User") => return Ok(None),
+            Err(e) if e.is_not_found() => return Ok(None),
             Err(e) => return Err(e.into()),
         };
         let Some(key) = keys.into_iter().find(|k| k.access_key_id == key_id) else {
@@ -250,7 +250,7 @@ impl Resource for AlicloudRamAccessKey {
             .delete_access_key(ctx, outputs.inputs.user_name.as_deref(), id)
             .await
         {
-            Err(e) if e.has_code("EntityNotExist.User.AccessKey") || e.has_code("EntityNotExist.User") => {}
+            Err(e) if e.is_not_found() => {}
             other => other?,
         }
         // The key is gone, so is the file that held its secret (kept if rewritten for another key).

@@ -240,13 +240,13 @@ impl Resource for AwsIamAccessKey {
             None => match iam.access_key_user(ctx, id).await {
                 Ok(Some(user)) => user,
                 Ok(None) => return Ok(None),
-                Err(e) if e.has_code(NO_SUCH_ENTITY) => return Ok(None),
+                Err(e) if e.is_not_found() => return Ok(None),
                 Err(e) => return Err(e.into()),
             },
         };
         let keys = match iam.list_access_keys(ctx, &user).await {
             Ok(keys) => keys,
-            Err(e) if e.has_code(NO_SUCH_ENTITY) => return Ok(None),
+            Err(e) if e.is_not_found() => return Ok(None),
             Err(e) => return Err(e.into()),
         };
         let Some(meta) = keys.into_iter().find(|k| k.access_key_id == id) else {
@@ -307,13 +307,12 @@ impl Resource for AwsIamAccessKey {
         let iam = ctx.clouds.iam()?;
         match iam.delete_access_key(ctx, &outputs.inputs.user, id).await {
             Ok(()) => Ok(()),
-            Err(e) if e.has_code(NO_SUCH_ENTITY) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
             Err(e) => Err(e.into()),
         }
     }
 }
 
-const NO_SUCH_ENTITY: &str = "NoSuchEntity";
 /// The longest wait for a user that IAM does not see yet (IAM is eventually consistent).
 const USER_VISIBILITY_WAIT: Duration = Duration::from_secs(30);
 
@@ -332,7 +331,7 @@ async fn create_key(ctx: &Context, iam: &IamClient, user: &str) -> Result<Minted
     let mut wait = Duration::from_secs(1);
     loop {
         match access_key::create(ctx, iam, Some(user)).await {
-            Err(ProviderError::Cloud(err)) if err.has_code(NO_SUCH_ENTITY) => {
+            Err(ProviderError::Cloud(err)) if err.is_not_found() => {
                 if started.elapsed() + wait <= budget {
                     tracing::info!(
                         user,

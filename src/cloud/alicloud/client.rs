@@ -136,6 +136,8 @@ pub fn api_error(
     CloudError::Api {
         service,
         retryable: is_retryable(&code, status),
+        // A missing user, key or secret (KMS says Forbidden.ResourceNotFound).
+        not_found: code.starts_with("EntityNotExist.") || code == "Forbidden.ResourceNotFound",
         message: text("Message").unwrap_or_default(),
         request_id: text("RequestId"),
         code,
@@ -159,6 +161,22 @@ pub fn is_retryable(code: &str, status: u16) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_client_decides_what_is_not_found() {
+        for code in [
+            "EntityNotExist.User",
+            "EntityNotExist.User.AccessKey",
+            "Forbidden.ResourceNotFound",
+        ] {
+            assert!(
+                api_error("RAM", 404, &json!({"Code": code}), None).is_not_found(),
+                "{code}"
+            );
+        }
+        let window = api_error("KMS", 400, &json!({"Code": "Rejected.ResourceInDeleteWindow"}), None);
+        assert!(!window.is_not_found(), "a name in its deletion window exists");
+    }
 
     #[test]
     fn error_documents_map_to_api_errors() {

@@ -170,6 +170,7 @@ pub fn parse_error(status: u16, body: &str, retry_after: Option<std::time::Durat
     CloudError::Api {
         service: SERVICE,
         retryable: status >= 500 || status == 429 || retryable_code(&code),
+        not_found: code == "NoSuchEntity",
         code,
         message,
         request_id: parsed.request_id,
@@ -396,6 +397,14 @@ fn decode<T: DeserializeOwned>(action: &str, body: &str) -> Result<T, CloudError
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_client_decides_what_is_not_found() {
+        let gone = r#"<ErrorResponse><Error><Code>NoSuchEntity</Code><Message>no</Message></Error></ErrorResponse>"#;
+        assert!(parse_error(404, gone, None).is_not_found());
+        let limit = r#"<ErrorResponse><Error><Code>LimitExceeded</Code><Message>no</Message></Error></ErrorResponse>"#;
+        assert!(!parse_error(409, limit, None).is_not_found());
+    }
 
     #[test]
     fn parses_real_error_documents() {

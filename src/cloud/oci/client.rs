@@ -333,6 +333,7 @@ impl IdentityClient {
             status,
             retryable: status == 429 || status >= 500,
             retry_after,
+            not_found: status == 404,
         })
     }
 
