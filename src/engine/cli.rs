@@ -123,7 +123,7 @@ pub async fn deploy(provider: Arc<Provider>, args: DeployArgs) -> Result<String,
         let status = tokio::process::Command::new(&args.program[0])
             .args(&args.program[1..])
             .env("CREDPLANE_ENGINE", &url)
-            .env("CREDPLANE_ENGINE_TOKEN", token.to_string())
+            .env("CREDPLANE_ENGINE_TOKEN", &token)
             .env("CREDPLANE_DEPLOYMENT", &deployment)
             .env("CREDPLANE_STACK", &args.stack)
             .status()

@@ -169,8 +169,7 @@ impl Deployment {
 
     /// `engine.register`: replies when the resource's step is done.
     pub async fn register(&self, req: RegisterRequest) -> Result<RegisterResponse, EngineError> {
-        let result = self.register_one(req).await;
-        result
+        self.register_one(req).await
     }
 
     async fn register_one(&self, req: RegisterRequest) -> Result<RegisterResponse, EngineError> {

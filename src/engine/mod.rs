@@ -289,10 +289,7 @@ impl Engine {
     pub fn stacks(&self, req: StackRequest) -> Result<Value, EngineError> {
         let dir = req.backend.unwrap_or_else(|| ".credplane".into());
         let dir = dir.strip_prefix("file://").unwrap_or(&dir).to_string();
-        let names = match LocalBackend::list(std::path::Path::new(&dir)) {
-            Ok(n) => n,
-            Err(_) => vec![],
-        };
+        let names = LocalBackend::list(std::path::Path::new(&dir)).unwrap_or_default();
         Ok(serde_json::json!({ "stacks": names }))
     }
 

@@ -170,12 +170,32 @@ impl JournalWriter {
 /// The last (seq, mac) of a verified journal, so a writer can continue its chain.
 pub fn tail(bytes: &[u8]) -> Option<(u64, String)> {
     let text = String::from_utf8_lossy(bytes);
-    let last = text.split_inclusive('\n').filter(|l| l.ends_with('\n')).last()?;
+    let last = text.split_inclusive('\n').rfind(|l| l.ends_with('\n'))?;
     let v: Value = serde_json::from_str(last).ok()?;
     Some((
         v.get("seq").and_then(Value::as_u64).unwrap_or(0),
         v.get("mac")?.as_str()?.to_string(),
     ))
+}
+
+impl JournalWriter {
+    /// Appends `records` in order; returns once all are durable (one fsync when they are batched).
+    pub async fn append_all(&self, records: Vec<Record>) -> Result<(), StateError> {
+        let mut waits = Vec::new();
+        for record in records {
+            let (ack, done) = oneshot::channel();
+            self.tx
+                .send((record, ack))
+                .map_err(|_| StateError::Io("the journal is closed".into()))?;
+            waits.push(done);
+        }
+        for done in waits {
+            done.await
+                .map_err(|_| StateError::Io("the journal is closed".into()))?
+                .map_err(StateError::Io)?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -234,25 +254,5 @@ mod tests {
         );
         let edited = text.replace("\"name\":\"b\"", "\"name\":\"x\"");
         assert!(replay(edited.as_bytes(), &sealer, "j").is_err());
-    }
-}
-
-impl JournalWriter {
-    /// Appends `records` in order; returns once all are durable (one fsync when they are batched).
-    pub async fn append_all(&self, records: Vec<Record>) -> Result<(), StateError> {
-        let mut waits = Vec::new();
-        for record in records {
-            let (ack, done) = oneshot::channel();
-            self.tx
-                .send((record, ack))
-                .map_err(|_| StateError::Io("the journal is closed".into()))?;
-            waits.push(done);
-        }
-        for done in waits {
-            done.await
-                .map_err(|_| StateError::Io("the journal is closed".into()))?
-                .map_err(StateError::Io)?;
-        }
-        Ok(())
     }
 }
