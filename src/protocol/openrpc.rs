@@ -1,5 +1,5 @@
 //! The OpenRPC 1.3 document (`rpc.discover`, and `schema/openrpc.json`), generated from the
-//! request and response types of the one method table (`crate::rpc::methods`), which describes
+//! request and response types of the one method table (`src/rpc/methods.rs`, a floor above), which describes
 //! each method with a [`MethodDoc`].
 
 use super::errors::ErrorCode;
