@@ -594,7 +594,7 @@ impl Deployment {
                         self.journal(records).await?;
                     }
                     // The outcome is unknown: the begin record stays for the next run to reconcile.
-                    _ if e.to_wire().0 == ErrorCode::Timeout => {}
+                    _ if outcome_unknown(&e) => {}
                     _ => self.journal(vec![Record::End { name: name.into() }]).await?,
                 }
                 Err(err)
@@ -1098,8 +1098,37 @@ where
     while tasks.join_next().await.is_some() {}
 }
 
+/// Whether a failed create may still have made something: a timeout, or any error the provider
+/// flags `mayExist` (cancelled, reply lost or unreadable). Its pending record must then stay.
+fn outcome_unknown(e: &ProviderError) -> bool {
+    let (code, data) = e.to_wire();
+    data.may_exist || code == ErrorCode::Timeout
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_may_exist_error_keeps_the_pending_create() {
+        use crate::cloud::CloudError;
+        let cancelled = ProviderError::from(CloudError::Cancelled).flag_may_exist();
+        assert!(
+            super::outcome_unknown(&cancelled),
+            "a cancelled create may have made the key"
+        );
+        let refused = ProviderError::from(CloudError::Api {
+            service: "IAM",
+            code: "LimitExceeded".into(),
+            message: "two keys".into(),
+            request_id: None,
+            status: 409,
+            retryable: false,
+            retry_after: None,
+            not_found: false,
+        })
+        .flag_may_exist();
+        assert!(!super::outcome_unknown(&refused), "a refused create made nothing");
+    }
+
     use super::*;
 
     #[test]
