@@ -114,13 +114,14 @@ impl RpcClient {
             .body(body);
         let reply = http::send(self.service, action, request).await?;
         let status = reply.status.as_u16();
-        let value: Value = serde_json::from_slice(&reply.body).map_err(|e| CloudError::Decode {
-            service: self.service,
-            detail: format!("{action}: HTTP {status}, body is not JSON: {e}"),
-        })?;
         if reply.is_success() {
-            return Ok(value);
+            return serde_json::from_slice(&reply.body).map_err(|e| CloudError::Decode {
+                service: self.service,
+                detail: format!("{action}: HTTP {status}, body is not JSON: {e}"),
+            });
         }
+        // An error answer need not be JSON (a gateway's HTML 502): its status classifies it then.
+        let value: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
         Err(api_error(self.service, status, &value, reply.retry_after))
     }
 }
