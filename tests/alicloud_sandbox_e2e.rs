@@ -200,7 +200,12 @@ async fn ram_key_lifecycle_with_secret_file_update_import_and_delete() {
     let meta = std::fs::metadata(&file).unwrap();
     assert_eq!(meta.permissions().mode() & 0o777, 0o600);
     let saved: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
-    assert_eq!(saved, json!({"AccessKeyId": id, "AccessKeySecret": secret_value}));
+    // The Terraform provider's fields, so that existing scripts read the file.
+    assert_eq!(
+        saved,
+        json!({"AccessKeyId": id, "AccessKeySecret": secret_value, "Status": "Active",
+               "CreateDate": outputs["create_time"]})
+    );
     assert_eq!(env.keys_of("alice").await, vec![id.clone()]);
 
     let read = env.read(RAM, &id, Some(&inputs), Some(&outputs)).await.unwrap();

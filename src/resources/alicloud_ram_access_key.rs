@@ -15,8 +15,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-/// Provides a RAM Access Key resource. Set `secret_file` or `pgp_key` if you want to keep the
-/// access key secret out of the state; otherwise it is returned in `secret`, flagged secret.
+/// Provides a RAM Access Key resource. The access key secret is returned in `secret`, flagged
+/// secret, and so kept (encrypted) in the state; set `pgp_key` to keep only its PGP-encrypted form
+/// instead. `secret_file` writes it to a file as well: it does not keep it out of the state.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlicloudRamAccessKeyInputs {
@@ -30,8 +31,9 @@ pub struct AlicloudRamAccessKeyInputs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-updatable" = true, "x-computed" = true))]
     pub status: Option<KeyStatus>,
-    /// The name of a file that saves the access key id and access key secret, as JSON
-    /// (`{"AccessKeyId": ..., "AccessKeySecret": ...}`). Strongly suggest you to specify it when
+    /// The name of a file that saves the access key id and access key secret, as JSON with the
+    /// fields the Terraform provider writes (`{"AccessKeyId", "AccessKeySecret", "Status",
+    /// "CreateDate"}`), so that existing scripts read it. Strongly suggest you to specify it when
     /// you create the access key, otherwise you would not get its secret ever. credplane writes it
     /// atomically with mode 0600, and checks that it can be written before the key is created; a
     /// symlink or a non-regular file is refused. Deleting the resource removes the file too (when
@@ -169,7 +171,10 @@ impl Resource for AlicloudRamAccessKey {
             outputs.encrypted_secret = Some(encrypted);
         }
         if let Some(path) = &inputs.secret_file {
-            let contents = serde_json::json!({"AccessKeyId": id, "AccessKeySecret": secret.expose()});
+            // The status the key ends with: the argument's, else the one it was created with.
+            let status = inputs.status.or(outputs.inputs.status).map(|s| s.as_str());
+            let contents = serde_json::json!({"AccessKeyId": id, "AccessKeySecret": secret.expose(),
+                                              "Status": status, "CreateDate": outputs.create_time});
             if let Err(e) = write_private(Path::new(path), contents.to_string().as_bytes()) {
                 let mut partial = outputs.clone();
                 partial.secret = partial.encrypted_secret.is_none().then(|| secret.clone());

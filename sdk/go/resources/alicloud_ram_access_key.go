@@ -22,8 +22,9 @@ type AlicloudRamAccessKeyArgs struct {
 	// Optional. Updatable in place. Computed by the provider when not set. One of: `Active`, `Inactive`.
 	Status runtime.Input[KeyStatus]
 
-	// The name of a file that saves the access key id and access key secret, as JSON
-	// (`{"AccessKeyId": ..., "AccessKeySecret": ...}`). Strongly suggest you to specify it when
+	// The name of a file that saves the access key id and access key secret, as JSON with the
+	// fields the Terraform provider writes (`{"AccessKeyId", "AccessKeySecret", "Status",
+	// "CreateDate"}`), so that existing scripts read it. Strongly suggest you to specify it when
 	// you create the access key, otherwise you would not get its secret ever. credplane writes it
 	// atomically with mode 0600, and checks that it can be written before the key is created; a
 	// symlink or a non-regular file is refused. Deleting the resource removes the file too (when
@@ -70,8 +71,9 @@ type AlicloudRamAccessKeyState struct {
 	// Optional. Updatable in place. Computed by the provider when not set. One of: `Active`, `Inactive`.
 	Status *KeyStatus `json:"status,omitempty"`
 
-	// The name of a file that saves the access key id and access key secret, as JSON
-	// (`{"AccessKeyId": ..., "AccessKeySecret": ...}`). Strongly suggest you to specify it when
+	// The name of a file that saves the access key id and access key secret, as JSON with the
+	// fields the Terraform provider writes (`{"AccessKeyId", "AccessKeySecret", "Status",
+	// "CreateDate"}`), so that existing scripts read it. Strongly suggest you to specify it when
 	// you create the access key, otherwise you would not get its secret ever. credplane writes it
 	// atomically with mode 0600, and checks that it can be written before the key is created; a
 	// symlink or a non-regular file is refused. Deleting the resource removes the file too (when
@@ -122,8 +124,9 @@ func AlicloudRamAccessKeyStateFromWire(w map[string]any) (*AlicloudRamAccessKeyS
 	return &s, nil
 }
 
-// AlicloudRamAccessKey: Provides a RAM Access Key resource. Set `secret_file` or `pgp_key` if you want to keep the
-// access key secret out of the state; otherwise it is returned in `secret`, flagged secret.
+// AlicloudRamAccessKey: Provides a RAM Access Key resource. The access key secret is returned in `secret`, flagged
+// secret, and so kept (encrypted) in the state; set `pgp_key` to keep only its PGP-encrypted form
+// instead. `secret_file` writes it to a file as well: it does not keep it out of the state.
 //
 // Import: `<user_name>:<access_key_id>` (or the key id alone for the provider's own identity). The secret is not available for imported resources.
 type AlicloudRamAccessKey struct {
@@ -160,8 +163,9 @@ func (r *AlicloudRamAccessKey) Status() runtime.Output[*KeyStatus] {
 	return runtime.OutputOf[*KeyStatus](&r.Resource, "status")
 }
 
-// SecretFile: The name of a file that saves the access key id and access key secret, as JSON
-// (`{"AccessKeyId": ..., "AccessKeySecret": ...}`). Strongly suggest you to specify it when
+// SecretFile: The name of a file that saves the access key id and access key secret, as JSON with the
+// fields the Terraform provider writes (`{"AccessKeyId", "AccessKeySecret", "Status",
+// "CreateDate"}`), so that existing scripts read it. Strongly suggest you to specify it when
 // you create the access key, otherwise you would not get its secret ever. credplane writes it
 // atomically with mode 0600, and checks that it can be written before the key is created; a
 // symlink or a non-regular file is refused. Deleting the resource removes the file too (when

@@ -22,8 +22,9 @@ export interface AlicloudRamAccessKeyArgs {
    */
   readonly status?: Input<KeyStatus>;
   /**
-   * The name of a file that saves the access key id and access key secret, as JSON
-   * (`{"AccessKeyId": ..., "AccessKeySecret": ...}`). Strongly suggest you to specify it when
+   * The name of a file that saves the access key id and access key secret, as JSON with the
+   * fields the Terraform provider writes (`{"AccessKeyId", "AccessKeySecret", "Status",
+   * "CreateDate"}`), so that existing scripts read it. Strongly suggest you to specify it when
    * you create the access key, otherwise you would not get its secret ever. credplane writes it
    * atomically with mode 0600, and checks that it can be written before the key is created; a
    * symlink or a non-regular file is refused. Deleting the resource removes the file too (when
@@ -77,8 +78,9 @@ export interface AlicloudRamAccessKeyState {
    */
   readonly status?: KeyStatus;
   /**
-   * The name of a file that saves the access key id and access key secret, as JSON
-   * (`{"AccessKeyId": ..., "AccessKeySecret": ...}`). Strongly suggest you to specify it when
+   * The name of a file that saves the access key id and access key secret, as JSON with the
+   * fields the Terraform provider writes (`{"AccessKeyId", "AccessKeySecret", "Status",
+   * "CreateDate"}`), so that existing scripts read it. Strongly suggest you to specify it when
    * you create the access key, otherwise you would not get its secret ever. credplane writes it
    * atomically with mode 0600, and checks that it can be written before the key is created; a
    * symlink or a non-regular file is refused. Deleting the resource removes the file too (when
@@ -143,8 +145,9 @@ export const AlicloudRamAccessKeyState = {
 };
 
 /**
- * Provides a RAM Access Key resource. Set `secret_file` or `pgp_key` if you want to keep the
- * access key secret out of the state; otherwise it is returned in `secret`, flagged secret.
+ * Provides a RAM Access Key resource. The access key secret is returned in `secret`, flagged
+ * secret, and so kept (encrypted) in the state; set `pgp_key` to keep only its PGP-encrypted form
+ * instead. `secret_file` writes it to a file as well: it does not keep it out of the state.
  *
  * Import: `<user_name>:<access_key_id>` (or the key id alone for the provider's own identity). The secret is not available for imported resources.
  */
@@ -185,8 +188,9 @@ export class AlicloudRamAccessKey extends Resource {
   }
 
   /**
-   * The name of a file that saves the access key id and access key secret, as JSON
-   * (`{"AccessKeyId": ..., "AccessKeySecret": ...}`). Strongly suggest you to specify it when
+   * The name of a file that saves the access key id and access key secret, as JSON with the
+   * fields the Terraform provider writes (`{"AccessKeyId", "AccessKeySecret", "Status",
+   * "CreateDate"}`), so that existing scripts read it. Strongly suggest you to specify it when
    * you create the access key, otherwise you would not get its secret ever. credplane writes it
    * atomically with mode 0600, and checks that it can be written before the key is created; a
    * symlink or a non-regular file is refused. Deleting the resource removes the file too (when
