@@ -33,7 +33,7 @@ pub struct AwsIamAccessKeyInputs {
     /// the form `external:some_person_that_exists|url_to_fetch_his_key` (the url can also be a
     /// formatable url which will use the username like: `https://github.com/%s.gpg`) or a keybase
     /// username in the form `keybase:some_person_that_exists`, for use in the `encrypted_secret`
-    /// output attribute. RSA and Curve25519 keys are accepted. When set, the plaintext `secret` and
+    /// output attribute. RSA, Curve25519 and NIST P-256/P-384/P-521 keys are accepted. When set, the plaintext `secret` and
     /// `ses_smtp_password_v4` are not returned at all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-forceNew" = true))]

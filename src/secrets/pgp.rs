@@ -260,7 +260,9 @@ fn encryption_flags() -> KeyFlags {
     KeyFlags::empty().set_transport_encryption().set_storage_encryption()
 }
 
-/// Our rule: RSA >= 2048 bits, or Curve25519 (Ed25519 / Cv25519, legacy or RFC 9580).
+/// Our rule: RSA >= 2048 bits, Curve25519 (Ed25519 / Cv25519, legacy or RFC 9580), or an ECDH /
+/// ECDSA curve (NIST P-256/P-384/P-521, Brainpool) that sequoia's pure-Rust backend implements;
+/// any other key is refused with its algorithm named.
 fn algorithm_supported<P: KeyParts, R: KeyRole>(key: &Key<P, R>) -> bool {
     match key.mpis() {
         PublicKey::RSA { n, .. } => n.bits() >= MIN_RSA_BITS,
@@ -271,6 +273,17 @@ fn algorithm_supported<P: KeyParts, R: KeyRole>(key: &Key<P, R>) -> bool {
             curve: Curve::Cv25519, ..
         } => true,
         PublicKey::X25519 { .. } | PublicKey::Ed25519 { .. } => true,
+        PublicKey::ECDH { curve, .. } | PublicKey::ECDSA { curve, .. } => {
+            matches!(
+                curve,
+                Curve::NistP256
+                    | Curve::NistP384
+                    | Curve::NistP521
+                    | Curve::BrainpoolP256
+                    | Curve::BrainpoolP384
+                    | Curve::BrainpoolP512
+            ) && curve.is_supported()
+        }
         _ => false,
     }
 }
@@ -296,7 +309,8 @@ fn unsupported<P: KeyParts, R: KeyRole>(key: &Key<P, R>, which: &str, fingerprin
         PgpErrorKind::UnsupportedAlgorithm,
         format!(
             "PGP key {fingerprint}: unsupported algorithm {} on its {which}; \
-             only RSA (at least {MIN_RSA_BITS} bits) and Curve25519 (Ed25519/Cv25519) keys are accepted",
+             only RSA (at least {MIN_RSA_BITS} bits), Curve25519 (Ed25519/Cv25519) and the NIST or \
+             Brainpool curves this build's crypto backend implements are accepted",
             describe_algorithm(key)
         ),
     )
@@ -374,10 +388,28 @@ mod tests {
     }
 
     #[test]
-    fn rejects_nist_curve_naming_it() {
-        let cert = generate(CipherSuite::P384, true);
-        let err = parse_public_key(&public_base64(&cert)).unwrap_err();
+    fn nist_curves_are_accepted_and_encrypt() {
+        for suite in [CipherSuite::P256, CipherSuite::P384, CipherSuite::P521] {
+            let cert = generate(suite, true);
+            let recipient = parse_public_key(&public_base64(&cert)).unwrap_or_else(|e| panic!("{suite:?}: {e}"));
+            assert!(!recipient.encrypt(b"secret").unwrap().is_empty(), "{suite:?}");
+        }
+    }
+
+    #[test]
+    fn an_unsupported_algorithm_is_named() {
+        let cert = generate(CipherSuite::P256, true);
+        let key = cert.primary_key().key();
+        assert!(
+            describe_algorithm(key).contains("NIST P-256"),
+            "{}",
+            describe_algorithm(key)
+        );
+        let err = unsupported(key, "primary key", "ABCD");
         assert_eq!(err.kind(), PgpErrorKind::UnsupportedAlgorithm);
-        assert!(err.to_string().contains("NIST P-384"), "{err}");
+        assert!(
+            err.to_string().contains("NIST P-256") && err.to_string().contains("ABCD"),
+            "{err}"
+        );
     }
 }
