@@ -80,12 +80,15 @@ fn curve25519_armored_roundtrip() {
 }
 
 #[test]
-fn nist_p256_key_is_rejected_naming_the_algorithm() {
+fn nist_p256_roundtrip() {
     let home = GpgHome::generate("nistp256", Some("nistp256"));
-    let err = parse_public_key(&home.export_base64()).unwrap_err();
-    assert_eq!(err.kind(), PgpErrorKind::UnsupportedAlgorithm);
-    let message = err.to_string();
-    assert!(message.contains("ECDSA") && message.contains("NIST P-256"), "{message}");
+    roundtrip(&home, &home.export_base64());
+}
+
+#[test]
+fn nist_p384_armored_roundtrip() {
+    let home = GpgHome::generate("nistp384", Some("nistp384"));
+    roundtrip(&home, &home.export_armored());
 }
 
 #[test]
