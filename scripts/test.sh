@@ -16,6 +16,12 @@ export MOTO_SERVER="$PWD/$venv/bin/moto_server"
 cargo fmt --all --check
 cargo clippy --locked --workspace --all-targets -- -D warnings
 cargo build --locked --workspace
+# Without the `sandbox` feature the binary builds, and has no axum and no verifier code in it.
+cargo check --locked --no-default-features --bin credplane
+if cargo tree --locked --no-default-features -e normal -p credplane | grep -qE '^[^a-z]*(axum|credplane-sandbox) '; then
+  echo "a build without the sandbox feature still depends on axum or credplane-sandbox" >&2
+  exit 1
+fi
 cargo test --locked --workspace
 
 # A 200-create slice of the chaos harness: 0 orphans and 0 foreign deletions, or it fails.

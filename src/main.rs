@@ -222,20 +222,17 @@ enum StackCommand {
     },
 }
 
-async fn provider_for(
-    sandbox: bool,
-) -> Result<(Provider, Option<credplane::sandbox::SandboxHandle>), Box<dyn std::error::Error>> {
-    if !sandbox {
-        return Ok((Provider::default(), None));
-    }
-    let handle = credplane::sandbox::start(([127, 0, 0, 1], 0).into(), Default::default()).await?;
-    let settings = serde_json::from_value(serde_json::Value::Object(handle.provider_settings()))?;
-    eprintln!("credplane: cloud sandbox on {} (in-process)", handle.url);
-    Ok((Provider::new(settings), Some(handle)))
+/// The provider, on the in-process cloud sandbox when asked (it serves until the process ends).
+async fn provider_for(sandbox: bool) -> Result<Provider, Box<dyn std::error::Error>> {
+    Ok(if sandbox {
+        Provider::new(in_process_sandbox().await?)
+    } else {
+        Provider::default()
+    })
 }
 
 async fn run_deploy(action: Action, cli: DeployCli) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let (provider, _sandbox) = provider_for(cli.sandbox).await?;
+    let provider = provider_for(cli.sandbox).await?;
     let args = DeployArgs {
         action,
         stack: cli.stack,
@@ -281,7 +278,7 @@ async fn run_stack(command: StackCommand) -> Result<ExitCode, Box<dyn std::error
             state,
             sandbox,
         } => {
-            let (provider, _sandbox) = provider_for(sandbox).await?;
+            let provider = provider_for(sandbox).await?;
             let params = json!({"stack": stack, "backend": state, "name": name, "id": id});
             return print_result(credplane::engine::cli::stack(Arc::new(provider), "engine.resolve", params).await);
         }
@@ -333,12 +330,7 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             max_connections,
             sandbox,
         } => {
-            let provider = if sandbox {
-                Provider::new(in_process_sandbox().await?)
-            } else {
-                Provider::default()
-            };
-            let module = rpc::module(Arc::new(provider));
+            let module = rpc::module(Arc::new(provider_for(sandbox).await?));
             if stdio || listen.is_none() {
                 let stdin = tokio::io::BufReader::new(tokio::io::stdin());
                 rpc::stdio::serve(module, stdin, tokio::io::stdout()).await?;
