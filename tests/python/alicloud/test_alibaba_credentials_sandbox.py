@@ -31,8 +31,12 @@ SANDBOX = os.environ["CREDPLANE_SANDBOX_URL"]  # a KeyError fails the run: never
 NETLOC = urllib.parse.urlparse(SANDBOX).netloc
 
 
+TOKEN = os.environ["CREDPLANE_SANDBOX_TOKEN"]  # the admin API's bearer token; never skip
+
+
 def fixtures():
-    with urllib.request.urlopen(f"{SANDBOX}/_sandbox/fixtures") as response:
+    request = urllib.request.Request(f"{SANDBOX}/_sandbox/fixtures", headers={"Authorization": f"Bearer {TOKEN}"})
+    with urllib.request.urlopen(request) as response:
         return json.load(response)
 
 
