@@ -147,7 +147,7 @@ func TestCheckAndGetSchemaOverStdio(t *testing.T) {
 
 func TestCheckOverHTTP(t *testing.T) {
 	bin := binary(t)
-	token := fmt.Sprintf("test-token-%d", os.Getpid())
+	token := fmt.Sprintf("test-token-at-least-32-characters-%d", os.Getpid()) // the server refuses shorter ones
 	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), "CREDPLANE_TOKEN="+token)
 	stderr, err := cmd.StderrPipe()

@@ -110,7 +110,7 @@ test("check against the binary over stdio: pipelined calls, typed errors", async
 });
 
 test("check over HTTP with a bearer token; a wrong token is refused", async () => {
-  const token = "test-token-" + process.pid;
+  const token = "test-token-at-least-32-characters-" + process.pid; // the server refuses shorter ones
   const server = spawn(BIN, ["serve", "--listen", "127.0.0.1:0"], {
     env: { ...process.env, CREDPLANE_TOKEN: token },
     stdio: ["ignore", "ignore", "pipe"],
