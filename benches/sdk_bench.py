@@ -79,7 +79,7 @@ def main() -> None:
 
     workdir = tempfile.mkdtemp(prefix="credplane-bench-")
     if args.settings:
-        client = Client.stdio(argv=[os.environ["CREDPLANE_BIN"], "serve", "--stdio"])
+        client = Client([os.environ["CREDPLANE_BIN"], "serve", "--stdio"])
         client.configure(**json.loads(args.settings))
     else:
         client = Client.stdio(sandbox=True)
