@@ -48,36 +48,43 @@ pub trait DynResource: Send + Sync {
     async fn delete(&self, ctx: &Context, id: &str, outputs: PropertyMap) -> Result<(), ProviderError>;
 }
 
-/// A [`Resource`] with its schema built once and its validator compiled once, on first use.
+/// A [`Resource`] with its schema built and its validator compiled once each, on first use.
 pub struct Typed<R: Resource> {
     resource: R,
-    doc: SchemaDoc,
+    /// Built on first use, like the validator: a `serve` process pays only for the types it
+    /// is asked about (cold start).
+    doc: std::sync::OnceLock<SchemaDoc>,
     /// Compiled lazily: compiling every type's validator at start-up would cost each
     /// `credplane serve` process milliseconds for types it may never check (cold start).
     validator: std::sync::OnceLock<jsonschema::Validator>,
 }
 
 impl<R: Resource> Typed<R> {
-    /// Builds the schema of `R`.
+    /// Wraps `R`; its schema is built on first use.
     pub fn new(resource: R) -> Self {
         Typed {
             resource,
-            doc: schema_doc::build::<R>(),
+            doc: std::sync::OnceLock::new(),
             validator: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The schema document, built on first use.
+    fn doc(&self) -> &SchemaDoc {
+        self.doc.get_or_init(schema_doc::build::<R>)
     }
 
     /// The inputs validator, compiled on first use.
     fn validator(&self) -> &jsonschema::Validator {
         self.validator.get_or_init(|| {
-            jsonschema::validator_for(&schema_doc::inputs_validation_schema(&self.doc.document))
+            jsonschema::validator_for(&schema_doc::inputs_validation_schema(&self.doc().document))
                 .unwrap_or_else(|e| panic!("the generated schema of {} is invalid: {e}", R::TYPE))
         })
     }
 
     /// Checks the inputs again (never trust the caller to have): the normalized wire inputs.
     fn checked(&self, inputs: PropertyMap) -> Result<PropertyMap, ProviderError> {
-        let checked = check(&self.doc, self.validator(), R::rules(), inputs);
+        let checked = check(self.doc(), self.validator(), R::rules(), inputs);
         if !checked.failures.is_empty() {
             return Err(ProviderError::InvalidParams(checked.failures));
         }
@@ -92,7 +99,7 @@ impl<R: Resource> Typed<R> {
 
     /// Outputs to the wire: secret properties wrapped, plus any the caller sent wrapped.
     fn wire_outputs(&self, outputs: &R::Outputs, also_secret: &[String]) -> Result<PropertyMap, ProviderError> {
-        to_wire(outputs, &self.doc.outputs, also_secret)
+        to_wire(outputs, &self.doc().outputs, also_secret)
     }
 
     /// A resource's own failure as a provider error: a partial result wrapped like a success.
@@ -114,7 +121,7 @@ impl<R: Resource> Typed<R> {
 
     /// Inputs to the wire: secret properties wrapped.
     fn wire_inputs(&self, inputs: &R::Inputs) -> Result<PropertyMap, ProviderError> {
-        to_wire(inputs, &self.doc.inputs, &[])
+        to_wire(inputs, &self.doc().inputs, &[])
     }
 }
 
@@ -158,7 +165,7 @@ impl<R: Resource> DynResource for Typed<R> {
     }
 
     fn schema(&self) -> &SchemaDoc {
-        &self.doc
+        self.doc()
     }
 
     fn info(&self) -> super::ResourceInfo {
@@ -166,10 +173,10 @@ impl<R: Resource> DynResource for Typed<R> {
     }
 
     fn check(&self, olds: Option<PropertyMap>, news: PropertyMap) -> CheckResponse {
-        let mut response = check(&self.doc, self.validator(), R::rules(), news);
+        let mut response = check(self.doc(), self.validator(), R::rules(), news);
         if let Some(olds) = olds {
             // Normalized like the news, so that a default is not mistaken for a change.
-            let (olds, _) = unwrap_all(check(&self.doc, self.validator(), &[], olds).inputs);
+            let (olds, _) = unwrap_all(check(self.doc(), self.validator(), &[], olds).inputs);
             let (news, _) = unwrap_all(response.inputs.clone());
             response.failures.extend(R::check_change(&olds, &news));
         }
@@ -177,13 +184,13 @@ impl<R: Resource> DynResource for Typed<R> {
     }
 
     fn diff(&self, olds: PropertyMap, news: PropertyMap, ignore_changes: &[String]) -> DiffResponse {
-        diff(&self.doc, olds, news, ignore_changes, R::delete_before_replace)
+        diff(self.doc(), olds, news, ignore_changes, R::delete_before_replace)
     }
 
     async fn create(&self, ctx: &Context, inputs: PropertyMap, preview: bool) -> Result<CreateResponse, ProviderError> {
         if preview {
             let mut outputs = self.checked(inputs)?;
-            for name in self.doc.outputs.keys() {
+            for name in self.doc().outputs.keys() {
                 outputs.entry(name.clone()).or_insert_with(unknown);
             }
             return Ok(CreateResponse {
