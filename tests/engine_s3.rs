@@ -1,0 +1,348 @@
+//! The S3 state backend end to end, against moto's S3 (an independent implementation that honours
+//! `If-None-Match: *`): `credplane serve --stdio` engines over one cloud sandbox, with their state
+//! in `s3://<bucket>/team`. Covers two engines racing for one stack, a `kill -9`ed engine whose
+//! journal objects replay, a wrong passphrase, a missing bucket, and `stack ls|export|unlock|rm`.
+//!
+//! Needs `MOTO_SERVER`, the path of the `moto_server` executable (see tests/aws_common/moto.rs).
+
+mod aws_common;
+
+use aws_common::moto::{Moto, start_moto};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_credplane");
+const PREFIX: &str = "team";
+
+/// moto with one bucket, and a cloud sandbox for the resources.
+struct World {
+    rt: tokio::runtime::Runtime,
+    moto: Moto,
+    sandbox: Child,
+    settings: Value,
+    bucket: String,
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        let _ = self.sandbox.kill();
+        let _ = self.sandbox.wait();
+    }
+}
+
+impl World {
+    fn new() -> World {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let moto = rt.block_on(start_moto(None));
+        let bucket = "credplane-state".to_string();
+        let created = rt
+            .block_on(reqwest::Client::new().put(format!("{}{bucket}", moto.endpoint)).send())
+            .unwrap();
+        assert!(created.status().is_success(), "create bucket: {}", created.status());
+        let mut sandbox = Command::new(BIN)
+            .args(["sandbox", "--listen", "127.0.0.1:0"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(sandbox.stderr.take().unwrap()).lines();
+        let settings = loop {
+            let line = lines.next().expect("sandbox output").unwrap();
+            if let Some(json) = line.strip_prefix("provider settings: ") {
+                break serde_json::from_str(json).unwrap();
+            }
+        };
+        std::thread::spawn(move || lines.for_each(drop));
+        World {
+            rt,
+            moto,
+            sandbox,
+            settings,
+            bucket,
+        }
+    }
+
+    fn endpoint(&self) -> String {
+        self.moto.endpoint.trim_end_matches('/').to_string()
+    }
+
+    /// The state URL (the endpoint comes from `AWS_ENDPOINT_URL_S3`).
+    fn url(&self) -> String {
+        format!("s3://{}/{PREFIX}", self.bucket)
+    }
+
+    /// A command of the credplane binary with S3 credentials and endpoint for moto, and nothing
+    /// read from the user's AWS files.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(args)
+            .env("AWS_ENDPOINT_URL_S3", self.endpoint())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_CONFIG_FILE", "/nonexistent/config")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_ENDPOINT_URL")
+            .env_remove("CREDPLANE_PASSPHRASE");
+        c
+    }
+
+    /// `credplane stack <args> --state <url>`.
+    fn stack(&self, args: &[&str]) -> Output {
+        let url = self.url();
+        let mut all = vec!["stack"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--state", &url]);
+        self.command(&all).output().unwrap()
+    }
+
+    /// The keys under `<prefix>/<under>`, listed straight from moto.
+    fn keys(&self, under: &str) -> Vec<String> {
+        let url = format!(
+            "{}/{}?list-type=2&prefix={PREFIX}/{under}",
+            self.endpoint(),
+            self.bucket
+        );
+        let body = self
+            .rt
+            .block_on(async { reqwest::get(url).await.unwrap().text().await.unwrap() });
+        body.split("<Key>")
+            .skip(1)
+            .filter_map(|s| s.split("</Key>").next())
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn engine(&self) -> Engine {
+        let mut child = self
+            .command(&["serve", "--stdio"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let (tx, replies) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                if tx.send(serde_json::from_str::<Value>(&line).unwrap()).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut e = Engine {
+            child,
+            stdin,
+            replies,
+            next: 0,
+        };
+        e.call("configure", self.settings.clone()).unwrap();
+        e
+    }
+
+    fn open(&self, stack: &str, action: &str, passphrase: &str) -> Value {
+        json!({"stack": stack, "action": action, "backend": self.url(), "passphrase": passphrase})
+    }
+}
+
+struct Engine {
+    child: Child,
+    stdin: ChildStdin,
+    replies: mpsc::Receiver<Value>,
+    next: u64,
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Engine {
+    fn send(&mut self, method: &str, params: Value) -> u64 {
+        self.next += 1;
+        let msg = json!({"jsonrpc": "2.0", "id": self.next, "method": method, "params": params});
+        writeln!(self.stdin, "{msg}").unwrap();
+        self.next
+    }
+
+    fn wait(&mut self, id: u64) -> Result<Value, Value> {
+        loop {
+            let reply = self.replies.recv_timeout(Duration::from_secs(120)).expect("a reply");
+            if reply["id"] == id {
+                return match reply.get("error") {
+                    Some(e) => Err(e.clone()),
+                    None => Ok(reply["result"].clone()),
+                };
+            }
+        }
+    }
+
+    fn call(&mut self, method: &str, params: Value) -> Result<Value, Value> {
+        let id = self.send(method, params);
+        self.wait(id)
+    }
+
+    /// Registers `n` KMS secrets and waits for each reply; returns their ops.
+    fn register(&mut self, deployment: &Value, n: usize) -> Vec<String> {
+        let ids: Vec<u64> = (0..n)
+            .map(|i| {
+                let inputs = json!({"secret_name": format!("s3-state/{i}"), "version_id": "v1", "secret_data": format!("value-{i}")});
+                self.send(
+                    "engine.register",
+                    json!({"deployment": deployment, "type": "alicloud_kms_secret", "name": format!("s{i}"), "inputs": inputs}),
+                )
+            })
+            .collect();
+        ids.into_iter()
+            .map(|id| self.wait(id).expect("registered")["op"].as_str().unwrap().to_string())
+            .collect()
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).to_string()
+}
+
+#[test]
+fn two_engines_racing_for_one_stack_exactly_one_wins() {
+    let world = World::new();
+    let (mut a, mut b) = (world.engine(), world.engine());
+    let open = world.open("race", "up", "pw");
+    // Both requests are on their way before either answer is read.
+    let (ida, idb) = (a.send("engine.open", open.clone()), b.send("engine.open", open.clone()));
+    let (ra, rb) = (a.wait(ida), b.wait(idb));
+    assert!(ra.is_ok() != rb.is_ok(), "exactly one engine wins: {ra:?} / {rb:?}");
+    let (mut winner, loser, won, lost) = match (ra, rb) {
+        (Ok(w), Err(l)) => (a, b, w, l),
+        (Err(l), Ok(w)) => (b, a, w, l),
+        _ => unreachable!(),
+    };
+    assert_eq!(lost["code"], -32011, "{lost}");
+    let message = lost["message"].as_str().unwrap();
+    let holder = format!("locked by pid {} on ", winner.child.id());
+    assert!(message.contains(&holder), "names the holder: {message}");
+    assert!(message.contains(&format!("s3://{}/{PREFIX}/race.lock", world.bucket)), "{message}");
+    assert!(message.contains("credplane stack unlock --stack race"), "{message}");
+    drop(loser);
+    assert_eq!(world.keys("race.lock"), vec![format!("{PREFIX}/race.lock")]);
+
+    let d = won["deployment"].clone();
+    assert_eq!(winner.register(&d, 2), vec!["create", "create"]);
+    winner.call("engine.close", json!({"deployment": d})).unwrap();
+    assert!(world.keys("race.lock").is_empty(), "the lock is released at close");
+    assert!(world.keys("race.journal/").is_empty(), "the journal is compacted at close");
+
+    let ls = world.stack(&["ls"]);
+    assert!(ls.status.success(), "{}", text(&ls.stderr));
+    assert_eq!(serde_json::from_slice::<Value>(&ls.stdout).unwrap()["stacks"], json!(["race"]));
+
+    // Released: another engine gets it now.
+    let mut next = world.engine();
+    let d = next.call("engine.open", world.open("race", "destroy", "pw")).unwrap()["deployment"].clone();
+    let gone = next.call("engine.close", json!({"deployment": d})).unwrap();
+    assert_eq!(gone["summary"]["delete"], 2);
+}
+
+#[test]
+fn a_killed_engine_leaves_a_journal_that_the_next_up_replays() {
+    let world = World::new();
+    let mut first = world.engine();
+    let d = first.call("engine.open", world.open("crash", "up", "pw")).unwrap()["deployment"].clone();
+    assert_eq!(first.register(&d, 3), vec!["create"; 3]);
+    let pid = first.child.id();
+    first.child.kill().unwrap(); // SIGKILL: no close, no compaction, no unlock
+    first.child.wait().unwrap();
+    let journal = world.keys("crash.journal/");
+    assert!(!journal.is_empty(), "each acknowledged step is in a journal object");
+    assert!(
+        journal.iter().all(|k| k.starts_with(&format!("{PREFIX}/crash.journal/"))),
+        "{journal:?}"
+    );
+
+    // The dead engine's lock stays: a clear error, then `stack unlock` on purpose.
+    let mut second = world.engine();
+    let held = second
+        .call("engine.open", world.open("crash", "up", "pw"))
+        .unwrap_err();
+    assert_eq!(held["code"], -32011, "{held}");
+    assert!(
+        held["message"].as_str().unwrap().contains(&format!("pid {pid} on ")),
+        "{held}"
+    );
+    let unlock = world.stack(&["unlock", "--stack", "crash"]);
+    assert!(unlock.status.success(), "{}", text(&unlock.stderr));
+    let said = text(&unlock.stderr);
+    assert!(said.contains("removed the lock of stack crash") && said.contains(&format!("pid {pid} on ")), "{said}");
+    let again = world.stack(&["unlock", "--stack", "crash"]);
+    assert!(text(&again.stderr).contains("stack crash is not locked"), "{}", text(&again.stderr));
+
+    // The journal replays: the three secrets are in the state, nothing is created twice.
+    let d = second.call("engine.open", world.open("crash", "up", "pw")).unwrap()["deployment"].clone();
+    assert!(world.keys("crash.journal/").is_empty(), "replayed and compacted at open");
+    assert_eq!(second.register(&d, 3), vec!["same"; 3]);
+    let closed = second.call("engine.close", json!({"deployment": d})).unwrap();
+    assert_eq!(closed["resources"].as_object().unwrap().len(), 3);
+
+    let export = world.stack(&["export", "--stack", "crash"]);
+    assert!(export.status.success(), "{}", text(&export.stderr));
+    let doc: Value = serde_json::from_slice(&export.stdout).unwrap();
+    assert_eq!(doc["resources"].as_array().unwrap().len(), 3);
+    assert!(!text(&export.stdout).contains("value-0"), "secrets stay sealed");
+
+    let refused = world.stack(&["rm", "--stack", "crash"]);
+    assert!(!refused.status.success(), "rm is refused while the stack has resources");
+    let d = second.call("engine.open", world.open("crash", "destroy", "pw")).unwrap()["deployment"].clone();
+    second.call("engine.close", json!({"deployment": d})).unwrap();
+    let rm = world.stack(&["rm", "--stack", "crash"]);
+    assert!(rm.status.success(), "{}", text(&rm.stderr));
+    assert!(world.keys("crash").is_empty(), "{:?}", world.keys("crash"));
+}
+
+#[test]
+fn a_wrong_passphrase_is_refused_and_leaves_the_state_and_no_lock() {
+    let world = World::new();
+    let mut e = world.engine();
+    let d = e.call("engine.open", world.open("pw", "up", "right")).unwrap()["deployment"].clone();
+    e.register(&d, 1);
+    e.call("engine.close", json!({"deployment": d})).unwrap();
+    let before = world.stack(&["export", "--stack", "pw"]).stdout;
+
+    let wrong = e.call("engine.open", world.open("pw", "up", "wrong")).unwrap_err();
+    assert_eq!(wrong["code"], -32010, "{wrong}");
+    assert!(wrong["message"].as_str().unwrap().contains("wrong CREDPLANE_PASSPHRASE"), "{wrong}");
+    assert!(world.keys("pw.lock").is_empty(), "a failed open releases the lock");
+    assert_eq!(world.stack(&["export", "--stack", "pw"]).stdout, before, "the state is intact");
+
+    let d = e.call("engine.open", world.open("pw", "destroy", "right")).unwrap()["deployment"].clone();
+    e.call("engine.close", json!({"deployment": d})).unwrap();
+}
+
+#[test]
+fn a_missing_bucket_is_a_clear_error() {
+    let world = World::new();
+    let mut e = world.engine();
+    // The endpoint as a URL option this time (it overrides AWS_ENDPOINT_URL_S3).
+    let url = format!("s3://no-such-bucket/p?endpoint={}", world.endpoint());
+    let open = json!({"stack": "s", "action": "up", "backend": url, "passphrase": "pw"});
+    let err = e.call("engine.open", open).unwrap_err();
+    let message = err["message"].as_str().unwrap();
+    assert!(message.contains("the bucket no-such-bucket does not exist"), "{err}");
+    let ls = world
+        .command(&["stack", "ls", "--state", "s3://no-such-bucket"])
+        .output()
+        .unwrap();
+    assert!(!ls.status.success());
+    assert!(text(&ls.stderr).contains("the bucket no-such-bucket does not exist"), "{}", text(&ls.stderr));
+
+    let bad = json!({"stack": "s", "action": "up", "backend": "s3://Bad_Bucket/p", "passphrase": "pw"});
+    let err = e.call("engine.open", bad).unwrap_err();
+    assert_eq!(err["code"], -32602, "{err}");
+    assert!(err["message"].as_str().unwrap().starts_with("backend: the bucket name"), "{err}");
+}
