@@ -9,6 +9,7 @@ mod aws_common;
 
 use aws_common::moto::{Moto, start_moto};
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
 use std::sync::mpsc;
@@ -139,6 +140,7 @@ impl World {
             child,
             stdin,
             replies,
+            early: HashMap::new(),
             next: 0,
         };
         e.call("configure", self.settings.clone()).unwrap();
@@ -154,6 +156,7 @@ struct Engine {
     child: Child,
     stdin: ChildStdin,
     replies: mpsc::Receiver<Value>,
+    early: HashMap<u64, Value>,
     next: u64,
 }
 
@@ -172,15 +175,25 @@ impl Engine {
         self.next
     }
 
+    /// The reply to request `id`; replies to others that arrive first (concurrent requests are
+    /// answered in completion order) are kept for their own `wait`.
     fn wait(&mut self, id: u64) -> Result<Value, Value> {
-        loop {
-            let reply = self.replies.recv_timeout(Duration::from_secs(120)).expect("a reply");
-            if reply["id"] == id {
-                return match reply.get("error") {
-                    Some(e) => Err(e.clone()),
-                    None => Ok(reply["result"].clone()),
-                };
+        let reply = loop {
+            if let Some(reply) = self.early.remove(&id) {
+                break reply;
             }
+            let reply = self.replies.recv_timeout(Duration::from_secs(120)).expect("a reply");
+            match reply["id"].as_u64() {
+                Some(got) if got == id => break reply,
+                Some(got) => {
+                    self.early.insert(got, reply);
+                }
+                None => panic!("a reply without an id: {reply}"),
+            }
+        };
+        match reply.get("error") {
+            Some(e) => Err(e.clone()),
+            None => Ok(reply["result"].clone()),
         }
     }
 

@@ -19,7 +19,7 @@ use super::StateError;
 use super::backend::{JournalSink, LockInfo};
 use super::s3_location::S3Location;
 use aws_sdk_s3::Client;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use futures_util::{StreamExt, TryStreamExt, stream};
 use std::future::Future;
@@ -111,7 +111,25 @@ where
             _ => format!("{action} {place}: HTTP {status} {code}: {message}"),
         });
     }
-    StateError::Io(format!("{action} {place}: {}", DisplayErrorContext(&err)))
+    // The causes' own words, without the SDK's debug dump of the request.
+    let mut causes: Vec<String> = Vec::new();
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !causes.iter().any(|c| c.contains(&text)) {
+            causes.push(text);
+        }
+        next = e.source();
+    }
+    let why = causes.join(": ");
+    let hint = if why.contains("credentials") {
+        " (no usable AWS credentials for the S3 state: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE)"
+    } else if matches!(err, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)) {
+        " (is the S3 endpoint reachable? it comes from AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL or ?endpoint=)"
+    } else {
+        ""
+    };
+    StateError::Io(format!("{action} {place}: {why}{hint}"))
 }
 
 async fn get(client: &Client, bucket: &str, key: &str) -> Result<Option<Vec<u8>>, StateError> {

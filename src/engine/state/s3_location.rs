@@ -116,9 +116,19 @@ impl S3Location {
 
     /// The S3 client for this location.
     pub async fn client(&self) -> aws_sdk_s3::Client {
+        use aws_config::environment::region::EnvironmentVariableRegionProvider;
+        use aws_config::meta::region::RegionProviderChain;
+        use aws_config::profile::ProfileFileRegionProvider;
         use aws_sdk_s3::config::{Region, RequestChecksumCalculation, ResponseChecksumValidation};
+        // The SDK's region chain without its last source, EC2 instance metadata: off EC2 that
+        // lookup only waits and warns. S3-compatible stores expect us-east-1 when none is set.
+        let region = RegionProviderChain::first_try(self.region.clone().map(Region::new))
+            .or_else(EnvironmentVariableRegionProvider::new())
+            .or_else(ProfileFileRegionProvider::new())
+            .or_else(Region::new("us-east-1"));
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .http_client(crate::cloud::aws::credentials::http_client())
+            .region(region)
             .load()
             .await;
         let mut config = aws_sdk_s3::config::Builder::from(&sdk)
@@ -131,12 +141,6 @@ impl S3Location {
         }
         let overridden = self.endpoint.is_some() || endpoint_from_env();
         config = config.force_path_style(self.path_style.unwrap_or(overridden));
-        if let Some(region) = &self.region {
-            config = config.region(Region::new(region.clone()));
-        } else if sdk.region().is_none() {
-            // S3 needs a region to sign with; us-east-1 is what S3-compatible stores expect.
-            config = config.region(Region::new("us-east-1"));
-        }
         aws_sdk_s3::Client::from_conf(config.build())
     }
 }
