@@ -108,10 +108,15 @@ impl Engine {
         let writes = req.action != Action::Preview;
         let stack = req.stack.clone();
         let opened = tokio::task::spawn_blocking(move || {
-            Store::open(Backend::resolve(url.as_deref(), &stack)?, &stack, pass.as_deref(), writes)
+            Store::open(
+                Backend::resolve(url.as_deref(), &stack)?,
+                &stack,
+                pass.as_deref(),
+                writes,
+            )
         })
         .await
-            .map_err(|e| EngineError::new(STATE, e.to_string()))??;
+        .map_err(|e| EngineError::new(STATE, e.to_string()))??;
         let (mut store, mut state, mut warnings) = (opened.store, opened.state, opened.warnings);
         let mut may_exist = Vec::new();
         if writes && !state.pending.is_empty() {
@@ -302,7 +307,7 @@ impl Engine {
             Store::open(Backend::resolve(url.as_deref(), &stack)?, &stack, pass.as_deref(), true)
         })
         .await
-            .map_err(|e| EngineError::new(STATE, e.to_string()))??;
+        .map_err(|e| EngineError::new(STATE, e.to_string()))??;
         let (mut store, mut state) = (opened.store, opened.state);
         let p = state
             .pending

@@ -204,8 +204,14 @@ mod tests {
         info.since -= 30;
         let text = serde_json::to_string(&info).unwrap();
         let said = LockInfo::describe(&text, "here");
-        assert!(said.starts_with(&format!("locked by pid {} on ", std::process::id())), "{said}");
-        assert!(said.contains(" for 30s (here)") || said.contains(" for 31s (here)"), "{said}");
+        assert!(
+            said.starts_with(&format!("locked by pid {} on ", std::process::id())),
+            "{said}"
+        );
+        assert!(
+            said.contains(" for 30s (here)") || said.contains(" for 31s (here)"),
+            "{said}"
+        );
         assert_eq!(LockInfo::describe("", "here"), "locked by another engine (here)");
     }
 
@@ -213,6 +219,9 @@ mod tests {
     fn s3_urls_pick_the_s3_backend() {
         assert!(matches!(Backend::resolve(Some("/tmp/d"), "s"), Ok(Backend::Local(_))));
         assert!(matches!(Backend::resolve(None, "s"), Ok(Backend::Local(_))));
-        assert!(matches!(Backend::resolve(Some("s3://bucket/p"), "s"), Ok(Backend::S3(_))));
+        assert!(matches!(
+            Backend::resolve(Some("s3://bucket/p"), "s"),
+            Ok(Backend::S3(_))
+        ));
     }
 }

@@ -69,7 +69,12 @@ pub struct S3Lock {
 
 impl Drop for S3Lock {
     fn drop(&mut self) {
-        let (client, bucket, key, id) = (self.client.clone(), self.bucket.clone(), self.key.clone(), self.id.clone());
+        let (client, bucket, key, id) = (
+            self.client.clone(),
+            self.bucket.clone(),
+            self.key.clone(),
+            self.id.clone(),
+        );
         let released = block(async move {
             let held = get(&client, &bucket, &key).await?;
             if held.as_deref().and_then(lock_id).as_deref() == Some(id.as_str()) {
@@ -99,9 +104,9 @@ where
         let code = service.err().code().unwrap_or("no code");
         let message = service.err().message().unwrap_or_default();
         return StateError::Io(match code {
-            "NoSuchBucket" => format!(
-                "the bucket {bucket} does not exist (create it, or check the bucket name, endpoint and region)"
-            ),
+            "NoSuchBucket" => {
+                format!("the bucket {bucket} does not exist (create it, or check the bucket name, endpoint and region)")
+            }
             "AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "ExpiredToken" => format!(
                 "{action} {place}: access denied ({code}: {message}); check the AWS credentials (environment, profile) and the bucket policy"
             ),
@@ -197,7 +202,11 @@ async fn list(
             .await
             .map_err(|e| s3_error("listing", bucket, prefix, e))?;
         keys.extend(out.contents().iter().filter_map(|o| o.key().map(str::to_string)));
-        dirs.extend(out.common_prefixes().iter().filter_map(|p| p.prefix().map(str::to_string)));
+        dirs.extend(
+            out.common_prefixes()
+                .iter()
+                .filter_map(|p| p.prefix().map(str::to_string)),
+        );
         token = out.next_continuation_token().map(str::to_string);
         if !out.is_truncated().unwrap_or(false) || token.is_none() {
             break;

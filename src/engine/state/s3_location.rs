@@ -84,9 +84,11 @@ impl S3Location {
                 }
                 "region" if !value.is_empty() => location.region = Some(value.to_string()),
                 "path_style" => {
-                    location.path_style = Some(value.parse().map_err(|_| {
-                        backend_error(format!("path_style: {value:?} must be true or false"))
-                    })?)
+                    location.path_style = Some(
+                        value
+                            .parse()
+                            .map_err(|_| backend_error(format!("path_style: {value:?} must be true or false")))?,
+                    )
                 }
                 other => {
                     return Err(backend_error(format!(
@@ -158,7 +160,10 @@ mod tests {
 
     #[test]
     fn urls_give_bucket_prefix_and_options() {
-        let l = S3Location::parse("s3://my-bucket/team/states/?endpoint=http://127.0.0.1:9000&region=eu-west-1&path_style=false").unwrap();
+        let l = S3Location::parse(
+            "s3://my-bucket/team/states/?endpoint=http://127.0.0.1:9000&region=eu-west-1&path_style=false",
+        )
+        .unwrap();
         assert_eq!(
             l,
             S3Location {
@@ -172,7 +177,10 @@ mod tests {
         assert_eq!(l.key("dev.json"), "team/states/dev.json");
         assert_eq!(l.url(), "s3://my-bucket/team/states");
         let bare = S3Location::parse("s3://bucket").unwrap();
-        assert_eq!((bare.prefix.as_str(), bare.key("dev.lock")), ("", "dev.lock".to_string()));
+        assert_eq!(
+            (bare.prefix.as_str(), bare.key("dev.lock")),
+            ("", "dev.lock".to_string())
+        );
     }
 
     /// One row per rule: the URL and a piece of the error it must give.
@@ -182,8 +190,14 @@ mod tests {
         ("s3://-bucket/p", "begins and ends with a letter or digit"),
         ("s3:///p", "must have 3 to 63 characters"),
         ("s3://bucket/a/../b", "must not contain . or .."),
-        ("s3://bucket/p?endpoint=ftp://x", "endpoint: \"ftp://x\" must be an http:// or https:// URL"),
-        ("s3://bucket/p?path_style=yes", "path_style: \"yes\" must be true or false"),
+        (
+            "s3://bucket/p?endpoint=ftp://x",
+            "endpoint: \"ftp://x\" must be an http:// or https:// URL",
+        ),
+        (
+            "s3://bucket/p?path_style=yes",
+            "path_style: \"yes\" must be true or false",
+        ),
         ("s3://bucket/p?profile=x", "unknown option \"profile\""),
     ];
 

@@ -31,12 +31,7 @@ pub struct Opened {
 impl Store {
     /// Locks and loads `stack`. `writes`: the deployment will change the state (then a
     /// passphrase is required, and a version-1 file or a replayed journal is compacted now).
-    pub fn open(
-        backend: Backend,
-        stack: &str,
-        passphrase: Option<&str>,
-        writes: bool,
-    ) -> Result<Opened, StateError> {
+    pub fn open(backend: Backend, stack: &str, passphrase: Option<&str>, writes: bool) -> Result<Opened, StateError> {
         let lock = backend.lock()?;
         let what = backend.snapshot_name();
         let mut warnings = Vec::new();
