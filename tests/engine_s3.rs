@@ -6,16 +6,13 @@
 //! Needs `MOTO_SERVER`, the path of the `moto_server` executable (see tests/aws_common/moto.rs).
 
 mod aws_common;
+mod engine_stdio;
 
 use aws_common::moto::{Moto, start_moto};
+use engine_stdio::{BIN, Engine, Sandbox, sandbox};
 use serde_json::{Value, json};
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_credplane");
 const PREFIX: &str = "team";
 
 /// moto with one bucket, and a cloud sandbox for the resources.
@@ -24,16 +21,9 @@ struct World {
     moto: Moto,
     /// A client of moto's S3 of its own, to look at and plant objects.
     s3: aws_sdk_s3::Client,
-    sandbox: Child,
+    _sandbox: Sandbox,
     settings: Value,
     bucket: String,
-}
-
-impl Drop for World {
-    fn drop(&mut self) {
-        let _ = self.sandbox.kill();
-        let _ = self.sandbox.wait();
-    }
 }
 
 impl World {
@@ -54,25 +44,13 @@ impl World {
         let s3 = aws_sdk_s3::Client::from_conf(conf);
         rt.block_on(s3.create_bucket().bucket(&bucket).send())
             .expect("create the bucket");
-        let mut sandbox = Command::new(BIN)
-            .args(["sandbox", "--listen", "127.0.0.1:0"])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(sandbox.stderr.take().unwrap()).lines();
-        let settings = loop {
-            let line = lines.next().expect("sandbox output").unwrap();
-            if let Some(json) = line.strip_prefix("provider settings: ") {
-                break serde_json::from_str(json).unwrap();
-            }
-        };
-        std::thread::spawn(move || lines.for_each(drop));
+        let sandbox = sandbox();
         World {
             rt,
             moto,
             s3,
-            sandbox,
-            settings,
+            settings: sandbox.1.clone(),
+            _sandbox: sandbox,
             bucket,
         }
     }
@@ -160,32 +138,7 @@ impl World {
     }
 
     fn engine(&self) -> Engine {
-        let mut child = self
-            .command(&["serve", "--stdio"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        let (tx, replies) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in stdout.lines().map_while(Result::ok) {
-                if tx.send(serde_json::from_str::<Value>(&line).unwrap()).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut e = Engine {
-            child,
-            stdin,
-            replies,
-            early: HashMap::new(),
-            next: 0,
-        };
-        e.call("configure", self.settings.clone()).unwrap();
-        e
+        Engine::start(self.command(&["serve", "--stdio"]), &self.settings)
     }
 
     fn open(&self, stack: &str, action: &str, passphrase: &str) -> Value {
@@ -193,71 +146,20 @@ impl World {
     }
 }
 
-struct Engine {
-    child: Child,
-    stdin: ChildStdin,
-    replies: mpsc::Receiver<Value>,
-    early: HashMap<u64, Value>,
-    next: u64,
-}
-
-impl Drop for Engine {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Engine {
-    fn send(&mut self, method: &str, params: Value) -> u64 {
-        self.next += 1;
-        let msg = json!({"jsonrpc": "2.0", "id": self.next, "method": method, "params": params});
-        writeln!(self.stdin, "{msg}").unwrap();
-        self.next
-    }
-
-    /// The reply to request `id`; replies to others that arrive first (concurrent requests are
-    /// answered in completion order) are kept for their own `wait`.
-    fn wait(&mut self, id: u64) -> Result<Value, Value> {
-        let reply = loop {
-            if let Some(reply) = self.early.remove(&id) {
-                break reply;
-            }
-            let reply = self.replies.recv_timeout(Duration::from_secs(120)).expect("a reply");
-            match reply["id"].as_u64() {
-                Some(got) if got == id => break reply,
-                Some(got) => {
-                    self.early.insert(got, reply);
-                }
-                None => panic!("a reply without an id: {reply}"),
-            }
-        };
-        match reply.get("error") {
-            Some(e) => Err(e.clone()),
-            None => Ok(reply["result"].clone()),
-        }
-    }
-
-    fn call(&mut self, method: &str, params: Value) -> Result<Value, Value> {
-        let id = self.send(method, params);
-        self.wait(id)
-    }
-
-    /// Registers `n` KMS secrets and waits for each reply; returns their ops.
-    fn register(&mut self, deployment: &Value, n: usize) -> Vec<String> {
-        let ids: Vec<u64> = (0..n)
-            .map(|i| {
-                let inputs = json!({"secret_name": format!("s3-state/{i}"), "version_id": "v1", "secret_data": format!("value-{i}")});
-                self.send(
-                    "engine.register",
-                    json!({"deployment": deployment, "type": "alicloud_kms_secret", "name": format!("s{i}"), "inputs": inputs}),
-                )
-            })
-            .collect();
-        ids.into_iter()
-            .map(|id| self.wait(id).expect("registered")["op"].as_str().unwrap().to_string())
-            .collect()
-    }
+/// Registers `n` KMS secrets and waits for each reply; returns their ops.
+fn register(e: &mut Engine, deployment: &Value, n: usize) -> Vec<String> {
+    let ids: Vec<u64> = (0..n)
+        .map(|i| {
+            let inputs = json!({"secret_name": format!("s3-state/{i}"), "version_id": "v1", "secret_data": format!("value-{i}")});
+            e.send(
+                "engine.register",
+                json!({"deployment": deployment, "type": "alicloud_kms_secret", "name": format!("s{i}"), "inputs": inputs}),
+            )
+        })
+        .collect();
+    ids.into_iter()
+        .map(|id| e.wait(id).expect("registered")["op"].as_str().unwrap().to_string())
+        .collect()
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -291,7 +193,7 @@ fn two_engines_racing_for_one_stack_exactly_one_wins() {
     assert_eq!(world.keys("race.lock"), vec![format!("{PREFIX}/race.lock")]);
 
     let d = won["deployment"].clone();
-    assert_eq!(winner.register(&d, 2), vec!["create", "create"]);
+    assert_eq!(register(&mut winner, &d, 2), vec!["create", "create"]);
     winner.call("engine.close", json!({"deployment": d})).unwrap();
     assert!(world.keys("race.lock").is_empty(), "the lock is released at close");
     assert!(
@@ -318,7 +220,7 @@ fn a_killed_engine_leaves_a_journal_that_the_next_up_replays() {
     let world = World::new();
     let mut first = world.engine();
     let d = first.call("engine.open", world.open("crash", "up", "pw")).unwrap()["deployment"].clone();
-    assert_eq!(first.register(&d, 3), vec!["create"; 3]);
+    assert_eq!(register(&mut first, &d, 3), vec!["create"; 3]);
     let pid = first.child.id();
     first.child.kill().unwrap(); // SIGKILL: no close, no compaction, no unlock
     first.child.wait().unwrap();
@@ -363,7 +265,7 @@ fn a_killed_engine_leaves_a_journal_that_the_next_up_replays() {
         world.keys("crash.journal/").is_empty(),
         "replayed and compacted at open"
     );
-    assert_eq!(second.register(&d, 3), vec!["same"; 3]);
+    assert_eq!(register(&mut second, &d, 3), vec!["same"; 3]);
     let closed = second.call("engine.close", json!({"deployment": d})).unwrap();
     assert_eq!(closed["resources"].as_object().unwrap().len(), 3);
 
@@ -401,7 +303,7 @@ fn a_wrong_passphrase_is_refused_and_leaves_the_state_and_no_lock() {
     let world = World::new();
     let mut e = world.engine();
     let d = e.call("engine.open", world.open("pw", "up", "right")).unwrap()["deployment"].clone();
-    e.register(&d, 1);
+    register(&mut e, &d, 1);
     e.call("engine.close", json!({"deployment": d})).unwrap();
     let before = world.stack(&["export", "--stack", "pw"]).stdout;
 
