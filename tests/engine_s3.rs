@@ -201,11 +201,22 @@ fn two_engines_racing_for_one_stack_exactly_one_wins() {
         "the journal is compacted at close"
     );
 
+    // export | import (into another stack) | ls.
+    let export = world.stack(&["export", "--stack", "race"]);
+    assert!(export.status.success(), "{}", text(&export.stderr));
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), &export.stdout).unwrap();
+    let import = world.stack(&["import", file.path().to_str().unwrap(), "--stack", "copy"]);
+    assert!(import.status.success(), "{}", text(&import.stderr));
+    assert_eq!(
+        world.get(&format!("{PREFIX}/copy.json")),
+        export.stdout.trim_ascii_end()
+    );
     let ls = world.stack(&["ls"]);
     assert!(ls.status.success(), "{}", text(&ls.stderr));
     assert_eq!(
         serde_json::from_slice::<Value>(&ls.stdout).unwrap()["stacks"],
-        json!(["race"])
+        json!(["copy", "race"])
     );
 
     // Released: another engine gets it now.
