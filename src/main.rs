@@ -142,7 +142,8 @@ struct DeployCli {
     /// The stack name.
     #[arg(long, env = "CREDPLANE_STACK", default_value = "dev")]
     stack: String,
-    /// The state: a directory, a `.json` file, or `file:///dir` (default ./.credplane).
+    /// The state: a directory, a `.json` file, `file:///dir`, or `s3://bucket/prefix`
+    /// (default ./.credplane).
     #[arg(long, env = "CREDPLANE_STATE")]
     state: Option<String>,
     /// Provider calls at once (default 16).
@@ -159,9 +160,9 @@ struct DeployCli {
 /// `credplane stack ...`.
 #[derive(Subcommand)]
 enum StackCommand {
-    /// List the stacks in a state directory.
+    /// List the stacks in a state directory or under an `s3://bucket/prefix`.
     Ls {
-        /// The state directory.
+        /// The state directory or `s3://` URL.
         #[arg(long, env = "CREDPLANE_STATE")]
         state: Option<String>,
     },
@@ -185,7 +186,7 @@ enum StackCommand {
         #[arg(long, env = "CREDPLANE_STATE")]
         state: Option<String>,
     },
-    /// Remove a stale lock on purpose.
+    /// Remove a stale lock on purpose (an S3 state's lock object; a local flock needs none).
     Unlock {
         /// The stack.
         #[arg(long, env = "CREDPLANE_STACK", default_value = "dev")]
@@ -264,11 +265,21 @@ async fn run_stack(command: StackCommand) -> Result<ExitCode, Box<dyn std::error
                 json!({"stack": stack, "backend": state, "document": document}),
             )
         }
-        StackCommand::Unlock { stack, .. } => {
-            eprintln!(
-                "stack {stack}: a local state's lock is an flock, released by the system when its holder exits; nothing to unlock"
-            );
-            return Ok(ExitCode::SUCCESS);
+        StackCommand::Unlock { stack, state } => {
+            let unlocked = tokio::task::spawn_blocking(move || {
+                credplane::engine::Engine::unlock(&stack, state.as_deref()).map_err(|e| e.message().to_string())
+            })
+            .await?;
+            return match unlocked {
+                Ok(said) => {
+                    eprintln!("{said}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("credplane: {e}");
+                    Ok(ExitCode::FAILURE)
+                }
+            };
         }
         StackCommand::Rm { stack, state } => ("engine.remove", json!({"stack": stack, "backend": state})),
         StackCommand::Resolve {

@@ -2,127 +2,46 @@
 //! again from a new process: the journal replays, interrupted creates are reconciled by name, and
 //! every resource ends up in the state exactly once (a duplicate KMS create would fail).
 
+mod engine_stdio;
+
+use engine_stdio::{BIN, Engine, sandbox};
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_credplane");
 const N: usize = 300;
 
-struct Sandbox(Child, Value);
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+fn engine(settings: &Value) -> Engine {
+    let mut command = Command::new(BIN);
+    command
+        .args(["serve", "--stdio"])
+        .env("CREDPLANE_PASSPHRASE", "crash-test");
+    Engine::start(command, settings)
 }
 
-fn sandbox() -> Sandbox {
-    let mut child = Command::new(BIN)
-        .args(["sandbox", "--listen", "127.0.0.1:0"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let settings = loop {
-        let line = lines.next().expect("sandbox output").unwrap();
-        if let Some(json) = line.strip_prefix("provider settings: ") {
-            break serde_json::from_str(json).unwrap();
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
-    Sandbox(child, settings)
-}
-
-struct Engine {
-    child: Child,
-    stdin: ChildStdin,
-    replies: mpsc::Receiver<Value>,
-    next: u64,
-}
-
-impl Engine {
-    fn start(settings: &Value) -> Engine {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--stdio"])
-            .env("CREDPLANE_PASSPHRASE", "crash-test")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        let (tx, replies) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in stdout.lines().map_while(Result::ok) {
-                if tx.send(serde_json::from_str::<Value>(&line).unwrap()).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut e = Engine {
-            child,
-            stdin,
-            replies,
-            next: 0,
-        };
-        e.call("configure", settings.clone()).unwrap();
-        e
-    }
-
-    fn send(&mut self, method: &str, params: Value) -> u64 {
-        self.next += 1;
-        let msg = json!({"jsonrpc": "2.0", "id": self.next, "method": method, "params": params});
-        writeln!(self.stdin, "{msg}").unwrap();
-        self.next
-    }
-
-    fn wait(&mut self, id: u64) -> Result<Value, Value> {
-        loop {
-            let reply = self.replies.recv_timeout(Duration::from_secs(120)).expect("a reply");
-            if reply["id"] == id {
-                return match reply.get("error") {
-                    Some(e) => Err(e.clone()),
-                    None => Ok(reply["result"].clone()),
-                };
-            }
-        }
-    }
-
-    fn call(&mut self, method: &str, params: Value) -> Result<Value, Value> {
-        let id = self.send(method, params);
-        self.wait(id)
-    }
-
-    fn register_all(&mut self, deployment: &Value) -> Vec<u64> {
-        (0..N)
-            .map(|i| {
-                let inputs = json!({"secret_name": format!("crash/{i}"), "version_id": "v1", "secret_data": format!("v{i}")});
-                self.send(
-                    "engine.register",
-                    json!({"deployment": deployment, "type": "alicloud_kms_secret", "name": format!("s{i}"), "inputs": inputs}),
-                )
-            })
-            .collect()
-    }
+fn register_all(e: &mut Engine, deployment: &Value) -> Vec<u64> {
+    (0..N)
+        .map(|i| {
+            let inputs = json!({"secret_name": format!("crash/{i}"), "version_id": "v1", "secret_data": format!("v{i}")});
+            e.send(
+                "engine.register",
+                json!({"deployment": deployment, "type": "alicloud_kms_secret", "name": format!("s{i}"), "inputs": inputs}),
+            )
+        })
+        .collect()
 }
 
 #[test]
-#[ignore = "known failure, issue 9 open: after kill -9 the second engine stops answering a registration"]
 fn kill_9_mid_up_then_up_again_leaves_no_orphan_and_no_duplicate() {
     let sandbox = sandbox();
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.json");
     let journal = dir.path().join("state.json.journal");
 
-    let mut first = Engine::start(&sandbox.1);
+    let mut first = engine(&sandbox.1);
     let open = json!({"stack": "crash", "action": "up", "backend": state, "parallelism": 4});
     let d = first.call("engine.open", open.clone()).unwrap()["deployment"].clone();
-    first.register_all(&d);
+    register_all(&mut first, &d);
     let deadline = Instant::now() + Duration::from_secs(60);
     while std::fs::metadata(&journal).map(|m| m.len()).unwrap_or(0) < 30_000 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(5));
@@ -136,10 +55,10 @@ fn kill_9_mid_up_then_up_again_leaves_no_orphan_and_no_duplicate() {
         "nothing was compacted yet"
     );
 
-    let mut second = Engine::start(&sandbox.1);
+    let mut second = engine(&sandbox.1);
     let opened = second.call("engine.open", open).unwrap();
     let d = opened["deployment"].clone();
-    let ids = second.register_all(&d);
+    let ids = register_all(&mut second, &d);
     let mut ops = std::collections::BTreeMap::<String, usize>::new();
     for id in ids {
         let reply = second

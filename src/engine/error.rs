@@ -102,6 +102,7 @@ impl From<StateError> for EngineError {
     fn from(e: StateError) -> Self {
         let code = match e {
             StateError::Locked(_) => LOCKED,
+            StateError::Invalid(_) => ErrorCode::InvalidParams.code(),
             _ => STATE,
         };
         EngineError::new(code, e.to_string())

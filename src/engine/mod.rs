@@ -7,7 +7,7 @@
 //! - [`deployment`]: one open deployment: registrations, step generation, scheduling, close.
 //! - [`refs`]: the reference envelope (another resource's output as an input).
 //! - [`plan`]: steps, their summary and the rendered plan text.
-//! - [`state`]: the state, its snapshot and journal, sealing, and the local backend.
+//! - [`state`]: the state, its snapshot and journal, sealing, and the backends (local, S3).
 //! - [`error`]: engine error codes.
 //! - [`rpc`]: the `engine.*` methods in the JSON-RPC method table.
 
@@ -26,7 +26,7 @@ use deployment::Deployment;
 use error::{EngineError, STATE};
 use messages::*;
 use serde_json::Value;
-use state::local::LocalBackend;
+use state::backend::Backend;
 use state::seal::PASSPHRASE_ENV;
 use state::store::Store;
 use state::{Record, StackState};
@@ -103,19 +103,20 @@ impl Engine {
         if !(1..=256).contains(&parallelism) {
             return Err(EngineError::new(-32602, "parallelism: must be between 1 and 256"));
         }
-        let backend = LocalBackend::resolve(req.backend.as_deref(), &req.stack);
-        if req.backend.as_deref().is_some_and(|b| b.starts_with("s3://")) {
-            return Err(EngineError::new(
-                -32602,
-                "backend: s3:// is not supported by this build yet",
-            ));
-        }
+        let url = req.backend.clone();
         let pass = passphrase(req.passphrase.as_ref());
         let writes = req.action != Action::Preview;
         let stack = req.stack.clone();
-        let opened = tokio::task::spawn_blocking(move || Store::open(backend, &stack, pass.as_deref(), writes))
-            .await
-            .map_err(|e| EngineError::new(STATE, e.to_string()))??;
+        let opened = tokio::task::spawn_blocking(move || {
+            Store::open(
+                Backend::resolve(url.as_deref(), &stack)?,
+                &stack,
+                pass.as_deref(),
+                writes,
+            )
+        })
+        .await
+        .map_err(|e| EngineError::new(STATE, e.to_string()))??;
         let (mut store, mut state, mut warnings) = (opened.store, opened.state, opened.warnings);
         let mut may_exist = Vec::new();
         if writes && !state.pending.is_empty() {
@@ -263,7 +264,7 @@ impl Engine {
     /// `engine.export`: the stored snapshot document (secrets stay sealed).
     pub fn export(&self, req: StackRequest) -> Result<Value, EngineError> {
         valid_stack(&req.stack)?;
-        let backend = LocalBackend::resolve(req.backend.as_deref(), &req.stack);
+        let backend = Backend::resolve(req.backend.as_deref(), &req.stack)?;
         let bytes = backend
             .read_snapshot()?
             .ok_or_else(|| EngineError::new(STATE, format!("no state for stack {}", req.stack)))?;
@@ -273,7 +274,7 @@ impl Engine {
     /// `engine.import`: stores a document exported before (verified on the next open).
     pub fn import(&self, req: StackRequest) -> Result<Value, EngineError> {
         valid_stack(&req.stack)?;
-        let backend = LocalBackend::resolve(req.backend.as_deref(), &req.stack);
+        let backend = Backend::resolve(req.backend.as_deref(), &req.stack)?;
         let doc = req
             .document
             .ok_or_else(|| EngineError::new(-32602, "document: required"))?;
@@ -287,9 +288,11 @@ impl Engine {
 
     /// `engine.stacks`.
     pub fn stacks(&self, req: StackRequest) -> Result<Value, EngineError> {
-        let dir = req.backend.unwrap_or_else(|| ".credplane".into());
-        let dir = dir.strip_prefix("file://").unwrap_or(&dir).to_string();
-        let names = LocalBackend::list(std::path::Path::new(&dir)).unwrap_or_default();
+        let names = match req.backend.as_deref() {
+            // A missing local directory has no stacks; a bucket that cannot be listed is an error.
+            Some(url) if url.starts_with("s3://") => Backend::list(Some(url))?,
+            url => Backend::list(url).unwrap_or_default(),
+        };
         Ok(serde_json::json!({ "stacks": names }))
     }
 
@@ -297,12 +300,14 @@ impl Engine {
     /// and records it; without, forgets the pending entry (after the user checked the cloud).
     pub async fn resolve(&self, req: ResolveRequest) -> Result<Value, EngineError> {
         valid_stack(&req.stack)?;
-        let backend = LocalBackend::resolve(req.backend.as_deref(), &req.stack);
+        let url = req.backend.clone();
         let pass = passphrase(None);
         let stack = req.stack.clone();
-        let opened = tokio::task::spawn_blocking(move || Store::open(backend, &stack, pass.as_deref(), true))
-            .await
-            .map_err(|e| EngineError::new(STATE, e.to_string()))??;
+        let opened = tokio::task::spawn_blocking(move || {
+            Store::open(Backend::resolve(url.as_deref(), &stack)?, &stack, pass.as_deref(), true)
+        })
+        .await
+        .map_err(|e| EngineError::new(STATE, e.to_string()))??;
         let (mut store, mut state) = (opened.store, opened.state);
         let p = state
             .pending
@@ -353,10 +358,17 @@ impl Engine {
         Ok(Value::Object(Default::default()))
     }
 
+    /// `credplane stack unlock`: removes a lock left by an engine that is gone, on purpose.
+    /// Blocking (S3 calls); says whose lock it was.
+    pub fn unlock(stack: &str, backend: Option<&str>) -> Result<String, EngineError> {
+        valid_stack(stack)?;
+        Ok(Backend::resolve(backend, stack)?.unlock()?)
+    }
+
     /// `engine.remove`: deletes a stack's state; refused while it has resources.
     pub fn remove(&self, req: StackRequest, force: bool) -> Result<Value, EngineError> {
         valid_stack(&req.stack)?;
-        let backend = LocalBackend::resolve(req.backend.as_deref(), &req.stack);
+        let backend = Backend::resolve(req.backend.as_deref(), &req.stack)?;
         let _lock = backend.lock()?;
         if !force && let Some(bytes) = backend.read_snapshot()? {
             let raw: Value = serde_json::from_slice(&bytes).unwrap_or_default();

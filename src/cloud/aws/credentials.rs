@@ -169,9 +169,9 @@ fn describe_spec(spec: &ChainSpec) -> String {
     }
 }
 
-/// The HTTP client of the AWS SDK providers: rustls with ring, as the rest of credplane uses
-/// (the SDK's default would compile aws-lc).
-fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+/// The HTTP client of the AWS SDK providers (and of the engine's S3 state backend): rustls with
+/// ring, as the rest of credplane uses (the SDK's default would compile aws-lc).
+pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
     use aws_smithy_http_client::tls;
     aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))

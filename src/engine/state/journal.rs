@@ -1,12 +1,12 @@
 //! The journal: one authenticated JSON record per line, appended and fsynced before each create
 //! and after each step, so a killed engine loses nothing. Records of concurrent steps share one
-//! fsync (group commit), which keeps the cost per resource flat.
+//! fsync (group commit), which keeps the cost per resource flat. Where the lines go (a file, or
+//! one S3 object per batch) is the backend's [`JournalSink`].
 
+use super::backend::JournalSink;
 use super::seal::Sealer;
 use super::{Record, StateError, open_record, seal_record};
 use serde_json::{Value, json};
-use std::fs::File;
-use std::io::Write;
 use std::sync::Arc;
 use std::sync::mpsc;
 use tokio::sync::oneshot;
@@ -93,27 +93,53 @@ pub fn replay(bytes: &[u8], sealer: &Sealer, what: &str) -> Result<Replay, State
 
 type Ack = oneshot::Sender<Result<(), String>>;
 
-/// Appends records to a journal file from a thread of its own; [`JournalWriter::append`]
-/// returns once its record is on disk.
+/// Appends records to a journal from a thread of its own; [`JournalWriter::append`] returns
+/// once its record is durable.
 #[derive(Clone)]
 pub struct JournalWriter {
     tx: mpsc::Sender<(Record, Ack)>,
 }
 
 impl JournalWriter {
-    /// Starts a writer that continues `file` (already holding `existing` records of `generation`),
-    /// or starts a new journal when `existing` is None.
-    pub fn start(mut file: File, sealer: Arc<Sealer>, generation: u64, tail: Option<(u64, String)>) -> JournalWriter {
+    /// Starts a writer that continues a journal of `generation` whose last record is `tail`
+    /// (seq, mac), or starts a new journal (with its head line) when `tail` is None.
+    pub fn start(
+        mut sink: Box<dyn JournalSink>,
+        sealer: Arc<Sealer>,
+        generation: u64,
+        tail: Option<(u64, String)>,
+    ) -> JournalWriter {
         let (tx, rx) = mpsc::channel::<(Record, Ack)>();
         std::thread::Builder::new()
             .name("credplane-journal".into())
             .spawn(move || {
                 let (mut seq, mut prev) = tail.unwrap_or((0, String::new()));
                 let mut started = seq > 0 || !prev.is_empty();
+                // After a failed write the chain has a gap: refuse every later record rather
+                // than write ones that would not replay.
+                let mut broken: Option<String> = None;
                 while let Ok(first) = rx.recv() {
                     let mut batch = vec![first];
                     while let Ok(more) = rx.try_recv() {
                         batch.push(more);
+                    }
+                    if let Some(why) = &broken {
+                        for (_, ack) in batch {
+                            let _ = ack.send(Err(why.clone()));
+                        }
+                        continue;
+                    }
+                    let mut sealed = Vec::new();
+                    for (record, ack) in batch {
+                        match seal_record(&sealer, &record) {
+                            Ok(value) => sealed.push((value, ack)),
+                            Err(e) => {
+                                let _ = ack.send(Err(e.to_string()));
+                            }
+                        }
+                    }
+                    if sealed.is_empty() {
+                        continue;
                     }
                     let mut buf = Vec::new();
                     if !started {
@@ -122,29 +148,21 @@ impl JournalWriter {
                         buf.push(b'\n');
                         started = true;
                     }
+                    let first_seq = seq + 1;
                     let mut acks = Vec::new();
-                    let mut failed = None;
-                    for (record, ack) in batch {
-                        match seal_record(&sealer, &record) {
-                            Ok(sealed) => {
-                                seq += 1;
-                                let body = serde_json::to_vec(&sealed).expect("json");
-                                prev = record_mac(&sealer, &prev, seq, &body);
-                                buf.extend(
-                                    json!({"seq": seq, "record": sealed, "mac": prev})
-                                        .to_string()
-                                        .as_bytes(),
-                                );
-                                buf.push(b'\n');
-                                acks.push(ack);
-                            }
-                            Err(e) => {
-                                let _ = ack.send(Err(e.to_string()));
-                            }
-                        }
+                    for (value, ack) in sealed {
+                        seq += 1;
+                        let body = serde_json::to_vec(&value).expect("json");
+                        prev = record_mac(&sealer, &prev, seq, &body);
+                        buf.extend(json!({"seq": seq, "record": value, "mac": prev}).to_string().as_bytes());
+                        buf.push(b'\n');
+                        acks.push(ack);
                     }
-                    if let Err(e) = file.write_all(&buf).and_then(|_| file.sync_data()) {
-                        failed = Some(format!("journal write failed: {e}"));
+                    let mut failed = None;
+                    if let Err(e) = sink.append(first_seq, &buf) {
+                        let why = format!("journal write failed: {e}");
+                        broken = Some(why.clone());
+                        failed = Some(why);
                     }
                     for ack in acks {
                         let _ = ack.send(failed.clone().map_or(Ok(()), Err));
@@ -217,7 +235,8 @@ mod tests {
         let sealer = Arc::new(Sealer::create("p", "st", 1 << 10).unwrap());
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j");
-        let w = JournalWriter::start(File::create(&path).unwrap(), sealer.clone(), 3, None);
+        let file = std::fs::File::create(&path).unwrap();
+        let w = JournalWriter::start(Box::new(file), sealer.clone(), 3, None);
         for r in records {
             w.append(r.clone()).await.unwrap();
         }
@@ -232,6 +251,33 @@ mod tests {
         assert_eq!(r.generation, Some(3));
         assert_eq!(r.records, vec![rec("a"), rec("b"), Record::End { name: "a".into() }]);
         assert!(r.warnings.is_empty());
+    }
+
+    /// Records each batch's first sequence number; fails the second batch.
+    struct FailSecond(std::sync::Arc<std::sync::Mutex<Vec<u64>>>);
+
+    impl JournalSink for FailSecond {
+        fn append(&mut self, first_seq: u64, _bytes: &[u8]) -> std::io::Result<()> {
+            let mut seen = self.0.lock().unwrap();
+            seen.push(first_seq);
+            if seen.len() == 2 {
+                return Err(std::io::Error::other("disk gone"));
+            }
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn after_a_failed_write_every_later_record_is_refused() {
+        let sealer = Arc::new(Sealer::create("p", "st", 1 << 10).unwrap());
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let w = JournalWriter::start(Box::new(FailSecond(seen.clone())), sealer, 1, None);
+        w.append(rec("a")).await.unwrap();
+        let failed = w.append(rec("b")).await.unwrap_err().to_string();
+        assert!(failed.contains("disk gone"), "{failed}");
+        let refused = w.append(rec("c")).await.unwrap_err().to_string();
+        assert!(refused.contains("disk gone"), "{refused}");
+        assert_eq!(*seen.lock().unwrap(), vec![1, 2], "nothing written after the gap");
     }
 
     #[tokio::test]

@@ -2,22 +2,17 @@
 //! `<snapshot>.journal` beside it, and `<snapshot>.lock`, held with `flock` across processes.
 
 use super::StateError;
+use super::backend::LockInfo;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Where one stack's files live.
 #[derive(Debug, Clone)]
 pub struct LocalBackend {
     /// The snapshot file.
     pub snapshot: PathBuf,
-}
-
-/// The held lock; released when dropped.
-pub struct LockGuard {
-    _file: File,
 }
 
 impl LocalBackend {
@@ -56,8 +51,9 @@ impl LocalBackend {
             .unwrap_or(Path::new("."))
     }
 
-    /// Takes the stack's lock, or says who holds it and since when.
-    pub fn lock(&self) -> Result<LockGuard, StateError> {
+    /// Takes the stack's lock, or says who holds it and since when. The returned file holds
+    /// the `flock`; dropping it releases the lock.
+    pub fn lock(&self) -> Result<File, StateError> {
         std::fs::create_dir_all(self.dir())?;
         let path = self.lock_path();
         let mut file = OpenOptions::new()
@@ -69,18 +65,18 @@ impl LocalBackend {
             .open(&path)?;
         match file.try_lock() {
             Ok(()) => {
-                let now = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map(|d| d.as_secs())
-                    .unwrap_or(0);
                 file.set_len(0)?;
-                write!(file, "{{\"holder\":\"pid {}\",\"since\":{now}}}", std::process::id())?;
-                Ok(LockGuard { _file: file })
+                let info = serde_json::to_string(&LockInfo::current(String::new())).expect("json");
+                file.write_all(info.as_bytes())?;
+                Ok(file)
             }
             Err(std::fs::TryLockError::WouldBlock) => {
                 let mut text = String::new();
                 let _ = file.read_to_string(&mut text);
-                Err(StateError::Locked(describe_holder(&path, &text)))
+                Err(StateError::Locked(format!(
+                    "the stack is {}; wait for it to finish",
+                    LockInfo::describe(&text, &path.display().to_string())
+                )))
             }
             Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
         }
@@ -166,26 +162,6 @@ fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, StateError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e.into()),
     }
-}
-
-fn describe_holder(path: &Path, text: &str) -> String {
-    let v: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
-    let holder = v.get("holder").and_then(|h| h.as_str()).unwrap_or("another engine");
-    let age = v
-        .get("since")
-        .and_then(|s| s.as_u64())
-        .map(|since| {
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(since);
-            format!(" for {}s", now.saturating_sub(since))
-        })
-        .unwrap_or_default();
-    format!(
-        "the stack is locked by {holder}{age} ({}); wait for it to finish",
-        path.display()
-    )
 }
 
 #[cfg(test)]

@@ -1,8 +1,12 @@
 //! The stack state: its in-memory shape, the snapshot document, and the journal records that
-//! change it. Persistence lives in [`local`]; sealing in [`seal`].
+//! change it. Persistence lives in [`store`] over a [`backend`] ([`local`] or [`s3`]); sealing
+//! in [`seal`].
 
+pub mod backend;
 pub mod journal;
 pub mod local;
+pub mod s3;
+pub mod s3_location;
 pub mod seal;
 pub mod store;
 
@@ -29,9 +33,12 @@ pub enum StateError {
     /// Another engine holds the lock.
     #[error("{0}")]
     Locked(String),
-    /// A file-system error.
+    /// A file-system or object-storage error.
     #[error("state storage: {0}")]
     Io(String),
+    /// A malformed state URL (the message names the part and the rule).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl From<std::io::Error> for StateError {

@@ -1,17 +1,19 @@
 //! Opening a stack's state for a deployment: lock, load, verify, replay the journal, upgrade a
 //! version-1 file; then journal each change and compact at the end.
 
+use super::backend::{Backend, LockGuard};
 use super::journal::{self, JournalWriter};
-use super::local::{LocalBackend, LockGuard};
 use super::seal::{DEFAULT_N, Sealer};
 use super::{Record, StackState, StateError, encode_snapshot, parse_snapshot};
 use std::sync::Arc;
 
 /// An open, locked stack state.
 pub struct Store {
-    backend: LocalBackend,
+    backend: Backend,
     sealer: Option<Arc<Sealer>>,
     generation: u64,
+    /// The last (seq, mac) of the journal found at open, continued by the writer.
+    tail: Option<(u64, String)>,
     writer: Option<JournalWriter>,
     _lock: LockGuard,
 }
@@ -29,20 +31,17 @@ pub struct Opened {
 impl Store {
     /// Locks and loads `stack`. `writes`: the deployment will change the state (then a
     /// passphrase is required, and a version-1 file or a replayed journal is compacted now).
-    pub fn open(
-        backend: LocalBackend,
-        stack: &str,
-        passphrase: Option<&str>,
-        writes: bool,
-    ) -> Result<Opened, StateError> {
+    pub fn open(backend: Backend, stack: &str, passphrase: Option<&str>, writes: bool) -> Result<Opened, StateError> {
         let lock = backend.lock()?;
-        let what = backend.snapshot.display().to_string();
+        let what = backend.snapshot_name();
         let mut warnings = Vec::new();
         let raw = backend
             .read_snapshot()?
             .map(|b| parse_snapshot(&b, &what))
             .transpose()?;
-        let journal_bytes = backend.read_journal()?.filter(|b| !b.is_empty());
+        let journal_bytes = backend
+            .read_journal(raw.as_ref().map_or(0, |r| r.generation))?
+            .filter(|b| !b.is_empty());
         let needs_key =
             writes || journal_bytes.is_some() || raw.as_ref().is_some_and(|r| r.header.is_some() || r.version == 2);
         let passphrase = match passphrase.filter(|p| !p.is_empty()) {
@@ -80,11 +79,13 @@ impl Store {
             (_, None) => None,
         };
         let mut replayed = false;
+        let mut tail = None;
         if let (Some(bytes), Some(s)) = (&journal_bytes, &sealer) {
-            let r = journal::replay(bytes, s, &format!("{}", backend.journal().display()))?;
+            let r = journal::replay(bytes, s, &backend.journal_name())?;
             warnings.extend(r.warnings);
             if r.generation == Some(generation) {
                 replayed = !r.records.is_empty();
+                tail = journal::tail(bytes);
                 for record in &r.records {
                     state.apply(record);
                 }
@@ -94,6 +95,7 @@ impl Store {
             backend,
             sealer,
             generation,
+            tail,
             writer: None,
             _lock: lock,
         };
@@ -118,10 +120,8 @@ impl Store {
                 .sealer
                 .clone()
                 .ok_or_else(|| StateError::PassphraseRequired("to record changes".into()))?;
-            let existing = self.backend.read_journal()?.filter(|b| !b.is_empty());
-            let tail = existing.as_deref().and_then(journal::tail);
-            let file = self.backend.append_journal()?;
-            self.writer = Some(JournalWriter::start(file, sealer, self.generation, tail));
+            let sink = self.backend.journal_sink(self.generation)?;
+            self.writer = Some(JournalWriter::start(sink, sealer, self.generation, self.tail.clone()));
         }
         Ok(self.writer.clone().expect("set above"))
     }
@@ -133,6 +133,7 @@ impl Store {
             .clone()
             .ok_or_else(|| StateError::PassphraseRequired("to write the state".into()))?;
         self.writer = None;
+        self.tail = None;
         self.generation += 1;
         self.backend
             .write_snapshot(&encode_snapshot(&sealer, state, self.generation)?)?;
