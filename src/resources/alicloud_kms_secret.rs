@@ -651,7 +651,12 @@ impl Resource for AlicloudKmsSecret {
         if olds.get("secret_name") != news.get("secret_name") {
             return failures;
         }
-        let set = |map: &PropertyMap, field: &str| map.get(field).filter(|v| !v.is_null()).cloned();
+        // JSON text (extended_config) is compared as JSON: KMS reformats what it stores.
+        let set = |map: &PropertyMap, field: &str| {
+            let value = map.get(field).filter(|v| !v.is_null())?;
+            let json = value.as_str().and_then(|text| serde_json::from_str::<Value>(text).ok());
+            Some(json.unwrap_or_else(|| value.clone()))
+        };
         failures.extend(REPLACING_FIELDS
             .iter()
             // A computed argument the program leaves unset keeps what the cloud reported.

@@ -116,6 +116,13 @@ impl Resource for AlicloudRamAccessKey {
         }
     }
 
+    /// An imported key holds no secret, plain or encrypted: the create-time `pgp_key` and
+    /// `secret_file` of the program have nothing to differ from, and are taken as they are.
+    fn absent_agrees(olds: &PropertyMap, property: &str, _value: &serde_json::Value) -> bool {
+        let imported = !olds.contains_key("secret") && !olds.contains_key("encrypted_secret");
+        imported && matches!(property, "pgp_key" | "secret_file")
+    }
+
     fn rules() -> &'static [Rule] {
         RULES
     }

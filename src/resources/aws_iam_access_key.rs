@@ -160,6 +160,12 @@ impl Resource for AwsIamAccessKey {
     }
 
     /// With `pgp_key`, state holds no secret to derive a password for another SES region from.
+    /// An imported key holds no secret (`secrets_available` false): the create-time `pgp_key`
+    /// and `ses_region` of the program have nothing to differ from, and are taken as they are.
+    fn absent_agrees(olds: &crate::protocol::PropertyMap, property: &str, _value: &serde_json::Value) -> bool {
+        olds.get("secrets_available") == Some(&serde_json::Value::Bool(false)) && matches!(property, "pgp_key" | "ses_region")
+    }
+
     fn check_change(
         olds: &crate::protocol::PropertyMap,
         news: &crate::protocol::PropertyMap,
