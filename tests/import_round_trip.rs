@@ -20,8 +20,17 @@ async fn round_trip(env: &Env, ty: &str, program: Value, import_id: impl FnOnce(
     let imported = env.read(ty, &id, None, None).await.expect("the import finds it");
     assert_eq!(imported.id, created.id, "{ty}");
     let news = env.check(ty, Some(&Value::Object(imported.inputs.clone())), program);
-    assert!(news.failures.is_empty(), "{ty}: check after import: {:?}", news.failures);
-    let diff = env.diff(ty, &imported.id, &Value::Object(imported.outputs), &Value::Object(news.inputs));
+    assert!(
+        news.failures.is_empty(),
+        "{ty}: check after import: {:?}",
+        news.failures
+    );
+    let diff = env.diff(
+        ty,
+        &imported.id,
+        &Value::Object(imported.outputs),
+        &Value::Object(news.inputs),
+    );
     assert!(!diff.changes, "{ty}: import then diff: {:?}", diff.detailed_diff);
 }
 
@@ -105,5 +114,11 @@ async fn oci_credentials_with_every_argument() {
     let program = json!({"user_id": ALICE, "description": "ci token"});
     round_trip(&env, "oci_identity_auth_token", program, import("authTokens")).await;
     let program = json!({"user_id": ALICE, "display_name": "s3 key"});
-    round_trip(&env, "oci_identity_customer_secret_key", program, import("customerSecretKeys")).await;
+    round_trip(
+        &env,
+        "oci_identity_customer_secret_key",
+        program,
+        import("customerSecretKeys"),
+    )
+    .await;
 }

@@ -49,7 +49,8 @@ async fn kms_update_failing_midway_answers_the_outputs_as_they_now_are() {
     news["tags"] = json!({"env": "prod"});
     news["recovery_window_in_days"] = json!(7);
     let news = Value::Object(env.check(KMS, Some(&inputs), news).inputs);
-    env.faults(json!({"next_errors": 1, "actions": ["SetSecretPolicy"]})).await;
+    env.faults(json!({"next_errors": 1, "actions": ["SetSecretPolicy"]}))
+        .await;
     let err = env.update(KMS, "half", &outputs, &news).await.unwrap_err();
     let (code, data) = err.to_wire();
     assert_eq!(code, ErrorCode::PartiallyCreated, "{err}");
@@ -59,9 +60,17 @@ async fn kms_update_failing_midway_answers_the_outputs_as_they_now_are() {
     assert_eq!(now["secret_data"]["$credplane"], json!("secret"), "still a secret");
     assert_eq!(now["secret_data"]["value"], json!("value-2"));
     assert_eq!(now["description"], json!("second"));
-    assert_eq!(now["policy"], json!(ALICE_READS), "SetSecretPolicy failed: the old policy holds");
+    assert_eq!(
+        now["policy"],
+        json!(ALICE_READS),
+        "SetSecretPolicy failed: the old policy holds"
+    );
     assert_eq!(now["tags"], json!({"env": "test", "team": "db"}), "never reached");
-    assert_eq!(now["recovery_window_in_days"], json!(7), "a delete-time setting is recorded");
+    assert_eq!(
+        now["recovery_window_in_days"],
+        json!(7),
+        "a delete-time setting is recorded"
+    );
     assert!(err.to_string().contains("updated"), "{err}");
 
     // The partial outputs are the truth: the cloud agrees, and a retry from them finishes the rest.
@@ -92,7 +101,8 @@ async fn kms_removing_policy_restores_the_default_and_read_reports_policy_drift(
     let env = Env::start().await;
     let inputs = Value::Object(env.check(KMS, None, program("guarded")).inputs);
     let outputs = Value::Object(env.create(KMS, inputs.clone()).await.unwrap().outputs);
-    let policy_in_cloud = async || parsed(&env.state().await["alicloud-kms"]["secrets"]["guarded"]["policies"]["default"]);
+    let policy_in_cloud =
+        async || parsed(&env.state().await["alicloud-kms"]["secrets"]["guarded"]["policies"]["default"]);
     assert_eq!(policy_in_cloud().await, parsed(&json!(ALICE_READS)));
 
     // The program drops `policy`: a change, and the update puts KMS's default policy back.
@@ -109,8 +119,15 @@ async fn kms_removing_policy_restores_the_default_and_read_reports_policy_drift(
     assert!(!env.diff(KMS, "guarded", &Value::Object(read.outputs), &news).changes);
 
     // A policy set behind the program's back is drift that `read` reports and the diff shows.
-    env.kms("SetSecretPolicy", &[("SecretName", "guarded"), ("Policy", BOB_READS), ("PolicyName", "default")])
-        .await;
+    env.kms(
+        "SetSecretPolicy",
+        &[
+            ("SecretName", "guarded"),
+            ("Policy", BOB_READS),
+            ("PolicyName", "default"),
+        ],
+    )
+    .await;
     let read = env.read(KMS, "guarded", Some(&news), Some(&updated)).await.unwrap();
     assert_eq!(read.outputs["policy"], json!(BOB_READS));
     let drifted = Value::Object(read.outputs);
@@ -122,7 +139,11 @@ async fn kms_removing_policy_restores_the_default_and_read_reports_policy_drift(
     // A managed policy changed behind the program's back shows too.
     let managed = Value::Object(env.check(KMS, None, program("managed")).inputs);
     let managed_out = Value::Object(env.create(KMS, managed.clone()).await.unwrap().outputs);
-    env.kms("SetSecretPolicy", &[("SecretName", "managed"), ("Policy", BOB_READS)]).await;
-    let read = env.read(KMS, "managed", Some(&managed), Some(&managed_out)).await.unwrap();
+    env.kms("SetSecretPolicy", &[("SecretName", "managed"), ("Policy", BOB_READS)])
+        .await;
+    let read = env
+        .read(KMS, "managed", Some(&managed), Some(&managed_out))
+        .await
+        .unwrap();
     assert_eq!(read.outputs["policy"], json!(BOB_READS));
 }

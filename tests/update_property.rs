@@ -159,7 +159,13 @@ impl Gen<'_> {
             };
         }
         if self.chance(0.3) {
-            let stages = self.pick(&[json!(["ACSCurrent"]), json!(["ACSCurrent", "custom"]), json!(["custom", "ACSCurrent", "other"])]).clone();
+            let stages = self
+                .pick(&[
+                    json!(["ACSCurrent"]),
+                    json!(["ACSCurrent", "custom"]),
+                    json!(["custom", "ACSCurrent", "other"]),
+                ])
+                .clone();
             map.insert("version_stages".into(), stages);
         }
         if self.chance(0.2) {
@@ -183,7 +189,11 @@ impl Gen<'_> {
 /// succeed and leave nothing to change. Returns whether an update ran.
 async fn run_pair(env: &Env, ty: &str, seed: u64, old: Value, new: Value) -> bool {
     let checked = env.check(ty, None, old.clone());
-    assert!(checked.failures.is_empty(), "seed {seed}: the generator made invalid inputs {old}: {:?}", checked.failures);
+    assert!(
+        checked.failures.is_empty(),
+        "seed {seed}: the generator made invalid inputs {old}: {:?}",
+        checked.failures
+    );
     let olds_in = Value::Object(checked.inputs);
     let created = env.create(ty, olds_in.clone()).await;
     let created = created.unwrap_or_else(|e| panic!("seed {seed}: check accepted {old} but create failed: {e}"));
@@ -196,15 +206,29 @@ async fn run_pair(env: &Env, ty: &str, seed: u64, old: Value, new: Value) -> boo
         let diff = env.diff(ty, &id, &outputs, &news);
         if diff.changes && diff.replaces.is_empty() {
             let updated = env.update(ty, &id, &outputs, &news).await.unwrap_or_else(|e| {
-                panic!("seed {seed}: check and diff accepted {old} -> {new} ({:?}), but update failed: {e}", diff.detailed_diff)
+                panic!(
+                    "seed {seed}: check and diff accepted {old} -> {new} ({:?}), but update failed: {e}",
+                    diff.detailed_diff
+                )
             });
-            let read = env.read(ty, &id, Some(&news), Some(&updated)).await.expect("still there");
+            let read = env
+                .read(ty, &id, Some(&news), Some(&updated))
+                .await
+                .expect("still there");
             let after = env.diff(ty, &id, &Value::Object(read.outputs), &news);
-            assert!(!after.changes, "seed {seed}: {old} -> {new}: after the update, still {:?}", after.detailed_diff);
+            assert!(
+                !after.changes,
+                "seed {seed}: {old} -> {new}: after the update, still {:?}",
+                after.detailed_diff
+            );
             ran = true;
         }
     }
-    let last = env.read(ty, &id, None, None).await.map(|r| Value::Object(r.outputs)).unwrap_or(outputs);
+    let last = env
+        .read(ty, &id, None, None)
+        .await
+        .map(|r| Value::Object(r.outputs))
+        .unwrap_or(outputs);
     env.delete(ty, &id, &last).await.unwrap();
     ran
 }
@@ -220,7 +244,10 @@ async fn kms_updates_that_check_and_diff_accept_succeed() {
         let new = generator.kms_change(&old);
         updates += usize::from(run_pair(&env, KMS, seed, old, new).await);
     }
-    assert!(updates >= CASES as usize / 3, "only {updates} of {CASES} pairs were updates: the generator needs tuning");
+    assert!(
+        updates >= CASES as usize / 3,
+        "only {updates} of {CASES} pairs were updates: the generator needs tuning"
+    );
 }
 
 #[tokio::test]

@@ -477,7 +477,12 @@ impl OciIdentity {
                         c.lifecycle_state = "DELETED".into();
                     } else if c.lifecycle_state == "CREATING" {
                         c.inactive_status = c.settles_inactive;
-                        c.lifecycle_state = if c.settles_inactive.is_some() { "INACTIVE" } else { "ACTIVE" }.into();
+                        c.lifecycle_state = if c.settles_inactive.is_some() {
+                            "INACTIVE"
+                        } else {
+                            "ACTIVE"
+                        }
+                        .into();
                     }
                     items.push(c.to_json(false));
                 }

@@ -161,7 +161,11 @@ impl Clouds {
     /// when `None`). In the configured region the configured endpoint wins, so that a moved
     /// endpoint setting takes effect; in another, the endpoint recorded with the region, else
     /// that region's public endpoint.
-    pub fn alicloud_kms_in(&self, region: Option<&str>, recorded_endpoint: Option<&str>) -> Result<KmsClient, CloudError> {
+    pub fn alicloud_kms_in(
+        &self,
+        region: Option<&str>,
+        recorded_endpoint: Option<&str>,
+    ) -> Result<KmsClient, CloudError> {
         let (credentials, configured) = self.alicloud_credentials()?;
         let public = |region: &str| format!("https://kms.{region}.aliyuncs.com");
         let (region, endpoint) = match region {

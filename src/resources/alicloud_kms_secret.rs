@@ -270,7 +270,8 @@ pub struct AlicloudKmsSecretOutputs {
 impl AlicloudKmsSecretOutputs {
     /// The KMS client of the secret's recorded region.
     fn kms(&self, ctx: &Context) -> Result<KmsClient, CloudError> {
-        ctx.clouds.alicloud_kms_in(self.region.as_deref(), self.endpoint.as_deref())
+        ctx.clouds
+            .alicloud_kms_in(self.region.as_deref(), self.endpoint.as_deref())
     }
 }
 
@@ -1106,11 +1107,15 @@ fn default_policy(arn: Option<&str>) -> Result<String, ProviderError> {
         .and_then(|arn| arn.split(':').nth(3))
         .filter(|account| !account.is_empty())
         .ok_or_else(|| {
-            ProviderError::Internal("the default policy needs the account, from the secret's arn, which is unknown".into())
+            ProviderError::Internal(
+                "the default policy needs the account, from the secret's arn, which is unknown".into(),
+            )
         })?;
-    Ok(serde_json::json!({"Version": "1", "Statement": [{"Sid": "kms default secret policy", "Effect": "Allow",
+    Ok(
+        serde_json::json!({"Version": "1", "Statement": [{"Sid": "kms default secret policy", "Effect": "Allow",
         "Principal": {"RAM": [format!("acs:ram::{account}:*")]}, "Action": ["kms:*"], "Resource": ["*"]}]})
-    .to_string())
+        .to_string(),
+    )
 }
 
 /// Whether `policy` means KMS's default policy for the secret `arn`.

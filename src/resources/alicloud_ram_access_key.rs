@@ -111,7 +111,7 @@ impl Resource for AlicloudRamAccessKey {
     fn info() -> ResourceInfo {
         ResourceInfo {
             cloud: "alicloud",
-            import: "`<user_name>:<access_key_id>` (or the key id alone for the provider's own identity). The secret is not available for imported resources.",
+            import: "`<user_name>:<access_key_id>` (or the key id alone for the provider's own identity). The secret is not available for imported resources; the program's `pgp_key` and `secret_file` are taken as they are, without a change.",
             timeouts: Timeouts::FIVE_MINUTES,
         }
     }

@@ -150,7 +150,7 @@ impl Resource for AwsIamAccessKey {
     fn info() -> ResourceInfo {
         ResourceInfo {
             cloud: "aws",
-            import: "The access key id, e.g. `AKIA1234567890`; the user is found with GetAccessKeyLastUsed. Secret attributes are not available for imported resources.",
+            import: "The access key id, e.g. `AKIA1234567890`; the user is found with GetAccessKeyLastUsed. Secret attributes are not available for imported resources; the program's `pgp_key` and `ses_region` are taken as they are, without a change.",
             timeouts: Timeouts::FIVE_MINUTES,
         }
     }
@@ -163,7 +163,8 @@ impl Resource for AwsIamAccessKey {
     /// An imported key holds no secret (`secrets_available` false): the create-time `pgp_key`
     /// and `ses_region` of the program have nothing to differ from, and are taken as they are.
     fn absent_agrees(olds: &crate::protocol::PropertyMap, property: &str, _value: &serde_json::Value) -> bool {
-        olds.get("secrets_available") == Some(&serde_json::Value::Bool(false)) && matches!(property, "pgp_key" | "ses_region")
+        olds.get("secrets_available") == Some(&serde_json::Value::Bool(false))
+            && matches!(property, "pgp_key" | "ses_region")
     }
 
     fn check_change(

@@ -60,7 +60,10 @@ pub fn diff(
 
 /// Whether two strings hold the same JSON document.
 fn same_json(old: &serde_json::Value, new: &serde_json::Value) -> bool {
-    let parse = |v: &serde_json::Value| v.as_str().and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok());
+    let parse = |v: &serde_json::Value| {
+        v.as_str()
+            .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+    };
     matches!((parse(old), parse(new)), (Some(a), Some(b)) if a == b)
 }
 

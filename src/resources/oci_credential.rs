@@ -41,6 +41,10 @@ fn user_ocid(inputs: &PropertyMap) -> Option<String> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct OciLifecycle {
     /// The current state: CREATING, ACTIVE, INACTIVE, DELETING or DELETED (from `lifecycleState`).
+    /// A create waits until the credential settles: ACTIVE is done; INACTIVE, or the create
+    /// timeout, answers a partial result holding what the service last reported (this,
+    /// `inactive_state`, `time_expires`). A delete waits for DELETED, bounded by the delete
+    /// timeout, as the credential counts against the user's limit until then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-computed" = true))]
     pub state: Option<String>,
@@ -195,7 +199,9 @@ async fn create<T: OciKind>(ctx: &Context, inputs: T::Inputs) -> CreateResult<T:
             Ok((id, outputs_of::<T>(inputs, &active, secret)))
         }
         Ok(inactive) => {
-            let status = inactive.inactive_status.map_or_else(|| "unknown".to_string(), |n| n.to_string());
+            let status = inactive
+                .inactive_status
+                .map_or_else(|| "unknown".to_string(), |n| n.to_string());
             Err(ResourceError::partial(
                 id,
                 outputs_of::<T>(inputs, &inactive, secret),

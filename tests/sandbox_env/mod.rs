@@ -62,7 +62,13 @@ impl Env {
         create_with(&self.provider, type_name, inputs).await
     }
 
-    pub async fn read(&self, type_name: &str, id: &str, inputs: Option<&Value>, outputs: Option<&Value>) -> Option<ReadResponse> {
+    pub async fn read(
+        &self,
+        type_name: &str,
+        id: &str,
+        inputs: Option<&Value>,
+        outputs: Option<&Value>,
+    ) -> Option<ReadResponse> {
         read_with(&self.provider, type_name, id, inputs, outputs).await
     }
 
@@ -104,7 +110,14 @@ impl Env {
     /// As [`Env::kms`], in `region`.
     pub async fn kms_in(&self, region: &str, action: &str, params: &[(&str, &str)]) -> Value {
         let nonce = uuid::Uuid::new_v4().to_string();
-        let mut all = common_params(ADMIN_KEY_ID, action, "2016-01-20", chrono::Utc::now(), &nonce, Some(region));
+        let mut all = common_params(
+            ADMIN_KEY_ID,
+            action,
+            "2016-01-20",
+            chrono::Utc::now(),
+            &nonce,
+            Some(region),
+        );
         all.extend(params.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let signature = sign_rpc("POST", &all, ADMIN_KEY_SECRET);
         all.push(("Signature".into(), signature));

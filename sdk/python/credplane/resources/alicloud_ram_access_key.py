@@ -162,7 +162,7 @@ class AlicloudRamAccessKey(Resource):
     secret, and so kept (encrypted) in the state; set `pgp_key` to keep only its PGP-encrypted form
     instead. `secret_file` writes it to a file as well: it does not keep it out of the state.
 
-    Import: `<user_name>:<access_key_id>` (or the key id alone for the provider's own identity). The secret is not available for imported resources.
+    Import: `<user_name>:<access_key_id>` (or the key id alone for the provider's own identity). The secret is not available for imported resources; the program's `pgp_key` and `secret_file` are taken as they are, without a change.
     """
 
     TYPE: ClassVar[str] = "alicloud_ram_access_key"
