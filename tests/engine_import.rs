@@ -22,7 +22,12 @@ async fn call(module: &jsonrpsee::RpcModule<Provider>, method: &str, params: Val
 }
 
 /// One engine run: open, register `resources` one by one, close.
-async fn run(module: &jsonrpsee::RpcModule<Provider>, backend: &Path, action: &str, resources: &[Value]) -> Result<Value, Value> {
+async fn run(
+    module: &jsonrpsee::RpcModule<Provider>,
+    backend: &Path,
+    action: &str,
+    resources: &[Value],
+) -> Result<Value, Value> {
     let open = json!({"stack": "t", "action": action, "backend": backend, "passphrase": "pw"});
     let deployment = call(module, "engine.open", open).await?["deployment"].clone();
     for resource in resources {
@@ -45,7 +50,9 @@ async fn import_takes_the_delete_time_settings_from_the_program() {
     let program = json!({"type": "alicloud_kms_secret", "name": "s", "options": {"import": "adopted"}, "inputs": {
         "secret_name": "adopted", "secret_data": secret("d"), "version_id": "v1",
         "recovery_window_in_days": 7, "force_delete_without_recovery": true}});
-    let imported = run(&module, &state, "up", &[program.clone()]).await.expect("the import is accepted");
+    let imported = run(&module, &state, "up", &[program.clone()])
+        .await
+        .expect("the import is accepted");
     assert_eq!(imported["steps"][0]["op"], json!("import"), "{imported}");
     let again = run(&module, &state, "up", &[program]).await.unwrap();
     assert_eq!(again["steps"][0]["op"], json!("same"), "{again}");
