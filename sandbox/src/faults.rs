@@ -23,7 +23,18 @@ pub struct Faults {
     /// The next N matching requests are applied and their replies lost.
     pub next_drops: u32,
     /// Only requests whose action is listed are affected (all when empty), e.g. `CreateAccessKey`.
+    /// The `oci_*` lifecycle knobs below ignore it.
     pub actions: Vec<String>,
+    /// OCI Identity lifecycle: a credential created or deleted while this is set stays CREATING
+    /// or DELETING through this many lists of its user's credentials (0: CREATING ends with the
+    /// next list, as the real service's quick creation; a delete is DELETED at once).
+    pub oci_transition_reads: u32,
+    /// OCI Identity lifecycle: a credential created while this is set settles INACTIVE with this
+    /// `inactiveStatus` bit field (1 suspended, 2 disabled, 4 blocked, 8 locked) instead of ACTIVE.
+    pub oci_inactive_status: Option<i64>,
+    /// OCI Identity lifecycle: a credential created while this is set expires this many seconds
+    /// after its creation (`timeExpires`; `null` otherwise, as a credential that never expires).
+    pub oci_expires_in_seconds: Option<u64>,
 }
 
 /// What to do with one request.

@@ -51,6 +51,8 @@ pub struct SandboxRequest {
     pub body: Bytes,
     /// When it arrived.
     pub now: chrono::DateTime<chrono::Utc>,
+    /// The knobs as they were when it arrived (the lifecycle knobs shape how an API applies it).
+    pub knobs: Faults,
 }
 
 impl SandboxRequest {
@@ -308,6 +310,7 @@ async fn serve_cloud(
         headers,
         body,
         now: chrono::Utc::now(),
+        knobs: shared.faults.lock().expect("faults lock").clone(),
     };
     let Some(api) = shared.apis.iter().find(|api| api.matches(&req)).cloned() else {
         return (StatusCode::NOT_FOUND, "no emulated API serves this request").into_response();

@@ -6,6 +6,7 @@
 
 use super::oci_principals::{self as principals, is_subscribed, split_region};
 use super::{CloudApi, SandboxRequest};
+use crate::faults::Faults;
 use crate::oci_config::{OciConfigParts, write_config_file};
 use crate::verify::oci::{VerifiableRequest, verify_request};
 use axum::http::{HeaderValue, Method, StatusCode};
@@ -58,6 +59,14 @@ struct Credential {
     time_created: String,
     lifecycle_state: String,
     inactive_status: Option<i64>,
+    #[serde(default)]
+    time_expires: Option<String>,
+    /// Lists left before CREATING or DELETING ends (the `oci_transition_reads` knob).
+    #[serde(default)]
+    pending_reads: u32,
+    /// The INACTIVE status CREATING ends in, instead of ACTIVE (the `oci_inactive_status` knob).
+    #[serde(default)]
+    settles_inactive: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -218,7 +227,7 @@ impl Credential {
             "id": self.id,
             "userId": self.user_id,
             "timeCreated": self.time_created,
-            "timeExpires": null,
+            "timeExpires": self.time_expires,
             "lifecycleState": self.lifecycle_state,
             "inactiveStatus": self.inactive_status,
         });
@@ -245,7 +254,14 @@ fn random_bytes(n: usize) -> Vec<u8> {
 }
 
 impl State {
-    fn new_credential(&mut self, kind: &'static str, user_id: &str, label: String, now: DateTime<Utc>) -> Credential {
+    fn new_credential(
+        &mut self,
+        kind: &'static str,
+        user_id: &str,
+        label: String,
+        now: DateTime<Utc>,
+        knobs: &Faults,
+    ) -> Credential {
         self.counter += 1;
         let (id, secret) = if kind == AUTH_TOKENS {
             // Auth tokens are 20 printable characters, ids are credential OCIDs.
@@ -276,6 +292,11 @@ impl State {
             time_created: now_text(now),
             lifecycle_state: "CREATING".into(),
             inactive_status: None,
+            time_expires: knobs
+                .oci_expires_in_seconds
+                .map(|s| now_text(now + ChronoDuration::seconds(s as i64))),
+            pending_reads: knobs.oci_transition_reads,
+            settles_inactive: knobs.oci_inactive_status,
         }
     }
 
@@ -421,7 +442,7 @@ impl OciIdentity {
                         format!("User {user} has reached the maximum of {PER_USER_LIMIT} {what}."),
                     );
                 }
-                let cred = st.new_credential(kind, &user, label, req.now);
+                let cred = st.new_credential(kind, &user, label, req.now, &req.knobs);
                 let body = cred.to_json(true);
                 st.credentials.insert(cred.id.clone(), cred);
                 if let Some(token) = retry_token {
@@ -447,9 +468,21 @@ impl OciIdentity {
                     .values_mut()
                     .filter(|c| c.user_id == user && c.kind == kind)
                 {
-                    // Creation completes by the next read, as it does (quickly) in the real cloud.
-                    if c.lifecycle_state == "CREATING" {
-                        c.lifecycle_state = "ACTIVE".into();
+                    // A transition completes by the next read, as it does (quickly) in the real
+                    // cloud, unless the knobs make it last.
+                    let moving = matches!(c.lifecycle_state.as_str(), "CREATING" | "DELETING");
+                    if moving && c.pending_reads > 0 {
+                        c.pending_reads -= 1;
+                    } else if c.lifecycle_state == "DELETING" {
+                        c.lifecycle_state = "DELETED".into();
+                    } else if c.lifecycle_state == "CREATING" {
+                        c.inactive_status = c.settles_inactive;
+                        c.lifecycle_state = if c.settles_inactive.is_some() {
+                            "INACTIVE"
+                        } else {
+                            "ACTIVE"
+                        }
+                        .into();
                     }
                     items.push(c.to_json(false));
                 }
@@ -470,7 +503,8 @@ impl OciIdentity {
             }
             Route::Delete(user, kind, id) => match st.credentials.get_mut(&id) {
                 Some(c) if c.user_id == user && c.kind == kind && c.lifecycle_state != "DELETED" => {
-                    c.lifecycle_state = "DELETED".into();
+                    c.pending_reads = req.knobs.oci_transition_reads;
+                    c.lifecycle_state = if c.pending_reads > 0 { "DELETING" } else { "DELETED" }.into();
                     with_request_id(StatusCode::NO_CONTENT.into_response())
                 }
                 _ => not_found(),
@@ -632,7 +666,7 @@ mod tests {
         let a = OciIdentity::new();
         {
             let mut st = a.state.lock().unwrap();
-            let cred = st.new_credential(AUTH_TOKENS, ALICE, "kept".into(), Utc::now());
+            let cred = st.new_credential(AUTH_TOKENS, ALICE, "kept".into(), Utc::now(), &Faults::default());
             st.credentials.insert(cred.id.clone(), cred);
         }
         let snap = a.snapshot();

@@ -151,11 +151,34 @@ impl Clouds {
         )))
     }
 
-    /// The KMS client (`https://kms.<region>.aliyuncs.com`, or the `kms_endpoint` setting).
+    /// The KMS client of the configured region (`https://kms.<region>.aliyuncs.com`, or the
+    /// `kms_endpoint` setting).
     pub fn alicloud_kms(&self) -> Result<KmsClient, CloudError> {
-        let (credentials, region) = self.alicloud_credentials()?;
-        let endpoint = self.settings.alicloud.as_ref().and_then(|s| s.kms_endpoint.clone());
-        let endpoint = endpoint.unwrap_or_else(|| format!("https://kms.{region}.aliyuncs.com"));
+        self.alicloud_kms_in(None, None)
+    }
+
+    /// The KMS client of `region`, where a secret was recorded to live (the configured region
+    /// when `None`). In the configured region the configured endpoint wins, so that a moved
+    /// endpoint setting takes effect; in another, the endpoint recorded with the region, else
+    /// that region's public endpoint.
+    pub fn alicloud_kms_in(
+        &self,
+        region: Option<&str>,
+        recorded_endpoint: Option<&str>,
+    ) -> Result<KmsClient, CloudError> {
+        let (credentials, configured) = self.alicloud_credentials()?;
+        let public = |region: &str| format!("https://kms.{region}.aliyuncs.com");
+        let (region, endpoint) = match region {
+            Some(region) if region != configured => (
+                region.to_string(),
+                recorded_endpoint.map_or_else(|| public(region), str::to_owned),
+            ),
+            _ => {
+                let endpoint = self.settings.alicloud.as_ref().and_then(|s| s.kms_endpoint.clone());
+                let endpoint = endpoint.unwrap_or_else(|| public(&configured));
+                (configured, endpoint)
+            }
+        };
         Ok(KmsClient::new(RpcClient::new(
             "KMS",
             "2016-01-20",

@@ -658,24 +658,30 @@ impl Deployment {
                 ),
             ));
         }
+        // What the program sets and the import could not read (no diff: see the provider's
+        // unknown inputs, such as a recovery window) is recorded from the program.
+        let inputs = self.persistable(ty, &news);
+        let mut outputs = found.outputs.clone();
+        for (property, value) in &inputs {
+            let ignored = req.options.ignore_changes.contains(property);
+            if req.inputs.contains_key(property) && !ignored && outputs.get(property).is_none_or(Value::is_null) {
+                outputs.insert(property.clone(), value.clone());
+            }
+        }
         if !self.preview() {
             let resource = ResourceState {
                 type_name: ty.into(),
                 name: name.into(),
                 id: found.id.clone(),
-                inputs: self.persistable(ty, &news),
-                outputs: found.outputs.clone(),
+                inputs,
+                outputs: outputs.clone(),
                 dependencies: deps,
                 partial: false,
                 options: kept,
             };
             self.journal(vec![Record::Put { resource }]).await?;
         }
-        Ok((
-            Step::new("import", ty, name, Some(found.id.clone())),
-            found.id,
-            found.outputs,
-        ))
+        Ok((Step::new("import", ty, name, Some(found.id.clone())), found.id, outputs))
     }
 
     async fn delete_in_cloud(&self, r: &ResourceState) -> Result<(), EngineError> {

@@ -120,8 +120,9 @@ pub struct AlicloudKmsSecretInputs {
     /// Expanding configuration of credentials, a JSON object such as
     /// `{"SecretSubType":"Password","InstanceId":"i-...","RegionId":"cn-hangzhou"}`. Only managed
     /// RDS, RAM or ECS credentials use it; ECS credentials need its `SecretSubType`.
+    /// Compared as JSON (`contentMediaType`), so key order and spacing are not a change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-forceNew" = true))]
+    #[schemars(extend("x-forceNew" = true, "contentMediaType" = "application/json"))]
     pub extended_config: Option<String>,
     /// Expand the custom data in the configuration. If this parameter is specified, the existing
     /// expansion configuration of the credential will be updated (UpdateSecret). Normal
@@ -141,26 +142,35 @@ pub struct AlicloudKmsSecretInputs {
     #[schemars(extend("x-updatable" = true))]
     pub enable_automatic_rotation: bool,
     /// The period of automatic rotation of credentials, `<integer>s` in seconds: a 7-day cycle is
-    /// `604800s`. Needs `enable_automatic_rotation`. Changed in place (UpdateSecretRotationPolicy);
-    /// the Terraform resource forces a replacement, which the recovery window would block.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-updatable" = true))]
-    pub rotation_interval: Option<String>,
-    /// The resource policy of the secret, a JSON document (SetSecretPolicy). Computed: every secret
-    /// has one (KMS gives a new secret its default policy), so an import reports the cloud's, and a
-    /// program that leaves `policy` unset keeps whatever policy the secret has.
+    /// `604800s`, from `21600s` (6 hours) to `31536000s` (365 days), as KMS takes; `check` refuses
+    /// others rather than let the update fail. Needs `enable_automatic_rotation`. Changed in place
+    /// (UpdateSecretRotationPolicy); the Terraform resource forces a replacement, which the
+    /// recovery window would block. Computed: left unset while rotation stays on, the secret
+    /// keeps the period it has (UpdateSecretRotationPolicy without one keeps it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-updatable" = true, "x-computed" = true))]
+    pub rotation_interval: Option<String>,
+    /// The resource policy of the secret, a JSON document (SetSecretPolicy; secrets in a KMS
+    /// instance). Unset means KMS's default policy, the one a new secret gets (every RAM identity
+    /// of the account may use the secret): removing `policy` puts the default back, where the
+    /// Terraform resource leaves the old policy in place, and `read` reports a secret holding the
+    /// default as having no `policy`, so an import of it diffs clean and a policy set behind the
+    /// program's back shows as drift. Compared as JSON, so key order and spacing are not a change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-updatable" = true, "contentMediaType" = "application/json"))]
     pub policy: Option<String>,
     /// The name of the policy. Default `default`.
     #[serde(default = "default_policy_name")]
     #[schemars(extend("x-updatable" = true))]
     pub policy_name: String,
     /// The recoverable window, in days, when the secret is deleted (DeleteSecret's
-    /// RecoveryWindowInDays). Default value: 30. A change takes effect at deletion.
-    #[serde(default = "default_recovery_window")]
-    #[schemars(extend("x-updatable" = true), range(min = 7, max = 30))]
-    pub recovery_window_in_days: u32,
+    /// RecoveryWindowInDays). Default value: 30. A change takes effect at deletion. No cloud call
+    /// reports it, so an imported secret's state lacks it (and `force_delete_without_recovery`,
+    /// `move_to_version`, `remove_from_version`) until the program's value is recorded: `diff`
+    /// then takes the program's value without a change, so an import diffs clean.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-updatable" = true, "default" = 30), range(min = 7, max = 30))]
+    pub recovery_window_in_days: Option<u32>,
     /// The stage labels of the version `version_id` (at most 7), as Terraform's and Pulumi's
     /// `version_stages`: given to PutSecretValue when a new version is stored, and moved onto the
     /// current version with UpdateSecretVersionStage when only the list changes (at create too,
@@ -176,9 +186,9 @@ pub struct AlicloudKmsSecretInputs {
     /// `false`: the secret waits `recovery_window_in_days` days, restorable, and its name stays
     /// taken meanwhile. When `true`, `recovery_window_in_days` is ignored. A change takes effect at
     /// deletion (an update only records it).
-    #[serde(default)]
-    #[schemars(extend("x-updatable" = true))]
-    pub force_delete_without_recovery: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-updatable" = true, "default" = false))]
+    pub force_delete_without_recovery: Option<bool>,
     /// Moves the `ACSCurrent` stage to this version (UpdateSecretVersionStage MoveToVersion).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-updatable" = true))]
@@ -207,9 +217,17 @@ fn default_policy_name() -> String {
     "default".into()
 }
 
-fn default_recovery_window() -> u32 {
-    30
-}
+/// DeleteSecret's default recovery window, in days.
+const DEFAULT_RECOVERY_WINDOW: u32 = 30;
+
+/// What no KMS call reports back: delete-time settings and the one-off stage moves. An import
+/// writes a state without them.
+const NOT_READ: [&str; 4] = [
+    "recovery_window_in_days",
+    "force_delete_without_recovery",
+    "move_to_version",
+    "remove_from_version",
+];
 
 /// The state of an `alicloud_kms_secret`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -234,6 +252,27 @@ pub struct AlicloudKmsSecretOutputs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-computed" = true))]
     pub planned_delete_time: Option<String>,
+    /// The region the secret lives in (KMS is regional), recorded at create (an import records
+    /// the provider's region). `read`, `update` and `delete` go to this region whatever the
+    /// provider's region is now, so a reconfigured region never makes a refresh report the secret
+    /// gone. Unset in state written before it was recorded: the provider's region then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-computed" = true))]
+    pub region: Option<String>,
+    /// The KMS endpoint the secret was reached at, recorded with `region`. It is used while the
+    /// provider is configured for another region; in the secret's own region the provider's
+    /// endpoint setting wins, so that a moved endpoint (a VPC endpoint, say) takes effect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-computed" = true))]
+    pub endpoint: Option<String>,
+}
+
+impl AlicloudKmsSecretOutputs {
+    /// The KMS client of the secret's recorded region.
+    fn kms(&self, ctx: &Context) -> Result<KmsClient, CloudError> {
+        ctx.clouds
+            .alicloud_kms_in(self.region.as_deref(), self.endpoint.as_deref())
+    }
 }
 
 /// The `alicloud_kms_secret` resource.
@@ -292,6 +331,11 @@ const RULES: &[Rule] = &[
         name: "rotation_interval is <integer>s",
         property: "rotation_interval",
         check: interval_format,
+    },
+    Rule {
+        name: "rotation_interval from 6 hours to 365 days",
+        property: "rotation_interval",
+        check: interval_range,
     },
     Rule {
         name: "rotation_interval needs rotation",
@@ -395,6 +439,13 @@ fn interval_format(inputs: &PropertyMap) -> Option<String> {
         .strip_suffix('s')
         .is_some_and(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()));
     (!valid).then(|| "must be a whole number of seconds followed by s, such as 604800s".to_string())
+}
+
+/// KMS rotates at most every 6 hours and at least every 365 days (UpdateSecretRotationPolicy).
+fn interval_range(inputs: &PropertyMap) -> Option<String> {
+    let seconds: u64 = str_prop(inputs, "rotation_interval")?.strip_suffix('s')?.parse().ok()?;
+    (!(6 * 3600..=365 * 24 * 3600).contains(&seconds))
+        .then(|| "must be from 21600s (6 hours) to 31536000s (365 days)".to_string())
 }
 
 fn interval_needs_rotation(inputs: &PropertyMap) -> Option<String> {
@@ -581,6 +632,18 @@ impl Resource for AlicloudKmsSecret {
         RULES
     }
 
+    /// An imported state lacks the recovery window, which every created state holds (`check`
+    /// fills in its default): then none of [`NOT_READ`] is known, and the program's values are
+    /// taken. A state without `policy` holds KMS's default one, which a program may spell out.
+    fn absent_agrees(olds: &PropertyMap, property: &str, value: &Value) -> bool {
+        let imported = olds.get("recovery_window_in_days").is_none_or(Value::is_null);
+        let default_policy = || {
+            let arn = str_prop(olds, "arn");
+            property == "policy" && value.as_str().is_some_and(|p| is_default_policy(p, arn))
+        };
+        (imported && NOT_READ.contains(&property)) || default_policy()
+    }
+
     /// KMS keeps a deleted secret's name through its recovery window, so a replacement under the
     /// same name would be refused: the ForceNew arguments change only together with the name.
     fn check_change(olds: &PropertyMap, news: &PropertyMap) -> Vec<Failure> {
@@ -589,7 +652,12 @@ impl Resource for AlicloudKmsSecret {
         if olds.get("secret_name") != news.get("secret_name") {
             return failures;
         }
-        let set = |map: &PropertyMap, field: &str| map.get(field).filter(|v| !v.is_null()).cloned();
+        // JSON text (extended_config) is compared as JSON: KMS reformats what it stores.
+        let set = |map: &PropertyMap, field: &str| {
+            let value = map.get(field).filter(|v| !v.is_null())?;
+            let json = value.as_str().and_then(|text| serde_json::from_str::<Value>(text).ok());
+            Some(json.unwrap_or_else(|| value.clone()))
+        };
         failures.extend(REPLACING_FIELDS
             .iter()
             // A computed argument the program leaves unset keeps what the cloud reported.
@@ -658,6 +726,8 @@ impl Resource for AlicloudKmsSecret {
             create_time: None,
             arn,
             planned_delete_time: None,
+            region: Some(kms.region().to_string()),
+            endpoint: Some(kms.endpoint().to_string()),
         };
         let after_create = async {
             if let Some(policy) = &inputs.policy {
@@ -686,7 +756,8 @@ impl Resource for AlicloudKmsSecret {
             Ok((described, value)) => {
                 outputs.create_time = described.create_time;
                 outputs.arn = described.arn.or(outputs.arn);
-                outputs.inputs.version_stages = value.version_stages.map(|s| s.version_stage);
+                let cloud_stages = value.version_stages.map(|s| s.version_stage);
+                outputs.inputs.version_stages = stages_in_our_order(cloud_stages, inputs.version_stages.as_deref());
                 let cloud = |v: Option<String>| v.filter(|v| !v.is_empty());
                 let (key, instance) = (
                     &mut outputs.inputs.encryption_key_id,
@@ -707,7 +778,10 @@ impl Resource for AlicloudKmsSecret {
         inputs: Option<Self::Inputs>,
         outputs: Option<Self::Outputs>,
     ) -> Result<Option<Found<Self::Inputs, Self::Outputs>>, ProviderError> {
-        let kms = ctx.clouds.alicloud_kms()?;
+        let kms = match &outputs {
+            Some(recorded) => recorded.kms(ctx)?,
+            None => ctx.clouds.alicloud_kms()?,
+        };
         let described = match kms.describe_secret(ctx, id).await {
             Ok(d) if d.is_pending_deletion() => return Ok(None),
             Ok(d) => d,
@@ -766,7 +840,8 @@ impl Resource for AlicloudKmsSecret {
         let cloud = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
         state.encryption_key_id = state.encryption_key_id.or_else(|| cloud(&described.encryption_key_id));
         state.dkms_instance_id = state.dkms_instance_id.or_else(|| cloud(&described.dkms_instance_id));
-        state.version_stages = value.version_stages.clone().map(|s| s.version_stage);
+        let cloud_stages = value.version_stages.clone().map(|s| s.version_stage);
+        state.version_stages = stages_in_our_order(cloud_stages, state.version_stages.as_deref());
         if state.extended_config_custom_data.is_some() || state.custom_data.is_some() {
             let custom = custom_data_of(described.extended_config.as_deref());
             if state.extended_config_custom_data.is_some() {
@@ -776,12 +851,19 @@ impl Resource for AlicloudKmsSecret {
                 state.custom_data = custom;
             }
         }
-        // The default policy exists on every secret: report it only where the inputs manage one.
-        if importing || state.policy.is_some() {
+        // No `policy` means KMS's default one, so the default reads as none: a policy set behind
+        // the program's back shows as drift, and so does one put back to the default. Policies
+        // belong to secrets in a KMS instance; others are read only where the program set one.
+        let in_instance = described.dkms_instance_id.as_deref().is_some_and(|i| !i.is_empty());
+        if importing || state.policy.is_some() || in_instance {
+            let arn = described.arn.as_deref();
             state.policy = match kms.get_secret_policy(ctx, id, &state.policy_name).await {
-                Ok(p) => p
-                    .filter(|p| !p.is_empty())
-                    .map(|cloud| same_json_or(cloud, state.policy.as_deref())),
+                Ok(p) => p.filter(|p| !p.is_empty()).and_then(|cloud| {
+                    // A program that spells out the default keeps it.
+                    let ours = state.policy.as_deref();
+                    let kept = same_json_or(cloud, ours);
+                    (ours == Some(kept.as_str()) || !is_default_policy(&kept, arn)).then_some(kept)
+                }),
                 Err(e) if e.is_not_found() => None,
                 Err(e) => return Err(e.into()),
             };
@@ -794,6 +876,8 @@ impl Resource for AlicloudKmsSecret {
             create_time: described.create_time,
             arn: described.arn,
             planned_delete_time: described.planned_delete_time.filter(|t| !t.is_empty()),
+            region: Some(kms.region().to_string()),
+            endpoint: Some(kms.endpoint().to_string()),
         };
         Ok(Some(Found {
             id: described.secret_name,
@@ -802,6 +886,9 @@ impl Resource for AlicloudKmsSecret {
         }))
     }
 
+    /// Up to seven calls, in order. Each success is copied into `now`, the secret as it is, so
+    /// that a call failing after another succeeded answers a partial result (-32004) holding the
+    /// outputs as they now are: the state stays true and the next update redoes only the rest.
     async fn update(
         &self,
         ctx: &Context,
@@ -809,11 +896,14 @@ impl Resource for AlicloudKmsSecret {
         olds: Self::Outputs,
         news: Self::Inputs,
     ) -> Result<Self::Outputs, ResourceError<Self::Outputs>> {
-        let kms = ctx.clouds.alicloud_kms()?;
+        let kms = olds.kms(ctx)?;
         let mut news = news;
         // Computed arguments the program leaves unset keep what the cloud reported.
         news.encryption_key_id = news.encryption_key_id.or_else(|| olds.inputs.encryption_key_id.clone());
         news.dkms_instance_id = news.dkms_instance_id.or_else(|| olds.inputs.dkms_instance_id.clone());
+        if news.enable_automatic_rotation {
+            news.rotation_interval = news.rotation_interval.or_else(|| olds.inputs.rotation_interval.clone());
+        }
         let old = &olds.inputs;
         let data_changed =
             old.secret_data != news.secret_data || old.secret_data_wo_version != news.secret_data_wo_version;
@@ -824,24 +914,53 @@ impl Resource for AlicloudKmsSecret {
             )
             .into());
         }
+        // Settings no cloud call holds (they act at delete) are true as soon as they are recorded.
+        let mut now = AlicloudKmsSecretInputs {
+            recovery_window_in_days: news.recovery_window_in_days,
+            force_delete_without_recovery: news.force_delete_without_recovery,
+            ..old.clone()
+        };
+        let mut progress = Progress {
+            id,
+            olds: &olds,
+            steps: 0,
+        };
         let new_version = data_changed || old.version_id != news.version_id;
         if new_version {
             let data_type = data_type_name(news.secret_data_type);
             let stages = news.version_stages.as_deref();
             let data = news.value()?.expose();
-            kms.put_secret_value(ctx, id, &news.version_id, data, data_type, stages)
-                .await?;
+            let put = kms
+                .put_secret_value(ctx, id, &news.version_id, data, data_type, stages)
+                .await;
+            progress.step(&now, put)?;
+            now.secret_data = news.secret_data.clone();
+            now.secret_data_wo_version = news.secret_data_wo_version;
+            now.version_id = news.version_id.clone();
+            now.secret_data_type = news.secret_data_type;
+            now.version_stages = Some(
+                news.version_stages
+                    .clone()
+                    .unwrap_or_else(|| vec![CURRENT_STAGE.to_string()]),
+            );
         }
         match (news.version_stages.clone(), old.version_stages.clone()) {
             (Some(new_stages), Some(old_stages)) if !new_version && new_stages != old_stages => {
                 for stage in new_stages.iter().filter(|s| !old_stages.contains(s)) {
-                    kms.update_version_stage(ctx, id, stage, Some(&news.version_id), None)
-                        .await?;
+                    let moved = kms
+                        .update_version_stage(ctx, id, stage, Some(&news.version_id), None)
+                        .await;
+                    progress.step(&now, moved)?;
+                    now.version_stages.get_or_insert_with(Vec::new).push(stage.clone());
                 }
                 for stage in old_stages.iter().filter(|s| !new_stages.contains(s)) {
-                    kms.update_version_stage(ctx, id, stage, None, Some(&news.version_id))
-                        .await?;
+                    let removed = kms
+                        .update_version_stage(ctx, id, stage, None, Some(&news.version_id))
+                        .await;
+                    progress.step(&now, removed)?;
+                    now.version_stages.get_or_insert_with(Vec::new).retain(|s| s != stage);
                 }
+                now.version_stages = Some(new_stages);
             }
             (None, Some(_)) if !new_version => news.version_stages = old.version_stages.clone(),
             (None, _) => news.version_stages = Some(vec![CURRENT_STAGE.to_string()]),
@@ -857,35 +976,53 @@ impl Resource for AlicloudKmsSecret {
             } else {
                 None
             };
-            kms.update_secret(ctx, id, description, custom.as_ref()).await?;
+            let updated = kms.update_secret(ctx, id, description, custom.as_ref()).await;
+            progress.step(&now, updated)?;
+            now.description = news.description.clone();
+            now.extended_config_custom_data = news.extended_config_custom_data.clone();
+            now.custom_data = news.custom_data.clone();
         }
         if old.enable_automatic_rotation != news.enable_automatic_rotation
             || old.rotation_interval != news.rotation_interval
         {
-            kms.update_rotation_policy(
-                ctx,
-                id,
-                news.enable_automatic_rotation,
-                news.rotation_interval.as_deref(),
-            )
-            .await?;
+            let rotation = kms
+                .update_rotation_policy(
+                    ctx,
+                    id,
+                    news.enable_automatic_rotation,
+                    news.rotation_interval.as_deref(),
+                )
+                .await;
+            progress.step(&now, rotation)?;
+            now.enable_automatic_rotation = news.enable_automatic_rotation;
+            now.rotation_interval = news.rotation_interval.clone();
         }
-        if let Some(policy) = &news.policy
-            && (old.policy.as_ref() != Some(policy) || old.policy_name != news.policy_name)
-        {
-            kms.set_secret_policy(ctx, id, policy, &news.policy_name).await?;
+        if old.policy != news.policy || (news.policy.is_some() && old.policy_name != news.policy_name) {
+            // No policy is KMS's default policy: removing `policy` puts the default back.
+            let policy = match &news.policy {
+                Some(policy) => policy.clone(),
+                None => default_policy(olds.arn.as_deref()).map_err(ResourceError::from)?,
+            };
+            let set = kms.set_secret_policy(ctx, id, &policy, &news.policy_name).await;
+            progress.step(&now, set)?;
+            now.policy = news.policy.clone();
+            now.policy_name = news.policy_name.clone();
         }
         let stage_changed =
             old.move_to_version != news.move_to_version || old.remove_from_version != news.remove_from_version;
         if stage_changed && (news.move_to_version.is_some() || news.remove_from_version.is_some()) {
-            kms.update_version_stage(
-                ctx,
-                id,
-                CURRENT_STAGE,
-                news.move_to_version.as_deref(),
-                news.remove_from_version.as_deref(),
-            )
-            .await?;
+            let moved = kms
+                .update_version_stage(
+                    ctx,
+                    id,
+                    CURRENT_STAGE,
+                    news.move_to_version.as_deref(),
+                    news.remove_from_version.as_deref(),
+                )
+                .await;
+            progress.step(&now, moved)?;
+            now.move_to_version = news.move_to_version.clone();
+            now.remove_from_version = news.remove_from_version.clone();
         }
         let (old_tags, new_tags) = (
             old.tags.clone().unwrap_or_default(),
@@ -893,7 +1030,14 @@ impl Resource for AlicloudKmsSecret {
         );
         let removed: Vec<&String> = old_tags.keys().filter(|k| !new_tags.contains_key(*k)).collect();
         if !removed.is_empty() {
-            kms.untag_resource(ctx, id, &removed).await?;
+            let untagged = kms.untag_resource(ctx, id, &removed).await;
+            progress.step(&now, untagged)?;
+            let kept: BTreeMap<String, String> = old_tags
+                .iter()
+                .filter(|(k, _)| new_tags.contains_key(*k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            now.tags = (!kept.is_empty() || news.tags.is_some()).then_some(kept);
         }
         let added: BTreeMap<String, String> = new_tags
             .iter()
@@ -901,23 +1045,83 @@ impl Resource for AlicloudKmsSecret {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         if !added.is_empty() {
-            kms.tag_resource(ctx, id, &added).await?;
+            let tagged = kms.tag_resource(ctx, id, &added).await;
+            progress.step(&now, tagged)?;
         }
         Ok(AlicloudKmsSecretOutputs { inputs: news, ..olds })
     }
-
     /// Deletes with the recovery window of `recovery_window_in_days`. A replacement always has a
     /// new name (`check_change` refuses one that keeps it), so the recoverable deletion never
     /// blocks the create of its replacement.
     async fn delete(&self, ctx: &Context, id: &str, outputs: Self::Outputs) -> Result<(), ProviderError> {
-        let kms = ctx.clouds.alicloud_kms()?;
+        let kms = outputs.kms(ctx)?;
         let inputs = &outputs.inputs;
-        let force = inputs.force_delete_without_recovery;
-        match kms.delete_secret(ctx, id, inputs.recovery_window_in_days, force).await {
+        let force = inputs.force_delete_without_recovery.unwrap_or(false);
+        let window = inputs.recovery_window_in_days.unwrap_or(DEFAULT_RECOVERY_WINDOW);
+        match kms.delete_secret(ctx, id, window, force).await {
             Err(e) if is_gone(&e) => Ok(()),
             other => Ok(other?),
         }
     }
+}
+
+/// How far an update got: once one of its calls has succeeded, a failure is a partial result.
+struct Progress<'a> {
+    id: &'a str,
+    olds: &'a AlicloudKmsSecretOutputs,
+    /// The calls that succeeded so far.
+    steps: usize,
+}
+
+impl Progress<'_> {
+    /// Counts a call that succeeded. A failed one ends the update: with its error while nothing
+    /// has changed yet, else with the partial result whose outputs are `now`.
+    fn step(
+        &mut self,
+        now: &AlicloudKmsSecretInputs,
+        result: Result<(), CloudError>,
+    ) -> Result<(), ResourceError<AlicloudKmsSecretOutputs>> {
+        match result {
+            Ok(()) => {
+                self.steps += 1;
+                Ok(())
+            }
+            Err(e) if self.steps == 0 => Err(e.into()),
+            Err(e) => {
+                let outputs = AlicloudKmsSecretOutputs {
+                    inputs: now.clone(),
+                    ..self.olds.clone()
+                };
+                let reason = format!("the update stopped after {} of its calls succeeded: {e}", self.steps);
+                Err(ResourceError::partial(self.id, outputs, reason))
+            }
+        }
+    }
+}
+
+/// The policy KMS gives a new secret (SetSecretPolicy's documented default): every RAM identity
+/// of the account that owns the secret, whose id is the fourth field of the secret's ARN
+/// (`acs:kms:<region>:<account>:secret/<name>`).
+fn default_policy(arn: Option<&str>) -> Result<String, ProviderError> {
+    let account = arn
+        .and_then(|arn| arn.split(':').nth(3))
+        .filter(|account| !account.is_empty())
+        .ok_or_else(|| {
+            ProviderError::Internal(
+                "the default policy needs the account, from the secret's arn, which is unknown".into(),
+            )
+        })?;
+    Ok(
+        serde_json::json!({"Version": "1", "Statement": [{"Sid": "kms default secret policy", "Effect": "Allow",
+        "Principal": {"RAM": [format!("acs:ram::{account}:*")]}, "Action": ["kms:*"], "Resource": ["*"]}]})
+        .to_string(),
+    )
+}
+
+/// Whether `policy` means KMS's default policy for the secret `arn`.
+fn is_default_policy(policy: &str, arn: Option<&str>) -> bool {
+    let parse = |s: &str| serde_json::from_str::<Value>(s).ok();
+    default_policy(arn).is_ok_and(|default| parse(&default).is_some() && parse(&default) == parse(policy))
 }
 
 impl AlicloudKmsSecretInputs {
@@ -949,9 +1153,9 @@ impl AlicloudKmsSecretInputs {
             rotation_interval: None,
             policy: None,
             policy_name: default_policy_name(),
-            recovery_window_in_days: default_recovery_window(),
+            recovery_window_in_days: None,
             version_stages: None,
-            force_delete_without_recovery: false,
+            force_delete_without_recovery: None,
             move_to_version: None,
             remove_from_version: None,
             tags: None,
@@ -1017,6 +1221,16 @@ fn split_custom_data(extended_config: Option<&str>) -> (Option<String>, Option<B
 fn custom_data_of(extended_config: Option<&str>) -> Option<BTreeMap<String, String>> {
     let config: Value = serde_json::from_str(extended_config?).ok()?;
     serde_json::from_value(config.get("CustomData")?.clone()).ok()
+}
+
+/// The cloud's stages, in the program's order when they are the same set: a version's stages
+/// are a set, which KMS lists in an order of its own.
+fn stages_in_our_order(cloud: Option<Vec<String>>, ours: Option<&[String]>) -> Option<Vec<String>> {
+    let set = |stages: &[String]| stages.iter().cloned().collect::<std::collections::BTreeSet<_>>();
+    match (cloud, ours) {
+        (Some(cloud), Some(ours)) if set(&cloud) == set(ours) => Some(ours.to_vec()),
+        (cloud, _) => cloud,
+    }
 }
 
 /// The cloud's JSON text, unless it means the same JSON as `ours` (the cloud may reformat it).

@@ -78,6 +78,15 @@ pub struct AlicloudRamAccessKeyOutputs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-computed" = true, "x-onlyOnCreate" = true, "x-secret" = true))]
     pub encrypted_secret: Option<String>,
+    /// Whether the secret attributes were available to this state: `false` after an import, as
+    /// RAM never returns a secret again (as `aws_iam_access_key`'s `secrets_available`).
+    #[serde(default = "yes")]
+    #[schemars(extend("x-computed" = true))]
+    pub secrets_available: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The `alicloud_ram_access_key` resource.
@@ -111,9 +120,16 @@ impl Resource for AlicloudRamAccessKey {
     fn info() -> ResourceInfo {
         ResourceInfo {
             cloud: "alicloud",
-            import: "`<user_name>:<access_key_id>` (or the key id alone for the provider's own identity). The secret is not available for imported resources.",
+            import: "`<user_name>:<access_key_id>` (or the key id alone for the provider's own identity). The secret is not available for imported resources; the program's `pgp_key` and `secret_file` are taken as they are, without a change.",
             timeouts: Timeouts::FIVE_MINUTES,
         }
+    }
+
+    /// An imported key (`secrets_available` false) holds no secret: the create-time `pgp_key`
+    /// and `secret_file` of the program have nothing to differ from, and are taken as they are.
+    fn absent_agrees(olds: &PropertyMap, property: &str, _value: &serde_json::Value) -> bool {
+        olds.get("secrets_available") == Some(&serde_json::Value::Bool(false))
+            && matches!(property, "pgp_key" | "secret_file")
     }
 
     fn rules() -> &'static [Rule] {
@@ -155,6 +171,7 @@ impl Resource for AlicloudRamAccessKey {
             secret: Some(secret.clone()),
             key_fingerprint: None,
             encrypted_secret: None,
+            secrets_available: true,
         };
         outputs.inputs.status = Some(KeyStatus::parse(RamClient::SERVICE, &key.info.status)?);
         if let Some(recipient) = &recipient {
@@ -286,6 +303,7 @@ impl AlicloudRamAccessKeyOutputs {
             secret: None,
             key_fingerprint: None,
             encrypted_secret: None,
+            secrets_available: false,
         }
     }
 }

@@ -78,6 +78,13 @@ pub struct AwsIamAccessKeyOutputs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-computed" = true, "x-onlyOnCreate" = true))]
     pub ses_smtp_password_v4: Option<Secret<String>>,
+    /// The region `ses_smtp_password_v4` (or its encryption) was derived for: `ses_region`, else
+    /// the provider's AWS region at the time. Recorded, so that state says where the password
+    /// works even after the provider's region changes (which does not derive it again). Unset
+    /// when no password is held (an import).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-computed" = true))]
+    pub ses_smtp_password_region: Option<String>,
     /// Encrypted secret, base64 encoded (a binary OpenPGP message), if `pgp_key` was specified.
     /// This attribute is not available for imported resources. The encrypted secret may be
     /// decrypted using the command line, for example: `base64 --decode | gpg --decrypt`.
@@ -143,7 +150,7 @@ impl Resource for AwsIamAccessKey {
     fn info() -> ResourceInfo {
         ResourceInfo {
             cloud: "aws",
-            import: "The access key id, e.g. `AKIA1234567890`; the user is found with GetAccessKeyLastUsed. Secret attributes are not available for imported resources.",
+            import: "The access key id, e.g. `AKIA1234567890`; the user is found with GetAccessKeyLastUsed. Secret attributes are not available for imported resources; the program's `pgp_key` and `ses_region` are taken as they are, without a change.",
             timeouts: Timeouts::FIVE_MINUTES,
         }
     }
@@ -153,6 +160,13 @@ impl Resource for AwsIamAccessKey {
     }
 
     /// With `pgp_key`, state holds no secret to derive a password for another SES region from.
+    /// An imported key holds no secret (`secrets_available` false): the create-time `pgp_key`
+    /// and `ses_region` of the program have nothing to differ from, and are taken as they are.
+    fn absent_agrees(olds: &crate::protocol::PropertyMap, property: &str, _value: &serde_json::Value) -> bool {
+        olds.get("secrets_available") == Some(&serde_json::Value::Bool(false))
+            && matches!(property, "pgp_key" | "ses_region")
+    }
+
     fn check_change(
         olds: &crate::protocol::PropertyMap,
         news: &crate::protocol::PropertyMap,
@@ -298,6 +312,7 @@ impl Resource for AwsIamAccessKey {
                 None => ctx.clouds.iam()?.region().to_string(),
             };
             outputs.ses_smtp_password_v4 = Some(Secret::new(ses_smtp_password_v4(secret.expose(), &region)));
+            outputs.ses_smtp_password_region = Some(region);
         }
         outputs.inputs = news;
         Ok(outputs)
@@ -423,6 +438,7 @@ impl AwsIamAccessKeyOutputs {
             create_date,
             secret: None,
             ses_smtp_password_v4: None,
+            ses_smtp_password_region: None,
             encrypted_secret: None,
             encrypted_ses_smtp_password_v4: None,
             key_fingerprint: None,
@@ -439,13 +455,15 @@ fn new_key_outputs(
     recipient: Option<&PgpRecipient>,
 ) -> Result<AwsIamAccessKeyOutputs, crate::secrets::pgp::PgpError> {
     let secret = key.secret.expose();
-    let ses = ses_smtp_password_v4(secret, inputs.ses_region.as_deref().unwrap_or(iam.region()));
+    let ses_region = inputs.ses_region.as_deref().unwrap_or(iam.region());
+    let ses = ses_smtp_password_v4(secret, ses_region);
     let mut outputs = AwsIamAccessKeyOutputs {
         inputs: inputs.clone(),
         id: key.info.id.clone(),
         create_date: key.info.created.as_deref().map(rfc3339),
         secret: None,
         ses_smtp_password_v4: None,
+        ses_smtp_password_region: Some(ses_region.to_string()),
         encrypted_secret: None,
         encrypted_ses_smtp_password_v4: None,
         key_fingerprint: None,

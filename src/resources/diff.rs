@@ -6,12 +6,15 @@ use crate::protocol::envelope::{is_unknown, unwrap_all};
 use crate::protocol::{DiffKind, DiffResponse, PropertyDiff, PropertyMap};
 use std::collections::BTreeSet;
 
-/// Computes the diff. `olds` are the current outputs (which hold every input), `news` the new inputs.
+/// Computes the diff. `olds` are the current outputs (which hold every input), `news` the new
+/// inputs; `absent_agrees` says where a property missing from `olds` already agrees with the
+/// new value (see [`super::Resource::absent_agrees`]).
 pub fn diff(
     doc: &SchemaDoc,
     olds: PropertyMap,
     news: PropertyMap,
     ignore_changes: &[String],
+    absent_agrees: impl Fn(&PropertyMap, &str, &serde_json::Value) -> bool,
     delete_before_replace: impl FnOnce(&PropertyMap, &PropertyMap) -> bool,
 ) -> DiffResponse {
     let (olds, _) = unwrap_all(olds);
@@ -26,10 +29,12 @@ pub fn diff(
         let new = news.get(name).filter(|v| !v.is_null());
         let kind = match (old, new) {
             (None, None) => continue,
+            (None, Some(n)) if absent_agrees(&olds, name, n) => continue,
             (None, Some(_)) => DiffKind::Add,
             (Some(_), None) if meta.computed => continue, // the provider keeps what it computed
             (Some(_), None) => DiffKind::Delete,
             (Some(o), Some(n)) if o == n && !is_unknown(n) => continue,
+            (Some(o), Some(n)) if meta.json_text && same_json(o, n) => continue,
             (Some(_), Some(_)) => DiffKind::Update,
         };
         let kind = if meta.force_new { replacing(kind) } else { kind };
@@ -51,6 +56,15 @@ pub fn diff(
         response.delete_before_replace = delete_before_replace(&olds, &news);
     }
     response
+}
+
+/// Whether two strings hold the same JSON document.
+fn same_json(old: &serde_json::Value, new: &serde_json::Value) -> bool {
+    let parse = |v: &serde_json::Value| {
+        v.as_str()
+            .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+    };
+    matches!((parse(old), parse(new)), (Some(a), Some(b)) if a == b)
 }
 
 fn replacing(kind: DiffKind) -> DiffKind {

@@ -152,6 +152,14 @@ pub trait Resource: Send + Sync + 'static {
         vec![]
     }
 
+    /// Whether the state `olds`, which lacks `property`, already agrees with the program's
+    /// `value`: a setting no cloud call reports back (it acts at create or delete, so a state
+    /// that an import wrote lacks it), or a value that means what unset means (a documented
+    /// default). `diff` then shows no change, so an import diffs clean.
+    fn absent_agrees(_olds: &PropertyMap, _property: &str, _value: &serde_json::Value) -> bool {
+        false
+    }
+
     /// Whether a replacement must delete the old resource first (a unique name would collide).
     fn delete_before_replace(_olds: &PropertyMap, _news: &PropertyMap) -> bool {
         false

@@ -41,6 +41,10 @@ fn user_ocid(inputs: &PropertyMap) -> Option<String> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct OciLifecycle {
     /// The current state: CREATING, ACTIVE, INACTIVE, DELETING or DELETED (from `lifecycleState`).
+    /// A create waits until the credential settles: ACTIVE is done; INACTIVE, or the create
+    /// timeout, answers a partial result holding what the service last reported (this,
+    /// `inactive_state`, `time_expires`). A delete waits for DELETED, bounded by the delete
+    /// timeout, as the credential counts against the user's limit until then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-computed" = true))]
     pub state: Option<String>,
@@ -160,8 +164,10 @@ impl<K: OciKind> Resource for OciCredential<K> {
     }
 }
 
-/// Creates a credential and waits for it to become ACTIVE; if it does not, the resource is
-/// partially created (the secret is shown only now, so it is kept in the partial state).
+/// Creates a credential and waits for it to settle; if it does not become ACTIVE (it settles
+/// INACTIVE, or the create timeout passes first), the resource is partially created with the
+/// lifecycle the service last reported (`state`, `inactive_state`, `time_expires`); the secret is
+/// shown only now, so it is kept in the partial state too.
 async fn create<T: OciKind>(ctx: &Context, inputs: T::Inputs) -> CreateResult<T::Outputs> {
     let client = ctx.clouds.oci_identity()?;
     let user = T::user_id(&inputs).to_owned();
@@ -176,7 +182,7 @@ async fn create<T: OciKind>(ctx: &Context, inputs: T::Inputs) -> CreateResult<T:
     };
     let id = created.id.clone();
     let secret = created.secret.clone();
-    let waited = wait_active(
+    let waited = wait_settled(
         ctx,
         || async {
             Ok(client
@@ -189,10 +195,22 @@ async fn create<T: OciKind>(ctx: &Context, inputs: T::Inputs) -> CreateResult<T:
     )
     .await;
     match waited {
-        Ok(active) => Ok((id, outputs_of::<T>(inputs, &active, secret))),
-        Err(err) => Err(ResourceError::partial(
+        Ok(active) if active.lifecycle_state.as_deref() == Some("ACTIVE") => {
+            Ok((id, outputs_of::<T>(inputs, &active, secret)))
+        }
+        Ok(inactive) => {
+            let status = inactive
+                .inactive_status
+                .map_or_else(|| "unknown".to_string(), |n| n.to_string());
+            Err(ResourceError::partial(
+                id,
+                outputs_of::<T>(inputs, &inactive, secret),
+                format!("it settled INACTIVE (inactive_state {status}), not ACTIVE"),
+            ))
+        }
+        Err((err, last_seen)) => Err(ResourceError::partial(
             id,
-            outputs_of::<T>(inputs, &created, secret),
+            outputs_of::<T>(inputs, last_seen.as_ref().unwrap_or(&created), secret),
             format!("it did not become ACTIVE: {err}"),
         )),
     }
@@ -244,13 +262,25 @@ async fn update<T: OciKind>(
     Ok(outputs_of::<T>(news, &updated, secret))
 }
 
-/// Deletes a credential; one already gone counts as deleted.
+/// Deletes a credential and waits until the service reports it DELETED (or no longer lists it),
+/// bounded by the delete timeout, as the Terraform provider does: until then the credential
+/// still counts against the user's limit of two, so a replacement created at once could fail.
+/// One already gone counts as deleted.
 async fn delete<T: OciKind>(ctx: &Context, id: &str, outputs: T::Outputs) -> Result<(), ProviderError> {
     let client = ctx.clouds.oci_identity()?;
     let (inputs, _) = T::split_outputs(outputs);
     let user = T::user_id(&inputs);
     client.delete_credential(ctx, T::KIND, user, id).await?;
-    Ok(())
+    let mut delay = FIRST_POLL_DELAY;
+    loop {
+        let listed = client.list_credentials_of_existing_user(ctx, T::KIND, user).await?;
+        let found = listed.into_iter().flatten().find(|c| c.id == id);
+        if found.is_none_or(|c| c.lifecycle_state.as_deref() == Some("DELETED")) {
+            return Ok(());
+        }
+        ctx.sleep(delay).await?;
+        delay = (delay * 2).min(MAX_POLL_DELAY);
+    }
 }
 
 fn outputs_of<T: OciKind>(inputs: T::Inputs, c: &Credential, secret: Option<Secret<String>>) -> T::Outputs {
@@ -378,30 +408,38 @@ pub async fn explain_create_error(
     ProviderError::Cloud(err)
 }
 
-/// Polls (a list, via `poll`, which retries itself) until the credential is ACTIVE; bounded by
-/// the context's deadline and stopped by its cancellation. Returns the last seen item.
-pub async fn wait_active<T, F, Fut>(
+/// Polls (a list, via `poll`, which retries itself) until the credential settles, ACTIVE or
+/// INACTIVE (which no wait changes); bounded by the context's deadline and stopped by its
+/// cancellation. A failure comes with the last item seen, so that the caller reports what the
+/// service last said rather than the create's answer.
+pub async fn wait_settled<T, F, Fut>(
     ctx: &Context,
     mut poll: F,
     state_of: fn(&T) -> Option<&str>,
-) -> Result<T, CloudError>
+) -> Result<T, (CloudError, Option<T>)>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Option<T>, CloudError>>,
 {
     let mut delay = FIRST_POLL_DELAY;
+    let mut last_seen = None;
     loop {
-        match poll().await? {
-            Some(item) if state_of(&item) == Some("ACTIVE") => return Ok(item),
-            Some(item) if is_gone(state_of(&item)) => {
-                return Err(CloudError::Decode {
+        match poll().await {
+            Ok(Some(item)) if matches!(state_of(&item), Some("ACTIVE" | "INACTIVE")) => return Ok(item),
+            Ok(Some(item)) if is_gone(state_of(&item)) => {
+                let gone = CloudError::Decode {
                     service: "Identity",
                     detail: "the credential was deleted while it was being created".into(),
-                });
+                };
+                return Err((gone, Some(item)));
             }
-            _ => {}
+            Ok(Some(item)) => last_seen = Some(item),
+            Ok(None) => {}
+            Err(err) => return Err((err, last_seen)),
         }
-        ctx.sleep(delay).await?;
+        if let Err(err) = ctx.sleep(delay).await {
+            return Err((err, last_seen));
+        }
         delay = (delay * 2).min(MAX_POLL_DELAY);
     }
 }

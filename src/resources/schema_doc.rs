@@ -20,6 +20,10 @@ pub const X_SECRET: &str = "x-secret";
 /// Extension keyword: a write-only input, sent to the cloud and never stored nor returned
 /// (Terraform's `*_wo` arguments); `diff` does not compare it.
 pub const X_WRITE_ONLY: &str = "x-writeOnly";
+/// JSON Schema keyword: a string holding a document of this media type; `application/json`
+/// makes `diff` compare the documents, not their spelling (key order, spaces), as the cloud
+/// reformats what it stores.
+pub const CONTENT_MEDIA_TYPE: &str = "contentMediaType";
 /// Extension keyword: the cloud returns the value only in the create response.
 pub const X_ONLY_ON_CREATE: &str = "x-onlyOnCreate";
 
@@ -44,6 +48,8 @@ pub struct PropertyMeta {
     pub required: bool,
     /// Its default, if any.
     pub default: Option<Value>,
+    /// A string holding a JSON document (`contentMediaType: application/json`).
+    pub json_text: bool,
 }
 
 /// The schema document of one resource type and what is read back from it.
@@ -139,6 +145,7 @@ fn property_metas(document: &Value, which: &str) -> BTreeMap<String, PropertyMet
                 deprecated: flag("deprecated"),
                 required: required.contains(&name.as_str()),
                 default: schema.get("default").cloned(),
+                json_text: schema.get(CONTENT_MEDIA_TYPE).and_then(Value::as_str) == Some("application/json"),
             };
             (name.clone(), meta)
         })

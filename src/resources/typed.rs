@@ -184,7 +184,14 @@ impl<R: Resource> DynResource for Typed<R> {
     }
 
     fn diff(&self, olds: PropertyMap, news: PropertyMap, ignore_changes: &[String]) -> DiffResponse {
-        diff(self.doc(), olds, news, ignore_changes, R::delete_before_replace)
+diff(
+            self.doc(),
+            olds,
+            news,
+            ignore_changes,
+            R::absent_agrees,
+            R::delete_before_replace,
+        )
     }
 
     async fn create(&self, ctx: &Context, inputs: PropertyMap, preview: bool) -> Result<CreateResponse, ProviderError> {

@@ -1,5 +1,6 @@
 //! KMS (2016-01-20): secrets with versions and stages, policies, tags, rotation settings and
-//! deletion (recovery) windows.
+//! deletion (recovery) windows. KMS is regional: each region (the call's `RegionId`, the seeded
+//! region when absent) holds its own secrets, so a client that asks the wrong region finds nothing.
 
 use super::{
     ACCOUNT_ID, Account, Answer, ApiError, Call, REGION, action_of, error_response, is_version, serve,
@@ -30,6 +31,9 @@ struct Version {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct StoredSecret {
     name: String,
+    /// The region it lives in (snapshots older than regions hold the seeded one).
+    #[serde(default = "seeded_region")]
+    region: String,
     description: String,
     secret_type: String,
     encryption_key_id: String,
@@ -47,7 +51,7 @@ struct StoredSecret {
 
 impl StoredSecret {
     fn arn(&self) -> String {
-        format!("acs:kms:{REGION}:{ACCOUNT_ID}:secret/{}", self.name)
+        format!("acs:kms:{}:{ACCOUNT_ID}:secret/{}", self.region, self.name)
     }
 
     fn version_with(&self, stage: &str) -> Option<&Version> {
@@ -94,10 +98,18 @@ impl StoredSecret {
     }
 }
 
+fn seeded_region() -> String {
+    REGION.to_string()
+}
+
+/// Secrets by name, of one region.
+type Secrets = BTreeMap<String, StoredSecret>;
+
 /// The emulated KMS API.
 pub struct Kms {
     account: Arc<Mutex<Account>>,
-    secrets: Mutex<BTreeMap<String, StoredSecret>>,
+    /// Secrets by region.
+    regions: Mutex<BTreeMap<String, Secrets>>,
 }
 
 impl Kms {
@@ -105,7 +117,7 @@ impl Kms {
     pub(crate) fn new(account: Arc<Mutex<Account>>) -> Self {
         Kms {
             account,
-            secrets: Mutex::new(BTreeMap::new()),
+            regions: Mutex::new(BTreeMap::new()),
         }
     }
 }
@@ -185,11 +197,13 @@ fn stages_view(v: &Version) -> Value {
 
 impl Kms {
     fn dispatch(&self, action: &str, call: &Call) -> Answer {
-        let mut secrets = self.secrets.lock().expect("secrets lock");
+        let mut regions = self.regions.lock().expect("secrets lock");
+        let region = call.get("RegionId").unwrap_or(REGION).to_string();
+        let secrets = regions.entry(region).or_default();
         // Deletion windows that have passed end for good.
         secrets.retain(|_, s| s.planned_delete_time.is_none_or(|t| t > call.now));
         match action {
-            "CreateSecret" => return create(&mut secrets, call),
+            "CreateSecret" => return create(secrets, call),
             "ListSecrets" => {
                 let list: Vec<Value> = secrets
                     .values()
@@ -202,7 +216,7 @@ impl Kms {
                     json!({"PageNumber": 1, "PageSize": list.len(), "TotalCount": list.len(), "SecretList": {"Secret": list}}),
                 );
             }
-            "ListTagResources" => return list_tags(&secrets, call),
+            "ListTagResources" => return list_tags(secrets, call),
             _ => {}
         }
         if matches!(action, "TagResource" | "UntagResource") {
@@ -309,7 +323,8 @@ impl Kms {
                 Ok(json!({"SecretName": name, "VersionId": id, "VersionStages": stages_view(&secret.versions[index])}))
             }
             "UpdateSecret" => {
-                if let Some(description) = call.get("Description") {
+                // An empty Description clears it.
+                if let Some(description) = call.given("Description") {
                     secret.description = description.to_string();
                 }
                 if let Some(custom) = call.get("ExtendedConfig.CustomData") {
@@ -446,7 +461,7 @@ impl Kms {
     }
 }
 
-fn create(secrets: &mut BTreeMap<String, StoredSecret>, call: &Call) -> Answer {
+fn create(secrets: &mut Secrets, call: &Call) -> Answer {
     let name = call.required("SecretName")?.to_string();
     let data = call.required("SecretData")?.to_string();
     let version_id = call.required("VersionId")?.to_string();
@@ -494,6 +509,7 @@ fn create(secrets: &mut BTreeMap<String, StoredSecret>, call: &Call) -> Answer {
     let now = timestamp(call.now);
     let secret = StoredSecret {
         name: name.clone(),
+        region: call.get("RegionId").unwrap_or(REGION).to_string(),
         description: call.get("Description").unwrap_or_default().to_string(),
         secret_type: secret_type.clone(),
         encryption_key_id: call.get("EncryptionKeyId").unwrap_or("key-sandbox-default").to_string(),
@@ -524,7 +540,7 @@ fn create(secrets: &mut BTreeMap<String, StoredSecret>, call: &Call) -> Answer {
     Ok(body)
 }
 
-fn list_tags(secrets: &BTreeMap<String, StoredSecret>, call: &Call) -> Answer {
+fn list_tags(secrets: &Secrets, call: &Call) -> Answer {
     let wanted: Vec<&str> = (1..=50).map_while(|i| call.get(&format!("ResourceId.{i}"))).collect();
     if wanted.is_empty() {
         return Err(ApiError::missing("ResourceId.1"));
@@ -575,14 +591,21 @@ impl CloudApi for Kms {
         super::provider_settings(base_url)
     }
 
+    /// `secrets`: those of the seeded region; `other_regions`: the rest, by region.
     fn snapshot(&self) -> Value {
-        json!({"secrets": *self.secrets.lock().expect("secrets lock")})
+        let mut regions = self.regions.lock().expect("secrets lock").clone();
+        let seeded = regions.remove(REGION).unwrap_or_default();
+        regions.retain(|_, secrets| !secrets.is_empty());
+        json!({"secrets": seeded, "other_regions": regions})
     }
 
     fn restore(&self, state: &Value) -> Result<(), String> {
-        let secrets = serde_json::from_value(state.get("secrets").cloned().unwrap_or_else(|| json!({})))
-            .map_err(|e| e.to_string())?;
-        *self.secrets.lock().expect("secrets lock") = secrets;
+        let part = |name: &str| state.get(name).cloned().unwrap_or_else(|| json!({}));
+        let mut regions: BTreeMap<String, Secrets> =
+            serde_json::from_value(part("other_regions")).map_err(|e| e.to_string())?;
+        let seeded: Secrets = serde_json::from_value(part("secrets")).map_err(|e| e.to_string())?;
+        regions.insert(REGION.to_string(), seeded);
+        *self.regions.lock().expect("secrets lock") = regions;
         Ok(())
     }
 }

@@ -229,6 +229,11 @@ impl Call {
             .filter(|v| !v.is_empty())
     }
 
+    /// A parameter as sent, empty included (where an empty value means "clear it").
+    pub fn given(&self, name: &str) -> Option<&str> {
+        self.params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
     pub fn required(&self, name: &str) -> Result<&str, ApiError> {
         self.get(name).ok_or_else(|| ApiError::missing(name))
     }

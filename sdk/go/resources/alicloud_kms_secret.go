@@ -88,6 +88,7 @@ type AlicloudKmsSecretArgs struct {
 	// Expanding configuration of credentials, a JSON object such as
 	// `{"SecretSubType":"Password","InstanceId":"i-...","RegionId":"cn-hangzhou"}`. Only managed
 	// RDS, RAM or ECS credentials use it; ECS credentials need its `SecretSubType`.
+	// Compared as JSON (`contentMediaType`), so key order and spacing are not a change.
 	//
 	// Optional. Changing it replaces the resource.
 	ExtendedConfig runtime.Input[string]
@@ -113,17 +114,23 @@ type AlicloudKmsSecretArgs struct {
 	EnableAutomaticRotation runtime.Input[bool]
 
 	// The period of automatic rotation of credentials, `<integer>s` in seconds: a 7-day cycle is
-	// `604800s`. Needs `enable_automatic_rotation`. Changed in place (UpdateSecretRotationPolicy);
-	// the Terraform resource forces a replacement, which the recovery window would block.
-	//
-	// Optional. Updatable in place.
-	RotationInterval runtime.Input[string]
-
-	// The resource policy of the secret, a JSON document (SetSecretPolicy). Computed: every secret
-	// has one (KMS gives a new secret its default policy), so an import reports the cloud's, and a
-	// program that leaves `policy` unset keeps whatever policy the secret has.
+	// `604800s`, from `21600s` (6 hours) to `31536000s` (365 days), as KMS takes; `check` refuses
+	// others rather than let the update fail. Needs `enable_automatic_rotation`. Changed in place
+	// (UpdateSecretRotationPolicy); the Terraform resource forces a replacement, which the
+	// recovery window would block. Computed: left unset while rotation stays on, the secret
+	// keeps the period it has (UpdateSecretRotationPolicy without one keeps it).
 	//
 	// Optional. Updatable in place. Computed by the provider when not set.
+	RotationInterval runtime.Input[string]
+
+	// The resource policy of the secret, a JSON document (SetSecretPolicy; secrets in a KMS
+	// instance). Unset means KMS's default policy, the one a new secret gets (every RAM identity
+	// of the account may use the secret): removing `policy` puts the default back, where the
+	// Terraform resource leaves the old policy in place, and `read` reports a secret holding the
+	// default as having no `policy`, so an import of it diffs clean and a policy set behind the
+	// program's back shows as drift. Compared as JSON, so key order and spacing are not a change.
+	//
+	// Optional. Updatable in place.
 	Policy runtime.Input[string]
 
 	// The name of the policy. Default `default`.
@@ -132,7 +139,10 @@ type AlicloudKmsSecretArgs struct {
 	PolicyName runtime.Input[string]
 
 	// The recoverable window, in days, when the secret is deleted (DeleteSecret's
-	// RecoveryWindowInDays). Default value: 30. A change takes effect at deletion.
+	// RecoveryWindowInDays). Default value: 30. A change takes effect at deletion. No cloud call
+	// reports it, so an imported secret's state lacks it (and `force_delete_without_recovery`,
+	// `move_to_version`, `remove_from_version`) until the program's value is recorded: `diff`
+	// then takes the program's value without a change, so an import diffs clean.
 	//
 	// Optional. Updatable in place. Default: `30`.
 	RecoveryWindowInDays runtime.Input[int64]
@@ -295,6 +305,7 @@ type AlicloudKmsSecretState struct {
 	// Expanding configuration of credentials, a JSON object such as
 	// `{"SecretSubType":"Password","InstanceId":"i-...","RegionId":"cn-hangzhou"}`. Only managed
 	// RDS, RAM or ECS credentials use it; ECS credentials need its `SecretSubType`.
+	// Compared as JSON (`contentMediaType`), so key order and spacing are not a change.
 	//
 	// Optional. Changing it replaces the resource.
 	ExtendedConfig *string `json:"extended_config,omitempty"`
@@ -320,17 +331,23 @@ type AlicloudKmsSecretState struct {
 	EnableAutomaticRotation *bool `json:"enable_automatic_rotation,omitempty"`
 
 	// The period of automatic rotation of credentials, `<integer>s` in seconds: a 7-day cycle is
-	// `604800s`. Needs `enable_automatic_rotation`. Changed in place (UpdateSecretRotationPolicy);
-	// the Terraform resource forces a replacement, which the recovery window would block.
-	//
-	// Optional. Updatable in place.
-	RotationInterval *string `json:"rotation_interval,omitempty"`
-
-	// The resource policy of the secret, a JSON document (SetSecretPolicy). Computed: every secret
-	// has one (KMS gives a new secret its default policy), so an import reports the cloud's, and a
-	// program that leaves `policy` unset keeps whatever policy the secret has.
+	// `604800s`, from `21600s` (6 hours) to `31536000s` (365 days), as KMS takes; `check` refuses
+	// others rather than let the update fail. Needs `enable_automatic_rotation`. Changed in place
+	// (UpdateSecretRotationPolicy); the Terraform resource forces a replacement, which the
+	// recovery window would block. Computed: left unset while rotation stays on, the secret
+	// keeps the period it has (UpdateSecretRotationPolicy without one keeps it).
 	//
 	// Optional. Updatable in place. Computed by the provider when not set.
+	RotationInterval *string `json:"rotation_interval,omitempty"`
+
+	// The resource policy of the secret, a JSON document (SetSecretPolicy; secrets in a KMS
+	// instance). Unset means KMS's default policy, the one a new secret gets (every RAM identity
+	// of the account may use the secret): removing `policy` puts the default back, where the
+	// Terraform resource leaves the old policy in place, and `read` reports a secret holding the
+	// default as having no `policy`, so an import of it diffs clean and a policy set behind the
+	// program's back shows as drift. Compared as JSON, so key order and spacing are not a change.
+	//
+	// Optional. Updatable in place.
 	Policy *string `json:"policy,omitempty"`
 
 	// The name of the policy. Default `default`.
@@ -339,7 +356,10 @@ type AlicloudKmsSecretState struct {
 	PolicyName *string `json:"policy_name,omitempty"`
 
 	// The recoverable window, in days, when the secret is deleted (DeleteSecret's
-	// RecoveryWindowInDays). Default value: 30. A change takes effect at deletion.
+	// RecoveryWindowInDays). Default value: 30. A change takes effect at deletion. No cloud call
+	// reports it, so an imported secret's state lacks it (and `force_delete_without_recovery`,
+	// `move_to_version`, `remove_from_version`) until the program's value is recorded: `diff`
+	// then takes the program's value without a change, so an import diffs clean.
 	//
 	// Optional. Updatable in place. Default: `30`.
 	RecoveryWindowInDays *int64 `json:"recovery_window_in_days,omitempty"`
@@ -409,6 +429,21 @@ type AlicloudKmsSecretState struct {
 	//
 	// May be absent. Computed by the provider.
 	PlannedDeleteTime *string `json:"planned_delete_time,omitempty"`
+
+	// The region the secret lives in (KMS is regional), recorded at create (an import records
+	// the provider's region). `read`, `update` and `delete` go to this region whatever the
+	// provider's region is now, so a reconfigured region never makes a refresh report the secret
+	// gone. Unset in state written before it was recorded: the provider's region then.
+	//
+	// May be absent. Computed by the provider.
+	Region *string `json:"region,omitempty"`
+
+	// The KMS endpoint the secret was reached at, recorded with `region`. It is used while the
+	// provider is configured for another region; in the secret's own region the provider's
+	// endpoint setting wins, so that a moved endpoint (a VPC endpoint, say) takes effect.
+	//
+	// May be absent. Computed by the provider.
+	Endpoint *string `json:"endpoint,omitempty"`
 }
 
 // AlicloudKmsSecretStateFromWire reads a wire map: envelopes become runtime.Secret, unknowns
@@ -530,6 +565,7 @@ func (r *AlicloudKmsSecret) DkmsInstanceID() runtime.Output[*string] {
 // ExtendedConfig: Expanding configuration of credentials, a JSON object such as
 // `{"SecretSubType":"Password","InstanceId":"i-...","RegionId":"cn-hangzhou"}`. Only managed
 // RDS, RAM or ECS credentials use it; ECS credentials need its `SecretSubType`.
+// Compared as JSON (`contentMediaType`), so key order and spacing are not a change.
 //
 // Optional. Changing it replaces the resource.
 func (r *AlicloudKmsSecret) ExtendedConfig() runtime.Output[*string] {
@@ -563,19 +599,25 @@ func (r *AlicloudKmsSecret) EnableAutomaticRotation() runtime.Output[*bool] {
 }
 
 // RotationInterval: The period of automatic rotation of credentials, `<integer>s` in seconds: a 7-day cycle is
-// `604800s`. Needs `enable_automatic_rotation`. Changed in place (UpdateSecretRotationPolicy);
-// the Terraform resource forces a replacement, which the recovery window would block.
+// `604800s`, from `21600s` (6 hours) to `31536000s` (365 days), as KMS takes; `check` refuses
+// others rather than let the update fail. Needs `enable_automatic_rotation`. Changed in place
+// (UpdateSecretRotationPolicy); the Terraform resource forces a replacement, which the
+// recovery window would block. Computed: left unset while rotation stays on, the secret
+// keeps the period it has (UpdateSecretRotationPolicy without one keeps it).
 //
-// Optional. Updatable in place.
+// Optional. Updatable in place. Computed by the provider when not set.
 func (r *AlicloudKmsSecret) RotationInterval() runtime.Output[*string] {
 	return runtime.OutputOf[*string](&r.Resource, "rotation_interval")
 }
 
-// Policy: The resource policy of the secret, a JSON document (SetSecretPolicy). Computed: every secret
-// has one (KMS gives a new secret its default policy), so an import reports the cloud's, and a
-// program that leaves `policy` unset keeps whatever policy the secret has.
+// Policy: The resource policy of the secret, a JSON document (SetSecretPolicy; secrets in a KMS
+// instance). Unset means KMS's default policy, the one a new secret gets (every RAM identity
+// of the account may use the secret): removing `policy` puts the default back, where the
+// Terraform resource leaves the old policy in place, and `read` reports a secret holding the
+// default as having no `policy`, so an import of it diffs clean and a policy set behind the
+// program's back shows as drift. Compared as JSON, so key order and spacing are not a change.
 //
-// Optional. Updatable in place. Computed by the provider when not set.
+// Optional. Updatable in place.
 func (r *AlicloudKmsSecret) Policy() runtime.Output[*string] {
 	return runtime.OutputOf[*string](&r.Resource, "policy")
 }
@@ -588,7 +630,10 @@ func (r *AlicloudKmsSecret) PolicyName() runtime.Output[*string] {
 }
 
 // RecoveryWindowInDays: The recoverable window, in days, when the secret is deleted (DeleteSecret's
-// RecoveryWindowInDays). Default value: 30. A change takes effect at deletion.
+// RecoveryWindowInDays). Default value: 30. A change takes effect at deletion. No cloud call
+// reports it, so an imported secret's state lacks it (and `force_delete_without_recovery`,
+// `move_to_version`, `remove_from_version`) until the program's value is recorded: `diff`
+// then takes the program's value without a change, so an import diffs clean.
 //
 // Optional. Updatable in place. Default: `30`.
 func (r *AlicloudKmsSecret) RecoveryWindowInDays() runtime.Output[*int64] {
@@ -679,4 +724,23 @@ func (r *AlicloudKmsSecret) ARN() runtime.Output[*string] {
 // May be absent. Computed by the provider.
 func (r *AlicloudKmsSecret) PlannedDeleteTime() runtime.Output[*string] {
 	return runtime.OutputOf[*string](&r.Resource, "planned_delete_time")
+}
+
+// Region: The region the secret lives in (KMS is regional), recorded at create (an import records
+// the provider's region). `read`, `update` and `delete` go to this region whatever the
+// provider's region is now, so a reconfigured region never makes a refresh report the secret
+// gone. Unset in state written before it was recorded: the provider's region then.
+//
+// May be absent. Computed by the provider.
+func (r *AlicloudKmsSecret) Region() runtime.Output[*string] {
+	return runtime.OutputOf[*string](&r.Resource, "region")
+}
+
+// Endpoint: The KMS endpoint the secret was reached at, recorded with `region`. It is used while the
+// provider is configured for another region; in the secret's own region the provider's
+// endpoint setting wins, so that a moved endpoint (a VPC endpoint, say) takes effect.
+//
+// May be absent. Computed by the provider.
+func (r *AlicloudKmsSecret) Endpoint() runtime.Output[*string] {
+	return runtime.OutputOf[*string](&r.Resource, "endpoint")
 }

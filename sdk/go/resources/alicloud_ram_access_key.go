@@ -112,6 +112,12 @@ type AlicloudRamAccessKeyState struct {
 	//
 	// May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
 	EncryptedSecret *runtime.Secret[string] `json:"encrypted_secret,omitempty"`
+
+	// Whether the secret attributes were available to this state: `false` after an import, as
+	// RAM never returns a secret again (as `aws_iam_access_key`'s `secrets_available`).
+	//
+	// May be absent. Computed by the provider. Default: `true`.
+	SecretsAvailable *bool `json:"secrets_available,omitempty"`
 }
 
 // AlicloudRamAccessKeyStateFromWire reads a wire map: envelopes become runtime.Secret, unknowns
@@ -128,7 +134,7 @@ func AlicloudRamAccessKeyStateFromWire(w map[string]any) (*AlicloudRamAccessKeyS
 // secret, and so kept (encrypted) in the state; set `pgp_key` to keep only its PGP-encrypted form
 // instead. `secret_file` writes it to a file as well: it does not keep it out of the state.
 //
-// Import: `<user_name>:<access_key_id>` (or the key id alone for the provider's own identity). The secret is not available for imported resources.
+// Import: `<user_name>:<access_key_id>` (or the key id alone for the provider's own identity). The secret is not available for imported resources; the program's `pgp_key` and `secret_file` are taken as they are, without a change.
 type AlicloudRamAccessKey struct {
 	runtime.Resource
 }
@@ -215,4 +221,12 @@ func (r *AlicloudRamAccessKey) KeyFingerprint() runtime.Output[*string] {
 // May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
 func (r *AlicloudRamAccessKey) EncryptedSecret() runtime.Output[*runtime.Secret[string]] {
 	return runtime.OutputOf[*runtime.Secret[string]](&r.Resource, "encrypted_secret")
+}
+
+// SecretsAvailable: Whether the secret attributes were available to this state: `false` after an import, as
+// RAM never returns a secret again (as `aws_iam_access_key`'s `secrets_available`).
+//
+// May be absent. Computed by the provider. Default: `true`.
+func (r *AlicloudRamAccessKey) SecretsAvailable() runtime.Output[*bool] {
+	return runtime.OutputOf[*bool](&r.Resource, "secrets_available")
 }

@@ -111,6 +111,14 @@ type AwsIamAccessKeyState struct {
 	// May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
 	SesSmtpPasswordV4 *runtime.Secret[string] `json:"ses_smtp_password_v4,omitempty"`
 
+	// The region `ses_smtp_password_v4` (or its encryption) was derived for: `ses_region`, else
+	// the provider's AWS region at the time. Recorded, so that state says where the password
+	// works even after the provider's region changes (which does not derive it again). Unset
+	// when no password is held (an import).
+	//
+	// May be absent. Computed by the provider.
+	SesSmtpPasswordRegion *string `json:"ses_smtp_password_region,omitempty"`
+
 	// Encrypted secret, base64 encoded (a binary OpenPGP message), if `pgp_key` was specified.
 	// This attribute is not available for imported resources. The encrypted secret may be
 	// decrypted using the command line, for example: `base64 --decode | gpg --decrypt`.
@@ -151,7 +159,7 @@ func AwsIamAccessKeyStateFromWire(w map[string]any) (*AwsIamAccessKeyState, erro
 // AwsIamAccessKey: Provides an IAM access key. This is a set of credentials that allow API requests to be made as
 // an IAM user.
 //
-// Import: The access key id, e.g. `AKIA1234567890`; the user is found with GetAccessKeyLastUsed. Secret attributes are not available for imported resources.
+// Import: The access key id, e.g. `AKIA1234567890`; the user is found with GetAccessKeyLastUsed. Secret attributes are not available for imported resources; the program's `pgp_key` and `ses_region` are taken as they are, without a change.
 type AwsIamAccessKey struct {
 	runtime.Resource
 }
@@ -235,6 +243,16 @@ func (r *AwsIamAccessKey) Secret() runtime.Output[*runtime.Secret[string]] {
 // May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
 func (r *AwsIamAccessKey) SesSmtpPasswordV4() runtime.Output[*runtime.Secret[string]] {
 	return runtime.OutputOf[*runtime.Secret[string]](&r.Resource, "ses_smtp_password_v4")
+}
+
+// SesSmtpPasswordRegion: The region `ses_smtp_password_v4` (or its encryption) was derived for: `ses_region`, else
+// the provider's AWS region at the time. Recorded, so that state says where the password
+// works even after the provider's region changes (which does not derive it again). Unset
+// when no password is held (an import).
+//
+// May be absent. Computed by the provider.
+func (r *AwsIamAccessKey) SesSmtpPasswordRegion() runtime.Output[*string] {
+	return runtime.OutputOf[*string](&r.Resource, "ses_smtp_password_region")
 }
 
 // EncryptedSecret: Encrypted secret, base64 encoded (a binary OpenPGP message), if `pgp_key` was specified.

@@ -51,6 +51,10 @@ type OciIdentityCustomerSecretKeyState struct {
 	ID string `json:"id"`
 
 	// The current state: CREATING, ACTIVE, INACTIVE, DELETING or DELETED (from `lifecycleState`).
+	// A create waits until the credential settles: ACTIVE is done; INACTIVE, or the create
+	// timeout, answers a partial result holding what the service last reported (this,
+	// `inactive_state`, `time_expires`). A delete waits for DELETED, bounded by the delete
+	// timeout, as the credential counts against the user's limit until then.
 	//
 	// May be absent. Computed by the provider.
 	State *string `json:"state,omitempty"`
@@ -130,6 +134,10 @@ func (r *OciIdentityCustomerSecretKey) ID() runtime.Output[string] {
 }
 
 // State: The current state: CREATING, ACTIVE, INACTIVE, DELETING or DELETED (from `lifecycleState`).
+// A create waits until the credential settles: ACTIVE is done; INACTIVE, or the create
+// timeout, answers a partial result holding what the service last reported (this,
+// `inactive_state`, `time_expires`). A delete waits for DELETED, bounded by the delete
+// timeout, as the credential counts against the user's limit until then.
 //
 // May be absent. Computed by the provider.
 func (r *OciIdentityCustomerSecretKey) State() runtime.Output[*string] {

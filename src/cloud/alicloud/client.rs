@@ -53,6 +53,16 @@ impl RpcClient {
         }
     }
 
+    /// The region the calls name (`RegionId`).
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The base URL.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
     /// Calls `action` with retries and decodes the JSON answer into `T`. When the cloud says the
     /// session token expired, the credentials are fetched again once and the call repeated (the
     /// rejected call had no effect); a second refusal is reported as a credentials error.

@@ -163,6 +163,16 @@ impl KmsClient {
         KmsClient { rpc }
     }
 
+    /// The region it calls (KMS is regional: a secret lives in one region).
+    pub fn region(&self) -> &str {
+        self.rpc.region()
+    }
+
+    /// The endpoint it calls.
+    pub fn endpoint(&self) -> &str {
+        self.rpc.endpoint()
+    }
+
     async fn ok(&self, call: &Call, action: &str, params: Params) -> Result<(), CloudError> {
         self.rpc
             .call::<Ignored>(call, Idempotency::Idempotent, action, &params)

@@ -109,6 +109,7 @@ class AlicloudKmsSecretArgs:
     """Expanding configuration of credentials, a JSON object such as
     `{"SecretSubType":"Password","InstanceId":"i-...","RegionId":"cn-hangzhou"}`. Only managed
     RDS, RAM or ECS credentials use it; ECS credentials need its `SecretSubType`.
+    Compared as JSON (`contentMediaType`), so key order and spacing are not a change.
 
     Optional. Changing it replaces the resource.
     """
@@ -138,18 +139,24 @@ class AlicloudKmsSecretArgs:
 
     rotation_interval: Input[str] | None = None
     """The period of automatic rotation of credentials, `<integer>s` in seconds: a 7-day cycle is
-    `604800s`. Needs `enable_automatic_rotation`. Changed in place (UpdateSecretRotationPolicy);
-    the Terraform resource forces a replacement, which the recovery window would block.
+    `604800s`, from `21600s` (6 hours) to `31536000s` (365 days), as KMS takes; `check` refuses
+    others rather than let the update fail. Needs `enable_automatic_rotation`. Changed in place
+    (UpdateSecretRotationPolicy); the Terraform resource forces a replacement, which the
+    recovery window would block. Computed: left unset while rotation stays on, the secret
+    keeps the period it has (UpdateSecretRotationPolicy without one keeps it).
 
-    Optional. Updatable in place.
+    Optional. Updatable in place. Computed by the provider when not set.
     """
 
     policy: Input[str] | None = None
-    """The resource policy of the secret, a JSON document (SetSecretPolicy). Computed: every secret
-    has one (KMS gives a new secret its default policy), so an import reports the cloud's, and a
-    program that leaves `policy` unset keeps whatever policy the secret has.
+    """The resource policy of the secret, a JSON document (SetSecretPolicy; secrets in a KMS
+    instance). Unset means KMS's default policy, the one a new secret gets (every RAM identity
+    of the account may use the secret): removing `policy` puts the default back, where the
+    Terraform resource leaves the old policy in place, and `read` reports a secret holding the
+    default as having no `policy`, so an import of it diffs clean and a policy set behind the
+    program's back shows as drift. Compared as JSON, so key order and spacing are not a change.
 
-    Optional. Updatable in place. Computed by the provider when not set.
+    Optional. Updatable in place.
     """
 
     policy_name: Input[str] | None = None
@@ -160,7 +167,10 @@ class AlicloudKmsSecretArgs:
 
     recovery_window_in_days: Input[int] | None = None
     """The recoverable window, in days, when the secret is deleted (DeleteSecret's
-    RecoveryWindowInDays). Default value: 30. A change takes effect at deletion.
+    RecoveryWindowInDays). Default value: 30. A change takes effect at deletion. No cloud call
+    reports it, so an imported secret's state lacks it (and `force_delete_without_recovery`,
+    `move_to_version`, `remove_from_version`) until the program's value is recorded: `diff`
+    then takes the program's value without a change, so an import diffs clean.
 
     Optional. Updatable in place. Default: `30`.
     """
@@ -365,6 +375,7 @@ class AlicloudKmsSecretState:
     """Expanding configuration of credentials, a JSON object such as
     `{"SecretSubType":"Password","InstanceId":"i-...","RegionId":"cn-hangzhou"}`. Only managed
     RDS, RAM or ECS credentials use it; ECS credentials need its `SecretSubType`.
+    Compared as JSON (`contentMediaType`), so key order and spacing are not a change.
 
     Optional. Changing it replaces the resource.
     """
@@ -394,18 +405,24 @@ class AlicloudKmsSecretState:
 
     rotation_interval: str | None = None
     """The period of automatic rotation of credentials, `<integer>s` in seconds: a 7-day cycle is
-    `604800s`. Needs `enable_automatic_rotation`. Changed in place (UpdateSecretRotationPolicy);
-    the Terraform resource forces a replacement, which the recovery window would block.
+    `604800s`, from `21600s` (6 hours) to `31536000s` (365 days), as KMS takes; `check` refuses
+    others rather than let the update fail. Needs `enable_automatic_rotation`. Changed in place
+    (UpdateSecretRotationPolicy); the Terraform resource forces a replacement, which the
+    recovery window would block. Computed: left unset while rotation stays on, the secret
+    keeps the period it has (UpdateSecretRotationPolicy without one keeps it).
 
-    Optional. Updatable in place.
+    Optional. Updatable in place. Computed by the provider when not set.
     """
 
     policy: str | None = None
-    """The resource policy of the secret, a JSON document (SetSecretPolicy). Computed: every secret
-    has one (KMS gives a new secret its default policy), so an import reports the cloud's, and a
-    program that leaves `policy` unset keeps whatever policy the secret has.
+    """The resource policy of the secret, a JSON document (SetSecretPolicy; secrets in a KMS
+    instance). Unset means KMS's default policy, the one a new secret gets (every RAM identity
+    of the account may use the secret): removing `policy` puts the default back, where the
+    Terraform resource leaves the old policy in place, and `read` reports a secret holding the
+    default as having no `policy`, so an import of it diffs clean and a policy set behind the
+    program's back shows as drift. Compared as JSON, so key order and spacing are not a change.
 
-    Optional. Updatable in place. Computed by the provider when not set.
+    Optional. Updatable in place.
     """
 
     policy_name: str | None = None
@@ -416,7 +433,10 @@ class AlicloudKmsSecretState:
 
     recovery_window_in_days: int | None = None
     """The recoverable window, in days, when the secret is deleted (DeleteSecret's
-    RecoveryWindowInDays). Default value: 30. A change takes effect at deletion.
+    RecoveryWindowInDays). Default value: 30. A change takes effect at deletion. No cloud call
+    reports it, so an imported secret's state lacks it (and `force_delete_without_recovery`,
+    `move_to_version`, `remove_from_version`) until the program's value is recorded: `diff`
+    then takes the program's value without a change, so an import diffs clean.
 
     Optional. Updatable in place. Default: `30`.
     """
@@ -497,6 +517,23 @@ class AlicloudKmsSecretState:
     May be absent. Computed by the provider.
     """
 
+    region: str | None = None
+    """The region the secret lives in (KMS is regional), recorded at create (an import records
+    the provider's region). `read`, `update` and `delete` go to this region whatever the
+    provider's region is now, so a reconfigured region never makes a refresh report the secret
+    gone. Unset in state written before it was recorded: the provider's region then.
+
+    May be absent. Computed by the provider.
+    """
+
+    endpoint: str | None = None
+    """The KMS endpoint the secret was reached at, recorded with `region`. It is used while the
+    provider is configured for another region; in the secret's own region the provider's
+    endpoint setting wins, so that a moved endpoint (a VPC endpoint, say) takes effect.
+
+    May be absent. Computed by the provider.
+    """
+
     @classmethod
     def from_wire(cls, wire: Mapping[str, Any]) -> AlicloudKmsSecretState:
         """Reads a wire map: envelopes become ``Secret``, unknowns (preview) become ``None``."""
@@ -529,6 +566,8 @@ class AlicloudKmsSecretState:
             create_time=_wire.value_from_wire(wire.get("create_time")),
             arn=_wire.value_from_wire(wire.get("arn")),
             planned_delete_time=_wire.value_from_wire(wire.get("planned_delete_time")),
+            region=_wire.value_from_wire(wire.get("region")),
+            endpoint=_wire.value_from_wire(wire.get("endpoint")),
         )
 
 
@@ -656,6 +695,7 @@ class AlicloudKmsSecret(Resource):
         """Expanding configuration of credentials, a JSON object such as
         `{"SecretSubType":"Password","InstanceId":"i-...","RegionId":"cn-hangzhou"}`. Only managed
         RDS, RAM or ECS credentials use it; ECS credentials need its `SecretSubType`.
+        Compared as JSON (`contentMediaType`), so key order and spacing are not a change.
 
         Optional. Changing it replaces the resource.
         """
@@ -693,20 +733,26 @@ class AlicloudKmsSecret(Resource):
     @property
     def rotation_interval(self) -> Output[str | None]:
         """The period of automatic rotation of credentials, `<integer>s` in seconds: a 7-day cycle is
-        `604800s`. Needs `enable_automatic_rotation`. Changed in place (UpdateSecretRotationPolicy);
-        the Terraform resource forces a replacement, which the recovery window would block.
+        `604800s`, from `21600s` (6 hours) to `31536000s` (365 days), as KMS takes; `check` refuses
+        others rather than let the update fail. Needs `enable_automatic_rotation`. Changed in place
+        (UpdateSecretRotationPolicy); the Terraform resource forces a replacement, which the
+        recovery window would block. Computed: left unset while rotation stays on, the secret
+        keeps the period it has (UpdateSecretRotationPolicy without one keeps it).
 
-        Optional. Updatable in place.
+        Optional. Updatable in place. Computed by the provider when not set.
         """
         return self._output("rotation_interval")
 
     @property
     def policy(self) -> Output[str | None]:
-        """The resource policy of the secret, a JSON document (SetSecretPolicy). Computed: every secret
-        has one (KMS gives a new secret its default policy), so an import reports the cloud's, and a
-        program that leaves `policy` unset keeps whatever policy the secret has.
+        """The resource policy of the secret, a JSON document (SetSecretPolicy; secrets in a KMS
+        instance). Unset means KMS's default policy, the one a new secret gets (every RAM identity
+        of the account may use the secret): removing `policy` puts the default back, where the
+        Terraform resource leaves the old policy in place, and `read` reports a secret holding the
+        default as having no `policy`, so an import of it diffs clean and a policy set behind the
+        program's back shows as drift. Compared as JSON, so key order and spacing are not a change.
 
-        Optional. Updatable in place. Computed by the provider when not set.
+        Optional. Updatable in place.
         """
         return self._output("policy")
 
@@ -721,7 +767,10 @@ class AlicloudKmsSecret(Resource):
     @property
     def recovery_window_in_days(self) -> Output[int | None]:
         """The recoverable window, in days, when the secret is deleted (DeleteSecret's
-        RecoveryWindowInDays). Default value: 30. A change takes effect at deletion.
+        RecoveryWindowInDays). Default value: 30. A change takes effect at deletion. No cloud call
+        reports it, so an imported secret's state lacks it (and `force_delete_without_recovery`,
+        `move_to_version`, `remove_from_version`) until the program's value is recorded: `diff`
+        then takes the program's value without a change, so an import diffs clean.
 
         Optional. Updatable in place. Default: `30`.
         """
@@ -822,3 +871,24 @@ class AlicloudKmsSecret(Resource):
         May be absent. Computed by the provider.
         """
         return self._output("planned_delete_time")
+
+    @property
+    def region(self) -> Output[str | None]:
+        """The region the secret lives in (KMS is regional), recorded at create (an import records
+        the provider's region). `read`, `update` and `delete` go to this region whatever the
+        provider's region is now, so a reconfigured region never makes a refresh report the secret
+        gone. Unset in state written before it was recorded: the provider's region then.
+
+        May be absent. Computed by the provider.
+        """
+        return self._output("region")
+
+    @property
+    def endpoint(self) -> Output[str | None]:
+        """The KMS endpoint the secret was reached at, recorded with `region`. It is used while the
+        provider is configured for another region; in the secret's own region the provider's
+        endpoint setting wins, so that a moved endpoint (a VPC endpoint, say) takes effect.
+
+        May be absent. Computed by the provider.
+        """
+        return self._output("endpoint")

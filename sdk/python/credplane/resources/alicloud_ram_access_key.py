@@ -141,6 +141,13 @@ class AlicloudRamAccessKeyState:
     May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
     """
 
+    secrets_available: bool | None = None
+    """Whether the secret attributes were available to this state: `false` after an import, as
+    RAM never returns a secret again (as `aws_iam_access_key`'s `secrets_available`).
+
+    May be absent. Computed by the provider. Default: `true`.
+    """
+
     @classmethod
     def from_wire(cls, wire: Mapping[str, Any]) -> AlicloudRamAccessKeyState:
         """Reads a wire map: envelopes become ``Secret``, unknowns (preview) become ``None``."""
@@ -154,6 +161,7 @@ class AlicloudRamAccessKeyState:
             secret=_wire.secret_from_wire(wire.get("secret")),
             key_fingerprint=_wire.value_from_wire(wire.get("key_fingerprint")),
             encrypted_secret=_wire.secret_from_wire(wire.get("encrypted_secret")),
+            secrets_available=_wire.value_from_wire(wire.get("secrets_available")),
         )
 
 
@@ -162,7 +170,7 @@ class AlicloudRamAccessKey(Resource):
     secret, and so kept (encrypted) in the state; set `pgp_key` to keep only its PGP-encrypted form
     instead. `secret_file` writes it to a file as well: it does not keep it out of the state.
 
-    Import: `<user_name>:<access_key_id>` (or the key id alone for the provider's own identity). The secret is not available for imported resources.
+    Import: `<user_name>:<access_key_id>` (or the key id alone for the provider's own identity). The secret is not available for imported resources; the program's `pgp_key` and `secret_file` are taken as they are, without a change.
     """
 
     TYPE: ClassVar[str] = "alicloud_ram_access_key"
@@ -261,3 +269,12 @@ class AlicloudRamAccessKey(Resource):
         May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
         """
         return self._output("encrypted_secret")
+
+    @property
+    def secrets_available(self) -> Output[bool | None]:
+        """Whether the secret attributes were available to this state: `false` after an import, as
+        RAM never returns a secret again (as `aws_iam_access_key`'s `secrets_available`).
+
+        May be absent. Computed by the provider. Default: `true`.
+        """
+        return self._output("secrets_available")

@@ -137,6 +137,15 @@ class AwsIamAccessKeyState:
     May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
     """
 
+    ses_smtp_password_region: str | None = None
+    """The region `ses_smtp_password_v4` (or its encryption) was derived for: `ses_region`, else
+    the provider's AWS region at the time. Recorded, so that state says where the password
+    works even after the provider's region changes (which does not derive it again). Unset
+    when no password is held (an import).
+
+    May be absent. Computed by the provider.
+    """
+
     encrypted_secret: Secret[str] | None = None
     """Encrypted secret, base64 encoded (a binary OpenPGP message), if `pgp_key` was specified.
     This attribute is not available for imported resources. The encrypted secret may be
@@ -179,6 +188,7 @@ class AwsIamAccessKeyState:
             create_date=_wire.value_from_wire(wire.get("create_date")),
             secret=_wire.secret_from_wire(wire.get("secret")),
             ses_smtp_password_v4=_wire.secret_from_wire(wire.get("ses_smtp_password_v4")),
+            ses_smtp_password_region=_wire.value_from_wire(wire.get("ses_smtp_password_region")),
             encrypted_secret=_wire.secret_from_wire(wire.get("encrypted_secret")),
             encrypted_ses_smtp_password_v4=_wire.secret_from_wire(wire.get("encrypted_ses_smtp_password_v4")),
             key_fingerprint=_wire.value_from_wire(wire.get("key_fingerprint")),
@@ -190,7 +200,7 @@ class AwsIamAccessKey(Resource):
     """Provides an IAM access key. This is a set of credentials that allow API requests to be made as
     an IAM user.
 
-    Import: The access key id, e.g. `AKIA1234567890`; the user is found with GetAccessKeyLastUsed. Secret attributes are not available for imported resources.
+    Import: The access key id, e.g. `AKIA1234567890`; the user is found with GetAccessKeyLastUsed. Secret attributes are not available for imported resources; the program's `pgp_key` and `ses_region` are taken as they are, without a change.
     """
 
     TYPE: ClassVar[str] = "aws_iam_access_key"
@@ -285,6 +295,17 @@ class AwsIamAccessKey(Resource):
         May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
         """
         return self._output("ses_smtp_password_v4")
+
+    @property
+    def ses_smtp_password_region(self) -> Output[str | None]:
+        """The region `ses_smtp_password_v4` (or its encryption) was derived for: `ses_region`, else
+        the provider's AWS region at the time. Recorded, so that state says where the password
+        works even after the provider's region changes (which does not derive it again). Unset
+        when no password is held (an import).
+
+        May be absent. Computed by the provider.
+        """
+        return self._output("ses_smtp_password_region")
 
     @property
     def encrypted_secret(self) -> Output[Secret[str] | None]:

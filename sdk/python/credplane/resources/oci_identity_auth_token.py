@@ -66,6 +66,10 @@ class OciIdentityAuthTokenState:
 
     state: str | None = None
     """The current state: CREATING, ACTIVE, INACTIVE, DELETING or DELETED (from `lifecycleState`).
+    A create waits until the credential settles: ACTIVE is done; INACTIVE, or the create
+    timeout, answers a partial result holding what the service last reported (this,
+    `inactive_state`, `time_expires`). A delete waits for DELETED, bounded by the delete
+    timeout, as the credential counts against the user's limit until then.
 
     May be absent. Computed by the provider.
     """
@@ -160,6 +164,10 @@ class OciIdentityAuthToken(Resource):
     @property
     def state(self) -> Output[str | None]:
         """The current state: CREATING, ACTIVE, INACTIVE, DELETING or DELETED (from `lifecycleState`).
+        A create waits until the credential settles: ACTIVE is done; INACTIVE, or the create
+        timeout, answers a partial result holding what the service last reported (this,
+        `inactive_state`, `time_expires`). A delete waits for DELETED, bounded by the delete
+        timeout, as the credential counts against the user's limit until then.
 
         May be absent. Computed by the provider.
         """

@@ -96,6 +96,7 @@ export interface AlicloudKmsSecretArgs {
    * Expanding configuration of credentials, a JSON object such as
    * `{"SecretSubType":"Password","InstanceId":"i-...","RegionId":"cn-hangzhou"}`. Only managed
    * RDS, RAM or ECS credentials use it; ECS credentials need its `SecretSubType`.
+   * Compared as JSON (`contentMediaType`), so key order and spacing are not a change.
    *
    * Optional. Changing it replaces the resource.
    */
@@ -125,18 +126,24 @@ export interface AlicloudKmsSecretArgs {
   readonly enableAutomaticRotation?: Input<boolean>;
   /**
    * The period of automatic rotation of credentials, `<integer>s` in seconds: a 7-day cycle is
-   * `604800s`. Needs `enable_automatic_rotation`. Changed in place (UpdateSecretRotationPolicy);
-   * the Terraform resource forces a replacement, which the recovery window would block.
+   * `604800s`, from `21600s` (6 hours) to `31536000s` (365 days), as KMS takes; `check` refuses
+   * others rather than let the update fail. Needs `enable_automatic_rotation`. Changed in place
+   * (UpdateSecretRotationPolicy); the Terraform resource forces a replacement, which the
+   * recovery window would block. Computed: left unset while rotation stays on, the secret
+   * keeps the period it has (UpdateSecretRotationPolicy without one keeps it).
    *
-   * Optional. Updatable in place.
+   * Optional. Updatable in place. Computed by the provider when not set.
    */
   readonly rotationInterval?: Input<string>;
   /**
-   * The resource policy of the secret, a JSON document (SetSecretPolicy). Computed: every secret
-   * has one (KMS gives a new secret its default policy), so an import reports the cloud's, and a
-   * program that leaves `policy` unset keeps whatever policy the secret has.
+   * The resource policy of the secret, a JSON document (SetSecretPolicy; secrets in a KMS
+   * instance). Unset means KMS's default policy, the one a new secret gets (every RAM identity
+   * of the account may use the secret): removing `policy` puts the default back, where the
+   * Terraform resource leaves the old policy in place, and `read` reports a secret holding the
+   * default as having no `policy`, so an import of it diffs clean and a policy set behind the
+   * program's back shows as drift. Compared as JSON, so key order and spacing are not a change.
    *
-   * Optional. Updatable in place. Computed by the provider when not set.
+   * Optional. Updatable in place.
    */
   readonly policy?: Input<string>;
   /**
@@ -147,7 +154,10 @@ export interface AlicloudKmsSecretArgs {
   readonly policyName?: Input<string>;
   /**
    * The recoverable window, in days, when the secret is deleted (DeleteSecret's
-   * RecoveryWindowInDays). Default value: 30. A change takes effect at deletion.
+   * RecoveryWindowInDays). Default value: 30. A change takes effect at deletion. No cloud call
+   * reports it, so an imported secret's state lacks it (and `force_delete_without_recovery`,
+   * `move_to_version`, `remove_from_version`) until the program's value is recorded: `diff`
+   * then takes the program's value without a change, so an import diffs clean.
    *
    * Optional. Updatable in place. Default: `30`.
    */
@@ -330,6 +340,7 @@ export interface AlicloudKmsSecretState {
    * Expanding configuration of credentials, a JSON object such as
    * `{"SecretSubType":"Password","InstanceId":"i-...","RegionId":"cn-hangzhou"}`. Only managed
    * RDS, RAM or ECS credentials use it; ECS credentials need its `SecretSubType`.
+   * Compared as JSON (`contentMediaType`), so key order and spacing are not a change.
    *
    * Optional. Changing it replaces the resource.
    */
@@ -359,18 +370,24 @@ export interface AlicloudKmsSecretState {
   readonly enableAutomaticRotation?: boolean;
   /**
    * The period of automatic rotation of credentials, `<integer>s` in seconds: a 7-day cycle is
-   * `604800s`. Needs `enable_automatic_rotation`. Changed in place (UpdateSecretRotationPolicy);
-   * the Terraform resource forces a replacement, which the recovery window would block.
+   * `604800s`, from `21600s` (6 hours) to `31536000s` (365 days), as KMS takes; `check` refuses
+   * others rather than let the update fail. Needs `enable_automatic_rotation`. Changed in place
+   * (UpdateSecretRotationPolicy); the Terraform resource forces a replacement, which the
+   * recovery window would block. Computed: left unset while rotation stays on, the secret
+   * keeps the period it has (UpdateSecretRotationPolicy without one keeps it).
    *
-   * Optional. Updatable in place.
+   * Optional. Updatable in place. Computed by the provider when not set.
    */
   readonly rotationInterval?: string;
   /**
-   * The resource policy of the secret, a JSON document (SetSecretPolicy). Computed: every secret
-   * has one (KMS gives a new secret its default policy), so an import reports the cloud's, and a
-   * program that leaves `policy` unset keeps whatever policy the secret has.
+   * The resource policy of the secret, a JSON document (SetSecretPolicy; secrets in a KMS
+   * instance). Unset means KMS's default policy, the one a new secret gets (every RAM identity
+   * of the account may use the secret): removing `policy` puts the default back, where the
+   * Terraform resource leaves the old policy in place, and `read` reports a secret holding the
+   * default as having no `policy`, so an import of it diffs clean and a policy set behind the
+   * program's back shows as drift. Compared as JSON, so key order and spacing are not a change.
    *
-   * Optional. Updatable in place. Computed by the provider when not set.
+   * Optional. Updatable in place.
    */
   readonly policy?: string;
   /**
@@ -381,7 +398,10 @@ export interface AlicloudKmsSecretState {
   readonly policyName?: string;
   /**
    * The recoverable window, in days, when the secret is deleted (DeleteSecret's
-   * RecoveryWindowInDays). Default value: 30. A change takes effect at deletion.
+   * RecoveryWindowInDays). Default value: 30. A change takes effect at deletion. No cloud call
+   * reports it, so an imported secret's state lacks it (and `force_delete_without_recovery`,
+   * `move_to_version`, `remove_from_version`) until the program's value is recorded: `diff`
+   * then takes the program's value without a change, so an import diffs clean.
    *
    * Optional. Updatable in place. Default: `30`.
    */
@@ -462,6 +482,23 @@ export interface AlicloudKmsSecretState {
    * May be absent. Computed by the provider.
    */
   readonly plannedDeleteTime?: string;
+  /**
+   * The region the secret lives in (KMS is regional), recorded at create (an import records
+   * the provider's region). `read`, `update` and `delete` go to this region whatever the
+   * provider's region is now, so a reconfigured region never makes a refresh report the secret
+   * gone. Unset in state written before it was recorded: the provider's region then.
+   *
+   * May be absent. Computed by the provider.
+   */
+  readonly region?: string;
+  /**
+   * The KMS endpoint the secret was reached at, recorded with `region`. It is used while the
+   * provider is configured for another region; in the secret's own region the provider's
+   * endpoint setting wins, so that a moved endpoint (a VPC endpoint, say) takes effect.
+   *
+   * May be absent. Computed by the provider.
+   */
+  readonly endpoint?: string;
 }
 
 export const AlicloudKmsSecretState = {
@@ -496,6 +533,8 @@ export const AlicloudKmsSecretState = {
       createTime: wire.valueFromWire(w["create_time"]) as string,
       arn: wire.valueFromWire(w["arn"]) as string,
       plannedDeleteTime: wire.valueFromWire(w["planned_delete_time"]) as string,
+      region: wire.valueFromWire(w["region"]) as string,
+      endpoint: wire.valueFromWire(w["endpoint"]) as string,
     };
   },
 };
@@ -628,6 +667,7 @@ export class AlicloudKmsSecret extends Resource {
    * Expanding configuration of credentials, a JSON object such as
    * `{"SecretSubType":"Password","InstanceId":"i-...","RegionId":"cn-hangzhou"}`. Only managed
    * RDS, RAM or ECS credentials use it; ECS credentials need its `SecretSubType`.
+   * Compared as JSON (`contentMediaType`), so key order and spacing are not a change.
    *
    * Optional. Changing it replaces the resource.
    */
@@ -669,21 +709,27 @@ export class AlicloudKmsSecret extends Resource {
 
   /**
    * The period of automatic rotation of credentials, `<integer>s` in seconds: a 7-day cycle is
-   * `604800s`. Needs `enable_automatic_rotation`. Changed in place (UpdateSecretRotationPolicy);
-   * the Terraform resource forces a replacement, which the recovery window would block.
+   * `604800s`, from `21600s` (6 hours) to `31536000s` (365 days), as KMS takes; `check` refuses
+   * others rather than let the update fail. Needs `enable_automatic_rotation`. Changed in place
+   * (UpdateSecretRotationPolicy); the Terraform resource forces a replacement, which the
+   * recovery window would block. Computed: left unset while rotation stays on, the secret
+   * keeps the period it has (UpdateSecretRotationPolicy without one keeps it).
    *
-   * Optional. Updatable in place.
+   * Optional. Updatable in place. Computed by the provider when not set.
    */
   get rotationInterval(): Output<string | undefined> {
     return this.output("rotation_interval");
   }
 
   /**
-   * The resource policy of the secret, a JSON document (SetSecretPolicy). Computed: every secret
-   * has one (KMS gives a new secret its default policy), so an import reports the cloud's, and a
-   * program that leaves `policy` unset keeps whatever policy the secret has.
+   * The resource policy of the secret, a JSON document (SetSecretPolicy; secrets in a KMS
+   * instance). Unset means KMS's default policy, the one a new secret gets (every RAM identity
+   * of the account may use the secret): removing `policy` puts the default back, where the
+   * Terraform resource leaves the old policy in place, and `read` reports a secret holding the
+   * default as having no `policy`, so an import of it diffs clean and a policy set behind the
+   * program's back shows as drift. Compared as JSON, so key order and spacing are not a change.
    *
-   * Optional. Updatable in place. Computed by the provider when not set.
+   * Optional. Updatable in place.
    */
   get policy(): Output<string | undefined> {
     return this.output("policy");
@@ -700,7 +746,10 @@ export class AlicloudKmsSecret extends Resource {
 
   /**
    * The recoverable window, in days, when the secret is deleted (DeleteSecret's
-   * RecoveryWindowInDays). Default value: 30. A change takes effect at deletion.
+   * RecoveryWindowInDays). Default value: 30. A change takes effect at deletion. No cloud call
+   * reports it, so an imported secret's state lacks it (and `force_delete_without_recovery`,
+   * `move_to_version`, `remove_from_version`) until the program's value is recorded: `diff`
+   * then takes the program's value without a change, so an import diffs clean.
    *
    * Optional. Updatable in place. Default: `30`.
    */
@@ -812,5 +861,28 @@ export class AlicloudKmsSecret extends Resource {
    */
   get plannedDeleteTime(): Output<string | undefined> {
     return this.output("planned_delete_time");
+  }
+
+  /**
+   * The region the secret lives in (KMS is regional), recorded at create (an import records
+   * the provider's region). `read`, `update` and `delete` go to this region whatever the
+   * provider's region is now, so a reconfigured region never makes a refresh report the secret
+   * gone. Unset in state written before it was recorded: the provider's region then.
+   *
+   * May be absent. Computed by the provider.
+   */
+  get region(): Output<string | undefined> {
+    return this.output("region");
+  }
+
+  /**
+   * The KMS endpoint the secret was reached at, recorded with `region`. It is used while the
+   * provider is configured for another region; in the secret's own region the provider's
+   * endpoint setting wins, so that a moved endpoint (a VPC endpoint, say) takes effect.
+   *
+   * May be absent. Computed by the provider.
+   */
+  get endpoint(): Output<string | undefined> {
+    return this.output("endpoint");
   }
 }

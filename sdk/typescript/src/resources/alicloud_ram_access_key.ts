@@ -125,6 +125,13 @@ export interface AlicloudRamAccessKeyState {
    * May be absent. Secret: masked in the SDKs and enveloped on the wire. Computed by the provider. Known only after create (not on read or import).
    */
   readonly encryptedSecret?: Secret<string>;
+  /**
+   * Whether the secret attributes were available to this state: `false` after an import, as
+   * RAM never returns a secret again (as `aws_iam_access_key`'s `secrets_available`).
+   *
+   * May be absent. Computed by the provider. Default: `true`.
+   */
+  readonly secretsAvailable?: boolean;
 }
 
 export const AlicloudRamAccessKeyState = {
@@ -140,6 +147,7 @@ export const AlicloudRamAccessKeyState = {
       secret: wire.secretFromWire(w["secret"]) as Secret<string>,
       keyFingerprint: wire.valueFromWire(w["key_fingerprint"]) as string,
       encryptedSecret: wire.secretFromWire(w["encrypted_secret"]) as Secret<string>,
+      secretsAvailable: wire.valueFromWire(w["secrets_available"]) as boolean,
     };
   },
 };
@@ -149,7 +157,7 @@ export const AlicloudRamAccessKeyState = {
  * secret, and so kept (encrypted) in the state; set `pgp_key` to keep only its PGP-encrypted form
  * instead. `secret_file` writes it to a file as well: it does not keep it out of the state.
  *
- * Import: `<user_name>:<access_key_id>` (or the key id alone for the provider's own identity). The secret is not available for imported resources.
+ * Import: `<user_name>:<access_key_id>` (or the key id alone for the provider's own identity). The secret is not available for imported resources; the program's `pgp_key` and `secret_file` are taken as they are, without a change.
  */
 export class AlicloudRamAccessKey extends Resource {
   static readonly TYPE = "alicloud_ram_access_key";
@@ -251,5 +259,15 @@ export class AlicloudRamAccessKey extends Resource {
    */
   get encryptedSecret(): Output<Secret<string> | undefined> {
     return this.output("encrypted_secret");
+  }
+
+  /**
+   * Whether the secret attributes were available to this state: `false` after an import, as
+   * RAM never returns a secret again (as `aws_iam_access_key`'s `secrets_available`).
+   *
+   * May be absent. Computed by the provider. Default: `true`.
+   */
+  get secretsAvailable(): Output<boolean | undefined> {
+    return this.output("secrets_available");
   }
 }

@@ -123,6 +123,15 @@ export interface AwsIamAccessKeyState {
    */
   readonly sesSmtpPasswordV4?: Secret<string>;
   /**
+   * The region `ses_smtp_password_v4` (or its encryption) was derived for: `ses_region`, else
+   * the provider's AWS region at the time. Recorded, so that state says where the password
+   * works even after the provider's region changes (which does not derive it again). Unset
+   * when no password is held (an import).
+   *
+   * May be absent. Computed by the provider.
+   */
+  readonly sesSmtpPasswordRegion?: string;
+  /**
    * Encrypted secret, base64 encoded (a binary OpenPGP message), if `pgp_key` was specified.
    * This attribute is not available for imported resources. The encrypted secret may be
    * decrypted using the command line, for example: `base64 --decode | gpg --decrypt`.
@@ -166,6 +175,7 @@ export const AwsIamAccessKeyState = {
       createDate: wire.valueFromWire(w["create_date"]) as string,
       secret: wire.secretFromWire(w["secret"]) as Secret<string>,
       sesSmtpPasswordV4: wire.secretFromWire(w["ses_smtp_password_v4"]) as Secret<string>,
+      sesSmtpPasswordRegion: wire.valueFromWire(w["ses_smtp_password_region"]) as string,
       encryptedSecret: wire.secretFromWire(w["encrypted_secret"]) as Secret<string>,
       encryptedSesSmtpPasswordV4: wire.secretFromWire(w["encrypted_ses_smtp_password_v4"]) as Secret<string>,
       keyFingerprint: wire.valueFromWire(w["key_fingerprint"]) as string,
@@ -178,7 +188,7 @@ export const AwsIamAccessKeyState = {
  * Provides an IAM access key. This is a set of credentials that allow API requests to be made as
  * an IAM user.
  *
- * Import: The access key id, e.g. `AKIA1234567890`; the user is found with GetAccessKeyLastUsed. Secret attributes are not available for imported resources.
+ * Import: The access key id, e.g. `AKIA1234567890`; the user is found with GetAccessKeyLastUsed. Secret attributes are not available for imported resources; the program's `pgp_key` and `ses_region` are taken as they are, without a change.
  */
 export class AwsIamAccessKey extends Resource {
   static readonly TYPE = "aws_iam_access_key";
@@ -275,6 +285,18 @@ export class AwsIamAccessKey extends Resource {
    */
   get sesSmtpPasswordV4(): Output<Secret<string> | undefined> {
     return this.output("ses_smtp_password_v4");
+  }
+
+  /**
+   * The region `ses_smtp_password_v4` (or its encryption) was derived for: `ses_region`, else
+   * the provider's AWS region at the time. Recorded, so that state says where the password
+   * works even after the provider's region changes (which does not derive it again). Unset
+   * when no password is held (an import).
+   *
+   * May be absent. Computed by the provider.
+   */
+  get sesSmtpPasswordRegion(): Output<string | undefined> {
+    return this.output("ses_smtp_password_region");
   }
 
   /**

@@ -55,6 +55,10 @@ export interface OciIdentityCustomerSecretKeyState {
   readonly id: string;
   /**
    * The current state: CREATING, ACTIVE, INACTIVE, DELETING or DELETED (from `lifecycleState`).
+   * A create waits until the credential settles: ACTIVE is done; INACTIVE, or the create
+   * timeout, answers a partial result holding what the service last reported (this,
+   * `inactive_state`, `time_expires`). A delete waits for DELETED, bounded by the delete
+   * timeout, as the credential counts against the user's limit until then.
    *
    * May be absent. Computed by the provider.
    */
@@ -150,6 +154,10 @@ export class OciIdentityCustomerSecretKey extends Resource {
 
   /**
    * The current state: CREATING, ACTIVE, INACTIVE, DELETING or DELETED (from `lifecycleState`).
+   * A create waits until the credential settles: ACTIVE is done; INACTIVE, or the create
+   * timeout, answers a partial result holding what the service last reported (this,
+   * `inactive_state`, `time_expires`). A delete waits for DELETED, bounded by the delete
+   * timeout, as the credential counts against the user's limit until then.
    *
    * May be absent. Computed by the provider.
    */
