@@ -43,7 +43,7 @@ fn rows() -> Vec<(&'static str, Value, &'static str, Value, Value, DiffKind)> {
     let ram = json!({"user_name": "alice"});
     let kms = json!({"secret_name": "db", "secret_data": "s1", "version_id": "v1", "secret_type": "Rds", "secret_data_type": "text", "policy_name": "default", "recovery_window_in_days": 30, "enable_automatic_rotation": true});
     use DiffKind::*;
-    vec![
+    let mut rows = vec![
         (
             "aws_iam_access_key",
             aws.clone(),
@@ -317,7 +317,28 @@ fn rows() -> Vec<(&'static str, Value, &'static str, Value, Value, DiffKind)> {
             json!("eu-west-1"),
             Add,
         ),
-    ]
+    ];
+    // Rotation and sinks, on every key type that has them. Rows unset the new value: a key that
+    // sets `rotate_after` or `keepers` asks the cloud in `diff` (tests/rotation.rs covers that).
+    let key_types = [("aws_iam_access_key", &aws), ("alicloud_ram_access_key", &ram), ("oci_identity_auth_token", &token), ("oci_identity_customer_secret_key", &key)];
+    for (type_name, base) in key_types {
+        rows.push((type_name, base.clone(), "rotate_after", json!("90d"), Value::Null, Delete));
+        rows.push((type_name, base.clone(), "keepers", json!({"v": "1"}), Value::Null, DeleteReplace));
+    }
+    let sinks: [(&str, Value); 6] = [
+        ("sink_file", json!("k.json")),
+        ("sink_file_format", json!("dotenv")),
+        ("sink_aws_profile", json!("ci")),
+        ("sink_aws_credentials_file", json!("/c")),
+        ("sink_kms_secret", json!("ci/key")),
+        ("store_secret_in_state", json!(false)),
+    ];
+    for (type_name, base) in [("aws_iam_access_key", &aws), ("alicloud_ram_access_key", &ram)] {
+        for (field, value) in &sinks {
+            rows.push((type_name, base.clone(), field, Value::Null, value.clone(), AddReplace));
+        }
+    }
+    rows
 }
 
 #[test]
