@@ -320,10 +320,29 @@ fn rows() -> Vec<(&'static str, Value, &'static str, Value, Value, DiffKind)> {
     ];
     // Rotation and sinks, on every key type that has them. Rows unset the new value: a key that
     // sets `rotate_after` or `keepers` asks the cloud in `diff` (tests/rotation.rs covers that).
-    let key_types = [("aws_iam_access_key", &aws), ("alicloud_ram_access_key", &ram), ("oci_identity_auth_token", &token), ("oci_identity_customer_secret_key", &key)];
+    let key_types = [
+        ("aws_iam_access_key", &aws),
+        ("alicloud_ram_access_key", &ram),
+        ("oci_identity_auth_token", &token),
+        ("oci_identity_customer_secret_key", &key),
+    ];
     for (type_name, base) in key_types {
-        rows.push((type_name, base.clone(), "rotate_after", json!("90d"), Value::Null, Delete));
-        rows.push((type_name, base.clone(), "keepers", json!({"v": "1"}), Value::Null, DeleteReplace));
+        rows.push((
+            type_name,
+            base.clone(),
+            "rotate_after",
+            json!("90d"),
+            Value::Null,
+            Delete,
+        ));
+        rows.push((
+            type_name,
+            base.clone(),
+            "keepers",
+            json!({"v": "1"}),
+            Value::Null,
+            DeleteReplace,
+        ));
     }
     let sinks: [(&str, Value); 6] = [
         ("sink_file", json!("k.json")),

@@ -74,7 +74,10 @@ impl Env {
     async fn age(&self, id: &str, days: i64) {
         let mut state = self.state().await;
         let when = (chrono::Utc::now() - chrono::Duration::days(days)).format("%Y-%m-%dT%H:%M:%SZ");
-        assert!(redate(&mut state, id, &when.to_string()), "the sandbox holds no key {id}");
+        assert!(
+            redate(&mut state, id, &when.to_string()),
+            "the sandbox holds no key {id}"
+        );
         self.admin(reqwest::Method::PUT, "state", Some(state)).await;
     }
 
@@ -138,7 +141,10 @@ fn reference(resource: &str, property: &str) -> Value {
 
 fn iam_key(extra: Value) -> Value {
     let mut inputs = json!({"user": "alice"});
-    inputs.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    inputs
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
     json!({"type": "aws_iam_access_key", "name": "key", "inputs": inputs})
 }
 
@@ -175,7 +181,10 @@ fn secret_of(registered: &Value) -> String {
 /// The value of the KMS secret's current version in the sandbox.
 async fn kms_value(e: &Env, name: &str) -> String {
     let state = e.state().await;
-    let versions = state["alicloud-kms"]["secrets"][name]["versions"].as_array().unwrap().clone();
+    let versions = state["alicloud-kms"]["secrets"][name]["versions"]
+        .as_array()
+        .unwrap()
+        .clone();
     let current = versions
         .iter()
         .find(|v| v["stages"].as_array().unwrap().iter().any(|s| s == "ACSCurrent"))
@@ -194,7 +203,11 @@ async fn an_aged_key_is_replaced_its_dependent_updated_and_the_old_key_deleted()
     assert_eq!(kms_value(&e, "ci/aws").await, secret_of(&first[0]));
 
     let (same, _) = e.run(&state, "preview", &program).await.unwrap();
-    assert!(ops(&same).iter().all(|(_, op, _)| op == "same"), "a young key is left alone: {:?}", ops(&same));
+    assert!(
+        ops(&same).iter().all(|(_, op, _)| op == "same"),
+        "a young key is left alone: {:?}",
+        ops(&same)
+    );
 
     e.age(&old_id, 100).await;
     let (preview, _) = e.run(&state, "preview", &program).await.unwrap();
@@ -202,25 +215,58 @@ async fn an_aged_key_is_replaced_its_dependent_updated_and_the_old_key_deleted()
     assert!(ops(&preview).contains(&step("key", "replace", "")), "{plan}");
     assert!(ops(&preview).contains(&step("holder", "update", "")), "{plan}");
     assert!(plan.contains("rotate_after") && plan.contains("100 days ago"), "{plan}");
-    let key_step = &preview["steps"].as_array().unwrap().iter().find(|s| s["name"] == "key").unwrap().clone();
-    let change = key_step["changes"].as_array().unwrap().iter().find(|c| c["name"] == "rotate_after").unwrap().clone();
+    let key_step = &preview["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "key")
+        .unwrap()
+        .clone();
+    let change = key_step["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "rotate_after")
+        .unwrap()
+        .clone();
     assert!(change["replace"].as_bool().unwrap() && change["reason"].as_str().unwrap().contains("100 days ago"));
-    assert_eq!(e.key_ids("aws-iam").await.len(), 2, "a preview creates nothing (alice's key and the admin's)");
+    assert_eq!(
+        e.key_ids("aws-iam").await.len(),
+        2,
+        "a preview creates nothing (alice's key and the admin's)"
+    );
 
     let (up, second) = e.run(&state, "up", &program).await.unwrap();
     let steps = ops(&up);
     let new_id = second[0]["id"].as_str().unwrap().to_string();
     assert_ne!(new_id, old_id);
-    let updated = steps.iter().position(|s| *s == step("holder", "update", "")).expect("holder updated");
-    let deleted = steps.iter().position(|s| *s == step("key", "delete", "replaced")).expect("old key deleted");
-    assert!(updated < deleted, "the dependent is updated before the old key is deleted: {steps:?}");
+    let updated = steps
+        .iter()
+        .position(|s| *s == step("holder", "update", ""))
+        .expect("holder updated");
+    let deleted = steps
+        .iter()
+        .position(|s| *s == step("key", "delete", "replaced"))
+        .expect("old key deleted");
+    assert!(
+        updated < deleted,
+        "the dependent is updated before the old key is deleted: {steps:?}"
+    );
     assert!(steps.contains(&step("key", "replace", "")), "{steps:?}");
-    assert_eq!(kms_value(&e, "ci/aws").await, secret_of(&second[0]), "the KMS secret holds the new key");
+    assert_eq!(
+        kms_value(&e, "ci/aws").await,
+        secret_of(&second[0]),
+        "the KMS secret holds the new key"
+    );
     let ids = e.key_ids("aws-iam").await;
     assert!(ids.contains(&new_id) && !ids.contains(&old_id), "{ids:?}");
 
     let (again, _) = e.run(&state, "up", &program).await.unwrap();
-    assert!(ops(&again).iter().all(|(_, op, _)| op == "same"), "the new key is young: {:?}", ops(&again));
+    assert!(
+        ops(&again).iter().all(|(_, op, _)| op == "same"),
+        "the new key is young: {:?}",
+        ops(&again)
+    );
 }
 
 #[tokio::test]
@@ -251,7 +297,10 @@ async fn a_user_at_the_key_limit_is_refused_before_anything_is_created() {
     let managed = first[0]["id"].as_str().unwrap().to_string();
     // A second key of alice's, made outside this stack.
     let other = e
-        .provider("create", json!({"type": "aws_iam_access_key", "inputs": {"user": "alice"}}))
+        .provider(
+            "create",
+            json!({"type": "aws_iam_access_key", "inputs": {"user": "alice"}}),
+        )
         .await
         .unwrap()["id"]
         .as_str()
@@ -279,8 +328,14 @@ async fn every_key_type_plans_a_rotation_when_aged() {
     let cases = [
         ("aws_iam_access_key", json!({"user": "alice"})),
         ("alicloud_ram_access_key", json!({"user_name": "alice"})),
-        ("oci_identity_auth_token", json!({"user_id": oci_user, "description": "ci"})),
-        ("oci_identity_customer_secret_key", json!({"user_id": oci_user, "display_name": "ci"})),
+        (
+            "oci_identity_auth_token",
+            json!({"user_id": oci_user, "description": "ci"}),
+        ),
+        (
+            "oci_identity_customer_secret_key",
+            json!({"user_id": oci_user, "display_name": "ci"}),
+        ),
     ];
     for (type_name, base) in cases {
         let mut inputs = base.clone();
@@ -307,7 +362,10 @@ async fn every_key_type_plans_a_rotation_when_aged() {
         let aged = diff(checked["inputs"].clone()).await.unwrap();
         assert_eq!(aged["replaces"], json!(["rotate_after"]), "{type_name}: {aged}");
         let reason = aged["detailedDiff"]["rotate_after"]["reason"].as_str().unwrap();
-        assert!(reason.contains("31 days ago") && reason.contains("rotate_after 30d"), "{type_name}: {reason}");
+        assert!(
+            reason.contains("31 days ago") && reason.contains("rotate_after 30d"),
+            "{type_name}: {reason}"
+        );
         assert_eq!(aged["detailedDiff"]["rotate_after"]["kind"], "update-replace");
         // A longer rotate_after: not due, and changing it alone is an in-place no-op.
         let mut longer = checked["inputs"].clone();

@@ -103,10 +103,16 @@ fn fingerprint(secret: &str) -> String {
 async fn each_file_format_is_written_0600_and_withdrawn_on_delete() {
     let e = env().await;
     let dir = tempfile::tempdir().unwrap();
-    for (format, name) in [("json", "k.json"), ("dotenv", "k.env"), ("aws-credentials", "credentials")] {
+    for (format, name) in [
+        ("json", "k.json"),
+        ("dotenv", "k.env"),
+        ("aws-credentials", "credentials"),
+    ] {
         let path = dir.path().join(name);
         let inputs = json!({"user": "alice", "sink_file": path, "sink_file_format": format});
-        let created = e.ok("create", json!({"type": "aws_iam_access_key", "inputs": inputs})).await;
+        let created = e
+            .ok("create", json!({"type": "aws_iam_access_key", "inputs": inputs}))
+            .await;
         let id = created["id"].as_str().unwrap();
         let secret = e.secret_of(id).await;
         assert_eq!(mode(&path), 0o600, "{format}");
@@ -116,11 +122,17 @@ async fn each_file_format_is_written_0600_and_withdrawn_on_delete() {
                 let v: Value = serde_json::from_str(&text).unwrap();
                 assert_eq!(v, json!({"AccessKeyId": id, "SecretAccessKey": secret}));
             }
-            "dotenv" => assert_eq!(text, format!("AWS_ACCESS_KEY_ID={id}\nAWS_SECRET_ACCESS_KEY={secret}\n")),
+            "dotenv" => assert_eq!(
+                text,
+                format!("AWS_ACCESS_KEY_ID={id}\nAWS_SECRET_ACCESS_KEY={secret}\n")
+            ),
             _ => {
                 let ini = ini::Ini::load_from_str(&text).unwrap();
                 assert_eq!(ini.get_from(Some("default"), "aws_access_key_id"), Some(id));
-                assert_eq!(ini.get_from(Some("default"), "aws_secret_access_key"), Some(secret.as_str()));
+                assert_eq!(
+                    ini.get_from(Some("default"), "aws_secret_access_key"),
+                    Some(secret.as_str())
+                );
             }
         }
         // The state keeps the secret by default, and the fingerprint says which key the file holds.
@@ -142,7 +154,9 @@ async fn a_profile_is_merged_into_an_existing_credentials_file() {
     let path = dir.path().join("credentials");
     std::fs::write(&path, "[default]\naws_access_key_id=MINE\naws_secret_access_key=mine\n").unwrap();
     let inputs = json!({"user": "alice", "sink_aws_profile": "ci", "sink_aws_credentials_file": path});
-    let created = e.ok("create", json!({"type": "aws_iam_access_key", "inputs": inputs})).await;
+    let created = e
+        .ok("create", json!({"type": "aws_iam_access_key", "inputs": inputs}))
+        .await;
     let id = created["id"].as_str().unwrap();
     let secret = e.secret_of(id).await;
     assert_eq!(mode(&path), 0o600);
@@ -157,7 +171,11 @@ async fn a_profile_is_merged_into_an_existing_credentials_file() {
     .await;
     let ini = ini::Ini::load_from_file(&path).unwrap();
     assert_eq!(ini.section(Some("ci")), None, "the deleted key's profile is removed");
-    assert_eq!(ini.get_from(Some("default"), "aws_access_key_id"), Some("MINE"), "the others stay");
+    assert_eq!(
+        ini.get_from(Some("default"), "aws_access_key_id"),
+        Some("MINE"),
+        "the others stay"
+    );
 }
 
 #[tokio::test]
@@ -251,23 +269,44 @@ async fn no_secret_in_any_reply_or_state_through_a_lifecycle() {
     };
     run("up", vec![key("1")]).await;
     let first = std::fs::read_to_string(&sink).unwrap();
-    let first_secret = first.lines().nth(1).unwrap().strip_prefix("AWS_SECRET_ACCESS_KEY=").unwrap().to_string();
+    let first_secret = first
+        .lines()
+        .nth(1)
+        .unwrap()
+        .strip_prefix("AWS_SECRET_ACCESS_KEY=")
+        .unwrap()
+        .to_string();
     run("preview", vec![key("2")]).await;
     run("up", vec![key("2")]).await;
     let snapshot = std::fs::read_to_string(&backend).unwrap();
     let dotenv = std::fs::read_to_string(&sink).unwrap();
-    let id = dotenv.lines().next().unwrap().strip_prefix("AWS_ACCESS_KEY_ID=").unwrap().to_string();
+    let id = dotenv
+        .lines()
+        .next()
+        .unwrap()
+        .strip_prefix("AWS_ACCESS_KEY_ID=")
+        .unwrap()
+        .to_string();
     let secret = e.secret_of(&id).await;
-    assert_eq!(dotenv, format!("AWS_ACCESS_KEY_ID={id}\nAWS_SECRET_ACCESS_KEY={secret}\n"));
+    assert_eq!(
+        dotenv,
+        format!("AWS_ACCESS_KEY_ID={id}\nAWS_SECRET_ACCESS_KEY={secret}\n")
+    );
     assert_eq!(mode(&sink), 0o600);
     run("destroy", vec![]).await;
     assert!(!sink.exists(), "destroy withdraws the current key's file");
     // Both keys of the run: neither secret was in a reply or the state.
     let state: Value = serde_json::from_str(&snapshot).unwrap();
     let outputs = state.to_string();
-    assert!(!outputs.contains("\"secret\":"), "the state has no secret attribute: {outputs}");
+    assert!(
+        !outputs.contains("\"secret\":"),
+        "the state has no secret attribute: {outputs}"
+    );
     assert!(outputs.contains(&fingerprint(&secret)), "the state has the fingerprint");
-    assert!(!dotenv.contains(&first_secret), "the rotated key replaced the first one in the file");
+    assert!(
+        !dotenv.contains(&first_secret),
+        "the rotated key replaced the first one in the file"
+    );
     for text in [&replies, &snapshot] {
         assert!(!text.contains(&secret) && !text.contains(&first_secret));
     }

@@ -92,7 +92,10 @@ fn resource_docs_link_the_feature_guides() {
         }
         for other in ["../rotation.md", "../sinks.md", "../write-only.md"] {
             if !links.contains(&other) {
-                assert!(!doc.contains(&format!("]({other})")), "{resource} links {other} without the feature");
+                assert!(
+                    !doc.contains(&format!("]({other})")),
+                    "{resource} links {other} without the feature"
+                );
             }
         }
     }

@@ -156,7 +156,9 @@ impl Resource for AlicloudRamAccessKey {
                 Known::Value(user) => Some(user),
             };
             let ram = ctx.clouds.alicloud_ram()?;
-            rotation::access_keys(&ctx, &ram, user.as_deref(), "user_name").await.map(Some)
+            rotation::access_keys(&ctx, &ram, user.as_deref(), "user_name")
+                .await
+                .map(Some)
         })
         .await
     }

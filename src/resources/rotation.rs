@@ -17,9 +17,9 @@
 use super::Context;
 use super::access_key::KeyApi;
 use super::oci_credential;
-use crate::cloud::oci::client::CredentialKind;
 use super::rules::{self, Rule, str_prop};
 use super::window::parse_time;
+use crate::cloud::oci::client::CredentialKind;
 use crate::protocol::{DiffKind, DiffResponse, Failure, PropertyDiff, PropertyMap};
 use crate::resources::error::ProviderError;
 use chrono::{DateTime, Duration, Utc};
@@ -153,7 +153,10 @@ where
 
 /// A string input that is set and known (not an unknown of a preview), envelopes removed.
 pub fn known_str(inputs: &PropertyMap, name: &str) -> Known {
-    match inputs.get(name).map(|v| crate::protocol::envelope::unwrap_secret(v.clone()).0) {
+    match inputs
+        .get(name)
+        .map(|v| crate::protocol::envelope::unwrap_secret(v.clone()).0)
+    {
         None | Some(serde_json::Value::Null) => Known::Absent,
         Some(v) if crate::protocol::envelope::is_unknown(&v) => Known::Unknown,
         Some(serde_json::Value::String(s)) => Known::Value(s),
@@ -196,11 +199,7 @@ pub async fn access_keys<C: KeyApi>(
 }
 
 /// The credentials of one kind an OCI user holds; `None` when the user does not exist.
-pub async fn oci_credentials(
-    ctx: &Context,
-    kind: CredentialKind,
-    user: &str,
-) -> Result<Option<Holder>, ProviderError> {
+pub async fn oci_credentials(ctx: &Context, kind: CredentialKind, user: &str) -> Result<Option<Holder>, ProviderError> {
     let client = ctx.clouds.oci_identity()?;
     let Some(list) = client.list_credentials_of_existing_user(ctx, kind, user).await? else {
         return Ok(None);
@@ -301,7 +300,10 @@ mod tests {
         let now = parse_time("2026-06-01T00:00:00Z").unwrap();
         let news = json!({"rotate_after": "90d"}).as_object().unwrap().clone();
         let old = due("2026-01-01T00:00:00Z", Duration::days(90), now, &news).unwrap();
-        assert!(old.contains("151 days ago") && old.contains("rotate_after 90d"), "{old}");
+        assert!(
+            old.contains("151 days ago") && old.contains("rotate_after 90d"),
+            "{old}"
+        );
         assert_eq!(due("2026-05-01T00:00:00Z", Duration::days(90), now, &news), None);
         assert_eq!(due("garbage", Duration::days(90), now, &news), None);
     }

@@ -196,7 +196,10 @@ pub fn precheck(delivery: &Delivery) -> Result<(), ProviderError> {
             )
         })?;
         secret_file::check_writable(&path).map_err(|e| {
-            ProviderError::invalid("sink_aws_credentials_file", format!("cannot write {}: {e}", path.display()))
+            ProviderError::invalid(
+                "sink_aws_credentials_file",
+                format!("cannot write {}: {e}", path.display()),
+            )
         })?;
     }
     Ok(())
@@ -242,7 +245,8 @@ pub async fn deliver(
     }
     if let Some(name) = &delivery.sink_kms_secret {
         let value = Secret::new(
-            secret_file::render(Format::Json, &credential).map_err(|e| format!("rendering the KMS value failed: {e}"))?,
+            secret_file::render(Format::Json, &credential)
+                .map_err(|e| format!("rendering the KMS value failed: {e}"))?,
         );
         put_kms(ctx, name, id, &value)
             .await
@@ -256,7 +260,9 @@ pub async fn deliver(
 async fn put_kms(ctx: &Context, name: &str, id: &str, value: &Secret<String>) -> Result<(), ProviderError> {
     let kms = ctx.clouds.alicloud_kms()?;
     match kms.describe_secret(ctx, name).await {
-        Ok(_) => Ok(kms.put_secret_value(ctx, name, id, value.expose(), "text", None).await?),
+        Ok(_) => Ok(kms
+            .put_secret_value(ctx, name, id, value.expose(), "text", None)
+            .await?),
         Err(e) if e.is_not_found() => {
             let new = crate::cloud::alicloud::kms::NewSecret {
                 secret_name: name,
@@ -321,12 +327,18 @@ mod tests {
     #[test]
     fn rules() {
         assert!(failures(json!({"sink_file": "/tmp/k", "sink_file_format": "dotenv"})).is_empty());
-        assert_eq!(failures(json!({"sink_file_format": "dotenv"})), ["sink_file_format needs sink_file"]);
+        assert_eq!(
+            failures(json!({"sink_file_format": "dotenv"})),
+            ["sink_file_format needs sink_file"]
+        );
         assert_eq!(
             failures(json!({"sink_aws_credentials_file": "/c"})),
             ["sink_aws_credentials_file needs sink_aws_profile"]
         );
-        assert_eq!(failures(json!({"sink_aws_profile": "a]b"})), ["sink_aws_profile is a profile name"]);
+        assert_eq!(
+            failures(json!({"sink_aws_profile": "a]b"})),
+            ["sink_aws_profile is a profile name"]
+        );
         assert_eq!(
             failures(json!({"store_secret_in_state": false})),
             ["store_secret_in_state false needs a sink"]

@@ -199,7 +199,13 @@ impl<R: Resource> DynResource for Typed<R> {
         news: PropertyMap,
         ignore_changes: &[String],
     ) -> Result<DiffResponse, ProviderError> {
-        let mut response = diff(self.doc(), olds.clone(), news.clone(), ignore_changes, R::delete_before_replace);
+        let mut response = diff(
+            self.doc(),
+            olds.clone(),
+            news.clone(),
+            ignore_changes,
+            R::delete_before_replace,
+        );
         self.resource
             .diff_in_cloud(ctx, id, &olds, &news, &mut response)
             .await?;

@@ -224,7 +224,10 @@ mod tests {
         );
         let ini = render(Format::AwsCredentials, &c).unwrap();
         assert!(ini.starts_with("[ci]\n"), "{ini}");
-        assert!(ini.contains("aws_access_key_id=AKIA1") && ini.contains("aws_secret_access_key=s/e+c="), "{ini}");
+        assert!(
+            ini.contains("aws_access_key_id=AKIA1") && ini.contains("aws_secret_access_key=s/e+c="),
+            "{ini}"
+        );
         assert_eq!(
             render(Format::Dotenv, &credential("a $b")).unwrap(),
             "AWS_ACCESS_KEY_ID=AKIA1\nAWS_SECRET_ACCESS_KEY='a $b'\n"
@@ -237,7 +240,11 @@ mod tests {
     fn a_profile_is_set_and_removed_keeping_the_others() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("credentials");
-        std::fs::write(&path, "[default]\naws_access_key_id=OTHER\naws_secret_access_key=x\n\n[ci]\nregion=eu-west-1\n").unwrap();
+        std::fs::write(
+            &path,
+            "[default]\naws_access_key_id=OTHER\naws_secret_access_key=x\n\n[ci]\nregion=eu-west-1\n",
+        )
+        .unwrap();
         upsert_profile(&path, &credential("sec")).unwrap();
         assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         let ini = ini::Ini::load_from_file(&path).unwrap();
@@ -245,11 +252,18 @@ mod tests {
         assert_eq!(ini.get_from(Some("ci"), "aws_access_key_id"), Some("AKIA1"));
         assert_eq!(ini.get_from(Some("ci"), "aws_secret_access_key"), Some("sec"));
         assert_eq!(ini.get_from(Some("ci"), "region"), Some("eu-west-1"));
-        assert!(!remove_profile(&path, "ci", "AKIA2").unwrap(), "another key's profile stays");
+        assert!(
+            !remove_profile(&path, "ci", "AKIA2").unwrap(),
+            "another key's profile stays"
+        );
         assert!(remove_profile(&path, "ci", "AKIA1").unwrap());
         let ini = ini::Ini::load_from_file(&path).unwrap();
         assert_eq!(ini.get_from(Some("ci"), "aws_access_key_id"), None);
-        assert_eq!(ini.get_from(Some("ci"), "region"), Some("eu-west-1"), "the profile's other settings stay");
+        assert_eq!(
+            ini.get_from(Some("ci"), "region"),
+            Some("eu-west-1"),
+            "the profile's other settings stay"
+        );
         assert_eq!(ini.get_from(Some("default"), "aws_access_key_id"), Some("OTHER"));
     }
 
