@@ -296,7 +296,17 @@ async fn put_state(State(shared): State<Arc<Shared>>, Json(state): Json<Value>) 
             return (StatusCode::BAD_REQUEST, format!("{}: {err}", api.name())).into_response();
         }
     }
-    Json(snapshot(&shared)).into_response()
+    let state = snapshot(&shared);
+    if let Some(path) = &shared.state_file
+        && let Err(err) = persist(path, &state)
+    {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("persisting the state failed: {err}"),
+        )
+            .into_response();
+    }
+    Json(state).into_response()
 }
 
 async fn get_faults(State(shared): State<Arc<Shared>>) -> Json<Faults> {
