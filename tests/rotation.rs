@@ -420,3 +420,41 @@ async fn the_sandbox_state_cannot_be_set_without_the_admin_token() {
         .status();
     assert_eq!(status, 401);
 }
+
+/// Create-before-delete: while the dependent has not taken the new key, the old one stays.
+#[tokio::test]
+async fn a_failed_dependent_update_keeps_the_old_key_until_an_up_succeeds() {
+    let e = env().await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let program = [iam_key(json!({"rotate_after": "90d"})), holder()];
+    let (_, first) = e.run(&state, "up", &program).await.unwrap();
+    let old_id = first[0]["id"].as_str().unwrap().to_string();
+    e.age(&old_id, 100).await;
+    let faults = json!({"error_rate": 1.0, "actions": ["PutSecretValue"]});
+    e.admin(reqwest::Method::PUT, "faults", Some(faults)).await;
+    // A short update timeout: the KMS client would otherwise retry the 5xx answers for long.
+    let mut impatient = holder();
+    impatient["options"] = json!({"customTimeouts": {"update": 1}});
+    let err = e.run(&state, "up", &[program[0].clone(), impatient]).await.unwrap_err();
+    assert!(err.to_string().contains("holder"), "{err}");
+    let ids = e.key_ids("aws-iam").await;
+    assert!(
+        ids.contains(&old_id),
+        "the old key stays while the KMS secret holds it: {ids:?}"
+    );
+    assert_eq!(
+        kms_value(&e, "ci/aws").await,
+        secret_of(&first[0]),
+        "the KMS secret still holds the old key"
+    );
+
+    e.admin(reqwest::Method::PUT, "faults", Some(json!({}))).await;
+    let (up, second) = e.run(&state, "up", &program).await.unwrap();
+    let steps = ops(&up);
+    assert!(steps.contains(&step("holder", "update", "")), "{steps:?}");
+    assert!(steps.contains(&step("key", "delete", "replaced")), "{steps:?}");
+    let ids = e.key_ids("aws-iam").await;
+    assert!(!ids.contains(&old_id), "{ids:?}");
+    assert_eq!(kms_value(&e, "ci/aws").await, secret_of(&second[0]));
+}
