@@ -458,3 +458,68 @@ async fn a_failed_dependent_update_keeps_the_old_key_until_an_up_succeeds() {
     assert!(!ids.contains(&old_id), "{ids:?}");
     assert_eq!(kms_value(&e, "ci/aws").await, secret_of(&second[0]));
 }
+
+/// The key limit of RAM and OCI, through `diff` directly: refused, naming the keys.
+#[tokio::test]
+async fn diff_names_the_keys_of_an_owner_at_the_limit_in_every_cloud() {
+    let e = env().await;
+    let fixtures = e.admin(reqwest::Method::GET, "fixtures", None).await;
+    let oci_user = fixtures["oci-identity"]["alice"]["user"].as_str().unwrap().to_string();
+    let cases = [
+        (
+            "alicloud_ram_access_key",
+            json!({"user_name": "alice"}),
+            "user_name",
+            "access keys",
+        ),
+        (
+            "oci_identity_auth_token",
+            json!({"user_id": oci_user, "description": "ci"}),
+            "user_id",
+            "auth tokens",
+        ),
+        (
+            "oci_identity_customer_secret_key",
+            json!({"user_id": oci_user, "display_name": "ci"}),
+            "user_id",
+            "customer secret keys",
+        ),
+    ];
+    for (type_name, base, owner, noun) in cases {
+        let mut managed = base.clone();
+        managed["rotate_after"] = json!("30d");
+        let created = e
+            .provider("create", json!({"type": type_name, "inputs": managed}))
+            .await
+            .unwrap();
+        let other = e
+            .provider("create", json!({"type": type_name, "inputs": base}))
+            .await
+            .unwrap();
+        let (id, other_id) = (created["id"].as_str().unwrap(), other["id"].as_str().unwrap());
+        e.age(id, 31).await;
+        let err = e
+            .provider(
+                "diff",
+                json!({"type": type_name, "id": id, "olds": created["outputs"], "news": managed}),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err["code"], -32602, "{type_name}: {err}");
+        let failure = &err["data"]["failures"][0];
+        assert_eq!(failure["property"], owner, "{type_name}: {err}");
+        let reason = failure["reason"].as_str().unwrap();
+        assert!(
+            reason.contains(&format!("maximum of 2 {noun}")) && reason.contains(id) && reason.contains(other_id),
+            "{type_name}: {reason}"
+        );
+        for r in [&created, &other] {
+            e.provider(
+                "delete",
+                json!({"type": type_name, "id": r["id"], "outputs": r["outputs"]}),
+            )
+            .await
+            .unwrap();
+        }
+    }
+}
