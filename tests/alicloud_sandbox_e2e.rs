@@ -702,7 +702,7 @@ impl Env {
 
     async fn diff(&self, type_name: &str, id: &str, olds: &Value, news: &Value) -> credplane::protocol::DiffResponse {
         let req = json!({"type": type_name, "id": id, "olds": olds, "news": news});
-        self.provider.diff(serde_json::from_value(req).unwrap()).unwrap()
+        self.provider.diff(serde_json::from_value(req).unwrap()).await.unwrap()
     }
 }
 

@@ -380,6 +380,6 @@ async fn import_then_diff_against_user_and_status_is_clean() {
     let news = p.check(serde_json::from_value(req).unwrap()).unwrap();
     assert!(news.failures.is_empty(), "{:?}", news.failures);
     let req = json!({"type": TYPE, "id": created.id, "olds": imported.outputs, "news": news.inputs});
-    let diff = p.diff(serde_json::from_value(req).unwrap()).unwrap();
+    let diff = p.diff(serde_json::from_value(req).unwrap()).await.unwrap();
     assert!(!diff.changes, "import then diff: {:?}", diff.detailed_diff);
 }

@@ -72,8 +72,48 @@ fn aws_iam_access_key_rules() {
                 json!({"bogus": 1}),
                 &[(
                     "bogus",
-                    "unknown property; valid properties are: pgp_key, ses_region, status, user",
+                    "unknown property; valid properties are: keepers, pgp_key, rotate_after, ses_region, sink_aws_credentials_file, sink_aws_profile, sink_file, sink_file_format, sink_kms_secret, status, store_secret_in_state, user",
                 )],
+            ),
+            (
+                "rotate_after is a duration",
+                json!({"rotate_after": "90 days"}),
+                &[("rotate_after", "whole number followed by m, h, d or w")],
+            ),
+            (
+                "rotate_after is not zero",
+                json!({"rotate_after": "0h"}),
+                &[("rotate_after", "longer than zero")],
+            ),
+            (
+                "keepers are strings",
+                json!({"keepers": {"v": 1}}),
+                &[("keepers.v", "must be of type string")],
+            ),
+            (
+                "sink_file_format needs sink_file",
+                json!({"sink_file_format": "dotenv"}),
+                &[("sink_file_format", "sink_file is not")],
+            ),
+            (
+                "sink_file_format enum",
+                json!({"sink_file": "k", "sink_file_format": "yaml"}),
+                &[("sink_file_format", "must be one of: json, dotenv, aws-credentials")],
+            ),
+            (
+                "sink_aws_credentials_file needs sink_aws_profile",
+                json!({"sink_aws_credentials_file": "/c"}),
+                &[("sink_aws_credentials_file", "sink_aws_profile is not")],
+            ),
+            (
+                "sink_aws_profile is a profile name",
+                json!({"sink_aws_profile": "[ci]"}),
+                &[("sink_aws_profile", "must be a profile name")],
+            ),
+            (
+                "store_secret_in_state false needs a sink",
+                json!({"store_secret_in_state": false}),
+                &[("store_secret_in_state", "no sink is set")],
             ),
             (
                 "pgp_key keybase needs a user",
@@ -116,6 +156,11 @@ fn oci_identity_auth_token_rules() {
                 "description length",
                 json!({"description": "x".repeat(401)}),
                 &[("description", "at most 400")],
+            ),
+            (
+                "rotate_after is a duration",
+                json!({"rotate_after": "12"}),
+                &[("rotate_after", "whole number followed by m, h, d or w")],
             ),
             (
                 "user_id is required",
@@ -191,6 +236,16 @@ fn alicloud_ram_access_key_rules() {
                 "pgp_key form",
                 json!({"pgp_key": "keybase:"}),
                 &[("pgp_key", "keybase")],
+            ),
+            (
+                "rotate_after is a duration",
+                json!({"rotate_after": "1y"}),
+                &[("rotate_after", "whole number followed by m, h, d or w")],
+            ),
+            (
+                "store_secret_in_state false: secret_file is a sink",
+                json!({"store_secret_in_state": false, "secret_file": "k.json"}),
+                &[],
             ),
             (
                 "user_name length",

@@ -5,15 +5,22 @@ use credplane::provider::Provider;
 use serde_json::{Map, Value, json};
 
 fn diff(type_name: &str, olds: Value, news: Value) -> DiffResponse {
-    Provider::default()
-        .diff(DiffRequest {
-            type_name: type_name.into(),
-            id: "id-1".into(),
-            olds: olds.as_object().unwrap().clone(),
-            news: news.as_object().unwrap().clone(),
-            ignore_changes: vec![],
-        })
-        .unwrap()
+    run(DiffRequest {
+        type_name: type_name.into(),
+        id: "id-1".into(),
+        olds: olds.as_object().unwrap().clone(),
+        news: news.as_object().unwrap().clone(),
+        ignore_changes: vec![],
+    })
+}
+
+/// `diff` may ask the cloud (a key's age); none of these rows does, so no cloud is configured.
+fn run(req: DiffRequest) -> DiffResponse {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(Provider::default().diff(req)).unwrap()
 }
 
 fn with(base: &Value, field: &str, value: Value) -> Value {
@@ -36,7 +43,7 @@ fn rows() -> Vec<(&'static str, Value, &'static str, Value, Value, DiffKind)> {
     let ram = json!({"user_name": "alice"});
     let kms = json!({"secret_name": "db", "secret_data": "s1", "version_id": "v1", "secret_type": "Rds", "secret_data_type": "text", "policy_name": "default", "recovery_window_in_days": 30, "enable_automatic_rotation": true});
     use DiffKind::*;
-    vec![
+    let mut rows = vec![
         (
             "aws_iam_access_key",
             aws.clone(),
@@ -310,7 +317,47 @@ fn rows() -> Vec<(&'static str, Value, &'static str, Value, Value, DiffKind)> {
             json!("eu-west-1"),
             Add,
         ),
-    ]
+    ];
+    // Rotation and sinks, on every key type that has them. Rows unset the new value: a key that
+    // sets `rotate_after` or `keepers` asks the cloud in `diff` (tests/rotation.rs covers that).
+    let key_types = [
+        ("aws_iam_access_key", &aws),
+        ("alicloud_ram_access_key", &ram),
+        ("oci_identity_auth_token", &token),
+        ("oci_identity_customer_secret_key", &key),
+    ];
+    for (type_name, base) in key_types {
+        rows.push((
+            type_name,
+            base.clone(),
+            "rotate_after",
+            json!("90d"),
+            Value::Null,
+            Delete,
+        ));
+        rows.push((
+            type_name,
+            base.clone(),
+            "keepers",
+            json!({"v": "1"}),
+            Value::Null,
+            DeleteReplace,
+        ));
+    }
+    let sinks: [(&str, Value); 6] = [
+        ("sink_file", json!("k.json")),
+        ("sink_file_format", json!("dotenv")),
+        ("sink_aws_profile", json!("ci")),
+        ("sink_aws_credentials_file", json!("/c")),
+        ("sink_kms_secret", json!("ci/key")),
+        ("store_secret_in_state", json!(false)),
+    ];
+    for (type_name, base) in [("aws_iam_access_key", &aws), ("alicloud_ram_access_key", &ram)] {
+        for (field, value) in &sinks {
+            rows.push((type_name, base.clone(), field, Value::Null, value.clone(), AddReplace));
+        }
+    }
+    rows
 }
 
 #[test]
@@ -378,18 +425,16 @@ fn unknown_new_values_are_changes() {
 
 #[test]
 fn ignore_changes_skips_properties() {
-    let d = Provider::default()
-        .diff(DiffRequest {
-            type_name: "aws_iam_access_key".into(),
-            id: "k".into(),
-            olds: json!({"user": "alice", "status": "Active"})
-                .as_object()
-                .unwrap()
-                .clone(),
-            news: json!({"user": "bob", "status": "Active"}).as_object().unwrap().clone(),
-            ignore_changes: vec!["user".into()],
-        })
-        .unwrap();
+    let d = run(DiffRequest {
+        type_name: "aws_iam_access_key".into(),
+        id: "k".into(),
+        olds: json!({"user": "alice", "status": "Active"})
+            .as_object()
+            .unwrap()
+            .clone(),
+        news: json!({"user": "bob", "status": "Active"}).as_object().unwrap().clone(),
+        ignore_changes: vec!["user".into()],
+    });
     assert!(!d.changes);
 }
 

@@ -91,3 +91,56 @@ async fn the_emulated_clouds_need_no_admin_token() {
     assert!(reply.headers().get("www-authenticate").is_none());
     assert!(reply.text().await.unwrap().contains("MissingAuthenticationToken"));
 }
+
+#[tokio::test]
+async fn put_state_restores_what_get_shows_and_persists_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sandbox.json");
+    let handle = sandbox(SandboxOptions {
+        state_file: Some(file.clone()),
+        ..Default::default()
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/_sandbox/state", handle.url);
+    let mut state: serde_json::Value = http
+        .get(&url)
+        .bearer_auth(handle.admin_token())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    state["aws-iam"]["users"]["alice"]["create_date"] = "2001-02-03T04:05:06Z".into();
+    let put = http
+        .put(&url)
+        .bearer_auth(handle.admin_token())
+        .json(&serde_json::json!({"aws-iam": state["aws-iam"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    let after: serde_json::Value = put.json().await.unwrap();
+    assert_eq!(
+        after["aws-iam"]["users"]["alice"]["create_date"],
+        "2001-02-03T04:05:06Z"
+    );
+    assert_eq!(
+        after["oci-identity"], state["oci-identity"],
+        "clouds the body leaves out are kept"
+    );
+    let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(
+        saved["aws-iam"]["users"]["alice"]["create_date"],
+        "2001-02-03T04:05:06Z"
+    );
+    let bad = http
+        .put(&url)
+        .bearer_auth(handle.admin_token())
+        .json(&serde_json::json!({"aws-iam": {"users": 5}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+}

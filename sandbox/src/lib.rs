@@ -6,7 +6,8 @@
 //! signature of its cloud, so a client that passes here signs like the official SDKs.
 //!
 //! Admin endpoints (never faulted): `GET|PUT /_sandbox/faults`, `GET /_sandbox/fixtures`,
-//! `GET /_sandbox/state`, `GET /_sandbox/in-flight` (requests not yet answered, by action). They
+//! `GET|PUT /_sandbox/state` (PUT restores the clouds it names, e.g. to age a key in a test),
+//! `GET /_sandbox/in-flight` (requests not yet answered, by action). They
 //! need `Authorization: Bearer <admin token>` ([`SandboxHandle::admin_token`]), answer loopback
 //! clients only unless [`SandboxOptions::admin_allow_remote`], and check `Host` ([`admin`]).
 
@@ -264,7 +265,7 @@ pub async fn start(addr: SocketAddr, options: SandboxOptions) -> std::io::Result
         )
         .route(
             "/_sandbox/state",
-            get(|State(s): State<Arc<Shared>>| async move { Json(snapshot(&s)) }),
+            get(|State(s): State<Arc<Shared>>| async move { Json(snapshot(&s)) }).put(put_state),
         )
         .route(
             "/_sandbox/in-flight",
@@ -285,6 +286,29 @@ pub async fn start(addr: SocketAddr, options: SandboxOptions) -> std::io::Result
         admin_token,
         token_generated,
     })
+}
+
+/// Restores the clouds the body names from their snapshots (the shape `GET` returns): how a test
+/// sets what no cloud API can, such as a key's creation time.
+async fn put_state(State(shared): State<Arc<Shared>>, Json(state): Json<Value>) -> Response {
+    for api in &shared.apis {
+        if let Some(part) = state.get(api.name())
+            && let Err(err) = api.restore(part)
+        {
+            return (StatusCode::BAD_REQUEST, format!("{}: {err}", api.name())).into_response();
+        }
+    }
+    let state = snapshot(&shared);
+    if let Some(path) = &shared.state_file
+        && let Err(err) = persist(path, &state)
+    {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("persisting the state failed: {err}"),
+        )
+            .into_response();
+    }
+    Json(state).into_response()
 }
 
 async fn get_faults(State(shared): State<Arc<Shared>>) -> Json<Faults> {

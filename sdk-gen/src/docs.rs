@@ -127,6 +127,49 @@ fn go_examples(args: &[ExampleArg]) -> Vec<ExampleLine> {
         .collect()
 }
 
+/// One link to a feature page.
+#[derive(Serialize)]
+struct Guide {
+    title: &'static str,
+    link: &'static str,
+}
+
+/// The feature pages (in `docs/`) a resource's page links to, each shown by a property that only
+/// a resource with the feature has.
+const GUIDES: &[(&str, Guide)] = &[
+    (
+        "rotate_after",
+        Guide {
+            title: "Built-in rotation (`rotate_after`, `keepers`)",
+            link: "../rotation.md",
+        },
+    ),
+    (
+        "sink_file",
+        Guide {
+            title: "Secret sinks (`sink_*`, `store_secret_in_state`)",
+            link: "../sinks.md",
+        },
+    ),
+];
+
+/// The guides of a resource: [`GUIDES`] by property, and the write-only page when it has one.
+fn guides(inputs: &[Property]) -> Vec<&'static Guide> {
+    const WRITE_ONLY: Guide = Guide {
+        title: "Write-only inputs",
+        link: "../write-only.md",
+    };
+    let mut out: Vec<&'static Guide> = GUIDES
+        .iter()
+        .filter(|(prop, _)| inputs.iter().any(|p| p.name.wire == *prop))
+        .map(|(_, g)| g)
+        .collect();
+    if inputs.iter().any(|p| p.write_only) {
+        out.push(&WRITE_ONLY);
+    }
+    out
+}
+
 /// Renders every doc page into `files`.
 pub fn emit(model: &Model, env: &Environment, files: &mut Files) -> Result<()> {
     for r in &model.resources {
@@ -148,6 +191,7 @@ pub fn emit(model: &Model, env: &Environment, files: &mut Files) -> Result<()> {
                 import => r.import, timeouts => r.timeouts,
                 inputs => r.inputs.iter().map(doc_prop).collect::<Vec<_>>(),
                 attributes => r.attributes.iter().map(doc_prop).collect::<Vec<_>>(),
+                guides => guides(&r.inputs),
             },
             python => context! {
                 imports => py_imports,

@@ -71,3 +71,32 @@ fn seed_bullets_are_parsed() {
     let text = "## Argument Reference\n\n* `user` - (Required) x.\n## Import\n* `not_me` - y\n";
     assert_eq!(seed_names(text), ["user"]);
 }
+
+#[test]
+fn resource_docs_link_the_feature_guides() {
+    // (resource, guide pages its doc must link to): by the properties that carry the feature.
+    let cases: &[(&str, &[&str])] = &[
+        ("aws_iam_access_key", &["../rotation.md", "../sinks.md"]),
+        ("alicloud_ram_access_key", &["../rotation.md", "../sinks.md"]),
+        ("oci_identity_auth_token", &["../rotation.md"]),
+        ("oci_identity_customer_secret_key", &["../rotation.md"]),
+        ("alicloud_kms_secret", &["../write-only.md"]),
+    ];
+    let root = repo();
+    for (resource, links) in cases {
+        let doc = std::fs::read_to_string(root.join(format!("docs/resources/{resource}.md"))).unwrap();
+        for link in *links {
+            assert!(doc.contains(&format!("]({link})")), "{resource} does not link {link}");
+            let page = root.join("docs").join(link.trim_start_matches("../"));
+            assert!(page.exists(), "{} is missing", page.display());
+        }
+        for other in ["../rotation.md", "../sinks.md", "../write-only.md"] {
+            if !links.contains(&other) {
+                assert!(
+                    !doc.contains(&format!("]({other})")),
+                    "{resource} links {other} without the feature"
+                );
+            }
+        }
+    }
+}

@@ -409,6 +409,7 @@ impl Deployment {
                 news: news.clone(),
                 ignore_changes: opts.ignore_changes.clone(),
             })
+            .await
             .map_err(|e| EngineError::provider(name, &e))?;
         let any = opts.replace_on_changes.iter().any(|p| p == "*");
         let changes: Vec<Change> = diff
@@ -430,7 +431,9 @@ impl Deployment {
                     .or_else(|| old.inputs.get(prop))
                     .cloned()
                     .unwrap_or(Value::Null);
-                change(prop, kind, &was, news.get(prop).unwrap_or(&Value::Null), replace)
+                let mut c = change(prop, kind, &was, news.get(prop).unwrap_or(&Value::Null), replace);
+                c.reason = d.reason.clone();
+                c
             })
             .collect();
         if !diff.changes && changes.is_empty() {
@@ -633,6 +636,7 @@ impl Deployment {
                 news: news.clone(),
                 ignore_changes: req.options.ignore_changes.clone(),
             })
+            .await
             .map_err(|e| EngineError::provider(name, &e))?;
         // Only what the program sets counts: properties it leaves out keep the cloud's values.
         let differing: Vec<&String> = diff
@@ -1044,6 +1048,7 @@ fn change(name: &str, kind: &str, old: &Value, new: &Value, replace: bool) -> Ch
         replace,
         old: mask(old),
         new: mask(new),
+        reason: None,
     }
 }
 

@@ -23,6 +23,9 @@ pub struct Change {
     pub old: Value,
     /// The new value, masked.
     pub new: Value,
+    /// Why, when the provider says (a key due for rotation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// One step of the plan.
@@ -91,6 +94,9 @@ impl Step {
             };
             let forces = if c.replace { " (forces replacement)" } else { "" };
             out.push_str(&format!("       {text}{forces}\n"));
+            if let Some(reason) = &c.reason {
+                out.push_str(&format!("         because {reason}\n"));
+            }
         }
     }
 }
@@ -193,6 +199,7 @@ mod tests {
             replace: false,
             old: Value::Null,
             new: mask(&json!({"$credplane": "secret", "value": "hunter2"})),
+            reason: None,
         });
         let text = render("st", "preview", &[s], &[]);
         assert!(text.contains("+ p: [secret]") && !text.contains("hunter2"), "{text}");

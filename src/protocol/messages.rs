@@ -90,6 +90,9 @@ pub enum DiffKind {
 pub struct PropertyDiff {
     /// What happens to it.
     pub kind: DiffKind,
+    /// Why, when the change is not the caller's own (a key due for rotation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// The result of `diff`.

@@ -107,11 +107,13 @@ impl Provider {
         Ok(self.resource(&req.type_name)?.check(req.olds, req.news))
     }
 
-    /// `diff`.
-    pub fn diff(&self, req: DiffRequest) -> Result<DiffResponse, ProviderError> {
-        Ok(self
-            .resource(&req.type_name)?
-            .diff(req.olds, req.news, &req.ignore_changes))
+    /// `diff`: may read the cloud (a key's age, its owner's keys), within the read timeout.
+    pub async fn diff(&self, req: DiffRequest) -> Result<DiffResponse, ProviderError> {
+        let resource = self.resource(&req.type_name)?;
+        let (ctx, _guard) = self.context(None, resource.info().timeouts.read)?;
+        resource
+            .diff(&ctx, &req.id, req.olds, req.news, &req.ignore_changes)
+            .await
     }
 
     /// `create`.

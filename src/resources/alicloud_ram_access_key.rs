@@ -1,7 +1,9 @@
 //! `alicloud_ram_access_key`: an AccessKey of an Alibaba Cloud RAM user.
 
 use super::access_key::{self, KeyApi, KeyInfo, KeyStatus, Minted, NewKey, pgp_key_form};
+use super::rotation::{self, Known, ROTATE_AFTER_RULE, Rotation};
 use super::rules::{Rule, str_prop};
+use super::sinks::{self, Delivered, Delivery};
 use super::{Context, CreateResult, Found, Resource, ResourceError, ResourceInfo, Timeouts};
 use crate::cloud::alicloud::ram::RamClient;
 use crate::cloud::error::CloudError;
@@ -19,7 +21,9 @@ use std::path::Path;
 /// secret, and so kept (encrypted) in the state; set `pgp_key` to keep only its PGP-encrypted form
 /// instead. `secret_file` writes it to a file as well: it does not keep it out of the state.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+// Unknown properties are refused by the schema (`check`), not by serde: the flattened rotation
+// and sink arguments make serde hand every state field to the inputs of a flattened state.
+#[schemars(deny_unknown_fields)]
 pub struct AlicloudRamAccessKeyInputs {
     /// The RAM user name. When omitted, the key belongs to the identity whose credentials the
     /// provider uses.
@@ -47,6 +51,12 @@ pub struct AlicloudRamAccessKeyInputs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-forceNew" = true))]
     pub pgp_key: Option<String>,
+    /// Built-in rotation: `rotate_after` and `keepers`.
+    #[serde(flatten)]
+    pub rotation: Rotation,
+    /// Secret sinks and `store_secret_in_state`.
+    #[serde(flatten)]
+    pub delivery: Delivery,
 }
 
 /// The state of an `alicloud_ram_access_key`.
@@ -83,6 +93,9 @@ pub struct AlicloudRamAccessKeyOutputs {
     #[serde(default = "yes")]
     #[schemars(extend("x-computed" = true))]
     pub secrets_available: bool,
+    /// What the sinks leave in the state.
+    #[serde(flatten)]
+    pub delivered: Delivered,
 }
 
 fn yes() -> bool {
@@ -103,6 +116,11 @@ const RULES: &[Rule] = &[
         property: "secret_file",
         check: secret_file_path,
     },
+    ROTATE_AFTER_RULE,
+    sinks::RULES[0],
+    sinks::RULES[1],
+    sinks::RULES[2],
+    sinks::RULES[3],
 ];
 
 fn secret_file_path(inputs: &PropertyMap) -> Option<String> {
@@ -136,6 +154,31 @@ impl Resource for AlicloudRamAccessKey {
         RULES
     }
 
+    async fn diff_in_cloud(
+        &self,
+        ctx: &Context,
+        id: &str,
+        olds: &PropertyMap,
+        news: &PropertyMap,
+        diff: &mut crate::protocol::DiffResponse,
+    ) -> Result<(), ProviderError> {
+        let user = rotation::known_str(news, "user_name");
+        // The key id alone: an imported id is `<user>:<key>`.
+        let key = id.rsplit(':').next().unwrap_or(id);
+        rotation::plan(ctx, key, olds, news, "create_time", diff, |ctx| async move {
+            let user = match user {
+                Known::Unknown => return Ok(None),
+                Known::Absent => None,
+                Known::Value(user) => Some(user),
+            };
+            let ram = ctx.clouds.alicloud_ram()?;
+            rotation::access_keys(&ctx, &ram, user.as_deref(), "user_name")
+                .await
+                .map(Some)
+        })
+        .await
+    }
+
     async fn create(&self, ctx: &Context, inputs: Self::Inputs) -> CreateResult<Self::Outputs> {
         // Everything that can fail without the cloud fails before a key exists.
         if let Some(path) = &inputs.secret_file {
@@ -150,6 +193,7 @@ impl Resource for AlicloudRamAccessKey {
             ),
             None => None,
         };
+        sinks::precheck(&inputs.delivery)?;
         let ram = ctx.clouds.alicloud_ram()?;
         let user = inputs.user_name.as_deref();
         let key = match access_key::create(ctx, &ram, user).await? {
@@ -172,6 +216,7 @@ impl Resource for AlicloudRamAccessKey {
             key_fingerprint: None,
             encrypted_secret: None,
             secrets_available: true,
+            delivered: Delivered::default(),
         };
         outputs.inputs.status = Some(KeyStatus::parse(RamClient::SERVICE, &key.info.status)?);
         if let Some(recipient) = &recipient {
@@ -198,6 +243,14 @@ impl Resource for AlicloudRamAccessKey {
                 let reason = format!("writing secret_file {path} failed: {e}");
                 return Err(ResourceError::partial(id, partial, reason));
             }
+        }
+        if let Err(reason) = sinks::deliver(ctx, &inputs.delivery, sinks::ALICLOUD, &id, &secret).await {
+            let mut partial = outputs.clone();
+            partial.secret = partial.encrypted_secret.is_none().then(|| secret.clone());
+            return Err(ResourceError::partial(id, partial, reason));
+        }
+        if !sinks::seal(&inputs.delivery, &secret, &mut outputs.delivered) {
+            outputs.secret = None;
         }
         if inputs.status == Some(KeyStatus::Inactive) {
             if let Err(e) = ram.set_status(ctx, user, &id, KeyStatus::Inactive).await {
@@ -275,6 +328,7 @@ impl Resource for AlicloudRamAccessKey {
             Err(e) if e.is_not_found() => {}
             other => other?,
         }
+        sinks::withdraw(&outputs.inputs.delivery, id);
         // The key is gone, so is the file that held its secret (kept if rewritten for another key).
         if let Some(path) = &outputs.inputs.secret_file
             && let Err(e) = crate::secrets::secret_file::remove_private(Path::new(path), id)
@@ -304,6 +358,7 @@ impl AlicloudRamAccessKeyOutputs {
             key_fingerprint: None,
             encrypted_secret: None,
             secrets_available: false,
+            delivered: Delivered::default(),
         }
     }
 }
@@ -314,6 +369,8 @@ fn empty_inputs() -> AlicloudRamAccessKeyInputs {
         status: None,
         secret_file: None,
         pgp_key: None,
+        rotation: Rotation::default(),
+        delivery: Delivery::default(),
     }
 }
 

@@ -2,7 +2,9 @@
 //! as an IAM user.
 
 use super::access_key::{self, KeyApi, KeyInfo, KeyStatus, Minted, NewKey, pgp_key_form};
+use super::rotation::{self, Known, ROTATE_AFTER_RULE, Rotation};
 use super::rules::Rule;
+use super::sinks::{self, Delivered, Delivery};
 use super::{Context, CreateResult, Found, Resource, ResourceError, ResourceInfo, Timeouts};
 use crate::cloud::aws::client::{AccessKeyMetadata, IamClient};
 use crate::cloud::error::CloudError;
@@ -20,7 +22,9 @@ use tokio::time::Instant;
 /// Provides an IAM access key. This is a set of credentials that allow API requests to be made as
 /// an IAM user.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+// Unknown properties are refused by the schema (`check`), not by serde: the flattened rotation
+// and sink arguments make serde hand every state field to the inputs of a flattened state.
+#[schemars(deny_unknown_fields)]
 pub struct AwsIamAccessKeyInputs {
     /// IAM user to associate with this access key.
     #[schemars(extend("x-forceNew" = true), length(min = 1, max = 64))]
@@ -46,6 +50,12 @@ pub struct AwsIamAccessKeyInputs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-updatable" = true), length(min = 1, max = 32))]
     pub ses_region: Option<String>,
+    /// Built-in rotation: `rotate_after` and `keepers`.
+    #[serde(flatten)]
+    pub rotation: Rotation,
+    /// Secret sinks and `store_secret_in_state`.
+    #[serde(flatten)]
+    pub delivery: Delivery,
 }
 
 /// The state of an `aws_iam_access_key`.
@@ -107,6 +117,9 @@ pub struct AwsIamAccessKeyOutputs {
     #[serde(default = "yes")]
     #[schemars(extend("x-computed" = true))]
     pub secrets_available: bool,
+    /// What the sinks leave in the state.
+    #[serde(flatten)]
+    pub delivered: Delivered,
 }
 
 fn yes() -> bool {
@@ -127,6 +140,11 @@ const RULES: &[Rule] = &[
         property: "ses_region",
         check: ses_region_form,
     },
+    ROTATE_AFTER_RULE,
+    sinks::RULES[0],
+    sinks::RULES[1],
+    sinks::RULES[2],
+    sinks::RULES[3],
 ];
 
 /// An AWS region name: lowercase words and a number, joined by dashes (`us-east-1`, `us-gov-west-1`).
@@ -181,6 +199,23 @@ impl Resource for AwsIamAccessKey {
         vec![]
     }
 
+    async fn diff_in_cloud(
+        &self,
+        ctx: &Context,
+        id: &str,
+        olds: &crate::protocol::PropertyMap,
+        news: &crate::protocol::PropertyMap,
+        diff: &mut crate::protocol::DiffResponse,
+    ) -> Result<(), ProviderError> {
+        let user = rotation::known_str(news, "user");
+        rotation::plan(ctx, id, olds, news, "create_date", diff, |ctx| async move {
+            let Known::Value(user) = user else { return Ok(None) };
+            let iam = ctx.clouds.iam()?;
+            rotation::access_keys(&ctx, &iam, Some(&user), "user").await.map(Some)
+        })
+        .await
+    }
+
     async fn create(&self, ctx: &Context, inputs: Self::Inputs) -> CreateResult<Self::Outputs> {
         // A bad pgp_key must fail before a key is minted: its secret could never be shown again.
         let recipient = match &inputs.pgp_key {
@@ -191,6 +226,7 @@ impl Resource for AwsIamAccessKey {
             ),
             None => None,
         };
+        sinks::precheck(&inputs.delivery)?;
         let iam = ctx.clouds.iam()?;
         let user = inputs.user.clone();
         let key = match create_key(ctx, &iam, &user).await? {
@@ -226,6 +262,14 @@ impl Resource for AwsIamAccessKey {
                 .into());
             }
         };
+        if let Err(reason) = sinks::deliver(ctx, &inputs.delivery, sinks::AWS, &id, &key.secret).await {
+            return Err(ResourceError::partial(id, outputs, reason));
+        }
+        if !sinks::seal(&inputs.delivery, &key.secret, &mut outputs.delivered) {
+            outputs.secret = None;
+            outputs.ses_smtp_password_v4 = None;
+            outputs.secrets_available = false;
+        }
         if inputs.status == KeyStatus::Inactive
             && let Err(err) = iam.set_status(ctx, Some(user.as_str()), &id, KeyStatus::Inactive).await
         {
@@ -280,6 +324,8 @@ impl Resource for AwsIamAccessKey {
                     user,
                     status,
                     pgp_key: inputs.as_ref().and_then(|i| i.pgp_key.clone()),
+                    rotation: inputs.as_ref().map(|i| i.rotation.clone()).unwrap_or_default(),
+                    delivery: inputs.as_ref().map(|i| i.delivery.clone()).unwrap_or_default(),
                     ses_region: inputs.and_then(|i| i.ses_region),
                 },
                 id.to_string(),
@@ -321,10 +367,11 @@ impl Resource for AwsIamAccessKey {
     async fn delete(&self, ctx: &Context, id: &str, outputs: Self::Outputs) -> Result<(), ProviderError> {
         let iam = ctx.clouds.iam()?;
         match iam.delete_access_key(ctx, &outputs.inputs.user, id).await {
-            Ok(()) => Ok(()),
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e.into()),
+            Err(e) if !e.is_not_found() => return Err(e.into()),
+            _ => {}
         }
+        sinks::withdraw(&outputs.inputs.delivery, id);
+        Ok(())
     }
 }
 
@@ -443,6 +490,7 @@ impl AwsIamAccessKeyOutputs {
             encrypted_ses_smtp_password_v4: None,
             key_fingerprint: None,
             secrets_available: false,
+            delivered: Delivered::default(),
         }
     }
 }
@@ -468,6 +516,7 @@ fn new_key_outputs(
         encrypted_ses_smtp_password_v4: None,
         key_fingerprint: None,
         secrets_available: true,
+        delivered: Delivered::default(),
     };
     match recipient {
         Some(r) => {

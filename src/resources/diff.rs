@@ -41,7 +41,9 @@ pub fn diff(
         if meta.force_new {
             response.replaces.push(name.clone());
         }
-        response.detailed_diff.insert(name.clone(), PropertyDiff { kind });
+        response
+            .detailed_diff
+            .insert(name.clone(), PropertyDiff { kind, reason: None });
     }
     response.changes = !response.detailed_diff.is_empty();
     if response.replaces.is_empty() {

@@ -18,8 +18,10 @@ pub mod oci_credential;
 pub mod oci_identity_auth_token;
 pub mod oci_identity_customer_secret_key;
 pub mod registry;
+pub mod rotation;
 pub mod rules;
 pub mod schema_doc;
+pub mod sinks;
 mod typed;
 pub mod window;
 
@@ -163,6 +165,20 @@ pub trait Resource: Send + Sync + 'static {
     /// Whether a replacement must delete the old resource first (a unique name would collide).
     fn delete_before_replace(_olds: &PropertyMap, _news: &PropertyMap) -> bool {
         false
+    }
+
+    /// What only the cloud can add to the `diff` from `olds` (outputs) to `news` (checked inputs):
+    /// a key due for rotation, a key limit a replacement would hit ([`rotation::plan`]). Both maps
+    /// may hold envelopes and unknowns.
+    async fn diff_in_cloud(
+        &self,
+        _ctx: &Context,
+        _id: &str,
+        _olds: &PropertyMap,
+        _news: &PropertyMap,
+        _diff: &mut crate::protocol::DiffResponse,
+    ) -> Result<(), ProviderError> {
+        Ok(())
     }
 
     /// Creates the resource and returns its id and outputs.

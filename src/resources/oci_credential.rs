@@ -78,6 +78,8 @@ pub trait OciKind: Send + Sync + 'static {
     type Outputs: Serialize + serde::de::DeserializeOwned + JsonSchema + Send + Sync + 'static;
     /// The user OCID of `inputs`.
     fn user_id(inputs: &Self::Inputs) -> &str;
+    /// The rotation arguments of `inputs`.
+    fn rotation(inputs: &mut Self::Inputs) -> &mut super::rotation::Rotation;
     /// The label of `inputs` (`description`, `display_name`).
     fn label(inputs: &Self::Inputs) -> &str;
     /// The inputs of a credential found in the cloud.
@@ -109,7 +111,7 @@ impl<K> Default for OciCredential<K> {
     }
 }
 
-const RULES: &[Rule] = &[USER_ID_RULE];
+const RULES: &[Rule] = &[USER_ID_RULE, super::rotation::ROTATE_AFTER_RULE];
 
 #[async_trait]
 impl<K: OciKind> Resource for OciCredential<K> {
@@ -133,6 +135,23 @@ impl<K: OciKind> Resource for OciCredential<K> {
 
     fn rules() -> &'static [Rule] {
         RULES
+    }
+
+    async fn diff_in_cloud(
+        &self,
+        ctx: &Context,
+        id: &str,
+        olds: &PropertyMap,
+        news: &PropertyMap,
+        diff: &mut crate::protocol::DiffResponse,
+    ) -> Result<(), ProviderError> {
+        use super::rotation::{self, Known};
+        let user = rotation::known_str(news, "user_id");
+        rotation::plan(ctx, id, olds, news, "time_created", diff, |ctx| async move {
+            let Known::Value(user) = user else { return Ok(None) };
+            rotation::oci_credentials(&ctx, K::KIND, &user).await
+        })
+        .await
     }
 
     async fn create(&self, ctx: &Context, inputs: K::Inputs) -> CreateResult<K::Outputs> {
@@ -224,7 +243,8 @@ async fn read<T: OciKind>(
     outputs: Option<T::Outputs>,
 ) -> Result<Option<Found<T::Inputs, T::Outputs>>, ProviderError> {
     let (old_inputs, secret) = outputs.map(T::split_outputs).unzip();
-    let known_user = old_inputs.or(inputs).map(|i| T::user_id(&i).to_owned());
+    let mut prior = old_inputs.or(inputs);
+    let known_user = prior.as_ref().map(|i| T::user_id(i).to_owned());
     let (user, cred_id) = read_target(id, T::KIND, known_user.as_deref())?;
     let client = ctx.clouds.oci_identity()?;
     let Some(list) = client.list_credentials_of_existing_user(ctx, T::KIND, &user).await? else {
@@ -236,7 +256,11 @@ async fn read<T: OciKind>(
     if is_gone(found.lifecycle_state.as_deref()) {
         return Ok(None);
     }
-    let found_inputs = T::new_inputs(found.user_id.clone(), found.label.clone().unwrap_or_default());
+    let mut found_inputs = T::new_inputs(found.user_id.clone(), found.label.clone().unwrap_or_default());
+    // The cloud knows nothing of rotation: the arguments stay as the state has them.
+    if let Some(prior) = prior.as_mut() {
+        *T::rotation(&mut found_inputs) = std::mem::take(T::rotation(prior));
+    }
     // The cloud never shows the secret again: keep the one from the state.
     let found_outputs = outputs_of::<T>(found_inputs.clone(), &found, secret.flatten());
     Ok(Some(Found {

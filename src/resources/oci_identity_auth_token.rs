@@ -1,6 +1,7 @@
 //! `oci_identity_auth_token`: an auth token of an OCI user (for Swift, Docker registry and the like).
 
 use super::oci_credential::{OciCredential, OciKind, OciLifecycle};
+use super::rotation::Rotation;
 use crate::cloud::oci::client::CredentialKind;
 use crate::secrets::Secret;
 use schemars::JsonSchema;
@@ -11,7 +12,9 @@ use serde::{Deserialize, Serialize};
 /// it anytime with UpdateAuthToken. Every user has permission to create an auth token for their own
 /// user ID. A user has at most 2 auth tokens.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+// Unknown properties are refused by the schema (`check`), not by serde: the flattened rotation
+// and sink arguments make serde hand every state field to the inputs of a flattened state.
+#[schemars(deny_unknown_fields)]
 pub struct OciIdentityAuthTokenInputs {
     /// The description you assign to the auth token during creation. Does not have to be unique,
     /// and it's changeable.
@@ -20,6 +23,9 @@ pub struct OciIdentityAuthTokenInputs {
     /// The OCID of the user.
     #[schemars(extend("x-forceNew" = true))]
     pub user_id: String,
+    /// Built-in rotation: `rotate_after` and `keepers`.
+    #[serde(flatten)]
+    pub rotation: Rotation,
 }
 
 /// The state of an `oci_identity_auth_token`.
@@ -59,6 +65,10 @@ impl OciKind for AuthToken {
         &inputs.user_id
     }
 
+    fn rotation(inputs: &mut Self::Inputs) -> &mut Rotation {
+        &mut inputs.rotation
+    }
+
     fn label(inputs: &Self::Inputs) -> &str {
         &inputs.description
     }
@@ -67,6 +77,7 @@ impl OciKind for AuthToken {
         OciIdentityAuthTokenInputs {
             description: label,
             user_id,
+            rotation: Rotation::default(),
         }
     }
 

@@ -2,6 +2,7 @@
 //! Storage's Amazon S3 compatible API.
 
 use super::oci_credential::{OciCredential, OciKind, OciLifecycle};
+use super::rotation::Rotation;
 use crate::cloud::oci::client::CredentialKind;
 use crate::secrets::Secret;
 use schemars::JsonSchema;
@@ -12,7 +13,9 @@ use serde::{Deserialize, Serialize};
 /// secret key (although it can be an empty string). It does not have to be unique, and you can
 /// change it anytime with UpdateCustomerSecretKey. A user has at most 2 customer secret keys.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+// Unknown properties are refused by the schema (`check`), not by serde: the flattened rotation
+// and sink arguments make serde hand every state field to the inputs of a flattened state.
+#[schemars(deny_unknown_fields)]
 pub struct OciIdentityCustomerSecretKeyInputs {
     /// The name you assign to the secret key during creation. Does not have to be unique, and it's
     /// changeable.
@@ -21,6 +24,9 @@ pub struct OciIdentityCustomerSecretKeyInputs {
     /// The OCID of the user.
     #[schemars(extend("x-forceNew" = true))]
     pub user_id: String,
+    /// Built-in rotation: `rotate_after` and `keepers`.
+    #[serde(flatten)]
+    pub rotation: Rotation,
 }
 
 /// The state of an `oci_identity_customer_secret_key`.
@@ -61,6 +67,10 @@ impl OciKind for CustomerSecretKey {
         &inputs.user_id
     }
 
+    fn rotation(inputs: &mut Self::Inputs) -> &mut Rotation {
+        &mut inputs.rotation
+    }
+
     fn label(inputs: &Self::Inputs) -> &str {
         &inputs.display_name
     }
@@ -69,6 +79,7 @@ impl OciKind for CustomerSecretKey {
         OciIdentityCustomerSecretKeyInputs {
             display_name: label,
             user_id,
+            rotation: Rotation::default(),
         }
     }
 

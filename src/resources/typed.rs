@@ -23,8 +23,16 @@ pub trait DynResource: Send + Sync {
     fn info(&self) -> super::ResourceInfo;
     /// Validates and normalizes inputs.
     fn check(&self, olds: Option<PropertyMap>, news: PropertyMap) -> CheckResponse;
-    /// What an update from `olds` (outputs) to `news` (inputs) does.
-    fn diff(&self, olds: PropertyMap, news: PropertyMap, ignore_changes: &[String]) -> DiffResponse;
+    /// What an update from `olds` (outputs) to `news` (inputs) does; the cloud is asked only
+    /// what the state cannot tell (a key's age, the keys its owner holds).
+    async fn diff(
+        &self,
+        ctx: &Context,
+        id: &str,
+        olds: PropertyMap,
+        news: PropertyMap,
+        ignore_changes: &[String],
+    ) -> Result<DiffResponse, ProviderError>;
     /// Creates, or previews a create.
     async fn create(&self, ctx: &Context, inputs: PropertyMap, preview: bool) -> Result<CreateResponse, ProviderError>;
     /// Reads or imports.
@@ -183,15 +191,26 @@ impl<R: Resource> DynResource for Typed<R> {
         response
     }
 
-    fn diff(&self, olds: PropertyMap, news: PropertyMap, ignore_changes: &[String]) -> DiffResponse {
-diff(
+    async fn diff(
+        &self,
+        ctx: &Context,
+        id: &str,
+        olds: PropertyMap,
+        news: PropertyMap,
+        ignore_changes: &[String],
+    ) -> Result<DiffResponse, ProviderError> {
+        let mut response = diff(
             self.doc(),
-            olds,
-            news,
+            olds.clone(),
+            news.clone(),
             ignore_changes,
             R::absent_agrees,
             R::delete_before_replace,
-        )
+        );
+        self.resource
+            .diff_in_cloud(ctx, id, &olds, &news, &mut response)
+            .await?;
+        Ok(response)
     }
 
     async fn create(&self, ctx: &Context, inputs: PropertyMap, preview: bool) -> Result<CreateResponse, ProviderError> {

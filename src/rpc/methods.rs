@@ -111,7 +111,7 @@ pub static METHODS: &[Method] = &[
             result: |g| result_of::<DiffResponse>(g, "diff"),
             errors: CALL_ERRORS,
         },
-        handler: Handler::Sync(|p, params| run(params, |r| p.diff(r))),
+        handler: async_method!(diff),
     },
     Method {
         doc: MethodDoc {

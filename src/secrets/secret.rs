@@ -52,6 +52,16 @@ impl<T: Zeroize> Secret<T> {
     }
 }
 
+impl<T: Zeroize + AsRef<[u8]>> Secret<T> {
+    /// `sha256:` and the first 16 hex digits (64 bits) of the SHA-256 of the value: enough to tell
+    /// which secret a copy holds, and, for a random credential, no help in guessing it.
+    pub fn fingerprint(&self) -> String {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(self.0.as_ref());
+        format!("sha256:{}", &hex::encode(digest)[..16])
+    }
+}
+
 impl<T: Zeroize> From<T> for Secret<T> {
     fn from(value: T) -> Self {
         Secret(value)

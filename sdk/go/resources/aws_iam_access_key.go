@@ -38,6 +38,66 @@ type AwsIamAccessKeyArgs struct {
 	//
 	// Optional. Updatable in place.
 	SesRegion runtime.Input[string]
+
+	// Rotate the key once it is older than this: a whole number and a unit, `m` (minutes), `h`
+	// (hours), `d` (days) or `w` (weeks), e.g. `90d`. The age is the cloud's creation time. When
+	// the key is older, `diff` plans a replacement (create the new key, update what depends on it,
+	// then delete the old key) with the reason in the detailed diff. Changing it alone changes
+	// nothing in the cloud.
+	//
+	// Optional. Updatable in place.
+	RotateAfter runtime.Input[string]
+
+	// Arbitrary map of values that, when changed, will trigger recreation of the key (as
+	// terraform-provider-random's `keepers`): for example a date, or the version of a policy.
+	//
+	// Optional. Changing it replaces the resource.
+	Keepers runtime.Input[map[string]string]
+
+	// Write the new key (id and secret) to this file, atomically with mode 0600, in
+	// `sink_file_format`. Checked writable before the key is created; a symlink or a non-regular
+	// file is refused. Deleting the key removes the file when it still holds this key. Changing
+	// it replaces the key (the old secret may not be in the state to write again).
+	//
+	// Optional. Changing it replaces the resource.
+	SinkFile runtime.Input[string]
+
+	// The layout of `sink_file`: `json` (default: `{"AccessKeyId", "SecretAccessKey"}` for AWS,
+	// `{"AccessKeyId", "AccessKeySecret"}` for Alibaba Cloud), `dotenv` (`AWS_ACCESS_KEY_ID=...`,
+	// or `ALIBABA_CLOUD_ACCESS_KEY_ID=...`), or `aws-credentials` (a shared credentials file with
+	// the one profile `default`; to add a profile to a file with others, use `sink_aws_profile`).
+	//
+	// Optional. Changing it replaces the resource. One of: `json`, `dotenv`, `aws-credentials`.
+	SinkFileFormat runtime.Input[SinkFormat]
+
+	// Put the new key into this profile of an AWS shared credentials file
+	// (`sink_aws_credentials_file`), keeping the file's other profiles and the profile's other
+	// settings (comments are not kept); written atomically with mode 0600. Deleting the key
+	// removes its two lines when the profile still holds this key.
+	//
+	// Optional. Changing it replaces the resource.
+	SinkAwsProfile runtime.Input[string]
+
+	// The credentials file of `sink_aws_profile`. Default: `$AWS_SHARED_CREDENTIALS_FILE`, else
+	// `~/.aws/credentials`, as the provider process sees them.
+	//
+	// Optional. Changing it replaces the resource.
+	SinkAwsCredentialsFile runtime.Input[string]
+
+	// Store the new key in this Alibaba Cloud KMS secret (Secrets Manager), as the JSON of
+	// `sink_file_format` `json`, under a version named after the key id (a rotation adds a
+	// version, which becomes `ACSCurrent`). A secret that does not exist is created (`Generic`,
+	// with the provider's default KMS key). Deleting the key leaves the KMS secret.
+	//
+	// Optional. Changing it replaces the resource.
+	SinkKmsSecret runtime.Input[string]
+
+	// Whether the state (and every reply) holds the secret. Default `true`. With `false`, at least
+	// one sink is needed, and the state keeps only the key id and `secret_fingerprint`: the
+	// secret attributes are absent, so dependents must read the secret from its sink.
+	//
+	// Optional. Changing it replaces the resource.
+	StoreSecretInState runtime.Input[bool]
 }
 
 // ToWire returns the inputs as a wire map: wire names, unset inputs omitted, secrets
@@ -48,6 +108,14 @@ func (a *AwsIamAccessKeyArgs) ToWire() map[string]any {
 	runtime.Put(w, "status", a.Status)
 	runtime.Put(w, "pgp_key", a.PgpKey)
 	runtime.Put(w, "ses_region", a.SesRegion)
+	runtime.Put(w, "rotate_after", a.RotateAfter)
+	runtime.Put(w, "keepers", a.Keepers)
+	runtime.Put(w, "sink_file", a.SinkFile)
+	runtime.Put(w, "sink_file_format", a.SinkFileFormat)
+	runtime.Put(w, "sink_aws_profile", a.SinkAwsProfile)
+	runtime.Put(w, "sink_aws_credentials_file", a.SinkAwsCredentialsFile)
+	runtime.Put(w, "sink_kms_secret", a.SinkKmsSecret)
+	runtime.Put(w, "store_secret_in_state", a.StoreSecretInState)
 	return w
 }
 
@@ -86,6 +154,66 @@ type AwsIamAccessKeyState struct {
 	//
 	// Optional. Updatable in place.
 	SesRegion *string `json:"ses_region,omitempty"`
+
+	// Rotate the key once it is older than this: a whole number and a unit, `m` (minutes), `h`
+	// (hours), `d` (days) or `w` (weeks), e.g. `90d`. The age is the cloud's creation time. When
+	// the key is older, `diff` plans a replacement (create the new key, update what depends on it,
+	// then delete the old key) with the reason in the detailed diff. Changing it alone changes
+	// nothing in the cloud.
+	//
+	// Optional. Updatable in place.
+	RotateAfter *string `json:"rotate_after,omitempty"`
+
+	// Arbitrary map of values that, when changed, will trigger recreation of the key (as
+	// terraform-provider-random's `keepers`): for example a date, or the version of a policy.
+	//
+	// Optional. Changing it replaces the resource.
+	Keepers map[string]string `json:"keepers,omitempty"`
+
+	// Write the new key (id and secret) to this file, atomically with mode 0600, in
+	// `sink_file_format`. Checked writable before the key is created; a symlink or a non-regular
+	// file is refused. Deleting the key removes the file when it still holds this key. Changing
+	// it replaces the key (the old secret may not be in the state to write again).
+	//
+	// Optional. Changing it replaces the resource.
+	SinkFile *string `json:"sink_file,omitempty"`
+
+	// The layout of `sink_file`: `json` (default: `{"AccessKeyId", "SecretAccessKey"}` for AWS,
+	// `{"AccessKeyId", "AccessKeySecret"}` for Alibaba Cloud), `dotenv` (`AWS_ACCESS_KEY_ID=...`,
+	// or `ALIBABA_CLOUD_ACCESS_KEY_ID=...`), or `aws-credentials` (a shared credentials file with
+	// the one profile `default`; to add a profile to a file with others, use `sink_aws_profile`).
+	//
+	// Optional. Changing it replaces the resource. One of: `json`, `dotenv`, `aws-credentials`.
+	SinkFileFormat *SinkFormat `json:"sink_file_format,omitempty"`
+
+	// Put the new key into this profile of an AWS shared credentials file
+	// (`sink_aws_credentials_file`), keeping the file's other profiles and the profile's other
+	// settings (comments are not kept); written atomically with mode 0600. Deleting the key
+	// removes its two lines when the profile still holds this key.
+	//
+	// Optional. Changing it replaces the resource.
+	SinkAwsProfile *string `json:"sink_aws_profile,omitempty"`
+
+	// The credentials file of `sink_aws_profile`. Default: `$AWS_SHARED_CREDENTIALS_FILE`, else
+	// `~/.aws/credentials`, as the provider process sees them.
+	//
+	// Optional. Changing it replaces the resource.
+	SinkAwsCredentialsFile *string `json:"sink_aws_credentials_file,omitempty"`
+
+	// Store the new key in this Alibaba Cloud KMS secret (Secrets Manager), as the JSON of
+	// `sink_file_format` `json`, under a version named after the key id (a rotation adds a
+	// version, which becomes `ACSCurrent`). A secret that does not exist is created (`Generic`,
+	// with the provider's default KMS key). Deleting the key leaves the KMS secret.
+	//
+	// Optional. Changing it replaces the resource.
+	SinkKmsSecret *string `json:"sink_kms_secret,omitempty"`
+
+	// Whether the state (and every reply) holds the secret. Default `true`. With `false`, at least
+	// one sink is needed, and the state keeps only the key id and `secret_fingerprint`: the
+	// secret attributes are absent, so dependents must read the secret from its sink.
+	//
+	// Optional. Changing it replaces the resource.
+	StoreSecretInState *bool `json:"store_secret_in_state,omitempty"`
 
 	// Date and time in RFC3339 format that the access key was created.
 	//
@@ -144,6 +272,12 @@ type AwsIamAccessKeyState struct {
 	//
 	// May be absent. Computed by the provider. Default: `true`.
 	SecretsAvailable *bool `json:"secrets_available,omitempty"`
+
+	// With a sink or `store_secret_in_state: false`: `sha256:` and the first 16 hex digits of the
+	// SHA-256 of the secret, to tell which key a sink holds without the secret itself.
+	//
+	// May be absent. Computed by the provider.
+	SecretFingerprint *string `json:"secret_fingerprint,omitempty"`
 }
 
 // AwsIamAccessKeyStateFromWire reads a wire map: envelopes become runtime.Secret, unknowns
@@ -213,6 +347,82 @@ func (r *AwsIamAccessKey) PgpKey() runtime.Output[*string] {
 // Optional. Updatable in place.
 func (r *AwsIamAccessKey) SesRegion() runtime.Output[*string] {
 	return runtime.OutputOf[*string](&r.Resource, "ses_region")
+}
+
+// RotateAfter: Rotate the key once it is older than this: a whole number and a unit, `m` (minutes), `h`
+// (hours), `d` (days) or `w` (weeks), e.g. `90d`. The age is the cloud's creation time. When
+// the key is older, `diff` plans a replacement (create the new key, update what depends on it,
+// then delete the old key) with the reason in the detailed diff. Changing it alone changes
+// nothing in the cloud.
+//
+// Optional. Updatable in place.
+func (r *AwsIamAccessKey) RotateAfter() runtime.Output[*string] {
+	return runtime.OutputOf[*string](&r.Resource, "rotate_after")
+}
+
+// Keepers: Arbitrary map of values that, when changed, will trigger recreation of the key (as
+// terraform-provider-random's `keepers`): for example a date, or the version of a policy.
+//
+// Optional. Changing it replaces the resource.
+func (r *AwsIamAccessKey) Keepers() runtime.Output[map[string]string] {
+	return runtime.OutputOf[map[string]string](&r.Resource, "keepers")
+}
+
+// SinkFile: Write the new key (id and secret) to this file, atomically with mode 0600, in
+// `sink_file_format`. Checked writable before the key is created; a symlink or a non-regular
+// file is refused. Deleting the key removes the file when it still holds this key. Changing
+// it replaces the key (the old secret may not be in the state to write again).
+//
+// Optional. Changing it replaces the resource.
+func (r *AwsIamAccessKey) SinkFile() runtime.Output[*string] {
+	return runtime.OutputOf[*string](&r.Resource, "sink_file")
+}
+
+// SinkFileFormat: The layout of `sink_file`: `json` (default: `{"AccessKeyId", "SecretAccessKey"}` for AWS,
+// `{"AccessKeyId", "AccessKeySecret"}` for Alibaba Cloud), `dotenv` (`AWS_ACCESS_KEY_ID=...`,
+// or `ALIBABA_CLOUD_ACCESS_KEY_ID=...`), or `aws-credentials` (a shared credentials file with
+// the one profile `default`; to add a profile to a file with others, use `sink_aws_profile`).
+//
+// Optional. Changing it replaces the resource. One of: `json`, `dotenv`, `aws-credentials`.
+func (r *AwsIamAccessKey) SinkFileFormat() runtime.Output[*SinkFormat] {
+	return runtime.OutputOf[*SinkFormat](&r.Resource, "sink_file_format")
+}
+
+// SinkAwsProfile: Put the new key into this profile of an AWS shared credentials file
+// (`sink_aws_credentials_file`), keeping the file's other profiles and the profile's other
+// settings (comments are not kept); written atomically with mode 0600. Deleting the key
+// removes its two lines when the profile still holds this key.
+//
+// Optional. Changing it replaces the resource.
+func (r *AwsIamAccessKey) SinkAwsProfile() runtime.Output[*string] {
+	return runtime.OutputOf[*string](&r.Resource, "sink_aws_profile")
+}
+
+// SinkAwsCredentialsFile: The credentials file of `sink_aws_profile`. Default: `$AWS_SHARED_CREDENTIALS_FILE`, else
+// `~/.aws/credentials`, as the provider process sees them.
+//
+// Optional. Changing it replaces the resource.
+func (r *AwsIamAccessKey) SinkAwsCredentialsFile() runtime.Output[*string] {
+	return runtime.OutputOf[*string](&r.Resource, "sink_aws_credentials_file")
+}
+
+// SinkKmsSecret: Store the new key in this Alibaba Cloud KMS secret (Secrets Manager), as the JSON of
+// `sink_file_format` `json`, under a version named after the key id (a rotation adds a
+// version, which becomes `ACSCurrent`). A secret that does not exist is created (`Generic`,
+// with the provider's default KMS key). Deleting the key leaves the KMS secret.
+//
+// Optional. Changing it replaces the resource.
+func (r *AwsIamAccessKey) SinkKmsSecret() runtime.Output[*string] {
+	return runtime.OutputOf[*string](&r.Resource, "sink_kms_secret")
+}
+
+// StoreSecretInState: Whether the state (and every reply) holds the secret. Default `true`. With `false`, at least
+// one sink is needed, and the state keeps only the key id and `secret_fingerprint`: the
+// secret attributes are absent, so dependents must read the secret from its sink.
+//
+// Optional. Changing it replaces the resource.
+func (r *AwsIamAccessKey) StoreSecretInState() runtime.Output[*bool] {
+	return runtime.OutputOf[*bool](&r.Resource, "store_secret_in_state")
 }
 
 // CreateDate: Date and time in RFC3339 format that the access key was created.
@@ -287,4 +497,12 @@ func (r *AwsIamAccessKey) KeyFingerprint() runtime.Output[*string] {
 // May be absent. Computed by the provider. Default: `true`.
 func (r *AwsIamAccessKey) SecretsAvailable() runtime.Output[*bool] {
 	return runtime.OutputOf[*bool](&r.Resource, "secrets_available")
+}
+
+// SecretFingerprint: With a sink or `store_secret_in_state: false`: `sha256:` and the first 16 hex digits of the
+// SHA-256 of the secret, to tell which key a sink holds without the secret itself.
+//
+// May be absent. Computed by the provider.
+func (r *AwsIamAccessKey) SecretFingerprint() runtime.Output[*string] {
+	return runtime.OutputOf[*string](&r.Resource, "secret_fingerprint")
 }

@@ -57,3 +57,22 @@ const (
 	// SecretTypeEcs: Managed ECS credentials.
 	SecretTypeEcs SecretType = "ECS"
 )
+
+// SinkFormat: The layout of a sink file.
+//
+// - `json`: A JSON object with the key id and secret.
+// - `dotenv`: `NAME=value` lines.
+// - `aws-credentials`: An AWS shared credentials file with one profile.
+type SinkFormat string
+
+// The values of SinkFormat.
+const (
+	// SinkFormatJson: A JSON object with the key id and secret.
+	SinkFormatJson SinkFormat = "json"
+
+	// SinkFormatDotenv: `NAME=value` lines.
+	SinkFormatDotenv SinkFormat = "dotenv"
+
+	// SinkFormatAwsCredentials: An AWS shared credentials file with one profile.
+	SinkFormatAwsCredentials SinkFormat = "aws-credentials"
+)

@@ -20,6 +20,21 @@ type OciIdentityAuthTokenArgs struct {
 	//
 	// Required. Changing it replaces the resource.
 	UserID runtime.Input[string]
+
+	// Rotate the key once it is older than this: a whole number and a unit, `m` (minutes), `h`
+	// (hours), `d` (days) or `w` (weeks), e.g. `90d`. The age is the cloud's creation time. When
+	// the key is older, `diff` plans a replacement (create the new key, update what depends on it,
+	// then delete the old key) with the reason in the detailed diff. Changing it alone changes
+	// nothing in the cloud.
+	//
+	// Optional. Updatable in place.
+	RotateAfter runtime.Input[string]
+
+	// Arbitrary map of values that, when changed, will trigger recreation of the key (as
+	// terraform-provider-random's `keepers`): for example a date, or the version of a policy.
+	//
+	// Optional. Changing it replaces the resource.
+	Keepers runtime.Input[map[string]string]
 }
 
 // ToWire returns the inputs as a wire map: wire names, unset inputs omitted, secrets
@@ -28,6 +43,8 @@ func (a *OciIdentityAuthTokenArgs) ToWire() map[string]any {
 	w := map[string]any{}
 	runtime.Put(w, "description", a.Description)
 	runtime.Put(w, "user_id", a.UserID)
+	runtime.Put(w, "rotate_after", a.RotateAfter)
+	runtime.Put(w, "keepers", a.Keepers)
 	return w
 }
 
@@ -48,6 +65,21 @@ type OciIdentityAuthTokenState struct {
 	//
 	// Always set. Computed by the provider.
 	ID string `json:"id"`
+
+	// Rotate the key once it is older than this: a whole number and a unit, `m` (minutes), `h`
+	// (hours), `d` (days) or `w` (weeks), e.g. `90d`. The age is the cloud's creation time. When
+	// the key is older, `diff` plans a replacement (create the new key, update what depends on it,
+	// then delete the old key) with the reason in the detailed diff. Changing it alone changes
+	// nothing in the cloud.
+	//
+	// Optional. Updatable in place.
+	RotateAfter *string `json:"rotate_after,omitempty"`
+
+	// Arbitrary map of values that, when changed, will trigger recreation of the key (as
+	// terraform-provider-random's `keepers`): for example a date, or the version of a policy.
+	//
+	// Optional. Changing it replaces the resource.
+	Keepers map[string]string `json:"keepers,omitempty"`
 
 	// The current state: CREATING, ACTIVE, INACTIVE, DELETING or DELETED (from `lifecycleState`).
 	// A create waits until the credential settles: ACTIVE is done; INACTIVE, or the create
@@ -129,6 +161,25 @@ func (r *OciIdentityAuthToken) UserID() runtime.Output[string] {
 // Always set. Computed by the provider.
 func (r *OciIdentityAuthToken) ID() runtime.Output[string] {
 	return runtime.OutputOf[string](&r.Resource, "id")
+}
+
+// RotateAfter: Rotate the key once it is older than this: a whole number and a unit, `m` (minutes), `h`
+// (hours), `d` (days) or `w` (weeks), e.g. `90d`. The age is the cloud's creation time. When
+// the key is older, `diff` plans a replacement (create the new key, update what depends on it,
+// then delete the old key) with the reason in the detailed diff. Changing it alone changes
+// nothing in the cloud.
+//
+// Optional. Updatable in place.
+func (r *OciIdentityAuthToken) RotateAfter() runtime.Output[*string] {
+	return runtime.OutputOf[*string](&r.Resource, "rotate_after")
+}
+
+// Keepers: Arbitrary map of values that, when changed, will trigger recreation of the key (as
+// terraform-provider-random's `keepers`): for example a date, or the version of a policy.
+//
+// Optional. Changing it replaces the resource.
+func (r *OciIdentityAuthToken) Keepers() runtime.Output[map[string]string] {
+	return runtime.OutputOf[map[string]string](&r.Resource, "keepers")
 }
 
 // State: The current state: CREATING, ACTIVE, INACTIVE, DELETING or DELETED (from `lifecycleState`).

@@ -2,7 +2,7 @@
 # Regenerate: cargo run -p sdk-gen -- --schema schema --out .
 """Typed resources of the credplane provider, one module per resource type."""
 
-from .enums import KeyStatus, SecretDataType, SecretType
+from .enums import KeyStatus, SecretDataType, SecretType, SinkFormat
 from .alicloud_kms_secret import AlicloudKmsSecret, AlicloudKmsSecretArgs, AlicloudKmsSecretState
 from .alicloud_ram_access_key import AlicloudRamAccessKey, AlicloudRamAccessKeyArgs, AlicloudRamAccessKeyState
 from .aws_iam_access_key import AwsIamAccessKey, AwsIamAccessKeyArgs, AwsIamAccessKeyState
@@ -13,6 +13,7 @@ __all__ = [
     "KeyStatus",
     "SecretDataType",
     "SecretType",
+    "SinkFormat",
     "AlicloudKmsSecret",
     "AlicloudKmsSecretArgs",
     "AlicloudKmsSecretState",

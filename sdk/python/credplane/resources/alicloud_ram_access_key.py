@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from credplane.runtime import Input, Output, Resource, Secret
 
 from . import _wire
-from .enums import KeyStatus
+from .enums import KeyStatus, SinkFormat
 
 __all__ = ["AlicloudRamAccessKey", "AlicloudRamAccessKeyArgs", "AlicloudRamAccessKeyState"]
 
@@ -54,6 +54,74 @@ class AlicloudRamAccessKeyArgs:
     Optional. Changing it replaces the resource.
     """
 
+    rotate_after: Input[str] | None = None
+    """Rotate the key once it is older than this: a whole number and a unit, `m` (minutes), `h`
+    (hours), `d` (days) or `w` (weeks), e.g. `90d`. The age is the cloud's creation time. When
+    the key is older, `diff` plans a replacement (create the new key, update what depends on it,
+    then delete the old key) with the reason in the detailed diff. Changing it alone changes
+    nothing in the cloud.
+
+    Optional. Updatable in place.
+    """
+
+    keepers: Input[Mapping[str, str]] | None = None
+    """Arbitrary map of values that, when changed, will trigger recreation of the key (as
+    terraform-provider-random's `keepers`): for example a date, or the version of a policy.
+
+    Optional. Changing it replaces the resource.
+    """
+
+    sink_file: Input[str] | None = None
+    """Write the new key (id and secret) to this file, atomically with mode 0600, in
+    `sink_file_format`. Checked writable before the key is created; a symlink or a non-regular
+    file is refused. Deleting the key removes the file when it still holds this key. Changing
+    it replaces the key (the old secret may not be in the state to write again).
+
+    Optional. Changing it replaces the resource.
+    """
+
+    sink_file_format: Input[SinkFormat] | None = None
+    """The layout of `sink_file`: `json` (default: `{"AccessKeyId", "SecretAccessKey"}` for AWS,
+    `{"AccessKeyId", "AccessKeySecret"}` for Alibaba Cloud), `dotenv` (`AWS_ACCESS_KEY_ID=...`,
+    or `ALIBABA_CLOUD_ACCESS_KEY_ID=...`), or `aws-credentials` (a shared credentials file with
+    the one profile `default`; to add a profile to a file with others, use `sink_aws_profile`).
+
+    Optional. Changing it replaces the resource. One of: `json`, `dotenv`, `aws-credentials`.
+    """
+
+    sink_aws_profile: Input[str] | None = None
+    """Put the new key into this profile of an AWS shared credentials file
+    (`sink_aws_credentials_file`), keeping the file's other profiles and the profile's other
+    settings (comments are not kept); written atomically with mode 0600. Deleting the key
+    removes its two lines when the profile still holds this key.
+
+    Optional. Changing it replaces the resource.
+    """
+
+    sink_aws_credentials_file: Input[str] | None = None
+    """The credentials file of `sink_aws_profile`. Default: `$AWS_SHARED_CREDENTIALS_FILE`, else
+    `~/.aws/credentials`, as the provider process sees them.
+
+    Optional. Changing it replaces the resource.
+    """
+
+    sink_kms_secret: Input[str] | None = None
+    """Store the new key in this Alibaba Cloud KMS secret (Secrets Manager), as the JSON of
+    `sink_file_format` `json`, under a version named after the key id (a rotation adds a
+    version, which becomes `ACSCurrent`). A secret that does not exist is created (`Generic`,
+    with the provider's default KMS key). Deleting the key leaves the KMS secret.
+
+    Optional. Changing it replaces the resource.
+    """
+
+    store_secret_in_state: Input[bool] | None = None
+    """Whether the state (and every reply) holds the secret. Default `true`. With `false`, at least
+    one sink is needed, and the state keeps only the key id and `secret_fingerprint`: the
+    secret attributes are absent, so dependents must read the secret from its sink.
+
+    Optional. Changing it replaces the resource.
+    """
+
     def to_wire(self) -> dict[str, Any]:
         """The inputs as a wire map: wire names, ``None`` omitted, enums as their values,
         secrets enveloped, ``Output`` references left in place for the runtime."""
@@ -66,6 +134,22 @@ class AlicloudRamAccessKeyArgs:
             wire["secret_file"] = _wire.value_to_wire(self.secret_file)
         if self.pgp_key is not None:
             wire["pgp_key"] = _wire.value_to_wire(self.pgp_key)
+        if self.rotate_after is not None:
+            wire["rotate_after"] = _wire.value_to_wire(self.rotate_after)
+        if self.keepers is not None:
+            wire["keepers"] = _wire.value_to_wire(self.keepers)
+        if self.sink_file is not None:
+            wire["sink_file"] = _wire.value_to_wire(self.sink_file)
+        if self.sink_file_format is not None:
+            wire["sink_file_format"] = _wire.value_to_wire(self.sink_file_format)
+        if self.sink_aws_profile is not None:
+            wire["sink_aws_profile"] = _wire.value_to_wire(self.sink_aws_profile)
+        if self.sink_aws_credentials_file is not None:
+            wire["sink_aws_credentials_file"] = _wire.value_to_wire(self.sink_aws_credentials_file)
+        if self.sink_kms_secret is not None:
+            wire["sink_kms_secret"] = _wire.value_to_wire(self.sink_kms_secret)
+        if self.store_secret_in_state is not None:
+            wire["store_secret_in_state"] = _wire.value_to_wire(self.store_secret_in_state)
         return wire
 
 
@@ -113,6 +197,74 @@ class AlicloudRamAccessKeyState:
     Optional. Changing it replaces the resource.
     """
 
+    rotate_after: str | None = None
+    """Rotate the key once it is older than this: a whole number and a unit, `m` (minutes), `h`
+    (hours), `d` (days) or `w` (weeks), e.g. `90d`. The age is the cloud's creation time. When
+    the key is older, `diff` plans a replacement (create the new key, update what depends on it,
+    then delete the old key) with the reason in the detailed diff. Changing it alone changes
+    nothing in the cloud.
+
+    Optional. Updatable in place.
+    """
+
+    keepers: dict[str, str] | None = None
+    """Arbitrary map of values that, when changed, will trigger recreation of the key (as
+    terraform-provider-random's `keepers`): for example a date, or the version of a policy.
+
+    Optional. Changing it replaces the resource.
+    """
+
+    sink_file: str | None = None
+    """Write the new key (id and secret) to this file, atomically with mode 0600, in
+    `sink_file_format`. Checked writable before the key is created; a symlink or a non-regular
+    file is refused. Deleting the key removes the file when it still holds this key. Changing
+    it replaces the key (the old secret may not be in the state to write again).
+
+    Optional. Changing it replaces the resource.
+    """
+
+    sink_file_format: SinkFormat | None = None
+    """The layout of `sink_file`: `json` (default: `{"AccessKeyId", "SecretAccessKey"}` for AWS,
+    `{"AccessKeyId", "AccessKeySecret"}` for Alibaba Cloud), `dotenv` (`AWS_ACCESS_KEY_ID=...`,
+    or `ALIBABA_CLOUD_ACCESS_KEY_ID=...`), or `aws-credentials` (a shared credentials file with
+    the one profile `default`; to add a profile to a file with others, use `sink_aws_profile`).
+
+    Optional. Changing it replaces the resource. One of: `json`, `dotenv`, `aws-credentials`.
+    """
+
+    sink_aws_profile: str | None = None
+    """Put the new key into this profile of an AWS shared credentials file
+    (`sink_aws_credentials_file`), keeping the file's other profiles and the profile's other
+    settings (comments are not kept); written atomically with mode 0600. Deleting the key
+    removes its two lines when the profile still holds this key.
+
+    Optional. Changing it replaces the resource.
+    """
+
+    sink_aws_credentials_file: str | None = None
+    """The credentials file of `sink_aws_profile`. Default: `$AWS_SHARED_CREDENTIALS_FILE`, else
+    `~/.aws/credentials`, as the provider process sees them.
+
+    Optional. Changing it replaces the resource.
+    """
+
+    sink_kms_secret: str | None = None
+    """Store the new key in this Alibaba Cloud KMS secret (Secrets Manager), as the JSON of
+    `sink_file_format` `json`, under a version named after the key id (a rotation adds a
+    version, which becomes `ACSCurrent`). A secret that does not exist is created (`Generic`,
+    with the provider's default KMS key). Deleting the key leaves the KMS secret.
+
+    Optional. Changing it replaces the resource.
+    """
+
+    store_secret_in_state: bool | None = None
+    """Whether the state (and every reply) holds the secret. Default `true`. With `false`, at least
+    one sink is needed, and the state keeps only the key id and `secret_fingerprint`: the
+    secret attributes are absent, so dependents must read the secret from its sink.
+
+    Optional. Changing it replaces the resource.
+    """
+
     create_time: str | None = None
     """The create time of the AccessKey.
 
@@ -148,6 +300,13 @@ class AlicloudRamAccessKeyState:
     May be absent. Computed by the provider. Default: `true`.
     """
 
+    secret_fingerprint: str | None = None
+    """With a sink or `store_secret_in_state: false`: `sha256:` and the first 16 hex digits of the
+    SHA-256 of the secret, to tell which key a sink holds without the secret itself.
+
+    May be absent. Computed by the provider.
+    """
+
     @classmethod
     def from_wire(cls, wire: Mapping[str, Any]) -> AlicloudRamAccessKeyState:
         """Reads a wire map: envelopes become ``Secret``, unknowns (preview) become ``None``."""
@@ -157,11 +316,20 @@ class AlicloudRamAccessKeyState:
             status=_wire.enum_from_wire(KeyStatus, wire.get("status")),
             secret_file=_wire.value_from_wire(wire.get("secret_file")),
             pgp_key=_wire.value_from_wire(wire.get("pgp_key")),
+            rotate_after=_wire.value_from_wire(wire.get("rotate_after")),
+            keepers=_wire.value_from_wire(wire.get("keepers")),
+            sink_file=_wire.value_from_wire(wire.get("sink_file")),
+            sink_file_format=_wire.enum_from_wire(SinkFormat, wire.get("sink_file_format")),
+            sink_aws_profile=_wire.value_from_wire(wire.get("sink_aws_profile")),
+            sink_aws_credentials_file=_wire.value_from_wire(wire.get("sink_aws_credentials_file")),
+            sink_kms_secret=_wire.value_from_wire(wire.get("sink_kms_secret")),
+            store_secret_in_state=_wire.value_from_wire(wire.get("store_secret_in_state")),
             create_time=_wire.value_from_wire(wire.get("create_time")),
             secret=_wire.secret_from_wire(wire.get("secret")),
             key_fingerprint=_wire.value_from_wire(wire.get("key_fingerprint")),
             encrypted_secret=_wire.secret_from_wire(wire.get("encrypted_secret")),
             secrets_available=_wire.value_from_wire(wire.get("secrets_available")),
+            secret_fingerprint=_wire.value_from_wire(wire.get("secret_fingerprint")),
         )
 
 
@@ -235,6 +403,90 @@ class AlicloudRamAccessKey(Resource):
         return self._output("pgp_key")
 
     @property
+    def rotate_after(self) -> Output[str | None]:
+        """Rotate the key once it is older than this: a whole number and a unit, `m` (minutes), `h`
+        (hours), `d` (days) or `w` (weeks), e.g. `90d`. The age is the cloud's creation time. When
+        the key is older, `diff` plans a replacement (create the new key, update what depends on it,
+        then delete the old key) with the reason in the detailed diff. Changing it alone changes
+        nothing in the cloud.
+
+        Optional. Updatable in place.
+        """
+        return self._output("rotate_after")
+
+    @property
+    def keepers(self) -> Output[dict[str, str] | None]:
+        """Arbitrary map of values that, when changed, will trigger recreation of the key (as
+        terraform-provider-random's `keepers`): for example a date, or the version of a policy.
+
+        Optional. Changing it replaces the resource.
+        """
+        return self._output("keepers")
+
+    @property
+    def sink_file(self) -> Output[str | None]:
+        """Write the new key (id and secret) to this file, atomically with mode 0600, in
+        `sink_file_format`. Checked writable before the key is created; a symlink or a non-regular
+        file is refused. Deleting the key removes the file when it still holds this key. Changing
+        it replaces the key (the old secret may not be in the state to write again).
+
+        Optional. Changing it replaces the resource.
+        """
+        return self._output("sink_file")
+
+    @property
+    def sink_file_format(self) -> Output[SinkFormat | None]:
+        """The layout of `sink_file`: `json` (default: `{"AccessKeyId", "SecretAccessKey"}` for AWS,
+        `{"AccessKeyId", "AccessKeySecret"}` for Alibaba Cloud), `dotenv` (`AWS_ACCESS_KEY_ID=...`,
+        or `ALIBABA_CLOUD_ACCESS_KEY_ID=...`), or `aws-credentials` (a shared credentials file with
+        the one profile `default`; to add a profile to a file with others, use `sink_aws_profile`).
+
+        Optional. Changing it replaces the resource. One of: `json`, `dotenv`, `aws-credentials`.
+        """
+        return self._output("sink_file_format")
+
+    @property
+    def sink_aws_profile(self) -> Output[str | None]:
+        """Put the new key into this profile of an AWS shared credentials file
+        (`sink_aws_credentials_file`), keeping the file's other profiles and the profile's other
+        settings (comments are not kept); written atomically with mode 0600. Deleting the key
+        removes its two lines when the profile still holds this key.
+
+        Optional. Changing it replaces the resource.
+        """
+        return self._output("sink_aws_profile")
+
+    @property
+    def sink_aws_credentials_file(self) -> Output[str | None]:
+        """The credentials file of `sink_aws_profile`. Default: `$AWS_SHARED_CREDENTIALS_FILE`, else
+        `~/.aws/credentials`, as the provider process sees them.
+
+        Optional. Changing it replaces the resource.
+        """
+        return self._output("sink_aws_credentials_file")
+
+    @property
+    def sink_kms_secret(self) -> Output[str | None]:
+        """Store the new key in this Alibaba Cloud KMS secret (Secrets Manager), as the JSON of
+        `sink_file_format` `json`, under a version named after the key id (a rotation adds a
+        version, which becomes `ACSCurrent`). A secret that does not exist is created (`Generic`,
+        with the provider's default KMS key). Deleting the key leaves the KMS secret.
+
+        Optional. Changing it replaces the resource.
+        """
+        return self._output("sink_kms_secret")
+
+    @property
+    def store_secret_in_state(self) -> Output[bool | None]:
+        """Whether the state (and every reply) holds the secret. Default `true`. With `false`, at least
+        one sink is needed, and the state keeps only the key id and `secret_fingerprint`: the
+        secret attributes are absent, so dependents must read the secret from its sink.
+
+        Optional. Changing it replaces the resource.
+        """
+        return self._output("store_secret_in_state")
+
+    @property
     def create_time(self) -> Output[str | None]:
         """The create time of the AccessKey.
 
@@ -278,3 +530,12 @@ class AlicloudRamAccessKey(Resource):
         May be absent. Computed by the provider. Default: `true`.
         """
         return self._output("secrets_available")
+
+    @property
+    def secret_fingerprint(self) -> Output[str | None]:
+        """With a sink or `store_secret_in_state: false`: `sha256:` and the first 16 hex digits of the
+        SHA-256 of the secret, to tell which key a sink holds without the secret itself.
+
+        May be absent. Computed by the provider.
+        """
+        return self._output("secret_fingerprint")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import enum
 
-__all__: list[str] = ["KeyStatus", "SecretDataType", "SecretType"]
+__all__: list[str] = ["KeyStatus", "SecretDataType", "SecretType", "SinkFormat"]
 
 
 class KeyStatus(str, enum.Enum):
@@ -57,3 +57,21 @@ class SecretType(str, enum.Enum):
 
     ECS = "ECS"
     """Managed ECS credentials."""
+
+
+class SinkFormat(str, enum.Enum):
+    """The layout of a sink file.
+
+    - `json`: A JSON object with the key id and secret.
+    - `dotenv`: `NAME=value` lines.
+    - `aws-credentials`: An AWS shared credentials file with one profile.
+    """
+
+    JSON = "json"
+    """A JSON object with the key id and secret."""
+
+    DOTENV = "dotenv"
+    """`NAME=value` lines."""
+
+    AWS_CREDENTIALS = "aws-credentials"
+    """An AWS shared credentials file with one profile."""

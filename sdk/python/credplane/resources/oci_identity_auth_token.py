@@ -32,12 +32,33 @@ class OciIdentityAuthTokenArgs:
     Required. Changing it replaces the resource.
     """
 
+    rotate_after: Input[str] | None = None
+    """Rotate the key once it is older than this: a whole number and a unit, `m` (minutes), `h`
+    (hours), `d` (days) or `w` (weeks), e.g. `90d`. The age is the cloud's creation time. When
+    the key is older, `diff` plans a replacement (create the new key, update what depends on it,
+    then delete the old key) with the reason in the detailed diff. Changing it alone changes
+    nothing in the cloud.
+
+    Optional. Updatable in place.
+    """
+
+    keepers: Input[Mapping[str, str]] | None = None
+    """Arbitrary map of values that, when changed, will trigger recreation of the key (as
+    terraform-provider-random's `keepers`): for example a date, or the version of a policy.
+
+    Optional. Changing it replaces the resource.
+    """
+
     def to_wire(self) -> dict[str, Any]:
         """The inputs as a wire map: wire names, ``None`` omitted, enums as their values,
         secrets enveloped, ``Output`` references left in place for the runtime."""
         wire: dict[str, Any] = {}
         wire["description"] = _wire.value_to_wire(self.description)
         wire["user_id"] = _wire.value_to_wire(self.user_id)
+        if self.rotate_after is not None:
+            wire["rotate_after"] = _wire.value_to_wire(self.rotate_after)
+        if self.keepers is not None:
+            wire["keepers"] = _wire.value_to_wire(self.keepers)
         return wire
 
 
@@ -62,6 +83,23 @@ class OciIdentityAuthTokenState:
     """The OCID of the auth token.
 
     Always set. Computed by the provider.
+    """
+
+    rotate_after: str | None = None
+    """Rotate the key once it is older than this: a whole number and a unit, `m` (minutes), `h`
+    (hours), `d` (days) or `w` (weeks), e.g. `90d`. The age is the cloud's creation time. When
+    the key is older, `diff` plans a replacement (create the new key, update what depends on it,
+    then delete the old key) with the reason in the detailed diff. Changing it alone changes
+    nothing in the cloud.
+
+    Optional. Updatable in place.
+    """
+
+    keepers: dict[str, str] | None = None
+    """Arbitrary map of values that, when changed, will trigger recreation of the key (as
+    terraform-provider-random's `keepers`): for example a date, or the version of a policy.
+
+    Optional. Changing it replaces the resource.
     """
 
     state: str | None = None
@@ -108,6 +146,8 @@ class OciIdentityAuthTokenState:
             description=_wire.value_from_wire(wire.get("description")),
             user_id=_wire.value_from_wire(wire.get("user_id")),
             id=_wire.value_from_wire(wire.get("id")),
+            rotate_after=_wire.value_from_wire(wire.get("rotate_after")),
+            keepers=_wire.value_from_wire(wire.get("keepers")),
             state=_wire.value_from_wire(wire.get("state")),
             inactive_state=_wire.value_from_wire(wire.get("inactive_state")),
             time_created=_wire.value_from_wire(wire.get("time_created")),
@@ -160,6 +200,27 @@ class OciIdentityAuthToken(Resource):
         Always set. Computed by the provider.
         """
         return self._output("id")
+
+    @property
+    def rotate_after(self) -> Output[str | None]:
+        """Rotate the key once it is older than this: a whole number and a unit, `m` (minutes), `h`
+        (hours), `d` (days) or `w` (weeks), e.g. `90d`. The age is the cloud's creation time. When
+        the key is older, `diff` plans a replacement (create the new key, update what depends on it,
+        then delete the old key) with the reason in the detailed diff. Changing it alone changes
+        nothing in the cloud.
+
+        Optional. Updatable in place.
+        """
+        return self._output("rotate_after")
+
+    @property
+    def keepers(self) -> Output[dict[str, str] | None]:
+        """Arbitrary map of values that, when changed, will trigger recreation of the key (as
+        terraform-provider-random's `keepers`): for example a date, or the version of a policy.
+
+        Optional. Changing it replaces the resource.
+        """
+        return self._output("keepers")
 
     @property
     def state(self) -> Output[str | None]:

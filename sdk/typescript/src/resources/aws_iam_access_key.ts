@@ -3,7 +3,7 @@
 import { Input, Output, Resource, ResourceOptions } from "../runtime/output";
 import { Secret } from "../runtime/secret";
 import * as wire from "../runtime/wire";
-import { KeyStatus } from "./enums";
+import { KeyStatus, SinkFormat } from "./enums";
 
 /** The inputs of `aws_iam_access_key`. */
 export interface AwsIamAccessKeyArgs {
@@ -40,6 +40,74 @@ export interface AwsIamAccessKeyArgs {
    * Optional. Updatable in place.
    */
   readonly sesRegion?: Input<string>;
+  /**
+   * Rotate the key once it is older than this: a whole number and a unit, `m` (minutes), `h`
+   * (hours), `d` (days) or `w` (weeks), e.g. `90d`. The age is the cloud's creation time. When
+   * the key is older, `diff` plans a replacement (create the new key, update what depends on it,
+   * then delete the old key) with the reason in the detailed diff. Changing it alone changes
+   * nothing in the cloud.
+   *
+   * Optional. Updatable in place.
+   */
+  readonly rotateAfter?: Input<string>;
+  /**
+   * Arbitrary map of values that, when changed, will trigger recreation of the key (as
+   * terraform-provider-random's `keepers`): for example a date, or the version of a policy.
+   *
+   * Optional. Changing it replaces the resource.
+   */
+  readonly keepers?: Input<Record<string, string>>;
+  /**
+   * Write the new key (id and secret) to this file, atomically with mode 0600, in
+   * `sink_file_format`. Checked writable before the key is created; a symlink or a non-regular
+   * file is refused. Deleting the key removes the file when it still holds this key. Changing
+   * it replaces the key (the old secret may not be in the state to write again).
+   *
+   * Optional. Changing it replaces the resource.
+   */
+  readonly sinkFile?: Input<string>;
+  /**
+   * The layout of `sink_file`: `json` (default: `{"AccessKeyId", "SecretAccessKey"}` for AWS,
+   * `{"AccessKeyId", "AccessKeySecret"}` for Alibaba Cloud), `dotenv` (`AWS_ACCESS_KEY_ID=...`,
+   * or `ALIBABA_CLOUD_ACCESS_KEY_ID=...`), or `aws-credentials` (a shared credentials file with
+   * the one profile `default`; to add a profile to a file with others, use `sink_aws_profile`).
+   *
+   * Optional. Changing it replaces the resource. One of: `json`, `dotenv`, `aws-credentials`.
+   */
+  readonly sinkFileFormat?: Input<SinkFormat>;
+  /**
+   * Put the new key into this profile of an AWS shared credentials file
+   * (`sink_aws_credentials_file`), keeping the file's other profiles and the profile's other
+   * settings (comments are not kept); written atomically with mode 0600. Deleting the key
+   * removes its two lines when the profile still holds this key.
+   *
+   * Optional. Changing it replaces the resource.
+   */
+  readonly sinkAwsProfile?: Input<string>;
+  /**
+   * The credentials file of `sink_aws_profile`. Default: `$AWS_SHARED_CREDENTIALS_FILE`, else
+   * `~/.aws/credentials`, as the provider process sees them.
+   *
+   * Optional. Changing it replaces the resource.
+   */
+  readonly sinkAwsCredentialsFile?: Input<string>;
+  /**
+   * Store the new key in this Alibaba Cloud KMS secret (Secrets Manager), as the JSON of
+   * `sink_file_format` `json`, under a version named after the key id (a rotation adds a
+   * version, which becomes `ACSCurrent`). A secret that does not exist is created (`Generic`,
+   * with the provider's default KMS key). Deleting the key leaves the KMS secret.
+   *
+   * Optional. Changing it replaces the resource.
+   */
+  readonly sinkKmsSecret?: Input<string>;
+  /**
+   * Whether the state (and every reply) holds the secret. Default `true`. With `false`, at least
+   * one sink is needed, and the state keeps only the key id and `secret_fingerprint`: the
+   * secret attributes are absent, so dependents must read the secret from its sink.
+   *
+   * Optional. Changing it replaces the resource.
+   */
+  readonly storeSecretInState?: Input<boolean>;
 }
 
 export const AwsIamAccessKeyArgs = {
@@ -50,6 +118,14 @@ export const AwsIamAccessKeyArgs = {
     if (args.status !== undefined) w["status"] = wire.valueToWire(args.status);
     if (args.pgpKey !== undefined) w["pgp_key"] = wire.valueToWire(args.pgpKey);
     if (args.sesRegion !== undefined) w["ses_region"] = wire.valueToWire(args.sesRegion);
+    if (args.rotateAfter !== undefined) w["rotate_after"] = wire.valueToWire(args.rotateAfter);
+    if (args.keepers !== undefined) w["keepers"] = wire.valueToWire(args.keepers);
+    if (args.sinkFile !== undefined) w["sink_file"] = wire.valueToWire(args.sinkFile);
+    if (args.sinkFileFormat !== undefined) w["sink_file_format"] = wire.valueToWire(args.sinkFileFormat);
+    if (args.sinkAwsProfile !== undefined) w["sink_aws_profile"] = wire.valueToWire(args.sinkAwsProfile);
+    if (args.sinkAwsCredentialsFile !== undefined) w["sink_aws_credentials_file"] = wire.valueToWire(args.sinkAwsCredentialsFile);
+    if (args.sinkKmsSecret !== undefined) w["sink_kms_secret"] = wire.valueToWire(args.sinkKmsSecret);
+    if (args.storeSecretInState !== undefined) w["store_secret_in_state"] = wire.valueToWire(args.storeSecretInState);
     return w;
   },
 };
@@ -95,6 +171,74 @@ export interface AwsIamAccessKeyState {
    * Optional. Updatable in place.
    */
   readonly sesRegion?: string;
+  /**
+   * Rotate the key once it is older than this: a whole number and a unit, `m` (minutes), `h`
+   * (hours), `d` (days) or `w` (weeks), e.g. `90d`. The age is the cloud's creation time. When
+   * the key is older, `diff` plans a replacement (create the new key, update what depends on it,
+   * then delete the old key) with the reason in the detailed diff. Changing it alone changes
+   * nothing in the cloud.
+   *
+   * Optional. Updatable in place.
+   */
+  readonly rotateAfter?: string;
+  /**
+   * Arbitrary map of values that, when changed, will trigger recreation of the key (as
+   * terraform-provider-random's `keepers`): for example a date, or the version of a policy.
+   *
+   * Optional. Changing it replaces the resource.
+   */
+  readonly keepers?: Record<string, string>;
+  /**
+   * Write the new key (id and secret) to this file, atomically with mode 0600, in
+   * `sink_file_format`. Checked writable before the key is created; a symlink or a non-regular
+   * file is refused. Deleting the key removes the file when it still holds this key. Changing
+   * it replaces the key (the old secret may not be in the state to write again).
+   *
+   * Optional. Changing it replaces the resource.
+   */
+  readonly sinkFile?: string;
+  /**
+   * The layout of `sink_file`: `json` (default: `{"AccessKeyId", "SecretAccessKey"}` for AWS,
+   * `{"AccessKeyId", "AccessKeySecret"}` for Alibaba Cloud), `dotenv` (`AWS_ACCESS_KEY_ID=...`,
+   * or `ALIBABA_CLOUD_ACCESS_KEY_ID=...`), or `aws-credentials` (a shared credentials file with
+   * the one profile `default`; to add a profile to a file with others, use `sink_aws_profile`).
+   *
+   * Optional. Changing it replaces the resource. One of: `json`, `dotenv`, `aws-credentials`.
+   */
+  readonly sinkFileFormat?: SinkFormat;
+  /**
+   * Put the new key into this profile of an AWS shared credentials file
+   * (`sink_aws_credentials_file`), keeping the file's other profiles and the profile's other
+   * settings (comments are not kept); written atomically with mode 0600. Deleting the key
+   * removes its two lines when the profile still holds this key.
+   *
+   * Optional. Changing it replaces the resource.
+   */
+  readonly sinkAwsProfile?: string;
+  /**
+   * The credentials file of `sink_aws_profile`. Default: `$AWS_SHARED_CREDENTIALS_FILE`, else
+   * `~/.aws/credentials`, as the provider process sees them.
+   *
+   * Optional. Changing it replaces the resource.
+   */
+  readonly sinkAwsCredentialsFile?: string;
+  /**
+   * Store the new key in this Alibaba Cloud KMS secret (Secrets Manager), as the JSON of
+   * `sink_file_format` `json`, under a version named after the key id (a rotation adds a
+   * version, which becomes `ACSCurrent`). A secret that does not exist is created (`Generic`,
+   * with the provider's default KMS key). Deleting the key leaves the KMS secret.
+   *
+   * Optional. Changing it replaces the resource.
+   */
+  readonly sinkKmsSecret?: string;
+  /**
+   * Whether the state (and every reply) holds the secret. Default `true`. With `false`, at least
+   * one sink is needed, and the state keeps only the key id and `secret_fingerprint`: the
+   * secret attributes are absent, so dependents must read the secret from its sink.
+   *
+   * Optional. Changing it replaces the resource.
+   */
+  readonly storeSecretInState?: boolean;
   /**
    * Date and time in RFC3339 format that the access key was created.
    *
@@ -161,6 +305,13 @@ export interface AwsIamAccessKeyState {
    * May be absent. Computed by the provider. Default: `true`.
    */
   readonly secretsAvailable?: boolean;
+  /**
+   * With a sink or `store_secret_in_state: false`: `sha256:` and the first 16 hex digits of the
+   * SHA-256 of the secret, to tell which key a sink holds without the secret itself.
+   *
+   * May be absent. Computed by the provider.
+   */
+  readonly secretFingerprint?: string;
 }
 
 export const AwsIamAccessKeyState = {
@@ -172,6 +323,14 @@ export const AwsIamAccessKeyState = {
       status: wire.valueFromWire(w["status"]) as KeyStatus,
       pgpKey: wire.valueFromWire(w["pgp_key"]) as string,
       sesRegion: wire.valueFromWire(w["ses_region"]) as string,
+      rotateAfter: wire.valueFromWire(w["rotate_after"]) as string,
+      keepers: wire.valueFromWire(w["keepers"]) as Record<string, string>,
+      sinkFile: wire.valueFromWire(w["sink_file"]) as string,
+      sinkFileFormat: wire.valueFromWire(w["sink_file_format"]) as SinkFormat,
+      sinkAwsProfile: wire.valueFromWire(w["sink_aws_profile"]) as string,
+      sinkAwsCredentialsFile: wire.valueFromWire(w["sink_aws_credentials_file"]) as string,
+      sinkKmsSecret: wire.valueFromWire(w["sink_kms_secret"]) as string,
+      storeSecretInState: wire.valueFromWire(w["store_secret_in_state"]) as boolean,
       createDate: wire.valueFromWire(w["create_date"]) as string,
       secret: wire.secretFromWire(w["secret"]) as Secret<string>,
       sesSmtpPasswordV4: wire.secretFromWire(w["ses_smtp_password_v4"]) as Secret<string>,
@@ -180,6 +339,7 @@ export const AwsIamAccessKeyState = {
       encryptedSesSmtpPasswordV4: wire.secretFromWire(w["encrypted_ses_smtp_password_v4"]) as Secret<string>,
       keyFingerprint: wire.valueFromWire(w["key_fingerprint"]) as string,
       secretsAvailable: wire.valueFromWire(w["secrets_available"]) as boolean,
+      secretFingerprint: wire.valueFromWire(w["secret_fingerprint"]) as string,
     };
   },
 };
@@ -249,6 +409,98 @@ export class AwsIamAccessKey extends Resource {
    */
   get sesRegion(): Output<string | undefined> {
     return this.output("ses_region");
+  }
+
+  /**
+   * Rotate the key once it is older than this: a whole number and a unit, `m` (minutes), `h`
+   * (hours), `d` (days) or `w` (weeks), e.g. `90d`. The age is the cloud's creation time. When
+   * the key is older, `diff` plans a replacement (create the new key, update what depends on it,
+   * then delete the old key) with the reason in the detailed diff. Changing it alone changes
+   * nothing in the cloud.
+   *
+   * Optional. Updatable in place.
+   */
+  get rotateAfter(): Output<string | undefined> {
+    return this.output("rotate_after");
+  }
+
+  /**
+   * Arbitrary map of values that, when changed, will trigger recreation of the key (as
+   * terraform-provider-random's `keepers`): for example a date, or the version of a policy.
+   *
+   * Optional. Changing it replaces the resource.
+   */
+  get keepers(): Output<Record<string, string> | undefined> {
+    return this.output("keepers");
+  }
+
+  /**
+   * Write the new key (id and secret) to this file, atomically with mode 0600, in
+   * `sink_file_format`. Checked writable before the key is created; a symlink or a non-regular
+   * file is refused. Deleting the key removes the file when it still holds this key. Changing
+   * it replaces the key (the old secret may not be in the state to write again).
+   *
+   * Optional. Changing it replaces the resource.
+   */
+  get sinkFile(): Output<string | undefined> {
+    return this.output("sink_file");
+  }
+
+  /**
+   * The layout of `sink_file`: `json` (default: `{"AccessKeyId", "SecretAccessKey"}` for AWS,
+   * `{"AccessKeyId", "AccessKeySecret"}` for Alibaba Cloud), `dotenv` (`AWS_ACCESS_KEY_ID=...`,
+   * or `ALIBABA_CLOUD_ACCESS_KEY_ID=...`), or `aws-credentials` (a shared credentials file with
+   * the one profile `default`; to add a profile to a file with others, use `sink_aws_profile`).
+   *
+   * Optional. Changing it replaces the resource. One of: `json`, `dotenv`, `aws-credentials`.
+   */
+  get sinkFileFormat(): Output<SinkFormat | undefined> {
+    return this.output("sink_file_format");
+  }
+
+  /**
+   * Put the new key into this profile of an AWS shared credentials file
+   * (`sink_aws_credentials_file`), keeping the file's other profiles and the profile's other
+   * settings (comments are not kept); written atomically with mode 0600. Deleting the key
+   * removes its two lines when the profile still holds this key.
+   *
+   * Optional. Changing it replaces the resource.
+   */
+  get sinkAwsProfile(): Output<string | undefined> {
+    return this.output("sink_aws_profile");
+  }
+
+  /**
+   * The credentials file of `sink_aws_profile`. Default: `$AWS_SHARED_CREDENTIALS_FILE`, else
+   * `~/.aws/credentials`, as the provider process sees them.
+   *
+   * Optional. Changing it replaces the resource.
+   */
+  get sinkAwsCredentialsFile(): Output<string | undefined> {
+    return this.output("sink_aws_credentials_file");
+  }
+
+  /**
+   * Store the new key in this Alibaba Cloud KMS secret (Secrets Manager), as the JSON of
+   * `sink_file_format` `json`, under a version named after the key id (a rotation adds a
+   * version, which becomes `ACSCurrent`). A secret that does not exist is created (`Generic`,
+   * with the provider's default KMS key). Deleting the key leaves the KMS secret.
+   *
+   * Optional. Changing it replaces the resource.
+   */
+  get sinkKmsSecret(): Output<string | undefined> {
+    return this.output("sink_kms_secret");
+  }
+
+  /**
+   * Whether the state (and every reply) holds the secret. Default `true`. With `false`, at least
+   * one sink is needed, and the state keeps only the key id and `secret_fingerprint`: the
+   * secret attributes are absent, so dependents must read the secret from its sink.
+   *
+   * Optional. Changing it replaces the resource.
+   */
+  get storeSecretInState(): Output<boolean | undefined> {
+    return this.output("store_secret_in_state");
   }
 
   /**
@@ -339,5 +591,15 @@ export class AwsIamAccessKey extends Resource {
    */
   get secretsAvailable(): Output<boolean | undefined> {
     return this.output("secrets_available");
+  }
+
+  /**
+   * With a sink or `store_secret_in_state: false`: `sha256:` and the first 16 hex digits of the
+   * SHA-256 of the secret, to tell which key a sink holds without the secret itself.
+   *
+   * May be absent. Computed by the provider.
+   */
+  get secretFingerprint(): Output<string | undefined> {
+    return this.output("secret_fingerprint");
   }
 }

@@ -45,3 +45,19 @@ export enum SecretType {
   /** Managed ECS credentials. */
   Ecs = "ECS",
 }
+
+/**
+ * The layout of a sink file.
+ *
+ * - `json`: A JSON object with the key id and secret.
+ * - `dotenv`: `NAME=value` lines.
+ * - `aws-credentials`: An AWS shared credentials file with one profile.
+ */
+export enum SinkFormat {
+  /** A JSON object with the key id and secret. */
+  Json = "json",
+  /** `NAME=value` lines. */
+  Dotenv = "dotenv",
+  /** An AWS shared credentials file with one profile. */
+  AwsCredentials = "aws-credentials",
+}

@@ -19,6 +19,23 @@ export interface OciIdentityAuthTokenArgs {
    * Required. Changing it replaces the resource.
    */
   readonly userId: Input<string>;
+  /**
+   * Rotate the key once it is older than this: a whole number and a unit, `m` (minutes), `h`
+   * (hours), `d` (days) or `w` (weeks), e.g. `90d`. The age is the cloud's creation time. When
+   * the key is older, `diff` plans a replacement (create the new key, update what depends on it,
+   * then delete the old key) with the reason in the detailed diff. Changing it alone changes
+   * nothing in the cloud.
+   *
+   * Optional. Updatable in place.
+   */
+  readonly rotateAfter?: Input<string>;
+  /**
+   * Arbitrary map of values that, when changed, will trigger recreation of the key (as
+   * terraform-provider-random's `keepers`): for example a date, or the version of a policy.
+   *
+   * Optional. Changing it replaces the resource.
+   */
+  readonly keepers?: Input<Record<string, string>>;
 }
 
 export const OciIdentityAuthTokenArgs = {
@@ -27,6 +44,8 @@ export const OciIdentityAuthTokenArgs = {
     const w: wire.WireMap = {};
     if (args.description !== undefined) w["description"] = wire.valueToWire(args.description);
     if (args.userId !== undefined) w["user_id"] = wire.valueToWire(args.userId);
+    if (args.rotateAfter !== undefined) w["rotate_after"] = wire.valueToWire(args.rotateAfter);
+    if (args.keepers !== undefined) w["keepers"] = wire.valueToWire(args.keepers);
     return w;
   },
 };
@@ -52,6 +71,23 @@ export interface OciIdentityAuthTokenState {
    * Always set. Computed by the provider.
    */
   readonly id: string;
+  /**
+   * Rotate the key once it is older than this: a whole number and a unit, `m` (minutes), `h`
+   * (hours), `d` (days) or `w` (weeks), e.g. `90d`. The age is the cloud's creation time. When
+   * the key is older, `diff` plans a replacement (create the new key, update what depends on it,
+   * then delete the old key) with the reason in the detailed diff. Changing it alone changes
+   * nothing in the cloud.
+   *
+   * Optional. Updatable in place.
+   */
+  readonly rotateAfter?: string;
+  /**
+   * Arbitrary map of values that, when changed, will trigger recreation of the key (as
+   * terraform-provider-random's `keepers`): for example a date, or the version of a policy.
+   *
+   * Optional. Changing it replaces the resource.
+   */
+  readonly keepers?: Record<string, string>;
   /**
    * The current state: CREATING, ACTIVE, INACTIVE, DELETING or DELETED (from `lifecycleState`).
    * A create waits until the credential settles: ACTIVE is done; INACTIVE, or the create
@@ -98,6 +134,8 @@ export const OciIdentityAuthTokenState = {
       description: wire.valueFromWire(w["description"]) as string,
       userId: wire.valueFromWire(w["user_id"]) as string,
       id: wire.valueFromWire(w["id"]) as string,
+      rotateAfter: wire.valueFromWire(w["rotate_after"]) as string,
+      keepers: wire.valueFromWire(w["keepers"]) as Record<string, string>,
       state: wire.valueFromWire(w["state"]) as string,
       inactiveState: wire.valueFromWire(w["inactive_state"]) as string,
       timeCreated: wire.valueFromWire(w["time_created"]) as string,
@@ -148,6 +186,29 @@ export class OciIdentityAuthToken extends Resource {
    */
   get id(): Output<string> {
     return this.output("id");
+  }
+
+  /**
+   * Rotate the key once it is older than this: a whole number and a unit, `m` (minutes), `h`
+   * (hours), `d` (days) or `w` (weeks), e.g. `90d`. The age is the cloud's creation time. When
+   * the key is older, `diff` plans a replacement (create the new key, update what depends on it,
+   * then delete the old key) with the reason in the detailed diff. Changing it alone changes
+   * nothing in the cloud.
+   *
+   * Optional. Updatable in place.
+   */
+  get rotateAfter(): Output<string | undefined> {
+    return this.output("rotate_after");
+  }
+
+  /**
+   * Arbitrary map of values that, when changed, will trigger recreation of the key (as
+   * terraform-provider-random's `keepers`): for example a date, or the version of a policy.
+   *
+   * Optional. Changing it replaces the resource.
+   */
+  get keepers(): Output<Record<string, string> | undefined> {
+    return this.output("keepers");
   }
 
   /**
