@@ -25,12 +25,14 @@ async fn round_trip(env: &Env, ty: &str, program: Value, import_id: impl FnOnce(
         "{ty}: check after import: {:?}",
         news.failures
     );
-    let diff = env.diff(
-        ty,
-        &imported.id,
-        &Value::Object(imported.outputs),
-        &Value::Object(news.inputs),
-    );
+    let diff = env
+        .diff(
+            ty,
+            &imported.id,
+            &Value::Object(imported.outputs),
+            &Value::Object(news.inputs),
+        )
+        .await;
     assert!(!diff.changes, "{ty}: import then diff: {:?}", diff.detailed_diff);
 }
 

@@ -109,14 +109,18 @@ async fn kms_removing_policy_restores_the_default_and_read_reports_policy_drift(
     let mut news = inputs.clone();
     news.as_object_mut().unwrap().remove("policy");
     let news = Value::Object(env.check(KMS, Some(&inputs), news).inputs);
-    let diff = env.diff(KMS, "guarded", &outputs, &news);
+    let diff = env.diff(KMS, "guarded", &outputs, &news).await;
     assert!(diff.detailed_diff.contains_key("policy"), "{:?}", diff.detailed_diff);
     let updated = env.update(KMS, "guarded", &outputs, &news).await.unwrap();
     assert!(updated.get("policy").is_none(), "{updated}");
     assert_eq!(policy_in_cloud().await, parsed(&json!(DEFAULT_POLICY)));
     let read = env.read(KMS, "guarded", Some(&news), Some(&updated)).await.unwrap();
     assert!(read.outputs.get("policy").is_none(), "the default reads as no policy");
-    assert!(!env.diff(KMS, "guarded", &Value::Object(read.outputs), &news).changes);
+    assert!(
+        !env.diff(KMS, "guarded", &Value::Object(read.outputs), &news)
+            .await
+            .changes
+    );
 
     // A policy set behind the program's back is drift that `read` reports and the diff shows.
     env.kms(
@@ -131,7 +135,7 @@ async fn kms_removing_policy_restores_the_default_and_read_reports_policy_drift(
     let read = env.read(KMS, "guarded", Some(&news), Some(&updated)).await.unwrap();
     assert_eq!(read.outputs["policy"], json!(BOB_READS));
     let drifted = Value::Object(read.outputs);
-    let diff = env.diff(KMS, "guarded", &drifted, &news);
+    let diff = env.diff(KMS, "guarded", &drifted, &news).await;
     assert!(diff.detailed_diff.contains_key("policy"), "{:?}", diff.detailed_diff);
     env.update(KMS, "guarded", &drifted, &news).await.unwrap();
     assert_eq!(policy_in_cloud().await, parsed(&json!(DEFAULT_POLICY)));

@@ -203,7 +203,7 @@ async fn run_pair(env: &Env, ty: &str, seed: u64, old: Value, new: Value) -> boo
     let mut ran = false;
     if checked.failures.is_empty() {
         let news = Value::Object(checked.inputs);
-        let diff = env.diff(ty, &id, &outputs, &news);
+        let diff = env.diff(ty, &id, &outputs, &news).await;
         if diff.changes && diff.replaces.is_empty() {
             let updated = env.update(ty, &id, &outputs, &news).await.unwrap_or_else(|e| {
                 panic!(
@@ -215,7 +215,7 @@ async fn run_pair(env: &Env, ty: &str, seed: u64, old: Value, new: Value) -> boo
                 .read(ty, &id, Some(&news), Some(&updated))
                 .await
                 .expect("still there");
-            let after = env.diff(ty, &id, &Value::Object(read.outputs), &news);
+            let after = env.diff(ty, &id, &Value::Object(read.outputs), &news).await;
             assert!(
                 !after.changes,
                 "seed {seed}: {old} -> {new}: after the update, still {:?}",

@@ -20,8 +20,11 @@ pub fn check(doc: &SchemaDoc, validator: &Validator, rules: &[Rule], news: Prope
     }
 
     let instance = Value::Object(plain);
-    let mut failures: Vec<Failure> = validator
-        .iter_errors(&instance)
+    // `is_valid` first: it allocates nothing, and valid inputs are the common case.
+    let schema_errors = (!validator.is_valid(&instance)).then(|| validator.iter_errors(&instance));
+    let mut failures: Vec<Failure> = schema_errors
+        .into_iter()
+        .flatten()
         .filter(|err| !under_unknown(&instance, err.instance_path().as_str()))
         .flat_map(|err| describe(err.instance_path().as_str(), err.kind(), doc))
         .collect();

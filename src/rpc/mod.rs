@@ -47,8 +47,19 @@ fn params_object(params: &Params<'_>) -> Result<PropertyMap, ProviderError> {
 
 /// Decodes params into a request type. Failures name the field and never quote its value.
 pub fn decode<T: DeserializeOwned>(params: &Params<'_>) -> Result<T, ProviderError> {
-    let object = Value::Object(params_object(params)?);
-    serde_path_to_error::deserialize(object).map_err(|err| ProviderError::from_serde(err, ""))
+    let Some(raw) = params.as_str() else {
+        return serde_path_to_error::deserialize(Value::Object(PropertyMap::new()))
+            .map_err(|err| ProviderError::from_serde(err, ""));
+    };
+    if !raw.trim_start().starts_with('{') {
+        return Err(ProviderError::invalid(
+            "",
+            "params must be an object of named parameters",
+        ));
+    }
+    // Straight from the text: no intermediate `Value` tree (this is every call's hot path).
+    let mut json = serde_json::Deserializer::from_str(raw);
+    serde_path_to_error::deserialize(&mut json).map_err(|err| ProviderError::from_serde(err, ""))
 }
 
 fn reply<T: Serialize>(result: Result<T, ProviderError>) -> Result<Value, ErrorObjectOwned> {

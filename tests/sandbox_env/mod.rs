@@ -53,9 +53,9 @@ impl Env {
         self.provider.check(serde_json::from_value(req).unwrap()).unwrap()
     }
 
-    pub fn diff(&self, type_name: &str, id: &str, olds: &Value, news: &Value) -> DiffResponse {
+    pub async fn diff(&self, type_name: &str, id: &str, olds: &Value, news: &Value) -> DiffResponse {
         let req = json!({"type": type_name, "id": id, "olds": olds, "news": news});
-        self.provider.diff(serde_json::from_value(req).unwrap()).unwrap()
+        self.provider.diff(serde_json::from_value(req).unwrap()).await.unwrap()
     }
 
     pub async fn create(&self, type_name: &str, inputs: Value) -> Result<CreateResponse, ProviderError> {
