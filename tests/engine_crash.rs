@@ -1,6 +1,7 @@
 //! A real `kill -9` of a `credplane serve --stdio` process in the middle of an `up`, then `up`
 //! again from a new process: the journal replays, interrupted creates are reconciled by name, and
-//! every resource ends up in the state exactly once (a duplicate KMS create would fail).
+//! every resource ends up in the state exactly once (a duplicate KMS create would fail), and the
+//! cloud holds exactly the secrets the state names (no orphan).
 
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
@@ -11,7 +12,37 @@ use std::time::{Duration, Instant};
 const BIN: &str = env!("CARGO_BIN_EXE_credplane");
 const N: usize = 300;
 
-struct Sandbox(Child, Value);
+/// The sandbox process, its provider settings, its URL and its admin token.
+struct Sandbox(Child, Value, String, String);
+
+impl Sandbox {
+    /// The live (not pending deletion) KMS secrets whose names start with `prefix`.
+    fn live_secrets(&self, prefix: &str) -> Vec<String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let state: Value = runtime.block_on(async {
+            reqwest::Client::new()
+                .get(format!("{}/_sandbox/state", self.2))
+                .bearer_auth(&self.3)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        });
+        let secrets = state["alicloud-kms"]["secrets"].as_object().expect("the KMS secrets");
+        let mut names: Vec<String> = secrets
+            .iter()
+            .filter(|(name, s)| name.starts_with(prefix) && s["planned_delete_time"].is_null())
+            .map(|(name, _)| name.clone())
+            .collect();
+        names.sort();
+        names
+    }
+}
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
@@ -27,20 +58,33 @@ fn sandbox() -> Sandbox {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let (mut url, mut token) = (String::new(), String::new());
     let settings = loop {
         let line = lines.next().expect("sandbox output").unwrap();
+        if let Some(u) = line.strip_prefix("credplane sandbox: listening on ") {
+            url = u.trim().to_string();
+        }
+        if let Some(t) = line.strip_prefix("credplane sandbox: admin token: ") {
+            token = t.trim().to_string();
+        }
         if let Some(json) = line.strip_prefix("provider settings: ") {
             break serde_json::from_str(json).unwrap();
         }
     };
+    assert!(
+        !url.is_empty() && !token.is_empty(),
+        "the sandbox prints its URL and admin token"
+    );
     std::thread::spawn(move || lines.for_each(drop));
-    Sandbox(child, settings)
+    Sandbox(child, settings, url, token)
 }
 
 struct Engine {
     child: Child,
     stdin: ChildStdin,
     replies: mpsc::Receiver<Value>,
+    /// Replies read while waiting for another id (they come back in completion order).
+    early: std::collections::HashMap<u64, Value>,
     next: u64,
 }
 
@@ -68,6 +112,7 @@ impl Engine {
             child,
             stdin,
             replies,
+            early: Default::default(),
             next: 0,
         };
         e.call("configure", settings.clone()).unwrap();
@@ -82,14 +127,22 @@ impl Engine {
     }
 
     fn wait(&mut self, id: u64) -> Result<Value, Value> {
-        loop {
-            let reply = self.replies.recv_timeout(Duration::from_secs(120)).expect("a reply");
-            if reply["id"] == id {
-                return match reply.get("error") {
-                    Some(e) => Err(e.clone()),
-                    None => Ok(reply["result"].clone()),
-                };
+        let reply = loop {
+            if let Some(reply) = self.early.remove(&id) {
+                break reply;
             }
+            let reply = self.replies.recv_timeout(Duration::from_secs(120)).expect("a reply");
+            match reply["id"].as_u64() {
+                Some(got) if got == id => break reply,
+                Some(got) => {
+                    self.early.insert(got, reply);
+                }
+                None => panic!("a reply without an id: {reply}"),
+            }
+        };
+        match reply.get("error") {
+            Some(e) => Err(e.clone()),
+            None => Ok(reply["result"].clone()),
         }
     }
 
@@ -112,7 +165,6 @@ impl Engine {
 }
 
 #[test]
-#[ignore = "known failure, issue 9 open: after kill -9 the second engine stops answering a registration"]
 fn kill_9_mid_up_then_up_again_leaves_no_orphan_and_no_duplicate() {
     let sandbox = sandbox();
     let dir = tempfile::tempdir().unwrap();
@@ -138,6 +190,7 @@ fn kill_9_mid_up_then_up_again_leaves_no_orphan_and_no_duplicate() {
 
     let mut second = Engine::start(&sandbox.1);
     let opened = second.call("engine.open", open).unwrap();
+    eprintln!("second open: {}", opened["warnings"]);
     let d = opened["deployment"].clone();
     let ids = second.register_all(&d);
     let mut ops = std::collections::BTreeMap::<String, usize>::new();
@@ -152,7 +205,18 @@ fn kill_9_mid_up_then_up_again_leaves_no_orphan_and_no_duplicate() {
         ops.get("same").copied().unwrap_or(0) > 0,
         "creates of the killed run were kept: {ops:?}"
     );
-    assert_eq!(closed["resources"].as_object().unwrap().len(), N);
+    let resources = closed["resources"].as_object().unwrap();
+    assert_eq!(resources.len(), N);
+    let mut ids: Vec<String> = resources
+        .values()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    assert_eq!(
+        sandbox.live_secrets("crash/"),
+        ids,
+        "the cloud holds exactly the secrets of the state: no orphan, no duplicate"
+    );
     assert!(!journal.exists(), "compacted at close");
     let destroy = second
         .call(
@@ -164,5 +228,10 @@ fn kill_9_mid_up_then_up_again_leaves_no_orphan_and_no_duplicate() {
         .call("engine.close", json!({"deployment": destroy["deployment"]}))
         .unwrap();
     assert_eq!(gone["summary"]["delete"], N);
+    assert_eq!(
+        sandbox.live_secrets("crash/"),
+        Vec::<String>::new(),
+        "destroy left nothing"
+    );
     let _ = second.child.kill();
 }
