@@ -30,12 +30,20 @@ enum Outcome {
     Missing,
 }
 
+/// What dependents see of a resource: its type as soon as it is registered (so a reference to a
+/// property it does not have fails at once), then how its step ended.
+#[derive(Debug, Clone, Default)]
+struct Progress {
+    type_name: Option<String>,
+    outcome: Option<Outcome>,
+}
+
 struct Slot {
     registered: bool,
     /// Registration order, for the plan.
     index: usize,
     deps: Vec<String>,
-    tx: watch::Sender<Option<Outcome>>,
+    tx: watch::Sender<Progress>,
 }
 
 impl Slot {
@@ -44,8 +52,12 @@ impl Slot {
             registered: false,
             index: usize::MAX,
             deps: Vec::new(),
-            tx: watch::channel(None).0,
+            tx: watch::channel(Progress::default()).0,
         }
+    }
+
+    fn settle(&self, outcome: Outcome) {
+        self.tx.send_modify(|p| p.outcome = Some(outcome));
     }
 }
 
@@ -176,11 +188,16 @@ impl Deployment {
         let arrival = Arrival(self);
         let name = req.name.clone();
         if name.is_empty() {
-            return Err(EngineError::invalid("", "name", "must be a non-empty string"));
+            let err = EngineError::invalid("", "name", "must be a non-empty string");
+            self.fail(err.clone());
+            return Err(err);
         }
+        // A refused registration still takes its name: the deployment then fails at close and
+        // deletes nothing (it must never delete a resource whose registration had a typo).
+        let mut refused = None;
         if self.provider.registry().get(&req.type_name).is_none() {
             let valid = self.provider.registry().names().join(", ");
-            return Err(EngineError::invalid(
+            refused = Some(EngineError::invalid(
                 &name,
                 "type",
                 format!("unknown resource type {:?}; valid types are: {valid}", req.type_name),
@@ -191,11 +208,15 @@ impl Deployment {
         let mut deps: Vec<String> = Vec::new();
         let mut wanted: Vec<(String, Ref)> = Vec::new();
         for (path, r) in found {
-            let r = r.map_err(|e| EngineError::invalid(&name, &path, e))?;
-            if !deps.contains(&r.resource) {
-                deps.push(r.resource.clone());
+            match r {
+                Ok(r) => {
+                    if !deps.contains(&r.resource) {
+                        deps.push(r.resource.clone());
+                    }
+                    wanted.push((path, r));
+                }
+                Err(e) => refused = refused.or(Some(EngineError::invalid(&name, &path, e))),
             }
-            wanted.push((path, r));
         }
         for d in &req.options.depends_on {
             if !deps.contains(d) {
@@ -219,16 +240,23 @@ impl Deployment {
             }
             slot.registered = true;
             slot.deps = deps.clone();
+            if refused.is_none() {
+                slot.tx.send_modify(|p| p.type_name = Some(req.type_name.clone()));
+            }
             let index = inner.order.len();
             inner.slots.get_mut(&name).expect("inserted above").index = index;
             inner.order.push(name.clone());
-            if let Some(cycle) = find_cycle(&inner.slots, &name) {
-                inner.slots[&name].tx.send_replace(Some(Outcome::Failed));
-                let err = EngineError::invalid(
-                    &name,
-                    "options.dependsOn",
-                    format!("dependency cycle: {}", cycle.join(" -> ")),
-                );
+            let refused = refused.or_else(|| {
+                find_cycle(&inner.slots, &name).map(|cycle| {
+                    EngineError::invalid(
+                        &name,
+                        "options.dependsOn",
+                        format!("dependency cycle: {}", cycle.join(" -> ")),
+                    )
+                })
+            });
+            if let Some(err) = refused {
+                inner.slots[&name].settle(Outcome::Failed);
                 inner.errors.push(err.clone());
                 return Err(err);
             }
@@ -249,15 +277,15 @@ impl Deployment {
             Ok((step, id, outputs)) => {
                 let op = step.op.clone();
                 inner.steps.push((index, step));
-                inner.slots[&name].tx.send_replace(Some(Outcome::Done {
+                inner.slots[&name].settle(Outcome::Done {
                     type_name: req.type_name.clone(),
                     id: id.clone(),
                     outputs: outputs.clone(),
-                }));
+                });
                 Ok(RegisterResponse { name, id, op, outputs })
             }
             Err(err) => {
-                inner.slots[&name].tx.send_replace(Some(Outcome::Failed));
+                inner.slots[&name].settle(Outcome::Failed);
                 inner.errors.push(err.clone());
                 Err(err)
             }
@@ -269,27 +297,57 @@ impl Deployment {
         req: &RegisterRequest,
         deps: &[String],
         wanted: &[(String, Ref)],
-        waits: Vec<(String, watch::Receiver<Option<Outcome>>)>,
+        mut waits: Vec<(String, watch::Receiver<Progress>)>,
     ) -> StepResult {
         let name = &req.name;
+        // First every dependency must exist, and every reference name one of its outputs: that
+        // is known as soon as the dependency is registered (or, for a name never registered,
+        // when close says the program registered everything), not when its step is done.
+        for (dep, rx) in &mut waits {
+            let seen = rx
+                .wait_for(|p| p.type_name.is_some() || p.outcome.is_some())
+                .await
+                .map(|p| p.type_name.clone())
+                .ok()
+                .flatten();
+            let failed = matches!(rx.borrow().outcome, Some(Outcome::Failed));
+            let Some(type_name) = seen else {
+                if failed {
+                    return Err(EngineError::new(
+                        DEPENDENCY_FAILED,
+                        format!("{name}: not applied, because its dependency {dep} failed"),
+                    ));
+                }
+                let field = wanted
+                    .iter()
+                    .find(|(_, r)| &r.resource == dep)
+                    .map_or("options.dependsOn", |(path, _)| path.as_str());
+                return Err(EngineError::invalid(
+                    name,
+                    field,
+                    format!("refers to {dep:?}, which is not a resource of this deployment"),
+                ));
+            };
+            for (path, r) in wanted.iter().filter(|(_, r)| &r.resource == dep) {
+                if !self.has_output(&type_name, &r.property) {
+                    return Err(EngineError::invalid(
+                        name,
+                        path,
+                        format!("{dep} ({type_name}) has no output {:?}", r.property),
+                    ));
+                }
+            }
+        }
         let mut done: HashMap<String, (String, String, Map<String, Value>)> = HashMap::new();
         for (dep, mut rx) in waits {
-            let outcome = rx.wait_for(Option::is_some).await.map(|v| v.clone()).ok().flatten();
+            let outcome = rx
+                .wait_for(|p| p.outcome.is_some())
+                .await
+                .ok()
+                .and_then(|p| p.outcome.clone());
             match outcome {
                 Some(Outcome::Done { type_name, id, outputs }) => {
                     done.insert(dep, (type_name, id, outputs));
-                }
-                Some(Outcome::Missing) | None => {
-                    let field = if req.options.depends_on.contains(&dep) {
-                        "options.dependsOn"
-                    } else {
-                        "inputs"
-                    };
-                    return Err(EngineError::invalid(
-                        name,
-                        field,
-                        format!("refers to {dep:?}, which is not a resource of this deployment"),
-                    ));
                 }
                 Some(Outcome::Failed) => {
                     return Err(EngineError::new(
@@ -297,16 +355,8 @@ impl Deployment {
                         format!("{name}: not applied, because its dependency {dep} failed"),
                     ));
                 }
-            }
-        }
-        for (path, r) in wanted {
-            let (type_name, _, _) = &done[&r.resource];
-            if !self.has_output(type_name, &r.property) {
-                return Err(EngineError::invalid(
-                    name,
-                    path,
-                    format!("{} ({type_name}) has no output {:?}", r.resource, r.property),
-                ));
+                // Registered, so never missing; a closed channel means the deployment ended.
+                Some(Outcome::Missing) | None => return Err(cancelled(name)),
             }
         }
         let preview = self.preview();
@@ -879,8 +929,8 @@ impl Deployment {
         let mut inner = self.inner.lock().expect("inner lock");
         inner.closed = true;
         for slot in inner.slots.values() {
-            if slot.tx.borrow().is_none() && !slot.registered {
-                slot.tx.send_replace(Some(Outcome::Missing));
+            if slot.tx.borrow().outcome.is_none() && !slot.registered {
+                slot.settle(Outcome::Missing);
             }
         }
         self.sem.close();
@@ -898,18 +948,18 @@ impl Deployment {
                 woken.await;
             }
         }
-        let pending: Vec<watch::Receiver<Option<Outcome>>> = {
+        let pending: Vec<watch::Receiver<Progress>> = {
             let mut inner = self.inner.lock().expect("inner lock");
             inner.closed = true;
             for slot in inner.slots.values() {
                 if !slot.registered {
-                    slot.tx.send_replace(Some(Outcome::Missing));
+                    slot.settle(Outcome::Missing);
                 }
             }
             inner.slots.values().map(|s| s.tx.subscribe()).collect()
         };
         for mut rx in pending {
-            let _ = rx.wait_for(Option::is_some).await;
+            let _ = rx.wait_for(|p| p.outcome.is_some()).await;
         }
         let failed = !self.inner.lock().expect("inner lock").errors.is_empty();
         let registered: HashSet<String> = self.inner.lock().expect("inner lock").order.iter().cloned().collect();
