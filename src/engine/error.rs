@@ -19,6 +19,15 @@ pub const DEPENDENCY_FAILED: i32 = -32013;
 /// Interrupted creates whose outcome is unknown.
 pub const MAY_EXIST: i32 = -32014;
 
+/// The engine's codes are the protocol's (documented in the OpenRPC document from there).
+const _: () = assert!(
+    STATE == ErrorCode::State.code()
+        && LOCKED == ErrorCode::Locked.code()
+        && PROTECTED == ErrorCode::Protected.code()
+        && DEPENDENCY_FAILED == ErrorCode::DependencyFailed.code()
+        && MAY_EXIST == ErrorCode::MayExist.code()
+);
+
 /// An engine error: a code and the provider's error data (extra members allowed).
 #[derive(Debug, Clone)]
 pub struct EngineError {

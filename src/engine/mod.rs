@@ -9,7 +9,7 @@
 //! - [`plan`]: steps, their summary and the rendered plan text.
 //! - [`state`]: the state, its snapshot and journal, sealing, and the local backend.
 //! - [`error`]: engine error codes.
-//! - [`rpc`]: the `engine.*` methods in the JSON-RPC method table.
+//! - [`rpc`]: the handlers of the `engine.*` rows of the one JSON-RPC method table (`rpc::methods`).
 
 pub mod cli;
 pub mod deployment;
@@ -286,11 +286,11 @@ impl Engine {
     }
 
     /// `engine.stacks`.
-    pub fn stacks(&self, req: StackRequest) -> Result<Value, EngineError> {
+    pub fn stacks(&self, req: StackRequest) -> Result<StacksResponse, EngineError> {
         let dir = req.backend.unwrap_or_else(|| ".credplane".into());
         let dir = dir.strip_prefix("file://").unwrap_or(&dir).to_string();
-        let names = LocalBackend::list(std::path::Path::new(&dir)).unwrap_or_default();
-        Ok(serde_json::json!({ "stacks": names }))
+        let stacks = LocalBackend::list(std::path::Path::new(&dir)).unwrap_or_default();
+        Ok(StacksResponse { stacks })
     }
 
     /// `engine.resolve`: settles an interrupted create of `name`: with `id`, reads that resource

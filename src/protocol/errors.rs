@@ -34,11 +34,21 @@ pub enum ErrorCode {
     Configuration,
     /// -32006: the operation is not supported for this resource type.
     Unsupported,
+    /// -32010 (engine): wrong or missing passphrase, corrupted or tampered state.
+    State,
+    /// -32011 (engine): another engine holds the stack's lock; the message names it and its age.
+    Locked,
+    /// -32012 (engine): a protected resource would have been deleted.
+    Protected,
+    /// -32013 (engine): not applied, because a resource it depends on failed.
+    DependencyFailed,
+    /// -32014 (engine): an interrupted create may have left a resource behind.
+    MayExist,
 }
 
 impl ErrorCode {
     /// The numeric JSON-RPC code.
-    pub fn code(self) -> i32 {
+    pub const fn code(self) -> i32 {
         match self {
             ErrorCode::ParseError => -32700,
             ErrorCode::InvalidRequest => -32600,
@@ -51,11 +61,16 @@ impl ErrorCode {
             ErrorCode::PartiallyCreated => -32004,
             ErrorCode::Configuration => -32005,
             ErrorCode::Unsupported => -32006,
+            ErrorCode::State => -32010,
+            ErrorCode::Locked => -32011,
+            ErrorCode::Protected => -32012,
+            ErrorCode::DependencyFailed => -32013,
+            ErrorCode::MayExist => -32014,
         }
     }
 
     /// All codes, for documentation.
-    pub const ALL: [ErrorCode; 11] = [
+    pub const ALL: [ErrorCode; 16] = [
         ErrorCode::ParseError,
         ErrorCode::InvalidRequest,
         ErrorCode::MethodNotFound,
@@ -67,6 +82,11 @@ impl ErrorCode {
         ErrorCode::PartiallyCreated,
         ErrorCode::Configuration,
         ErrorCode::Unsupported,
+        ErrorCode::State,
+        ErrorCode::Locked,
+        ErrorCode::Protected,
+        ErrorCode::DependencyFailed,
+        ErrorCode::MayExist,
     ];
 }
 

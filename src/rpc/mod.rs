@@ -60,7 +60,6 @@ fn reply<T: Serialize>(result: Result<T, ProviderError>) -> Result<Value, ErrorO
 /// Builds the jsonrpsee module over a provider, from the one method table ([`methods`]).
 pub fn module(provider: Arc<Provider>) -> RpcModule<Provider> {
     let mut module = RpcModule::from_arc(provider.clone());
-    crate::engine::rpc::register(&mut module, provider);
-    methods::register(&mut module);
+    methods::register(&mut module, Arc::new(crate::engine::Engine::new(provider)));
     module
 }
