@@ -5,6 +5,7 @@
 use super::error::{DEPENDENCY_FAILED, EngineError, PROTECTED};
 use super::messages::{Action, CloseResponse, MayExist, Options, RegisterRequest, RegisterResponse};
 use super::plan::{self, Change, Step, mask};
+use super::progress::{Event, Phase};
 use super::refs::{self, Ref};
 use super::state::journal::JournalWriter;
 use super::state::store::Store;
@@ -87,6 +88,8 @@ pub struct Deployment {
     state: Mutex<StackState>,
     inner: Mutex<Inner>,
     may_exist: Vec<MayExist>,
+    /// Where live progress goes (the CLI), if anywhere.
+    pub(crate) progress: Option<super::progress::Sink>,
     /// Registrations that reached the engine, and a wake-up for `close` waiting on them.
     arrived: std::sync::atomic::AtomicUsize,
     arrival: tokio::sync::Notify,
@@ -123,6 +126,7 @@ impl Deployment {
             state: Mutex::new(state),
             arrived: Default::default(),
             arrival: tokio::sync::Notify::new(),
+            progress: None,
             inner: Mutex::new(Inner {
                 warnings,
                 ..Default::default()
@@ -154,6 +158,19 @@ impl Deployment {
 
     fn preview(&self) -> bool {
         self.action == Action::Preview
+    }
+
+    /// Reports a step's progress (not in a preview, where nothing runs).
+    fn emit(&self, phase: Phase, op: &str, type_name: &str, name: &str, error: Option<&EngineError>) {
+        if let Some(sink) = self.progress.as_ref().filter(|_| !self.preview()) {
+            let _ = sink.send(Event {
+                phase,
+                op: op.into(),
+                type_name: type_name.into(),
+                name: name.into(),
+                error: error.map(|e| e.message().to_string()).unwrap_or_default(),
+            });
+        }
     }
 
     /// Journals `records` (durably), then applies them to the live state.
@@ -276,6 +293,7 @@ impl Deployment {
         match result {
             Ok((step, id, outputs)) => {
                 let op = step.op.clone();
+                self.emit(Phase::Done, &op, &req.type_name, &name, None);
                 inner.steps.push((index, step));
                 inner.slots[&name].settle(Outcome::Done {
                     type_name: req.type_name.clone(),
@@ -285,6 +303,7 @@ impl Deployment {
                 Ok(RegisterResponse { name, id, op, outputs })
             }
             Err(err) => {
+                self.emit(Phase::Failed, "", &req.type_name, &name, Some(&err));
                 inner.slots[&name].settle(Outcome::Failed);
                 inner.errors.push(err.clone());
                 Err(err)
@@ -405,6 +424,7 @@ impl Deployment {
         let old = self.state.lock().expect("state lock").resources.get(name).cloned();
         let Some(old) = old else {
             if let Some(id) = &opts.import {
+                self.emit(Phase::Start, "import", ty, name, None);
                 return self.import(req, id, news, deps, kept).await;
             }
             let interrupted = self
@@ -427,6 +447,7 @@ impl Deployment {
                 .iter()
                 .map(|(k, v)| change(k, "add", &Value::Null, v, false))
                 .collect();
+            self.emit(Phase::Start, "create", ty, name, None);
             let (id, outputs) = self.create(name, ty, news, deps, kept, opts, vec![]).await?;
             step.id = Some(id.clone()).filter(|i| !i.is_empty());
             return Ok((step, id, outputs));
@@ -447,6 +468,7 @@ impl Deployment {
                 &Value::String(ty.into()),
                 true,
             ));
+            self.emit(Phase::Start, "replace", ty, name, None);
             return self.replace(step, old, news, deps, kept, opts, false).await;
         }
         let news = self.check(name, ty, Some(old.inputs.clone()), news)?;
@@ -500,6 +522,7 @@ impl Deployment {
             let mut step = Step::new("replace", ty, name, Some(old.id.clone()));
             step.changes = changes;
             let dbr = opts.delete_before_replace || diff.delete_before_replace;
+            self.emit(Phase::Start, "replace", ty, name, None);
             return self.replace(step, old, news, deps, kept, opts, dbr).await;
         }
         let mut step = Step::new("update", ty, name, Some(old.id.clone()));
@@ -512,6 +535,7 @@ impl Deployment {
             preview: self.preview(),
             timeout_seconds: opts.custom_timeouts.update,
         };
+        self.emit(Phase::Start, "update", ty, name, None);
         let outputs = match self.provider.update(request).await {
             Ok(r) => r.outputs,
             Err(ProviderError::Unsupported(_)) if self.preview() => {
@@ -792,7 +816,9 @@ impl Deployment {
                     this.fail(cancelled(&r.name));
                     return false;
                 };
+                this.emit(Phase::Start, "delete", &r.type_name, &r.name, None);
                 if let Err(e) = this.delete_in_cloud(&r).await {
+                    this.emit(Phase::Failed, "delete", &r.type_name, &r.name, Some(&e));
                     this.fail(e);
                     return false;
                 }
@@ -805,9 +831,11 @@ impl Deployment {
                     Record::Remove { name: r.name.clone() }
                 };
                 if let Err(e) = this.journal(vec![record]).await {
+                    this.emit(Phase::Failed, "delete", &r.type_name, &r.name, Some(&e));
                     this.fail(e);
                     return false;
                 }
+                this.emit(Phase::Done, "delete", &r.type_name, &r.name, None);
                 this.push_step(step);
                 true
             }
@@ -840,80 +868,91 @@ impl Deployment {
                 let Ok(_permit) = this.sem.acquire().await else {
                     return this.fail(cancelled(&s.name));
                 };
-                let read = this
-                    .provider
-                    .read(ReadRequest {
-                        type_name: s.type_name.clone(),
-                        id: s.id.clone(),
-                        inputs: Some(s.inputs.clone()),
-                        outputs: Some(s.outputs.clone()),
-                        timeout_seconds: None,
-                    })
-                    .await;
-                let found = match read {
-                    Ok(found) => found,
-                    Err(e) => return this.fail(EngineError::provider(&s.name, &e)),
-                };
-                let Some(found) = found else {
-                    let mut step = Step::new("delete", &s.type_name, &s.name, Some(s.id.clone()));
-                    step.note = "gone".into();
-                    if let Err(e) = this.journal(vec![Record::Remove { name: s.name.clone() }]).await {
-                        return this.fail(e);
+                let (ty, name) = (s.type_name.clone(), s.name.clone());
+                this.emit(Phase::Start, "read", &ty, &name, None);
+                let result: Result<String, EngineError> = async {
+                    let read = this
+                        .provider
+                        .read(ReadRequest {
+                            type_name: s.type_name.clone(),
+                            id: s.id.clone(),
+                            inputs: Some(s.inputs.clone()),
+                            outputs: Some(s.outputs.clone()),
+                            timeout_seconds: None,
+                        })
+                        .await;
+                    let found = match read {
+                        Ok(found) => found,
+                        Err(e) => return Err(EngineError::provider(&s.name, &e)),
+                    };
+                    let Some(found) = found else {
+                        let mut step = Step::new("delete", &s.type_name, &s.name, Some(s.id.clone()));
+                        step.note = "gone".into();
+                        this.journal(vec![Record::Remove { name: s.name.clone() }]).await?;
+                        this.inner.lock().expect("inner lock").steps.push((index, step));
+                        return Ok("delete".to_string());
+                    };
+                    let mut outputs = found.outputs.clone();
+                    for (k, v) in &s.outputs {
+                        // Secrets the cloud returns only at creation are carried forward.
+                        if outputs.get(k).is_none_or(Value::is_null) && crate::protocol::envelope::is_secret(v) {
+                            outputs.insert(k.clone(), v.clone());
+                        }
                     }
-                    return this.inner.lock().expect("inner lock").steps.push((index, step));
-                };
-                let mut outputs = found.outputs.clone();
-                for (k, v) in &s.outputs {
-                    // Secrets the cloud returns only at creation are carried forward.
-                    if outputs.get(k).is_none_or(Value::is_null) && crate::protocol::envelope::is_secret(v) {
-                        outputs.insert(k.clone(), v.clone());
+                    let mut inputs = s.inputs.clone();
+                    inputs.extend(found.inputs.into_iter().filter(|(_, v)| !v.is_null()));
+                    let mut keys: Vec<&String> = s.outputs.keys().chain(outputs.keys()).collect();
+                    keys.sort();
+                    keys.dedup();
+                    let changes: Vec<Change> = keys
+                        .into_iter()
+                        .filter(|k| s.outputs.get(*k) != outputs.get(*k))
+                        .map(|k| {
+                            let (a, b) = (
+                                s.outputs.get(k).unwrap_or(&Value::Null),
+                                outputs.get(k).unwrap_or(&Value::Null),
+                            );
+                            let kind = if a.is_null() {
+                                "add"
+                            } else if b.is_null() {
+                                "delete"
+                            } else {
+                                "update"
+                            };
+                            change(k, kind, a, b, false)
+                        })
+                        .collect();
+                    let id = if found.id.is_empty() {
+                        s.id.clone()
+                    } else {
+                        found.id.clone()
+                    };
+                    let mut step = Step::new(
+                        if changes.is_empty() { "same" } else { "update" },
+                        &s.type_name,
+                        &s.name,
+                        Some(id.clone()),
+                    );
+                    step.changes = changes;
+                    let resource = ResourceState {
+                        id,
+                        inputs,
+                        outputs,
+                        ..s
+                    };
+                    this.journal(vec![Record::Put { resource }]).await?;
+                    let op = step.op.clone();
+                    this.inner.lock().expect("inner lock").steps.push((index, step));
+                    Ok(op)
+                }
+                .await;
+                match result {
+                    Ok(op) => this.emit(Phase::Done, &op, &ty, &name, None),
+                    Err(e) => {
+                        this.emit(Phase::Failed, "read", &ty, &name, Some(&e));
+                        this.fail(e);
                     }
                 }
-                let mut inputs = s.inputs.clone();
-                inputs.extend(found.inputs.into_iter().filter(|(_, v)| !v.is_null()));
-                let mut keys: Vec<&String> = s.outputs.keys().chain(outputs.keys()).collect();
-                keys.sort();
-                keys.dedup();
-                let changes: Vec<Change> = keys
-                    .into_iter()
-                    .filter(|k| s.outputs.get(*k) != outputs.get(*k))
-                    .map(|k| {
-                        let (a, b) = (
-                            s.outputs.get(k).unwrap_or(&Value::Null),
-                            outputs.get(k).unwrap_or(&Value::Null),
-                        );
-                        let kind = if a.is_null() {
-                            "add"
-                        } else if b.is_null() {
-                            "delete"
-                        } else {
-                            "update"
-                        };
-                        change(k, kind, a, b, false)
-                    })
-                    .collect();
-                let id = if found.id.is_empty() {
-                    s.id.clone()
-                } else {
-                    found.id.clone()
-                };
-                let mut step = Step::new(
-                    if changes.is_empty() { "same" } else { "update" },
-                    &s.type_name,
-                    &s.name,
-                    Some(id.clone()),
-                );
-                step.changes = changes;
-                let resource = ResourceState {
-                    id,
-                    inputs,
-                    outputs,
-                    ..s
-                };
-                if let Err(e) = this.journal(vec![Record::Put { resource }]).await {
-                    return this.fail(e);
-                }
-                this.inner.lock().expect("inner lock").steps.push((index, step));
             });
         }
         while tasks.join_next().await.is_some() {}
