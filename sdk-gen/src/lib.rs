@@ -32,6 +32,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("python/enums.py.j2", include_str!("../templates/python/enums.py.j2")),
     ("python/init.py.j2", include_str!("../templates/python/init.py.j2")),
     ("python/wire.py.j2", include_str!("../templates/python/wire.py.j2")),
+    ("python/codes.py.j2", include_str!("../templates/python/codes.py.j2")),
     (
         "typescript/resource.ts.j2",
         include_str!("../templates/typescript/resource.ts.j2"),

@@ -69,6 +69,55 @@ impl ErrorCode {
         }
     }
 
+    /// The name SDKs give the error's exception or type (`ConfigurationError`, `StateError`, ...).
+    pub const fn name(self) -> &'static str {
+        match self {
+            ErrorCode::ParseError => "ParseError",
+            ErrorCode::InvalidRequest => "InvalidRequest",
+            ErrorCode::MethodNotFound => "MethodNotFound",
+            ErrorCode::InvalidParams => "InvalidParams",
+            ErrorCode::InternalError => "InternalError",
+            ErrorCode::CloudError => "CloudError",
+            ErrorCode::Cancelled => "Cancelled",
+            ErrorCode::Timeout => "Timeout",
+            ErrorCode::PartiallyCreated => "PartiallyCreated",
+            ErrorCode::Configuration => "ConfigurationError",
+            ErrorCode::Unsupported => "Unsupported",
+            ErrorCode::State => "StateError",
+            ErrorCode::Locked => "Locked",
+            ErrorCode::Protected => "Protected",
+            ErrorCode::DependencyFailed => "DependencyFailed",
+            ErrorCode::MayExist => "MayExist",
+        }
+    }
+
+    /// What the error means, in one sentence (the OpenRPC document's `ErrorCode` schema, and
+    /// from there the generated SDK error types).
+    pub const fn summary(self) -> &'static str {
+        match self {
+            ErrorCode::ParseError => "The message is not valid JSON.",
+            ErrorCode::InvalidRequest => "Valid JSON, but not a JSON-RPC 2.0 request.",
+            ErrorCode::MethodNotFound => "No such method.",
+            ErrorCode::InvalidParams => {
+                "Bad params or inputs; data.failures names each property and the rule it breaks."
+            }
+            ErrorCode::InternalError => "A bug in credplane.",
+            ErrorCode::CloudError => "The cloud refused or failed the call (data.cloudCode, data.requestId).",
+            ErrorCode::Cancelled => "The operation was cancelled.",
+            ErrorCode::Timeout => "The operation did not finish within its timeout.",
+            ErrorCode::PartiallyCreated => {
+                "The resource exists (data.id, data.outputs) but a later step of its creation failed."
+            }
+            ErrorCode::Configuration => "Credentials or settings for a cloud are missing or wrong.",
+            ErrorCode::Unsupported => "Not supported for this resource type.",
+            ErrorCode::State => "Wrong or missing passphrase, corrupted or tampered state.",
+            ErrorCode::Locked => "Another engine holds the stack's lock (named with its age).",
+            ErrorCode::Protected => "A protected resource would have been deleted.",
+            ErrorCode::DependencyFailed => "Not applied: a resource it depends on failed.",
+            ErrorCode::MayExist => "An interrupted create may have left a resource behind.",
+        }
+    }
+
     /// All codes, for documentation.
     pub const ALL: [ErrorCode; 16] = [
         ErrorCode::ParseError,

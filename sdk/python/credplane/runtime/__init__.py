@@ -2,10 +2,10 @@
 engine inside ``credplane`` (docs/engine.md)."""
 
 from .client import Client, provider_command
-from .errors import (
-    Cancelled, CheckFailed, CloudError, ConfigurationError, CredplaneError, DependencyFailed, Failure, InvalidParams,
-    Locked, MayExist, PartiallyCreated, PassphraseRequired, Protected, RpcError, StateError, Timeout, TransportError,
-    Unsupported,
+from .errors import CheckFailed, CredplaneError, Failure, PassphraseRequired, RpcError, TransportError
+from credplane._codes import (
+    Cancelled, CloudError, ConfigurationError, DependencyFailed, InvalidParams, Locked, MayExist, PartiallyCreated,
+    Protected, StateError, Timeout, Unsupported,
 )
 from .output import Input, MissingOutput, Output
 from .plan import Plan, PropertyChange, Step
