@@ -327,6 +327,24 @@ async fn wrong_passphrase_tampering_and_a_held_lock_are_refused() {
         .await
         .unwrap_err();
     assert_eq!(wrong["code"], -32010);
+    let missing = e
+        .call(
+            "engine.open",
+            json!({"stack": "t", "action": "up", "backend": state, "passphrase": ""}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        missing["code"], -32015,
+        "a missing passphrase has its own code: {missing}"
+    );
+    assert!(
+        missing["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("set CREDPLANE_PASSPHRASE"),
+        "{missing}"
+    );
     assert!(
         wrong["message"]
             .as_str()

@@ -44,6 +44,9 @@ pub enum ErrorCode {
     DependencyFailed,
     /// -32014 (engine): an interrupted create may have left a resource behind.
     MayExist,
+    /// -32015 (engine): the state is sealed and `CREDPLANE_PASSPHRASE` (or the passphrase param)
+    /// is not set: a condition the user fixes by setting it, unlike a wrong passphrase (-32010).
+    PassphraseRequired,
 }
 
 impl ErrorCode {
@@ -66,6 +69,7 @@ impl ErrorCode {
             ErrorCode::Protected => -32012,
             ErrorCode::DependencyFailed => -32013,
             ErrorCode::MayExist => -32014,
+            ErrorCode::PassphraseRequired => -32015,
         }
     }
 
@@ -88,6 +92,7 @@ impl ErrorCode {
             ErrorCode::Protected => "Protected",
             ErrorCode::DependencyFailed => "DependencyFailed",
             ErrorCode::MayExist => "MayExist",
+            ErrorCode::PassphraseRequired => "PassphraseRequired",
         }
     }
 
@@ -115,11 +120,12 @@ impl ErrorCode {
             ErrorCode::Protected => "A protected resource would have been deleted.",
             ErrorCode::DependencyFailed => "Not applied: a resource it depends on failed.",
             ErrorCode::MayExist => "An interrupted create may have left a resource behind.",
+            ErrorCode::PassphraseRequired => "The state is sealed and CREDPLANE_PASSPHRASE is not set.",
         }
     }
 
     /// All codes, for documentation.
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 17] = [
         ErrorCode::ParseError,
         ErrorCode::InvalidRequest,
         ErrorCode::MethodNotFound,
@@ -136,6 +142,7 @@ impl ErrorCode {
         ErrorCode::Protected,
         ErrorCode::DependencyFailed,
         ErrorCode::MayExist,
+        ErrorCode::PassphraseRequired,
     ];
 }
 

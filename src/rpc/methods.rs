@@ -274,6 +274,7 @@ pub static METHODS: &[Method] = &[
 const ENGINE_STATE_ERRORS: &[ErrorCode] = &[
     ErrorCode::InvalidParams,
     ErrorCode::State,
+    ErrorCode::PassphraseRequired,
     ErrorCode::Locked,
     ErrorCode::CloudError,
     ErrorCode::InternalError,
@@ -288,6 +289,7 @@ const ENGINE_STEP_ERRORS: &[ErrorCode] = &[
     ErrorCode::Configuration,
     ErrorCode::Unsupported,
     ErrorCode::State,
+    ErrorCode::PassphraseRequired,
     ErrorCode::Protected,
     ErrorCode::DependencyFailed,
     ErrorCode::MayExist,

@@ -103,4 +103,10 @@ class MayExist(RpcError):
     code = -32014
 
 
-BY_CODE: dict[int, type[RpcError]] = {c.code: c for c in (ParseError, InvalidRequest, MethodNotFound, InvalidParams, InternalError, CloudError, Cancelled, Timeout, PartiallyCreated, ConfigurationError, Unsupported, StateError, Locked, Protected, DependencyFailed, MayExist)}
+class PassphraseRequired(RpcError):
+    """The state is sealed and CREDPLANE_PASSPHRASE is not set."""
+
+    code = -32015
+
+
+BY_CODE: dict[int, type[RpcError]] = {c.code: c for c in (ParseError, InvalidRequest, MethodNotFound, InvalidParams, InternalError, CloudError, Cancelled, Timeout, PartiallyCreated, ConfigurationError, Unsupported, StateError, Locked, Protected, DependencyFailed, MayExist, PassphraseRequired)}

@@ -45,13 +45,7 @@ class RpcError(CredplaneError):
 
 
 # The generated classes extend RpcError, so they are imported once it exists.
-from credplane._codes import BY_CODE, InvalidParams, StateError  # noqa: E402
-
-CheckFailed = InvalidParams
-
-
-class PassphraseRequired(StateError):
-    """``CREDPLANE_PASSPHRASE`` is not set."""
+from credplane._codes import BY_CODE  # noqa: E402
 
 
 def error_from_reply(error: Any) -> RpcError:
@@ -60,7 +54,4 @@ def error_from_reply(error: Any) -> RpcError:
         return RpcError(-32603, f"malformed error reply: {error!r}")
     code = error["code"] if isinstance(error.get("code"), int) else -32603
     message, data = str(error.get("message", "")), error.get("data")
-    cls = BY_CODE.get(code, RpcError)
-    if cls is StateError and message.startswith("set CREDPLANE_PASSPHRASE"):
-        cls = PassphraseRequired
-    return cls(code, message, data if isinstance(data, Mapping) else None)
+    return BY_CODE.get(code, RpcError)(code, message, data if isinstance(data, Mapping) else None)

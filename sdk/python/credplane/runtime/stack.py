@@ -12,7 +12,7 @@ from typing import Any, Callable, Mapping, TextIO
 
 from .client import Client
 from .errors import RpcError
-from .output import Output, _AllOutput, collect_outputs
+from .output import Output, collect_outputs
 from .plan import Plan
 from .resource import Resource, _collectors, collecting
 from .secret import Secret, wrap
@@ -21,7 +21,7 @@ Program = Callable[[], Any]
 
 
 def _is_plain(o: Output[Any]) -> bool:
-    return o._fn is None and not isinstance(o, _AllOutput)
+    return o._fn is None and o._parts is None
 
 
 class Stack:

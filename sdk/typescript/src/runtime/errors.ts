@@ -69,6 +69,8 @@ export class ProtectedError extends CredplaneError { static readonly code = -320
 export class DependencyFailedError extends CredplaneError { static readonly code = -32013; }
 /** Interrupted creates whose outcome is unknown block `up` (`data.candidates`). */
 export class MayExistError extends CredplaneError { static readonly code = -32014; }
+/** The state is sealed and `CREDPLANE_PASSPHRASE` is not set. */
+export class PassphraseRequiredError extends CredplaneError { static readonly code = -32015; }
 
 /** The transport failed (process exited, HTTP status, bad reply). */
 export class TransportError extends Error {
@@ -83,7 +85,8 @@ type ErrorClass = (new (code: number, message: string, data?: ErrorData) => Cred
 /** The error class of each code. */
 export const ERROR_CLASSES: ReadonlyMap<number, ErrorClass> = new Map(
   [ParseError, InvalidRequestError, MethodNotFoundError, InvalidParamsError, CloudError, CancelledError, TimeoutError, PartiallyCreatedError,
-    ConfigurationError, UnsupportedError, StateError, LockedError, ProtectedError, DependencyFailedError, MayExistError].map((c) => [c.code, c]),
+    ConfigurationError, UnsupportedError, StateError, LockedError, ProtectedError, DependencyFailedError, MayExistError,
+    PassphraseRequiredError].map((c) => [c.code, c]),
 );
 
 /** The typed error for a JSON-RPC `error` object. */
