@@ -1,5 +1,5 @@
-"""The runtime's exceptions. One class per JSON-RPC error code is generated from the OpenRPC
-document into :mod:`credplane._codes`; here are their bases and the mapping of an error reply."""
+"""The runtime's exceptions: their bases, and the mapping of an error reply to the class of its
+code (one per code of the OpenRPC document, written by sdk-gen into :mod:`credplane._codes`)."""
 
 from __future__ import annotations
 
