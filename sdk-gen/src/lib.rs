@@ -42,6 +42,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/typescript/enums.ts.j2"),
     ),
     (
+        "typescript/codes.ts.j2",
+        include_str!("../templates/typescript/codes.ts.j2"),
+    ),
+    (
         "typescript/index.ts.j2",
         include_str!("../templates/typescript/index.ts.j2"),
     ),

@@ -29,8 +29,10 @@ pub struct Model {
 pub struct ErrorKind {
     /// The numeric code.
     pub code: i64,
-    /// The name of its exception or type (`InvalidParams`).
+    /// The name of its exception or type (`InvalidParams`); Python's class name.
     pub name: String,
+    /// The TypeScript class name: the name ending in `Error` (`InvalidParamsError`).
+    pub ts: String,
     /// What it means, in one sentence.
     pub doc: String,
 }
@@ -45,9 +47,15 @@ pub fn error_kinds(openrpc: &Value) -> Result<Vec<ErrorKind>> {
     };
     list.iter()
         .map(|e| {
+            let name = e["title"].as_str().context("ErrorCode: a title")?.to_string();
             Ok(ErrorKind {
                 code: e["const"].as_i64().context("ErrorCode: a const code")?,
-                name: e["title"].as_str().context("ErrorCode: a title")?.to_string(),
+                ts: if name.ends_with("Error") {
+                    name.clone()
+                } else {
+                    format!("{name}Error")
+                },
+                name,
                 doc: e["description"].as_str().unwrap_or_default().to_string(),
             })
         })
@@ -594,6 +602,7 @@ mod tests {
             (kinds[0].code, kinds[0].name.as_str(), kinds[0].doc.as_str()),
             (-32011, "Locked", "Another engine holds the lock.")
         );
+        assert_eq!(kinds[0].ts, "LockedError");
         assert!(
             error_kinds(&serde_json::json!({})).is_err(),
             "a document without the list"
