@@ -51,6 +51,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("go/resource.go.j2", include_str!("../templates/go/resource.go.j2")),
     ("go/enums.go.j2", include_str!("../templates/go/enums.go.j2")),
+    ("go/codes.go.j2", include_str!("../templates/go/codes.go.j2")),
     ("docs/resource.md.j2", include_str!("../templates/docs/resource.md.j2")),
 ];
 

@@ -33,6 +33,8 @@ pub struct ErrorKind {
     pub name: String,
     /// The TypeScript class name: the name ending in `Error` (`InvalidParamsError`).
     pub ts: String,
+    /// The Go sentinel: `Err` and the name without `Error` (`ErrInvalidParams`, `ErrCloud`).
+    pub go: String,
     /// What it means, in one sentence.
     pub doc: String,
 }
@@ -50,6 +52,7 @@ pub fn error_kinds(openrpc: &Value) -> Result<Vec<ErrorKind>> {
             let name = e["title"].as_str().context("ErrorCode: a title")?.to_string();
             Ok(ErrorKind {
                 code: e["const"].as_i64().context("ErrorCode: a const code")?,
+                go: format!("Err{}", name.strip_suffix("Error").unwrap_or(&name)),
                 ts: if name.ends_with("Error") {
                     name.clone()
                 } else {
@@ -602,7 +605,10 @@ mod tests {
             (kinds[0].code, kinds[0].name.as_str(), kinds[0].doc.as_str()),
             (-32011, "Locked", "Another engine holds the lock.")
         );
-        assert_eq!(kinds[0].ts, "LockedError");
+        assert_eq!(
+            (kinds[0].ts.as_str(), kinds[0].go.as_str()),
+            ("LockedError", "ErrLocked")
+        );
         assert!(
             error_kinds(&serde_json::json!({})).is_err(),
             "a document without the list"
