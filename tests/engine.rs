@@ -48,7 +48,8 @@ impl Engine {
         }
     }
 
-    /// Opens, registers `resources` concurrently, closes.
+    /// Opens, then registers `resources` and closes, all pipelined, as the SDKs do: close
+    /// (told how many registrations were sent) is what says that no other resource will come.
     async fn run(&self, backend: &Path, action: &str, resources: &[Value]) -> Result<Value, Value> {
         let open = json!({"stack": "t", "action": action, "backend": backend, "passphrase": "pw"});
         let d = self.call("engine.open", open).await?["deployment"].clone();
@@ -57,9 +58,13 @@ impl Engine {
             params["deployment"] = d.clone();
             self.call("engine.register", params)
         });
-        let results = futures_util::future::join_all(calls).await;
+        let close = self.call(
+            "engine.close",
+            json!({"deployment": d, "registrations": resources.len()}),
+        );
+        let (results, closed) = futures_util::future::join(futures_util::future::join_all(calls), close).await;
         // Close's error is the first one recorded (its data lists them all).
-        let closed = self.call("engine.close", json!({"deployment": d})).await?;
+        let closed = closed?;
         for r in results {
             r?;
         }
@@ -177,7 +182,6 @@ async fn independent_steps_run_in_parallel_and_dependents_wait() {
 }
 
 #[tokio::test]
-#[ignore = "hangs, issue 9 open: the helper waits for every registration reply before close, and a bad reference only answers at close"]
 async fn bad_input_names_the_resource_and_the_rule() {
     let e = engine(0).await;
     let dir = tempfile::tempdir().unwrap();
@@ -200,11 +204,11 @@ async fn bad_input_names_the_resource_and_the_rule() {
     let mut cyc_b = kms("b", "s/b", "one");
     cyc_b["options"] = json!({"dependsOn": ["a"]});
     let cycle = e.run(&state, "up", &[cyc_a, cyc_b]).await.unwrap_err();
+    let message = cycle["message"].as_str().unwrap();
+    // Whichever of the two arrives second closes the cycle and is named.
     assert!(
-        cycle["message"]
-            .as_str()
-            .unwrap()
-            .contains("dependency cycle: b -> a -> b"),
+        message.contains("resources.b.options.dependsOn: dependency cycle: b -> a -> b")
+            || message.contains("resources.a.options.dependsOn: dependency cycle: a -> b -> a"),
         "{cycle}"
     );
     let mut dangling = kms("c", "s/c", "one");
@@ -217,7 +221,7 @@ async fn bad_input_names_the_resource_and_the_rule() {
         err["message"]
             .as_str()
             .unwrap()
-            .contains("resources.c.inputs: refers to \"nope\""),
+            .contains("resources.c.inputs.description: refers to \"nope\", which is not a resource"),
         "{err}"
     );
     let mut bad_prop = kms("c", "s/c", "one");
@@ -227,7 +231,34 @@ async fn bad_input_names_the_resource_and_the_rule() {
         .await
         .unwrap_err();
     assert!(
-        err["message"].as_str().unwrap().contains("has no output \"nope\""),
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("resources.c.inputs.description: a (alicloud_kms_secret) has no output \"nope\""),
+        "{err}"
+    );
+    let mut undeclared = kms("c", "s/c", "one");
+    undeclared["options"] = json!({"dependsOn": ["ghost"]});
+    let err = e
+        .run(&state, "up", &[kms("a", "s/a", "one"), undeclared])
+        .await
+        .unwrap_err();
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("resources.c.options.dependsOn: refers to \"ghost\""),
+        "{err}"
+    );
+    // A typo in the type of a resource of the state fails the run; it must not delete it.
+    let mut typo = kms("a", "s/a", "one");
+    typo["type"] = json!("alicloud_kms_secrett");
+    let err = e.run(&state, "up", &[typo]).await.unwrap_err();
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("resources.a.type: unknown resource type"),
         "{err}"
     );
     // Failed runs delete nothing: "a" is still there, unchanged.
@@ -237,6 +268,48 @@ async fn bad_input_names_the_resource_and_the_rule() {
         before,
         std::fs::read(&state).unwrap(),
         "compaction rewrote the snapshot"
+    );
+}
+
+/// A reference to a property the referenced resource's type does not have is refused as soon as
+/// both are registered, without waiting for that resource's step (here it never runs: it waits
+/// for a resource the program has not registered yet).
+#[tokio::test]
+async fn a_reference_to_a_missing_output_answers_before_its_resource_runs() {
+    let e = engine(0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let open = json!({"stack": "t", "action": "up", "backend": dir.path().join("state.json"), "passphrase": "pw"});
+    let d = e.call("engine.open", open).await.unwrap()["deployment"].clone();
+    let mut blocked = kms("blocked", "s/blocked", "one");
+    blocked["options"] = json!({"dependsOn": ["later"]});
+    blocked["deployment"] = d.clone();
+    let mut bad = kms("c", "s/c", "one");
+    bad["inputs"]["description"] = json!({"$credplane": "ref", "resource": "blocked", "property": "nope"});
+    bad["deployment"] = d.clone();
+    let blocked = e.call("engine.register", blocked);
+    let answer = async {
+        // Liveness guard only: without the fix this reply never comes.
+        tokio::time::timeout(std::time::Duration::from_secs(60), e.call("engine.register", bad))
+            .await
+            .expect("the bad reference is answered while its resource still waits")
+    };
+    tokio::pin!(blocked);
+    let err = tokio::select! {
+        err = answer => err.unwrap_err(),
+        _ = &mut blocked => panic!("the blocked resource cannot finish first"),
+    };
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("resources.c.inputs.description: blocked (alicloud_kms_secret) has no output \"nope\""),
+        "{err}"
+    );
+    e.call("engine.cancel", json!({"deployment": d})).await.unwrap();
+    assert_eq!(
+        blocked.await.unwrap_err()["code"],
+        -32602,
+        "the waiting one fails at cancel"
     );
 }
 
@@ -254,6 +327,24 @@ async fn wrong_passphrase_tampering_and_a_held_lock_are_refused() {
         .await
         .unwrap_err();
     assert_eq!(wrong["code"], -32010);
+    let missing = e
+        .call(
+            "engine.open",
+            json!({"stack": "t", "action": "up", "backend": state, "passphrase": ""}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        missing["code"], -32015,
+        "a missing passphrase has its own code: {missing}"
+    );
+    assert!(
+        missing["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("set CREDPLANE_PASSPHRASE"),
+        "{missing}"
+    );
     assert!(
         wrong["message"]
             .as_str()

@@ -40,6 +40,14 @@ fn openrpc_document_validates_against_the_meta_schema() {
         .map(|m| m["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, credplane::rpc::methods::names());
+    // Every method served (the engine's too) is documented, and nothing else.
+    let module = credplane::rpc::module(std::sync::Arc::new(Provider::default()));
+    let mut served: Vec<&str> = module.method_names().collect();
+    let mut documented = names.clone();
+    served.sort_unstable();
+    documented.sort_unstable();
+    assert_eq!(served, documented, "the served methods are the documented ones");
+    assert!(documented.contains(&"engine.register"), "{documented:?}");
 }
 
 #[test]

@@ -66,3 +66,49 @@ fn many_pipelined_requests_all_get_their_reply() {
     }
     assert_eq!(ids, (0..n).collect::<BTreeSet<_>>());
 }
+
+/// Engine registrations pipelined over stdio take their place in the deployment in the order they
+/// were sent: of two resources with one name, the first sent is kept and the second is the
+/// duplicate, every time (with the handlers merely spawned, the second sometimes won the race and
+/// its step ran: here it would have created a second secret).
+#[test]
+fn pipelined_registrations_arrive_in_the_order_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Stdio1::start(&["--sandbox"], None, &[("CREDPLANE_PASSPHRASE", "ordering")]);
+    for round in 0..20 {
+        let open = json!({"jsonrpc": "2.0", "id": 1, "method": "engine.open", "params": {
+            "stack": format!("order{round}"), "action": "preview", "backend": dir.path().join(format!("s{round}.json"))}});
+        p.write(&format!("{open}\n"));
+        let opened = p.recv(Duration::from_secs(60)).expect("open replies");
+        let d = opened["result"]["deployment"].clone();
+        assert!(d.is_string(), "{opened}");
+        let register = |id: u64, secret: &str| {
+            json!({"jsonrpc": "2.0", "id": id, "method": "engine.register", "params": {
+                "deployment": d, "type": "alicloud_kms_secret", "name": "a",
+                "inputs": {"secret_name": secret, "version_id": "v1", "secret_data": "x"}}})
+        };
+        let close = json!({"jsonrpc": "2.0", "id": 4, "method": "engine.close", "params": {"deployment": d, "registrations": 2}});
+        p.write(&format!(
+            "{}\n{}\n{close}\n",
+            register(2, "first"),
+            register(3, "second")
+        ));
+        let mut replies = Vec::new();
+        for _ in 0..3 {
+            replies.push(p.recv(Duration::from_secs(60)).expect("a reply"));
+        }
+        let by_id = |id: i64| replies.iter().find(|r| r["id"] == id).unwrap().clone();
+        assert!(
+            by_id(2).get("result").is_some(),
+            "round {round}: the first is kept: {}",
+            by_id(2)
+        );
+        assert!(
+            by_id(3)["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("two resources are named")),
+            "round {round}: the second is the duplicate: {}",
+            by_id(3)
+        );
+    }
+}

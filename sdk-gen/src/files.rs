@@ -12,6 +12,10 @@ use anyhow::{Context, Result};
 /// Path of the manifest, relative to the output root.
 pub const MANIFEST: &str = "sdk/MANIFEST";
 
+/// Directories where generated files sit beside hand-written ones (a Go package is one
+/// directory: the generated error sentinels live in package runtime).
+pub const SHARED_DIRS: &[&str] = &["sdk/go/runtime"];
+
 /// Generated files: relative path (always `/`-separated) → contents.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Files(pub BTreeMap<String, String>);
@@ -68,7 +72,8 @@ impl Files {
         self.0.insert(MANIFEST.to_string(), text);
     }
 
-    /// Directories that hold generated files; the generator owns all of their files.
+    /// Directories that hold generated files; the generator owns all of their files, except in
+    /// a [`SHARED_DIRS`] one, where it owns only the files that start with its notice.
     fn owned_dirs(&self) -> BTreeSet<String> {
         self.0
             .keys()
@@ -85,7 +90,9 @@ impl Files {
             };
             for entry in entries {
                 let entry = entry?;
-                if entry.file_type()?.is_file() {
+                let written_by_hand = SHARED_DIRS.contains(&dir.as_str())
+                    && !std::fs::read_to_string(entry.path()).is_ok_and(|t| t.contains(crate::GENERATED_NOTICE));
+                if entry.file_type()?.is_file() && !written_by_hand {
                     found.insert(format!("{dir}/{}", entry.file_name().to_string_lossy()));
                 }
             }

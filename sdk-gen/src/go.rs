@@ -73,5 +73,13 @@ pub fn emit(model: &Model, env: &Environment, files: &mut Files) -> Result<()> {
         env.get_template("go/enums.go.j2")?
             .render(context! { enums => model.enums })?,
     )?;
+    if !model.errors.is_empty() {
+        // Beside the hand-written runtime (Go needs one package): see `files::SHARED_DIRS`.
+        files.add(
+            "sdk/go/runtime/codes.go",
+            env.get_template("go/codes.go.j2")?
+                .render(context! { errors => model.errors })?,
+        )?;
+    }
     Ok(())
 }

@@ -32,6 +32,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("python/enums.py.j2", include_str!("../templates/python/enums.py.j2")),
     ("python/init.py.j2", include_str!("../templates/python/init.py.j2")),
     ("python/wire.py.j2", include_str!("../templates/python/wire.py.j2")),
+    ("python/codes.py.j2", include_str!("../templates/python/codes.py.j2")),
     (
         "typescript/resource.ts.j2",
         include_str!("../templates/typescript/resource.ts.j2"),
@@ -41,11 +42,16 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/typescript/enums.ts.j2"),
     ),
     (
+        "typescript/codes.ts.j2",
+        include_str!("../templates/typescript/codes.ts.j2"),
+    ),
+    (
         "typescript/index.ts.j2",
         include_str!("../templates/typescript/index.ts.j2"),
     ),
     ("go/resource.go.j2", include_str!("../templates/go/resource.go.j2")),
     ("go/enums.go.j2", include_str!("../templates/go/enums.go.j2")),
+    ("go/codes.go.j2", include_str!("../templates/go/codes.go.j2")),
     ("docs/resource.md.j2", include_str!("../templates/docs/resource.md.j2")),
 ];
 

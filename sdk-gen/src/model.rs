@@ -19,6 +19,50 @@ pub struct Model {
     pub resources: Vec<Resource>,
     /// Enums of all resources, deduplicated by name (the Go and TS SDKs share one namespace).
     pub enums: Vec<Enum>,
+    /// The JSON-RPC error codes of `schema/openrpc.json` (its `ErrorCode` schema), when the
+    /// schema directory has that document: the SDKs' typed errors are generated from them.
+    pub errors: Vec<ErrorKind>,
+}
+
+/// One JSON-RPC error code.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorKind {
+    /// The numeric code.
+    pub code: i64,
+    /// The name of its exception or type (`InvalidParams`); Python's class name.
+    pub name: String,
+    /// The TypeScript class name: the name ending in `Error` (`InvalidParamsError`).
+    pub ts: String,
+    /// The Go sentinel: `Err` and the name without `Error` (`ErrInvalidParams`, `ErrCloud`).
+    pub go: String,
+    /// What it means, in one sentence.
+    pub doc: String,
+}
+
+/// The error codes listed by an OpenRPC document's `ErrorCode` schema (`oneOf` of `const`).
+pub fn error_kinds(openrpc: &Value) -> Result<Vec<ErrorKind>> {
+    let Some(list) = openrpc
+        .pointer("/components/schemas/ErrorCode/oneOf")
+        .and_then(Value::as_array)
+    else {
+        bail!("the OpenRPC document has no components.schemas.ErrorCode.oneOf");
+    };
+    list.iter()
+        .map(|e| {
+            let name = e["title"].as_str().context("ErrorCode: a title")?.to_string();
+            Ok(ErrorKind {
+                code: e["const"].as_i64().context("ErrorCode: a const code")?,
+                go: format!("Err{}", name.strip_suffix("Error").unwrap_or(&name)),
+                ts: if name.ends_with("Error") {
+                    name.clone()
+                } else {
+                    format!("{name}Error")
+                },
+                name,
+                doc: e["description"].as_str().unwrap_or_default().to_string(),
+            })
+        })
+        .collect()
 }
 
 /// One identifier in every spelling an emitter needs.
@@ -235,7 +279,14 @@ pub fn load(schema_dir: &Path) -> Result<Model> {
         let doc: Value = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
         docs.push(doc);
     }
-    build(&docs)
+    let mut model = build(&docs)?;
+    let openrpc = schema_dir.join("openrpc.json");
+    if openrpc.exists() {
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(&openrpc)?)
+            .with_context(|| format!("parsing {}", openrpc.display()))?;
+        model.errors = error_kinds(&doc).with_context(|| openrpc.display().to_string())?;
+    }
+    Ok(model)
 }
 
 /// Builds the model from parsed resource schemas.
@@ -250,6 +301,7 @@ pub fn build(docs: &[Value]) -> Result<Model> {
     resources.sort_by(|a, b| a.name.wire.cmp(&b.name.wire));
     Ok(Model {
         resources,
+        errors: Vec::new(),
         enums: enums.into_values().collect(),
     })
 }
@@ -543,6 +595,25 @@ fn example_arg(p: &Property, enums: &BTreeMap<String, Enum>) -> ExampleArg {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_kinds_come_from_the_openrpc_error_code_schema() {
+        let doc = serde_json::json!({"components": {"schemas": {"ErrorCode": {"oneOf": [
+            {"const": -32011, "title": "Locked", "description": "Another engine holds the lock."}]}}}});
+        let kinds = error_kinds(&doc).unwrap();
+        assert_eq!(
+            (kinds[0].code, kinds[0].name.as_str(), kinds[0].doc.as_str()),
+            (-32011, "Locked", "Another engine holds the lock.")
+        );
+        assert_eq!(
+            (kinds[0].ts.as_str(), kinds[0].go.as_str()),
+            ("LockedError", "ErrLocked")
+        );
+        assert!(
+            error_kinds(&serde_json::json!({})).is_err(),
+            "a document without the list"
+        );
+    }
 
     #[test]
     fn names_in_every_language() {

@@ -1,7 +1,8 @@
 //! The Python emitter: maps model types to Python annotations and renders `templates/python/`.
 //!
 //! Output: `sdk/python/credplane/resources/{__init__,_wire,enums,<type>}.py`, written against
-//! the runtime API `credplane.runtime.{Resource, Input, Output, Secret}`.
+//! the runtime API `credplane.runtime.{Resource, Input, Output, Secret}`, and the typed errors
+//! `sdk/python/credplane/_codes/__init__.py` (from the OpenRPC document's error codes).
 
 use crate::Files;
 use crate::field::{self, Field};
@@ -107,5 +108,12 @@ pub fn emit(model: &Model, env: &Environment, files: &mut Files) -> Result<()> {
         format!("{DIR}/_wire.py"),
         env.get_template("python/wire.py.j2")?.render(context! {})?,
     )?;
+    if !model.errors.is_empty() {
+        files.add(
+            "sdk/python/credplane/_codes/__init__.py",
+            env.get_template("python/codes.py.j2")?
+                .render(context! { errors => model.errors })?,
+        )?;
+    }
     Ok(())
 }

@@ -81,5 +81,12 @@ pub fn emit(model: &Model, env: &Environment, files: &mut Files) -> Result<()> {
         env.get_template("typescript/index.ts.j2")?
             .render(context! { resources => model.resources })?,
     )?;
+    if !model.errors.is_empty() {
+        files.add(
+            "sdk/typescript/src/codes/index.ts",
+            env.get_template("typescript/codes.ts.j2")?
+                .render(context! { errors => model.errors })?,
+        )?;
+    }
     Ok(())
 }

@@ -98,3 +98,41 @@ fn an_attribute_hiding_a_runtime_member_is_rejected() {
     let err = sdk_gen::generate_model(&model).unwrap_err();
     assert!(format!("{err:#}").contains("attribute `name`"), "{err:#}");
 }
+
+/// In `sdk/go/runtime` the generated error sentinels sit beside the hand-written runtime: there
+/// only a file with the generated notice can be extra, and writing never removes the others.
+#[test]
+fn hand_written_files_beside_generated_ones_are_kept() {
+    let out = scratch("shared");
+    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema");
+    let run = |check: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sdk-gen"));
+        cmd.arg("--schema").arg(&schema).arg("--out").arg(&out);
+        if check {
+            cmd.arg("--check");
+        }
+        cmd.output().unwrap()
+    };
+    assert!(run(false).status.success());
+    assert!(
+        out.join("sdk/go/runtime/codes.go").exists(),
+        "the sentinels are generated"
+    );
+    std::fs::write(out.join("sdk/go/runtime/client.go"), "package runtime\n").unwrap();
+    let old = format!("// {}\npackage runtime\n", sdk_gen::GENERATED_NOTICE);
+    std::fs::write(out.join("sdk/go/runtime/old.go"), old).unwrap();
+    let res = run(true);
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert!(stderr.contains("extra: sdk/go/runtime/old.go"), "{stderr}");
+    assert!(!stderr.contains("client.go"), "{stderr}");
+    assert!(run(false).status.success());
+    assert!(
+        out.join("sdk/go/runtime/client.go").exists(),
+        "the hand-written file stays"
+    );
+    assert!(
+        !out.join("sdk/go/runtime/old.go").exists(),
+        "the stale generated one goes"
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -1,6 +1,7 @@
 //! `credplane up|preview|refresh|destroy -- <program>` and `credplane stack ...`: the engine
 //! served on a loopback port, the program started with its address in the environment (the way
-//! Pulumi starts a language host), progress lines while it runs, the plan at the end.
+//! Pulumi starts a language host), live progress while it runs (see [`super::progress`]), the
+//! plan at the end.
 
 use super::messages::Action;
 use crate::provider::Provider;
@@ -86,13 +87,53 @@ pub async fn deploy(provider: Arc<Provider>, args: DeployArgs) -> Result<String,
         allowed_hosts: vec![],
         max_connections: rpc::http::DEFAULT_MAX_CONNECTIONS,
     };
-    let (local, handle) = rpc::http::start(rpc::module(provider), options)
+    let (events, received) = tokio::sync::mpsc::unbounded_channel();
+    let engine = super::Engine::new(provider.clone()).with_progress(events);
+    let (stop, shown) = show_progress(received);
+    let (local, handle) = rpc::http::start(rpc::module_with_engine(provider, engine), options)
         .await
         .map_err(|e| e.to_string())?;
+    let result = run(&args, local, &token).await;
+    let _ = handle.stop();
+    // Every step has ended (close or cancel returned): the last events are queued already.
+    let _ = stop.send(());
+    let _ = shown.await;
+    let plan = result?;
+    Ok(format!("{plan}\nDuration: {:.1}s", started.elapsed().as_secs_f64()))
+}
+
+/// Shows the engine's events as they come; on `stop`, the ones still queued, then the summary.
+fn show_progress(
+    mut received: tokio::sync::mpsc::UnboundedReceiver<super::progress::Event>,
+) -> (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let shown = tokio::spawn(async move {
+        let mut progress = super::progress::Progress::stderr();
+        loop {
+            tokio::select! {
+                event = received.recv() => match event {
+                    Some(event) => progress.show(&event),
+                    None => break,
+                },
+                _ = &mut stopped => {
+                    while let Ok(event) = received.try_recv() {
+                        progress.show(&event);
+                    }
+                    break;
+                }
+            }
+        }
+        progress.finish();
+    });
+    (stop, shown)
+}
+
+/// Opens the deployment, runs the program, closes; returns the plan text.
+async fn run(args: &DeployArgs, local: std::net::SocketAddr, token: &str) -> Result<String, String> {
     let url = format!("http://{local}");
     let module = Engine::Http {
         url: url.clone(),
-        token: token.clone(),
+        token: token.to_string(),
     };
     let mut params = json!({"stack": args.stack, "action": args.action.as_str()});
     if let Some(state) = &args.state {
@@ -123,7 +164,7 @@ pub async fn deploy(provider: Arc<Provider>, args: DeployArgs) -> Result<String,
         let status = tokio::process::Command::new(&args.program[0])
             .args(&args.program[1..])
             .env("CREDPLANE_ENGINE", &url)
-            .env("CREDPLANE_ENGINE_TOKEN", &token)
+            .env("CREDPLANE_ENGINE_TOKEN", token)
             .env("CREDPLANE_DEPLOYMENT", &deployment)
             .env("CREDPLANE_STACK", &args.stack)
             .status()
@@ -142,11 +183,8 @@ pub async fn deploy(provider: Arc<Provider>, args: DeployArgs) -> Result<String,
             }
         }
     }
-    let closed = call(&module, "engine.close", json!({"deployment": deployment})).await;
-    let _ = handle.stop();
-    let closed = closed?;
-    let plan = closed["plan"].as_str().unwrap_or_default().to_string();
-    Ok(format!("{plan}\nDuration: {:.1}s", started.elapsed().as_secs_f64()))
+    let closed = call(&module, "engine.close", json!({"deployment": deployment})).await?;
+    Ok(closed["plan"].as_str().unwrap_or_default().to_string())
 }
 
 /// `credplane stack ls|export|import|unlock|rm`.

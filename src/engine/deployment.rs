@@ -5,6 +5,7 @@
 use super::error::{DEPENDENCY_FAILED, EngineError, PROTECTED};
 use super::messages::{Action, CloseResponse, MayExist, Options, RegisterRequest, RegisterResponse};
 use super::plan::{self, Change, Step, mask};
+use super::progress::{Event, Phase};
 use super::refs::{self, Ref};
 use super::state::journal::JournalWriter;
 use super::state::store::Store;
@@ -30,12 +31,20 @@ enum Outcome {
     Missing,
 }
 
+/// What dependents see of a resource: its type as soon as it is registered (so a reference to a
+/// property it does not have fails at once), then how its step ended.
+#[derive(Debug, Clone, Default)]
+struct Progress {
+    type_name: Option<String>,
+    outcome: Option<Outcome>,
+}
+
 struct Slot {
     registered: bool,
     /// Registration order, for the plan.
     index: usize,
     deps: Vec<String>,
-    tx: watch::Sender<Option<Outcome>>,
+    tx: watch::Sender<Progress>,
 }
 
 impl Slot {
@@ -44,8 +53,12 @@ impl Slot {
             registered: false,
             index: usize::MAX,
             deps: Vec::new(),
-            tx: watch::channel(None).0,
+            tx: watch::channel(Progress::default()).0,
         }
+    }
+
+    fn settle(&self, outcome: Outcome) {
+        self.tx.send_modify(|p| p.outcome = Some(outcome));
     }
 }
 
@@ -75,6 +88,8 @@ pub struct Deployment {
     state: Mutex<StackState>,
     inner: Mutex<Inner>,
     may_exist: Vec<MayExist>,
+    /// Where live progress goes (the CLI), if anywhere.
+    pub(crate) progress: Option<super::progress::Sink>,
     /// Registrations that reached the engine, and a wake-up for `close` waiting on them.
     arrived: std::sync::atomic::AtomicUsize,
     arrival: tokio::sync::Notify,
@@ -111,6 +126,7 @@ impl Deployment {
             state: Mutex::new(state),
             arrived: Default::default(),
             arrival: tokio::sync::Notify::new(),
+            progress: None,
             inner: Mutex::new(Inner {
                 warnings,
                 ..Default::default()
@@ -142,6 +158,19 @@ impl Deployment {
 
     fn preview(&self) -> bool {
         self.action == Action::Preview
+    }
+
+    /// Reports a step's progress (not in a preview, where nothing runs).
+    fn emit(&self, phase: Phase, op: &str, type_name: &str, name: &str, error: Option<&EngineError>) {
+        if let Some(sink) = self.progress.as_ref().filter(|_| !self.preview()) {
+            let _ = sink.send(Event {
+                phase,
+                op: op.into(),
+                type_name: type_name.into(),
+                name: name.into(),
+                error: error.map(|e| e.message().to_string()).unwrap_or_default(),
+            });
+        }
     }
 
     /// Journals `records` (durably), then applies them to the live state.
@@ -176,11 +205,16 @@ impl Deployment {
         let arrival = Arrival(self);
         let name = req.name.clone();
         if name.is_empty() {
-            return Err(EngineError::invalid("", "name", "must be a non-empty string"));
+            let err = EngineError::invalid("", "name", "must be a non-empty string");
+            self.fail(err.clone());
+            return Err(err);
         }
+        // A refused registration still takes its name: the deployment then fails at close and
+        // deletes nothing (it must never delete a resource whose registration had a typo).
+        let mut refused = None;
         if self.provider.registry().get(&req.type_name).is_none() {
             let valid = self.provider.registry().names().join(", ");
-            return Err(EngineError::invalid(
+            refused = Some(EngineError::invalid(
                 &name,
                 "type",
                 format!("unknown resource type {:?}; valid types are: {valid}", req.type_name),
@@ -191,11 +225,15 @@ impl Deployment {
         let mut deps: Vec<String> = Vec::new();
         let mut wanted: Vec<(String, Ref)> = Vec::new();
         for (path, r) in found {
-            let r = r.map_err(|e| EngineError::invalid(&name, &path, e))?;
-            if !deps.contains(&r.resource) {
-                deps.push(r.resource.clone());
+            match r {
+                Ok(r) => {
+                    if !deps.contains(&r.resource) {
+                        deps.push(r.resource.clone());
+                    }
+                    wanted.push((path, r));
+                }
+                Err(e) => refused = refused.or(Some(EngineError::invalid(&name, &path, e))),
             }
-            wanted.push((path, r));
         }
         for d in &req.options.depends_on {
             if !deps.contains(d) {
@@ -219,16 +257,23 @@ impl Deployment {
             }
             slot.registered = true;
             slot.deps = deps.clone();
+            if refused.is_none() {
+                slot.tx.send_modify(|p| p.type_name = Some(req.type_name.clone()));
+            }
             let index = inner.order.len();
             inner.slots.get_mut(&name).expect("inserted above").index = index;
             inner.order.push(name.clone());
-            if let Some(cycle) = find_cycle(&inner.slots, &name) {
-                inner.slots[&name].tx.send_replace(Some(Outcome::Failed));
-                let err = EngineError::invalid(
-                    &name,
-                    "options.dependsOn",
-                    format!("dependency cycle: {}", cycle.join(" -> ")),
-                );
+            let refused = refused.or_else(|| {
+                find_cycle(&inner.slots, &name).map(|cycle| {
+                    EngineError::invalid(
+                        &name,
+                        "options.dependsOn",
+                        format!("dependency cycle: {}", cycle.join(" -> ")),
+                    )
+                })
+            });
+            if let Some(err) = refused {
+                inner.slots[&name].settle(Outcome::Failed);
                 inner.errors.push(err.clone());
                 return Err(err);
             }
@@ -248,16 +293,18 @@ impl Deployment {
         match result {
             Ok((step, id, outputs)) => {
                 let op = step.op.clone();
+                self.emit(Phase::Done, &op, &req.type_name, &name, None);
                 inner.steps.push((index, step));
-                inner.slots[&name].tx.send_replace(Some(Outcome::Done {
+                inner.slots[&name].settle(Outcome::Done {
                     type_name: req.type_name.clone(),
                     id: id.clone(),
                     outputs: outputs.clone(),
-                }));
+                });
                 Ok(RegisterResponse { name, id, op, outputs })
             }
             Err(err) => {
-                inner.slots[&name].tx.send_replace(Some(Outcome::Failed));
+                self.emit(Phase::Failed, "", &req.type_name, &name, Some(&err));
+                inner.slots[&name].settle(Outcome::Failed);
                 inner.errors.push(err.clone());
                 Err(err)
             }
@@ -269,27 +316,57 @@ impl Deployment {
         req: &RegisterRequest,
         deps: &[String],
         wanted: &[(String, Ref)],
-        waits: Vec<(String, watch::Receiver<Option<Outcome>>)>,
+        mut waits: Vec<(String, watch::Receiver<Progress>)>,
     ) -> StepResult {
         let name = &req.name;
+        // First every dependency must exist, and every reference name one of its outputs: that
+        // is known as soon as the dependency is registered (or, for a name never registered,
+        // when close says the program registered everything), not when its step is done.
+        for (dep, rx) in &mut waits {
+            let seen = rx
+                .wait_for(|p| p.type_name.is_some() || p.outcome.is_some())
+                .await
+                .map(|p| p.type_name.clone())
+                .ok()
+                .flatten();
+            let failed = matches!(rx.borrow().outcome, Some(Outcome::Failed));
+            let Some(type_name) = seen else {
+                if failed {
+                    return Err(EngineError::new(
+                        DEPENDENCY_FAILED,
+                        format!("{name}: not applied, because its dependency {dep} failed"),
+                    ));
+                }
+                let field = wanted
+                    .iter()
+                    .find(|(_, r)| &r.resource == dep)
+                    .map_or("options.dependsOn", |(path, _)| path.as_str());
+                return Err(EngineError::invalid(
+                    name,
+                    field,
+                    format!("refers to {dep:?}, which is not a resource of this deployment"),
+                ));
+            };
+            for (path, r) in wanted.iter().filter(|(_, r)| &r.resource == dep) {
+                if !self.has_output(&type_name, &r.property) {
+                    return Err(EngineError::invalid(
+                        name,
+                        path,
+                        format!("{dep} ({type_name}) has no output {:?}", r.property),
+                    ));
+                }
+            }
+        }
         let mut done: HashMap<String, (String, String, Map<String, Value>)> = HashMap::new();
         for (dep, mut rx) in waits {
-            let outcome = rx.wait_for(Option::is_some).await.map(|v| v.clone()).ok().flatten();
+            let outcome = rx
+                .wait_for(|p| p.outcome.is_some())
+                .await
+                .ok()
+                .and_then(|p| p.outcome.clone());
             match outcome {
                 Some(Outcome::Done { type_name, id, outputs }) => {
                     done.insert(dep, (type_name, id, outputs));
-                }
-                Some(Outcome::Missing) | None => {
-                    let field = if req.options.depends_on.contains(&dep) {
-                        "options.dependsOn"
-                    } else {
-                        "inputs"
-                    };
-                    return Err(EngineError::invalid(
-                        name,
-                        field,
-                        format!("refers to {dep:?}, which is not a resource of this deployment"),
-                    ));
                 }
                 Some(Outcome::Failed) => {
                     return Err(EngineError::new(
@@ -297,16 +374,8 @@ impl Deployment {
                         format!("{name}: not applied, because its dependency {dep} failed"),
                     ));
                 }
-            }
-        }
-        for (path, r) in wanted {
-            let (type_name, _, _) = &done[&r.resource];
-            if !self.has_output(type_name, &r.property) {
-                return Err(EngineError::invalid(
-                    name,
-                    path,
-                    format!("{} ({type_name}) has no output {:?}", r.resource, r.property),
-                ));
+                // Registered, so never missing; a closed channel means the deployment ended.
+                Some(Outcome::Missing) | None => return Err(cancelled(name)),
             }
         }
         let preview = self.preview();
@@ -355,6 +424,7 @@ impl Deployment {
         let old = self.state.lock().expect("state lock").resources.get(name).cloned();
         let Some(old) = old else {
             if let Some(id) = &opts.import {
+                self.emit(Phase::Start, "import", ty, name, None);
                 return self.import(req, id, news, deps, kept).await;
             }
             let interrupted = self
@@ -377,6 +447,7 @@ impl Deployment {
                 .iter()
                 .map(|(k, v)| change(k, "add", &Value::Null, v, false))
                 .collect();
+            self.emit(Phase::Start, "create", ty, name, None);
             let (id, outputs) = self.create(name, ty, news, deps, kept, opts, vec![]).await?;
             step.id = Some(id.clone()).filter(|i| !i.is_empty());
             return Ok((step, id, outputs));
@@ -397,6 +468,7 @@ impl Deployment {
                 &Value::String(ty.into()),
                 true,
             ));
+            self.emit(Phase::Start, "replace", ty, name, None);
             return self.replace(step, old, news, deps, kept, opts, false).await;
         }
         let news = self.check(name, ty, Some(old.inputs.clone()), news)?;
@@ -453,6 +525,7 @@ impl Deployment {
             let mut step = Step::new("replace", ty, name, Some(old.id.clone()));
             step.changes = changes;
             let dbr = opts.delete_before_replace || diff.delete_before_replace;
+            self.emit(Phase::Start, "replace", ty, name, None);
             return self.replace(step, old, news, deps, kept, opts, dbr).await;
         }
         let mut step = Step::new("update", ty, name, Some(old.id.clone()));
@@ -465,6 +538,7 @@ impl Deployment {
             preview: self.preview(),
             timeout_seconds: opts.custom_timeouts.update,
         };
+        self.emit(Phase::Start, "update", ty, name, None);
         let outputs = match self.provider.update(request).await {
             Ok(r) => r.outputs,
             Err(ProviderError::Unsupported(_)) if self.preview() => {
@@ -752,7 +826,9 @@ impl Deployment {
                     this.fail(cancelled(&r.name));
                     return false;
                 };
+                this.emit(Phase::Start, "delete", &r.type_name, &r.name, None);
                 if let Err(e) = this.delete_in_cloud(&r).await {
+                    this.emit(Phase::Failed, "delete", &r.type_name, &r.name, Some(&e));
                     this.fail(e);
                     return false;
                 }
@@ -765,9 +841,11 @@ impl Deployment {
                     Record::Remove { name: r.name.clone() }
                 };
                 if let Err(e) = this.journal(vec![record]).await {
+                    this.emit(Phase::Failed, "delete", &r.type_name, &r.name, Some(&e));
                     this.fail(e);
                     return false;
                 }
+                this.emit(Phase::Done, "delete", &r.type_name, &r.name, None);
                 this.push_step(step);
                 true
             }
@@ -800,80 +878,91 @@ impl Deployment {
                 let Ok(_permit) = this.sem.acquire().await else {
                     return this.fail(cancelled(&s.name));
                 };
-                let read = this
-                    .provider
-                    .read(ReadRequest {
-                        type_name: s.type_name.clone(),
-                        id: s.id.clone(),
-                        inputs: Some(s.inputs.clone()),
-                        outputs: Some(s.outputs.clone()),
-                        timeout_seconds: None,
-                    })
-                    .await;
-                let found = match read {
-                    Ok(found) => found,
-                    Err(e) => return this.fail(EngineError::provider(&s.name, &e)),
-                };
-                let Some(found) = found else {
-                    let mut step = Step::new("delete", &s.type_name, &s.name, Some(s.id.clone()));
-                    step.note = "gone".into();
-                    if let Err(e) = this.journal(vec![Record::Remove { name: s.name.clone() }]).await {
-                        return this.fail(e);
+                let (ty, name) = (s.type_name.clone(), s.name.clone());
+                this.emit(Phase::Start, "read", &ty, &name, None);
+                let result: Result<String, EngineError> = async {
+                    let read = this
+                        .provider
+                        .read(ReadRequest {
+                            type_name: s.type_name.clone(),
+                            id: s.id.clone(),
+                            inputs: Some(s.inputs.clone()),
+                            outputs: Some(s.outputs.clone()),
+                            timeout_seconds: None,
+                        })
+                        .await;
+                    let found = match read {
+                        Ok(found) => found,
+                        Err(e) => return Err(EngineError::provider(&s.name, &e)),
+                    };
+                    let Some(found) = found else {
+                        let mut step = Step::new("delete", &s.type_name, &s.name, Some(s.id.clone()));
+                        step.note = "gone".into();
+                        this.journal(vec![Record::Remove { name: s.name.clone() }]).await?;
+                        this.inner.lock().expect("inner lock").steps.push((index, step));
+                        return Ok("delete".to_string());
+                    };
+                    let mut outputs = found.outputs.clone();
+                    for (k, v) in &s.outputs {
+                        // Secrets the cloud returns only at creation are carried forward.
+                        if outputs.get(k).is_none_or(Value::is_null) && crate::protocol::envelope::is_secret(v) {
+                            outputs.insert(k.clone(), v.clone());
+                        }
                     }
-                    return this.inner.lock().expect("inner lock").steps.push((index, step));
-                };
-                let mut outputs = found.outputs.clone();
-                for (k, v) in &s.outputs {
-                    // Secrets the cloud returns only at creation are carried forward.
-                    if outputs.get(k).is_none_or(Value::is_null) && crate::protocol::envelope::is_secret(v) {
-                        outputs.insert(k.clone(), v.clone());
+                    let mut inputs = s.inputs.clone();
+                    inputs.extend(found.inputs.into_iter().filter(|(_, v)| !v.is_null()));
+                    let mut keys: Vec<&String> = s.outputs.keys().chain(outputs.keys()).collect();
+                    keys.sort();
+                    keys.dedup();
+                    let changes: Vec<Change> = keys
+                        .into_iter()
+                        .filter(|k| s.outputs.get(*k) != outputs.get(*k))
+                        .map(|k| {
+                            let (a, b) = (
+                                s.outputs.get(k).unwrap_or(&Value::Null),
+                                outputs.get(k).unwrap_or(&Value::Null),
+                            );
+                            let kind = if a.is_null() {
+                                "add"
+                            } else if b.is_null() {
+                                "delete"
+                            } else {
+                                "update"
+                            };
+                            change(k, kind, a, b, false)
+                        })
+                        .collect();
+                    let id = if found.id.is_empty() {
+                        s.id.clone()
+                    } else {
+                        found.id.clone()
+                    };
+                    let mut step = Step::new(
+                        if changes.is_empty() { "same" } else { "update" },
+                        &s.type_name,
+                        &s.name,
+                        Some(id.clone()),
+                    );
+                    step.changes = changes;
+                    let resource = ResourceState {
+                        id,
+                        inputs,
+                        outputs,
+                        ..s
+                    };
+                    this.journal(vec![Record::Put { resource }]).await?;
+                    let op = step.op.clone();
+                    this.inner.lock().expect("inner lock").steps.push((index, step));
+                    Ok(op)
+                }
+                .await;
+                match result {
+                    Ok(op) => this.emit(Phase::Done, &op, &ty, &name, None),
+                    Err(e) => {
+                        this.emit(Phase::Failed, "read", &ty, &name, Some(&e));
+                        this.fail(e);
                     }
                 }
-                let mut inputs = s.inputs.clone();
-                inputs.extend(found.inputs.into_iter().filter(|(_, v)| !v.is_null()));
-                let mut keys: Vec<&String> = s.outputs.keys().chain(outputs.keys()).collect();
-                keys.sort();
-                keys.dedup();
-                let changes: Vec<Change> = keys
-                    .into_iter()
-                    .filter(|k| s.outputs.get(*k) != outputs.get(*k))
-                    .map(|k| {
-                        let (a, b) = (
-                            s.outputs.get(k).unwrap_or(&Value::Null),
-                            outputs.get(k).unwrap_or(&Value::Null),
-                        );
-                        let kind = if a.is_null() {
-                            "add"
-                        } else if b.is_null() {
-                            "delete"
-                        } else {
-                            "update"
-                        };
-                        change(k, kind, a, b, false)
-                    })
-                    .collect();
-                let id = if found.id.is_empty() {
-                    s.id.clone()
-                } else {
-                    found.id.clone()
-                };
-                let mut step = Step::new(
-                    if changes.is_empty() { "same" } else { "update" },
-                    &s.type_name,
-                    &s.name,
-                    Some(id.clone()),
-                );
-                step.changes = changes;
-                let resource = ResourceState {
-                    id,
-                    inputs,
-                    outputs,
-                    ..s
-                };
-                if let Err(e) = this.journal(vec![Record::Put { resource }]).await {
-                    return this.fail(e);
-                }
-                this.inner.lock().expect("inner lock").steps.push((index, step));
             });
         }
         while tasks.join_next().await.is_some() {}
@@ -889,8 +978,8 @@ impl Deployment {
         let mut inner = self.inner.lock().expect("inner lock");
         inner.closed = true;
         for slot in inner.slots.values() {
-            if slot.tx.borrow().is_none() && !slot.registered {
-                slot.tx.send_replace(Some(Outcome::Missing));
+            if slot.tx.borrow().outcome.is_none() && !slot.registered {
+                slot.settle(Outcome::Missing);
             }
         }
         self.sem.close();
@@ -908,18 +997,18 @@ impl Deployment {
                 woken.await;
             }
         }
-        let pending: Vec<watch::Receiver<Option<Outcome>>> = {
+        let pending: Vec<watch::Receiver<Progress>> = {
             let mut inner = self.inner.lock().expect("inner lock");
             inner.closed = true;
             for slot in inner.slots.values() {
                 if !slot.registered {
-                    slot.tx.send_replace(Some(Outcome::Missing));
+                    slot.settle(Outcome::Missing);
                 }
             }
             inner.slots.values().map(|s| s.tx.subscribe()).collect()
         };
         for mut rx in pending {
-            let _ = rx.wait_for(Option::is_some).await;
+            let _ = rx.wait_for(|p| p.outcome.is_some()).await;
         }
         let failed = !self.inner.lock().expect("inner lock").errors.is_empty();
         let registered: HashSet<String> = self.inner.lock().expect("inner lock").order.iter().cloned().collect();

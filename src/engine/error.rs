@@ -1,6 +1,6 @@
 //! Engine errors as JSON-RPC errors: the provider's codes for provider failures, and the
-//! engine's own (-32010..-32014) for state, locks, protection, failed dependencies and
-//! interrupted creates. Every message names the resource and the rule.
+//! engine's own (-32010..-32015) for state, locks, protection, failed dependencies,
+//! interrupted creates and a missing passphrase. Every message names the resource and the rule.
 
 use super::state::StateError;
 use crate::protocol::{ErrorCode, ErrorData, Failure};
@@ -18,6 +18,18 @@ pub const PROTECTED: i32 = -32012;
 pub const DEPENDENCY_FAILED: i32 = -32013;
 /// Interrupted creates whose outcome is unknown.
 pub const MAY_EXIST: i32 = -32014;
+/// The state is sealed and no passphrase was given.
+pub const PASSPHRASE_REQUIRED: i32 = -32015;
+
+/// The engine's codes are the protocol's (documented in the OpenRPC document from there).
+const _: () = assert!(
+    STATE == ErrorCode::State.code()
+        && LOCKED == ErrorCode::Locked.code()
+        && PROTECTED == ErrorCode::Protected.code()
+        && DEPENDENCY_FAILED == ErrorCode::DependencyFailed.code()
+        && MAY_EXIST == ErrorCode::MayExist.code()
+        && PASSPHRASE_REQUIRED == ErrorCode::PassphraseRequired.code()
+);
 
 /// An engine error: a code and the provider's error data (extra members allowed).
 #[derive(Debug, Clone)]
@@ -103,6 +115,7 @@ impl From<StateError> for EngineError {
         let code = match e {
             StateError::Locked(_) => LOCKED,
             StateError::Invalid(_) => ErrorCode::InvalidParams.code(),
+            StateError::PassphraseRequired(_) => PASSPHRASE_REQUIRED,
             _ => STATE,
         };
         EngineError::new(code, e.to_string())

@@ -1,12 +1,13 @@
 //! The params and results of the `engine.*` methods (see docs/engine.md).
 
 use super::plan::Step;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 /// What a deployment does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     /// Make the cloud match the program.
@@ -32,7 +33,7 @@ impl Action {
 }
 
 /// `engine.open`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OpenRequest {
     /// The stack name.
@@ -45,13 +46,13 @@ pub struct OpenRequest {
     /// Provider calls at once (default 16).
     #[serde(default)]
     pub parallelism: Option<usize>,
-    /// A secret envelope or string; default `CREDPLANE_PASSPHRASE`.
+    /// A secret envelope or string; default `CREDPLANE_PASSPHRASE` of the engine's environment.
     #[serde(default)]
     pub passphrase: Option<Value>,
 }
 
 /// The result of `engine.open`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct OpenResponse {
     /// The deployment id for the other methods.
     pub deployment: String,
@@ -60,7 +61,7 @@ pub struct OpenResponse {
 }
 
 /// `customTimeouts`, in seconds.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Timeouts {
     /// Create.
@@ -75,7 +76,7 @@ pub struct Timeouts {
 }
 
 /// Pulumi's resource options.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Options {
     /// Explicit dependencies, by name.
@@ -105,7 +106,7 @@ pub struct Options {
 }
 
 /// `engine.register`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     /// From open.
@@ -124,7 +125,7 @@ pub struct RegisterRequest {
 }
 
 /// The result of `engine.register`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct RegisterResponse {
     /// The resource name.
     pub name: String,
@@ -137,7 +138,7 @@ pub struct RegisterResponse {
 }
 
 /// `engine.outputs`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutputsRequest {
     /// From open.
@@ -147,7 +148,7 @@ pub struct OutputsRequest {
 }
 
 /// `engine.close` and `engine.cancel`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeploymentRequest {
     /// From open.
@@ -159,7 +160,7 @@ pub struct DeploymentRequest {
 }
 
 /// An interrupted create whose outcome could not be proven.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct MayExist {
     /// The resource name.
     pub name: String,
@@ -171,7 +172,7 @@ pub struct MayExist {
 }
 
 /// The result of `engine.close`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CloseResponse {
     /// Counts by op.
@@ -191,7 +192,7 @@ pub struct CloseResponse {
 }
 
 /// `engine.export`, `engine.unlock`, `engine.stacks`, `engine.remove`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StackRequest {
     /// The stack name (ignored by `engine.stacks`).
@@ -206,7 +207,7 @@ pub struct StackRequest {
 }
 
 /// `engine.resolve`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResolveRequest {
     /// The stack name.
@@ -219,4 +220,11 @@ pub struct ResolveRequest {
     /// Its id, when the user found it; without, the pending entry is forgotten.
     #[serde(default)]
     pub id: Option<String>,
+}
+
+/// The result of `engine.stacks`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct StacksResponse {
+    /// The stacks with state in the backend.
+    pub stacks: Vec<String>,
 }

@@ -7,15 +7,17 @@
 //! - [`deployment`]: one open deployment: registrations, step generation, scheduling, close.
 //! - [`refs`]: the reference envelope (another resource's output as an input).
 //! - [`plan`]: steps, their summary and the rendered plan text.
+//! - [`progress`]: live progress of the steps (a spinner on a terminal, plain lines otherwise).
 //! - [`state`]: the state, its snapshot and journal, sealing, and the backends (local, S3).
 //! - [`error`]: engine error codes.
-//! - [`rpc`]: the `engine.*` methods in the JSON-RPC method table.
+//! - [`rpc`]: the handlers of the `engine.*` rows of the one JSON-RPC method table (`rpc::methods`).
 
 pub mod cli;
 pub mod deployment;
 pub mod error;
 pub mod messages;
 pub mod plan;
+pub mod progress;
 pub mod refs;
 pub mod rpc;
 pub mod state;
@@ -45,6 +47,7 @@ pub struct Engine {
     provider: Arc<Provider>,
     deployments: Mutex<HashMap<String, Arc<Deployment>>>,
     counter: AtomicU64,
+    progress: Option<progress::Sink>,
 }
 
 fn valid_stack(stack: &str) -> Result<(), EngineError> {
@@ -79,7 +82,14 @@ impl Engine {
             provider,
             deployments: Mutex::new(HashMap::new()),
             counter: AtomicU64::new(0),
+            progress: None,
         }
+    }
+
+    /// The same engine, reporting the progress of every deployment's steps to `sink`.
+    pub fn with_progress(mut self, sink: progress::Sink) -> Self {
+        self.progress = Some(sink);
+        self
     }
 
     fn deployment(&self, id: &str) -> Result<Arc<Deployment>, EngineError> {
@@ -135,7 +145,7 @@ impl Engine {
             std::process::id(),
             self.counter.fetch_add(1, Ordering::SeqCst) + 1
         );
-        let deployment = Deployment::new(
+        let mut deployment = Deployment::new(
             id.clone(),
             req.action,
             self.provider.clone(),
@@ -145,6 +155,7 @@ impl Engine {
             warnings.clone(),
             may_exist,
         )?;
+        deployment.progress = self.progress.clone();
         self.deployments
             .lock()
             .expect("deployments lock")
@@ -287,13 +298,13 @@ impl Engine {
     }
 
     /// `engine.stacks`.
-    pub fn stacks(&self, req: StackRequest) -> Result<Value, EngineError> {
-        let names = match req.backend.as_deref() {
+    pub fn stacks(&self, req: StackRequest) -> Result<StacksResponse, EngineError> {
+        let stacks = match req.backend.as_deref() {
             // A missing local directory has no stacks; a bucket that cannot be listed is an error.
             Some(url) if url.starts_with("s3://") => Backend::list(Some(url))?,
             url => Backend::list(url).unwrap_or_default(),
         };
-        Ok(serde_json::json!({ "stacks": names }))
+        Ok(StacksResponse { stacks })
     }
 
     /// `engine.resolve`: settles an interrupted create of `name`: with `id`, reads that resource

@@ -1,6 +1,7 @@
 //! The plan: the steps of a deployment, their summary, and the one rendering of it as text.
 
 use crate::protocol::envelope::{is_secret, is_unknown};
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -11,7 +12,7 @@ pub const MASK: &str = "[secret]";
 pub const UNKNOWN: &str = "(unknown)";
 
 /// One property's change.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Change {
     /// The property.
     pub name: String,
@@ -29,7 +30,7 @@ pub struct Change {
 }
 
 /// One step of the plan.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Step {
     /// `create`, `update`, `replace`, `delete`, `same` or `import`.

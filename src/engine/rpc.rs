@@ -1,28 +1,19 @@
-//! The `engine.*` methods, added to the provider's JSON-RPC method table.
+//! The handlers of the `engine.*` methods. They are rows of the one method table
+//! (`crate::rpc::methods`), which registers them and documents them in the OpenRPC document.
 
 use super::Engine;
 use super::error::EngineError;
-use crate::provider::Provider;
 use crate::rpc::decode;
-use jsonrpsee::RpcModule;
-use jsonrpsee::types::ErrorObjectOwned;
+use jsonrpsee::types::{ErrorObjectOwned, Params};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
-/// The engine's method names.
-pub const METHODS: [&str; 10] = [
-    "engine.open",
-    "engine.register",
-    "engine.outputs",
-    "engine.close",
-    "engine.cancel",
-    "engine.export",
-    "engine.import",
-    "engine.stacks",
-    "engine.remove",
-    "engine.resolve",
-];
+/// The future of an engine handler: the reply, or the JSON-RPC error.
+pub type Pending = Pin<Box<dyn Future<Output = Result<Value, ErrorObjectOwned>> + Send>>;
 
 fn reply<T: Serialize>(result: Result<T, EngineError>) -> Result<Value, ErrorObjectOwned> {
     result
@@ -30,98 +21,68 @@ fn reply<T: Serialize>(result: Result<T, EngineError>) -> Result<Value, ErrorObj
         .map_err(|e| e.to_rpc())
 }
 
-fn bad_params(e: crate::provider::error::ProviderError) -> ErrorObjectOwned {
-    crate::rpc::to_rpc_error(e)
+/// Decodes the params as `Req` (failures name the field) and runs `f` on the engine.
+fn handle<Req, Resp, Fut, F>(engine: Arc<Engine>, params: Params<'static>, f: F) -> Pending
+where
+    F: FnOnce(Arc<Engine>, Req) -> Fut + Send + 'static,
+    Req: DeserializeOwned + Send + 'static,
+    Resp: Serialize,
+    Fut: Future<Output = Result<Resp, EngineError>> + Send + 'static,
+{
+    Box::pin(async move {
+        match decode::<Req>(&params) {
+            Ok(req) => reply(f(engine, req).await),
+            Err(err) => Err(crate::rpc::to_rpc_error(err)),
+        }
+    })
 }
 
-/// Adds the engine's methods to `module` (an engine over the same provider).
-pub fn register<C: Send + Sync + 'static>(module: &mut RpcModule<C>, provider: Arc<Provider>) {
-    let mut engine = RpcModule::new(Engine::new(provider));
-    engine
-        .register_async_method("engine.open", |params, e, _| async move {
-            match decode(&params) {
-                Ok(req) => reply(e.open(req).await),
-                Err(err) => Err(bad_params(err)),
-            }
-        })
-        .expect("unique method name");
-    engine
-        .register_async_method("engine.register", |params, e, _| async move {
-            match decode(&params) {
-                Ok(req) => reply(e.register(req).await),
-                Err(err) => Err(bad_params(err)),
-            }
-        })
-        .expect("unique method name");
-    engine
-        .register_async_method("engine.close", |params, e, _| async move {
-            match decode(&params) {
-                Ok(req) => reply(e.close(req).await),
-                Err(err) => Err(bad_params(err)),
-            }
-        })
-        .expect("unique method name");
-    engine
-        .register_method("engine.outputs", |params, e, _| {
-            reply(
-                decode(&params)
-                    .map_err(EngineError::from_provider)
-                    .and_then(|r| e.outputs(r)),
-            )
-        })
-        .expect("unique method name");
-    engine
-        .register_method("engine.cancel", |params, e, _| {
-            reply(
-                decode(&params)
-                    .map_err(EngineError::from_provider)
-                    .and_then(|r| e.cancel(r)),
-            )
-        })
-        .expect("unique method name");
-    engine
-        .register_method("engine.export", |params, e, _| {
-            reply(
-                decode(&params)
-                    .map_err(EngineError::from_provider)
-                    .and_then(|r| e.export(r)),
-            )
-        })
-        .expect("unique method name");
-    engine
-        .register_method("engine.import", |params, e, _| {
-            reply(
-                decode(&params)
-                    .map_err(EngineError::from_provider)
-                    .and_then(|r| e.import(r)),
-            )
-        })
-        .expect("unique method name");
-    engine
-        .register_method("engine.stacks", |params, e, _| {
-            reply(
-                decode(&params)
-                    .map_err(EngineError::from_provider)
-                    .and_then(|r| e.stacks(r)),
-            )
-        })
-        .expect("unique method name");
-    engine
-        .register_method("engine.remove", |params, e, _| {
-            reply(
-                decode(&params)
-                    .map_err(EngineError::from_provider)
-                    .and_then(|r| e.remove(r, false)),
-            )
-        })
-        .expect("unique method name");
-    engine
-        .register_async_method("engine.resolve", |params, e, _| async move {
-            match decode(&params) {
-                Ok(req) => reply(e.resolve(req).await),
-                Err(err) => Err(bad_params(err)),
-            }
-        })
-        .expect("unique method name");
-    module.merge(engine).expect("engine method names are unique");
+/// `engine.open`.
+pub fn open(e: Arc<Engine>, p: Params<'static>) -> Pending {
+    handle(e, p, |e, r| async move { e.open(r).await })
+}
+
+/// `engine.register`.
+pub fn register(e: Arc<Engine>, p: Params<'static>) -> Pending {
+    handle(e, p, |e, r| async move { e.register(r).await })
+}
+
+/// `engine.outputs`.
+pub fn outputs(e: Arc<Engine>, p: Params<'static>) -> Pending {
+    handle(e, p, |e, r| async move { e.outputs(r) })
+}
+
+/// `engine.close`.
+pub fn close(e: Arc<Engine>, p: Params<'static>) -> Pending {
+    handle(e, p, |e, r| async move { e.close(r).await })
+}
+
+/// `engine.cancel`.
+pub fn cancel(e: Arc<Engine>, p: Params<'static>) -> Pending {
+    handle(e, p, |e, r| async move { e.cancel(r) })
+}
+
+/// `engine.export`.
+pub fn export(e: Arc<Engine>, p: Params<'static>) -> Pending {
+    handle(e, p, |e, r| async move { e.export(r) })
+}
+
+/// `engine.import`.
+pub fn import(e: Arc<Engine>, p: Params<'static>) -> Pending {
+    handle(e, p, |e, r| async move { e.import(r) })
+}
+
+/// `engine.stacks`.
+pub fn stacks(e: Arc<Engine>, p: Params<'static>) -> Pending {
+    handle(e, p, |e, r| async move { e.stacks(r) })
+}
+
+/// `engine.remove` (refused while the stack has resources).
+pub fn remove(e: Arc<Engine>, p: Params<'static>) -> Pending {
+    handle(e, p, |e, r| async move { e.remove(r, false) })
+}
+
+/// `engine.resolve`.
+pub fn resolve(e: Arc<Engine>, p: Params<'static>) -> Pending {
+    handle(e, p, |e, r| async move { e.resolve(r).await })
 }

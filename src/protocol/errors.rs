@@ -34,11 +34,24 @@ pub enum ErrorCode {
     Configuration,
     /// -32006: the operation is not supported for this resource type.
     Unsupported,
+    /// -32010 (engine): wrong or missing passphrase, corrupted or tampered state.
+    State,
+    /// -32011 (engine): another engine holds the stack's lock; the message names it and its age.
+    Locked,
+    /// -32012 (engine): a protected resource would have been deleted.
+    Protected,
+    /// -32013 (engine): not applied, because a resource it depends on failed.
+    DependencyFailed,
+    /// -32014 (engine): an interrupted create may have left a resource behind.
+    MayExist,
+    /// -32015 (engine): the state is sealed and `CREDPLANE_PASSPHRASE` (or the passphrase param)
+    /// is not set: a condition the user fixes by setting it, unlike a wrong passphrase (-32010).
+    PassphraseRequired,
 }
 
 impl ErrorCode {
     /// The numeric JSON-RPC code.
-    pub fn code(self) -> i32 {
+    pub const fn code(self) -> i32 {
         match self {
             ErrorCode::ParseError => -32700,
             ErrorCode::InvalidRequest => -32600,
@@ -51,11 +64,68 @@ impl ErrorCode {
             ErrorCode::PartiallyCreated => -32004,
             ErrorCode::Configuration => -32005,
             ErrorCode::Unsupported => -32006,
+            ErrorCode::State => -32010,
+            ErrorCode::Locked => -32011,
+            ErrorCode::Protected => -32012,
+            ErrorCode::DependencyFailed => -32013,
+            ErrorCode::MayExist => -32014,
+            ErrorCode::PassphraseRequired => -32015,
+        }
+    }
+
+    /// The name SDKs give the error's exception or type (`ConfigurationError`, `StateError`, ...).
+    pub const fn name(self) -> &'static str {
+        match self {
+            ErrorCode::ParseError => "ParseError",
+            ErrorCode::InvalidRequest => "InvalidRequest",
+            ErrorCode::MethodNotFound => "MethodNotFound",
+            ErrorCode::InvalidParams => "InvalidParams",
+            ErrorCode::InternalError => "InternalError",
+            ErrorCode::CloudError => "CloudError",
+            ErrorCode::Cancelled => "Cancelled",
+            ErrorCode::Timeout => "Timeout",
+            ErrorCode::PartiallyCreated => "PartiallyCreated",
+            ErrorCode::Configuration => "ConfigurationError",
+            ErrorCode::Unsupported => "Unsupported",
+            ErrorCode::State => "StateError",
+            ErrorCode::Locked => "Locked",
+            ErrorCode::Protected => "Protected",
+            ErrorCode::DependencyFailed => "DependencyFailed",
+            ErrorCode::MayExist => "MayExist",
+            ErrorCode::PassphraseRequired => "PassphraseRequired",
+        }
+    }
+
+    /// What the error means, in one sentence (the OpenRPC document's `ErrorCode` schema, and
+    /// from there the generated SDK error types).
+    pub const fn summary(self) -> &'static str {
+        match self {
+            ErrorCode::ParseError => "The message is not valid JSON.",
+            ErrorCode::InvalidRequest => "Valid JSON, but not a JSON-RPC 2.0 request.",
+            ErrorCode::MethodNotFound => "No such method.",
+            ErrorCode::InvalidParams => {
+                "Bad params or inputs; data.failures names each property and the rule it breaks."
+            }
+            ErrorCode::InternalError => "A bug in credplane.",
+            ErrorCode::CloudError => "The cloud refused or failed the call (data.cloudCode, data.requestId).",
+            ErrorCode::Cancelled => "The operation was cancelled.",
+            ErrorCode::Timeout => "The operation did not finish within its timeout.",
+            ErrorCode::PartiallyCreated => {
+                "The resource exists (data.id, data.outputs) but a later step of its creation failed."
+            }
+            ErrorCode::Configuration => "Credentials or settings for a cloud are missing or wrong.",
+            ErrorCode::Unsupported => "Not supported for this resource type.",
+            ErrorCode::State => "Wrong or missing passphrase, corrupted or tampered state.",
+            ErrorCode::Locked => "Another engine holds the stack's lock (named with its age).",
+            ErrorCode::Protected => "A protected resource would have been deleted.",
+            ErrorCode::DependencyFailed => "Not applied: a resource it depends on failed.",
+            ErrorCode::MayExist => "An interrupted create may have left a resource behind.",
+            ErrorCode::PassphraseRequired => "The state is sealed and CREDPLANE_PASSPHRASE is not set.",
         }
     }
 
     /// All codes, for documentation.
-    pub const ALL: [ErrorCode; 11] = [
+    pub const ALL: [ErrorCode; 17] = [
         ErrorCode::ParseError,
         ErrorCode::InvalidRequest,
         ErrorCode::MethodNotFound,
@@ -67,6 +137,12 @@ impl ErrorCode {
         ErrorCode::PartiallyCreated,
         ErrorCode::Configuration,
         ErrorCode::Unsupported,
+        ErrorCode::State,
+        ErrorCode::Locked,
+        ErrorCode::Protected,
+        ErrorCode::DependencyFailed,
+        ErrorCode::MayExist,
+        ErrorCode::PassphraseRequired,
     ];
 }
 

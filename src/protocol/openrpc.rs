@@ -115,6 +115,13 @@ pub fn document(methods: &[MethodDoc]) -> Value {
         }),
     );
     schemas.insert(
+        "ErrorCode".into(),
+        json!({
+            "description": "Every error code a method may answer with: its name (title) and meaning. SDKs generate their error types from this list.",
+            "oneOf": ErrorCode::ALL.iter().map(|c| json!({"const": c.code(), "title": c.name(), "description": c.summary()})).collect::<Vec<_>>(),
+        }),
+    );
+    schemas.insert(
         "Unknown".into(),
         json!({
             "description": "A value known only after the real operation (previews): {\"$credplane\": \"unknown\"}.",

@@ -1,8 +1,11 @@
 //! The one method table: each method declared once, with its name, summary, params and result
 //! types, errors and handler. The jsonrpsee registration ([`register`]) and the OpenRPC document
-//! ([`document`]) are both built from it.
+//! ([`document`]) are both built from it: the provider's methods and the engine's (`engine.*`,
+//! handled in `crate::engine::rpc`).
 
 use super::{decode, params_object, reply};
+use crate::engine::Engine;
+use crate::engine::messages as engine_msg;
 use crate::protocol::openrpc::{self, CALL_ERRORS, CLOUD_ERRORS, CREATE_ERRORS, MethodDoc, params_of, result_of};
 use crate::protocol::*;
 use crate::provider::Provider;
@@ -26,6 +29,8 @@ enum Handler {
     Sync(fn(&Provider, &Params<'_>) -> Reply),
     /// Calls a cloud: runs as a task.
     Async(fn(Arc<Provider>, Params<'static>) -> Pending),
+    /// An `engine.*` method: runs as a task on the engine (over the same provider).
+    Engine(fn(Arc<Engine>, Params<'static>) -> crate::engine::rpc::Pending),
 }
 
 /// One method: how it is documented, and how it runs.
@@ -163,6 +168,132 @@ pub static METHODS: &[Method] = &[
         },
         handler: Handler::Sync(|p, params| run(params, |_: CancelRequest| Ok(p.cancel()))),
     },
+    Method {
+        doc: MethodDoc {
+            name: "engine.open",
+            summary: "Opens a deployment of a stack: takes its lock, loads its state and replays its journal (interrupted creates are reconciled).",
+            params: params_of::<engine_msg::OpenRequest>,
+            result: |g| result_of::<engine_msg::OpenResponse>(g, "opened"),
+            errors: ENGINE_STATE_ERRORS,
+        },
+        handler: Handler::Engine(crate::engine::rpc::open),
+    },
+    Method {
+        doc: MethodDoc {
+            name: "engine.register",
+            summary: "Declares a resource of the program; the reply comes when its step is done, with its outputs (unknowns in a preview). Inputs may hold references to other resources' outputs.",
+            params: params_of::<engine_msg::RegisterRequest>,
+            result: |g| result_of::<engine_msg::RegisterResponse>(g, "registered"),
+            errors: ENGINE_STEP_ERRORS,
+        },
+        handler: Handler::Engine(crate::engine::rpc::register),
+    },
+    Method {
+        doc: MethodDoc {
+            name: "engine.outputs",
+            summary: "Sets the stack's outputs (references allowed, resolved at close).",
+            params: params_of::<engine_msg::OutputsRequest>,
+            result: |g| result_of::<Empty>(g, "empty"),
+            errors: CALL_ERRORS,
+        },
+        handler: Handler::Engine(crate::engine::rpc::outputs),
+    },
+    Method {
+        doc: MethodDoc {
+            name: "engine.close",
+            summary: "Ends a deployment: waits for its registrations, deletes what was not registered (up), refreshes (refresh) or deletes everything (destroy), compacts the journal, and returns the summary, steps and rendered plan.",
+            params: params_of::<engine_msg::DeploymentRequest>,
+            result: |g| result_of::<engine_msg::CloseResponse>(g, "closed"),
+            errors: ENGINE_STEP_ERRORS,
+        },
+        handler: Handler::Engine(crate::engine::rpc::close),
+    },
+    Method {
+        doc: MethodDoc {
+            name: "engine.cancel",
+            summary: "Cancels a deployment: later registrations fail, steps in flight end and are journaled, the lock is released.",
+            params: params_of::<engine_msg::DeploymentRequest>,
+            result: |g| result_of::<Empty>(g, "empty"),
+            errors: CALL_ERRORS,
+        },
+        handler: Handler::Engine(crate::engine::rpc::cancel),
+    },
+    Method {
+        doc: MethodDoc {
+            name: "engine.export",
+            summary: "The stored snapshot document of a stack (secrets stay sealed).",
+            params: params_of::<engine_msg::StackRequest>,
+            result: |g| result_of::<Value>(g, "document"),
+            errors: ENGINE_STATE_ERRORS,
+        },
+        handler: Handler::Engine(crate::engine::rpc::export),
+    },
+    Method {
+        doc: MethodDoc {
+            name: "engine.import",
+            summary: "Stores a document exported before as a stack's snapshot (verified on the next open).",
+            params: params_of::<engine_msg::StackRequest>,
+            result: |g| result_of::<Empty>(g, "empty"),
+            errors: ENGINE_STATE_ERRORS,
+        },
+        handler: Handler::Engine(crate::engine::rpc::import),
+    },
+    Method {
+        doc: MethodDoc {
+            name: "engine.stacks",
+            summary: "The stacks with state in a backend.",
+            params: params_of::<engine_msg::StackRequest>,
+            result: |g| result_of::<engine_msg::StacksResponse>(g, "stacks"),
+            errors: ENGINE_STATE_ERRORS,
+        },
+        handler: Handler::Engine(crate::engine::rpc::stacks),
+    },
+    Method {
+        doc: MethodDoc {
+            name: "engine.remove",
+            summary: "Deletes a stack's state; refused while the stack has resources.",
+            params: params_of::<engine_msg::StackRequest>,
+            result: |g| result_of::<Empty>(g, "empty"),
+            errors: ENGINE_STATE_ERRORS,
+        },
+        handler: Handler::Engine(crate::engine::rpc::remove),
+    },
+    Method {
+        doc: MethodDoc {
+            name: "engine.resolve",
+            summary: "Settles an interrupted create: with an id, reads that resource and records it; without, forgets the pending entry.",
+            params: params_of::<engine_msg::ResolveRequest>,
+            result: |g| result_of::<Empty>(g, "empty"),
+            errors: ENGINE_STATE_ERRORS,
+        },
+        handler: Handler::Engine(crate::engine::rpc::resolve),
+    },
+];
+
+/// The errors of the engine methods that touch a stack's state.
+const ENGINE_STATE_ERRORS: &[ErrorCode] = &[
+    ErrorCode::InvalidParams,
+    ErrorCode::State,
+    ErrorCode::PassphraseRequired,
+    ErrorCode::Locked,
+    ErrorCode::CloudError,
+    ErrorCode::InternalError,
+];
+/// The errors of the engine methods that run steps: the provider's, and the engine's own.
+const ENGINE_STEP_ERRORS: &[ErrorCode] = &[
+    ErrorCode::InvalidParams,
+    ErrorCode::CloudError,
+    ErrorCode::Cancelled,
+    ErrorCode::Timeout,
+    ErrorCode::PartiallyCreated,
+    ErrorCode::Configuration,
+    ErrorCode::Unsupported,
+    ErrorCode::State,
+    ErrorCode::PassphraseRequired,
+    ErrorCode::Protected,
+    ErrorCode::DependencyFailed,
+    ErrorCode::MayExist,
+    ErrorCode::InternalError,
 ];
 
 /// The OpenRPC document of [`METHODS`], built once.
@@ -179,8 +310,8 @@ pub fn names() -> Vec<&'static str> {
     METHODS.iter().map(|m| m.doc.name).collect()
 }
 
-/// Registers every method of the table on `module`.
-pub fn register(module: &mut RpcModule<Provider>) {
+/// Registers every method of the table on `module`; the `engine.*` ones run on `engine`.
+pub fn register(module: &mut RpcModule<Provider>, engine: Arc<Engine>) {
     for method in METHODS {
         let name = method.doc.name;
         let registered = match method.handler {
@@ -190,6 +321,12 @@ pub fn register(module: &mut RpcModule<Provider>) {
             Handler::Async(handler) => module
                 .register_async_method(name, move |params, p, _| async move { reply(handler(p, params).await) })
                 .map(drop),
+            Handler::Engine(handler) => {
+                let engine = engine.clone();
+                module
+                    .register_async_method(name, move |params, _, _| handler(engine.clone(), params))
+                    .map(drop)
+            }
         };
         registered.expect("method names in the table are unique");
     }

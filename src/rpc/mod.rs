@@ -70,8 +70,13 @@ fn reply<T: Serialize>(result: Result<T, ProviderError>) -> Result<Value, ErrorO
 
 /// Builds the jsonrpsee module over a provider, from the one method table ([`methods`]).
 pub fn module(provider: Arc<Provider>) -> RpcModule<Provider> {
-    let mut module = RpcModule::from_arc(provider.clone());
-    crate::engine::rpc::register(&mut module, provider);
-    methods::register(&mut module);
+    let engine = crate::engine::Engine::new(provider.clone());
+    module_with_engine(provider, engine)
+}
+
+/// [`module`] with a given engine (the CLI's reports live progress).
+pub fn module_with_engine(provider: Arc<Provider>, engine: crate::engine::Engine) -> RpcModule<Provider> {
+    let mut module = RpcModule::from_arc(provider);
+    methods::register(&mut module, Arc::new(engine));
     module
 }

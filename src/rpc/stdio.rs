@@ -2,7 +2,10 @@
 //! per line.
 //!
 //! Messages are handled concurrently, so that `cancel` can reach an operation in flight; replies
-//! therefore come back in completion order, matched by `id`. Two exceptions keep pipelining safe:
+//! therefore come back in completion order, matched by `id`. They still *start* in the order they
+//! were sent: each handler runs up to its first wait before the next one starts, so engine
+//! registrations take their place in the deployment in program order (with two resources of one
+//! name, the first declared is the one kept). Two exceptions keep pipelining safe:
 //! `configure` is a barrier (it is applied before the next line is even read, so a pipelined
 //! `create` after it runs with the new settings) and `cancel` runs at once. Everything is bounded:
 //! a line is refused once it passes [`MAX_REQUEST_BYTES`] without being buffered whole, at most
@@ -16,7 +19,7 @@ use jsonrpsee::RpcModule;
 use serde_json::Value;
 use std::sync::Arc;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
 /// The most messages handled at once; reading waits when they are all busy.
 pub const MAX_IN_FLIGHT: usize = 64;
@@ -41,6 +44,8 @@ pub async fn serve(
     });
     let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     let mut buf = Vec::new();
+    // Fired when the previous message's handler has run up to its first wait.
+    let mut previous_started: Option<oneshot::Receiver<()>> = None;
     while let Some(line) = read_line(&mut input, &mut buf, MAX_REQUEST_BYTES).await? {
         let text = match line {
             Line::TooLong => {
@@ -61,9 +66,24 @@ pub async fn serve(
         }
         let permit = in_flight.clone().acquire_owned().await.map_err(std::io::Error::other)?;
         let (module, tx) = (module.clone(), tx.clone());
+        let (started, next) = oneshot::channel();
+        let after = previous_started.replace(next);
         tokio::spawn(async move {
             let _permit = permit;
-            if let Some(reply) = handle_message(&module, &text).await {
+            if let Some(previous) = after {
+                let _ = previous.await; // dropped unsent (a panic) also lets this one go
+            }
+            let mut handled = std::pin::pin!(handle_message(&module, &text));
+            let mut started = Some(started);
+            let reply = std::future::poll_fn(|cx| {
+                let polled = handled.as_mut().poll(cx);
+                if let Some(started) = started.take() {
+                    let _ = started.send(());
+                }
+                polled
+            })
+            .await;
+            if let Some(reply) = reply {
                 let _ = tx.send(reply).await;
             }
         });

@@ -58,6 +58,7 @@ type outputExpect struct {
 type errorExpect struct {
 	Code      *int    `json:"code"`
 	CloudCode *string `json:"cloudCode"`
+	Message   *string `json:"message"`
 }
 
 type expect struct {
@@ -510,6 +511,9 @@ func runScenario(sc *scenario, bin, dir string) (err error) {
 			}
 			if e.Error.CloudCode != nil && rpc.Data.CloudCode != *e.Error.CloudCode {
 				return fmt.Errorf("%s: cloud code %q, want %q", where, rpc.Data.CloudCode, *e.Error.CloudCode)
+			}
+			if e.Error.Message != nil && !strings.Contains(rpc.Message, *e.Error.Message) {
+				return fmt.Errorf("%s: error message %q, want it to contain %q", where, rpc.Message, *e.Error.Message)
 			}
 			continue
 		}

@@ -5,25 +5,6 @@ import (
 	"fmt"
 )
 
-// Sentinels for errors.Is, one per code (schema/openrpc.json, docs/engine.md).
-var (
-	ErrParse            = &Error{Code: -32700}
-	ErrInvalidRequest   = &Error{Code: -32600}
-	ErrMethodNotFound   = &Error{Code: -32601}
-	ErrInvalidParams    = &Error{Code: -32602} // also duplicate names, dependsOn cycles, unknown references
-	ErrCloud            = &Error{Code: -32001}
-	ErrCancelled        = &Error{Code: -32002}
-	ErrTimeout          = &Error{Code: -32003}
-	ErrPartiallyCreated = &Error{Code: -32004}
-	ErrConfiguration    = &Error{Code: -32005}
-	ErrUnsupported      = &Error{Code: -32006}
-	ErrState            = &Error{Code: -32010} // wrong passphrase, corrupted or tampered state
-	ErrLocked           = &Error{Code: -32011} // the stack is locked by another engine
-	ErrProtected        = &Error{Code: -32012} // a protected resource would be deleted
-	ErrDependencyFailed = &Error{Code: -32013} // a dependency failed, so this step did not run
-	ErrMayExist         = &Error{Code: -32014} // interrupted creates of unknown outcome block up
-)
-
 // Error is a JSON-RPC error reply from the provider or the engine; it Is the sentinel of its code.
 // Data.Failures name the properties that failed validation (`resources.<name>.<field>` for the
 // engine), Data.Plan the text of what a failed engine.close did. (Replies are read, never

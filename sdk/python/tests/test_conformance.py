@@ -12,7 +12,8 @@ import pytest
 
 from conftest import REPO, provider_argv
 from credplane.runtime import Client, Plan, Resource, RpcError, Secret, Stack, Unknown
-from credplane.runtime.secret import is_secret_envelope, reveal
+from credplane.runtime.secret import is_secret_envelope
+from helpers import reveal
 
 import os
 
@@ -162,6 +163,7 @@ def run_scenario(scenario: dict[str, Any], tmp_path: Path) -> None:
                 assert e.value.code == expect["error"]["code"]
                 if "cloudCode" in expect["error"]:
                     assert e.value.cloud_code == expect["error"]["cloudCode"]
+                assert expect["error"].get("message", "") in e.value.message, f"{where}: {e.value.message}"
                 continue
             plan = action()
             check_expect(expect, plan, out.getvalue(), stack, ids_before, literals, where)

@@ -32,7 +32,7 @@ def test_up_update_replace_delete_and_destroy(make_stack: Callable[..., Stack], 
     st = make_stack(program)
     assert st.preview().ops() == {"a": "create", "b": "create"}
     plan = st.up()
-    assert plan.counts()["create"] == 2 and st.outputs("a")["secret_data"] == Secret("value")
+    assert plan.summary["create"] == 2 and st.outputs("a")["secret_data"] == Secret("value")
     state_text = (tmp_path / "state.json").read_text()
     assert "value" not in json.loads(state_text)["resources"][0]["outputs"]["secret_data"].get("ciphertext", "value")
     assert st.up().ops() == {"a": "same", "b": "same"}
@@ -41,7 +41,7 @@ def test_up_update_replace_delete_and_destroy(make_stack: Callable[..., Stack], 
     assert plan.ops() == {"a": "update", "b": "replace"} and plan.step("a").changed == ["description"]  # type: ignore[union-attr]
     assert [s.note for s in plan.steps if s.op == "delete"] == ["replaced"]
     plan = st.destroy()
-    assert plan.counts()["delete"] == 2 and st.state() == {}
+    assert plan.summary["delete"] == 2 and st.state() == {}
 
 
 def test_references_and_apply_callbacks_flow_through_the_engine(make_stack: Callable[..., Stack]) -> None:
@@ -62,8 +62,8 @@ def test_references_and_apply_callbacks_flow_through_the_engine(make_stack: Call
 
 def test_many_registrations_are_pipelined(make_stack: Callable[..., Stack]) -> None:
     st = make_stack(lambda: [kms(f"s{i}") for i in range(300)], parallelism=32)
-    assert st.up().counts()["create"] == 300
-    assert st.destroy().counts()["delete"] == 300
+    assert st.up().summary["create"] == 300
+    assert st.destroy().summary["delete"] == 300
 
 
 def test_bad_input_names_the_resource_and_keeps_the_state(make_stack: Callable[..., Stack]) -> None:
@@ -103,7 +103,7 @@ def test_wrong_passphrase_and_held_lock(make_stack: Callable[..., Stack], client
     with pytest.raises(Locked, match="locked by pid"):
         make_stack(lambda: kms("a")).up()
     client.call("engine.close", {"deployment": held["deployment"]})  # an empty up: deletes "a"
-    assert make_stack().destroy().counts()["delete"] == 0
+    assert make_stack().destroy().summary["delete"] == 0
 
 
 def test_protect_retain_and_import(make_stack: Callable[..., Stack]) -> None:

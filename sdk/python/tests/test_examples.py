@@ -28,3 +28,16 @@ def test_example(script: str, args: list[str], tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "[secret]" in proc.stdout
     assert "Destroyed stack" in proc.stdout
+
+
+def test_examples_and_the_quickstart_use_the_typed_classes_only() -> None:
+    """Issue 9 item 9: no untyped ``Resource(...)`` and no private ``_output`` in what users copy."""
+    import re
+
+    texts = [REPO / "README.md", REPO / "scripts" / "quickstart.sh", REPO / "sdk" / "python" / "README.md"]
+    texts += [p for p in (REPO / "examples").rglob("*") if p.suffix in (".py", ".ts", ".go", ".md", ".sh")
+              and "node_modules" not in p.parts]
+    untyped = re.compile(r"(?<![A-Za-z_.])Resource\(|\._output\(|new Resource\(|runtime\.NewResource\(")
+    found = [f"{p.relative_to(REPO)}:{n}: {line.strip()}" for p in texts for n, line in enumerate(p.read_text().splitlines(), 1)
+             if untyped.search(line) and not line.startswith("|")]  # API tables name the base class
+    assert not found, "untyped resources in examples:\n" + "\n".join(found)

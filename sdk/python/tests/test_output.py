@@ -36,7 +36,7 @@ def test_output_all() -> None:
     assert isinstance(got, Secret) and json.loads(got.value)["AccessKeys"][0]["AccessKeySecret"] == "sss"
     assert (combined)._resolve(lambda r, p: UNKNOWN if r.name == "o" else values[r.name][p]) is UNKNOWN
     kms = Resource("alicloud_kms_secret", "kms", {"secret_data": combined})
-    assert [d.name for d in kms._dependencies()] == ["k", "o"]
+    assert [o.resource.name for o in collect_outputs(kms._inputs)] == ["k", "k", "o"]
 
 
 def test_required_output_keeps_secrets_and_refuses_absence() -> None:

@@ -6,7 +6,8 @@ import pickle
 import pytest
 
 from credplane.runtime import UNKNOWN, Secret
-from credplane.runtime.secret import reveal, unwrap, wrap
+from credplane.runtime.secret import unwrap, wrap
+from helpers import reveal
 
 
 def test_secret_is_masked_everywhere() -> None:

@@ -207,6 +207,7 @@ export async function runScenario(scenario: Json): Promise<void> {
             assert.ok(e instanceof CredplaneError, `${where}: expected a JSON-RPC error, got ${String(e)}`);
             assert.equal(e.code, expect.error.code, `${where}: error code (${e.message})`);
             if ("cloudCode" in expect.error) assert.equal(e.cloudCode, expect.error.cloudCode, `${where}: cloudCode`);
+            if ("message" in expect.error) assert.ok(e.message.includes(expect.error.message), `${where}: message ${e.message}`);
             return true;
           },
           `${where}: expected error ${JSON.stringify(expect.error)}`,

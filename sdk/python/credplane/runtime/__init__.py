@@ -2,10 +2,10 @@
 engine inside ``credplane`` (docs/engine.md)."""
 
 from .client import Client, provider_command
-from .errors import (
-    Cancelled, CheckFailed, CloudError, ConfigurationError, CredplaneError, DependencyFailed, Failure, InvalidParams,
-    Locked, MayExist, PartiallyCreated, PassphraseRequired, Protected, RpcError, StateError, Timeout, TransportError,
-    Unsupported,
+from .errors import CredplaneError, Failure, RpcError, TransportError
+from credplane._codes import (
+    Cancelled, CloudError, ConfigurationError, DependencyFailed, InvalidParams, Locked, MayExist, PartiallyCreated,
+    PassphraseRequired, Protected, StateError, Timeout, Unsupported,
 )
 from .output import Input, MissingOutput, Output
 from .plan import Plan, PropertyChange, Step
@@ -14,7 +14,7 @@ from .secret import UNKNOWN, Secret, Unknown
 from .stack import Stack
 
 __all__ = [
-    "Cancelled", "CheckFailed", "Client", "CloudError", "ConfigurationError", "CredplaneError", "DependencyFailed",
+    "Cancelled", "Client", "CloudError", "ConfigurationError", "CredplaneError", "DependencyFailed",
     "Failure", "Input", "InvalidParams", "Locked", "MayExist", "MissingOutput", "Output", "PartiallyCreated",
     "PassphraseRequired", "Plan", "PropertyChange", "Protected", "Resource", "RpcError", "Secret",
     "Stack", "StateError", "Step", "Timeout", "TransportError", "UNKNOWN", "Unknown", "Unsupported", "provider_command",

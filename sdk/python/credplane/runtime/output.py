@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar, Union
 
-from .secret import Secret, Unknown, UNKNOWN
+from .secret import UNKNOWN, Secret, Unknown, wrap
 
 if TYPE_CHECKING:
     from .resource import Resource
@@ -21,12 +21,14 @@ class MissingOutput(ValueError):
 
 class Output(Generic[T_co]):
     """The output ``prop`` of ``resource``: sent to the engine as a reference, which it resolves
-    (unknown in a preview until known; a secret stays a secret)."""
+    (unknown in a preview until known; a secret stays a secret). :meth:`all` combines outputs:
+    then ``parts`` holds them, and ``resource``/``prop`` are the first one's."""
 
-    __slots__ = ("_resource", "_prop", "_fn")
+    __slots__ = ("_resource", "_prop", "_fn", "_parts")
 
-    def __init__(self, resource: "Resource", prop: str, fn: Callable[[Any], Any] | None = None) -> None:
-        self._resource, self._prop, self._fn = resource, prop, fn
+    def __init__(self, resource: "Resource", prop: str, fn: Callable[[Any], Any] | None = None,
+                 parts: "list[Output[Any]] | None" = None) -> None:
+        self._resource, self._prop, self._fn, self._parts = resource, prop, fn, parts
 
     @property
     def resource(self) -> "Resource":
@@ -44,7 +46,7 @@ class Output(Generic[T_co]):
         def composed(value: Any) -> Any:
             return fn(prev(value) if prev is not None else value)
 
-        return self._with_fn(composed)
+        return Output(self._resource, self._prop, composed, self._parts)
 
     def required(self: "Output[V | None]") -> "Output[V]":
         """The same output typed without ``None`` (an optional attribute the program knows is
@@ -64,16 +66,20 @@ class Output(Generic[T_co]):
         secret if any is secret); combine with ``.apply``."""
         if not outputs:
             raise ValueError("Output.all needs at least one output")
-        return _AllOutput(list(outputs))
-
-    def _with_fn(self, fn: Callable[[Any], Any]) -> "Output[Any]":
-        return Output(self._resource, self._prop, fn)
+        return Output(outputs[0].resource, outputs[0].prop, None, list(outputs))
 
     def _sources(self) -> list["Output[Any]"]:
-        return [self]
+        return [self] if self._parts is None else [src for part in self._parts for src in part._sources()]
 
     def _resolve(self, lookup: Callable[["Resource", str], Any]) -> Any:
-        return self._transform(lookup(self._resource, self._prop))
+        if self._parts is None:
+            return self._transform(lookup(self._resource, self._prop))
+        values = [part._resolve(lookup) for part in self._parts]
+        if any(isinstance(v, Unknown) for v in values):
+            return UNKNOWN
+        secret = any(isinstance(v, Secret) for v in values)
+        plain = [v.value if isinstance(v, Secret) else v for v in values]
+        return self._transform(Secret(plain) if secret else plain)
 
     def _transform(self, raw: Any) -> Any:
         if isinstance(raw, Unknown):
@@ -86,6 +92,8 @@ class Output(Generic[T_co]):
         return self._fn(raw)
 
     def __repr__(self) -> str:
+        if self._parts is not None:
+            return "Output.all(" + ", ".join(repr(p) for p in self._parts) + ")"
         suffix = ".apply(...)" if self._fn is not None else ""
         return f"Output({self._resource.name}.{self._prop}{suffix})"
 
@@ -93,48 +101,19 @@ class Output(Generic[T_co]):
         raise TypeError("an Output has no value while the program runs; pass it as an input, or use .apply()")
 
 
-class _AllOutput(Output[list[Any]]):
-    __slots__ = ("_parts",)
-
-    def __init__(self, parts: list[Output[Any]], fn: Callable[[Any], Any] | None = None) -> None:
-        super().__init__(parts[0].resource, parts[0].prop, fn)
-        self._parts = parts
-
-    def _with_fn(self, fn: Callable[[Any], Any]) -> Output[Any]:
-        return _AllOutput(self._parts, fn)
-
-    def _sources(self) -> list[Output[Any]]:
-        return [src for part in self._parts for src in part._sources()]
-
-    def _resolve(self, lookup: Callable[["Resource", str], Any]) -> Any:
-        values = [part._resolve(lookup) for part in self._parts]
-        if any(isinstance(v, Unknown) for v in values):
-            return UNKNOWN
-        secret = any(isinstance(v, Secret) for v in values)
-        plain = [v.value if isinstance(v, Secret) else v for v in values]
-        result = self._fn(plain) if self._fn is not None else plain
-        return Secret(result) if secret and not isinstance(result, Secret) else result
-
-    def __repr__(self) -> str:
-        return "Output.all(" + ", ".join(repr(p) for p in self._parts) + ")"
-
-
 Input = Union[T, Output[T]]
 """A plain value or an :class:`Output` of another resource."""
 
 
 def collect_outputs(value: Any) -> list[Output[Any]]:
-    """Every :class:`Output` nested in ``value``."""
+    """Every :class:`Output` nested in ``value`` (found by the same walk that encodes it)."""
     found: list[Output[Any]] = []
 
-    def walk(v: Any) -> None:
+    def visit(v: Any) -> Any:
         if isinstance(v, Output):
             found.extend(v._sources())
-        elif isinstance(v, Secret):
-            walk(v.value)
-        elif isinstance(v, (dict, list, tuple)):
-            for item in v.values() if isinstance(v, dict) else v:
-                walk(item)
+            return None
+        return v
 
-    walk(value)
+    wrap(value, visit)
     return found

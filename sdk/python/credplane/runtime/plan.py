@@ -61,11 +61,5 @@ class Plan:
     def ops(self) -> dict[str, str]:
         return {s.name: s.op for s in self.steps if s.note != "replaced"}
 
-    def counts(self) -> dict[str, int]:
-        return dict(self.summary)
-
-    def render(self) -> str:
-        return self.text
-
     def __str__(self) -> str:
         return self.text

@@ -6,7 +6,7 @@ import contextlib
 import threading
 from typing import Any, Iterator, Mapping, Sequence
 
-from .output import Output, collect_outputs
+from .output import Output
 from .secret import unwrap
 
 _local = threading.local()
@@ -41,10 +41,6 @@ class Resource:
 
     def __init__(self, type_name: str, name: str, inputs: Mapping[str, Any], *, depends_on: Sequence["Resource"] = (),
                  ignore_changes: Sequence[str] = (), timeouts: Mapping[str, float] | None = None, **options: Any) -> None:
-        if not isinstance(type_name, str) or not type_name:
-            raise ValueError("type_name must be a non-empty string")
-        if not isinstance(name, str) or not name:
-            raise ValueError("name must be a non-empty string")
         self._type_name, self._name = type_name, name
         self._given_inputs = {k: v for k, v in dict(inputs).items() if v is not None}
         # Wire envelopes (as produced by generated code) become Secret / UNKNOWN; Outputs stay.
@@ -52,8 +48,6 @@ class Resource:
         self._depends_on: list[Resource] = list(depends_on)
         self._options: dict[str, Any] = {}
         self.set_options(ignore_changes=ignore_changes, custom_timeouts=timeouts, **options)
-        self._id: str | None = None  # set after each operation
-        self._outputs: dict[str, Any] | None = None
         if _collectors():
             _collectors()[-1].append(self)
 
@@ -95,14 +89,6 @@ class Resource:
     def _output(self, prop: str) -> Output[Any]:
         """A reference to the output property ``prop`` of this resource."""
         return Output(self, prop)
-
-    def _dependencies(self) -> list["Resource"]:
-        """Implicit (outputs referenced by the inputs) and explicit dependencies, without repeats."""
-        seen: list[Resource] = []
-        for dep in [o.resource for o in collect_outputs(self._inputs)] + self._depends_on:
-            if dep is not self and all(dep is not s for s in seen):
-                seen.append(dep)
-        return seen
 
     def __repr__(self) -> str:
         return f"<{self._type_name} {self._name!r}>"

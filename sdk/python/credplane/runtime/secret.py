@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Any, Callable, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -81,16 +81,19 @@ def is_secret_envelope(value: Any) -> bool:
     return isinstance(value, dict) and value.get(ENVELOPE_KEY) == "secret" and "value" in value
 
 
-def wrap(value: Any) -> Any:
-    """Python value -> wire JSON: :class:`Secret` -> secret envelope, :data:`UNKNOWN` -> unknown."""
+def wrap(value: Any, hook: Callable[[Any], Any] | None = None) -> Any:
+    """Python value -> wire JSON: :class:`Secret` -> secret envelope, :data:`UNKNOWN` -> unknown;
+    ``hook`` may first replace any value (the stack turns an ``Output`` into a reference)."""
+    if hook is not None and (replaced := hook(value)) is not value:
+        return replaced
     if isinstance(value, Secret):
-        return {ENVELOPE_KEY: "secret", "value": wrap(value.value)}
+        return {ENVELOPE_KEY: "secret", "value": wrap(value.value, hook)}
     if isinstance(value, Unknown):
         return {ENVELOPE_KEY: "unknown"}
     if isinstance(value, dict):
-        return {str(k): wrap(v) for k, v in value.items()}
+        return {str(k): wrap(v, hook) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [wrap(v) for v in value]
+        return [wrap(v, hook) for v in value]
     return value
 
 
@@ -107,13 +110,3 @@ def unwrap(value: Any) -> Any:
         return [unwrap(v) for v in value]
     return value
 
-
-def reveal(value: Any) -> Any:
-    """Strips :class:`Secret` wrappers recursively (for comparisons; never for printing)."""
-    if isinstance(value, Secret):
-        return reveal(value.value)
-    if isinstance(value, dict):
-        return {k: reveal(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [reveal(v) for v in value]
-    return value

@@ -12,16 +12,16 @@ from typing import Any, Callable, Mapping, TextIO
 
 from .client import Client
 from .errors import RpcError
-from .output import Output, _AllOutput, collect_outputs
+from .output import Output, collect_outputs
 from .plan import Plan
 from .resource import Resource, _collectors, collecting
-from .secret import Secret, Unknown, wrap
+from .secret import Secret, wrap
 
 Program = Callable[[], Any]
 
 
 def _is_plain(o: Output[Any]) -> bool:
-    return o._fn is None and not isinstance(o, _AllOutput)
+    return o._fn is None and o._parts is None
 
 
 class Stack:
@@ -121,8 +121,6 @@ class Stack:
                 print(exc.data["plan"], file=self._out, flush=True)
             raise
         self._resources = dict(result.get("resources") or {})
-        for r in resources:
-            r._id, r._outputs = self._resources.get(r.name, {}).get("id"), self._resources.get(r.name, {}).get("outputs")
         outputs = {n: v.get("outputs") or {} for n, v in self._resources.items()}
         outputs.update({n: f.result()["outputs"] for n, f in replies.items() if not f.exception()})
         plan = Plan.from_reply(self.name, action, result, outputs)
@@ -161,21 +159,16 @@ class Stack:
         send()
 
     def _encode(self, value: Any, replies: dict[str, Future[Any]]) -> Any:
-        if isinstance(value, Output):
-            if _is_plain(value):
-                return {"$credplane": "ref", "resource": value.resource.name, "property": value.prop}
+        """Wire JSON; a plain Output becomes a reference, an applied one its computed value."""
+        def lookup(res: Resource, prop: str) -> Any:
+            reply = replies[res.name].result()
+            return reply["outputs"].get(prop, reply["id"] if prop == "id" else None)
 
-            def lookup(res: Resource, prop: str) -> Any:
-                outputs = replies[res.name].result()["outputs"]
-                return outputs.get(prop, res._id if prop == "id" else None)
+        def output(v: Any) -> Any:
+            if not isinstance(v, Output):
+                return v
+            if _is_plain(v):
+                return {"$credplane": "ref", "resource": v.resource.name, "property": v.prop}
+            return wrap(v._resolve(lookup))
 
-            return wrap(value._resolve(lookup))
-        if isinstance(value, Secret):
-            return {"$credplane": "secret", "value": self._encode(value.value, replies)}
-        if isinstance(value, Unknown):
-            return wrap(value)
-        if isinstance(value, dict):
-            return {k: self._encode(v, replies) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [self._encode(v, replies) for v in value]
-        return value
+        return wrap(value, output)

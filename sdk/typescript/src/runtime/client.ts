@@ -6,7 +6,14 @@
 import { ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 
-import { TransportError, errorFromReply } from "./errors";
+import { ERROR_CLASSES } from "../codes";
+import { CredplaneError, ErrorData, TransportError } from "./errors";
+
+/** The typed error for a JSON-RPC `error` object. */
+export function errorFromReply(error: { code: number; message: string; data?: unknown }): CredplaneError {
+  const cls = ERROR_CLASSES.get(error.code) ?? CredplaneError;
+  return new cls(error.code, error.message, error.data as ErrorData | undefined);
+}
 
 /** Carries one JSON-RPC call. */
 export interface Transport {

@@ -1,4 +1,4 @@
-/** Typed errors for JSON-RPC error replies, one class per code (provider and engine codes). */
+/** The bases of the errors of JSON-RPC replies (one class per code is in `../codes`), and the transport error. */
 
 /** A property that failed validation (`resources.<name>.<field>` for the engine's). */
 export interface Failure {
@@ -48,28 +48,6 @@ export class CredplaneError extends Error {
   }
 }
 
-export class ParseError extends CredplaneError { static readonly code = -32700; }
-export class InvalidRequestError extends CredplaneError { static readonly code = -32600; }
-export class MethodNotFoundError extends CredplaneError { static readonly code = -32601; }
-/** Bad params; from the engine also duplicate names, dependsOn cycles, unknown references. */
-export class InvalidParamsError extends CredplaneError { static readonly code = -32602; }
-export class CloudError extends CredplaneError { static readonly code = -32001; }
-export class CancelledError extends CredplaneError { static readonly code = -32002; }
-export class TimeoutError extends CredplaneError { static readonly code = -32003; }
-export class PartiallyCreatedError extends CredplaneError { static readonly code = -32004; }
-export class ConfigurationError extends CredplaneError { static readonly code = -32005; }
-export class UnsupportedError extends CredplaneError { static readonly code = -32006; }
-/** Wrong passphrase, corrupted or tampered snapshot or journal. */
-export class StateError extends CredplaneError { static readonly code = -32010; }
-/** The stack is locked by another engine (the message names the holder and its age). */
-export class LockedError extends CredplaneError { static readonly code = -32011; }
-/** A protected resource would be deleted. */
-export class ProtectedError extends CredplaneError { static readonly code = -32012; }
-/** A dependency failed, so this step did not run. */
-export class DependencyFailedError extends CredplaneError { static readonly code = -32013; }
-/** Interrupted creates whose outcome is unknown block `up` (`data.candidates`). */
-export class MayExistError extends CredplaneError { static readonly code = -32014; }
-
 /** The transport failed (process exited, HTTP status, bad reply). */
 export class TransportError extends Error {
   constructor(message: string) {
@@ -78,16 +56,5 @@ export class TransportError extends Error {
   }
 }
 
-type ErrorClass = (new (code: number, message: string, data?: ErrorData) => CredplaneError) & { readonly code: number };
-
-/** The error class of each code. */
-export const ERROR_CLASSES: ReadonlyMap<number, ErrorClass> = new Map(
-  [ParseError, InvalidRequestError, MethodNotFoundError, InvalidParamsError, CloudError, CancelledError, TimeoutError, PartiallyCreatedError,
-    ConfigurationError, UnsupportedError, StateError, LockedError, ProtectedError, DependencyFailedError, MayExistError].map((c) => [c.code, c]),
-);
-
-/** The typed error for a JSON-RPC `error` object. */
-export function errorFromReply(error: { code: number; message: string; data?: unknown }): CredplaneError {
-  const cls = ERROR_CLASSES.get(error.code) ?? CredplaneError;
-  return new cls(error.code, error.message, error.data as ErrorData | undefined);
-}
+/** A class of the error of one code (they are written by sdk-gen into `../codes`, from the OpenRPC document). */
+export type ErrorClass = (new (code: number, message: string, data?: ErrorData) => CredplaneError) & { readonly code: number };

@@ -1,4 +1,5 @@
 /** The hand-written runtime of the TypeScript SDK: transport, errors, secrets, outputs, Stack facade. */
+export * from "../codes";
 export * from "./client";
 export * from "./errors";
 export * from "./output";
