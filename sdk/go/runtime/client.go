@@ -45,6 +45,7 @@ type StdioTransport struct {
 	stdin   io.WriteCloser
 	nextID  atomic.Int64
 	mu      sync.Mutex
+	wmu     sync.Mutex // writes, apart from mu: a blocked write waits for replies readLoop settles under mu
 	pending map[int64]chan *reply
 	done    chan struct{}
 	err     error
@@ -99,9 +100,13 @@ func (t *StdioTransport) Start(ctx context.Context, method string, params any) f
 	t.mu.Lock()
 	if err = cmp.Or(err, t.err); err == nil {
 		t.pending[id] = ch
-		_, err = t.stdin.Write(append(line, '\n'))
 	}
 	t.mu.Unlock()
+	if err == nil {
+		t.wmu.Lock()
+		_, err = t.stdin.Write(append(line, '\n'))
+		t.wmu.Unlock()
+	}
 	if err != nil {
 		return func() (json.RawMessage, error) { return nil, err }
 	}

@@ -11,8 +11,7 @@ import shlex
 import shutil
 import subprocess
 import threading
-import urllib.error
-import urllib.request
+import urllib.error, urllib.request  # noqa: E401
 from concurrent.futures import Future
 from typing import IO, Any, Mapping, Sequence
 
@@ -30,8 +29,7 @@ def provider_command(binary: str | None = None, *, sandbox: bool | None = None) 
     if found is None or not os.path.exists(found):
         raise TransportError(f"provider binary {argv[0]!r} not found; build it or set CREDPLANE_BIN")
     argv[0] = found
-    if "serve" not in argv[1:]:
-        argv += ["serve", "--stdio"]
+    argv += [] if "serve" in argv[1:] else ["serve", "--stdio"]
     if (os.environ.get("CREDPLANE_SANDBOX") == "1" if sandbox is None else sandbox) and "--sandbox" not in argv:
         argv.append("--sandbox")
     return argv
@@ -43,7 +41,7 @@ class Client:
     def __init__(self, argv: Sequence[str] | None = None, *, url: str | None = None, token: str | None = None,
                  env: Mapping[str, str] | None = None) -> None:
         self._ids = itertools.count(1)
-        self._lock = threading.Lock()
+        self._lock, self._write_lock = threading.Lock(), threading.Lock()
         self._pending: dict[int, Future[Any]] = {}
         self._url, self._token, self._closed = url, token, ""
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=50)
@@ -115,11 +113,13 @@ class Client:
             if self._closed:
                 raise TransportError(self._diagnosis())
             self._pending[message["id"]] = future
+        # Not under `_lock`: a blocked write waits for replies the reader thread settles under it.
+        with self._write_lock:
             try:
                 assert self._proc.stdin is not None
                 self._proc.stdin.write(data)
             except (OSError, ValueError) as exc:
-                self._closed = f"cannot write to the provider: {exc}"
+                self._closed = self._closed or f"cannot write to the provider: {exc}"
         if self._closed:
             self._fail_all(self._closed)
         return future
