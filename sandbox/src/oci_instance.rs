@@ -172,7 +172,7 @@ fn make_identity() -> InstanceIdentity {
     let intermediate = CertificateBuilder::new(
         Profile::Root,
         SerialNumber::from(1u32),
-        validity.clone(),
+        validity,
         ca_name.clone(),
         spki(&ca_key),
         &ca_signer,
