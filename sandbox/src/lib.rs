@@ -22,6 +22,7 @@ pub mod faults;
 pub mod files;
 pub mod oci;
 pub mod oci_config;
+pub mod oci_instance;
 pub mod oci_principals;
 pub mod verify;
 
@@ -202,7 +203,12 @@ impl SandboxHandle {
 
 /// Every emulated API: one line per cloud module.
 fn all_apis() -> Vec<Arc<dyn CloudApi>> {
-    let mut apis: Vec<Arc<dyn CloudApi>> = vec![Arc::new(aws::AwsIam::new()), Arc::new(oci::OciIdentity::new())];
+    let oci = Arc::new(oci::OciIdentity::new());
+    let mut apis: Vec<Arc<dyn CloudApi>> = vec![
+        Arc::new(aws::AwsIam::new()),
+        oci.clone(),
+        Arc::new(oci_instance::OciInstance::new(oci)),
+    ];
     apis.extend(alicloud::apis()); // RAM and KMS, sharing one account
     apis
 }

@@ -25,6 +25,8 @@ pub const HOME_REGION: &str = "us-ashburn-1";
 pub const SUBSCRIBED: &[(&str, &str)] = &[("IAD", "us-ashburn-1"), ("PHX", "us-phoenix-1")];
 /// The principal id in resource principal tokens.
 pub const RESOURCE_ID: &str = "ocid1.fnfunc.oc1.iad.aaaaaaaasandbox";
+/// The principal id in instance principal tokens (the emulated instance).
+pub const INSTANCE_ID: &str = "ocid1.instance.oc1.iad.aaaaaaaasandbox";
 
 fn secret(admin_private_key_pem: &str) -> Vec<u8> {
     Sha256::new()
@@ -41,7 +43,7 @@ fn mac(secret: &[u8], signing_input: &str) -> Vec<u8> {
 }
 
 /// A session token for `public_key`: `ptype` `user` (a session of the admin user, as after
-/// `oci session authenticate`) or `resource` (an RPST), valid for `ttl_seconds` (negative gives an
+/// `oci session authenticate`), `resource` (an RPST) or `instance` (federated), valid for `ttl_seconds` (negative gives an
 /// expired one). `fixtures` are the `oci-identity` fixtures, whose admin key derives the secret.
 pub fn mint_session_token(
     fixtures: &Value,
@@ -59,7 +61,11 @@ pub fn mint_session_token(
         .and_then(Value::as_str)
         .unwrap_or_default();
     let now = chrono::Utc::now().timestamp();
-    let sub = if ptype == "resource" { RESOURCE_ID } else { user };
+    let sub = match ptype {
+        "resource" => RESOURCE_ID,
+        "instance" => INSTANCE_ID,
+        _ => user,
+    };
     let claims = json!({
         "iss": "authService.oracle.com",
         "sub": sub,

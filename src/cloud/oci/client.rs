@@ -6,6 +6,7 @@
 
 use super::config::{self, endpoint_of};
 use super::home_region::{Endpoints, HomeRegion, REGION_PLACEHOLDER, RegionSubscription, subscriptions_path};
+use super::instance_principal::InstanceSource;
 use super::principal::{self, AUTH_API_KEY, AUTH_INSTANCE_PRINCIPAL, AUTH_RESOURCE_PRINCIPAL, AUTH_SECURITY_TOKEN};
 use super::settings::OciSettings;
 use super::sign::{OciSigner, SignableRequest};
@@ -87,19 +88,95 @@ impl CredentialKind {
 #[derive(Clone)]
 pub struct IdentityClient {
     http: reqwest::Client,
-    endpoint: String,
-    signer: Arc<OciSigner>,
-    /// When set, writes go to the tenancy's home region, found on the first write.
-    home: Option<HomeRegion>,
+    /// The settings, for the endpoint of a principal first loaded on the first call.
+    settings: Arc<OciSettings>,
+    /// The endpoint and home region: known at once, or when an instance principal's first
+    /// federation says the region.
+    setup: Arc<tokio::sync::OnceCell<Setup>>,
+    auth: Arc<Auth>,
     write_endpoint: Arc<tokio::sync::OnceCell<String>>,
     retry: RetryPolicy,
+}
+
+/// Where requests go.
+#[derive(Clone, Debug)]
+struct Setup {
+    endpoint: String,
+    /// When set, writes go to the tenancy's home region, found on the first write.
+    home: Option<HomeRegion>,
+}
+
+/// The signer in use and, for a session-token principal, how to get a new one.
+struct Auth {
+    current: std::sync::RwLock<Option<Arc<OciSigner>>>,
+    reload: Option<principal::Reload>,
+    /// One reload at a time: concurrent refusals of the same token refresh it once.
+    reloading: tokio::sync::Mutex<()>,
+}
+
+impl Auth {
+    fn fixed(signer: OciSigner) -> Self {
+        Auth {
+            current: std::sync::RwLock::new(Some(Arc::new(signer))),
+            reload: None,
+            reloading: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn current(&self) -> Option<Arc<OciSigner>> {
+        self.current.read().expect("signer lock").clone()
+    }
+
+    fn source(&self) -> String {
+        self.reload
+            .as_ref()
+            .map_or_else(|| "OCI API key".to_string(), principal::Reload::describe)
+    }
+
+    /// Loads the principal again unless another call already replaced `stale` (`None`: the
+    /// first load); returns what it says about the tenancy and region.
+    async fn reload(
+        &self,
+        http: &reqwest::Client,
+        stale: Option<&Arc<OciSigner>>,
+    ) -> Result<(Option<String>, Option<String>, String), CloudError> {
+        let Some(reload) = &self.reload else {
+            return Err(self.failure("it cannot be refreshed".into()));
+        };
+        let _one = self.reloading.lock().await;
+        let now = self.current();
+        if let (Some(now), Some(stale)) = (&now, stale)
+            && !Arc::ptr_eq(now, stale)
+        {
+            return Ok((None, None, reload.describe()));
+        }
+        if stale.is_none() && now.is_some() {
+            return Ok((None, None, reload.describe()));
+        }
+        let p = reload.load(http).await.map_err(|reason| CloudError::Credentials {
+            cloud: "oci",
+            source_name: reload.describe(),
+            reason,
+        })?;
+        *self.current.write().expect("signer lock") = Some(Arc::new(p.signer));
+        Ok((p.tenancy, p.region, p.source))
+    }
+
+    fn failure(&self, reason: String) -> CloudError {
+        CloudError::Credentials {
+            cloud: "oci",
+            source_name: self.source(),
+            reason,
+        }
+    }
 }
 
 impl std::fmt::Debug for IdentityClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IdentityClient")
-            .field("endpoint", &self.endpoint)
-            .field("signer", &self.signer)
+            .field("setup", &self.setup.get())
+            .field("signer", &self.auth.current())
+            .field("source", &self.auth.source())
             .finish()
     }
 }
@@ -119,15 +196,26 @@ fn home_region(s: &OciSettings, tenancy: Option<String>, region: Option<String>)
     })
 }
 
+/// The endpoint and home region for a principal that says its tenancy and region.
+fn setup_for(s: &OciSettings, tenancy: Option<String>, region: Option<String>, source: &str) -> Result<Setup, String> {
+    let region = s.region.clone().or(region);
+    let endpoint =
+        endpoint_of(s, region.as_deref()).ok_or_else(|| format!("{source}: no OCI region or endpoint is set"))?;
+    let tenancy = s.tenancy.clone().or(tenancy);
+    Ok(Setup {
+        endpoint,
+        home: home_region(s, tenancy, region),
+    })
+}
+
 /// A session-token principal when the settings or the environment ask for one, else `None`
 /// (the API-key path).
 fn principal_of(
     s: &OciSettings,
     env: &dyn Fn(&str) -> Option<String>,
     home: Option<&Path>,
-) -> Result<Option<principal::Principal>, String> {
+) -> Result<Option<principal::Reload>, String> {
     let auth = s.auth.clone().or_else(|| env("OCI_CLI_AUTH").filter(|v| !v.is_empty()));
-    let fail = |e: String| e;
     let from_profile = || {
         let src = config::ConfigSource {
             path: s.config_file.as_deref().map(Path::new),
@@ -135,32 +223,30 @@ fn principal_of(
             home,
             env,
         };
-        config::load(&src).map_err(|e| fail(format!("OCI session token profile: {e}")))
+        config::load(&src).map_err(|e| format!("OCI session token profile: {e}"))
     };
+    let session_token = |config| principal::Reload::SessionToken {
+        config,
+        home: home.map(Path::to_path_buf),
+    };
+    let resource_set = || env("OCI_RESOURCE_PRINCIPAL_VERSION").is_some_and(|v| !v.is_empty());
     match auth.as_deref() {
-        Some(AUTH_RESOURCE_PRINCIPAL) => principal::resource_principal(env)
-            .map_err(fail)?
-            .ok_or_else(|| fail("OCI auth resource_principal: OCI_RESOURCE_PRINCIPAL_VERSION is not set".into()))
-            .map(Some),
-        Some(AUTH_SECURITY_TOKEN) => principal::session_token(&from_profile()?, home).map(Some).map_err(fail),
-        Some(AUTH_INSTANCE_PRINCIPAL) => Err(fail(
-            "OCI auth instance_principal is not supported yet; use api_key, security_token or resource_principal"
-                .into(),
-        )),
+        Some(AUTH_RESOURCE_PRINCIPAL) if resource_set() => Ok(Some(principal::Reload::resource(env))),
+        Some(AUTH_RESOURCE_PRINCIPAL) => {
+            Err("OCI auth resource_principal: OCI_RESOURCE_PRINCIPAL_VERSION is not set".into())
+        }
+        Some(AUTH_SECURITY_TOKEN) => Ok(Some(session_token(from_profile()?))),
+        Some(AUTH_INSTANCE_PRINCIPAL) => Ok(Some(principal::Reload::Instance(InstanceSource::from_env(env)))),
         Some(AUTH_API_KEY) => Ok(None),
-        Some(other) => Err(fail(format!(
-            "OCI auth {other:?} is not one of api_key, security_token, resource_principal"
-        ))),
+        Some(other) => Err(format!(
+            "OCI auth {other:?} is not one of api_key, security_token, resource_principal, instance_principal"
+        )),
         None if config::settings_complete(s) => Ok(None),
+        None if resource_set() => Ok(Some(principal::Reload::resource(env))),
         None => {
-            if let Some(p) = principal::resource_principal(env).map_err(fail)? {
-                return Ok(Some(p));
-            }
             // A profile written by `oci session authenticate` has a security_token_file.
             match from_profile() {
-                Ok(c) if c.security_token_file.is_some() && s.user.is_none() => {
-                    principal::session_token(&c, home).map(Some).map_err(fail)
-                }
+                Ok(c) if c.security_token_file.is_some() && s.user.is_none() => Ok(Some(session_token(c))),
                 _ => Ok(None),
             }
         }
@@ -170,11 +256,15 @@ fn principal_of(
 impl IdentityClient {
     /// A client for `endpoint` (no trailing slash) signing with `signer`.
     pub fn new(http: reqwest::Client, endpoint: impl Into<String>, signer: OciSigner, retry: RetryPolicy) -> Self {
+        let setup = Setup {
+            endpoint: endpoint.into(),
+            home: None,
+        };
         IdentityClient {
             http,
-            endpoint: endpoint.into(),
-            signer: Arc::new(signer),
-            home: None,
+            settings: Arc::default(),
+            setup: Arc::new(tokio::sync::OnceCell::new_with(Some(setup))),
+            auth: Arc::new(Auth::fixed(signer)),
             write_endpoint: Arc::default(),
             retry,
         }
@@ -183,6 +273,7 @@ impl IdentityClient {
     /// The client for `settings`: a session-token principal when one is configured (see
     /// [`principal_of`]), else the API key from the settings, the OCI config file and the
     /// environment. Writes go to the tenancy's home region when the endpoint follows the region.
+    /// An instance principal is federated on the first call (that needs the network).
     pub fn configured(
         settings: Option<&OciSettings>,
         http: reqwest::Client,
@@ -191,51 +282,81 @@ impl IdentityClient {
         let settings = settings.cloned().unwrap_or_default();
         let env = |name: &str| std::env::var(name).ok();
         let home = dirs::home_dir();
-        if let Some(p) = principal_of(&settings, &env, home.as_deref()).map_err(CloudError::Configuration)? {
-            let region = settings.region.clone().or(p.region);
-            let endpoint = endpoint_of(&settings, region.as_deref())
-                .ok_or_else(|| CloudError::Configuration(format!("{}: no OCI region or endpoint is set", p.source)))?;
-            let tenancy = settings.tenancy.clone().or(p.tenancy);
-            return Ok(IdentityClient::new(http, endpoint, p.signer, retry)
-                .with_home_region(home_region(&settings, tenancy, region)));
-        }
-        let resolved = config::resolve(&settings, &env, home.as_deref()).map_err(CloudError::Configuration)?;
-        let signer = resolved.signer().map_err(CloudError::Configuration)?;
-        let home_region = home_region(&settings, Some(resolved.tenancy.clone()), resolved.region.clone());
-        Ok(IdentityClient::new(http, resolved.endpoint, signer, retry).with_home_region(home_region))
+        let Some(reload) = principal_of(&settings, &env, home.as_deref()).map_err(CloudError::Configuration)? else {
+            let resolved = config::resolve(&settings, &env, home.as_deref()).map_err(CloudError::Configuration)?;
+            let signer = resolved.signer().map_err(CloudError::Configuration)?;
+            let home_region = home_region(&settings, Some(resolved.tenancy.clone()), resolved.region.clone());
+            return Ok(IdentityClient::new(http, resolved.endpoint, signer, retry).with_home_region(home_region));
+        };
+        let setup = tokio::sync::OnceCell::new();
+        let current = match reload.load_now() {
+            Some(loaded) => {
+                let p = loaded.map_err(CloudError::Configuration)?;
+                let ready = setup_for(&settings, p.tenancy, p.region, &p.source).map_err(CloudError::Configuration)?;
+                setup.set(ready).expect("a new cell is empty");
+                Some(Arc::new(p.signer))
+            }
+            None => None,
+        };
+        Ok(IdentityClient {
+            http,
+            settings: Arc::new(settings),
+            setup: Arc::new(setup),
+            auth: Arc::new(Auth {
+                current: std::sync::RwLock::new(current),
+                reload: Some(reload),
+                reloading: tokio::sync::Mutex::new(()),
+            }),
+            write_endpoint: Arc::default(),
+            retry,
+        })
     }
 
     /// Sends writes to the tenancy's home region (see [`super::home_region`]).
     pub fn with_home_region(mut self, home: Option<HomeRegion>) -> Self {
-        self.home = home;
+        if let Some(setup) = self.setup.get() {
+            let setup = Setup { home, ..setup.clone() };
+            self.setup = Arc::new(tokio::sync::OnceCell::new_with(Some(setup)));
+        }
         self
+    }
+
+    /// The endpoint and home region, loading the principal first if it is not loaded yet.
+    async fn setup(&self) -> Result<&Setup, CloudError> {
+        self.setup
+            .get_or_try_init(|| async {
+                let (tenancy, region, source) = self.auth.reload(&self.http, None).await?;
+                setup_for(&self.settings, tenancy, region, &source).map_err(CloudError::Configuration)
+            })
+            .await
     }
 
     /// Where writes go: the home region's endpoint, looked up on the first write.
     async fn write_base(&self) -> Result<String, CloudError> {
-        let Some(home) = &self.home else {
-            return Ok(self.endpoint.clone());
+        let setup = self.setup().await?;
+        let Some(home) = &setup.home else {
+            return Ok(setup.endpoint.clone());
         };
         self.write_endpoint
             .get_or_try_init(|| async {
                 let path = subscriptions_path(&seg(&home.tenancy));
                 let subs: Vec<RegionSubscription> = self
-                    .call_at(&self.endpoint, Method::GET, &path, None, None)
+                    .call_at(&setup.endpoint, Method::GET, &path, None, None)
                     .await?
                     .unwrap_or_default();
                 let found = home.write_endpoint(&subs);
                 if let Some(e) = &found {
                     tracing::info!(home = %e, "OCI Identity writes go to the tenancy's home region");
                 }
-                Ok::<_, CloudError>(found.unwrap_or_else(|| self.endpoint.clone()))
+                Ok::<_, CloudError>(found.unwrap_or_else(|| setup.endpoint.clone()))
             })
             .await
             .cloned()
     }
 
-    /// The endpoint in use.
+    /// The endpoint in use; empty until an instance principal's first call finds its region.
     pub fn endpoint(&self) -> &str {
-        &self.endpoint
+        self.setup.get().map_or("", |s| s.endpoint.as_str())
     }
 
     /// One signed call; writes go to the home region. `retry_token` adds `opc-retry-token`.
@@ -247,16 +368,60 @@ impl IdentityClient {
         retry_token: Option<&str>,
     ) -> Result<Option<T>, CloudError> {
         let base = if method == Method::GET {
-            self.endpoint.clone()
+            self.setup().await?.endpoint.clone()
         } else {
             self.write_base().await?
         };
         self.call_at(&base, method, path, body, retry_token).await
     }
 
-    /// One signed call to the endpoint `base`.
+    /// One signed call to the endpoint `base`. A session token the service refuses is loaded
+    /// again once; refused again, that is reported as a credentials failure naming the source.
     async fn call_at<T: DeserializeOwned>(
         &self,
+        base: &str,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        retry_token: Option<&str>,
+    ) -> Result<Option<T>, CloudError> {
+        let signer = match self.auth.current() {
+            Some(signer) => signer,
+            None => {
+                self.setup().await?;
+                self.auth
+                    .current()
+                    .ok_or_else(|| self.auth.failure("no signer was loaded".into()))?
+            }
+        };
+        let first = self.send(&signer, base, method.clone(), path, body, retry_token).await;
+        match first {
+            Err(CloudError::Api { status: 401, .. }) if self.auth.reload.is_some() => {
+                self.auth.reload(&self.http, Some(&signer)).await?;
+                let fresh = self
+                    .auth
+                    .current()
+                    .ok_or_else(|| self.auth.failure("no signer was loaded".into()))?;
+                match self.send(&fresh, base, method, path, body, retry_token).await {
+                    Err(CloudError::Api {
+                        status: 401,
+                        code,
+                        message,
+                        ..
+                    }) => Err(self.auth.failure(format!(
+                        "Identity still refused it after one refresh ({code}: {message})"
+                    ))),
+                    other => other,
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// One request signed by `signer`.
+    async fn send<T: DeserializeOwned>(
+        &self,
+        signer: &OciSigner,
         base: &str,
         method: Method,
         path: &str,
@@ -276,8 +441,7 @@ impl IdentityClient {
             None => Vec::new(),
         };
         let date = httpdate::fmt_http_date(SystemTime::now());
-        let signed = self
-            .signer
+        let signed = signer
             .sign(&SignableRequest {
                 method: &method,
                 uri: &uri,

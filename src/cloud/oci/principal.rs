@@ -5,10 +5,12 @@
 //! variable) and the reason, never the token or the key.
 
 use super::config::{OciConfig, expand_tilde};
+use super::instance_principal::InstanceSource;
 use super::sign::{OciSigner, load_private_key_pem};
 use base64::Engine as _;
 use serde_json::Value;
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 /// A principal ready to sign, with what it tells about the tenancy and region.
 #[derive(Debug)]
@@ -98,6 +100,85 @@ pub fn resource_principal(env: &dyn Fn(&str) -> Option<String>) -> Result<Option
         region: env("OCI_RESOURCE_PRINCIPAL_REGION"),
         source,
     }))
+}
+
+/// The resource principal variables, read again on a refresh.
+const RESOURCE_VARIABLES: &[&str] = &[
+    "OCI_RESOURCE_PRINCIPAL_VERSION",
+    "OCI_RESOURCE_PRINCIPAL_RPST",
+    "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM",
+    "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM_PASSPHRASE",
+    "OCI_RESOURCE_PRINCIPAL_REGION",
+];
+
+/// How to get a session-token principal (again): its token expires, so when the service
+/// refuses it the client loads it once more (a refreshed file, renewed variables, a new
+/// federation) and retries once.
+#[derive(Clone)]
+pub enum Reload {
+    /// The profile's `security_token_file`, read again (after `oci session refresh`).
+    SessionToken {
+        /// The profile.
+        config: OciConfig,
+        /// The home directory, for `~` in the file name.
+        home: Option<PathBuf>,
+    },
+    /// The resource principal variables as the process was given them; a variable naming a
+    /// file is read again. Holds secrets: never printed.
+    Resource(BTreeMap<String, String>),
+    /// The instance's certificate, federated again.
+    Instance(InstanceSource),
+}
+
+impl std::fmt::Debug for Reload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl Reload {
+    /// The resource principal source, with the variables read from `env`.
+    pub fn resource(env: &dyn Fn(&str) -> Option<String>) -> Self {
+        Reload::Resource(
+            RESOURCE_VARIABLES
+                .iter()
+                .filter_map(|name| env(name).map(|v| (name.to_string(), v)))
+                .collect(),
+        )
+    }
+
+    /// How errors name the source.
+    pub fn describe(&self) -> String {
+        match self {
+            Reload::SessionToken { config, .. } => format!(
+                "OCI session token file {}",
+                config.security_token_file.as_deref().unwrap_or("(none)")
+            ),
+            Reload::Resource(_) => "OCI resource principal (OCI_RESOURCE_PRINCIPAL_VERSION)".into(),
+            Reload::Instance(source) => source.describe(),
+        }
+    }
+
+    /// Loads the principal without the network; `None` for an instance principal, which
+    /// needs [`Self::load`].
+    pub fn load_now(&self) -> Option<Result<Principal, String>> {
+        match self {
+            Reload::SessionToken { config, home } => Some(session_token(config, home.as_deref())),
+            Reload::Resource(vars) => Some(
+                resource_principal(&|name: &str| vars.get(name).cloned())
+                    .and_then(|p| p.ok_or_else(|| format!("{}: the variable is not set", self.describe()))),
+            ),
+            Reload::Instance(_) => None,
+        }
+    }
+
+    /// Loads the principal.
+    pub async fn load(&self, http: &reqwest::Client) -> Result<Principal, String> {
+        match self {
+            Reload::Instance(source) => source.federate(http).await,
+            _ => self.load_now().expect("only instance principals need the network"),
+        }
+    }
 }
 
 /// The claims of a session token (a JWT), after checking that it has not expired.

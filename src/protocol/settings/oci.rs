@@ -36,7 +36,9 @@ pub struct OciSettings {
     #[serde(default)]
     pub endpoint: Option<String>,
     /// How to authenticate: `api_key` (the default), `security_token` (a profile written by
-    /// `oci session authenticate`) or `resource_principal` (the v2.2 environment); default from
+    /// `oci session authenticate`), `resource_principal` (the v2.2 environment) or
+    /// `instance_principal` (the instance certificate, federated; `OCI_METADATA_BASE_URL` and
+    /// `OCI_SDK_AUTH_CLIENT_REGION_URL` override the metadata and Auth endpoints); default from
     /// `OCI_CLI_AUTH`. A profile with `security_token_file` and a set `OCI_RESOURCE_PRINCIPAL_VERSION`
     /// are also recognised without it.
     #[serde(default)]
