@@ -50,7 +50,7 @@ async fn import_takes_the_delete_time_settings_from_the_program() {
     let program = json!({"type": "alicloud_kms_secret", "name": "s", "options": {"import": "adopted"}, "inputs": {
         "secret_name": "adopted", "secret_data": secret("d"), "version_id": "v1",
         "recovery_window_in_days": 7, "force_delete_without_recovery": true}});
-    let imported = run(&module, &state, "up", &[program.clone()])
+    let imported = run(&module, &state, "up", std::slice::from_ref(&program))
         .await
         .expect("the import is accepted");
     assert_eq!(imported["steps"][0]["op"], json!("import"), "{imported}");

@@ -12,13 +12,19 @@ use crate::provider::Provider;
 use crate::provider::error::ProviderError;
 use jsonrpsee::RpcModule;
 use jsonrpsee::types::Params;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, LazyLock};
 
-/// A reply in the making.
-type Reply = Result<Value, ProviderError>;
+/// A reply in the making, already serialized: no `Value` tree is built for it (hot path).
+type Reply = Result<Box<RawValue>, ProviderError>;
+
+/// Serializes an answer.
+fn raw(answer: &impl serde::Serialize) -> Reply {
+    serde_json::value::to_raw_value(answer).map_err(|e| ProviderError::Internal(e.to_string()))
+}
 /// The future of an async handler.
 type Pending = Pin<Box<dyn Future<Output = Reply> + Send>>;
 
@@ -46,19 +52,13 @@ fn run<Req: serde::de::DeserializeOwned, Resp: serde::Serialize>(
     params: &Params<'_>,
     f: impl FnOnce(Req) -> Result<Resp, ProviderError>,
 ) -> Reply {
-    let resp = f(decode(params)?)?;
-    serde_json::to_value(resp).map_err(|e| ProviderError::Internal(e.to_string()))
+    raw(&f(decode(params)?)?)
 }
 
 /// An async handler over one provider method: `async_method!(create)`.
 macro_rules! async_method {
     ($method:ident) => {
-        Handler::Async(|p, params| {
-            Box::pin(async move {
-                let resp = p.$method(decode(&params)?).await?;
-                serde_json::to_value(resp).map_err(|e| ProviderError::Internal(e.to_string()))
-            })
-        })
+        Handler::Async(|p, params| Box::pin(async move { raw(&p.$method(decode(&params)?).await?) }))
     };
 }
 
@@ -82,7 +82,7 @@ pub static METHODS: &[Method] = &[
             result: |_| json!({ "name": "openrpc", "schema": { "type": "object" } }),
             errors: &[],
         },
-        handler: Handler::Sync(|_, _| Ok(DOCUMENT.clone())),
+        handler: Handler::Sync(|_, _| raw(&*DOCUMENT)),
     },
     Method {
         doc: MethodDoc {
@@ -95,7 +95,7 @@ pub static METHODS: &[Method] = &[
         // Not `run`: configure takes the raw map, to unwrap secret envelopes first.
         handler: Handler::Sync(|p, params| {
             let done = p.configure(params_object(params)?)?;
-            serde_json::to_value(done).map_err(|e| ProviderError::Internal(e.to_string()))
+            raw(&done)
         }),
     },
     Method {

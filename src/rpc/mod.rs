@@ -15,7 +15,6 @@ use crate::provider::Provider;
 use crate::provider::error::ProviderError;
 use jsonrpsee::RpcModule;
 use jsonrpsee::types::{ErrorObjectOwned, Params};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::sync::Arc;
@@ -62,10 +61,10 @@ pub fn decode<T: DeserializeOwned>(params: &Params<'_>) -> Result<T, ProviderErr
     serde_path_to_error::deserialize(&mut json).map_err(|err| ProviderError::from_serde(err, ""))
 }
 
-fn reply<T: Serialize>(result: Result<T, ProviderError>) -> Result<Value, ErrorObjectOwned> {
-    result
-        .and_then(|v| serde_json::to_value(v).map_err(|e| ProviderError::Internal(e.to_string())))
-        .map_err(to_rpc_error)
+fn reply(
+    result: Result<Box<serde_json::value::RawValue>, ProviderError>,
+) -> Result<Box<serde_json::value::RawValue>, ErrorObjectOwned> {
+    result.map_err(to_rpc_error)
 }
 
 /// Builds the jsonrpsee module over a provider, from the one method table ([`methods`]).
