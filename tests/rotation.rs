@@ -3,40 +3,16 @@
 //! it (new key first, the dependent KMS secret updated to the new secret, the old key deleted);
 //! a user already at the key limit is refused by `diff`, before anything is created.
 
-use credplane::provider::Provider;
-use credplane::rpc;
-use credplane::sandbox::{self, SandboxHandle, SandboxOptions};
 use serde_json::{Value, json};
 use std::path::Path;
-use std::sync::Arc;
 
-struct Env {
-    module: jsonrpsee::RpcModule<Provider>,
-    sandbox: SandboxHandle,
-}
+mod rpc_env;
 
-async fn env() -> Env {
-    let sandbox = sandbox::start(([127, 0, 0, 1], 0).into(), SandboxOptions::default())
-        .await
-        .unwrap();
-    let settings = serde_json::from_value(Value::Object(sandbox.provider_settings())).unwrap();
-    Env {
-        module: rpc::module(Arc::new(Provider::new(settings))),
-        sandbox,
-    }
-}
+use rpc_env::{Env, env};
 
 impl Env {
     async fn call(&self, method: &str, params: Value) -> Result<Value, Value> {
-        let request = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-        let text = rpc::stdio::handle_message(&self.module, &request.to_string())
-            .await
-            .unwrap();
-        let reply: Value = serde_json::from_str(&text).unwrap();
-        match reply.get("error") {
-            Some(e) => Err(e.clone()),
-            None => Ok(reply["result"].clone()),
-        }
+        self.call_text(method, params).await.0
     }
 
     /// Opens, registers `resources` concurrently, closes: the close result and each registration's.
@@ -52,22 +28,6 @@ impl Env {
         let closed = self.call("engine.close", json!({"deployment": d})).await?;
         let registered = results.into_iter().collect::<Result<Vec<_>, _>>()?;
         Ok((closed, registered))
-    }
-
-    async fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut request = reqwest::Client::new()
-            .request(method, format!("{}/_sandbox/{path}", self.sandbox.url))
-            .bearer_auth(self.sandbox.admin_token());
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        assert!(response.status().is_success(), "{path}: {}", response.status());
-        response.json().await.unwrap()
-    }
-
-    async fn state(&self) -> Value {
-        self.admin(reqwest::Method::GET, "state", None).await
     }
 
     /// Re-dates the key `id` in the sandbox `days` days back, in every cloud that holds it.

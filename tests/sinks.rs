@@ -2,59 +2,17 @@
 //! 0600), an AWS credentials profile, or an Alibaba Cloud KMS secret; with
 //! `store_secret_in_state: false` no reply and no state holds the secret, only its fingerprint.
 
-use credplane::provider::Provider;
-use credplane::rpc;
-use credplane::sandbox::{self, SandboxHandle, SandboxOptions};
 use serde_json::{Value, json};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::sync::Arc;
 
-struct Env {
-    module: jsonrpsee::RpcModule<Provider>,
-    sandbox: SandboxHandle,
-}
+mod rpc_env;
 
-async fn env() -> Env {
-    let sandbox = sandbox::start(([127, 0, 0, 1], 0).into(), SandboxOptions::default())
-        .await
-        .unwrap();
-    let settings = serde_json::from_value(Value::Object(sandbox.provider_settings())).unwrap();
-    Env {
-        module: rpc::module(Arc::new(Provider::new(settings))),
-        sandbox,
-    }
-}
+use rpc_env::{Env, env};
 
 impl Env {
-    /// One JSON-RPC call; the raw reply text too, to search it for secrets.
-    async fn call(&self, method: &str, params: Value) -> (Result<Value, Value>, String) {
-        let request = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-        let text = rpc::stdio::handle_message(&self.module, &request.to_string())
-            .await
-            .unwrap();
-        let reply: Value = serde_json::from_str(&text).unwrap();
-        let result = match reply.get("error") {
-            Some(e) => Err(e.clone()),
-            None => Ok(reply["result"].clone()),
-        };
-        (result, text)
-    }
-
     async fn ok(&self, method: &str, params: Value) -> Value {
-        self.call(method, params).await.0.unwrap()
-    }
-
-    async fn state(&self) -> Value {
-        reqwest::Client::new()
-            .get(format!("{}/_sandbox/state", self.sandbox.url))
-            .bearer_auth(self.sandbox.admin_token())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        self.call_text(method, params).await.0.unwrap()
     }
 
     /// The secret the sandbox holds for key `id` (IAM or RAM).
@@ -185,7 +143,7 @@ async fn a_ram_key_goes_to_a_kms_secret_and_a_second_key_becomes_its_current_ver
     let mut ids = vec![];
     for _ in 0..2 {
         let (result, text) = e
-            .call("create", json!({"type": "alicloud_ram_access_key", "inputs": inputs}))
+            .call_text("create", json!({"type": "alicloud_ram_access_key", "inputs": inputs}))
             .await;
         let created = result.unwrap();
         let id = created["id"].as_str().unwrap().to_string();
@@ -225,14 +183,14 @@ async fn an_unwritable_sink_is_refused_before_a_key_is_minted() {
     let before = e.key_count("aws-iam").await;
     let inputs = json!({"user": "alice", "sink_file": "/nonexistent-dir/k.json"});
     let (result, _) = e
-        .call("create", json!({"type": "aws_iam_access_key", "inputs": inputs}))
+        .call_text("create", json!({"type": "aws_iam_access_key", "inputs": inputs}))
         .await;
     let err = result.unwrap_err();
     assert_eq!(err["code"], -32602, "{err}");
     assert!(err.to_string().contains("sink_file"), "{err}");
     let inputs = json!({"user": "alice", "store_secret_in_state": false});
     let (result, _) = e
-        .call("create", json!({"type": "aws_iam_access_key", "inputs": inputs}))
+        .call_text("create", json!({"type": "aws_iam_access_key", "inputs": inputs}))
         .await;
     assert!(result.unwrap_err().to_string().contains("no sink is set"));
     assert_eq!(e.key_count("aws-iam").await, before, "no key was created");
@@ -254,16 +212,16 @@ async fn no_secret_in_any_reply_or_state_through_a_lifecycle() {
     let mut replies = String::new();
     let mut run = async |action: &str, resources: Vec<Value>| {
         let open = json!({"stack": "t", "action": action, "backend": backend, "passphrase": "pw"});
-        let (opened, text) = e.call("engine.open", open).await;
+        let (opened, text) = e.call_text("engine.open", open).await;
         replies.push_str(&text);
         let d = opened.unwrap()["deployment"].clone();
         for mut r in resources {
             r["deployment"] = d.clone();
-            let (result, text) = e.call("engine.register", r).await;
+            let (result, text) = e.call_text("engine.register", r).await;
             replies.push_str(&text);
             result.unwrap();
         }
-        let (closed, text) = e.call("engine.close", json!({"deployment": d})).await;
+        let (closed, text) = e.call_text("engine.close", json!({"deployment": d})).await;
         replies.push_str(&text);
         closed.unwrap()
     };
