@@ -56,6 +56,8 @@ python_tree() {
     # The runtime only: the generated resources under test are the ones in $src.
     mkdir -p "$dest/credplane"
     cp -r sdk/python/credplane/runtime "$dest/credplane/"
+    # The error classes the runtime imports: generated from the OpenRPC document, not the case.
+    cp -r sdk/python/credplane/_codes "$dest/credplane/"
     cp -n sdk/python/credplane/__init__.py sdk/python/credplane/py.typed "$dest/credplane/" 2>/dev/null || true
   else
     cp -rn sdk-gen/tests/python/placeholder/. "$dest/"
@@ -89,7 +91,7 @@ for case_dir in sdk-gen/tests/golden/*/; do
   ts="$SCRATCH/golden-$case/ts"
   mkdir -p "$ts/src"
   cp sdk/typescript/tsconfig.json "$ts/"
-  cp -r sdk/typescript/src/runtime "$ts/src/"
+  cp -r sdk/typescript/src/runtime sdk/typescript/src/codes "$ts/src/"
   cp -r "$exp/typescript/src/resources" "$ts/src/"
   ln -s "$ROOT/sdk/typescript/node_modules" "$ts/node_modules"
   (cd "$ts" && "$ROOT/sdk/typescript/node_modules/.bin/tsc" --strict --noEmit -p .)
