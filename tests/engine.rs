@@ -50,6 +50,12 @@ impl Engine {
 
     /// Opens, then registers `resources` and closes, all pipelined, as the SDKs do: close
     /// (told how many registrations were sent) is what says that no other resource will come.
+    /// An `up` of `resources` that must fail with an error whose message contains `expected`.
+    async fn refused(&self, backend: &Path, resources: &[Value], expected: &str) {
+        let err = self.run(backend, "up", resources).await.unwrap_err();
+        assert!(err["message"].as_str().unwrap().contains(expected), "{err}");
+    }
+
     async fn run(&self, backend: &Path, action: &str, resources: &[Value]) -> Result<Value, Value> {
         let open = json!({"stack": "t", "action": action, "backend": backend, "passphrase": "pw"});
         let d = self.call("engine.open", open).await?["deployment"].clone();
@@ -213,54 +219,33 @@ async fn bad_input_names_the_resource_and_the_rule() {
     );
     let mut dangling = kms("c", "s/c", "one");
     dangling["inputs"]["description"] = json!({"$credplane": "ref", "resource": "nope", "property": "arn"});
-    let err = e
-        .run(&state, "up", &[kms("a", "s/a", "one"), dangling])
-        .await
-        .unwrap_err();
-    assert!(
-        err["message"]
-            .as_str()
-            .unwrap()
-            .contains("resources.c.inputs.description: refers to \"nope\", which is not a resource"),
-        "{err}"
-    );
+    e.refused(
+        &state,
+        &[kms("a", "s/a", "one"), dangling],
+        "resources.c.inputs.description: refers to \"nope\", which is not a resource",
+    )
+    .await;
     let mut bad_prop = kms("c", "s/c", "one");
     bad_prop["inputs"]["description"] = json!({"$credplane": "ref", "resource": "a", "property": "nope"});
-    let err = e
-        .run(&state, "up", &[kms("a", "s/a", "one"), bad_prop])
-        .await
-        .unwrap_err();
-    assert!(
-        err["message"]
-            .as_str()
-            .unwrap()
-            .contains("resources.c.inputs.description: a (alicloud_kms_secret) has no output \"nope\""),
-        "{err}"
-    );
+    e.refused(
+        &state,
+        &[kms("a", "s/a", "one"), bad_prop],
+        "resources.c.inputs.description: a (alicloud_kms_secret) has no output \"nope\"",
+    )
+    .await;
     let mut undeclared = kms("c", "s/c", "one");
     undeclared["options"] = json!({"dependsOn": ["ghost"]});
-    let err = e
-        .run(&state, "up", &[kms("a", "s/a", "one"), undeclared])
-        .await
-        .unwrap_err();
-    assert!(
-        err["message"]
-            .as_str()
-            .unwrap()
-            .contains("resources.c.options.dependsOn: refers to \"ghost\""),
-        "{err}"
-    );
+    e.refused(
+        &state,
+        &[kms("a", "s/a", "one"), undeclared],
+        "resources.c.options.dependsOn: refers to \"ghost\"",
+    )
+    .await;
     // A typo in the type of a resource of the state fails the run; it must not delete it.
     let mut typo = kms("a", "s/a", "one");
     typo["type"] = json!("alicloud_kms_secrett");
-    let err = e.run(&state, "up", &[typo]).await.unwrap_err();
-    assert!(
-        err["message"]
-            .as_str()
-            .unwrap()
-            .contains("resources.a.type: unknown resource type"),
-        "{err}"
-    );
+    e.refused(&state, &[typo], "resources.a.type: unknown resource type")
+        .await;
     // Failed runs delete nothing: "a" is still there, unchanged.
     let same = e.run(&state, "up", &[kms("a", "s/a", "one")]).await.unwrap();
     assert_eq!(ops(&same), vec![pair("a", "same")]);
