@@ -19,8 +19,9 @@ use std::time::Duration;
 pub struct Clouds {
     /// The settings given by `configure` (each cloud falls back to its environment for the rest).
     pub settings: ConfigureRequest,
-    /// One connection pool for every cloud call.
-    pub http: reqwest::Client,
+    /// One connection pool for every cloud call, built on first use: building it (TLS roots and
+    /// all) is a measurable part of a cold `serve --stdio` that never calls a cloud.
+    http: std::sync::OnceLock<reqwest::Client>,
     /// Clients built so far; a failed build is not cached, so a fixed file is picked up.
     cache: Mutex<Cache>,
 }
@@ -35,18 +36,24 @@ struct Cache {
 impl Clouds {
     /// Clouds configured with `settings`.
     pub fn new(settings: ConfigureRequest) -> Self {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            // One attempt; the operation's deadline bounds the whole retry loop.
-            .timeout(Duration::from_secs(60))
-            .user_agent(concat!("credplane/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("the HTTP client builds with static settings");
         Clouds {
             settings,
-            http,
+            http: std::sync::OnceLock::new(),
             cache: Mutex::default(),
         }
+    }
+
+    /// The connection pool.
+    pub fn http(&self) -> &reqwest::Client {
+        self.http.get_or_init(|| {
+            reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(10))
+                // One attempt; the operation's deadline bounds the whole retry loop.
+                .timeout(Duration::from_secs(60))
+                .user_agent(concat!("credplane/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .expect("the HTTP client builds with static settings")
+        })
     }
 
     /// The Keybase API base URL for `pgp_key = "keybase:..."`.
@@ -62,7 +69,7 @@ impl Clouds {
     /// `external:` URL may be plain http.
     pub fn pgp_fetch(&self) -> crate::secrets::pgp_source::PgpFetch<'_> {
         crate::secrets::pgp_source::PgpFetch {
-            http: &self.http,
+            http: self.http(),
             keybase_base_url: self.keybase_base_url(),
             allow_http: self
                 .settings
@@ -106,7 +113,7 @@ impl Clouds {
     pub fn iam(&self) -> Result<IamClient, CloudError> {
         self.cached(
             |c| &mut c.iam,
-            || IamClient::configured(self.settings.aws.as_ref(), self.http.clone(), self.retry_policy()),
+            || IamClient::configured(self.settings.aws.as_ref(), self.http().clone(), self.retry_policy()),
         )
     }
 
@@ -114,7 +121,7 @@ impl Clouds {
     pub fn oci_identity(&self) -> Result<IdentityClient, CloudError> {
         self.cached(
             |c| &mut c.oci_identity,
-            || IdentityClient::configured(self.settings.oci.as_ref(), self.http.clone(), self.retry_policy()),
+            || IdentityClient::configured(self.settings.oci.as_ref(), self.http().clone(), self.retry_policy()),
         )
     }
 
@@ -129,7 +136,7 @@ impl Clouds {
                 let resolved = super::alicloud::config::resolve(&settings, &env, dirs::home_dir().as_deref())
                     .map_err(CloudError::Configuration)?;
                 Ok((
-                    Arc::new(CredentialChain::new(resolved.source, self.http.clone())),
+                    Arc::new(CredentialChain::new(resolved.source, self.http().clone())),
                     resolved.region,
                 ))
             },
@@ -146,7 +153,7 @@ impl Clouds {
             endpoint.unwrap_or_else(|| "https://ram.aliyuncs.com".into()),
             credentials,
             region,
-            self.http.clone(),
+            self.http().clone(),
             self.retry_policy(),
         )))
     }
@@ -185,7 +192,7 @@ impl Clouds {
             endpoint,
             credentials,
             region,
-            self.http.clone(),
+            self.http().clone(),
             self.retry_policy(),
         )))
     }

@@ -113,13 +113,33 @@ pub fn build<R: Resource>() -> SchemaDoc {
     }
 }
 
-/// A schema that validates the inputs of the document.
+/// A schema that validates the inputs of the document: the document itself, pointed at its
+/// inputs, without `$schema` (see [`inputs_validator`]).
 pub fn inputs_validation_schema(document: &Value) -> Value {
     let mut schema = document.clone();
     if let Some(map) = schema.as_object_mut() {
+        map.remove("$schema");
         map.insert("$ref".into(), json!("#/$defs/inputs"));
     }
     schema
+}
+
+/// The validator of a document's inputs.
+///
+/// Compiled as draft 7 rather than the document's 2020-12: jsonschema checks every schema against
+/// its draft's meta-schema before compiling it, and building the 2020-12 meta-schema validator
+/// (vocabularies, `$dynamicRef`) was most of a cold `check`, the first call of a
+/// `credplane serve --stdio` process. The documents use only keywords that mean the same in both
+/// drafts, and `$ref` has only annotations beside it (draft 7 ignores `$ref`'s siblings); the
+/// tests below hold both, and check the documents against the 2020-12 meta-schema instead.
+/// Formats and `contentMediaType` stay annotations, as 2020-12 has them (the rule table checks JSON text).
+pub fn inputs_validator(document: &Value) -> Result<jsonschema::Validator, String> {
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft7)
+        .should_validate_formats(false)
+        .without_content_media_type_support("application/json")
+        .build(&inputs_validation_schema(document))
+        .map_err(|e| e.to_string())
 }
 
 fn property_metas(document: &Value, which: &str) -> BTreeMap<String, PropertyMeta> {
@@ -170,4 +190,158 @@ fn has_flag(document: &Value, schema: &Value, key: &str) -> bool {
             .and_then(Value::as_array)
             .is_some_and(|branches| branches.iter().any(|branch| has_flag(document, branch, key)))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::registry;
+
+    /// Validation keywords that mean the same in draft 7 and 2020-12.
+    const SAME_IN_BOTH: &[&str] = &[
+        "type",
+        "enum",
+        "const",
+        "properties",
+        "required",
+        "additionalProperties",
+        "items",
+        "minItems",
+        "maxItems",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "anyOf",
+        "oneOf",
+        "allOf",
+        "not",
+        "$ref",
+        "$defs",
+        "$id",
+        "$schema",
+    ];
+    /// Keywords that assert nothing (formats included: neither validator asserts them).
+    const ANNOTATIONS: &[&str] = &[
+        "title",
+        "description",
+        "default",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+        "examples",
+        "contentMediaType",
+        "format",
+    ];
+
+    fn annotation(key: &str) -> bool {
+        ANNOTATIONS.contains(&key) || key.starts_with("x-")
+    }
+
+    /// Every keyword the draft 7 reading would get wrong, with where it is.
+    fn differences(schema: &Value, at: &str, found: &mut Vec<String>) {
+        let Some(object) = schema.as_object() else { return };
+        for (key, value) in object {
+            let here = format!("{at}/{key}");
+            match key.as_str() {
+                "properties" | "$defs" => {
+                    for (name, sub) in value.as_object().into_iter().flatten() {
+                        differences(sub, &format!("{here}/{name}"), found);
+                    }
+                }
+                "anyOf" | "oneOf" | "allOf" => {
+                    for (i, sub) in value.as_array().into_iter().flatten().enumerate() {
+                        differences(sub, &format!("{here}/{i}"), found);
+                    }
+                }
+                "items" | "additionalProperties" | "not" => differences(value, &here, found),
+                // Values, not schemas.
+                "x-timeouts" | "default" | "examples" | "enum" | "const" => {}
+                _ if annotation(key) || SAME_IN_BOTH.contains(&key.as_str()) => {}
+                _ => found.push(format!("{here}: keyword not known to mean the same in draft 7")),
+            }
+        }
+        // Draft 7 ignores everything beside `$ref`; only the root's `$defs` and identifiers may be.
+        if object.contains_key("$ref") {
+            for key in object.keys() {
+                let allowed = annotation(key) || ["$ref", "$defs", "$id", "$schema"].contains(&key.as_str());
+                if !allowed {
+                    found.push(format!("{at}/{key}: an assertion beside $ref, which draft 7 ignores"));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_document_is_valid_2020_12_and_reads_the_same_as_draft_7() {
+        for resource in registry::all().iter() {
+            let document = &resource.schema().document;
+            jsonschema::meta::validate(document)
+                .unwrap_or_else(|e| panic!("{}: not a valid 2020-12 schema: {e}", resource.type_name()));
+            let mut found = Vec::new();
+            differences(document, "", &mut found);
+            assert!(found.is_empty(), "{}: {found:#?}", resource.type_name());
+        }
+    }
+
+    /// The draft 7 validator accepts and refuses exactly what the document, read as 2020-12,
+    /// does, and where: every input property given every kind of value.
+    #[test]
+    fn draft_7_validator_agrees_with_the_2020_12_reading() {
+        let values = [
+            json!(null),
+            json!(true),
+            json!(-1),
+            json!(0),
+            json!(3600),
+            json!(1e12),
+            json!(""),
+            json!("x"),
+            json!("a".repeat(70_000)),
+            json!([]),
+            json!(["x"]),
+            json!({}),
+            json!({"k": "v"}),
+            json!({"k": 1}),
+        ];
+        for resource in registry::all().iter() {
+            let document = &resource.schema().document;
+            let mut as_2020_12 = document.clone();
+            as_2020_12["$ref"] = json!("#/$defs/inputs");
+            let reference = jsonschema::validator_for(&as_2020_12).expect("2020-12 validator");
+            let draft_7 = inputs_validator(document).expect("draft 7 validator");
+            let names: Vec<&String> = document["$defs"]["inputs"]["properties"]
+                .as_object()
+                .expect("inputs")
+                .keys()
+                .collect();
+            let mut instances = vec![json!({}), json!({"no_such_property": "x"})];
+            for name in &names {
+                for value in &values {
+                    instances.push(json!({ name.as_str(): value }));
+                }
+            }
+            // Where each refuses, not only whether: most instances lack a required property.
+            let refusals = |validator: &jsonschema::Validator, instance: &Value| {
+                let mut paths: Vec<String> = validator
+                    .iter_errors(instance)
+                    .map(|e| format!("{} {:?}", e.instance_path(), std::mem::discriminant(e.kind())))
+                    .collect();
+                paths.sort();
+                paths
+            };
+            for instance in &instances {
+                assert_eq!(
+                    refusals(&draft_7, instance),
+                    refusals(&reference, instance),
+                    "{}: {}",
+                    resource.type_name(),
+                    instance.to_string().chars().take(200).collect::<String>()
+                );
+            }
+        }
+    }
 }

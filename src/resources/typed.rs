@@ -85,7 +85,7 @@ impl<R: Resource> Typed<R> {
     /// The inputs validator, compiled on first use.
     fn validator(&self) -> &jsonschema::Validator {
         self.validator.get_or_init(|| {
-            jsonschema::validator_for(&schema_doc::inputs_validation_schema(&self.doc().document))
+            schema_doc::inputs_validator(&self.doc().document)
                 .unwrap_or_else(|e| panic!("the generated schema of {} is invalid: {e}", R::TYPE))
         })
     }
