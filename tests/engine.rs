@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 struct Engine {
-    module: jsonrpsee::RpcModule<Provider>,
+    module: credplane::rpc::Service,
     sandbox: SandboxHandle,
 }
 

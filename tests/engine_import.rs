@@ -4,14 +4,13 @@
 
 mod sandbox_env;
 
-use credplane::provider::Provider;
 use credplane::rpc;
 use sandbox_env::{Env, secret};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::sync::Arc;
 
-async fn call(module: &jsonrpsee::RpcModule<Provider>, method: &str, params: Value) -> Result<Value, Value> {
+async fn call(module: &rpc::Service, method: &str, params: Value) -> Result<Value, Value> {
     let request = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
     let text = rpc::stdio::handle_message(module, &request.to_string()).await.unwrap();
     let reply: Value = serde_json::from_str(&text).unwrap();
@@ -22,12 +21,7 @@ async fn call(module: &jsonrpsee::RpcModule<Provider>, method: &str, params: Val
 }
 
 /// One engine run: open, register `resources` one by one, close.
-async fn run(
-    module: &jsonrpsee::RpcModule<Provider>,
-    backend: &Path,
-    action: &str,
-    resources: &[Value],
-) -> Result<Value, Value> {
+async fn run(module: &rpc::Service, backend: &Path, action: &str, resources: &[Value]) -> Result<Value, Value> {
     let open = json!({"stack": "t", "action": action, "backend": backend, "passphrase": "pw"});
     let deployment = call(module, "engine.open", open).await?["deployment"].clone();
     for resource in resources {

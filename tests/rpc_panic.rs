@@ -9,7 +9,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 const TOKEN: &str = "panic-test-token-0123456789abcdef0123";
 
-fn module_with_panics() -> jsonrpsee::RpcModule<Provider> {
+fn module_with_panics() -> rpc::Service {
     let mut module = rpc::module(Arc::new(Provider::default()));
     module
         .register_method("boom", |_, _, _| -> Value { panic!("a sync handler panicked") })

@@ -51,14 +51,24 @@ pub async fn call_once(client: &reqwest::Client, url: &str, token: &str, body: &
     Ok(value)
 }
 
-/// Requests per second over `duration`, after a short warm-up. Any failed request is an error.
-pub async fn requests_per_second(
+/// One timed round against one server.
+pub struct Round {
+    pub requests_per_second: f64,
+    /// The server's CPU time per request: steadier than requests/s when other work shares the
+    /// machine.
+    pub server_cpu_us_per_request: f64,
+}
+
+/// Requests per second over `duration`, after a short warm-up, and the CPU time the server
+/// (`server_pid`) spent per request meanwhile. Any failed request is an error.
+pub async fn round(
     url: &str,
     token: &str,
     body: &[u8],
     concurrency: usize,
     duration: Duration,
-) -> Result<f64, String> {
+    server_pid: u32,
+) -> Result<Round, String> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
         .build()
@@ -99,12 +109,16 @@ pub async fn requests_per_second(
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     counting.store(true, Ordering::Relaxed);
-    let started = Instant::now();
+    let (started, cpu_before) = (Instant::now(), crate::process::cpu_time(server_pid)?);
     tokio::time::sleep(duration).await;
     let (count, elapsed) = (done.load(Ordering::Relaxed), started.elapsed());
+    let cpu = crate::process::cpu_time(server_pid)?.saturating_sub(cpu_before);
     stop.store(true, Ordering::Relaxed);
     for worker in workers {
         worker.await.map_err(|e| e.to_string())??;
     }
-    Ok(count as f64 / elapsed.as_secs_f64())
+    Ok(Round {
+        requests_per_second: count as f64 / elapsed.as_secs_f64(),
+        server_cpu_us_per_request: cpu.as_secs_f64() * 1e6 / count.max(1) as f64,
+    })
 }

@@ -15,6 +15,11 @@ use std::process::Command;
 use std::time::Duration;
 
 /// Token given to `credplane serve --listen` (and sent to the bare server too, which ignores it).
+/// The allocator `credplane` uses (see its main.rs), so the bare baseline and the echo floor
+/// differ from credplane only in what credplane does per call.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const TOKEN: &str = "credplane-bench-token-0123456789abcdef";
 
 #[derive(Parser)]
@@ -157,16 +162,25 @@ async fn run(command: Cmd) -> Result<(), String> {
                 // Both must answer the request with a success before any timing.
                 load::call_once(&client, &ours_url, TOKEN, &body).await?;
                 load::call_once(&client, &bare_url, TOKEN, &body).await?;
-                let (mut ours_rps, mut bare_rps) = (Vec::new(), Vec::new());
+                let (mut ours_rps, mut bare_rps, mut ours_cpu, mut bare_cpu) =
+                    (Vec::new(), Vec::new(), Vec::new(), Vec::new());
                 let duration = Duration::from_secs_f64(seconds);
                 for _ in 0..rounds {
-                    bare_rps.push(load::requests_per_second(&bare_url, TOKEN, &body, concurrency, duration).await?);
-                    ours_rps.push(load::requests_per_second(&ours_url, TOKEN, &body, concurrency, duration).await?);
+                    let bare_round =
+                        load::round(&bare_url, TOKEN, &body, concurrency, duration, bare.child.id()).await?;
+                    let ours_round =
+                        load::round(&ours_url, TOKEN, &body, concurrency, duration, ours.child.id()).await?;
+                    bare_rps.push(bare_round.requests_per_second);
+                    bare_cpu.push(bare_round.server_cpu_us_per_request);
+                    ours_rps.push(ours_round.requests_per_second);
+                    ours_cpu.push(ours_round.server_cpu_us_per_request);
                 }
                 let (ours_median, bare_median) = (median(&mut ours_rps), median(&mut bare_rps));
                 result.insert(format!("{method}_rps"), json!(ours_median));
                 result.insert(format!("{method}_bare_rps"), json!(bare_median));
                 result.insert(min.to_string(), json!(ours_median / bare_median));
+                result.insert(format!("{method}_server_cpu_us"), json!(median(&mut ours_cpu)));
+                result.insert(format!("{method}_bare_server_cpu_us"), json!(median(&mut bare_cpu)));
             }
             result.insert("http_rounds".into(), json!(rounds));
             result.insert("http_concurrency".into(), json!(concurrency));

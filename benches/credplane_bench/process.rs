@@ -54,6 +54,20 @@ pub fn start_server(mut command: Command, from_stderr: bool) -> Result<Server, S
     Ok(Server { child, addr })
 }
 
+/// The CPU time (user and system) a process has used so far.
+pub fn cpu_time(pid: u32) -> Result<Duration, String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).map_err(|e| format!("/proc/{pid}: {e}"))?;
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    let after_name = stat.rsplit(") ").next().unwrap_or_default();
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
+    let (user, system) = ticks(11)
+        .zip(ticks(12))
+        .ok_or_else(|| format!("/proc/{pid}/stat: unreadable"))?;
+    // USER_HZ is 100 on every Linux this runs on (sysconf(_SC_CLK_TCK)).
+    Ok(Duration::from_millis((user + system) * 10))
+}
+
 /// A `/proc/<pid>/status` figure (such as `VmRSS` or `VmHWM`) in MiB.
 pub fn proc_status_mb(pid: u32, field: &str) -> Result<f64, String> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| format!("/proc/{pid}: {e}"))?;

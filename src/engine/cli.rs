@@ -26,7 +26,7 @@ pub struct DeployArgs {
 
 /// The engine as the CLI talks to it: in-process, or through the loopback server the program uses.
 enum Engine {
-    InProcess(jsonrpsee::RpcModule<Provider>),
+    InProcess(crate::rpc::Service),
     Http { url: String, token: String },
 }
 

@@ -54,31 +54,46 @@ pub fn unwrap_secret(value: Value) -> (Value, bool) {
 
 /// Unwraps every secret envelope found anywhere inside `value`, returning the plain value. The
 /// second element lists the top-level property names that held a secret (wrapped at any depth).
-pub fn unwrap_all(map: Map<String, Value>) -> (Map<String, Value>, Vec<String>) {
-    let mut secret_props = Vec::new();
-    let plain = map
-        .into_iter()
-        .map(|(key, value)| {
-            let mut found = false;
-            let value = unwrap_deep(value, &mut found);
-            if found {
-                secret_props.push(key.clone());
-            }
-            (key, value)
-        })
+pub fn unwrap_all(mut map: Map<String, Value>) -> (Map<String, Value>, Vec<String>) {
+    // In place: every call's inputs pass through here, and rebuilding each map cost a rehash of
+    // every key (a hot path of check and diff).
+    let secret_props = map
+        .iter_mut()
+        .filter_map(|(key, value)| unwrap_in_place(value).then(|| key.clone()))
         .collect();
-    (plain, secret_props)
+    (map, secret_props)
 }
 
-fn unwrap_deep(value: Value, found: &mut bool) -> Value {
-    let (value, was_secret) = unwrap_secret(value);
-    *found |= was_secret;
-    match value {
-        Value::Object(map) if !is_unknown(&Value::Object(map.clone())) => {
-            Value::Object(map.into_iter().map(|(k, v)| (k, unwrap_deep(v, found))).collect())
+/// Whether any value in `map`, at any depth, is a secret envelope.
+pub fn holds_secret(map: &Map<String, Value>) -> bool {
+    fn any(value: &Value) -> bool {
+        match value {
+            Value::Object(map) => is_secret(value) || (!is_unknown(value) && map.values().any(any)),
+            Value::Array(items) => items.iter().any(any),
+            _ => false,
         }
-        Value::Array(items) => Value::Array(items.into_iter().map(|v| unwrap_deep(v, found)).collect()),
-        other => other,
+    }
+    map.values().any(any)
+}
+
+/// Unwraps `value` and everything inside it; whether an envelope was found.
+fn unwrap_in_place(value: &mut Value) -> bool {
+    let mut found = false;
+    if is_secret(value) {
+        let inner = match value {
+            Value::Object(envelope) => envelope.remove("value").unwrap_or(Value::Null),
+            _ => unreachable!("a secret envelope is an object"),
+        };
+        *value = inner;
+        found = true;
+    }
+    if is_unknown(value) {
+        return found;
+    }
+    match value {
+        Value::Object(map) => map.values_mut().fold(found, |found, v| unwrap_in_place(v) | found),
+        Value::Array(items) => items.iter_mut().fold(found, |found, v| unwrap_in_place(v) | found),
+        _ => found,
     }
 }
 
@@ -93,6 +108,25 @@ mod tests {
         assert_eq!(wrap_secret(w.clone()), w);
         assert_eq!(unwrap_secret(w), (json!("s3cr3t"), true));
         assert_eq!(unwrap_secret(json!(1)), (json!(1), false));
+    }
+
+    #[test]
+    fn unwrap_all_finds_envelopes_at_any_depth_and_leaves_unknowns() {
+        let map = json!({
+            "plain": "a",
+            "top": wrap_secret(json!("s")),
+            "deep": {"list": [1, wrap_secret(json!({"k": wrap_secret(json!("v"))}))]},
+            "later": unknown(),
+        });
+        let Value::Object(map) = map else { unreachable!() };
+        assert!(holds_secret(&map));
+        let (plain, secret) = unwrap_all(map);
+        assert_eq!(
+            Value::Object(plain.clone()),
+            json!({"plain": "a", "top": "s", "deep": {"list": [1, {"k": "v"}]}, "later": unknown()})
+        );
+        assert_eq!(secret, vec!["top".to_string(), "deep".to_string()]);
+        assert!(!holds_secret(&plain));
     }
 
     #[test]

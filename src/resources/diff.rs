@@ -2,31 +2,30 @@
 //! ForceNew flags to decide between an in-place update and a replacement.
 
 use super::schema_doc::SchemaDoc;
-use crate::protocol::envelope::{is_unknown, unwrap_all};
+use crate::protocol::envelope::{holds_secret, is_unknown, unwrap_all};
 use crate::protocol::{DiffKind, DiffResponse, PropertyDiff, PropertyMap};
-use std::collections::BTreeSet;
+use std::borrow::Cow;
 
 /// Computes the diff. `olds` are the current outputs (which hold every input), `news` the new
 /// inputs; `absent_agrees` says where a property missing from `olds` already agrees with the
 /// new value (see [`super::Resource::absent_agrees`]).
 pub fn diff(
     doc: &SchemaDoc,
-    olds: PropertyMap,
-    news: PropertyMap,
+    olds: &PropertyMap,
+    news: &PropertyMap,
     ignore_changes: &[String],
     absent_agrees: impl Fn(&PropertyMap, &str, &serde_json::Value) -> bool,
     delete_before_replace: impl FnOnce(&PropertyMap, &PropertyMap) -> bool,
 ) -> DiffResponse {
-    let (olds, _) = unwrap_all(olds);
-    let (news, _) = unwrap_all(news);
+    let (olds, news) = (plain(olds), plain(news));
     let mut response = DiffResponse::default();
     for (name, meta) in &doc.inputs {
         // Never in state: a write-only input changes through its companion version property.
         if meta.write_only || ignore_changes.iter().any(|ignored| ignored == name) {
             continue;
         }
-        let old = olds.get(name).filter(|v| !v.is_null());
-        let new = news.get(name).filter(|v| !v.is_null());
+        let old = property(&olds, name).filter(|v| !v.is_null());
+        let new = property(&news, name).filter(|v| !v.is_null());
         let kind = match (old, new) {
             (None, None) => continue,
             (None, Some(n)) if absent_agrees(&olds, name, n) => continue,
@@ -47,17 +46,36 @@ pub fn diff(
     }
     response.changes = !response.detailed_diff.is_empty();
     if response.replaces.is_empty() {
-        let changed: BTreeSet<&String> = response.detailed_diff.keys().collect();
+        let changed = &response.detailed_diff;
         response.stables = doc
             .outputs
             .keys()
-            .filter(|name| !changed.contains(name))
+            .filter(|name| !changed.contains_key(*name))
             .cloned()
             .collect();
     } else {
         response.delete_before_replace = delete_before_replace(&olds, &news);
     }
     response
+}
+
+/// `map[name]`. A resource's property map is small (a few to twenty entries), and a scan that
+/// compares lengths first beats hashing the name with SipHash (serde_json's maps), which was
+/// half the time of a `diff`.
+fn property<'a>(map: &'a PropertyMap, name: &str) -> Option<&'a serde_json::Value> {
+    if map.len() > 32 {
+        return map.get(name);
+    }
+    map.iter().find(|(key, _)| key.as_str() == name).map(|(_, value)| value)
+}
+
+/// `map` without secret envelopes; copied only when it has one (diff compares plain values).
+fn plain(map: &PropertyMap) -> Cow<'_, PropertyMap> {
+    if holds_secret(map) {
+        Cow::Owned(unwrap_all(map.clone()).0)
+    } else {
+        Cow::Borrowed(map)
+    }
 }
 
 /// Whether two strings hold the same JSON document.

@@ -201,8 +201,8 @@ impl<R: Resource> DynResource for Typed<R> {
     ) -> Result<DiffResponse, ProviderError> {
         let mut response = diff(
             self.doc(),
-            olds.clone(),
-            news.clone(),
+            &olds,
+            &news,
             ignore_changes,
             R::absent_agrees,
             R::delete_before_replace,

@@ -10,10 +10,8 @@ use super::catch_panic::CatchPanic;
 use super::dispatch::handle_message;
 pub use super::dispatch::{MAX_BATCH_LEN, MAX_REQUEST_BYTES};
 use super::host::HostAllowList;
-use crate::provider::Provider;
 use bytes::Bytes;
 use http_body_util::BodyExt;
-use jsonrpsee::RpcModule;
 use jsonrpsee::server::{
     BatchRequestConfig, HttpBody, HttpRequest, HttpResponse, Server, ServerConfig, ServerHandle,
     serve_with_graceful_shutdown, stop_channel,
@@ -55,7 +53,7 @@ pub struct HttpOptions {
 
 /// Starts serving. Refuses a non-loopback address unless `allow_remote`, and `allow_remote`
 /// without TLS unless `insecure_plain_http`.
-pub async fn start(module: RpcModule<Provider>, options: HttpOptions) -> std::io::Result<(SocketAddr, ServerHandle)> {
+pub async fn start(module: super::Service, options: HttpOptions) -> std::io::Result<(SocketAddr, ServerHandle)> {
     let refuse = |message: String| std::io::Error::new(std::io::ErrorKind::PermissionDenied, message);
     let addr = options.addr;
     if !addr.ip().is_loopback() && !options.allow_remote {
@@ -79,7 +77,7 @@ pub async fn start(module: RpcModule<Provider>, options: HttpOptions) -> std::io
         .set_batch_request_config(BatchRequestConfig::Limit(MAX_BATCH_LEN as u32))
         .build();
     // The method table for jsonrpsee (WebSocket); the module itself for POST.
-    let methods: jsonrpsee::Methods = module.clone();
+    let methods = jsonrpsee::Methods::clone(&module);
     let front = FrontLayer {
         gate: Arc::new(Gate {
             token: options.token,
@@ -134,7 +132,7 @@ pub async fn start(module: RpcModule<Provider>, options: HttpOptions) -> std::io
 struct Gate {
     token: BearerToken,
     hosts: HostAllowList,
-    module: Arc<RpcModule<Provider>>,
+    module: Arc<super::Service>,
 }
 
 /// The tower layer of [`Front`].
@@ -218,7 +216,7 @@ where
 }
 
 /// One JSON-RPC POST: the body (bounded) to the shared dispatcher.
-async fn post<B>(module: Arc<RpcModule<Provider>>, request: HttpRequest<B>) -> Result<HttpResponse, BoxError>
+async fn post<B>(module: Arc<super::Service>, request: HttpRequest<B>) -> Result<HttpResponse, BoxError>
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,

@@ -310,6 +310,32 @@ pub fn names() -> Vec<&'static str> {
     METHODS.iter().map(|m| m.doc.name).collect()
 }
 
+/// The table by method name.
+static BY_NAME: LazyLock<std::collections::HashMap<&'static str, Handler>> =
+    LazyLock::new(|| METHODS.iter().map(|m| (m.doc.name, m.handler)).collect());
+
+/// Runs `name` on `params` as the jsonrpsee registration does (same handler, same errors), but
+/// called directly; `None` when the table has no method `name`.
+pub(super) fn call_direct<'a>(
+    provider: &'a Arc<Provider>,
+    engine: &'a Arc<Engine>,
+    name: &str,
+    params: Option<&'a str>,
+) -> Option<impl Future<Output = Result<Box<RawValue>, jsonrpsee::types::ErrorObjectOwned>> + Send + 'a> {
+    let handler = *BY_NAME.get(name)?;
+    Some(async move {
+        let params = Params::new(params);
+        match handler {
+            Handler::Sync(handler) => reply(handler(provider, &params)),
+            Handler::Async(handler) => reply(handler(provider.clone(), params.into_owned()).await),
+            Handler::Engine(handler) => {
+                let value = handler(engine.clone(), params.into_owned()).await?;
+                reply(raw(&value))
+            }
+        }
+    })
+}
+
 /// Registers every method of the table on `module`; the `engine.*` ones run on `engine`.
 pub fn register(module: &mut RpcModule<Provider>, engine: Arc<Engine>) {
     for method in METHODS {

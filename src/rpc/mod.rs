@@ -56,9 +56,13 @@ pub fn decode<T: DeserializeOwned>(params: &Params<'_>) -> Result<T, ProviderErr
             "params must be an object of named parameters",
         ));
     }
-    // Straight from the text: no intermediate `Value` tree (this is every call's hot path).
-    let mut json = serde_json::Deserializer::from_str(raw);
-    serde_path_to_error::deserialize(&mut json).map_err(|err| ProviderError::from_serde(err, ""))
+    // Straight from the text: no intermediate `Value` tree (this is every call's hot path), and
+    // without path tracking, which costs as much again; only a refusal is decoded a second time,
+    // with it, for an error that names the field.
+    serde_json::from_str(raw).or_else(|_| {
+        let mut json = serde_json::Deserializer::from_str(raw);
+        serde_path_to_error::deserialize(&mut json).map_err(|err| ProviderError::from_serde(err, ""))
+    })
 }
 
 fn reply(
@@ -67,15 +71,55 @@ fn reply(
     result.map_err(to_rpc_error)
 }
 
-/// Builds the jsonrpsee module over a provider, from the one method table ([`methods`]).
-pub fn module(provider: Arc<Provider>) -> RpcModule<Provider> {
+/// The served method table: jsonrpsee's module (which serves WebSocket, and any method added to
+/// it), and the same handlers called directly by the dispatcher ([`dispatch`]), which answers
+/// stdio and HTTP POST without jsonrpsee's per-call re-parse, channel and reply copies.
+pub struct Service {
+    module: RpcModule<Provider>,
+    provider: Arc<Provider>,
+    engine: Arc<crate::engine::Engine>,
+}
+
+impl Service {
+    /// Runs `method` of the table on `params` (raw JSON text): `None` when the table has no such
+    /// method (one added to the module only, or none at all).
+    pub(crate) fn call_direct<'a>(
+        &'a self,
+        method: &str,
+        params: Option<&'a str>,
+    ) -> Option<impl Future<Output = Result<Box<serde_json::value::RawValue>, ErrorObjectOwned>> + Send + 'a> {
+        methods::call_direct(&self.provider, &self.engine, method, params)
+    }
+}
+
+impl std::ops::Deref for Service {
+    type Target = RpcModule<Provider>;
+
+    fn deref(&self) -> &RpcModule<Provider> {
+        &self.module
+    }
+}
+
+impl std::ops::DerefMut for Service {
+    fn deref_mut(&mut self) -> &mut RpcModule<Provider> {
+        &mut self.module
+    }
+}
+
+/// The service over a provider, from the one method table ([`methods`]).
+pub fn module(provider: Arc<Provider>) -> Service {
     let engine = crate::engine::Engine::new(provider.clone());
     module_with_engine(provider, engine)
 }
 
 /// [`module`] with a given engine (the CLI's reports live progress).
-pub fn module_with_engine(provider: Arc<Provider>, engine: crate::engine::Engine) -> RpcModule<Provider> {
-    let mut module = RpcModule::from_arc(provider);
-    methods::register(&mut module, Arc::new(engine));
-    module
+pub fn module_with_engine(provider: Arc<Provider>, engine: crate::engine::Engine) -> Service {
+    let engine = Arc::new(engine);
+    let mut module = RpcModule::from_arc(provider.clone());
+    methods::register(&mut module, engine.clone());
+    Service {
+        module,
+        provider,
+        engine,
+    }
 }

@@ -14,8 +14,6 @@
 pub use super::dispatch::handle_message;
 use super::dispatch::{MAX_REQUEST_BYTES, calls_method, error_reply};
 use crate::protocol::ErrorCode;
-use crate::provider::Provider;
-use jsonrpsee::RpcModule;
 use serde_json::Value;
 use std::sync::Arc;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
@@ -28,7 +26,7 @@ pub const REPLY_QUEUE: usize = 256;
 
 /// Serves until `input` ends, then waits for the replies in flight.
 pub async fn serve(
-    module: RpcModule<Provider>,
+    module: super::Service,
     mut input: impl AsyncBufRead + Unpin,
     mut output: impl AsyncWrite + Unpin + Send + 'static,
 ) -> std::io::Result<()> {

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 pub struct Env {
-    pub module: jsonrpsee::RpcModule<Provider>,
+    pub module: credplane::rpc::Service,
     pub sandbox: SandboxHandle,
 }
 
