@@ -10,12 +10,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-/// mimalloc, not the system allocator: every call parses and builds JSON maps, and glibc's malloc
-/// was a sixth of the CPU of a `check` or `diff` over HTTP (`scripts/bench.sh`); the bench's bare
-/// jsonrpsee baseline uses the same allocator, so its ratios compare credplane's own work only.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// An infrastructure-as-code provider for cloud credentials, served over JSON-RPC.
 #[derive(Parser)]
 #[command(name = "credplane", version, about)]

@@ -14,12 +14,6 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-/// Token given to `credplane serve --listen` (and sent to the bare server too, which ignores it).
-/// The allocator `credplane` uses (see its main.rs), so the bare baseline and the echo floor
-/// differ from credplane only in what credplane does per call.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 const TOKEN: &str = "credplane-bench-token-0123456789abcdef";
 
 #[derive(Parser)]
