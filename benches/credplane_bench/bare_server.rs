@@ -1,6 +1,8 @@
 //! The baseline: a bare jsonrpsee server (the same jsonrpsee as credplane, same runtime flavour)
-//! whose `check` and `diff` answer a fixed reply of the same shape and size as credplane's. The
-//! difference between the two is what credplane's own work costs per request.
+//! whose `check` and `diff` answer a fixed reply. The throughput figures give it the very result
+//! credplane answered to the same request (`--check-reply`, `--diff-reply`), so both servers
+//! read and write the same bytes, and the difference between them is what credplane's own work
+//! costs per request.
 
 use jsonrpsee::RpcModule;
 use jsonrpsee::server::Server;
@@ -18,10 +20,11 @@ fn diff_reply() -> Value {
         "detailedDiff": {"secret_data": {"kind": "update"}, "version_id": {"kind": "update"}}})
 }
 
-/// Serves until killed; prints `listening on <addr>` on stdout once bound.
-pub async fn run(addr: SocketAddr) -> std::io::Result<()> {
+/// Serves until killed, answering `check` and `diff` with the given results (or a reply of the
+/// usual shape); prints `listening on <addr>` on stdout once bound.
+pub async fn run(addr: SocketAddr, check: Option<Value>, diff: Option<Value>) -> std::io::Result<()> {
     let mut module = RpcModule::new(());
-    let (check, diff) = (check_reply(), diff_reply());
+    let (check, diff) = (check.unwrap_or_else(check_reply), diff.unwrap_or_else(diff_reply));
     module
         .register_method("check", move |_, _, _| check.clone())
         .expect("unique method name");

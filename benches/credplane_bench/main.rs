@@ -28,6 +28,12 @@ enum Cmd {
     BareServer {
         #[arg(long, default_value = "127.0.0.1:0")]
         listen: std::net::SocketAddr,
+        /// The result to answer every `check` with (JSON).
+        #[arg(long)]
+        check_reply: Option<String>,
+        /// The result to answer every `diff` with (JSON).
+        #[arg(long)]
+        diff_reply: Option<String>,
     },
     /// The cold-start floor: a tokio process that reads one line and answers a fixed reply.
     EchoStdio,
@@ -89,7 +95,20 @@ fn serve_stdio(credplane: &PathBuf) -> Command {
 
 async fn run(command: Cmd) -> Result<(), String> {
     match command {
-        Cmd::BareServer { listen } => bare_server::run(listen).await.map_err(|e| e.to_string()),
+        Cmd::BareServer {
+            listen,
+            check_reply,
+            diff_reply,
+        } => {
+            let parse = |reply: Option<String>| {
+                reply
+                    .map(|text| serde_json::from_str::<serde_json::Value>(&text).map_err(|e| e.to_string()))
+                    .transpose()
+            };
+            bare_server::run(listen, parse(check_reply)?, parse(diff_reply)?)
+                .await
+                .map_err(|e| e.to_string())
+        }
         Cmd::EchoStdio => {
             use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
             let mut line = String::new();
@@ -126,7 +145,7 @@ async fn run(command: Cmd) -> Result<(), String> {
                 .args(["serve", "--listen", "127.0.0.1:0"])
                 .env("CREDPLANE_TOKEN", TOKEN);
             let ours = process::start_server(command, true)?;
-            let bare = start_bare()?;
+            let bare = start_bare(&[])?;
             tokio::time::sleep(Duration::from_millis(500)).await;
             let rss = process::proc_status_mb(ours.child.id(), "VmRSS")?;
             let bare_rss = process::proc_status_mb(bare.child.id(), "VmRSS")?;
@@ -144,18 +163,29 @@ async fn run(command: Cmd) -> Result<(), String> {
                 .args(["serve", "--listen", "127.0.0.1:0"])
                 .env("CREDPLANE_TOKEN", TOKEN);
             let ours = process::start_server(command, true)?;
-            let bare = start_bare()?;
-            let (ours_url, bare_url) = (format!("http://{}", ours.addr), format!("http://{}", bare.addr));
-            let mut result = serde_json::Map::new();
+            let ours_url = format!("http://{}", ours.addr);
             let client = reqwest::Client::new();
+            // The bare server answers exactly what credplane answered, so that the two differ only
+            // in the work done per request, not in the size of what they write.
+            let mut replies = Vec::new();
+            for (method, params) in [("check", load::check_params()), ("diff", load::diff_params())] {
+                let reply = load::call_once(&client, &ours_url, TOKEN, &load::body(method, params)).await?;
+                replies.push(format!("--{method}-reply={}", reply["result"]));
+            }
+            let bare = start_bare(&replies)?;
+            let bare_url = format!("http://{}", bare.addr);
+            let mut result = serde_json::Map::new();
             for (method, params, min) in [
                 ("check", load::check_params(), "check_vs_bare"),
                 ("diff", load::diff_params(), "diff_vs_bare"),
             ] {
                 let body = load::body(method, params);
-                // Both must answer the request with a success before any timing.
-                load::call_once(&client, &ours_url, TOKEN, &body).await?;
-                load::call_once(&client, &bare_url, TOKEN, &body).await?;
+                // Both must answer the request, alike, before any timing.
+                let ours_reply = load::call_once(&client, &ours_url, TOKEN, &body).await?;
+                let bare_reply = load::call_once(&client, &bare_url, TOKEN, &body).await?;
+                if ours_reply != bare_reply {
+                    return Err(format!("{method}: the bare server's reply differs from credplane's"));
+                }
                 let (mut ours_rps, mut bare_rps, mut ours_cpu, mut bare_cpu) =
                     (Vec::new(), Vec::new(), Vec::new(), Vec::new());
                 let duration = Duration::from_secs_f64(seconds);
@@ -194,9 +224,9 @@ async fn run(command: Cmd) -> Result<(), String> {
     }
 }
 
-fn start_bare() -> Result<process::Server, String> {
+fn start_bare(args: &[String]) -> Result<process::Server, String> {
     let mut command = Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
-    command.arg("bare-server");
+    command.arg("bare-server").args(args);
     process::start_server(command, false)
 }
 

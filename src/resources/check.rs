@@ -1,6 +1,6 @@
 //! `check`: schema validation, rule table, defaults and secret wrapping, reporting every failure.
 
-use super::rules::Rule;
+use super::rules::{Rule, property};
 use super::schema_doc::SchemaDoc;
 use crate::protocol::envelope::{is_unknown, unwrap_all, wrap_secret};
 use crate::protocol::{CheckResponse, Failure, PropertyMap};
@@ -14,7 +14,9 @@ pub fn check(doc: &SchemaDoc, validator: &Validator, rules: &[Rule], news: Prope
     // An explicit null means "not set": Terraform and Pulumi programs produce them freely.
     plain.retain(|_, v| !v.is_null());
     for (name, meta) in &doc.inputs {
-        if let (Some(default), false) = (&meta.default, plain.contains_key(name)) {
+        if let Some(default) = &meta.default
+            && property(&plain, name).is_none()
+        {
             plain.insert(name.clone(), default.clone());
         }
     }
@@ -39,14 +41,13 @@ pub fn check(doc: &SchemaDoc, validator: &Validator, rules: &[Rule], news: Prope
     failures.sort_by(|a, b| a.property.cmp(&b.property).then(a.reason.cmp(&b.reason)));
     failures.dedup();
 
-    let inputs = plain
-        .into_iter()
-        .map(|(name, value)| {
-            let secret = wrapped.contains(&name) || doc.inputs.get(&name).is_some_and(|m| m.secret);
-            let value = if secret { wrap_secret(value) } else { value };
-            (name, value)
-        })
-        .collect();
+    // In place: collecting into a new map would hash every name again.
+    let mut inputs = plain;
+    for (name, value) in inputs.iter_mut() {
+        if wrapped.contains(name) || doc.inputs.get(name).is_some_and(|m| m.secret) {
+            *value = wrap_secret(value.take());
+        }
+    }
     CheckResponse { inputs, failures }
 }
 

@@ -1,6 +1,7 @@
 //! `diff`: compares the recorded state with new inputs, property by property, using the schema's
 //! ForceNew flags to decide between an in-place update and a replacement.
 
+use super::rules::property;
 use super::schema_doc::SchemaDoc;
 use crate::protocol::envelope::{holds_secret, is_unknown, unwrap_all};
 use crate::protocol::{DiffKind, DiffResponse, PropertyDiff, PropertyMap};
@@ -48,25 +49,15 @@ pub fn diff(
     if response.replaces.is_empty() {
         let changed = &response.detailed_diff;
         response.stables = doc
-            .outputs
-            .keys()
-            .filter(|name| !changed.contains_key(*name))
+            .output_names
+            .iter()
+            .filter(|name| !changed.contains_key(name.as_ref()))
             .cloned()
             .collect();
     } else {
         response.delete_before_replace = delete_before_replace(&olds, &news);
     }
     response
-}
-
-/// `map[name]`. A resource's property map is small (a few to twenty entries), and a scan that
-/// compares lengths first beats hashing the name with SipHash (serde_json's maps), which was
-/// half the time of a `diff`.
-fn property<'a>(map: &'a PropertyMap, name: &str) -> Option<&'a serde_json::Value> {
-    if map.len() > 32 {
-        return map.get(name);
-    }
-    map.iter().find(|(key, _)| key.as_str() == name).map(|(_, value)| value)
 }
 
 /// `map` without secret envelopes; copied only when it has one (diff compares plain values).

@@ -61,6 +61,9 @@ pub struct SchemaDoc {
     pub inputs: BTreeMap<String, PropertyMeta>,
     /// Flags of each output property.
     pub outputs: BTreeMap<String, PropertyMeta>,
+    /// The output names, shared: every `diff` lists those that stay (`stables`), and copying
+    /// a refcount beats allocating each name again.
+    pub output_names: Vec<std::sync::Arc<str>>,
 }
 
 fn generate<T: schemars::JsonSchema>() -> Map<String, Value> {
@@ -106,10 +109,12 @@ pub fn build<R: Resource>() -> SchemaDoc {
     });
     let inputs = property_metas(&document, "inputs");
     let outputs = property_metas(&document, "outputs");
+    let output_names = outputs.keys().map(|name| std::sync::Arc::from(name.as_str())).collect();
     SchemaDoc {
         document,
         inputs,
         outputs,
+        output_names,
     }
 }
 
