@@ -93,7 +93,19 @@ pub async fn serve(
 /// `configure` (a barrier for what follows) and `cancel` (must reach work in flight even when
 /// every slot is busy) run in the reading loop itself; both are quick and never touch a cloud.
 fn runs_inline(text: &str) -> bool {
-    serde_json::from_str::<Value>(text).is_ok_and(|m| calls_method(&m, "configure") || calls_method(&m, "cancel"))
+    let inline = |method: &str| method == "configure" || method == "cancel";
+    if text.trim_start().starts_with('[') {
+        // A batch (rare): read whole.
+        return serde_json::from_str::<Value>(text)
+            .is_ok_and(|m| calls_method(&m, "configure") || calls_method(&m, "cancel"));
+    }
+    // One message: only its method is read, the rest skipped unparsed (this runs for every line).
+    #[derive(serde::Deserialize)]
+    struct MethodOnly<'a> {
+        #[serde(borrow)]
+        method: Option<std::borrow::Cow<'a, str>>,
+    }
+    serde_json::from_str::<MethodOnly>(text).is_ok_and(|m| m.method.is_some_and(|m| inline(&m)))
 }
 
 /// One line of input.
@@ -151,6 +163,27 @@ async fn read_line(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn configure_and_cancel_run_inline_alone_or_in_a_batch() {
+        for inline in [
+            r#"{"jsonrpc":"2.0","id":1,"method":"configure","params":{"aws":{"region":"x"}}}"#,
+            r#"{"params":{"method":"check"},"method":"cancel","id":2,"jsonrpc":"2.0"}"#,
+            r#"{"jsonrpc":"2.0","id":3,"method":"config\u0075re"}"#,
+            r#"[{"jsonrpc":"2.0","id":4,"method":"check"},{"jsonrpc":"2.0","id":5,"method":"configure"}]"#,
+        ] {
+            assert!(runs_inline(inline), "{inline}");
+        }
+        for spawned in [
+            r#"{"jsonrpc":"2.0","id":1,"method":"check","params":{"method":"configure"}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"method":7}"#,
+            r#"{"jsonrpc":"2.0","id":1}"#,
+            r#"[{"jsonrpc":"2.0","id":4,"method":"check"}]"#,
+            "not json",
+        ] {
+            assert!(!runs_inline(spawned), "{spawned}");
+        }
+    }
 
     #[tokio::test]
     async fn a_long_line_is_dropped_as_it_streams_and_the_next_one_still_read() {
