@@ -89,8 +89,9 @@ class Bench:
         r = self.rust("http", "--rounds", rounds, "--seconds", seconds)
         self.results.update(r)
         for method in ("check", "diff"):
-            self.baselines[f"{method}_vs_bare"] = f"{r[f'{method}_bare_rps']:.0f} req/s (bare jsonrpsee)"
-            self.notes[f"{method}_vs_bare"] = f"{r[f'{method}_rps']:.0f} req/s"
+            self.baselines[f"{method}_vs_bare"] = (f"{r[f'{method}_bare_rps']:.0f} req/s, "
+                                                   f"{r[f'{method}_bare_server_cpu_us']:.1f} us CPU/req (bare jsonrpsee)")
+            self.notes[f"{method}_vs_bare"] = f"{r[f'{method}_rps']:.0f} req/s, {r[f'{method}_server_cpu_us']:.1f} us CPU/req"
 
     def moto(self) -> None:
         port = free_port()
