@@ -775,6 +775,33 @@ async fn kms_version_stages_at_create_update_and_read() {
     );
 }
 
+/// CreateSecret labels the initial version ACSCurrent, so a create that moves no stage reads
+/// only what CreateSecret does not answer (DescribeSecret: creation time, default key).
+#[tokio::test]
+async fn kms_create_reads_no_secret_value_unless_it_moved_stages() {
+    let env = env().await;
+    let mut settings = env.sandbox.provider_settings();
+    settings.insert("common".into(), json!({"max_attempts": 1}));
+    let provider = Provider::new(serde_json::from_value(Value::Object(settings)).unwrap());
+    env.faults(json!({"next_errors": 1, "actions": ["GetSecretValue"]}))
+        .await;
+    let req = json!({"type": KMS, "inputs": {"secret_name": "plain", "secret_data": "d1", "version_id": "v1"}});
+    let created = provider.create(serde_json::from_value(req).unwrap()).await.unwrap();
+    assert_eq!(created.outputs["version_stages"], json!(["ACSCurrent"]));
+    assert!(created.outputs["create_time"].is_string(), "{:?}", created.outputs);
+    assert_eq!(
+        env.current_faults().await["next_errors"],
+        1,
+        "no GetSecretValue was sent"
+    );
+    // With a stage moved onto the version, the stages are read back.
+    let req = json!({"type": KMS, "inputs": {"secret_name": "staged", "secret_data": "d1", "version_id": "v1",
+        "version_stages": ["ACSCurrent", "Blue"]}});
+    let failed = provider.create(serde_json::from_value(req).unwrap()).await.unwrap_err();
+    assert_eq!(wire_error(&failed).0, ErrorCode::PartiallyCreated, "{failed:?}");
+    assert_eq!(env.current_faults().await["next_errors"], 0);
+}
+
 #[tokio::test]
 async fn kms_check_refuses_new_data_without_new_version_naming_both() {
     let env = env().await;
