@@ -187,6 +187,34 @@ async fn independent_steps_run_in_parallel_and_dependents_wait() {
     assert_eq!(e.run(&state, "destroy", &[]).await.unwrap()["summary"]["delete"], 7);
 }
 
+/// Cloud calls mostly wait on the network: by default, many more than 16 steps run at once.
+#[tokio::test]
+async fn the_default_parallelism_runs_dozens_of_steps_at_once() {
+    let e = engine(600).await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let resources: Vec<Value> = (0..48).map(|i| kms(&format!("s{i}"), &format!("p/{i}"), "d")).collect();
+    let url = format!("{}/_sandbox/in-flight", e.sandbox.url);
+    let admin = e.sandbox.admin_token().to_string();
+    let watcher = tokio::spawn(async move {
+        let http = reqwest::Client::new();
+        let mut most = 0u64;
+        for _ in 0..100 {
+            if let Ok(r) = http.get(&url).bearer_auth(&admin).send().await
+                && let Ok(v) = r.json::<Value>().await
+            {
+                most = most.max(v["CreateSecret"].as_u64().unwrap_or(0));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        most
+    });
+    let closed = e.run(&state, "up", &resources).await.unwrap();
+    assert_eq!(closed["summary"]["create"], 48);
+    let most = watcher.await.unwrap();
+    assert!(most > 16, "at most {most} creates at once");
+}
+
 #[tokio::test]
 async fn bad_input_names_the_resource_and_the_rule() {
     let e = engine(0).await;

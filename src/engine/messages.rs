@@ -43,7 +43,7 @@ pub struct OpenRequest {
     /// The state URL or path.
     #[serde(default)]
     pub backend: Option<String>,
-    /// Provider calls at once (default 16).
+    /// Provider calls at once (default 64).
     #[serde(default)]
     pub parallelism: Option<usize>,
     /// A secret envelope or string; default `CREDPLANE_PASSPHRASE` of the engine's environment.
