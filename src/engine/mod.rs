@@ -231,8 +231,8 @@ impl Engine {
                 });
             }
             records.push(Record::End { name: p.name.clone() });
-            writer.append_all(records.clone()).await?;
-            for r in &records {
+            writer.append_all(&records).await?;
+            for r in records {
                 state.apply(r);
             }
         }
@@ -361,7 +361,7 @@ impl Engine {
             });
         }
         records.push(Record::End { name: p.name.clone() });
-        for r in &records {
+        for r in records {
             state.apply(r);
         }
         tokio::task::spawn_blocking(move || store.compact(&state))
