@@ -187,6 +187,41 @@ async fn independent_steps_run_in_parallel_and_dependents_wait() {
     assert_eq!(e.run(&state, "destroy", &[]).await.unwrap()["summary"]["delete"], 7);
 }
 
+/// A reference takes the value its dependency's step recorded, in an up (from the state) as in
+/// a preview (from the step: unknown until applied).
+#[tokio::test]
+async fn a_reference_takes_the_output_its_dependency_recorded() {
+    let e = engine(0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let mut b = kms("b", "s/b", "d");
+    b["inputs"]["description"] = json!({"$credplane": "ref", "resource": "a", "property": "arn"});
+    b["inputs"]["secret_data"] = json!({"$credplane": "ref", "resource": "a", "property": "secret_data"});
+    let resources = [kms("a", "s/a", "d"), b.clone()];
+    let preview = e.run(&state, "preview", &resources).await.unwrap();
+    let planned = preview["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "b")
+        .unwrap();
+    let description = planned["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "description");
+    assert_eq!(description.unwrap()["new"], "(unknown)", "{planned}");
+    let up = e.run(&state, "up", &resources).await.unwrap();
+    let (a, b) = (&up["resources"]["a"]["outputs"], &up["resources"]["b"]["outputs"]);
+    assert!(a["arn"].as_str().is_some_and(|arn| arn.contains("s/a")), "{a}");
+    assert_eq!(b["description"], a["arn"]);
+    assert_eq!(
+        b["secret_data"],
+        json!({"$credplane": "secret", "value": "plain-a"}),
+        "a secret stays one"
+    );
+}
+
 /// Cloud calls mostly wait on the network: by default, many more than 16 steps run at once.
 #[tokio::test]
 async fn the_default_parallelism_runs_dozens_of_steps_at_once() {

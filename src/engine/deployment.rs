@@ -24,8 +24,10 @@ enum Outcome {
     Done {
         type_name: String,
         id: String,
-        /// Shared with the step's reply.
-        outputs: Arc<Map<String, Value>>,
+        /// In a preview, the outputs (shared with the step's reply). Otherwise None: they are
+        /// the ones just recorded in the state, and a second copy of every resource's outputs
+        /// would live as long as the deployment.
+        outputs: Option<Arc<Map<String, Value>>>,
     },
     Failed,
     /// Referred to, never registered.
@@ -300,7 +302,7 @@ impl Deployment {
                 inner.slots[&name].settle(Outcome::Done {
                     type_name: req.type_name.clone(),
                     id: id.clone(),
-                    outputs: outputs.clone(),
+                    outputs: self.preview().then(|| outputs.clone()),
                 });
                 Ok(RegisterResponse { name, id, op, outputs })
             }
@@ -359,7 +361,7 @@ impl Deployment {
                 }
             }
         }
-        let mut done: HashMap<String, (String, String, Arc<Map<String, Value>>)> = HashMap::new();
+        let mut done: HashMap<String, (String, String, Option<Arc<Map<String, Value>>>)> = HashMap::new();
         for (dep, mut rx) in waits {
             let outcome = rx
                 .wait_for(|p| p.outcome.is_some())
@@ -381,12 +383,21 @@ impl Deployment {
             }
         }
         let preview = self.preview();
-        let news = match refs::substitute(&Value::Object(req.inputs.clone()), &|r: &Ref| {
-            let (_, id, outputs) = &done[&r.resource];
-            refs::output(outputs, id, &r.property, preview)
-        }) {
-            Value::Object(m) => m,
-            _ => unreachable!("an object stays an object"),
+        let news = {
+            let state = self.state.lock().expect("state lock");
+            let none = Map::new();
+            match refs::substitute(&Value::Object(req.inputs.clone()), &|r: &Ref| {
+                let (_, id, outputs) = &done[&r.resource];
+                let outputs = match outputs {
+                    Some(outputs) => outputs,
+                    // Recorded by the dependency's step, which is done.
+                    None => state.resources.get(&r.resource).map_or(&none, |s| &s.outputs),
+                };
+                refs::output(outputs, id, &r.property, preview)
+            }) {
+                Value::Object(m) => m,
+                _ => unreachable!("an object stays an object"),
+            }
         };
         let _permit = self.sem.acquire().await.map_err(|_| cancelled(name))?;
         self.step(req, deps.to_vec(), news).await
