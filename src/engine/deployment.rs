@@ -18,16 +18,18 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{Semaphore, watch};
 
+/// A step's outputs, shared between its slot and its reply.
+type SharedOutputs = Arc<Map<String, Value>>;
+
 /// How a resource's step ended, as seen by its dependents.
 #[derive(Debug, Clone)]
 enum Outcome {
     Done {
-        type_name: String,
         id: String,
         /// In a preview, the outputs (shared with the step's reply). Otherwise None: they are
         /// the ones just recorded in the state, and a second copy of every resource's outputs
         /// would live as long as the deployment.
-        outputs: Option<Arc<Map<String, Value>>>,
+        outputs: Option<SharedOutputs>,
     },
     Failed,
     /// Referred to, never registered.
@@ -300,7 +302,6 @@ impl Deployment {
                 inner.steps.push((index, step));
                 let outputs = Arc::new(outputs);
                 inner.slots[&name].settle(Outcome::Done {
-                    type_name: req.type_name.clone(),
                     id: id.clone(),
                     outputs: self.preview().then(|| outputs.clone()),
                 });
@@ -361,7 +362,7 @@ impl Deployment {
                 }
             }
         }
-        let mut done: HashMap<String, (String, String, Option<Arc<Map<String, Value>>>)> = HashMap::new();
+        let mut done: HashMap<String, (String, Option<SharedOutputs>)> = HashMap::new();
         for (dep, mut rx) in waits {
             let outcome = rx
                 .wait_for(|p| p.outcome.is_some())
@@ -369,8 +370,8 @@ impl Deployment {
                 .ok()
                 .and_then(|p| p.outcome.clone());
             match outcome {
-                Some(Outcome::Done { type_name, id, outputs }) => {
-                    done.insert(dep, (type_name, id, outputs));
+                Some(Outcome::Done { id, outputs }) => {
+                    done.insert(dep, (id, outputs));
                 }
                 Some(Outcome::Failed) => {
                     return Err(EngineError::new(
@@ -387,7 +388,7 @@ impl Deployment {
             let state = self.state.lock().expect("state lock");
             let none = Map::new();
             match refs::substitute(&Value::Object(req.inputs.clone()), &|r: &Ref| {
-                let (_, id, outputs) = &done[&r.resource];
+                let (id, outputs) = &done[&r.resource];
                 let outputs = match outputs {
                     Some(outputs) => outputs,
                     // Recorded by the dependency's step, which is done.
