@@ -56,6 +56,25 @@ impl Engine {
         assert!(err["message"].as_str().unwrap().contains(expected), "{err}");
     }
 
+    /// Watches the sandbox for `polls` x 20 ms: the most CreateSecret calls it saw in flight at once.
+    fn most_creates_in_flight(&self, polls: usize) -> tokio::task::JoinHandle<u64> {
+        let url = format!("{}/_sandbox/in-flight", self.sandbox.url);
+        let admin = self.sandbox.admin_token().to_string();
+        tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let mut most = 0u64;
+            for _ in 0..polls {
+                if let Ok(r) = http.get(&url).bearer_auth(&admin).send().await
+                    && let Ok(v) = r.json::<Value>().await
+                {
+                    most = most.max(v["CreateSecret"].as_u64().unwrap_or(0));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            most
+        })
+    }
+
     async fn run(&self, backend: &Path, action: &str, resources: &[Value]) -> Result<Value, Value> {
         let open = json!({"stack": "t", "action": action, "backend": backend, "passphrase": "pw"});
         let d = self.call("engine.open", open).await?["deployment"].clone();
@@ -159,21 +178,7 @@ async fn independent_steps_run_in_parallel_and_dependents_wait() {
     let mut last = kms("last", "p/last", "d");
     last["inputs"]["description"] = json!({"$credplane": "ref", "resource": "s0", "property": "arn"});
     resources.push(last);
-    let url = format!("{}/_sandbox/in-flight", e.sandbox.url);
-    let admin = e.sandbox.admin_token().to_string();
-    let watcher = tokio::spawn(async move {
-        let http = reqwest::Client::new();
-        let mut most = 0u64;
-        for _ in 0..200 {
-            if let Ok(r) = http.get(&url).bearer_auth(&admin).send().await
-                && let Ok(v) = r.json::<Value>().await
-            {
-                most = most.max(v["CreateSecret"].as_u64().unwrap_or(0));
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-        most
-    });
+    let watcher = e.most_creates_in_flight(200);
     let closed = e.run(&state, "up", &resources).await.unwrap();
     let most = watcher.await.unwrap();
     assert!(most >= 2, "independent creates overlapped: at most {most} at once");
@@ -229,21 +234,7 @@ async fn the_default_parallelism_runs_dozens_of_steps_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.json");
     let resources: Vec<Value> = (0..48).map(|i| kms(&format!("s{i}"), &format!("p/{i}"), "d")).collect();
-    let url = format!("{}/_sandbox/in-flight", e.sandbox.url);
-    let admin = e.sandbox.admin_token().to_string();
-    let watcher = tokio::spawn(async move {
-        let http = reqwest::Client::new();
-        let mut most = 0u64;
-        for _ in 0..100 {
-            if let Ok(r) = http.get(&url).bearer_auth(&admin).send().await
-                && let Ok(v) = r.json::<Value>().await
-            {
-                most = most.max(v["CreateSecret"].as_u64().unwrap_or(0));
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-        most
-    });
+    let watcher = e.most_creates_in_flight(100);
     let closed = e.run(&state, "up", &resources).await.unwrap();
     assert_eq!(closed["summary"]["create"], 48);
     let most = watcher.await.unwrap();
