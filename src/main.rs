@@ -146,7 +146,7 @@ struct DeployCli {
     /// (default ./.credplane).
     #[arg(long, env = "CREDPLANE_STATE")]
     state: Option<String>,
-    /// Provider calls at once (default 16).
+    /// Provider calls at once (default 64).
     #[arg(long)]
     parallel: Option<usize>,
     /// Run against the in-process cloud sandbox.

@@ -38,6 +38,14 @@ fn secret(value: &str) -> Value {
 }
 
 impl Env {
+    /// A provider that sends each cloud call once: an injected fault is final, and a call's
+    /// fault counter tells whether the call was sent.
+    fn provider_without_retries(&self) -> Provider {
+        let mut settings = self.sandbox.provider_settings();
+        settings.insert("common".into(), json!({"max_attempts": 1}));
+        Provider::new(serde_json::from_value(Value::Object(settings)).unwrap())
+    }
+
     async fn create(&self, type_name: &str, inputs: Value) -> Result<CreateResponse, ProviderError> {
         let req = json!({"type": type_name, "inputs": inputs});
         self.provider.create(serde_json::from_value(req).unwrap()).await
@@ -330,9 +338,7 @@ async fn ram_two_lost_replies_leave_no_orphan() {
 #[tokio::test]
 async fn ram_create_is_one_cloud_call() {
     let env = env().await;
-    let mut settings = env.sandbox.provider_settings();
-    settings.insert("common".into(), json!({"max_attempts": 1}));
-    let provider = Provider::new(serde_json::from_value(Value::Object(settings)).unwrap());
+    let provider = env.provider_without_retries();
     env.faults(json!({"next_errors": 1, "actions": ["ListAccessKeys"]}))
         .await;
     let req = json!({"type": RAM, "inputs": {"user_name": "alice"}});
@@ -354,9 +360,7 @@ async fn ram_throttling_is_retried_and_a_failed_status_update_is_partially_creat
     assert_eq!(env.keys_of("alice").await, vec![created.id.clone()]);
 
     // One attempt per call, so the injected 5xx is final.
-    let mut settings = env.sandbox.provider_settings();
-    settings.insert("common".into(), json!({"max_attempts": 1}));
-    let provider = Provider::new(serde_json::from_value(Value::Object(settings)).unwrap());
+    let provider = env.provider_without_retries();
     env.faults(json!({"next_errors": 1, "actions": ["UpdateAccessKey"]}))
         .await;
     let req = json!({"type": RAM, "inputs": {"user_name": "sandbox-admin", "status": "Inactive"}});
@@ -773,6 +777,31 @@ async fn kms_version_stages_at_create_update_and_read() {
             .any(|f| f.property == "version_stages" && f.reason.contains("ACSCurrent")),
         "{failures:?}"
     );
+}
+
+/// CreateSecret labels the initial version ACSCurrent, so a create that moves no stage reads
+/// only what CreateSecret does not answer (DescribeSecret: creation time, default key).
+#[tokio::test]
+async fn kms_create_reads_no_secret_value_unless_it_moved_stages() {
+    let env = env().await;
+    let provider = env.provider_without_retries();
+    env.faults(json!({"next_errors": 1, "actions": ["GetSecretValue"]}))
+        .await;
+    let req = json!({"type": KMS, "inputs": {"secret_name": "plain", "secret_data": "d1", "version_id": "v1"}});
+    let created = provider.create(serde_json::from_value(req).unwrap()).await.unwrap();
+    assert_eq!(created.outputs["version_stages"], json!(["ACSCurrent"]));
+    assert!(created.outputs["create_time"].is_string(), "{:?}", created.outputs);
+    assert_eq!(
+        env.current_faults().await["next_errors"],
+        1,
+        "no GetSecretValue was sent"
+    );
+    // With a stage moved onto the version, the stages are read back.
+    let req = json!({"type": KMS, "inputs": {"secret_name": "staged", "secret_data": "d1", "version_id": "v1",
+        "version_stages": ["ACSCurrent", "Blue"]}});
+    let failed = provider.create(serde_json::from_value(req).unwrap()).await.unwrap_err();
+    assert_eq!(wire_error(&failed).0, ErrorCode::PartiallyCreated, "{failed:?}");
+    assert_eq!(env.current_faults().await["next_errors"], 0);
 }
 
 #[tokio::test]

@@ -56,6 +56,25 @@ impl Engine {
         assert!(err["message"].as_str().unwrap().contains(expected), "{err}");
     }
 
+    /// Watches the sandbox for `polls` x 20 ms: the most CreateSecret calls it saw in flight at once.
+    fn most_creates_in_flight(&self, polls: usize) -> tokio::task::JoinHandle<u64> {
+        let url = format!("{}/_sandbox/in-flight", self.sandbox.url);
+        let admin = self.sandbox.admin_token().to_string();
+        tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let mut most = 0u64;
+            for _ in 0..polls {
+                if let Ok(r) = http.get(&url).bearer_auth(&admin).send().await
+                    && let Ok(v) = r.json::<Value>().await
+                {
+                    most = most.max(v["CreateSecret"].as_u64().unwrap_or(0));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            most
+        })
+    }
+
     async fn run(&self, backend: &Path, action: &str, resources: &[Value]) -> Result<Value, Value> {
         let open = json!({"stack": "t", "action": action, "backend": backend, "passphrase": "pw"});
         let d = self.call("engine.open", open).await?["deployment"].clone();
@@ -159,21 +178,7 @@ async fn independent_steps_run_in_parallel_and_dependents_wait() {
     let mut last = kms("last", "p/last", "d");
     last["inputs"]["description"] = json!({"$credplane": "ref", "resource": "s0", "property": "arn"});
     resources.push(last);
-    let url = format!("{}/_sandbox/in-flight", e.sandbox.url);
-    let admin = e.sandbox.admin_token().to_string();
-    let watcher = tokio::spawn(async move {
-        let http = reqwest::Client::new();
-        let mut most = 0u64;
-        for _ in 0..200 {
-            if let Ok(r) = http.get(&url).bearer_auth(&admin).send().await
-                && let Ok(v) = r.json::<Value>().await
-            {
-                most = most.max(v["CreateSecret"].as_u64().unwrap_or(0));
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-        most
-    });
+    let watcher = e.most_creates_in_flight(200);
     let closed = e.run(&state, "up", &resources).await.unwrap();
     let most = watcher.await.unwrap();
     assert!(most >= 2, "independent creates overlapped: at most {most} at once");
@@ -185,6 +190,55 @@ async fn independent_steps_run_in_parallel_and_dependents_wait() {
         .collect();
     assert_eq!(names.last(), Some(&"last"));
     assert_eq!(e.run(&state, "destroy", &[]).await.unwrap()["summary"]["delete"], 7);
+}
+
+/// A reference takes the value its dependency's step recorded, in an up (from the state) as in
+/// a preview (from the step: unknown until applied).
+#[tokio::test]
+async fn a_reference_takes_the_output_its_dependency_recorded() {
+    let e = engine(0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let mut b = kms("b", "s/b", "d");
+    b["inputs"]["description"] = json!({"$credplane": "ref", "resource": "a", "property": "arn"});
+    b["inputs"]["secret_data"] = json!({"$credplane": "ref", "resource": "a", "property": "secret_data"});
+    let resources = [kms("a", "s/a", "d"), b.clone()];
+    let preview = e.run(&state, "preview", &resources).await.unwrap();
+    let planned = preview["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "b")
+        .unwrap();
+    let description = planned["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "description");
+    assert_eq!(description.unwrap()["new"], "(unknown)", "{planned}");
+    let up = e.run(&state, "up", &resources).await.unwrap();
+    let (a, b) = (&up["resources"]["a"]["outputs"], &up["resources"]["b"]["outputs"]);
+    assert!(a["arn"].as_str().is_some_and(|arn| arn.contains("s/a")), "{a}");
+    assert_eq!(b["description"], a["arn"]);
+    assert_eq!(
+        b["secret_data"],
+        json!({"$credplane": "secret", "value": "plain-a"}),
+        "a secret stays one"
+    );
+}
+
+/// Cloud calls mostly wait on the network: by default, many more than 16 steps run at once.
+#[tokio::test]
+async fn the_default_parallelism_runs_dozens_of_steps_at_once() {
+    let e = engine(600).await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let resources: Vec<Value> = (0..48).map(|i| kms(&format!("s{i}"), &format!("p/{i}"), "d")).collect();
+    let watcher = e.most_creates_in_flight(100);
+    let closed = e.run(&state, "up", &resources).await.unwrap();
+    assert_eq!(closed["summary"]["create"], 48);
+    let most = watcher.await.unwrap();
+    assert!(most > 16, "at most {most} creates at once");
 }
 
 #[tokio::test]

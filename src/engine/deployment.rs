@@ -9,7 +9,7 @@ use super::progress::{Event, Phase};
 use super::refs::{self, Ref};
 use super::state::journal::JournalWriter;
 use super::state::store::Store;
-use super::state::{KeptOptions, Pending, Record, ResourceState, StackState};
+use super::state::{KeptOptions, Pending, Record, ResourceState, StackState, StateError};
 use crate::protocol::*;
 use crate::provider::Provider;
 use crate::provider::error::ProviderError;
@@ -18,13 +18,18 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{Semaphore, watch};
 
+/// A step's outputs, shared between its slot and its reply.
+type SharedOutputs = Arc<Map<String, Value>>;
+
 /// How a resource's step ended, as seen by its dependents.
 #[derive(Debug, Clone)]
 enum Outcome {
     Done {
-        type_name: String,
         id: String,
-        outputs: Map<String, Value>,
+        /// In a preview, the outputs (shared with the step's reply). Otherwise None: they are
+        /// the ones just recorded in the state, and a second copy of every resource's outputs
+        /// would live as long as the deployment.
+        outputs: Option<SharedOutputs>,
     },
     Failed,
     /// Referred to, never registered.
@@ -176,10 +181,10 @@ impl Deployment {
     /// Journals `records` (durably), then applies them to the live state.
     async fn journal(&self, records: Vec<Record>) -> Result<(), EngineError> {
         if let Some(w) = &self.writer {
-            w.append_all(records.clone()).await?;
+            w.append_all(&records).await?;
         }
         let mut state = self.state.lock().expect("state lock");
-        for r in &records {
+        for r in records {
             state.apply(r);
         }
         Ok(())
@@ -295,10 +300,10 @@ impl Deployment {
                 let op = step.op.clone();
                 self.emit(Phase::Done, &op, &req.type_name, &name, None);
                 inner.steps.push((index, step));
+                let outputs = Arc::new(outputs);
                 inner.slots[&name].settle(Outcome::Done {
-                    type_name: req.type_name.clone(),
                     id: id.clone(),
-                    outputs: outputs.clone(),
+                    outputs: self.preview().then(|| outputs.clone()),
                 });
                 Ok(RegisterResponse { name, id, op, outputs })
             }
@@ -357,7 +362,7 @@ impl Deployment {
                 }
             }
         }
-        let mut done: HashMap<String, (String, String, Map<String, Value>)> = HashMap::new();
+        let mut done: HashMap<String, (String, Option<SharedOutputs>)> = HashMap::new();
         for (dep, mut rx) in waits {
             let outcome = rx
                 .wait_for(|p| p.outcome.is_some())
@@ -365,8 +370,8 @@ impl Deployment {
                 .ok()
                 .and_then(|p| p.outcome.clone());
             match outcome {
-                Some(Outcome::Done { type_name, id, outputs }) => {
-                    done.insert(dep, (type_name, id, outputs));
+                Some(Outcome::Done { id, outputs }) => {
+                    done.insert(dep, (id, outputs));
                 }
                 Some(Outcome::Failed) => {
                     return Err(EngineError::new(
@@ -379,12 +384,21 @@ impl Deployment {
             }
         }
         let preview = self.preview();
-        let news = match refs::substitute(&Value::Object(req.inputs.clone()), &|r: &Ref| {
-            let (_, id, outputs) = &done[&r.resource];
-            refs::output(outputs, id, &r.property, preview)
-        }) {
-            Value::Object(m) => m,
-            _ => unreachable!("an object stays an object"),
+        let news = {
+            let state = self.state.lock().expect("state lock");
+            let none = Map::new();
+            match refs::substitute(&Value::Object(req.inputs.clone()), &|r: &Ref| {
+                let (id, outputs) = &done[&r.resource];
+                let outputs = match outputs {
+                    Some(outputs) => outputs,
+                    // Recorded by the dependency's step, which is done.
+                    None => state.resources.get(&r.resource).map_or(&none, |s| &s.outputs),
+                };
+                refs::output(outputs, id, &r.property, preview)
+            }) {
+                Value::Object(m) => m,
+                _ => unreachable!("an object stays an object"),
+            }
         };
         let _permit = self.sem.acquire().await.map_err(|_| cancelled(name))?;
         self.step(req, deps.to_vec(), news).await
@@ -1012,28 +1026,27 @@ impl Deployment {
         }
         let failed = !self.inner.lock().expect("inner lock").errors.is_empty();
         let registered: HashSet<String> = self.inner.lock().expect("inner lock").order.iter().cloned().collect();
-        let (resources, pending_deletes) = {
-            let s = self.state.lock().expect("state lock");
-            (
-                s.resources.values().cloned().collect::<Vec<_>>(),
-                s.pending_deletes.clone(),
-            )
+        // What to delete: in up and preview, what the program no longer registers; in destroy, all.
+        let deleting = match self.action {
+            Action::Up | Action::Preview => !failed,
+            Action::Destroy => true,
+            Action::Refresh => false,
         };
-        match self.action {
-            Action::Up | Action::Preview if !failed => {
-                let dropped: Vec<ResourceState> = resources
-                    .into_iter()
-                    .filter(|r| !registered.contains(&r.name))
+        if deleting {
+            let (victims, pending_deletes) = {
+                let s = self.state.lock().expect("state lock");
+                let victims: Vec<ResourceState> = s
+                    .resources
+                    .values()
+                    .filter(|r| self.action == Action::Destroy || !registered.contains(&r.name))
+                    .cloned()
                     .collect();
-                self.delete_all(dropped, "", false).await;
-                self.delete_all(pending_deletes, "replaced", true).await;
-            }
-            Action::Destroy => {
-                self.delete_all(resources, "", false).await;
-                self.delete_all(pending_deletes, "replaced", true).await;
-            }
-            Action::Refresh => self.refresh_all().await,
-            _ => {}
+                (victims, s.pending_deletes.clone())
+            };
+            self.delete_all(victims, "", false).await;
+            self.delete_all(pending_deletes, "replaced", true).await;
+        } else if self.action == Action::Refresh {
+            self.refresh_all().await;
         }
         let outputs = self.resolve_outputs();
         if self.action != Action::Preview
@@ -1044,28 +1057,36 @@ impl Deployment {
             }])
             .await?;
         }
-        let final_state = self.state.lock().expect("state lock").clone();
-        let resources: Map<String, Value> = final_state
-            .resources
-            .values()
-            .map(|r| {
-                (
-                    r.name.clone(),
-                    serde_json::json!({"type": r.type_name, "id": r.id, "outputs": r.outputs}),
-                )
-            })
-            .collect();
+        // Every step is done: the slots (and the outputs they shared with the replies) go, and
+        // the state is moved out, not copied: it is as large as the stack.
+        drop(std::mem::take(&mut self.inner.lock().expect("inner lock").slots));
+        let mut final_state = std::mem::take(&mut *self.state.lock().expect("state lock"));
         let store = self.store.lock().expect("store lock").take();
         if let Some(mut store) = store
             && self.action != Action::Preview
         {
-            let compacted = tokio::task::spawn_blocking(move || store.compact(&final_state).map(|_| store)).await;
-            match compacted {
-                Ok(Ok(store)) => drop(store),
-                Ok(Err(e)) => self.fail(e.into()),
-                Err(e) => self.fail(EngineError::new(ErrorCode::InternalError.code(), e.to_string())),
+            let compacted = tokio::task::spawn_blocking(move || {
+                let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| store.compact(&final_state)));
+                (final_state, done)
+            })
+            .await;
+            let done = match compacted {
+                Ok((state, done)) => {
+                    final_state = state;
+                    done.unwrap_or_else(|_| Err(StateError::Io("compacting the state panicked".into())))
+                }
+                // The runtime is shutting down (a panic is caught above): nothing to list.
+                Err(e) => {
+                    final_state = StackState::new(&self.stack);
+                    Err(StateError::Io(e.to_string()))
+                }
+            };
+            if let Err(e) = done {
+                self.fail(e.into());
             }
         }
+        let resources = listed(&final_state)?;
+        drop(final_state);
         let mut inner = self.inner.lock().expect("inner lock");
         let steps = std::mem::take(&mut inner.steps);
         // Completion order: a dependent's step always completes after its dependencies' steps.
@@ -1111,6 +1132,33 @@ impl Deployment {
             _ => None,
         }
     }
+}
+
+/// The state's resources as close lists them, name -> `{type, id, outputs}`, serialized from
+/// the state without copying it.
+fn listed(state: &StackState) -> Result<Box<serde_json::value::RawValue>, EngineError> {
+    #[derive(serde::Serialize)]
+    struct Listed<'a> {
+        #[serde(rename = "type")]
+        type_name: &'a str,
+        id: &'a str,
+        outputs: &'a Map<String, Value>,
+    }
+    struct All<'a>(&'a StackState);
+    impl serde::Serialize for All<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_map(self.0.resources.values().map(|r| {
+                let view = Listed {
+                    type_name: &r.type_name,
+                    id: &r.id,
+                    outputs: &r.outputs,
+                };
+                (&r.name, view)
+            }))
+        }
+    }
+    serde_json::value::to_raw_value(&All(state))
+        .map_err(|e| EngineError::new(ErrorCode::InternalError.code(), e.to_string()))
 }
 
 /// Counts a registration as arrived (recorded or refused) when dropped.

@@ -3,8 +3,10 @@
 use super::plan::Step;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// What a deployment does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -43,7 +45,7 @@ pub struct OpenRequest {
     /// The state URL or path.
     #[serde(default)]
     pub backend: Option<String>,
-    /// Provider calls at once (default 16).
+    /// Provider calls at once (default 64).
     #[serde(default)]
     pub parallelism: Option<usize>,
     /// A secret envelope or string; default `CREDPLANE_PASSPHRASE` of the engine's environment.
@@ -134,7 +136,13 @@ pub struct RegisterResponse {
     /// The step's op.
     pub op: String,
     /// Its outputs, secrets wrapped, unknowns in a preview.
-    pub outputs: Map<String, Value>,
+    #[serde(serialize_with = "shared")]
+    #[schemars(with = "Map<String, Value>")]
+    pub outputs: Arc<Map<String, Value>>,
+}
+
+fn shared<S: serde::Serializer>(outputs: &Arc<Map<String, Value>>, s: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&**outputs, s)
 }
 
 /// `engine.outputs`.
@@ -188,7 +196,9 @@ pub struct CloseResponse {
     /// Interrupted creates that may exist.
     pub may_exist: Vec<MayExist>,
     /// Every resource of the state after the deployment: name -> `{type, id, outputs}`.
-    pub resources: Map<String, Value>,
+    // Serialized from the state as it is: a copy would be as large as the stack.
+    #[schemars(with = "Map<String, Value>")]
+    pub resources: Box<RawValue>,
 }
 
 /// `engine.export`, `engine.unlock`, `engine.stacks`, `engine.remove`.

@@ -36,8 +36,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// The default number of provider calls at once.
-pub const DEFAULT_PARALLELISM: usize = 16;
+/// The default number of steps at once. Cloud calls mostly wait on the network, so the bound is
+/// wide (Pulumi's own default is unbounded); it matches what one stdio connection keeps in flight.
+pub const DEFAULT_PARALLELISM: usize = 64;
 
 /// Types whose id follows from their inputs, so an interrupted create can be looked up.
 const ID_FROM_INPUTS: [(&str, &str); 1] = [("alicloud_kms_secret", "secret_name")];
@@ -230,8 +231,8 @@ impl Engine {
                 });
             }
             records.push(Record::End { name: p.name.clone() });
-            writer.append_all(records.clone()).await?;
-            for r in &records {
+            writer.append_all(&records).await?;
+            for r in records {
                 state.apply(r);
             }
         }
@@ -360,7 +361,7 @@ impl Engine {
             });
         }
         records.push(Record::End { name: p.name.clone() });
-        for r in &records {
+        for r in records {
             state.apply(r);
         }
         tokio::task::spawn_blocking(move || store.compact(&state))

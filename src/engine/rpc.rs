@@ -7,18 +7,22 @@ use crate::rpc::decode;
 use jsonrpsee::types::{ErrorObjectOwned, Params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::value::RawValue;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-/// The future of an engine handler: the reply, or the JSON-RPC error.
-pub type Pending = Pin<Box<dyn Future<Output = Result<Value, ErrorObjectOwned>> + Send>>;
+/// The future of an engine handler: the reply, already serialized, or the JSON-RPC error.
+pub type Pending = Pin<Box<dyn Future<Output = Result<Box<RawValue>, ErrorObjectOwned>> + Send>>;
 
-fn reply<T: Serialize>(result: Result<T, EngineError>) -> Result<Value, ErrorObjectOwned> {
-    result
-        .map(|v| serde_json::to_value(v).unwrap_or_default())
-        .map_err(|e| e.to_rpc())
+/// Serialized straight to text: a close reply holds every resource's outputs, which a `Value`
+/// tree would copy whole once more.
+fn reply<T: Serialize>(result: Result<T, EngineError>) -> Result<Box<RawValue>, ErrorObjectOwned> {
+    match result {
+        Ok(v) => serde_json::value::to_raw_value(&v)
+            .map_err(|e| EngineError::new(crate::protocol::ErrorCode::InternalError.code(), e.to_string()).to_rpc()),
+        Err(e) => Err(e.to_rpc()),
+    }
 }
 
 /// Decodes the params as `Req` (failures name the field) and runs `f` on the engine.

@@ -748,15 +748,27 @@ impl Resource for AlicloudKmsSecret {
                 )
                 .await?;
             }
-            let described = kms.describe_secret(ctx, name).await?;
-            let value = kms.get_secret_value(ctx, name).await?;
-            Ok::<_, CloudError>((described, value))
+            // CreateSecret answers neither the creation time nor the default key: DescribeSecret
+            // does. The initial version holds ACSCurrent alone (as documented), so its stages are
+            // read back only when this create moved stages; both reads then run at once.
+            let moved = inputs.move_to_version.is_some()
+                || inputs.remove_from_version.is_some()
+                || inputs.version_stages.iter().flatten().any(|s| s != CURRENT_STAGE);
+            if moved {
+                let (described, value) =
+                    futures_util::try_join!(kms.describe_secret(ctx, name), kms.get_secret_value(ctx, name))?;
+                Ok::<_, CloudError>((described, value.version_stages.map(|s| s.version_stage)))
+            } else {
+                Ok((
+                    kms.describe_secret(ctx, name).await?,
+                    Some(vec![CURRENT_STAGE.to_string()]),
+                ))
+            }
         };
         match after_create.await {
-            Ok((described, value)) => {
+            Ok((described, cloud_stages)) => {
                 outputs.create_time = described.create_time;
                 outputs.arn = described.arn.or(outputs.arn);
-                let cloud_stages = value.version_stages.map(|s| s.version_stage);
                 outputs.inputs.version_stages = stages_in_our_order(cloud_stages, inputs.version_stages.as_deref());
                 let cloud = |v: Option<String>| v.filter(|v| !v.is_empty());
                 let (key, instance) = (

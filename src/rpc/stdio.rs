@@ -23,6 +23,8 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 pub const MAX_IN_FLIGHT: usize = 64;
 /// The most replies waiting to be written; handlers wait when stdout is that far behind.
 pub const REPLY_QUEUE: usize = 256;
+/// Replies already waiting are written together, up to about this many bytes at once.
+const WRITE_BATCH_BYTES: usize = 1 << 20;
 
 /// Serves until `input` ends, then waits for the replies in flight.
 pub async fn serve(
@@ -33,9 +35,20 @@ pub async fn serve(
     let module = Arc::new(module);
     let (tx, mut rx) = mpsc::channel::<String>(REPLY_QUEUE);
     let writer = tokio::spawn(async move {
+        // The replies waiting go out in one write: each write to stdout is a hop to a blocking
+        // thread, and a pipelined SDK has thousands of replies coming.
+        let mut batch = Vec::new();
         while let Some(line) = rx.recv().await {
-            output.write_all(line.as_bytes()).await?;
-            output.write_all(b"\n").await?;
+            batch.clear();
+            batch.extend_from_slice(line.as_bytes());
+            batch.push(b'\n');
+            while batch.len() < WRITE_BATCH_BYTES
+                && let Ok(line) = rx.try_recv()
+            {
+                batch.extend_from_slice(line.as_bytes());
+                batch.push(b'\n');
+            }
+            output.write_all(&batch).await?;
             output.flush().await?;
         }
         Ok::<_, std::io::Error>(())

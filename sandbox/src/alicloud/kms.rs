@@ -110,6 +110,9 @@ pub struct Kms {
     account: Arc<Mutex<Account>>,
     /// Secrets by region.
     regions: Mutex<BTreeMap<String, Secrets>>,
+    /// By region, no later than its earliest deletion window's end (locked after `regions`):
+    /// a request sweeps the region's secrets only once a window may have ended.
+    next_deletion: Mutex<BTreeMap<String, DateTime<Utc>>>,
 }
 
 impl Kms {
@@ -118,7 +121,28 @@ impl Kms {
         Kms {
             account,
             regions: Mutex::new(BTreeMap::new()),
+            next_deletion: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// Notes that a deletion window of `region` ends at `at`.
+    fn deletion_at(&self, region: &str, at: DateTime<Utc>) {
+        let mut next = self.next_deletion.lock().expect("deletions lock");
+        let earliest = next.entry(region.to_string()).or_insert(at);
+        *earliest = (*earliest).min(at);
+    }
+
+    /// Ends the deletion windows of `secrets` (of `region`) that have passed.
+    fn purge(&self, region: &str, secrets: &mut Secrets, now: DateTime<Utc>) {
+        let mut next = self.next_deletion.lock().expect("deletions lock");
+        if next.get(region).is_none_or(|at| *at > now) {
+            return;
+        }
+        secrets.retain(|_, s| s.planned_delete_time.is_none_or(|t| t > now));
+        match secrets.values().filter_map(|s| s.planned_delete_time).min() {
+            Some(at) => next.insert(region.to_string(), at),
+            None => next.remove(region),
+        };
     }
 }
 
@@ -199,9 +223,9 @@ impl Kms {
     fn dispatch(&self, action: &str, call: &Call) -> Answer {
         let mut regions = self.regions.lock().expect("secrets lock");
         let region = call.get("RegionId").unwrap_or(REGION).to_string();
-        let secrets = regions.entry(region).or_default();
+        let secrets = regions.entry(region.clone()).or_default();
         // Deletion windows that have passed end for good.
-        secrets.retain(|_, s| s.planned_delete_time.is_none_or(|t| t > call.now));
+        self.purge(&region, secrets, call.now);
         match action {
             "CreateSecret" => return create(secrets, call),
             "ListSecrets" => {
@@ -443,6 +467,7 @@ impl Kms {
                 };
                 let planned = call.now + TimeDelta::days(days);
                 secret.planned_delete_time = Some(planned);
+                self.deletion_at(&region, planned);
                 Ok(json!({"SecretName": name, "PlannedDeleteTime": timestamp(planned)}))
             }
             "RestoreSecret" => {
@@ -605,7 +630,63 @@ impl CloudApi for Kms {
             serde_json::from_value(part("other_regions")).map_err(|e| e.to_string())?;
         let seeded: Secrets = serde_json::from_value(part("secrets")).map_err(|e| e.to_string())?;
         regions.insert(REGION.to_string(), seeded);
-        *self.regions.lock().expect("secrets lock") = regions;
+        let mut all = self.regions.lock().expect("secrets lock");
+        *all = regions;
+        *self.next_deletion.lock().expect("deletions lock") = all
+            .iter()
+            .filter_map(|(region, secrets)| {
+                let earliest = secrets.values().filter_map(|s| s.planned_delete_time).min()?;
+                Some((region.clone(), earliest))
+            })
+            .collect();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(now: DateTime<Utc>, params: &[(&str, &str)]) -> Call {
+        Call {
+            params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            caller: "admin".into(),
+            now,
+        }
+    }
+
+    fn names(kms: &Kms, now: DateTime<Utc>) -> Vec<String> {
+        let listed = kms.dispatch("ListSecrets", &call(now, &[])).unwrap();
+        let list = listed["SecretList"]["Secret"].as_array().unwrap().clone();
+        list.iter()
+            .map(|s| s["SecretName"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn deletion_windows_end_when_they_pass_and_not_before() {
+        let kms = Kms::new(Arc::new(Mutex::new(Account::seeded())));
+        let t0 = Utc::now();
+        for name in ["a", "b", "c"] {
+            let new = [("SecretName", name), ("SecretData", "d"), ("VersionId", "v1")];
+            kms.dispatch("CreateSecret", &call(t0, &new)).unwrap();
+        }
+        let delete = |name, days| {
+            let params = [("SecretName", name), ("RecoveryWindowInDays", days)];
+            kms.dispatch("DeleteSecret", &call(t0, &params)).unwrap();
+        };
+        delete("a", "7");
+        delete("b", "10");
+        assert_eq!(
+            names(&kms, t0 + TimeDelta::days(7) - TimeDelta::seconds(1)),
+            ["a", "b", "c"]
+        );
+        assert_eq!(names(&kms, t0 + TimeDelta::days(7)), ["b", "c"]);
+        // Restored state: its windows count too.
+        let state = kms.snapshot();
+        let restored = Kms::new(Arc::new(Mutex::new(Account::seeded())));
+        restored.restore(&state).unwrap();
+        assert_eq!(names(&restored, t0 + TimeDelta::days(8)), ["b", "c"]);
+        assert_eq!(names(&restored, t0 + TimeDelta::days(10)), ["c"]);
     }
 }

@@ -24,7 +24,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 /// The seeded account id.
@@ -75,7 +75,35 @@ pub(crate) struct Account {
     pub users: BTreeMap<String, User>,
     /// STS sessions by AccessKey id.
     pub sessions: BTreeMap<String, sts::Session>,
-    nonces: HashMap<String, DateTime<Utc>>,
+    nonces: Nonces,
+}
+
+/// The nonces seen within the clock-skew window, and the order they expire in: each request
+/// forgets only the expired ones (sweeping them all on every request made a large run quadratic).
+#[derive(Debug, Default)]
+struct Nonces {
+    seen: HashMap<String, DateTime<Utc>>,
+    expiry: VecDeque<(DateTime<Utc>, String)>,
+}
+
+impl Nonces {
+    /// Records `nonce` as used at `now`; false if it was used within the window.
+    fn use_once(&mut self, nonce: &str, now: DateTime<Utc>) -> bool {
+        while let Some((at, _)) = self.expiry.front()
+            && now - *at > MAX_CLOCK_SKEW * 2
+        {
+            let (at, old) = self.expiry.pop_front().expect("front exists");
+            if self.seen.get(&old) == Some(&at) {
+                self.seen.remove(&old);
+            }
+        }
+        if self.seen.contains_key(nonce) {
+            return false;
+        }
+        self.seen.insert(nonce.to_string(), now);
+        self.expiry.push_back((now, nonce.to_string()));
+        true
+    }
 }
 
 impl Account {
@@ -92,7 +120,7 @@ impl Account {
         Account {
             users,
             sessions: BTreeMap::new(),
-            nonces: HashMap::new(),
+            nonces: Nonces::default(),
         }
     }
 
@@ -296,12 +324,10 @@ pub(crate) fn authenticate(account: &Mutex<Account>, req: &SandboxRequest) -> Re
     }
     .map_err(|e| ApiError::new(e.http_status(), e.code(), e.to_string()))?;
 
-    account.nonces.retain(|_, seen| req.now - *seen <= MAX_CLOCK_SKEW * 2);
-    if account.nonces.contains_key(&verified.nonce) {
+    if !account.nonces.use_once(&verified.nonce, req.now) {
         let e = VerifyError::NonceUsed(verified.nonce);
         return Err(ApiError::new(e.http_status(), e.code(), e.to_string()));
     }
-    account.nonces.insert(verified.nonce, req.now);
     if let Some(session) = account.sessions.get(&verified.access_key_id) {
         // A session signs with its security token: the V3 header, or the RPC parameter.
         let sent = if is_v3 {
@@ -367,4 +393,23 @@ pub(crate) fn provider_settings(base_url: &str) -> Value {
         "ram_endpoint": base_url,
         "kms_endpoint": base_url,
     }})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nonce_is_refused_within_the_window_and_forgotten_after_it() {
+        let t0 = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap();
+        let later = |d: chrono::TimeDelta| t0 + d;
+        let mut n = Nonces::default();
+        assert!(n.use_once("a", t0));
+        assert!(!n.use_once("a", later(MAX_CLOCK_SKEW)), "replayed within the window");
+        assert!(n.use_once("b", later(MAX_CLOCK_SKEW)));
+        let after = later(MAX_CLOCK_SKEW * 2 + chrono::TimeDelta::seconds(1));
+        assert!(n.use_once("a", after), "expired, so usable again");
+        assert!(!n.use_once("b", after), "b is still within its window");
+        assert_eq!(n.seen.len(), 2, "only the expired entry was dropped");
+    }
 }

@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,7 +12,7 @@ import (
 
 // StackOptions (all optional): Backend, the state URL (a directory, a .json file, s3://..; or
 // StatePath); Client (default: CREDPLANE_ENGINE, else `credplane serve --stdio [--sandbox]`);
-// Passphrase (default: the engine's CREDPLANE_PASSPHRASE); Parallelism (16); Out (os.Stdout).
+// Passphrase (default: the engine's CREDPLANE_PASSPHRASE); Parallelism (the engine's default, 64); Out (os.Stdout).
 type StackOptions struct {
 	Backend, StatePath, Passphrase string
 	Client                         *Client
@@ -136,7 +135,11 @@ func (s *Stack) run(ctx context.Context, action string) (*Plan, error) {
 		if s.opts.Passphrase != "" {
 			pass = secretEnvelope(s.opts.Passphrase)
 		}
-		params := Wire{"stack": s.name, "action": action, "backend": s.backend(), "parallelism": cmp.Or(s.opts.Parallelism, 16), "passphrase": pass}
+		var parallelism any // nil: the engine's default
+		if s.opts.Parallelism > 0 {
+			parallelism = s.opts.Parallelism
+		}
+		params := Wire{"stack": s.name, "action": action, "backend": s.backend(), "parallelism": parallelism, "passphrase": pass}
 		var opened struct{ Deployment string }
 		err = c.Call(ctx, "engine.open", params, &opened)
 		deployment = opened.Deployment

@@ -80,7 +80,7 @@ pub fn replay(bytes: &[u8], sealer: &Sealer, what: &str) -> Result<Replay, State
                     i + 1
                 )));
             }
-            out.records.push(open_record(sealer, &record).map_err(|e| match e {
+            out.records.push(open_record(sealer, record).map_err(|e| match e {
                 StateError::Corrupt(m) => StateError::Corrupt(format!("{what}: line {}: {m}", i + 1)),
                 other => other,
             })?);
@@ -93,11 +93,13 @@ pub fn replay(bytes: &[u8], sealer: &Sealer, what: &str) -> Result<Replay, State
 
 type Ack = oneshot::Sender<Result<(), String>>;
 
-/// Appends records to a journal from a thread of its own; [`JournalWriter::append`] returns
-/// once its record is durable.
+/// Appends records to a journal from a thread of its own; [`JournalWriter::append_all`] returns
+/// once its records are durable. Records are sealed by the caller (concurrent steps seal on
+/// their own threads); the journal thread chains, writes and syncs.
 #[derive(Clone)]
 pub struct JournalWriter {
-    tx: mpsc::Sender<(Record, Ack)>,
+    tx: mpsc::Sender<(Vec<u8>, Ack)>,
+    sealer: Arc<Sealer>,
 }
 
 impl JournalWriter {
@@ -109,15 +111,18 @@ impl JournalWriter {
         generation: u64,
         tail: Option<(u64, String)>,
     ) -> JournalWriter {
-        let (tx, rx) = mpsc::channel::<(Record, Ack)>();
+        let (tx, rx) = mpsc::channel::<(Vec<u8>, Ack)>();
+        let macs = sealer.clone();
         std::thread::Builder::new()
             .name("credplane-journal".into())
             .spawn(move || {
+                let sealer = macs;
                 let (mut seq, mut prev) = tail.unwrap_or((0, String::new()));
                 let mut started = seq > 0 || !prev.is_empty();
                 // After a failed write the chain has a gap: refuse every later record rather
                 // than write ones that would not replay.
                 let mut broken: Option<String> = None;
+                let mut buf = Vec::new();
                 while let Ok(first) = rx.recv() {
                     let mut batch = vec![first];
                     while let Ok(more) = rx.try_recv() {
@@ -129,19 +134,7 @@ impl JournalWriter {
                         }
                         continue;
                     }
-                    let mut sealed = Vec::new();
-                    for (record, ack) in batch {
-                        match seal_record(&sealer, &record) {
-                            Ok(value) => sealed.push((value, ack)),
-                            Err(e) => {
-                                let _ = ack.send(Err(e.to_string()));
-                            }
-                        }
-                    }
-                    if sealed.is_empty() {
-                        continue;
-                    }
-                    let mut buf = Vec::new();
+                    buf.clear();
                     if !started {
                         prev = head_mac(&sealer, generation);
                         buf.extend(json!({"generation": generation, "mac": prev}).to_string().as_bytes());
@@ -149,13 +142,14 @@ impl JournalWriter {
                         started = true;
                     }
                     let first_seq = seq + 1;
-                    let mut acks = Vec::new();
-                    for (value, ack) in sealed {
+                    let mut acks = Vec::with_capacity(batch.len());
+                    for (body, ack) in batch {
                         seq += 1;
-                        let body = serde_json::to_vec(&value).expect("json");
                         prev = record_mac(&sealer, &prev, seq, &body);
-                        buf.extend(json!({"seq": seq, "record": value, "mac": prev}).to_string().as_bytes());
-                        buf.push(b'\n');
+                        // The line is `{"seq","record","mac"}` as serde_json writes that object.
+                        buf.extend_from_slice(format!("{{\"seq\":{seq},\"record\":").as_bytes());
+                        buf.extend_from_slice(&body);
+                        buf.extend_from_slice(format!(",\"mac\":\"{prev}\"}}\n").as_bytes());
                         acks.push(ack);
                     }
                     let mut failed = None;
@@ -170,18 +164,35 @@ impl JournalWriter {
                 }
             })
             .expect("spawn the journal thread");
-        JournalWriter { tx }
+        JournalWriter { tx, sealer }
     }
 
     /// Appends `record`; returns once it is durable.
-    pub async fn append(&self, record: Record) -> Result<(), StateError> {
-        let (ack, done) = oneshot::channel();
-        self.tx
-            .send((record, ack))
-            .map_err(|_| StateError::Io("the journal is closed".into()))?;
-        done.await
-            .map_err(|_| StateError::Io("the journal is closed".into()))?
-            .map_err(StateError::Io)
+    pub async fn append(&self, record: &Record) -> Result<(), StateError> {
+        self.append_all(std::slice::from_ref(record)).await
+    }
+
+    /// Appends `records` in order; returns once all are durable (one fsync when they are batched).
+    pub async fn append_all(&self, records: &[Record]) -> Result<(), StateError> {
+        let mut waits = Vec::with_capacity(records.len());
+        let mut sealed = Vec::with_capacity(records.len());
+        for record in records {
+            let value = seal_record(&self.sealer, record)?;
+            sealed.push(serde_json::to_vec(&value).expect("json"));
+        }
+        for body in sealed {
+            let (ack, done) = oneshot::channel();
+            self.tx
+                .send((body, ack))
+                .map_err(|_| StateError::Io("the journal is closed".into()))?;
+            waits.push(done);
+        }
+        for done in waits {
+            done.await
+                .map_err(|_| StateError::Io("the journal is closed".into()))?
+                .map_err(StateError::Io)?;
+        }
+        Ok(())
     }
 }
 
@@ -194,26 +205,6 @@ pub fn tail(bytes: &[u8]) -> Option<(u64, String)> {
         v.get("seq").and_then(Value::as_u64).unwrap_or(0),
         v.get("mac")?.as_str()?.to_string(),
     ))
-}
-
-impl JournalWriter {
-    /// Appends `records` in order; returns once all are durable (one fsync when they are batched).
-    pub async fn append_all(&self, records: Vec<Record>) -> Result<(), StateError> {
-        let mut waits = Vec::new();
-        for record in records {
-            let (ack, done) = oneshot::channel();
-            self.tx
-                .send((record, ack))
-                .map_err(|_| StateError::Io("the journal is closed".into()))?;
-            waits.push(done);
-        }
-        for done in waits {
-            done.await
-                .map_err(|_| StateError::Io("the journal is closed".into()))?
-                .map_err(StateError::Io)?;
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -238,7 +229,7 @@ mod tests {
         let file = std::fs::File::create(&path).unwrap();
         let w = JournalWriter::start(Box::new(file), sealer.clone(), 3, None);
         for r in records {
-            w.append(r.clone()).await.unwrap();
+            w.append(r).await.unwrap();
         }
         (std::fs::read(&path).unwrap(), sealer)
     }
@@ -272,10 +263,10 @@ mod tests {
         let sealer = Arc::new(Sealer::create("p", "st", 1 << 10).unwrap());
         let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let w = JournalWriter::start(Box::new(FailSecond(seen.clone())), sealer, 1, None);
-        w.append(rec("a")).await.unwrap();
-        let failed = w.append(rec("b")).await.unwrap_err().to_string();
+        w.append(&rec("a")).await.unwrap();
+        let failed = w.append(&rec("b")).await.unwrap_err().to_string();
         assert!(failed.contains("disk gone"), "{failed}");
-        let refused = w.append(rec("c")).await.unwrap_err().to_string();
+        let refused = w.append(&rec("c")).await.unwrap_err().to_string();
         assert!(refused.contains("disk gone"), "{refused}");
         assert_eq!(*seen.lock().unwrap(), vec![1, 2], "nothing written after the gap");
     }

@@ -13,7 +13,7 @@ pub mod store;
 use indexmap::IndexMap;
 use seal::{Header, Sealer};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 /// Why the state cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -185,22 +185,22 @@ impl StackState {
     }
 
     /// Applies one journal record.
-    pub fn apply(&mut self, record: &Record) {
+    pub fn apply(&mut self, record: Record) {
         match record {
             Record::Begin(p) => {
                 self.pending.retain(|x| x.name != p.name);
-                self.pending.push(p.clone());
+                self.pending.push(p);
             }
-            Record::End { name } => self.pending.retain(|x| &x.name != name),
+            Record::End { name } => self.pending.retain(|x| x.name != name),
             Record::Put { resource } => {
-                self.resources.insert(resource.name.clone(), resource.clone());
+                self.resources.insert(resource.name.clone(), resource);
             }
             Record::Remove { name } => {
-                self.resources.shift_remove(name);
+                self.resources.shift_remove(&name);
             }
-            Record::PendingDelete { resource } => self.pending_deletes.push(resource.clone()),
-            Record::DeletedPending { name, id } => self.pending_deletes.retain(|r| !(&r.name == name && &r.id == id)),
-            Record::Outputs { outputs } => self.outputs = outputs.clone(),
+            Record::PendingDelete { resource } => self.pending_deletes.push(resource),
+            Record::DeletedPending { name, id } => self.pending_deletes.retain(|r| !(r.name == name && r.id == id)),
+            Record::Outputs { outputs } => self.outputs = outputs,
         }
     }
 
@@ -213,11 +213,11 @@ impl StackState {
 /// Seals a record for the journal.
 pub fn seal_record(sealer: &Sealer, record: &Record) -> Result<Value, StateError> {
     let value = serde_json::to_value(record).map_err(|e| StateError::Corrupt(e.to_string()))?;
-    sealer.seal(record.subject(), "", &value)
+    sealer.seal(record.subject(), "", value)
 }
 
 /// Opens a journaled record.
-pub fn open_record(sealer: &Sealer, value: &Value) -> Result<Record, StateError> {
+pub fn open_record(sealer: &Sealer, value: Value) -> Result<Record, StateError> {
     let subject = ["name"]
         .iter()
         .find_map(|k| value.get(*k).and_then(Value::as_str))
@@ -234,25 +234,116 @@ pub fn open_record(sealer: &Sealer, value: &Value) -> Result<Record, StateError>
 }
 
 /// The snapshot document (version 2), sealed and authenticated. `generation` ties a journal to it.
+///
+/// Written piece by piece: each resource is sealed and serialized on its own, so no sealed copy
+/// of the whole state is ever held. The MAC is over the compact document without `mac` (as
+/// [`RawSnapshot::open`] recomputes it); the file is the same document, indented.
 pub fn encode_snapshot(sealer: &Sealer, state: &StackState, generation: u64) -> Result<Vec<u8>, StateError> {
-    let resource = |r: &ResourceState| -> Result<Value, StateError> {
-        sealer.seal(&r.name, "", &serde_json::to_value(r).expect("json"))
-    };
-    let mut doc = json!({
-        "version": 2,
-        "stack": state.stack,
-        "generation": generation,
-        "encryption": sealer.header,
-        "resources": state.resources.values().map(resource).collect::<Result<Vec<_>, _>>()?,
-        "pending": state.pending.iter().map(|p| sealer.seal(&p.name, "", &serde_json::to_value(p).expect("json"))).collect::<Result<Vec<_>, _>>()?,
-        "pendingDeletes": state.pending_deletes.iter().map(resource).collect::<Result<Vec<_>, _>>()?,
-        "outputs": sealer.seal("", "outputs", &Value::Object(state.outputs.clone()))?,
-    });
-    let body = serde_json::to_vec(&doc).expect("json");
-    doc["mac"] = Value::String(sealer.mac(&[b"snapshot", &body]));
-    let mut text = serde_json::to_vec_pretty(&doc).expect("json");
-    text.push(b'\n');
-    Ok(text)
+    fn sealed(sealer: &Sealer, name: &str, value: &impl Serialize) -> Result<Value, StateError> {
+        sealer.seal(name, "", serde_json::to_value(value).expect("json"))
+    }
+    let mut doc = DocWriter::new();
+    doc.field("version", &2);
+    doc.field("stack", &state.stack);
+    doc.field("generation", &generation);
+    doc.field("encryption", &sealer.header);
+    doc.list(
+        "resources",
+        state.resources.values().map(|r| sealed(sealer, &r.name, r)),
+    )?;
+    doc.list("pending", state.pending.iter().map(|p| sealed(sealer, &p.name, p)))?;
+    doc.list(
+        "pendingDeletes",
+        state.pending_deletes.iter().map(|r| sealed(sealer, &r.name, r)),
+    )?;
+    doc.field(
+        "outputs",
+        &sealer.seal("", "outputs", Value::Object(state.outputs.clone()))?,
+    );
+    Ok(doc.finish(|body| sealer.mac(&[b"snapshot", body])))
+}
+
+/// A JSON object written member by member, twice: compact (what the MAC covers) and indented
+/// (the file), as `serde_json::to_vec` and `to_vec_pretty` would write the whole object.
+struct DocWriter {
+    compact: Vec<u8>,
+    pretty: Vec<u8>,
+    members: usize,
+}
+
+impl DocWriter {
+    fn new() -> Self {
+        DocWriter {
+            compact: b"{".to_vec(),
+            pretty: b"{".to_vec(),
+            members: 0,
+        }
+    }
+
+    fn key(&mut self, key: &str) {
+        if self.members > 0 {
+            self.compact.push(b',');
+            self.pretty.push(b',');
+        }
+        self.members += 1;
+        let key = serde_json::to_vec(key).expect("json");
+        self.compact.extend_from_slice(&key);
+        self.compact.push(b':');
+        self.pretty.extend_from_slice(b"\n  ");
+        self.pretty.extend_from_slice(&key);
+        self.pretty.extend_from_slice(b": ");
+    }
+
+    /// `value` at `indent` (the indentation of the line it starts on).
+    fn value(&mut self, value: &impl Serialize, indent: &[u8]) {
+        serde_json::to_writer(&mut self.compact, value).expect("json");
+        // A JSON text holds no raw newline inside a string, so each one starts a line.
+        for byte in serde_json::to_vec_pretty(value).expect("json") {
+            self.pretty.push(byte);
+            if byte == b'\n' {
+                self.pretty.extend_from_slice(indent);
+            }
+        }
+    }
+
+    fn field(&mut self, key: &str, value: &impl Serialize) {
+        self.key(key);
+        self.value(value, b"  ");
+    }
+
+    fn list(&mut self, key: &str, items: impl Iterator<Item = Result<Value, StateError>>) -> Result<(), StateError> {
+        self.key(key);
+        self.compact.push(b'[');
+        self.pretty.push(b'[');
+        let mut n = 0;
+        for item in items {
+            let item = item?;
+            if n > 0 {
+                self.compact.push(b',');
+                self.pretty.push(b',');
+            }
+            self.pretty.extend_from_slice(b"\n    ");
+            self.value(&item, b"    ");
+            n += 1;
+        }
+        self.compact.push(b']');
+        if n > 0 {
+            self.pretty.extend_from_slice(b"\n  ");
+        }
+        self.pretty.push(b']');
+        Ok(())
+    }
+
+    /// The indented document with `mac(compact document)` as its last member.
+    fn finish(mut self, mac: impl FnOnce(&[u8]) -> String) -> Vec<u8> {
+        self.compact.push(b'}');
+        let mac = mac(&self.compact);
+        drop(self.compact);
+        self.pretty.extend_from_slice(b",\n  \"mac\": ");
+        self.pretty.extend_from_slice(&serde_json::to_vec(&mac).expect("json"));
+        self.pretty.extend_from_slice(b"\n}\n");
+        self.pretty
+    }
 }
 
 /// What a snapshot file holds before it is opened: its header and version.
@@ -293,57 +384,123 @@ pub fn parse_snapshot(bytes: &[u8], what: &str) -> Result<RawSnapshot, StateErro
 }
 
 impl RawSnapshot {
-    /// Verifies (version 2) and opens the document.
-    pub fn open(&self, sealer: Option<&Sealer>, stack: &str, what: &str) -> Result<StackState, StateError> {
-        let mut doc = self.doc.clone();
+    /// Verifies (version 2) and opens the document. Consumes it: a snapshot is as large as the
+    /// stack, so nothing of it is copied whole.
+    pub fn open(self, sealer: Option<&Sealer>, stack: &str, what: &str) -> Result<StackState, StateError> {
+        let mut doc = self.doc;
         if self.version == 2 {
             let sealer = sealer.ok_or_else(|| StateError::PassphraseRequired(format!("{what} is sealed")))?;
             let mac = doc
                 .shift_remove("mac")
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default();
-            let body = serde_json::to_vec(&Value::Object(doc.clone())).expect("json");
+            let body = serde_json::to_vec(&doc).expect("json");
             if !sealer.verify(&[b"snapshot", &body], &mac) {
                 return Err(StateError::Tampered(format!(
                     "{what}: the document's MAC does not match"
                 )));
             }
         }
-        let open = |v: &Value| -> Result<Value, StateError> {
+        let open = |v: Value| -> Result<Value, StateError> {
             match sealer {
-                Some(s) => s.open_value(v.get("name").and_then(Value::as_str).unwrap_or(""), "", v),
+                Some(s) => {
+                    let name = v.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+                    s.open_value(&name, "", v)
+                }
                 None if v.to_string().contains("\"ciphertext\"") => {
                     Err(StateError::PassphraseRequired(format!("{what} holds secrets")))
                 }
-                None => Ok(v.clone()),
+                None => Ok(v),
             }
         };
-        let list = |key: &str| -> Vec<Value> { doc.get(key).and_then(Value::as_array).cloned().unwrap_or_default() };
+        let mut list = |key: &str| -> Vec<Value> {
+            match doc.shift_remove(key) {
+                Some(Value::Array(items)) => items,
+                _ => Vec::new(),
+            }
+        };
+        let (resources, pending, pending_deletes) = (list("resources"), list("pending"), list("pendingDeletes"));
         let malformed = |e: serde_json::Error| StateError::Corrupt(format!("{what}: {e}"));
         let mut state = StackState::new(doc.get("stack").and_then(Value::as_str).unwrap_or(stack));
-        for r in list("resources") {
-            let r: ResourceState = serde_json::from_value(open(&r)?).map_err(malformed)?;
+        for r in resources {
+            let r: ResourceState = serde_json::from_value(open(r)?).map_err(malformed)?;
             state.resources.insert(r.name.clone(), r);
         }
-        for p in list("pending") {
-            state
-                .pending
-                .push(serde_json::from_value(open(&p)?).map_err(malformed)?);
+        for p in pending {
+            state.pending.push(serde_json::from_value(open(p)?).map_err(malformed)?);
         }
-        for r in list("pendingDeletes") {
+        for r in pending_deletes {
             state
                 .pending_deletes
-                .push(serde_json::from_value(open(&r)?).map_err(malformed)?);
+                .push(serde_json::from_value(open(r)?).map_err(malformed)?);
         }
-        if let Some(outputs) = doc.get("outputs") {
+        if let Some(outputs) = doc.shift_remove("outputs") {
             let opened = match sealer {
                 Some(s) => s.open_value("", "outputs", outputs)?,
-                None => outputs.clone(),
+                None => outputs,
             };
             if let Value::Object(map) = opened {
                 state.outputs = map;
             }
         }
         Ok(state)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn state() -> StackState {
+        let mut state = StackState::new("st");
+        for name in ["a", "b"] {
+            let resource = ResourceState {
+                type_name: "t".into(),
+                name: name.into(),
+                id: format!("id-{name}"),
+                inputs: serde_json::from_value(json!({"k": "v", "s": {"$credplane": "secret", "value": "pw"}}))
+                    .unwrap(),
+                outputs: serde_json::from_value(json!({"n": 1.5, "list": [1, {"x": []}], "empty": {}})).unwrap(),
+                dependencies: vec!["z".into()],
+                partial: false,
+                options: KeptOptions::default(),
+            };
+            state.apply(Record::Put { resource });
+        }
+        state.outputs = serde_json::from_value(json!({"o": {"$credplane": "secret", "value": 1}})).unwrap();
+        state
+    }
+
+    #[test]
+    fn a_snapshot_is_the_document_serde_json_writes_and_opens_to_the_same_state() {
+        let sealer = Sealer::create("p", "st", 1 << 10).unwrap();
+        for state in [state(), StackState::new("st")] {
+            let text = encode_snapshot(&sealer, &state, 7).unwrap();
+            let doc: Value = serde_json::from_slice(&text).unwrap();
+            let mut pretty = serde_json::to_vec_pretty(&doc).unwrap();
+            pretty.push(b'\n');
+            assert_eq!(
+                String::from_utf8(text.clone()).unwrap(),
+                String::from_utf8(pretty).unwrap()
+            );
+            assert!(!String::from_utf8_lossy(&text).contains("pw"), "secrets are sealed");
+            let raw = parse_snapshot(&text, "s").unwrap();
+            assert_eq!(raw.generation, 7);
+            let reader = Sealer::open("p", "st", raw.header.as_ref().unwrap(), false).unwrap();
+            assert_eq!(raw.open(Some(&reader), "st", "s").unwrap(), state);
+        }
+    }
+
+    #[test]
+    fn an_edited_snapshot_does_not_verify() {
+        let sealer = Sealer::create("p", "st", 1 << 10).unwrap();
+        let text = String::from_utf8(encode_snapshot(&sealer, &state(), 1).unwrap()).unwrap();
+        let edited = text.replace("\"id-a\"", "\"id-x\"");
+        let raw = parse_snapshot(edited.as_bytes(), "s").unwrap();
+        assert!(matches!(
+            raw.open(Some(&sealer), "st", "s"),
+            Err(StateError::Tampered(_))
+        ));
     }
 }

@@ -198,10 +198,14 @@ impl Sealer {
     }
 
     /// Replaces every secret envelope in `value` by a ciphertext envelope bound to `resource` and
-    /// the property path.
-    pub fn seal(&self, resource: &str, path: &str, value: &Value) -> Result<Value, StateError> {
+    /// the property path. Consumes `value`: what is not a secret moves over as it is.
+    pub fn seal(&self, resource: &str, path: &str, value: Value) -> Result<Value, StateError> {
+        self.seal_at(resource, &mut path.to_string(), value)
+    }
+
+    fn seal_at(&self, resource: &str, path: &mut String, value: Value) -> Result<Value, StateError> {
         match value {
-            Value::Object(map) if crate::protocol::envelope::is_secret(value) => {
+            Value::Object(map) if is_secret_map(&map) => {
                 let plain = serde_json::to_vec(map.get("value").unwrap_or(&Value::Null)).expect("json");
                 let plain = Zeroizing::new(plain);
                 let token = self.encrypt(&plain, &self.aad(resource, path))?;
@@ -210,25 +214,30 @@ impl Sealer {
             Value::Object(map) => {
                 let mut out = Map::new();
                 for (k, v) in map {
-                    out.insert(k.clone(), self.seal(resource, &join(path, k), v)?);
+                    let v = within(path, &k, |path| self.seal_at(resource, path, v))?;
+                    out.insert(k, v);
                 }
                 Ok(Value::Object(out))
             }
             Value::Array(items) => Ok(Value::Array(
                 items
-                    .iter()
+                    .into_iter()
                     .enumerate()
-                    .map(|(i, v)| self.seal(resource, &join(path, &i.to_string()), v))
+                    .map(|(i, v)| within(path, &i.to_string(), |path| self.seal_at(resource, path, v)))
                     .collect::<Result<_, _>>()?,
             )),
-            other => Ok(other.clone()),
+            other => Ok(other),
         }
     }
 
     /// The inverse of [`Sealer::seal`]: ciphertexts become secret envelopes again.
-    pub fn open_value(&self, resource: &str, path: &str, value: &Value) -> Result<Value, StateError> {
+    pub fn open_value(&self, resource: &str, path: &str, value: Value) -> Result<Value, StateError> {
+        self.open_at(resource, &mut path.to_string(), value)
+    }
+
+    fn open_at(&self, resource: &str, path: &mut String, value: Value) -> Result<Value, StateError> {
         match value {
-            Value::Object(map) if map.get("$credplane").and_then(Value::as_str) == Some("secret") => {
+            Value::Object(map) if is_secret_map(&map) => {
                 let Some(token) = map.get("ciphertext").and_then(Value::as_str) else {
                     return Err(StateError::Corrupt(format!(
                         "{resource}.{path} holds a plaintext secret"
@@ -247,18 +256,19 @@ impl Sealer {
             Value::Object(map) => {
                 let mut out = Map::new();
                 for (k, v) in map {
-                    out.insert(k.clone(), self.open_value(resource, &join(path, k), v)?);
+                    let v = within(path, &k, |path| self.open_at(resource, path, v))?;
+                    out.insert(k, v);
                 }
                 Ok(Value::Object(out))
             }
             Value::Array(items) => Ok(Value::Array(
                 items
-                    .iter()
+                    .into_iter()
                     .enumerate()
-                    .map(|(i, v)| self.open_value(resource, &join(path, &i.to_string()), v))
+                    .map(|(i, v)| within(path, &i.to_string(), |path| self.open_at(resource, path, v)))
                     .collect::<Result<_, _>>()?,
             )),
-            other => Ok(other.clone()),
+            other => Ok(other),
         }
     }
 
@@ -284,12 +294,21 @@ impl Sealer {
     }
 }
 
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_string()
-    } else {
-        format!("{path}.{key}")
+/// Runs `f` with `key` appended to the dotted `path` (one buffer for a whole walk).
+fn within<T>(path: &mut String, key: &str, f: impl FnOnce(&mut String) -> T) -> T {
+    let len = path.len();
+    if len > 0 {
+        path.push('.');
     }
+    path.push_str(key);
+    let out = f(path);
+    path.truncate(len);
+    out
+}
+
+/// [`crate::protocol::envelope::is_secret`], of a map.
+fn is_secret_map(map: &Map<String, Value>) -> bool {
+    map.get(crate::protocol::envelope::ENVELOPE_KEY).and_then(Value::as_str) == Some("secret")
 }
 
 #[cfg(test)]
@@ -304,13 +323,16 @@ mod tests {
     fn sealed_values_open_only_at_their_resource_and_property() {
         let s = sealer();
         let v = json!({"a": {"$credplane": "secret", "value": "hunter2"}, "b": 1});
-        let sealed = s.seal("r1", "", &v).unwrap();
+        let sealed = s.seal("r1", "", v.clone()).unwrap();
         assert!(!sealed.to_string().contains("hunter2"));
-        assert_eq!(s.open_value("r1", "", &sealed).unwrap(), v);
+        assert_eq!(s.open_value("r1", "", sealed.clone()).unwrap(), v);
         // Same ciphertext under another resource or property: refused.
-        assert!(matches!(s.open_value("r2", "", &sealed), Err(StateError::Tampered(_))));
+        assert!(matches!(
+            s.open_value("r2", "", sealed.clone()),
+            Err(StateError::Tampered(_))
+        ));
         let moved = json!({"c": sealed["a"].clone()});
-        assert!(matches!(s.open_value("r1", "", &moved), Err(StateError::Tampered(_))));
+        assert!(matches!(s.open_value("r1", "", moved), Err(StateError::Tampered(_))));
     }
 
     #[test]

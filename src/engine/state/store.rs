@@ -61,11 +61,12 @@ impl Store {
             },
             _ => None,
         };
-        let mut state = match &raw {
+        let generation = raw.as_ref().map_or(0, |r| r.generation);
+        let (found, upgrade) = (raw.is_some(), raw.as_ref().is_some_and(|r| r.version == 1));
+        let mut state = match raw {
             Some(r) => r.open(reader.as_ref(), stack, &what)?,
             None => StackState::new(stack),
         };
-        let generation = raw.as_ref().map_or(0, |r| r.generation);
         let sealer = match (reader, passphrase) {
             (Some(s), _) if !s.is_legacy() => Some(Arc::new(s)),
             (old, Some(p)) => {
@@ -86,7 +87,7 @@ impl Store {
             if r.generation == Some(generation) {
                 replayed = !r.records.is_empty();
                 tail = journal::tail(bytes);
-                for record in &r.records {
+                for record in r.records {
                     state.apply(record);
                 }
             }
@@ -99,9 +100,8 @@ impl Store {
             writer: None,
             _lock: lock,
         };
-        let upgrade = raw.as_ref().is_some_and(|r| r.version == 1);
         // A new state gets its snapshot (and so its salt) before any journal record needs it.
-        if writes && (replayed || upgrade || journal_bytes.is_some() || raw.is_none()) {
+        if writes && (replayed || upgrade || journal_bytes.is_some() || !found) {
             store.compact(&state)?;
         }
         Ok(Opened { store, state, warnings })
@@ -110,7 +110,7 @@ impl Store {
     /// Appends a record (durable when this returns). Without a passphrase (a preview of an
     /// empty stack) there is nothing to journal.
     pub async fn record(&mut self, record: Record) -> Result<(), StateError> {
-        self.writer()?.append(record).await
+        self.writer()?.append(&record).await
     }
 
     /// A handle that appends records; cloneable across tasks.

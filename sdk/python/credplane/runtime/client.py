@@ -4,6 +4,7 @@ pipelined: :meth:`Client.send` returns a future at once; replies are matched by 
 from __future__ import annotations
 
 import collections
+import io
 import itertools
 import json
 import os
@@ -53,8 +54,10 @@ class Client:
             except OSError as exc:
                 raise TransportError(f"cannot start provider {argv[0]!r}: {exc}") from exc
             assert self._proc.stdout is not None and self._proc.stderr is not None
-            threading.Thread(target=self._read, args=(self._proc.stdout,), daemon=True).start()
-            threading.Thread(target=self._drain, args=(self._proc.stderr,), daemon=True).start()
+            # bufsize=0 keeps writes unbuffered, but readline on a raw pipe reads one byte per
+            # system call: the readers get a buffer of their own.
+            threading.Thread(target=self._read, args=(io.BufferedReader(self._proc.stdout, 1 << 16),), daemon=True).start()
+            threading.Thread(target=self._drain, args=(io.BufferedReader(self._proc.stderr, 1 << 16),), daemon=True).start()
 
     @classmethod
     def stdio(cls, binary: str | None = None, *, sandbox: bool | None = None,

@@ -18,7 +18,7 @@ export type Program = () => void;
  * `backend`: the state URL (a directory, a `.json` state file, or `s3://bucket/prefix?endpoint=..`;
  * `statePath` is the same). `client`: default `credplane serve --stdio [--sandbox]` (`sandbox`
  * default `$CREDPLANE_SANDBOX == "1"`), closed by {@link Stack.close}. `passphrase`: default the
- * engine's `CREDPLANE_PASSPHRASE`. `parallelism`: provider calls at once (default 16). `out`:
+ * engine's `CREDPLANE_PASSPHRASE`. `parallelism`: provider calls at once (default 64). `out`:
  * where the plan is printed (default process.stdout; null prints nothing).
  */
 export interface StackOptions {
