@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 
 # moto, for the AWS end-to-end tests against a second, independent IAM implementation.
 venv=.venv-ci
-if [ ! -x "$venv/bin/moto_server" ]; then
+# A venv whose python is gone (a half-removed one) is rebuilt, not trusted for its moto_server.
+if [ ! -x "$venv/bin/moto_server" ] || ! "$venv/bin/python" -c 'import moto' 2>/dev/null; then
+  rm -rf "$venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --upgrade pip
   "$venv/bin/pip" install --quiet "moto[server]"
