@@ -4,7 +4,6 @@ pipelined: :meth:`Client.send` returns a future at once; replies are matched by 
 from __future__ import annotations
 
 import collections
-import io
 import itertools
 import json
 import os
@@ -54,10 +53,8 @@ class Client:
             except OSError as exc:
                 raise TransportError(f"cannot start provider {argv[0]!r}: {exc}") from exc
             assert self._proc.stdout is not None and self._proc.stderr is not None
-            # bufsize=0 keeps writes unbuffered, but readline on a raw pipe reads one byte per
-            # system call: the readers get a buffer of their own.
-            threading.Thread(target=self._read, args=(io.BufferedReader(self._proc.stdout, 1 << 16),), daemon=True).start()
-            threading.Thread(target=self._drain, args=(io.BufferedReader(self._proc.stderr, 1 << 16),), daemon=True).start()
+            for target, pipe in ((self._read, self._proc.stdout), (self._drain, self._proc.stderr)):  # buffered: readline on a raw pipe is a read(2) per byte
+                threading.Thread(target=target, args=(open(pipe.fileno(), "rb", 1 << 16, closefd=False),), daemon=True).start()
 
     @classmethod
     def stdio(cls, binary: str | None = None, *, sandbox: bool | None = None,
