@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
+/// Token given to `credplane serve --listen` (and sent to the bare server too, which ignores it).
 const TOKEN: &str = "credplane-bench-token-0123456789abcdef";
 
 #[derive(Parser)]

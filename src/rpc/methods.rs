@@ -314,8 +314,8 @@ pub fn names() -> Vec<&'static str> {
 static BY_NAME: LazyLock<std::collections::HashMap<&'static str, Handler>> =
     LazyLock::new(|| METHODS.iter().map(|m| (m.doc.name, m.handler)).collect());
 
-/// Runs `name` on `params` as the jsonrpsee registration does (same handler, same errors), but
-/// called directly; `None` when the table has no method `name`.
+/// Runs `name` on `params` as the jsonrpsee registration does (the same [`call`]), but called
+/// directly; `None` when the table has no method `name`.
 pub(super) fn call_direct<'a>(
     provider: &'a Arc<Provider>,
     engine: &'a Arc<Engine>,
@@ -323,17 +323,21 @@ pub(super) fn call_direct<'a>(
     params: Option<&'a str>,
 ) -> Option<impl Future<Output = Result<Box<RawValue>, jsonrpsee::types::ErrorObjectOwned>> + Send + 'a> {
     let handler = *BY_NAME.get(name)?;
-    Some(async move {
-        let params = Params::new(params);
-        match handler {
-            Handler::Sync(handler) => reply(handler(provider, &params)),
-            Handler::Async(handler) => reply(handler(provider.clone(), params.into_owned()).await),
-            Handler::Engine(handler) => {
-                let value = handler(engine.clone(), params.into_owned()).await?;
-                reply(raw(&value))
-            }
-        }
-    })
+    Some(call(handler, provider, engine, Params::new(params)))
+}
+
+/// One call of a handler: its answer serialized, or its error as a JSON-RPC error object.
+async fn call(
+    handler: Handler,
+    provider: &Arc<Provider>,
+    engine: &Arc<Engine>,
+    params: Params<'_>,
+) -> Result<Box<RawValue>, jsonrpsee::types::ErrorObjectOwned> {
+    match handler {
+        Handler::Sync(handler) => reply(handler(provider, &params)),
+        Handler::Async(handler) => reply(handler(provider.clone(), params.into_owned()).await),
+        Handler::Engine(handler) => reply(raw(&handler(engine.clone(), params.into_owned()).await?)),
+    }
 }
 
 /// Registers every method of the table on `module`; the `engine.*` ones run on `engine`.
@@ -341,16 +345,17 @@ pub fn register(module: &mut RpcModule<Provider>, engine: Arc<Engine>) {
     for method in METHODS {
         let name = method.doc.name;
         let registered = match method.handler {
+            // Answered at once, without a task.
             Handler::Sync(handler) => module
                 .register_method(name, move |params, p, _| reply(handler(p, &params)))
                 .map(drop),
-            Handler::Async(handler) => module
-                .register_async_method(name, move |params, p, _| async move { reply(handler(p, params).await) })
-                .map(drop),
-            Handler::Engine(handler) => {
+            handler => {
                 let engine = engine.clone();
                 module
-                    .register_async_method(name, move |params, _, _| handler(engine.clone(), params))
+                    .register_async_method(name, move |params, p, _| {
+                        let engine = engine.clone();
+                        async move { call(handler, &p, &engine, params).await }
+                    })
                     .map(drop)
             }
         };
