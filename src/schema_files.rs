@@ -10,7 +10,7 @@ pub const REGENERATE: &str = "cargo run -- schema --out schema";
 
 /// Every generated file: its path under the schema directory, and its text.
 pub fn files(provider: &Provider) -> Vec<(String, String)> {
-    let schema = provider.get_schema();
+    let schema = provider.derived_schema();
     let mut out: Vec<(String, String)> = schema
         .resources
         .iter()

@@ -21,6 +21,23 @@ fn committed_schema_files_are_current() {
     );
 }
 
+/// The provider serves and checks against the documents committed under `schema/resources/`,
+/// compiled into it (they parse faster than they derive); they must be what the Rust types
+/// derive, or `check` and `diff` would follow a stale schema.
+#[test]
+fn committed_documents_are_the_derived_ones() {
+    let provider = Provider::default();
+    let (served, derived) = (provider.get_schema().resources, provider.derived_schema().resources);
+    assert_eq!(served.keys().collect::<Vec<_>>(), derived.keys().collect::<Vec<_>>());
+    for (name, document) in &derived {
+        assert!(
+            served[name] == *document,
+            "the served schema of {name} is not the derived one\nregenerate with: {}",
+            schema_files::REGENERATE
+        );
+    }
+}
+
 #[test]
 fn openrpc_document_validates_against_the_meta_schema() {
     let meta: Value =

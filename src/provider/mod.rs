@@ -92,12 +92,22 @@ impl Provider {
 
     /// `getSchema`.
     pub fn get_schema(&self) -> SchemaResponse {
+        self.schema_of(|r| r.schema().document.clone())
+    }
+
+    /// The schema derived from the Rust types now rather than the committed copy that
+    /// [`Provider::get_schema`] serves: what `credplane schema` writes and checks.
+    pub fn derived_schema(&self) -> SchemaResponse {
+        self.schema_of(|r| r.derived_document())
+    }
+
+    fn schema_of(&self, document: impl Fn(&dyn DynResource) -> serde_json::Value) -> SchemaResponse {
         SchemaResponse {
             version: env!("CARGO_PKG_VERSION").to_string(),
             resources: self
                 .registry
                 .iter()
-                .map(|r| (r.type_name().to_string(), r.schema().document.clone()))
+                .map(|r| (r.type_name().to_string(), document(r.as_ref())))
                 .collect(),
         }
     }

@@ -10,6 +10,7 @@ pub mod alicloud_kms_secret;
 pub mod alicloud_ram_access_key;
 pub mod aws_iam_access_key;
 mod check;
+mod committed;
 pub mod context;
 mod diff;
 pub mod error;

@@ -2,7 +2,8 @@
 //!
 //! The Rust types are the single source: `schemars` derives the schema, the `x-*` keywords on
 //! fields carry what JSON Schema cannot say, and check, diff and the secret envelope read those
-//! keywords back from here rather than keeping a second list.
+//! keywords back from here rather than keeping a second list. The provider serves the copy
+//! `credplane schema` committed from them (see [`load`]).
 
 use super::{Resource, ResourceInfo};
 use schemars::generate::SchemaSettings;
@@ -74,8 +75,26 @@ fn generate<T: schemars::JsonSchema>() -> Map<String, Value> {
     }
 }
 
-/// Builds the document: `$defs.inputs`, `$defs.outputs`, and the shared definitions they use.
+/// The document of `R`, as `credplane schema` committed it under `schema/resources/`, with its
+/// flags: parsing that text costs a tenth of deriving it, and a `serve --stdio` process pays
+/// this on its first call (cold start). The committed file is what [`build`] derives, which
+/// the tests `committed_documents_are_the_derived_ones` and `committed_schema_files_are_current`
+/// hold. A type without a committed file (a new one, before its first `credplane schema`) is
+/// derived.
+pub fn load<R: Resource>() -> SchemaDoc {
+    super::committed::document_text(R::TYPE)
+        .and_then(|text| serde_json::from_str(text).ok())
+        .map(from_document)
+        .unwrap_or_else(build::<R>)
+}
+
+/// Builds the document from the Rust types: `$defs.inputs`, `$defs.outputs`, and the shared
+/// definitions they use.
 pub fn build<R: Resource>() -> SchemaDoc {
+    from_document(derive_document::<R>())
+}
+
+fn derive_document<R: Resource>() -> Value {
     let mut inputs = generate::<R::Inputs>();
     let mut outputs = generate::<R::Outputs>();
     let mut defs = Map::new();
@@ -97,7 +116,7 @@ pub fn build<R: Resource>() -> SchemaDoc {
     } = R::info();
     defs.insert("inputs".into(), Value::Object(inputs));
     defs.insert("outputs".into(), Value::Object(outputs));
-    let document = json!({
+    json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": format!("https://credplane.dev/schema/resources/{}.json", R::TYPE),
         "title": R::TYPE,
@@ -106,7 +125,11 @@ pub fn build<R: Resource>() -> SchemaDoc {
         "x-import": import,
         "x-timeouts": { "create": timeouts.create, "update": timeouts.update, "delete": timeouts.delete },
         "$defs": defs,
-    });
+    })
+}
+
+/// The flags read back from a document.
+fn from_document(document: Value) -> SchemaDoc {
     let inputs = property_metas(&document, "inputs");
     let outputs = property_metas(&document, "outputs");
     let output_names = outputs.keys().map(|name| std::sync::Arc::from(name.as_str())).collect();

@@ -19,6 +19,9 @@ pub trait DynResource: Send + Sync {
     fn type_name(&self) -> &'static str;
     /// The schema document and the flags read from it.
     fn schema(&self) -> &SchemaDoc;
+    /// The schema document derived from the Rust types now, for writing and checking the
+    /// committed copy that [`DynResource::schema`] serves.
+    fn derived_document(&self) -> Value;
     /// Default timeouts.
     fn info(&self) -> super::ResourceInfo;
     /// Validates and normalizes inputs.
@@ -77,9 +80,9 @@ impl<R: Resource> Typed<R> {
         }
     }
 
-    /// The schema document, built on first use.
+    /// The schema document, loaded on first use.
     fn doc(&self) -> &SchemaDoc {
-        self.doc.get_or_init(schema_doc::build::<R>)
+        self.doc.get_or_init(schema_doc::load::<R>)
     }
 
     /// The inputs validator, compiled on first use.
@@ -174,6 +177,10 @@ impl<R: Resource> DynResource for Typed<R> {
 
     fn schema(&self) -> &SchemaDoc {
         self.doc()
+    }
+
+    fn derived_document(&self) -> Value {
+        schema_doc::build::<R>().document
     }
 
     fn info(&self) -> super::ResourceInfo {
