@@ -104,7 +104,7 @@ pub struct DiffResponse {
     /// Properties whose change forces a replacement.
     pub replaces: Vec<String>,
     /// Output properties that will keep their value.
-    pub stables: Vec<std::sync::Arc<str>>,
+    pub stables: Vec<std::borrow::Cow<'static, str>>,
     /// Whether the old resource must be deleted before its replacement is created.
     pub delete_before_replace: bool,
     /// Every changed property and how.

@@ -7,7 +7,7 @@ pub use crate::resources::error;
 use crate::cloud::{Call, Clouds};
 use crate::protocol::envelope::unwrap_all;
 use crate::protocol::*;
-use crate::resources::{Context, DynResource, Registry, registry};
+use crate::resources::{Context, ContextGuard, DynResource, LazyContext, Registry, registry};
 use error::ProviderError;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -120,7 +120,12 @@ impl Provider {
     /// `diff`: may read the cloud (a key's age, its owner's keys), within the read timeout.
     pub async fn diff(&self, req: DiffRequest) -> Result<DiffResponse, ProviderError> {
         let resource = self.resource(&req.type_name)?;
-        let (ctx, _guard) = self.context(None, resource.info().timeouts.read)?;
+        let read_timeout = resource.info().timeouts.read;
+        let make = || {
+            let (ctx, guard) = self.context(None, read_timeout)?;
+            Ok((ctx, Box::new(guard) as ContextGuard))
+        };
+        let ctx = LazyContext::new(&make);
         resource
             .diff(&ctx, &req.id, req.olds, req.news, &req.ignore_changes)
             .await

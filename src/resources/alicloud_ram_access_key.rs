@@ -156,7 +156,7 @@ impl Resource for AlicloudRamAccessKey {
 
     async fn diff_in_cloud(
         &self,
-        ctx: &Context,
+        ctx: &super::LazyContext<'_>,
         id: &str,
         olds: &PropertyMap,
         news: &PropertyMap,

@@ -201,7 +201,7 @@ impl Resource for AwsIamAccessKey {
 
     async fn diff_in_cloud(
         &self,
-        ctx: &Context,
+        ctx: &super::LazyContext<'_>,
         id: &str,
         olds: &crate::protocol::PropertyMap,
         news: &crate::protocol::PropertyMap,

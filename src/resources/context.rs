@@ -1,6 +1,7 @@
 //! What every CRUD call gets besides its inputs: the cloud [`Call`] (cancellation and a
 //! deadline) and the configured clouds.
 
+use super::error::ProviderError;
 use crate::cloud::{Call, Clouds};
 use std::ops::Deref;
 use std::sync::Arc;
@@ -20,5 +21,35 @@ impl Deref for Context {
 
     fn deref(&self) -> &Call {
         &self.call
+    }
+}
+
+/// What keeps a [`Context`] counted while it lives (the provider's in-flight count).
+pub type ContextGuard = Box<dyn Send + Sync>;
+
+/// A [`Context`] made on first use. A `diff` is decided by the state alone unless a key opted into
+/// rotation, and making a context is not free: a cancel token, a clock read and shared counters
+/// that every concurrent call touches (about 1 µs of the ~12 µs a `diff` costs over HTTP).
+pub struct LazyContext<'a> {
+    make: &'a (dyn Fn() -> Result<(Context, ContextGuard), ProviderError> + Send + Sync),
+    made: std::sync::OnceLock<(Context, ContextGuard)>,
+}
+
+impl<'a> LazyContext<'a> {
+    /// A context that `make` builds when [`LazyContext::get`] is first called.
+    pub fn new(make: &'a (dyn Fn() -> Result<(Context, ContextGuard), ProviderError> + Send + Sync)) -> Self {
+        LazyContext {
+            make,
+            made: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The context, made now if it was not yet; its guard lives as long as `self`.
+    pub fn get(&self) -> Result<&Context, ProviderError> {
+        if let Some((ctx, _)) = self.made.get() {
+            return Ok(ctx);
+        }
+        let made = (self.make)()?;
+        Ok(&self.made.get_or_init(|| made).0)
     }
 }

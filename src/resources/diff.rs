@@ -48,12 +48,14 @@ pub fn diff(
     response.changes = !response.detailed_diff.is_empty();
     if response.replaces.is_empty() {
         let changed = &response.detailed_diff;
-        response.stables = doc
-            .output_names
-            .iter()
-            .filter(|name| !changed.contains_key(name.as_ref()))
-            .cloned()
-            .collect();
+        let mut stables = Vec::with_capacity(doc.output_names.len());
+        stables.extend(
+            doc.output_names
+                .iter()
+                .filter(|name| !changed.contains_key(**name))
+                .map(|name| Cow::Borrowed(*name)),
+        );
+        response.stables = stables;
     } else {
         response.delete_before_replace = delete_before_replace(&olds, &news);
     }

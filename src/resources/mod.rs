@@ -26,7 +26,7 @@ pub mod sinks;
 mod typed;
 pub mod window;
 
-pub use context::Context;
+pub use context::{Context, ContextGuard, LazyContext};
 pub use registry::Registry;
 pub use rules::Rule;
 pub use typed::DynResource;
@@ -173,7 +173,7 @@ pub trait Resource: Send + Sync + 'static {
     /// may hold envelopes and unknowns.
     async fn diff_in_cloud(
         &self,
-        _ctx: &Context,
+        _ctx: &LazyContext<'_>,
         _id: &str,
         _olds: &PropertyMap,
         _news: &PropertyMap,

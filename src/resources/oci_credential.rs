@@ -139,7 +139,7 @@ impl<K: OciKind> Resource for OciCredential<K> {
 
     async fn diff_in_cloud(
         &self,
-        ctx: &Context,
+        ctx: &super::LazyContext<'_>,
         id: &str,
         olds: &PropertyMap,
         news: &PropertyMap,

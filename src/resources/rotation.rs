@@ -107,7 +107,7 @@ pub struct Holder {
 /// list the key); `list` lists the keys of the owner named by the *new* inputs, or `None` when
 /// that owner is not known yet (a preview).
 pub async fn plan<F, Fut>(
-    ctx: &Context,
+    ctx: &super::LazyContext<'_>,
     id: &str,
     olds: &PropertyMap,
     news: &PropertyMap,
@@ -119,7 +119,6 @@ where
     F: FnOnce(Context) -> Fut,
     Fut: Future<Output = Result<Option<Holder>, ProviderError>>,
 {
-    let (olds, _) = crate::protocol::envelope::unwrap_all(olds.clone());
     let (news, _) = crate::protocol::envelope::unwrap_all(news.clone());
     let rotate_after = str_prop(&news, "rotate_after").and_then(|t| parse_duration(t).ok());
     // Only a key that opted into rotation costs a cloud call: the others keep a pure diff (their
@@ -128,9 +127,10 @@ where
     if rotate_after.is_none() && !replacing {
         return Ok(());
     }
-    let Some(holder) = list(ctx.clone()).await? else {
+    let Some(holder) = list(ctx.get()?.clone()).await? else {
         return Ok(());
     };
+    let (olds, _) = crate::protocol::envelope::unwrap_all(olds.clone());
     if let Some(after) = rotate_after {
         let listed = holder.keys.iter().find(|k| k.id == id).map(|k| k.created.clone());
         let created = match listed {
@@ -280,6 +280,34 @@ fn words(age: Duration) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// A diff that no rotation or key limit concerns decides from the state alone: the context
+    /// (cancel token, deadline, in-flight count) is never made. One that does asks for it.
+    #[test]
+    fn plan_makes_the_context_only_for_a_cloud_read() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let asked = AtomicUsize::new(0);
+        let refuse = || {
+            asked.fetch_add(1, Ordering::SeqCst);
+            Err(ProviderError::invalid("ctx", "refused by the test"))
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let plan_with = |news: serde_json::Value| {
+            let ctx = super::super::LazyContext::new(&refuse);
+            let news = news.as_object().unwrap().clone();
+            let mut diff = DiffResponse::default();
+            let list = |_| async { Ok(None) };
+            runtime
+                .block_on(plan(&ctx, "k1", &news, &news, "created", &mut diff, list))
+                .is_ok()
+        };
+        assert!(plan_with(json!({"user": "bob"})));
+        assert_eq!(asked.load(Ordering::SeqCst), 0);
+        // Opted into rotation: the key's age is asked of the cloud, so the context is asked for
+        // (and refused here, which the diff reports).
+        assert!(!plan_with(json!({"user": "bob", "rotate_after": "90d"})));
+        assert_eq!(asked.load(Ordering::SeqCst), 1);
+    }
 
     #[test]
     fn durations() {

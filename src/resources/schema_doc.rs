@@ -62,9 +62,9 @@ pub struct SchemaDoc {
     pub inputs: BTreeMap<String, PropertyMeta>,
     /// Flags of each output property.
     pub outputs: BTreeMap<String, PropertyMeta>,
-    /// The output names, shared: every `diff` lists those that stay (`stables`), and copying
-    /// a refcount beats allocating each name again.
-    pub output_names: Vec<std::sync::Arc<str>>,
+    /// The output names, interned: every `diff` lists those that stay (`stables`), and a
+    /// `&'static str` costs neither an allocation nor a refcount that concurrent calls share.
+    pub output_names: Vec<&'static str>,
 }
 
 fn generate<T: schemars::JsonSchema>() -> Map<String, Value> {
@@ -128,11 +128,25 @@ fn derive_document<R: Resource>() -> Value {
     })
 }
 
+/// `name` as a `&'static str`, leaked once per distinct name (output names are few and fixed by
+/// the schemas, so a provider made again, as tests do, leaks nothing more).
+fn interned(name: &str) -> &'static str {
+    static NAMES: std::sync::Mutex<std::collections::BTreeSet<&'static str>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let mut names = NAMES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(known) = names.get(name) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    names.insert(leaked);
+    leaked
+}
+
 /// The flags read back from a document.
 fn from_document(document: Value) -> SchemaDoc {
     let inputs = property_metas(&document, "inputs");
     let outputs = property_metas(&document, "outputs");
-    let output_names = outputs.keys().map(|name| std::sync::Arc::from(name.as_str())).collect();
+    let output_names = outputs.keys().map(|name| interned(name)).collect();
     SchemaDoc {
         document,
         inputs,

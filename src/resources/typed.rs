@@ -30,7 +30,7 @@ pub trait DynResource: Send + Sync {
     /// what the state cannot tell (a key's age, the keys its owner holds).
     async fn diff(
         &self,
-        ctx: &Context,
+        ctx: &super::LazyContext<'_>,
         id: &str,
         olds: PropertyMap,
         news: PropertyMap,
@@ -200,7 +200,7 @@ impl<R: Resource> DynResource for Typed<R> {
 
     async fn diff(
         &self,
-        ctx: &Context,
+        ctx: &super::LazyContext<'_>,
         id: &str,
         olds: PropertyMap,
         news: PropertyMap,
