@@ -85,7 +85,8 @@ class Bench:
         self.results["idle_rss_ratio"] = r["idle_rss_mb"] / r["bare_idle_rss_mb"]
 
     def http(self) -> None:
-        rounds, seconds = ("3", "1") if self.quick else ("7", "3")
+        # Five short rounds even in --quick: with three, one noisy second moved a median by ±0.05.
+        rounds, seconds = ("5", "1") if self.quick else ("7", "3")
         r = self.rust("http", "--rounds", rounds, "--seconds", seconds)
         self.results.update(r)
         for method in ("check", "diff"):
